@@ -1,0 +1,1 @@
+"""The edge: settings, Bolt app, listeners, console, HTTP server, command line."""

@@ -1,0 +1,231 @@
+"""The `policybot` command line: console (default), ask, serve, ingest, briefs, db."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.console import ConsoleSession, run_console
+from bot.logs import configure_logging
+from bot.services import DatabaseNotReady, Services, build_services
+from bot.settings import Settings, SettingsError
+from data import store
+from data.db import make_engine, upgrade
+from data.ingest.text import ParseError
+from data.ingest.writer import IngestSummary, ingest_paths
+from data.models import Brief
+from handlers.context import Clock, system_clock
+from handlers.render_text import render_text
+
+
+def parse_now(value: str | None) -> Clock:
+    if value is None:
+        return system_clock
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date-time like 2026-11-29T09:00:00+00:00")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return lambda: moment
+
+
+class AppState:
+    def __init__(self, db: str | None, now: str | None) -> None:
+        self.db = db
+        self.clock = parse_now(now)
+        try:
+            self.settings = Settings.from_env(database_url=db)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from error
+        configure_logging(
+            self.settings.log_level if self.settings.log_level else "WARNING",
+            self.settings.secrets(),
+        )
+
+    def services(self) -> Services:
+        try:
+            return build_services(self.settings, self.clock)
+        except DatabaseNotReady as error:
+            raise click.ClickException(str(error)) from error
+
+
+pass_state = click.make_pass_decorator(AppState)
+NOW_HELP = "Pretend it is this moment (ISO 8601), for checking countdowns and schedules."
+
+
+@click.group(invoke_without_command=True)
+@click.option("--db", envvar="POLICYBOT_DATABASE_URL", help="Database URL (default: embedded SQLite).")
+@click.option("--now", help=NOW_HELP)
+@click.version_option(package_name="policybot")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, now: str | None) -> None:
+    """policybot: Chinese industrial-policy briefs, searchable from Slack or this console.
+
+    With no command, starts the console on the embedded database with the demo corpus.
+    """
+    ctx.obj = AppState(db, now)
+    if ctx.invoked_subcommand is None:
+        state: AppState = ctx.obj
+        services = state.services()
+        try:
+            session = ConsoleSession(services.runner, state.clock)
+            interactive = sys.stdin.isatty()
+            lines = None if interactive else (line.rstrip("\n") for line in sys.stdin)
+            run_console(session, lines, interactive=interactive)
+        finally:
+            services.close()
+
+
+@main.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--now", "now_override", help=NOW_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the Slack (Block Kit) payload.")
+@pass_state
+def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_json: bool) -> None:
+    """Run one command, e.g. policybot ask "/policy storage", and print the reply."""
+    clock = parse_now(now_override) if now_override else state.clock
+    services = state.services()
+    try:
+        session = ConsoleSession(services.runner, clock)
+        command = " ".join(text)
+        if as_json:
+            from bot.blocks import render_blocks
+            from handlers.context import Context
+
+            reply = services.runner.run(command, Context(now=clock()))
+            click.echo(json.dumps(render_blocks(reply), ensure_ascii=False, indent=2))
+        else:
+            click.echo(session.handle(command), nl=False)
+    finally:
+        services.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_state
+def ingest(state: AppState, paths: tuple[Path, ...]) -> None:
+    """Add tracker issues (text files) to the store; each file is all or nothing."""
+    services = state.services()
+    console = Console(stderr=True)
+    failures = 0
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Ingesting", total=len(paths))
+
+            def done(path: Path, result: IngestSummary | ParseError) -> None:
+                progress.advance(task)
+
+            results = ingest_paths(services.sessions, paths, services.clock(), on_file=done)
+        table = Table("file", "added", "updated", "unchanged", "result")
+        for result in results:
+            if isinstance(result, ParseError):
+                failures += 1
+                table.add_row(result.source, "-", "-", "-", f"[red]error[/red]")
+                console.print(f"[red]error:[/red] {result}")
+            else:
+                table.add_row(
+                    result.source, str(result.added), str(result.updated), str(result.unchanged),
+                    "ok" + (f" ({len(result.warnings)} warnings)" if result.warnings else ""),
+                )
+                for warning in result.warnings:
+                    console.print(f"[yellow]warning:[/yellow] {result.source}: {warning}")
+        Console().print(table)
+    finally:
+        services.close()
+    if failures:
+        raise SystemExit(1)
+
+
+def brief_json(brief: Brief) -> dict[str, Any]:
+    return {
+        "id": brief.ref,
+        "kind": str(brief.kind),
+        "title": brief.title,
+        "title_original": brief.title_original,
+        "issuing_bodies": [b.abbreviation for b in brief.bodies],
+        "issuing_bodies_more": brief.bodies_more,
+        "published_on": brief.published_on.isoformat() if brief.published_on else None,
+        "summary": brief.summary,
+        "comment": brief.comment,
+        "links": list(brief.links),
+        "source_label": brief.source_label,
+        "goals": [
+            {
+                "id": goal.ref,
+                "text": goal.text,
+                "deadline": goal.due_on.isoformat() if goal.due_on else None,
+                "precision": goal.precision,
+                "window_start": goal.window_start.isoformat() if goal.window_start else None,
+                "status": str(goal.status),
+            }
+            for goal in brief.goals
+        ],
+    }
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one array of briefs).")
+@pass_state
+def briefs(state: AppState, as_json: bool) -> None:
+    """List every stored brief with its goals."""
+    services = state.services()
+    try:
+        with services.sessions() as session:
+            rows = [brief_json(b) for b in store.all_briefs(session)]
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']:>5}  {row['kind']:<6} {row['published_on'] or '?':<10}  {row['title']}")
+        for goal in row["goals"]:
+            when = goal["deadline"] or "-"
+            click.echo(f"{'':>7}{goal['id']:>5} {when:<10} {goal['text'][:80]}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: AppState) -> None:
+    """Apply schema migrations (safe to run repeatedly)."""
+    engine = make_engine(state.settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--port", type=int, help="HTTP port (default: PORT or 3000).")
+@pass_state
+def serve(state: AppState, port: int | None) -> None:
+    """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
+    from bot.server import serve as run_server
+
+    settings = state.settings
+    if port is not None:
+        settings = Settings.from_env(database_url=state.db, port=port)
+    try:
+        mode = settings.check_serve()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
+    services = state.services() if port is None else build_services(settings, state.clock)
+    try:
+        run_server(settings, services, mode)
+    finally:
+        services.close()

@@ -1,0 +1,71 @@
+"""The console: the same commands as Slack, typed at a prompt, answered as text."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from handlers.commands import CommandRunner
+from handlers.context import Clock, Context
+from handlers.render_text import render_text
+from handlers.replies import Reply
+
+log = logging.getLogger(__name__)
+PROMPT = "policy> "
+BANNER = (
+    "policybot console: type `/policy storage`, `/policy help`, `more` for the next page, "
+    "or `quit`."
+)
+
+
+class ConsoleSession:
+    """Runs typed lines; remembers the last reply's "More" command for `more`."""
+
+    def __init__(self, runner: CommandRunner, clock: Clock) -> None:
+        self.runner = runner
+        self.clock = clock
+        self._more: str | None = None
+
+    def handle(self, line: str) -> str:
+        line = line.strip()
+        if line.lower() in ("more", "/policy more"):
+            if self._more is None:
+                return "Nothing more to show.\n"
+            line = self._more
+        try:
+            reply = self.runner.run(line, Context(now=self.clock()))
+        except Exception:
+            log.exception("command failed: %r", line[:200])
+            return "Sorry, something went wrong on my side; the details are in the log.\n"
+        self._more = _more_command(reply)
+        return render_text(reply)
+
+
+def _more_command(reply: Reply) -> str | None:
+    return next((b.command for b in reply.buttons if b.label == "More"), None)
+
+
+def run_console(
+    session: ConsoleSession,
+    lines: Iterable[str] | None = None,
+    write: Callable[[str], object] = print,
+    interactive: bool = True,
+) -> None:
+    if interactive:
+        write(BANNER)
+    source = lines if lines is not None else _prompt_lines()
+    for line in source:
+        if line.strip().lower() in ("quit", "exit", "/quit", ":q"):
+            break
+        if not line.strip():
+            continue
+        write(session.handle(line).rstrip("\n"))
+
+
+def _prompt_lines() -> Iterable[str]:
+    while True:
+        try:
+            yield input(PROMPT)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return

@@ -1,0 +1,72 @@
+"""Wiring: the engine, sessions, command runner and clock that every runner shares."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+from sqlalchemy import Engine, func, select
+
+from data.db import SessionFactory, make_engine, pending_migrations, session_factory, upgrade
+from data.ingest.writer import IngestSummary, ingest_bytes
+from data.models import SourceDocument
+from handlers.commands import CommandRunner
+from handlers.context import Clock, system_clock
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+DEMO_CORPUS = "china-industrial-policy-tracker-2024-11.txt"
+
+
+class DatabaseNotReady(RuntimeError):
+    pass
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    runner: CommandRunner
+    clock: Clock
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def is_embedded(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def load_demo_corpus(sessions: SessionFactory, now: datetime) -> IngestSummary:
+    raw = resources.files("data").joinpath("corpus", DEMO_CORPUS).read_bytes()
+    with sessions() as session, session.begin():
+        return ingest_bytes(session, raw, DEMO_CORPUS, now)
+
+
+def prepare_database(engine: Engine, sessions: SessionFactory, settings: Settings, clock: Clock) -> None:
+    """The embedded database upgrades itself and starts with the demo corpus; a server
+    database (PostgreSQL) is migrated on purpose with `policybot db upgrade`."""
+    if is_embedded(settings.database_url):
+        upgrade(engine)
+        if settings.load_demo:
+            with sessions() as session:
+                empty = not session.scalar(select(func.count()).select_from(SourceDocument))
+            if empty:
+                summary = load_demo_corpus(sessions, clock())
+                log.info("loaded the demo corpus: %s briefs", summary.added)
+    elif pending_migrations(engine):
+        raise DatabaseNotReady(
+            "the database schema is not current: run `policybot db upgrade` first"
+        )
+
+
+def build_services(settings: Settings, clock: Clock = system_clock, prepare: bool = True) -> Services:
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    if prepare:
+        prepare_database(engine, sessions, settings, clock)
+    return Services(settings, engine, sessions, CommandRunner(sessions), clock)

@@ -1,0 +1,1 @@
+"""Domain data: models, store queries, search, ingestion, migrations, the demo corpus."""

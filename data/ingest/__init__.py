@@ -1,0 +1,1 @@
+"""Tracker ingestion: parse newsletter text into records, then store them."""

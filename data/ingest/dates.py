@@ -1,0 +1,78 @@
+"""Dates as trackers write them: "October 30, 2024", "30 Oct 2024", "2024-10-30", "November 07"."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+
+_FULL_DATE = [
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),
+    re.compile(r"\b(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})\b"),
+    re.compile(r"\b(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})日"),
+]
+_MONTH_YEAR = re.compile(r"\b" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I)
+
+# " October 29: The State Administration ..." and "29 October: ..." open a news item.
+NEWS_PREFIX = re.compile(
+    r"^(?:" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+    r"|(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month2>"
+    + "|".join(sorted(MONTHS, key=len, reverse=True))
+    + r")\.?)"
+    r"(?:,?\s+(?P<year>\d{4}))?\s*[:\u2013\u2014-]\s*",
+    re.I,
+)
+
+
+def _month_number(value: str) -> int:
+    return int(value) if value.isdigit() else MONTHS[value.lower().rstrip(".")]
+
+
+def parse_date(text: str) -> date | None:
+    """The first full date in text; a month and year alone give the first of that month."""
+    for pattern in _FULL_DATE:
+        match = pattern.search(text)
+        if match:
+            try:
+                return date(
+                    int(match["year"]), _month_number(match["month"]), int(match["day"])
+                )
+            except ValueError:
+                continue
+    match = _MONTH_YEAR.search(text)
+    if match:
+        return date(int(match["year"]), _month_number(match["month"]), 1)
+    return None
+
+
+def infer_year(month: int, reference: date) -> int:
+    """The year of a month/day written without one in an issue dated `reference`.
+
+    Trackers report the weeks before publication, so a month later than the issue's
+    (December items in a January issue) belongs to the year before.
+    """
+    return reference.year - 1 if month > reference.month + 1 else reference.year

@@ -1,0 +1,49 @@
+"""Plain records the parser produces and the writer stores (no database types here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from data.ingest.deadlines import Deadline
+from data.models import BriefKind
+
+
+@dataclass(frozen=True)
+class GoalRecord:
+    text: str
+    deadline: Deadline | None
+
+
+@dataclass
+class BriefRecord:
+    kind: BriefKind
+    title: str
+    line: int  # where the brief starts in its file, for error messages
+    title_original: str | None = None
+    bodies: list[str] = field(default_factory=list)
+    bodies_more: bool = False  # "MIIT etc.": more bodies than listed
+    published_on: date | None = None
+    summary: str = ""
+    comment: str = ""
+    links: list[str] = field(default_factory=list)
+    source_label: str | None = None
+    goals: list[GoalRecord] = field(default_factory=list)
+
+
+@dataclass
+class IssueRecord:
+    source: str
+    issue_date: date | None
+    briefs: list[BriefRecord]
+    # Links of a news run whose count did not match its items: kept, but not guessed.
+    unassigned_links: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def policy_briefs(self) -> list[BriefRecord]:
+        return [b for b in self.briefs if b.kind is BriefKind.POLICY]
+
+    @property
+    def news(self) -> list[BriefRecord]:
+        return [b for b in self.briefs if b.kind is BriefKind.NEWS]

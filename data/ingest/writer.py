@@ -1,0 +1,241 @@
+"""Store parsed tracker issues: one transaction per file, idempotent, briefs deduplicated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from data.bodies import BodyRegistry, full_names_in, normalize_name
+from data.db import SessionFactory
+from data.ingest.parser import parse_bytes
+from data.ingest.records import BriefRecord, IssueRecord
+from data.ingest.text import ParseError
+from data.models import Brief, Goal, GoalStatus, SourceDocument, VocabularyTerm
+from data.search.analysis import words
+from data.search.engines import IndexedFields, engine_for
+
+
+@dataclass
+class IngestSummary:
+    source: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+def brief_identity(record: BriefRecord) -> str:
+    """What makes two tracker entries the same brief, whatever else was edited."""
+    if record.kind == "policy":
+        key = normalize_name(record.title_original or record.title)
+    else:
+        key = normalize_name(" ".join(record.summary.split()[:10]))
+    raw = f"{record.kind}|{record.published_on}|{key}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _content_hash(record: BriefRecord) -> str:
+    payload = {
+        "title": record.title,
+        "title_original": record.title_original,
+        "bodies": record.bodies,
+        "bodies_more": record.bodies_more,
+        "published_on": str(record.published_on),
+        "summary": record.summary,
+        "comment": record.comment,
+        "links": record.links,
+        "label": record.source_label,
+        "goals": [
+            [g.text, *(
+                (str(g.deadline.due_on), str(g.deadline.precision), str(g.deadline.window_start))
+                if g.deadline
+                else ()
+            )]
+            for g in record.goals
+        ],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def indexed_fields(brief: Brief) -> IndexedFields:
+    return IndexedFields(
+        title=f"{brief.title} {brief.title_original or ''}",
+        bodies=" ".join(f"{b.abbreviation} {b.full_name}" for b in brief.bodies)
+        + f" {brief.source_label or ''}",
+        text=" ".join([brief.summary, *(g.text for g in brief.goals)]),
+        comment=brief.comment,
+    )
+
+
+class IssueWriter:
+    """Writes one parsed issue inside the caller's transaction."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.bodies = BodyRegistry(session)
+
+    def write(self, issue: IssueRecord, content_hash: str) -> IngestSummary:
+        summary = IngestSummary(issue.source, warnings=list(issue.warnings))
+        self.bodies.ensure_known()
+        document = self.session.scalar(
+            select(SourceDocument).where(SourceDocument.content_hash == content_hash)
+        )
+        if document is None:
+            document = SourceDocument(
+                name=Path(issue.source).name[:500],
+                content_hash=content_hash,
+                issue_date=issue.issue_date,
+                ingested_at=self.now,
+                brief_count=len(issue.briefs),
+                unassigned_links=issue.unassigned_links,
+            )
+            self.session.add(document)
+            self.session.flush()
+
+        records = {brief_identity(r): r for r in issue.briefs}  # duplicates in one file: once
+        summary.unchanged += len(issue.briefs) - len(records)
+        existing = {
+            b.identity: b
+            for b in self.session.scalars(select(Brief).where(Brief.identity.in_(list(records))))
+        }
+        full_names = full_names_in(" ".join(r.summary for r in issue.briefs))
+        changed: list[Brief] = []
+        for identity, record in records.items():
+            content = _content_hash(record)
+            brief = existing.get(identity)
+            if brief is not None and brief.content_hash == content:
+                summary.unchanged += 1
+                continue
+            if brief is None:
+                brief = Brief(identity=identity, ingested_at=self.now)
+                self.session.add(brief)
+                summary.added += 1
+            else:
+                summary.updated += 1
+            self._fill(brief, record, content, document.id, full_names)
+            changed.append(brief)
+        self.session.flush()
+        engine_for(self.session).index(self.session, [(b.id, indexed_fields(b)) for b in changed])
+        self._add_vocabulary(changed)
+        return summary
+
+    def _fill(
+        self,
+        brief: Brief,
+        record: BriefRecord,
+        content: str,
+        document_id: int,
+        full_names: dict[str, str],
+    ) -> None:
+        brief.content_hash = content
+        brief.kind = record.kind
+        brief.title = record.title
+        brief.title_original = record.title_original
+        brief.published_on = record.published_on
+        brief.summary = record.summary
+        brief.comment = record.comment
+        brief.links = list(record.links)
+        brief.bodies_more = record.bodies_more
+        brief.source_label = record.source_label
+        brief.source_document_id = document_id
+        brief.updated_at = self.now
+        brief.bodies = list(
+            dict.fromkeys(self.bodies.resolve(name, full_names) for name in record.bodies)
+        )
+        label_body = self._label_body(record.source_label)
+        if label_body is not None and label_body not in brief.bodies:
+            brief.bodies.append(label_body)
+        self._fill_goals(brief, record)
+
+    def _label_body(self, label: str | None) -> object | None:
+        """"(SAMR notice)" names its issuing body; "(Reuters)" does not."""
+        if not label:
+            return None
+        words_ = label.split()
+        if len(words_) > 1 and words_[-1].lower() in {"notice", "announcement", "release", "statement"}:
+            return self.bodies.find(" ".join(words_[:-1]))
+        return self.bodies.find(label)
+
+    @staticmethod
+    def _fill_goals(brief: Brief, record: BriefRecord) -> None:
+        # Goals keep their ids (reminders and scorecard answers point at them) when a
+        # brief is edited: update by position, add or drop the tail.
+        goals = list(brief.goals)
+        for position, goal_record in enumerate(record.goals):
+            if position < len(goals):
+                goal = goals[position]
+                if goal.text != goal_record.text:
+                    goal.status = GoalStatus.OPEN
+            else:
+                goal = Goal(position=position, status=GoalStatus.OPEN)
+                brief.goals.append(goal)
+            goal.text = goal_record.text
+            deadline = goal_record.deadline
+            goal.due_on = deadline.due_on if deadline else None
+            goal.precision = str(deadline.precision) if deadline else None
+            goal.window_start = deadline.window_start if deadline else None
+        del brief.goals[len(record.goals) :]
+
+    def _add_vocabulary(self, briefs: Sequence[Brief]) -> None:
+        found: set[str] = set()
+        for brief in briefs:
+            found.update(words(f"{brief.title} {brief.summary}"))
+            found.update(b.abbreviation.lower() for b in brief.bodies)
+        found = {w[:100] for w in found}
+        if not found:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(VocabularyTerm).on_conflict_do_nothing(index_elements=["term"])
+        for chunk in _chunks(sorted(found), 500):
+            self.session.execute(statement, [{"term": t} for t in chunk])
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def ingest_bytes(session: Session, raw: bytes, source: str, now: datetime) -> IngestSummary:
+    """Parse and store one file in the caller's transaction."""
+    issue = parse_bytes(raw, source)
+    return IssueWriter(session, now).write(issue, hashlib.sha256(raw).hexdigest())
+
+
+def ingest_paths(
+    factory: SessionFactory,
+    paths: Iterable[Path],
+    now: datetime,
+    on_file: Callable[[Path, IngestSummary | ParseError], None] | None = None,
+) -> list[IngestSummary | ParseError]:
+    """Ingest each file in a transaction of its own; a bad file changes nothing."""
+    results: list[IngestSummary | ParseError] = []
+    for path in paths:
+        result: IngestSummary | ParseError
+        try:
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise ParseError(str(path), None, f"cannot read the file ({exc.strerror})") from exc
+            with factory() as session, session.begin():
+                result = ingest_bytes(session, raw, str(path), now)
+        except ParseError as error:
+            result = error
+        results.append(result)
+        if on_file is not None:
+            on_file(path, result)
+    return results

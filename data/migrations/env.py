@@ -1,0 +1,21 @@
+"""Alembic environment: migrations run on the engine that data.db.upgrade passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from data.models import Base
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:  # pragma: no cover - only when someone runs the alembic CLI by hand
+    raise RuntimeError("run migrations with `policybot db upgrade`")
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

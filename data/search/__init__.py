@@ -1,0 +1,1 @@
+"""Full-text search over briefs (SQLite FTS5 or PostgreSQL)."""

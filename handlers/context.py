@@ -1,0 +1,32 @@
+"""Who asks, where, and when: handlers never read the clock or Slack themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime  # timezone-aware
+    team_id: str = "console"
+    channel_id: str = "console"
+    user_id: str = "console"
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("Context.now must be timezone-aware")
+
+    @property
+    def today(self) -> date:
+        """The asker's calendar date: countdowns count days where they are."""
+        return self.now.astimezone(self.tz).date()

@@ -1,0 +1,99 @@
+"""Render a Reply as plain text for the console and `policybot ask`."""
+
+from __future__ import annotations
+
+import textwrap
+
+from handlers.replies import BriefView, DeadlineView, GoalView, Reply, countdown
+
+WIDTH = 92
+
+
+def _wrap(text: str, indent: str = "  ") -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.split("\n\n"):
+        lines.extend(
+            textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent)
+            or [indent]
+        )
+        lines.append("")
+    return lines[:-1]
+
+
+def _goal_line(goal: GoalView) -> str:
+    deadline = goal.deadline_label
+    if goal.due_on:
+        deadline += f", {countdown(goal.days_left)}"
+    status = "" if goal.status == "open" else f" [{goal.status}]"
+    return f"{goal.ref} ({deadline}){status}: {goal.text}"
+
+
+def _brief_heading(brief: BriefView) -> list[str]:
+    lines = [f"[{brief.ref}] {brief.title}"]
+    if brief.title_original:
+        lines.append(f"      {brief.title_original}")
+    meta = [brief.kind, brief.date_label]
+    if brief.bodies:
+        meta.append(brief.bodies_label)
+    if brief.source_label:
+        meta.append(f"source: {brief.source_label}")
+    lines.append("      " + " | ".join(meta))
+    return lines
+
+
+def _brief_item(brief: BriefView) -> list[str]:
+    lines = _brief_heading(brief)
+    summary = brief.summary.split("\n\n")[0]
+    snippet = textwrap.shorten(summary, 240, placeholder=" \u2026")
+    lines += _wrap(snippet, "      ")
+    due = [g for g in brief.goals if g.due_on]
+    if due:
+        lines.append(f"      {len(due)} dated goal(s): " + "; ".join(g.deadline_label for g in due[:3]))
+    return lines
+
+
+def _detail(brief: BriefView) -> list[str]:
+    lines = _brief_heading(brief)
+    if brief.summary:
+        lines += ["", "At a glance:", *_wrap(brief.summary)]
+    if brief.goals:
+        lines += ["", "Goals:"]
+        for goal in brief.goals:
+            lines += textwrap.wrap(
+                _goal_line(goal), WIDTH, initial_indent="  - ", subsequent_indent="    "
+            )
+    if brief.comment:
+        lines += ["", "Comment:", *_wrap(brief.comment)]
+    if brief.links:
+        lines += ["", "Links:", *(f"  {link}" for link in brief.links)]
+    return lines
+
+
+def _deadline(item: DeadlineView) -> list[str]:
+    goal = item.goal
+    head = f"{goal.deadline_label} ({countdown(goal.days_left)}) {goal.ref} in [{item.brief.ref}] {item.brief.title}"
+    lines = textwrap.wrap(head, WIDTH, subsequent_indent="    ")
+    lines += textwrap.wrap(goal.text, WIDTH, initial_indent="    ", subsequent_indent="    ")
+    return lines
+
+
+def render_text(reply: Reply) -> str:
+    lines = [("Sorry: " if reply.is_error else "") + reply.text]
+    for note in reply.notes:
+        lines.append(f"  {note}")
+    for brief in reply.briefs:
+        lines += ["", *_brief_item(brief)]
+    if reply.detail is not None:
+        lines += ["", *_detail(reply.detail)]
+    for item in reply.deadlines:
+        lines += ["", *_deadline(item)]
+    for entry in reply.help:
+        lines += ["", entry.usage, *_wrap(entry.summary, "    ")]
+        lines += [f"      e.g. {example}" for example in entry.examples]
+    actions = [b for b in reply.buttons]
+    if actions:
+        lines.append("")
+        for button in actions:
+            hint = "more" if button.label == "More" else f"/policy {button.command}"
+            lines.append(f"  [{button.label}] type: {hint}")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,143 @@
+"""What a command answers: plain values that the Block Kit and text renderers both draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from data.models import Brief, Goal
+
+
+class Visibility(StrEnum):
+    EPHEMERAL = "ephemeral"
+    IN_CHANNEL = "in_channel"
+
+
+@dataclass(frozen=True)
+class GoalView:
+    ref: str
+    text: str
+    due_on: date | None
+    precision: str | None
+    window_start: date | None
+    status: str
+    days_left: int | None  # from today to the deadline (negative: overdue)
+
+    @property
+    def deadline_label(self) -> str:
+        return deadline_label(self.due_on, self.precision, self.window_start)
+
+
+@dataclass(frozen=True)
+class BriefView:
+    ref: str
+    kind: str
+    title: str
+    title_original: str | None
+    bodies: tuple[str, ...]
+    bodies_more: bool
+    published_on: date | None
+    summary: str
+    comment: str
+    links: tuple[str, ...]
+    source_label: str | None
+    goals: tuple[GoalView, ...]
+
+    @property
+    def bodies_label(self) -> str:
+        label = ", ".join(self.bodies)
+        return f"{label} et al." if self.bodies_more and label else label
+
+    @property
+    def date_label(self) -> str:
+        return self.published_on.strftime("%-d %b %Y") if self.published_on else "undated"
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    goal: GoalView
+    brief: BriefView
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    command: str  # the command text to run when pressed, e.g. "show b12"
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    usage: str
+    summary: str
+    examples: tuple[str, ...]
+
+
+@dataclass
+class Reply:
+    """One answer. `text` is the headline (and Slack's notification fallback)."""
+
+    text: str
+    briefs: list[BriefView] = field(default_factory=list)
+    detail: BriefView | None = None  # one brief in full (`show`)
+    deadlines: list[DeadlineView] = field(default_factory=list)
+    help: list[HelpEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # context: paging, did-you-mean, adjustments
+    buttons: list[Button] = field(default_factory=list)
+    visibility: Visibility = Visibility.EPHEMERAL
+    is_error: bool = False
+
+
+def deadline_label(due_on: date | None, precision: str | None, window_start: date | None) -> str:
+    if due_on is None:
+        return "no deadline"
+    if precision == "year":
+        return f"by end of {due_on.year}"
+    if precision == "month":
+        return f"by end of {due_on.strftime('%B %Y')}"
+    if precision == "window":
+        start = window_start.strftime("%b %Y") if window_start else "now"
+        return f"window {start} \u2013 {due_on.strftime('%b %Y')}"
+    return f"by {due_on.strftime('%-d %B %Y')}"
+
+
+def countdown(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days == 0:
+        return "due today"
+    if days < 0:
+        return f"{-days} days overdue"
+    if days == 1:
+        return "1 day left"
+    return f"{days} days left"
+
+
+def goal_view(goal: Goal, today: date) -> GoalView:
+    return GoalView(
+        ref=goal.ref,
+        text=goal.text,
+        due_on=goal.due_on,
+        precision=goal.precision,
+        window_start=goal.window_start,
+        status=str(goal.status),
+        days_left=(goal.due_on - today).days if goal.due_on else None,
+    )
+
+
+def brief_view(brief: Brief, today: date) -> BriefView:
+    return BriefView(
+        ref=brief.ref,
+        kind=str(brief.kind),
+        title=brief.title,
+        title_original=brief.title_original,
+        bodies=tuple(b.abbreviation for b in brief.bodies),
+        bodies_more=brief.bodies_more,
+        published_on=brief.published_on,
+        summary=brief.summary,
+        comment=brief.comment,
+        links=tuple(brief.links),
+        source_label=brief.source_label,
+        goals=tuple(goal_view(g, today) for g in brief.goals),
+    )

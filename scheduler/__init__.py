@@ -1,0 +1,1 @@
+"""Scheduled work: digests and deadline alerts, decided from the database."""
