@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from handlers.replies import BriefView, Button, DeadlineView, Reply, countdown
+from handlers.replies import BriefView, Button, DeadlineView, Reply, countdown, due_summary
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -112,10 +112,9 @@ def _brief_lines(brief: BriefView) -> str:
 def _brief_item(message: _Message, brief: BriefView) -> None:
     summary = brief.summary.split("\n\n")[0]
     snippet = escape(cut(summary, 280))
-    due = [g for g in brief.goals if g.due_on]
     text = _brief_lines(brief) + "\n" + snippet
-    if due:
-        text += "\n:dart: " + "; ".join(escape(g.deadline_label) for g in due[:3])
+    if due := due_summary(brief):
+        text += "\n:dart: " + escape(due)
     message.section(text, accessory=Button("Show", f"show {brief.ref}"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,6 +221,8 @@ def serve(state: AppState, port: int | None) -> None:
     settings = state.settings
     if port is not None:
         settings = Settings.from_env(database_url=state.db, port=port)
+    if not os.environ.get("POLICYBOT_LOG_LEVEL"):
+        configure_logging("INFO", settings.secrets())  # a server should say what it does
     try:
         mode = settings.check_serve()
     except SettingsError as error:

@@ -32,7 +32,7 @@ class Settings:
     port: int = 3000
     host: str = "0.0.0.0"
     load_demo: bool = True
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -56,7 +56,7 @@ class Settings:
             "api_url": api_url if api_url.endswith("/") else api_url + "/",
             "port": port,
             "load_demo": (get("POLICYBOT_LOAD_DEMO") or "1").lower() not in ("0", "false", "no"),
-            "log_level": (get("POLICYBOT_LOG_LEVEL") or "INFO").upper(),
+            "log_level": (get("POLICYBOT_LOG_LEVEL") or "WARNING").upper(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -189,6 +189,8 @@ def suggest(session: Session, words: Sequence[str], limit: int = 3) -> Suggestio
     aliases = session.execute(select(BodyAlias.alias, IssuingBody.abbreviation).join(IssuingBody))
     by_alias = {alias.lower(): abbreviation for alias, abbreviation in aliases}
     for word in words:
+        if not (word.isupper() or not word.isascii()):
+            continue  # body names are typed as abbreviations or in Chinese
         for match in difflib.get_close_matches(word.lower(), list(by_alias), n=limit, cutoff=0.7):
             name = by_alias[match]
             if name not in out.bodies:

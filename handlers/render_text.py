@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from handlers.replies import BriefView, DeadlineView, GoalView, Reply, countdown
+from handlers.replies import BriefView, DeadlineView, GoalView, Reply, countdown, due_summary
 
 WIDTH = 92
 
@@ -46,9 +46,9 @@ def _brief_item(brief: BriefView) -> list[str]:
     summary = brief.summary.split("\n\n")[0]
     snippet = textwrap.shorten(summary, 240, placeholder=" \u2026")
     lines += _wrap(snippet, "      ")
-    due = [g for g in brief.goals if g.due_on]
+    due = due_summary(brief)
     if due:
-        lines.append(f"      {len(due)} dated goal(s): " + "; ".join(g.deadline_label for g in due[:3]))
+        lines.append(f"      {due}")
     return lines
 
 

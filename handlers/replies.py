@@ -141,3 +141,16 @@ def brief_view(brief: Brief, today: date) -> BriefView:
         source_label=brief.source_label,
         goals=tuple(goal_view(g, today) for g in brief.goals),
     )
+
+
+def due_summary(brief: BriefView) -> str:
+    """ "3 goals due by end of 2027; 1 goal window Oct 2029 – Oct 2034" (empty: none dated)."""
+    counts: dict[str, int] = {}
+    for goal in brief.goals:
+        if goal.due_on:
+            counts[goal.deadline_label] = counts.get(goal.deadline_label, 0) + 1
+    parts = [
+        f"{n} goal{'s' if n > 1 else ''} {'due ' if not label.startswith('window') else ''}{label}"
+        for label, n in counts.items()
+    ]
+    return "; ".join(parts)

@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    the console bot on the embedded SQLite database with the demo corpus
+#   make test   the whole test suite (SQLite, and PostgreSQL when it is reachable)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/policybot
+
+# PostgreSQL tests run when POLICYBOT_TEST_POSTGRES_URL is set or a server answers at
+# 127.0.0.1:5432; otherwise they skip with a reason (under CI=true they are mandatory).
+test: $(STAMP)
+	@if [ -z "$$POLICYBOT_TEST_POSTGRES_URL" ] && $(PY) -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=2).close()" 2>/dev/null; then \
+		export POLICYBOT_TEST_POSTGRES_URL='$(PG_URL)'; fi; \
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/search.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
