@@ -72,7 +72,11 @@ class CommandDispatcher:
 
 
 def build_app(
-    services: Services, *, client: WebClient | None = None, token_verification: bool = True
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    token_verification: bool = True,
+    ack_budget: float = ACK_BUDGET_SECONDS,
 ) -> App:
     settings = services.settings
     app = App(
@@ -81,7 +85,7 @@ def build_app(
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
     )
-    dispatcher = CommandDispatcher(services)
+    dispatcher = CommandDispatcher(services, ack_budget)
 
     @app.command(re.compile(r"^/policy"))
     def policy_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:

@@ -1,0 +1,67 @@
+"""Fixtures for the Slack edge: a fake Slack Web API, services on a temp SQLite database
+with the demo corpus, and the real HTTP server (waitress) on a loopback port."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from waitress.server import create_server
+
+from bot.app import build_app
+from bot.server import make_wsgi_app
+from bot.services import Services, build_services
+from bot.settings import Settings
+from tests.conftest import NOW
+from tests.fakeslack import FakeSlack
+
+BOT_TOKEN = "xoxb-1111-2222-supersecretbottoken"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake: FakeSlack) -> Settings:
+    return Settings.from_env(
+        {},
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake.url,
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    services = build_services(settings, clock=lambda: NOW)
+    yield services
+    services.close()
+
+
+class LiveServer:
+    def __init__(self, wsgi: object) -> None:
+        self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live(services: Services) -> Iterator[LiveServer]:
+    app = build_app(services)
+    with LiveServer(make_wsgi_app(app, services)) as server:
+        yield server
