@@ -130,15 +130,15 @@ def ingest(state: AppState, paths: tuple[Path, ...]) -> None:
         for result in results:
             if isinstance(result, ParseError):
                 failures += 1
-                table.add_row(result.source, "-", "-", "-", f"[red]error[/red]")
-                console.print(f"[red]error:[/red] {result}")
+                table.add_row(result.source, "-", "-", "-", "[red]error[/red]")
+                click.echo(f"error: {result}", err=True)
             else:
                 table.add_row(
                     result.source, str(result.added), str(result.updated), str(result.unchanged),
                     "ok" + (f" ({len(result.warnings)} warnings)" if result.warnings else ""),
                 )
                 for warning in result.warnings:
-                    console.print(f"[yellow]warning:[/yellow] {result.source}: {warning}")
+                    click.echo(f"warning: {result.source}: {warning}", err=True)
         Console().print(table)
     finally:
         services.close()
@@ -209,6 +209,26 @@ def db_upgrade(state: AppState) -> None:
     finally:
         engine.dispose()
     click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--now", "now_override", help=NOW_HELP)
+@pass_state
+def tick(state: AppState, now_override: str | None) -> None:
+    """Run everything the scheduler has due once, then exit (cron-style deployments)."""
+    from bot.services import build_ticker
+
+    clock = parse_now(now_override) if now_override else state.clock
+    services = state.services()
+    try:
+        report = build_ticker(services).tick(clock())
+    finally:
+        services.close()
+    click.echo(
+        f"tick: {report.sent} item(s) sent in {report.messages} message(s), "
+        f"{report.retried} to retry" + (f", paused {', '.join(report.paused)}" if report.paused else "")
+        + ("" if report.leader else " (another scheduler holds the lock; nothing done)")
+    )
 
 
 @main.command()

@@ -12,8 +12,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.app import build_app
-from bot.services import Services
+from bot.services import Services, build_ticker
 from bot.settings import Mode, Settings
+from scheduler.runner import start_background_ticker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,14 @@ def make_wsgi_app(app: App, services: Services) -> WsgiApp:
 
 def serve(settings: Settings, services: Services, mode: Mode) -> None:
     app = build_app(services)
+    scheduler = start_background_ticker(build_ticker(services), services.clock)
+    try:
+        _run(app, settings, services, mode)
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def _run(app: App, settings: Settings, services: Services, mode: Mode) -> None:
     if mode is Mode.SOCKET:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -15,7 +15,11 @@ from data.models import SourceDocument
 from handlers.commands import CommandRunner
 from handlers.context import Clock, system_clock
 
+from bot.posters import PrintPoster, SlackPoster
 from bot.settings import Settings
+from bot.slack_client import make_web_client
+from scheduler.messages import Poster
+from scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
 DEMO_CORPUS = "china-industrial-policy-tracker-2024-11.txt"
@@ -62,6 +66,18 @@ def prepare_database(engine: Engine, sessions: SessionFactory, settings: Setting
         raise DatabaseNotReady(
             "the database schema is not current: run `policybot db upgrade` first"
         )
+
+
+def build_poster(settings: Settings) -> Poster:
+    """Slack when a bot token is set; otherwise the console prints what it would post."""
+    if settings.bot_token:
+        client = make_web_client(settings, settings.bot_token)
+        return SlackPoster(lambda _team: client)
+    return PrintPoster()
+
+
+def build_ticker(services: Services, poster: Poster | None = None) -> Ticker:
+    return Ticker(services.sessions, poster or build_poster(services.settings))
 
 
 def build_services(settings: Settings, clock: Clock = system_clock, prepare: bool = True) -> Services:

@@ -177,3 +177,90 @@ class VocabularyTerm(Base):
     __tablename__ = "vocabulary"
 
     term: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class ScheduleKind(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    INSTANT = "instant"
+
+
+class Subscription(Base):
+    """A channel's standing query: new matching briefs arrive as digests on a schedule."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_next_due_at", "next_due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(40))
+    query_text: Mapped[str] = mapped_column(Text, default="")
+    schedule: Mapped[ScheduleKind] = mapped_column(String(10))
+    weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday, for weekly
+    at_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)  # local minute of the day
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Briefs ingested after this instant are candidates (moves forward as digests are planned).
+    checked_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def ref(self) -> str:
+        return f"s{self.id}"
+
+
+class ChannelSettings(Base):
+    """Per-channel preferences: quiet hours for instant alerts."""
+
+    __tablename__ = "channel_settings"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_channel_settings_team_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    quiet_start: Mapped[int | None] = mapped_column(Integer)  # local minute of the day
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    DROPPED = "dropped"  # the subscription or reminder went away before it was sent
+
+
+class Delivery(Base):
+    """The ledger: one row per thing delivered somewhere, unique by `dedupe_key`
+    ("digest:<subscription>:<brief>"). A row is claimed, posted, then marked sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_subscription_brief", "subscription_id", "brief_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL")
+    )
+    brief_id: Mapped[int | None] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    lead_days: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[DeliveryStatus] = mapped_column(String(10), default=DeliveryStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -6,9 +6,9 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.bodies import normalize_name
@@ -18,6 +18,10 @@ from data.search.engines import engine_for
 
 _REF = re.compile(r"^\s*[bB]?(\d{1,12})\s*$")
 _GOAL_REF = re.compile(r"^\s*[gG](\d{1,12})\s*$")
+# Ids are INTEGER columns: PostgreSQL refuses a larger number in a comparison, so an id
+# typed beyond the range is simply not found.
+MAX_ID = 2**31 - 1
+MAX_SUGGESTED_WORDS = 8  # "did you mean" looks at this many of the query's words
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class BriefFilter:
     include: tuple[TermQuery, ...] = ()
     exclude: tuple[TermQuery, ...] = ()
     body_ids: tuple[frozenset[int], ...] = ()  # each set: the brief has one of these bodies
+    exclude_body_ids: frozenset[int] = frozenset()  # the brief has none of these bodies
     since: date | None = None
     until: date | None = None
     due_year: int | None = None
@@ -59,6 +64,7 @@ class DueGoal:
 class Suggestions:
     terms: list[str] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
+    for_word: dict[str, list[str]] = field(default_factory=dict)  # word -> its close terms
 
 
 def parse_brief_ref(text: str) -> int | None:
@@ -72,13 +78,13 @@ def parse_goal_ref(text: str) -> int | None:
 
 
 def get_brief(session: Session, brief_id: int) -> Brief | None:
-    if brief_id > 2**62:
+    if not 0 < brief_id <= MAX_ID:
         return None
     return session.get(Brief, brief_id)
 
 
 def get_brief_of_goal(session: Session, goal_id: int) -> Brief | None:
-    if goal_id > 2**62:
+    if not 0 < goal_id <= MAX_ID:
         return None
     goal = session.get(Goal, goal_id)
     return goal.brief if goal else None
@@ -108,6 +114,13 @@ def _apply_filters(statement: Select[tuple[Brief]], where: BriefFilter) -> Selec
     for ids in where.body_ids:
         statement = statement.where(
             exists().where(brief_bodies.c.brief_id == Brief.id, brief_bodies.c.body_id.in_(ids))
+        )
+    if where.exclude_body_ids:
+        statement = statement.where(
+            ~exists().where(
+                brief_bodies.c.brief_id == Brief.id,
+                brief_bodies.c.body_id.in_(where.exclude_body_ids),
+            )
         )
     if where.due_year is not None:
         start, end = date(where.due_year, 1, 1), date(where.due_year, 12, 31)
@@ -176,16 +189,33 @@ def resolve_body(session: Session, name: str) -> IssuingBody | None:
     )
 
 
+def bodies_by_name(session: Session) -> dict[str, IssuingBody]:
+    """Every body under each of its normalized names, for matching many words at once."""
+    rows = session.execute(select(BodyAlias.normalized, IssuingBody).join(BodyAlias.body))
+    return {normalized: body for normalized, body in rows}
+
+
+def body_names(body: IssuingBody) -> list[str]:
+    """All the names a body goes by: abbreviation, full name, aliases (no duplicates)."""
+    names = [body.abbreviation, body.full_name, *(a.alias for a in body.aliases)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def suggest(session: Session, words: Sequence[str], limit: int = 3) -> Suggestions:
-    """Close spellings of words that do occur, for "did you mean"."""
+    """Close spellings, for "did you mean", of words that do not occur in any brief."""
     out = Suggestions()
     vocabulary = list(session.scalars(select(VocabularyTerm.term)))
+    known = set(vocabulary)
+    words = [w for w in dict.fromkeys(words) if w.lower() not in known][:MAX_SUGGESTED_WORDS]
     for word in words:
-        out.terms.extend(
+        close = [
             m
             for m in difflib.get_close_matches(word.lower(), vocabulary, n=limit, cutoff=0.75)
-            if m not in out.terms and m != word.lower()
-        )
+            if m != word.lower()
+        ]
+        if close:
+            out.for_word[word] = close
+        out.terms.extend(m for m in close if m not in out.terms)
     aliases = session.execute(select(BodyAlias.alias, IssuingBody.abbreviation).join(IssuingBody))
     by_alias = {alias.lower(): abbreviation for alias, abbreviation in aliases}
     for word in words:
@@ -207,3 +237,28 @@ def used_bodies(session: Session) -> list[str]:
             .order_by(IssuingBody.abbreviation)
         )
     )
+
+
+def matching_ids(
+    session: Session,
+    where: BriefFilter,
+    *,
+    ingested_after: datetime,
+    ingested_until: datetime,
+    unless: ColumnElement[bool] | None = None,
+) -> list[int]:
+    """Ids of briefs ingested in (after, until] that match the filter (and not `unless`)."""
+    statement: Select[tuple[Brief]] = select(Brief).where(
+        Brief.ingested_at > ingested_after, Brief.ingested_at <= ingested_until
+    )
+    engine = engine_for(session)
+    if where.include:
+        hits = engine.matches(where.include)
+        statement = statement.join(hits, hits.c.brief_id == Brief.id)
+    if where.exclude:
+        excluded = engine.matches(where.exclude, any_of=True)
+        statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
+    statement = _apply_filters(statement, where)
+    if unless is not None:
+        statement = statement.where(~unless)
+    return list(session.scalars(statement.with_only_columns(Brief.id).order_by(Brief.id)))

@@ -14,6 +14,10 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def _no_lookup() -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Context:
     now: datetime  # timezone-aware
@@ -21,6 +25,8 @@ class Context:
     channel_id: str = "console"
     user_id: str = "console"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # The asker's IANA time zone, looked up only when a command needs it (Slack: users.info).
+    user_timezone: Callable[[], str | None] = _no_lookup
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

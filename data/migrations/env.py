@@ -11,11 +11,18 @@ engine = config.attributes.get("engine")
 if engine is None:  # pragma: no cover - only when someone runs the alembic CLI by hand
     raise RuntimeError("run migrations with `policybot db upgrade`")
 
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # The search index is engine-specific (FTS5 table / tsvector) and kept out of the models.
+    return not (name or "").startswith("brief_search")
+
+
 with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,96 @@
+"""Posters: where scheduled messages go. Slack (chat.postMessage) or the console."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import render_blocks
+from handlers.render_text import render_text
+from handlers.replies import Reply
+from scheduler.messages import DeliveryError, Digest, FailureKind, Outgoing
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "cannot_dm_bot", "user_not_found"}
+)
+AUTH_ERRORS = frozenset(
+    {"invalid_auth", "account_inactive", "token_revoked", "not_authed", "team_access_not_granted", "missing_scope", "ekm_access_denied"}
+)
+
+
+def as_reply(message: Outgoing) -> Reply:
+    if isinstance(message, Digest):
+        return Reply(text=message.headline, briefs=list(message.briefs))
+    return Reply(text=message.text)
+
+
+class ChannelPacer:
+    """At most one post per `interval` seconds to each channel (Slack's guidance)."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> None:
+        with self._lock:
+            now = self.monotonic()
+            ready = self._last.get(channel, now - self.interval) + self.interval
+            self._last[channel] = max(now, ready)
+        if ready > now:
+            self.sleep(ready - now)
+
+
+class SlackPoster:
+    def __init__(self, client_for_team: Callable[[str], WebClient], pacer: ChannelPacer | None = None) -> None:
+        self.client_for_team = client_for_team
+        self.pacer = pacer or ChannelPacer()
+
+    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+        payload = render_blocks(as_reply(message))
+        payload.pop("response_type", None)
+        self.pacer.wait(channel_id)
+        try:
+            response = self.client_for_team(team_id).chat_postMessage(
+                channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
+            )
+        except SlackApiError as error:
+            code = str(error.response.get("error") or f"http_{error.response.status_code}")
+            if code in CHANNEL_ERRORS:
+                raise DeliveryError(FailureKind.CHANNEL, code) from error
+            if code in AUTH_ERRORS:
+                raise DeliveryError(FailureKind.AUTH, code) from error
+            raise DeliveryError(FailureKind.RETRY, code) from error
+        except (URLError, TimeoutError, OSError) as error:
+            raise DeliveryError(FailureKind.RETRY, type(error).__name__) from error
+        return str(response.get("ts") or "")
+
+
+class PrintPoster:
+    """The console's poster: prints what would be posted."""
+
+    def __init__(self, write: Callable[[str], object] = print) -> None:
+        self.write = write
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+        with self._lock:
+            self._count += 1
+            self.write(f"--- to #{channel_id} ---\n" + render_text(as_reply(message)).rstrip())
+            return f"console.{self._count}"

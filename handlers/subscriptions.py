@@ -1,0 +1,292 @@
+"""subscribe, subscriptions, unsubscribe, quiet: a channel's standing queries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from data.models import (
+    ChannelSettings,
+    Delivery,
+    DeliveryStatus,
+    ScheduleKind,
+    Subscription,
+)
+from handlers.briefs import build_filter
+from handlers.context import Context
+from handlers.grammar import UserError, parse_query
+from handlers.replies import Reply
+from scheduler.timing import Schedule, format_clock, next_run, parse_clock
+
+DEFAULT_MINUTE = 9 * 60
+MAX_SUBSCRIPTIONS_PER_CHANNEL = 50
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_QUIET = re.compile(r"^(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    schedule: Schedule
+    query_text: str
+    explicit_tz: bool
+
+
+def _weekday(word: str) -> int | None:
+    word = word.lower().rstrip(",")
+    for index, name in enumerate(WEEKDAYS):
+        if len(word) >= 3 and name.startswith(word):
+            return index
+    return None
+
+
+def zone_named(name: str) -> ZoneInfo:
+    if "/" not in name and name.upper() not in ("UTC", "GMT"):
+        raise UserError(f"`{name[:40]}` is not a time zone; use an IANA name like `Europe/Berlin`.")
+    try:
+        return ZoneInfo(name if name.upper() not in ("UTC", "GMT") else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        close = sorted(z for z in available_timezones() if z.lower().endswith(name.lower().split("/")[-1]))
+        hint = f" Did you mean `{close[0]}`?" if close else ""
+        raise UserError(f"I don't know the time zone `{name[:60]}`.{hint}") from None
+
+
+def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
+    """Pull `daily|weekly <day>|instant`, `at HH:MM` and `tz ZONE` out of the text."""
+    words = text.split()
+    rest: list[str] = []
+    kind = ScheduleKind.DAILY
+    weekday: int | None = None
+    minute = DEFAULT_MINUTE
+    zone = default_tz
+    explicit_tz = False
+    i = 0
+    while i < len(words):
+        word = words[i].lower()
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word in ("daily", "instant", "instantly", "immediately"):
+            kind = ScheduleKind.DAILY if word == "daily" else ScheduleKind.INSTANT
+        elif word == "weekly":
+            kind = ScheduleKind.WEEKLY
+            day = _weekday(following) if following else None
+            if day is None:
+                raise UserError("`weekly` needs a day, for example `weekly monday`.")
+            weekday = day
+            i += 1
+        elif word == "at" and following and re.match(r"^\d{1,2}:\d{2}$", following):
+            try:
+                minute = parse_clock(following)
+            except ValueError:
+                raise UserError(f"`at {following}` is not a time; write `at 09:00`.") from None
+            i += 1
+        elif word == "tz":
+            if not following:
+                raise UserError("`tz` needs a time zone, for example `tz Europe/Berlin`.")
+            zone = str(zone_named(following).key)
+            explicit_tz = True
+            i += 1
+        else:
+            rest.append(words[i])
+        i += 1
+    return ScheduleRequest(Schedule(kind, minute, weekday, zone), " ".join(rest), explicit_tz)
+
+
+def describe_schedule(subscription: Subscription) -> str:
+    if subscription.schedule == ScheduleKind.INSTANT:
+        return "instantly"
+    clock = format_clock(subscription.at_minute)
+    if subscription.schedule == ScheduleKind.WEEKLY and subscription.weekday is not None:
+        return f"weekly on {WEEKDAYS[subscription.weekday].title()} at {clock} {subscription.timezone}"
+    return f"daily at {clock} {subscription.timezone}"
+
+
+def local_label(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %Y %H:%M %Z")
+
+
+def schedule_of(subscription: Subscription) -> Schedule:
+    return Schedule(
+        ScheduleKind(subscription.schedule),
+        subscription.at_minute,
+        subscription.weekday,
+        subscription.timezone,
+    )
+
+
+def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    default_tz = _channel_default_tz(session, ctx)
+    request = parse_schedule(text, default_tz)
+    if not request.explicit_tz:
+        looked_up = ctx.user_timezone()
+        if looked_up:
+            request = parse_schedule(text, str(zone_named(looked_up).key))
+    query = parse_query(request.query_text)
+    build_filter(session, query)  # validates bodies and filters now, not at delivery time
+    query_text = query.describe()
+    schedule = request.schedule
+    existing = session.scalar(
+        select(Subscription).where(
+            Subscription.team_id == ctx.team_id,
+            Subscription.channel_id == ctx.channel_id,
+            Subscription.query_text == query_text,
+        )
+    )
+    if existing is None:
+        count = len(_channel_subscriptions(session, ctx))
+        if count >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
+            raise UserError(
+                f"This channel has {count} subscriptions, the most I keep; remove one with "
+                "`/policy unsubscribe <id>`."
+            )
+        existing = Subscription(
+            team_id=ctx.team_id,
+            channel_id=ctx.channel_id,
+            query_text=query_text,
+            created_at=ctx.now,
+            checked_until=ctx.now,
+        )
+        session.add(existing)
+        verb = "Subscribed"
+    else:
+        verb = "Resumed" if existing.paused_reason else "Updated"
+    existing.created_by = ctx.user_id
+    existing.schedule = schedule.kind
+    existing.weekday = schedule.weekday
+    existing.at_minute = schedule.at_minute
+    existing.timezone = schedule.timezone
+    existing.paused_reason = None
+    existing.paused_at = None
+    existing.next_due_at = next_run(schedule, ctx.now)
+    session.flush()
+    session.commit()
+    what = f"new briefs matching {query_text}" if query_text else "every new brief"
+    return Reply(
+        text=f"{verb} {existing.ref}: this channel gets {what}, {describe_schedule(existing)}.",
+        notes=[
+            "Next delivery: "
+            + (
+                "as soon as a matching brief arrives"
+                if schedule.kind is ScheduleKind.INSTANT
+                else local_label(existing.next_due_at, existing.timezone)
+            )
+            + ". `/policy subscriptions` lists this channel's subscriptions."
+        ],
+    )
+
+
+def _channel_subscriptions(session: Session, ctx: Context) -> list[Subscription]:
+    return list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.team_id == ctx.team_id, Subscription.channel_id == ctx.channel_id)
+            .order_by(Subscription.id)
+        )
+    )
+
+
+def _channel_default_tz(session: Session, ctx: Context) -> str:
+    settings = channel_settings(session, ctx.team_id, ctx.channel_id)
+    return settings.timezone if settings else "UTC"
+
+
+def channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
+    return session.scalar(
+        select(ChannelSettings).where(
+            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
+        )
+    )
+
+
+def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Reply:
+    rows = _channel_subscriptions(session, ctx)
+    if not rows:
+        return Reply(
+            text="This channel has no subscriptions.",
+            notes=["Start one with `/policy subscribe storage daily at 09:00`."],
+        )
+    lines = []
+    for sub in rows:
+        what = sub.query_text or "every new brief"
+        line = f"`{sub.ref}` {what} \u2014 {describe_schedule(sub)}"
+        if sub.paused_reason:
+            line += f" \u2014 *paused*: {sub.paused_reason} (subscribe again to resume)"
+        elif sub.schedule != ScheduleKind.INSTANT:
+            line += f" \u2014 next: {local_label(sub.next_due_at, sub.timezone)}"
+        lines.append(line)
+    settings = channel_settings(session, ctx.team_id, ctx.channel_id)
+    notes = []
+    if settings and settings.quiet_start is not None and settings.quiet_end is not None:
+        notes.append(
+            f"Quiet hours {format_clock(settings.quiet_start)}\u2013{format_clock(settings.quiet_end)}"
+            f" {settings.timezone}: instant alerts wait until they end."
+        )
+    noun = "subscription" if len(rows) == 1 else "subscriptions"
+    return Reply(text=f"This channel has {len(rows)} {noun}:\n" + "\n".join(lines), notes=notes)
+
+
+def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    argument = text.strip().lower()
+    rows = _channel_subscriptions(session, ctx)
+    if argument == "all":
+        chosen = rows
+    else:
+        match = re.match(r"^s?(\d{1,12})$", argument)
+        if not match:
+            raise UserError("Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`.")
+        wanted = int(match.group(1))
+        chosen = [s for s in rows if s.id == wanted]
+        if not chosen:
+            raise UserError(
+                f"This channel has no subscription `s{wanted}`; `/policy subscriptions` lists them."
+            )
+    if not chosen:
+        return Reply(text="This channel has no subscriptions to remove.")
+    ids = [s.id for s in chosen]
+    session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.DROPPED)
+    )
+    for sub in chosen:
+        session.delete(sub)
+    session.commit()
+    refs = ", ".join(f"s{i}" for i in ids)
+    return Reply(text=f"Removed {refs}. Nothing more will be posted for {'it' if len(ids) == 1 else 'them'}.")
+
+
+def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    argument = text.strip()
+    settings = channel_settings(session, ctx.team_id, ctx.channel_id)
+    if argument.lower() in ("off", "none"):
+        if settings:
+            settings.quiet_start = settings.quiet_end = None
+            session.commit()
+        return Reply(text="Quiet hours are off: instant alerts post as they arrive.")
+    words = argument.split()
+    zone = None
+    if len(words) >= 3 and words[-2].lower() == "tz":
+        zone = str(zone_named(words[-1]).key)
+        argument = " ".join(words[:-2])
+    match = _QUIET.match(argument)
+    if not match:
+        raise UserError("Write quiet hours as `/policy quiet 20:00-08:00` (optionally `tz Europe/Berlin`), or `/policy quiet off`.")
+    try:
+        start, end = parse_clock(match.group(1)), parse_clock(match.group(2))
+    except ValueError:
+        raise UserError("Quiet hours need real times, like `20:00-08:00`.") from None
+    if start == end:
+        raise UserError("Quiet hours must start and end at different times.")
+    if settings is None:
+        settings = ChannelSettings(team_id=ctx.team_id, channel_id=ctx.channel_id)
+        session.add(settings)
+    settings.timezone = zone or ctx.user_timezone() or settings.timezone or "UTC"
+    settings.quiet_start, settings.quiet_end = start, end
+    session.commit()
+    return Reply(
+        text=f"Quiet hours set: {format_clock(start)}\u2013{format_clock(end)} {settings.timezone}. "
+        "Instant alerts that arrive then are posted when they end."
+    )

@@ -1,0 +1,196 @@
+"""The delivery ledger: plan due work into rows, claim rows, mark them sent or retry.
+
+Exactly-once rests on three things:
+1. A row per (subscription, brief) with a unique `dedupe_key`, inserted in the transaction
+   that moves the subscription's schedule forward, so planning twice adds nothing.
+2. Claims flip `pending` rows to `claimed` in a short transaction (`FOR UPDATE SKIP LOCKED`
+   on PostgreSQL), so two schedulers never hold the same row.
+3. A row is marked `sent` in its own transaction right after Slack accepts the post.
+
+The one unavoidable window is between Slack accepting a post and step 3 committing: a crash
+there leaves the row `claimed`; once its lease expires it is posted again (a duplicate).
+Everything else (a crash before the post, a failed post) re-sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from data import store
+from data.models import (
+    ChannelSettings,
+    Delivery,
+    DeliveryStatus,
+    ScheduleKind,
+    Subscription,
+)
+from handlers.briefs import build_filter
+from handlers.grammar import UserError, parse_query
+from handlers.subscriptions import schedule_of
+from scheduler.timing import in_quiet_hours, next_run, quiet_hours_end
+
+# A brief whose ingestion transaction was still open when a digest was planned is caught by
+# the next plan: planning looks back this far behind the last horizon.
+INGEST_GRACE = timedelta(minutes=10)
+# A claimed row whose worker vanished (crash, SIGKILL) is claimable again after this.
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS_BACKOFF = timedelta(hours=1)
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _locking(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def plan_digests(session: Session, now: datetime) -> int:
+    """Write ledger rows for every subscription that is due; returns rows added."""
+    statement = (
+        select(Subscription)
+        .where(Subscription.paused_reason.is_(None), Subscription.next_due_at <= now)
+        .order_by(Subscription.id)
+    )
+    if _locking(session):
+        statement = statement.with_for_update(skip_locked=True)
+    added = 0
+    for subscription in session.scalars(statement).all():
+        if _quiet_now(session, subscription, now):
+            continue
+        added += _plan_one(session, subscription, now)
+        schedule = schedule_of(subscription)
+        subscription.next_due_at = next_run(schedule, now)  # missed slots coalesce into one
+        subscription.checked_until = now
+    return added
+
+
+def _quiet_now(session: Session, subscription: Subscription, now: datetime) -> bool:
+    """Instant subscriptions wait for the end of the channel's quiet hours."""
+    if subscription.schedule != ScheduleKind.INSTANT:
+        return False
+    settings = session.scalar(
+        select(ChannelSettings).where(
+            ChannelSettings.team_id == subscription.team_id,
+            ChannelSettings.channel_id == subscription.channel_id,
+        )
+    )
+    if settings is None or settings.quiet_start is None or settings.quiet_end is None:
+        return False
+    zone = ZoneInfo(settings.timezone)
+    if not in_quiet_hours(now, settings.quiet_start, settings.quiet_end, zone):
+        return False
+    subscription.next_due_at = quiet_hours_end(now, settings.quiet_start, settings.quiet_end, zone)
+    return True
+
+
+def _plan_one(session: Session, subscription: Subscription, now: datetime) -> int:
+    try:
+        where, _ = build_filter(session, parse_query(subscription.query_text))
+    except UserError as error:
+        # The query stopped making sense (a body alias was removed): say so, keep the rest.
+        subscription.paused_reason = f"its query no longer works: {error}"[:200]
+        subscription.paused_at = now
+        return 0
+    start = max(subscription.checked_until - INGEST_GRACE, subscription.created_at)
+    already = exists().where(
+        Delivery.subscription_id == subscription.id, Delivery.brief_id == store.Brief.id
+    )
+    brief_ids = store.matching_ids(session, where, ingested_after=start, ingested_until=now, unless=already)
+    if not brief_ids:
+        return 0
+    rows = [
+        {
+            "dedupe_key": f"digest:{subscription.id}:{brief_id}",
+            "kind": "digest",
+            "team_id": subscription.team_id,
+            "channel_id": subscription.channel_id,
+            "subscription_id": subscription.id,
+            "brief_id": brief_id,
+            "status": DeliveryStatus.PENDING,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
+        for brief_id in brief_ids
+    ]
+    # Another scheduler may have planned the same rows a moment ago: the unique key wins.
+    session.execute(
+        _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows
+    )
+    return len(rows)
+
+
+def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) -> list[Delivery]:
+    """Claim pending rows that are due, and claimed rows whose lease ran out."""
+    due = or_(
+        and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
+        and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= now - CLAIM_LEASE),
+    )
+    active = or_(
+        Delivery.subscription_id.is_(None),
+        exists().where(
+            Subscription.id == Delivery.subscription_id, Subscription.paused_reason.is_(None)
+        ),
+    )
+    statement = select(Delivery).where(due, active).order_by(Delivery.id).limit(limit)
+    if _locking(session):
+        statement = statement.with_for_update(skip_locked=True)
+    rows = list(session.scalars(statement))
+    for row in rows:
+        row.status = DeliveryStatus.CLAIMED
+        row.claimed_by = worker
+        row.claimed_at = now
+        row.attempts += 1
+    return rows
+
+
+def mark_sent(session: Session, ids: Sequence[int], worker: str, now: datetime, ts: str) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.claimed_by == worker)
+        .values(status=DeliveryStatus.SENT, sent_at=now, message_ts=ts, last_error=None)
+    )
+
+
+def release_for_retry(
+    session: Session, ids: Sequence[int], attempts: int, now: datetime, error: str
+) -> None:
+    delay = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_ATTEMPTS_BACKOFF)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(status=DeliveryStatus.PENDING, next_attempt_at=now + delay, last_error=error[:200])
+    )
+
+
+def release_paused(session: Session, ids: Sequence[int], error: str) -> None:
+    """Rows of a paused subscription wait (pending) until it is resumed; nothing is dropped."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(status=DeliveryStatus.PENDING, last_error=error[:200])
+    )
+
+
+def pause_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> Subscription | None:
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is not None and subscription.paused_reason is None:
+        subscription.paused_reason = reason[:200]
+        subscription.paused_at = now
+        return subscription
+    return None
+
+
+def is_paused(session: Session, subscription_id: int | None) -> bool:
+    if subscription_id is None:
+        return False
+    subscription = session.get(Subscription, subscription_id)
+    return subscription is None or subscription.paused_reason is not None

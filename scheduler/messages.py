@@ -1,0 +1,55 @@
+"""What the scheduler hands to a Poster: plain values, rendered by the edge (Slack or text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from handlers.replies import BriefView
+
+
+@dataclass(frozen=True)
+class Digest:
+    subscription_ref: str
+    query_text: str
+    briefs: tuple[BriefView, ...]
+    part: int = 1
+    parts: int = 1
+
+    @property
+    def headline(self) -> str:
+        what = f"matching {self.query_text}" if self.query_text else ""
+        noun = "brief" if len(self.briefs) == 1 else "briefs"
+        part = f" (part {self.part} of {self.parts})" if self.parts > 1 else ""
+        return f"{len(self.briefs)} new {noun} {what}{part}".replace("  ", " ").strip()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short message to a person (e.g. the subscriber, when a channel fails)."""
+
+    text: str
+
+
+Outgoing = Digest | Notice
+
+
+class FailureKind(StrEnum):
+    RETRY = "retry"  # rate limits that outlasted retries, 5xx, network: try again later
+    CHANNEL = "channel"  # channel_not_found, not_in_channel, is_archived: pause, tell the owner
+    AUTH = "auth"  # invalid_auth, account_inactive, token_revoked: pause the team's deliveries
+
+
+class DeliveryError(Exception):
+    def __init__(self, kind: FailureKind, code: str) -> None:
+        super().__init__(f"{kind}: {code}")
+        self.kind = kind
+        self.code = code
+
+
+class Poster(Protocol):
+    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+        """Post and return the message id (Slack's ts); raise DeliveryError on failure."""
+        ...
+

@@ -1,0 +1,50 @@
+"""APScheduler only wakes the ticker up; all state lives in the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scheduler.ticker import Ticker, TickReport
+
+log = logging.getLogger(__name__)
+TICK_JOB_ID = "policybot-tick"
+
+
+def start_background_ticker(
+    ticker: Ticker, clock: Callable[[], datetime], interval_seconds: int = 60
+) -> BackgroundScheduler:
+    """Tick every `interval_seconds` in a background thread.
+
+    Job settings on purpose: coalesce (missed ticks collapse into one: the database knows
+    what is due anyway), max_instances=1 (ticks never overlap in a process), and a generous
+    misfire grace so a late tick still runs instead of APScheduler's 1-second default dropping
+    it. The in-memory job store holds nothing the database does not.
+    """
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+
+    def run_tick() -> None:
+        try:
+            report: TickReport = ticker.tick(clock())
+        except Exception:
+            log.exception("scheduler tick failed")
+            return
+        if report.claimed or report.paused:
+            log.info(
+                "tick: planned=%s claimed=%s sent=%s retried=%s paused=%s",
+                report.planned, report.claimed, report.sent, report.retried, report.paused,
+            )
+
+    scheduler.add_job(
+        run_tick, IntervalTrigger(seconds=interval_seconds), id=TICK_JOB_ID, replace_existing=True,
+        next_run_time=datetime.now(UTC),  # catch up at start, not one interval later
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,260 @@
+"""One scheduler tick: plan what is due, claim it, post it, record the outcome.
+
+Posting fans out over channels with a bounded thread pool, so one slow or throttled channel
+does not hold up the others; within a channel, posts go one after another.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from threading import Lock
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from data.db import SessionFactory
+from data.models import Brief, BriefKind, Subscription
+from handlers.replies import BriefView, brief_view
+from scheduler import ledger
+from scheduler.messages import DeliveryError, Digest, FailureKind, Notice, Poster
+
+log = logging.getLogger(__name__)
+
+DIGEST_CHUNK = 10  # briefs per message: ~21 blocks, well inside Slack's 50
+LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lock of the ticker
+
+
+@dataclass(frozen=True)
+class ClaimedItem:
+    id: int
+    team_id: str
+    channel_id: str
+    subscription_id: int | None
+    brief_id: int | None
+    attempts: int
+
+
+@dataclass
+class TickReport:
+    leader: bool = True
+    planned: int = 0
+    claimed: int = 0
+    messages: int = 0
+    sent: int = 0
+    retried: int = 0
+    paused: list[str] = field(default_factory=list)
+    _lock: Lock = field(default_factory=Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+class Ticker:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        poster: Poster,
+        *,
+        worker_id: str | None = None,
+        max_workers: int = 8,
+    ) -> None:
+        self.sessions = sessions
+        self.poster = poster
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self.max_workers = max_workers
+
+    def tick(self, now: datetime) -> TickReport:
+        report = TickReport()
+        with self._leadership() as leader:
+            if not leader:
+                report.leader = False
+                return report
+            with self.sessions() as session, session.begin():
+                report.planned = ledger.plan_digests(session, now)
+            with self.sessions() as session, session.begin():
+                claimed = [
+                    ClaimedItem(r.id, r.team_id, r.channel_id, r.subscription_id, r.brief_id, r.attempts)
+                    for r in ledger.claim_due(session, now, self.worker_id)
+                ]
+            report.claimed = len(claimed)
+            by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)
+            for item in claimed:
+                by_channel[(item.team_id, item.channel_id)].append(item)
+            if len(by_channel) <= 1 or self.max_workers <= 1:
+                for (team, channel), items in by_channel.items():
+                    self._deliver_channel(team, channel, items, now, report)
+            else:
+                with ThreadPoolExecutor(min(self.max_workers, len(by_channel))) as pool:
+                    futures = [
+                        pool.submit(self._deliver_channel, team, channel, items, now, report)
+                        for (team, channel), items in by_channel.items()
+                    ]
+                    for future in futures:
+                        future.result()
+        return report
+
+    @contextmanager
+    def _leadership(self) -> Iterator[bool]:
+        """On PostgreSQL one ticker acts at a time (advisory lock); the ledger would make a
+        second one harmless anyway. SQLite deployments run one process."""
+        engine = self.sessions.kw.get("bind")
+        if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+            yield True
+            return
+        with engine.connect() as connection:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar()
+            try:
+                yield bool(got)
+            finally:
+                if got:
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+                connection.commit()
+
+    # -- one channel -------------------------------------------------------------------
+    def _deliver_channel(
+        self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
+    ) -> None:
+        by_subscription: dict[int | None, list[ClaimedItem]] = defaultdict(list)
+        for item in items:
+            by_subscription[item.subscription_id].append(item)
+        for subscription_id, sub_items in by_subscription.items():
+            try:
+                stop = self._deliver_digest(team, channel, subscription_id, sub_items, now, report)
+            except Exception:
+                log.exception("delivery to %s failed unexpectedly", channel)
+                self._retry([i.id for i in sub_items], max(i.attempts for i in sub_items), now, "internal error")
+                report.add(retried=len(sub_items))
+                stop = False
+            if stop:
+                return
+
+    def _deliver_digest(
+        self,
+        team: str,
+        channel: str,
+        subscription_id: int | None,
+        items: list[ClaimedItem],
+        now: datetime,
+        report: TickReport,
+    ) -> bool:
+        """Post one subscription's digest; True when the channel itself failed."""
+        with self.sessions() as session:
+            subscription = session.get(Subscription, subscription_id) if subscription_id else None
+            views = self._views(session, [i.brief_id for i in items if i.brief_id], now)
+            query_text = subscription.query_text if subscription else ""
+            ref = subscription.ref if subscription else "s?"
+            owner = subscription.created_by if subscription else None
+        by_brief = {i.brief_id: i for i in items}
+        missing = [i.id for i in items if i.brief_id not in {int(v.ref[1:]) for v in views}]
+        if missing:  # the brief was deleted after planning: nothing to post
+            self._mark_sent(missing, now, "gone")
+        chunks = [views[i : i + DIGEST_CHUNK] for i in range(0, len(views), DIGEST_CHUNK)]
+        for index, chunk in enumerate(chunks):
+            ids = [by_brief[int(v.ref[1:])].id for v in chunk]
+            digest = Digest(ref, query_text, tuple(chunk), index + 1, len(chunks))
+            try:
+                ts = self.poster.post(team, channel, digest)
+            except DeliveryError as error:
+                remaining = [by_brief[int(v.ref[1:])].id for c in chunks[index:] for v in c]
+                return self._failed(error, team, channel, subscription_id, owner, remaining, items, now, report)
+            self._mark_sent(ids, now, ts)
+            report.add(messages=1, sent=len(ids))
+        return False
+
+    def _failed(
+        self,
+        error: DeliveryError,
+        team: str,
+        channel: str,
+        subscription_id: int | None,
+        owner: str | None,
+        remaining: list[int],
+        items: list[ClaimedItem],
+        now: datetime,
+        report: TickReport,
+    ) -> bool:
+        if error.kind is FailureKind.RETRY:
+            self._retry(remaining, max(i.attempts for i in items), now, error.code)
+            report.add(retried=len(remaining))
+            return False
+        reason = _pause_reason(error)
+        with self.sessions() as session, session.begin():
+            ledger.release_paused(session, remaining, error.code)
+            paused = self._pause(session, team, channel, subscription_id, error, reason, now)
+        report.paused.extend(paused)
+        log.warning("paused %s in %s: %s", ", ".join(paused) or "nothing", channel, error.code)
+        if owner and error.kind is FailureKind.CHANNEL:
+            self._tell_owner(team, owner, channel, paused, reason)
+        return True
+
+    def _pause(
+        self,
+        session: Session,
+        team: str,
+        channel: str,
+        subscription_id: int | None,
+        error: DeliveryError,
+        reason: str,
+        now: datetime,
+    ) -> list[str]:
+        query = select(Subscription).where(Subscription.team_id == team, Subscription.paused_reason.is_(None))
+        if error.kind is FailureKind.CHANNEL:
+            query = query.where(Subscription.channel_id == channel)
+        paused = []
+        for subscription in session.scalars(query):
+            subscription.paused_reason = reason[:200]
+            subscription.paused_at = now
+            paused.append(subscription.ref)
+        return paused
+
+    def _tell_owner(self, team: str, owner: str, channel: str, paused: list[str], reason: str) -> None:
+        text = (
+            f"I paused {', '.join(paused)} for <#{channel}>: {reason}. Invite me to the channel "
+            "(or pick another) and subscribe again to resume; nothing was lost."
+        )
+        try:
+            self.poster.post(team, owner, Notice(text))
+        except DeliveryError as error:
+            log.warning("could not tell %s about the pause: %s", owner, error.code)
+
+    def _views(self, session: Session, brief_ids: list[int], now: datetime) -> list[BriefView]:
+        briefs = list(session.scalars(select(Brief).where(Brief.id.in_(brief_ids))))
+        # Newest policy briefs first, then news, newest first.
+        briefs.sort(
+            key=lambda b: (
+                b.kind != BriefKind.POLICY,
+                -(b.published_on.toordinal() if b.published_on else 0),
+                -b.id,
+            )
+        )
+        return [brief_view(b, now.date()) for b in briefs]
+
+    def _mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
+        with self.sessions() as session, session.begin():
+            ledger.mark_sent(session, ids, self.worker_id, now, ts)
+
+    def _retry(self, ids: list[int], attempts: int, now: datetime, error: str) -> None:
+        with self.sessions() as session, session.begin():
+            ledger.release_for_retry(session, ids, attempts, now, error)
+
+
+def _pause_reason(error: DeliveryError) -> str:
+    readable = {
+        "channel_not_found": "the channel no longer exists or the bot cannot see it",
+        "not_in_channel": "the bot is not in the channel",
+        "is_archived": "the channel is archived",
+        "invalid_auth": "Slack rejected the bot's token",
+        "account_inactive": "the bot's account is inactive",
+        "token_revoked": "the bot's token was revoked",
+    }
+    return f"{readable.get(error.code, 'Slack refused the post')} ({error.code})"
+

@@ -1,0 +1,59 @@
+"""Helpers for scheduler tests: synthetic tracker issues and a recording poster."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.ingest.writer import ingest_bytes
+from scheduler.messages import DeliveryError, Digest, Outgoing
+
+_serial = itertools.count(1)
+
+
+def tracker_issue(*titles: str, published: date = date(2026, 11, 20), words: str = "energy storage") -> bytes:
+    """A small tracker issue with one policy brief per title."""
+    parts = []
+    for title in titles:
+        n = next(_serial)
+        parts.append(
+            f"At a glance: The MIIT released {title.lower()} about {words} (number {n}). Key goals include:\n\n"
+            f"\uf0a1 By 2028, reach the {words} target number {n}\n\n"
+            f"MERICS comment: A comment about {words}.\n\n"
+            f"Article: {title} (关于{n}号储能文件的通知) (Link)\n\n"
+            f"Issuing body: MIIT\n\n"
+            f"Date: {published.strftime('%B %-d, %Y')}\n\n"
+            f"https://example.org/brief/{n}\n"
+        )
+    return "\n\n".join(parts).encode()
+
+
+def ingest(factory: sessionmaker[Session], raw: bytes, at: datetime) -> None:
+    with factory() as session, session.begin():
+        ingest_bytes(session, raw, f"issue-{next(_serial)}.txt", at)
+
+
+@dataclass
+class RecordingPoster:
+    """Records posts; `fail_with` makes the next posts raise."""
+
+    posts: list[tuple[str, str, Outgoing]] = field(default_factory=list)
+    fail_with: list[DeliveryError] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+        with self.lock:
+            if self.fail_with:
+                raise self.fail_with.pop(0)
+            self.posts.append((team_id, channel_id, message))
+            return f"ts.{len(self.posts)}"
+
+    def digests(self, channel: str | None = None) -> list[Digest]:
+        return [m for _, c, m in self.posts if isinstance(m, Digest) and (channel is None or c == channel)]
+
+    def brief_titles(self, channel: str | None = None) -> list[str]:
+        return [b.title for d in self.digests(channel) for b in d.briefs]

@@ -1,0 +1,221 @@
+"""Digests under a fixed clock: schedules, DST, downtime, restarts, failures; both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.models import Delivery, DeliveryStatus, Subscription
+from handlers.context import Context
+from handlers.subscriptions import quiet, subscribe, subscriptions, unsubscribe
+from scheduler import ledger
+from scheduler.messages import DeliveryError, FailureKind
+from scheduler.ticker import Ticker
+from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def at(zone: ZoneInfo, *parts: int) -> datetime:
+    return datetime(*parts, tzinfo=zone).astimezone(UTC)
+
+
+def ctx(now: datetime, channel: str = "C1", team: str = "T1", user: str = "U1") -> Context:
+    return Context(now=now, team_id=team, channel_id=channel, user_id=user)
+
+
+def do(factory: sessionmaker[Session], handler, context: Context, text: str) -> str:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        reply = handler(session, context, text, 1)
+    return reply.text + " " + " ".join(reply.notes)
+
+
+@pytest.fixture
+def poster() -> RecordingPoster:
+    return RecordingPoster()
+
+
+@pytest.fixture
+def ticker(factory: sessionmaker[Session], poster: RecordingPoster) -> Ticker:
+    return Ticker(factory, poster, worker_id="test", max_workers=1)
+
+
+def test_daily_digest_arrives_once_at_local_time(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    created = at(BERLIN, 2026, 12, 1, 7, 0)
+    text = do(factory, subscribe, ctx(created), "storage daily at 09:00 tz Europe/Berlin")
+    assert "Subscribed s" in text and "Tue 1 Dec 2026 09:00 CET" in text
+    ingest(factory, tracker_issue("Storage Plan A", "Storage Plan B"), at(BERLIN, 2026, 12, 1, 8, 0))
+    ingest(factory, tracker_issue("Fishing Rules", words="fisheries"), at(BERLIN, 2026, 12, 1, 8, 5))
+
+    assert ticker.tick(at(BERLIN, 2026, 12, 1, 8, 59)).sent == 0
+    report = ticker.tick(at(BERLIN, 2026, 12, 1, 9, 0))
+    assert report.sent == 2 and report.messages == 1
+    assert sorted(poster.brief_titles("C1")) == ["Storage Plan A", "Storage Plan B"]
+    for later in (at(BERLIN, 2026, 12, 1, 9, 1), at(BERLIN, 2026, 12, 2, 9, 0)):
+        assert ticker.tick(later).sent == 0
+    assert len(poster.digests()) == 1
+
+
+def test_weekly_digest_waits_for_its_day(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    sunday = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(sunday), "weekly monday at 08:30 tz UTC")
+    ingest(factory, tracker_issue("Weekly Item"), sunday + timedelta(minutes=5))
+    assert ticker.tick(sunday + timedelta(hours=12)).sent == 0
+    assert ticker.tick(datetime(2026, 11, 30, 8, 30, tzinfo=UTC)).sent == 1
+
+
+def test_instant_subscription_and_quiet_hours(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    noon = at(BERLIN, 2026, 12, 1, 12, 0)
+    do(factory, subscribe, ctx(noon), "storage instant")
+    ingest(factory, tracker_issue("Instant Storage"), noon + timedelta(minutes=1))
+    assert ticker.tick(noon + timedelta(minutes=2)).sent == 1
+    do(factory, quiet, ctx(noon), "20:00-08:00 tz Europe/Berlin")
+    evening = at(BERLIN, 2026, 12, 1, 22, 0)
+    ingest(factory, tracker_issue("Late Storage"), evening)
+    assert ticker.tick(evening + timedelta(minutes=1)).sent == 0
+    assert ticker.tick(at(BERLIN, 2026, 12, 2, 7, 59)).sent == 0
+    assert ticker.tick(at(BERLIN, 2026, 12, 2, 8, 0)).sent == 1
+    assert poster.brief_titles() == ["Instant Storage", "Late Storage"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "days"),
+    [
+        ("Europe/Berlin", [(2026, 3, 28), (2026, 3, 29), (2026, 3, 30)]),
+        ("Europe/Berlin", [(2026, 10, 24), (2026, 10, 25), (2026, 10, 26)]),
+        ("America/New_York", [(2026, 3, 7), (2026, 3, 8), (2026, 3, 9)]),
+        ("America/New_York", [(2026, 10, 31), (2026, 11, 1), (2026, 11, 2)]),
+    ],
+)
+def test_digest_at_nine_local_on_both_sides_of_dst(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster, zone: str, days: list[tuple[int, int, int]]
+) -> None:
+    tz = ZoneInfo(zone)
+    do(factory, subscribe, ctx(at(tz, *days[0], 0, 30)), f"daily at 09:00 tz {zone}")
+    for day in days:
+        ingest(factory, tracker_issue(f"Brief of {day}"), at(tz, *day, 1, 0))
+        nine = at(tz, *day, 9, 0)
+        assert ticker.tick(nine - timedelta(minutes=1)).sent == 0, day
+        assert ticker.tick(nine).sent == 1, day
+    assert len(poster.digests()) == 3
+
+
+def test_three_days_of_downtime_give_one_digest(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "daily at 09:00 tz UTC")
+    do(factory, subscribe, ctx(start, channel="C2"), "storage daily at 10:00 tz UTC")
+    for day in range(3):
+        ingest(factory, tracker_issue(f"Down Day {day}"), start + timedelta(days=day, hours=2))
+    report = ticker.tick(start + timedelta(days=3, hours=4))  # back after three days
+    assert report.messages == 2
+    assert sorted(poster.brief_titles("C1")) == ["Down Day 0", "Down Day 1", "Down Day 2"]
+    assert len(poster.digests("C2")) == 1
+    assert ticker.tick(start + timedelta(days=3, hours=5)).sent == 0
+
+
+def test_restart_between_claim_and_post_delivers_once(
+    factory: sessionmaker[Session], poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "instant")
+    ingest(factory, tracker_issue("Crash Brief"), start + timedelta(seconds=10))
+    with factory() as session, session.begin():
+        ledger.plan_digests(session, start + timedelta(minutes=1))
+        claimed = ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker")
+    assert len(claimed) == 1  # ...and the worker dies before posting.
+    fresh = Ticker(factory, poster, worker_id="fresh", max_workers=1)
+    assert fresh.tick(start + timedelta(minutes=2)).sent == 0  # lease still held
+    assert fresh.tick(start + timedelta(minutes=1) + ledger.CLAIM_LEASE).sent == 1
+    assert fresh.tick(start + timedelta(hours=1)).sent == 0
+    assert poster.brief_titles() == ["Crash Brief"]
+
+
+def test_brief_ingested_during_a_run_is_not_lost(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "instant")
+    run_at = start + timedelta(minutes=5)
+    assert ticker.tick(run_at).sent == 0
+    # An ingestion that began before the run (its clock) but committed after it.
+    ingest(factory, tracker_issue("Slow Ingest"), run_at - timedelta(seconds=30))
+    assert ticker.tick(run_at + timedelta(minutes=1)).sent == 1
+    assert poster.brief_titles() == ["Slow Ingest"]
+
+
+def test_failed_post_is_retried_and_sent_once(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "instant")
+    ingest(factory, tracker_issue("Retry Brief"), start + timedelta(seconds=10))
+    poster.fail_with.append(DeliveryError(FailureKind.RETRY, "ratelimited"))
+    report = ticker.tick(start + timedelta(minutes=1))
+    assert report.retried == 1 and report.sent == 0
+    assert ticker.tick(start + timedelta(minutes=2)).sent == 0  # backing off
+    assert ticker.tick(start + timedelta(minutes=10)).sent == 1
+    assert ticker.tick(start + timedelta(hours=2)).sent == 0
+    assert poster.brief_titles() == ["Retry Brief"]
+
+
+def test_channel_not_found_pauses_and_resubscribe_resumes(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start, user="U9"), "instant")
+    ingest(factory, tracker_issue("Paused Brief"), start + timedelta(seconds=10))
+    poster.fail_with.append(DeliveryError(FailureKind.CHANNEL, "channel_not_found"))
+    report = ticker.tick(start + timedelta(minutes=1))
+    assert report.paused and report.sent == 0
+    notices = [m for _, channel, m in poster.posts if channel == "U9"]
+    assert notices and "channel_not_found" in notices[0].text  # type: ignore[union-attr]
+    listing = do(factory, subscriptions, ctx(start), "")
+    assert "paused" in listing and "channel_not_found" in listing
+    assert ticker.tick(start + timedelta(hours=3)).sent == 0  # nothing while paused
+    with factory() as session:
+        pending = session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
+        )
+    assert pending == 1  # kept, not dropped
+    assert "Resumed" in do(factory, subscribe, ctx(start + timedelta(hours=4)), "instant")
+    assert ticker.tick(start + timedelta(hours=4, minutes=1)).sent == 1
+    assert poster.brief_titles() == ["Paused Brief"]
+
+
+def test_unsubscribe_drops_pending_and_stops(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "daily at 09:00 tz UTC")
+    ingest(factory, tracker_issue("Never Sent"), start + timedelta(seconds=10))
+    with factory() as session:
+        sub_id = session.scalar(select(Subscription.id))
+    assert "Removed" in do(factory, unsubscribe, ctx(start), f"s{sub_id}")
+    assert ticker.tick(start + timedelta(days=1)).sent == 0
+    assert poster.posts == []
+
+
+def test_other_channel_cannot_unsubscribe(factory: sessionmaker[Session]) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start, channel="C1"), "storage")
+    with factory() as session:
+        sub_id = session.scalar(select(Subscription.id))
+    text = do(factory, subscribe, ctx(start, channel="C2"), "storage")
+    assert "Subscribed" in text
+    from handlers.grammar import UserError
+
+    with pytest.raises(UserError):
+        do(factory, unsubscribe, ctx(start, channel="C2", team="T2"), f"s{sub_id}")
