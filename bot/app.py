@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import ACTION_RUN, render_blocks
 from bot.services import Services
@@ -31,12 +33,41 @@ SORRY = "Sorry, something went wrong on my side. Please try again; if it keeps h
 WORKING = "Working on it\u2026"
 
 
-def slack_context(payload: dict[str, Any], services: Services) -> Context:
+class UserTimezones:
+    """Users' IANA zones from users.info, cached; looked up only when a command needs one."""
+
+    def __init__(self, client: WebClient, ttl_seconds: float = 3600) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    def __call__(self, user_id: str) -> str | None:
+        cached = self._cache.get(user_id)
+        if cached and time.monotonic() - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            zone = self.client.users_info(user=user_id).get("user", {}).get("tz")
+        except SlackApiError as error:
+            log.warning("users.info failed for a user: %s", error.response.get("error"))
+            return None
+        self._cache[user_id] = (time.monotonic(), zone)
+        return str(zone) if zone else None
+
+
+def slack_context(
+    payload: dict[str, Any], services: Services, timezones: UserTimezones | None = None
+) -> Context:
     team = payload.get("team_id") or (payload.get("team") or {}).get("id") or ""
     channel = payload.get("channel_id") or (payload.get("channel") or {}).get("id") or ""
     user = payload.get("user_id") or (payload.get("user") or {}).get("id") or ""
+    lookup = (lambda: timezones(user)) if timezones and user else (lambda: None)
     return Context(
-        now=services.clock(), team_id=team, channel_id=channel, user_id=user, tz=ZoneInfo("UTC")
+        now=services.clock(),
+        team_id=team,
+        channel_id=channel,
+        user_id=user,
+        tz=ZoneInfo("UTC"),
+        user_timezone=lookup,
     )
 
 
@@ -79,8 +110,10 @@ def build_app(
     ack_budget: float = ACK_BUDGET_SECONDS,
 ) -> App:
     settings = services.settings
+    client = client or make_web_client(settings, settings.bot_token)
+    timezones = UserTimezones(client)
     app = App(
-        client=client or make_web_client(settings, settings.bot_token),
+        client=client,
         signing_secret=settings.signing_secret or "",
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
@@ -89,12 +122,13 @@ def build_app(
 
     @app.command(re.compile(r"^/policy"))
     def policy_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        dispatcher.answer(command.get("text") or "", slack_context(command, services), ack, respond)
+        ctx = slack_context(command, services, timezones)
+        dispatcher.answer(command.get("text") or "", ctx, ack, respond)
 
     @app.action(re.compile(f"^{ACTION_RUN}:"))
     def policy_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        ctx = slack_context({**body, "channel": body.get("channel") or {}}, services)
+        ctx = slack_context({**body, "channel": body.get("channel") or {}}, services, timezones)
         payload = dispatcher.run_now(action.get("value") or "help", ctx)
         respond(**payload, replace_original=False)
 

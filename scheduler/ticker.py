@@ -66,11 +66,13 @@ class Ticker:
         *,
         worker_id: str | None = None,
         max_workers: int = 8,
+        leader_lock: bool = True,
     ) -> None:
         self.sessions = sessions
         self.poster = poster
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.max_workers = max_workers
+        self.leader_lock = leader_lock
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -107,7 +109,7 @@ class Ticker:
         """On PostgreSQL one ticker acts at a time (advisory lock); the ledger would make a
         second one harmless anyway. SQLite deployments run one process."""
         engine = self.sessions.kw.get("bind")
-        if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+        if not self.leader_lock or not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
             yield True
             return
         with engine.connect() as connection:

@@ -102,3 +102,24 @@ def corpus(factory: sessionmaker[Session]) -> None:
     """The demo corpus, ingested inside the test's transaction."""
     with factory() as session, session.begin():
         ingest_bytes(session, DEMO_CORPUS.read_bytes(), DEMO_CORPUS.name, NOW)
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A new, migrated PostgreSQL database for tests that need real commits across
+    processes or engines (dropped afterwards)."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip(f"PostgreSQL tests skipped: set {POSTGRES_ENV} (as .ci/run does) to run them")
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"policybot_fresh_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    fresh = make_url(url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(fresh)
+    upgrade(engine)
+    engine.dispose()
+    yield fresh
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
