@@ -3,11 +3,13 @@
 slack_sdk validates each field's limit on `to_dict()`; this module keeps the message inside
 the limits that are not per field: 50 blocks, and about 12,000 characters of blocks in all
 (Slack rejects much more with `msg_blocks_too_long`). Long text is cut at a word with an
-ellipsis, and the brief gets a "Show full brief" button.
+ellipsis, and the brief gets a "Show full brief" button. Every piece of stored or typed text
+is escaped (& < >), so none of it can become a mention or a link.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -30,8 +32,15 @@ MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
-MAX_TOTAL_CHARS = 11000
+MAX_ACTIONS = 25
+MAX_TOTAL_CHARS = 11000  # all texts, button labels and values; Slack's limit is about 12,000
+MAX_ACTIONS_CHARS = 3000  # of that, what the buttons at the end may take
+MAX_FALLBACK = 3000
+MAX_LIST_TITLE = 300  # a title in a list of briefs; `show` has it in full
+MAX_LINK = 1000  # longer links are shown as text, not as <url|label>
 ACTION_RUN = "policy_run"  # prefix of every button's action_id; the value is command text
+ELLIPSIS = "\u2026"
+_OPEN_ENTITY = re.compile(r"&[a-z]{0,4}$")  # "&am" left at the end of a cut
 
 
 def escape(text: str) -> str:
@@ -39,20 +48,27 @@ def escape(text: str) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    """Shorten at a word boundary with an ellipsis (never over `limit` characters)."""
+    """Shorten at a word boundary with an ellipsis (never over `limit` characters), and
+    never in the middle of an escaped character (`&amp;`)."""
     if len(text) <= limit:
         return text
     shortened = text[: limit - 1]
     space = shortened.rfind(" ")
     if space > limit // 2:
         shortened = shortened[:space]
-    return shortened.rstrip(" ,;:") + "\u2026"
+    shortened = _OPEN_ENTITY.sub("", shortened.rstrip(" ,;:"))  # "&amp;" loses ";" first
+    return shortened.rstrip(" ,;:") + ELLIPSIS
+
+
+def _button_size(button: Button) -> int:
+    return min(len(button.label), MAX_BUTTON_TEXT) + len(button.command)
 
 
 class _Message:
-    def __init__(self) -> None:
+    def __init__(self, reserve_chars: int = 0) -> None:
         self.blocks: list[Block] = []
         self.chars = 0
+        self.budget = MAX_TOTAL_CHARS - reserve_chars  # what the actions block leaves
         self.full = False
         self._button_ids = 0
 
@@ -60,7 +76,7 @@ class _Message:
         return not self.full and len(self.blocks) < MAX_BLOCKS - reserve
 
     def add(self, block: Block, size: int = 0, reserve: int = 2) -> bool:
-        if not self.room(reserve) or self.chars + size > MAX_TOTAL_CHARS:
+        if not self.room(reserve) or self.chars + size > self.budget:
             self.full = True
             return False
         self.blocks.append(block)
@@ -69,85 +85,115 @@ class _Message:
 
     def section(self, text: str, accessory: Button | None = None, reserve: int = 2) -> bool:
         text = cut(text, MAX_SECTION)
+        if not text.strip():
+            text = ELLIPSIS  # Slack refuses an empty section
         element = self.button(accessory) if accessory else None
-        return self.add(
-            SectionBlock(text=MarkdownTextObject(text=text), accessory=element), len(text), reserve
-        )
+        size = len(text) + (_button_size(accessory) if accessory and element else 0)
+        return self.add(SectionBlock(text=MarkdownTextObject(text=text), accessory=element), size, reserve)
 
-    def context(self, text: str) -> bool:
+    def context(self, text: str, reserve: int = 2) -> bool:
         text = cut(text, MAX_SECTION)
-        return self.add(ContextBlock(elements=[MarkdownTextObject(text=text)]), len(text))
+        if not text.strip():
+            return False
+        return self.add(ContextBlock(elements=[MarkdownTextObject(text=text)]), len(text), reserve)
 
     def button(self, button: Button) -> ButtonElement | None:
-        if len(button.command) > MAX_BUTTON_VALUE:
+        if len(button.command) > MAX_BUTTON_VALUE or not button.command.strip():
             return None
         self._button_ids += 1
         return ButtonElement(
-            text=PlainTextObject(text=cut(button.label, MAX_BUTTON_TEXT)),
+            text=PlainTextObject(text=cut(button.label, MAX_BUTTON_TEXT) or "Go"),
             action_id=f"{ACTION_RUN}:{self._button_ids}",
             value=button.command,
             style="primary" if button.primary else None,
         )
 
     def actions(self, buttons: list[Button]) -> None:
-        elements = [e for e in (self.button(b) for b in buttons[:25]) if e is not None]
-        if elements:
+        """The buttons that fit (in order) in one actions block at the end."""
+        elements = []
+        for button in _sendable(buttons):
+            if self.chars + _button_size(button) > MAX_TOTAL_CHARS:
+                break
+            element = self.button(button)
+            if element is not None:
+                elements.append(element)
+                self.chars += _button_size(button)
+        if elements and len(self.blocks) < MAX_BLOCKS:
             self.blocks.append(ActionsBlock(elements=elements))
 
 
+def _sendable(buttons: list[Button]) -> list[Button]:
+    return [b for b in buttons if b.command.strip() and len(b.command) <= MAX_BUTTON_VALUE][
+        :MAX_ACTIONS
+    ]
+
+
+def _actions_size(buttons: list[Button]) -> int:
+    return min(MAX_ACTIONS_CHARS, sum(_button_size(b) for b in _sendable(buttons)))
+
+
 def _brief_lines(brief: BriefView) -> str:
-    title = f"*{escape(brief.ref)}* \u00b7 *{escape(brief.title)}*"
+    title = f"*{escape(brief.ref)}* \u00b7 *{escape(cut(brief.title, MAX_LIST_TITLE))}*"
     lines = [title]
     if brief.title_original:
-        lines.append(escape(brief.title_original))
+        lines.append(escape(cut(brief.title_original, MAX_LIST_TITLE)))
     meta = [brief.kind, brief.date_label]
     if brief.bodies:
         meta.append(brief.bodies_label)
     if brief.source_label:
         meta.append(brief.source_label)
-    lines.append("_" + escape(" \u00b7 ".join(meta)) + "_")
+    lines.append("_" + escape(cut(" \u00b7 ".join(meta), MAX_LIST_TITLE)) + "_")
     return "\n".join(lines)
 
 
-def _brief_item(message: _Message, brief: BriefView) -> None:
+def _brief_item(message: _Message, brief: BriefView, reserve: int = 2) -> bool:
     summary = brief.summary.split("\n\n")[0]
     snippet = escape(cut(summary, 280))
     text = _brief_lines(brief) + "\n" + snippet
     if due := due_summary(brief):
         text += "\n:dart: " + escape(due)
-    message.section(text, accessory=Button("Show", f"show {brief.ref}"))
+    return message.section(text, accessory=Button("Show", f"show {brief.ref}"), reserve=reserve)
+
+
+def _full_brief(brief: BriefView) -> Button:
+    return Button("Show full brief", f"show {brief.ref}")
 
 
 def _long_text(message: _Message, heading: str, text: str, brief: BriefView) -> None:
     """Text in as many sections as it needs; cut with a button when the message is full."""
     body = escape(text)
-    chunks = textwrap.wrap(body, MAX_SECTION - 100, replace_whitespace=False, drop_whitespace=False)
+    chunks = [
+        c
+        for c in textwrap.wrap(
+            body, MAX_SECTION - 100, replace_whitespace=False, drop_whitespace=False
+        )
+        if c.strip()
+    ]
     for index, chunk in enumerate(chunks or [""]):
         prefix = f"*{heading}*\n" if index == 0 else ""
-        budget = MAX_TOTAL_CHARS - message.chars - 600
+        budget = message.budget - message.chars - 600
         if budget < 200 or not message.room(reserve=3):
-            message.section(prefix + "\u2026", accessory=Button("Show full brief", f"show {brief.ref}"))
+            message.section(prefix + ELLIPSIS, accessory=_full_brief(brief))
             message.full = True
             return
         if len(chunk) + len(prefix) > budget:
-            message.section(
-                prefix + cut(chunk, budget), accessory=Button("Show full brief", f"show {brief.ref}")
-            )
+            message.section(prefix + cut(chunk, budget), accessory=_full_brief(brief))
             message.full = True
             return
-        message.section(prefix + chunk, reserve=3)
+        message.section(prefix + chunk.strip("\n"), reserve=3)
 
 
 def _detail(message: _Message, brief: BriefView) -> None:
-    message.add(HeaderBlock(text=PlainTextObject(text=cut(brief.title, MAX_HEADER))), len(brief.title))
+    title = " ".join(brief.title.split()) or "(untitled)"
+    message.add(HeaderBlock(text=PlainTextObject(text=cut(title, MAX_HEADER))), len(title))
     meta = [brief.ref, brief.kind, brief.date_label]
     if brief.bodies:
         meta.append(brief.bodies_label)
     if brief.source_label:
         meta.append(f"source: {brief.source_label}")
     message.context(escape(" \u00b7 ".join(meta)))
-    if brief.title_original or len(brief.title) > MAX_HEADER:
-        full_titles = [escape(brief.title)] if len(brief.title) > MAX_HEADER else []
+    if brief.title_original or len(title) > MAX_HEADER:
+        full_titles = [escape(brief.title)] if len(title) > MAX_HEADER else []
         if brief.title_original:
             full_titles.append(escape(brief.title_original))
         message.section("\n".join(full_titles))
@@ -159,14 +205,31 @@ def _detail(message: _Message, brief: BriefView) -> None:
             when = escape(goal.deadline_label)
             if goal.due_on:
                 when += f", {countdown(goal.days_left)}"
-            status = "" if goal.status == "open" else f" [{goal.status}]"
-            lines.append(f"\u2022 `{goal.ref}` *{when}*{status}: {escape(goal.text)}")
+            status = "" if goal.status == "open" else f" [{escape(goal.status)}]"
+            lines.append(f"\u2022 `{escape(goal.ref)}` *{when}*{status}: {escape(goal.text)}")
         _long_text_raw(message, "Goals", "\n".join(lines), brief)
     if brief.comment and not message.full:
         _long_text(message, "Comment", brief.comment, brief)
     if brief.links and not message.full:
-        links = "\n".join(f"\u2022 <{link}|{escape(cut(link, 80))}>" for link in brief.links[:20])
-        message.section("*Links*\n" + links, reserve=1)
+        _links(message, brief)
+
+
+def _links(message: _Message, brief: BriefView) -> None:
+    lines: list[str] = []
+    size = len("*Links*\n")
+    for link in brief.links[:20]:
+        label = escape(cut(link, 80))
+        if len(link) <= MAX_LINK and link.lower().startswith(("http://", "https://")):
+            # The URL part is escaped too (Slack reads &amp; back as &); a "|" would end it.
+            line = f"\u2022 <{escape(link).replace('|', '%7C')}|{label}>"
+        else:
+            line = f"\u2022 {label}"
+        if size + len(line) + 1 > MAX_SECTION - 100:
+            lines.append(ELLIPSIS)
+            break
+        lines.append(line)
+        size += len(line) + 1
+    message.section("*Links*\n" + "\n".join(lines), reserve=1)
 
 
 def _long_text_raw(message: _Message, heading: str, text: str, brief: BriefView) -> None:
@@ -185,46 +248,59 @@ def _long_text_raw(message: _Message, heading: str, text: str, brief: BriefView)
 
 def _long_text_piece(message: _Message, heading: str, chunk: str, brief: BriefView) -> None:
     prefix = f"*{heading}*\n" if heading else ""
-    if message.chars + len(chunk) > MAX_TOTAL_CHARS - 600 or not message.room(reserve=3):
-        message.section(prefix + "\u2026", accessory=Button("Show full brief", f"show {brief.ref}"))
+    if message.chars + len(chunk) > message.budget - 600 or not message.room(reserve=3):
+        message.section(prefix + ELLIPSIS, accessory=_full_brief(brief))
         message.full = True
         return
     message.section(prefix + chunk, reserve=3)
 
 
-def _deadline(message: _Message, item: DeadlineView) -> None:
+def _deadline(message: _Message, item: DeadlineView, reserve: int = 2) -> bool:
     goal = item.goal
     text = (
-        f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)} \u00b7 `{goal.ref}`\n"
+        f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)} \u00b7 `{escape(goal.ref)}`\n"
         f"{escape(cut(goal.text, 600))}\n"
         f"_{escape(item.brief.ref)} \u00b7 {escape(cut(item.brief.title, 200))}"
-        + (f" \u00b7 {escape(item.brief.bodies_label)}" if item.brief.bodies else "")
+        + (f" \u00b7 {escape(cut(item.brief.bodies_label, 200))}" if item.brief.bodies else "")
         + "_"
     )
-    message.section(text, accessory=Button("Show brief", f"show {item.brief.ref}"))
+    return message.section(text, accessory=Button("Show brief", f"show {item.brief.ref}"), reserve=reserve)
+
+
+def _not_shown(message: _Message, count: int, noun: str) -> None:
+    """Say what did not fit; items stop a block early and the budget keeps room for this."""
+    text = f"{ELLIPSIS}and {count} more {noun} not shown here."
+    if count > 0 and len(message.blocks) < MAX_BLOCKS - 1:
+        message.blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text)]))
+        message.chars += len(text)
 
 
 def render_blocks(reply: Reply) -> dict[str, Any]:
     """The message payload: text (notification fallback), blocks, response_type."""
-    message = _Message()
-    headline = (":warning: " if reply.is_error else "") + escape(reply.text)
+    message = _Message(reserve_chars=_actions_size(reply.buttons) + 200)
+    text = reply.text.strip() or ELLIPSIS
+    headline = (":warning: " if reply.is_error else "") + escape(text)
     message.section(f"*{cut(headline, 2900)}*" if not reply.is_error else headline)
     if reply.notes:
         message.context(escape(" ".join(reply.notes)))
     for index, brief in enumerate(reply.briefs):
-        if index:
-            message.add(DividerBlock())
-        _brief_item(message, brief)
+        if (index and not message.add(DividerBlock(), reserve=3)) or not _brief_item(
+            message, brief, reserve=3
+        ):
+            _not_shown(message, len(reply.briefs) - index, "briefs")
+            break
     if reply.detail is not None:
         _detail(message, reply.detail)
-    for item in reply.deadlines:
-        _deadline(message, item)
+    for index, item in enumerate(reply.deadlines):
+        if not _deadline(message, item, reserve=3):
+            _not_shown(message, len(reply.deadlines) - index, "deadlines")
+            break
     for entry in reply.help:
         examples = "  ".join(f"`{escape(e)}`" for e in entry.examples)
         message.section(f"*{escape(entry.usage)}*\n{escape(entry.summary)}\n{examples}")
     message.actions(reply.buttons)
     return {
-        "text": cut(reply.text, 3000),
+        "text": cut(escape(text), MAX_FALLBACK),
         "blocks": [block.to_dict() for block in message.blocks],
         "response_type": str(reply.visibility),
     }

@@ -51,7 +51,7 @@ class GoalStatus(StrEnum):
     OPEN = "open"
     MET = "met"
     MISSED = "missed"
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # answered "unclear"
 
 
 brief_bodies = Table(
@@ -232,6 +232,7 @@ class DeliveryStatus(StrEnum):
     CLAIMED = "claimed"
     SENT = "sent"
     DROPPED = "dropped"  # the subscription or reminder went away before it was sent
+    FOLDED = "folded"  # an alert lead missed during downtime, folded into a later one
 
 
 class Delivery(Base):
@@ -255,6 +256,11 @@ class Delivery(Base):
     brief_id: Mapped[int | None] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
     goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
     lead_days: Mapped[int | None] = mapped_column(Integer)
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminder_rules.id", ondelete="SET NULL")
+    )
+    # For alerts: which edge of the deadline ("due", or "opens" for a window's start).
+    edge: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[DeliveryStatus] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -264,3 +270,41 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_ts: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReminderRule(Base):
+    """A channel's deadline reminders: alerts `leads` days before each matching goal's
+    deadline, at a local time."""
+
+    __tablename__ = "reminder_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(40))
+    query_text: Mapped[str] = mapped_column(Text, default="")
+    leads: Mapped[list[int]] = mapped_column(JSON, default=list)  # days, descending
+    at_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def ref(self) -> str:
+        return f"r{self.id}"
+
+
+class GoalAssessment(Base):
+    """A team's answer to "was this target met?" (teams answer independently)."""
+
+    __tablename__ = "goal_assessments"
+    __table_args__ = (UniqueConstraint("team_id", "goal_id", name="uq_goal_assessments_team_goal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    status: Mapped[GoalStatus] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(40))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -243,14 +243,20 @@ def matching_ids(
     session: Session,
     where: BriefFilter,
     *,
-    ingested_after: datetime,
-    ingested_until: datetime,
+    ingested_after: datetime | None = None,
+    ingested_until: datetime | None = None,
+    only_ids: Collection[int] | None = None,
     unless: ColumnElement[bool] | None = None,
 ) -> list[int]:
-    """Ids of briefs ingested in (after, until] that match the filter (and not `unless`)."""
-    statement: Select[tuple[Brief]] = select(Brief).where(
-        Brief.ingested_at > ingested_after, Brief.ingested_at <= ingested_until
-    )
+    """Ids of briefs that match the filter, optionally only among those ingested in
+    (after, until] or among `only_ids`, and not `unless`."""
+    statement: Select[tuple[Brief]] = select(Brief)
+    if ingested_after is not None:
+        statement = statement.where(Brief.ingested_at > ingested_after)
+    if ingested_until is not None:
+        statement = statement.where(Brief.ingested_at <= ingested_until)
+    if only_ids is not None:
+        statement = statement.where(Brief.id.in_(list(only_ids)))
     engine = engine_for(session)
     if where.include:
         hits = engine.matches(where.include)

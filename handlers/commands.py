@@ -15,7 +15,7 @@ from handlers.grammar import FILTERS, UserError, clean_text
 from handlers.replies import HelpEntry, Reply, Visibility
 
 Handler = Callable[[Session, Context, str, int], Reply]
-_PAGE = re.compile(r"(?:^|\s)page:(\d{1,4})\s*$", re.I)
+_PAGE = re.compile(r"page:(\d{1,4})", re.I)
 _PREFIX = re.compile(r"^\s*/policy\b", re.I)
 MAX_COMMAND_CHARS = 4000
 
@@ -28,6 +28,9 @@ class CommandSpec:
     examples: tuple[str, ...]
     handler: Handler
     aliases: tuple[str, ...] = ()
+    # What must follow an alias for it to mean this command: "new 10" lists the latest
+    # briefs, "new energy" searches. None: an alias always means the command.
+    alias_argument: re.Pattern[str] | None = None
 
 
 def _help(_session: Session, _ctx: Context, _text: str, _page: int) -> Reply:
@@ -36,8 +39,8 @@ def _help(_session: Session, _ctx: Context, _text: str, _page: int) -> Reply:
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
-        "search",
-        "/policy <words> [filters] [share]",
+        briefs.SEARCH_COMMAND,
+        "/policy [search] <words> [filters] [share]",
         "Search briefs: titles (English and Chinese), summaries, goals and comments. "
         "Quote phrases, `-word` excludes; filters: "
         + ", ".join(f"`{f}:`" for f in FILTERS)
@@ -45,7 +48,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (
             "/policy storage",
             "/policy 储能",
-            '/policy "smart factory" -pilot',
+            '/policy "smart factory"',
+            "/policy smart -factory",
             "/policy body:MIIT since:2024-11-01 kind:policy",
             "/policy due:2027 share",
         ),
@@ -65,6 +69,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("/policy latest", "/policy latest 10"),
         lambda s, c, t, p: briefs.latest(s, c, t, p),
         aliases=("new", "recent"),
+        alias_argument=re.compile(r"\d*"),
     ),
     CommandSpec(
         "deadlines",
@@ -102,24 +107,41 @@ class ParsedCommand:
 
 
 def parse_command(text: str) -> ParsedCommand:
+    """Command text -> which command, its argument, the page and whether to share.
+
+    `share` and `page:N` may come first or last; `search` forces a search ("search latest").
+    An alias whose argument does not fit (`new energy`) is a search, not the command."""
     text = clean_text(_PREFIX.sub("", text, count=1)).strip()
     if len(text) > MAX_COMMAND_CHARS:
         text = text[:MAX_COMMAND_CHARS]
-    page = 1
-    if match := _PAGE.search(text):
-        page = max(1, int(match.group(1)))
-        text = text[: match.start()].strip()
     words = text.split()
-    share = bool(words) and (words[-1].lower() == "share" or words[0].lower() == "share")
-    if share:
-        words = words[:-1] if words[-1].lower() == "share" else words[1:]
-        text = " ".join(words)
+    page, share = 1, False
+    while words:
+        if words[-1].lower() == "share":
+            share = True
+        elif match := _PAGE.fullmatch(words[-1]):
+            page = max(1, int(match.group(1)))
+        else:
+            break
+        words.pop()
+    if words and words[0].lower() == "share":
+        share = True
+        words.pop(0)
+    search = _BY_NAME[briefs.SEARCH_COMMAND]
     if not words:
         return ParsedCommand(_BY_NAME["help"], "", 1, share)
-    spec = _BY_NAME.get(words[0].lower())
-    if spec is None or spec.name == "search":
-        return ParsedCommand(_BY_NAME["search"], text, page, share)
-    return ParsedCommand(spec, text[len(words[0]) :].strip(), page, share)
+    first = words[0].lower()
+    rest = " ".join(words[1:])
+    spec = _BY_NAME.get(first)
+    if spec is None:
+        return ParsedCommand(search, " ".join(words), page, share)
+    if spec is search:
+        if not rest:
+            return ParsedCommand(_BY_NAME["help"], "", 1, share)
+        return ParsedCommand(search, rest, page, share)
+    if first != spec.name and spec.alias_argument and not spec.alias_argument.fullmatch(rest):
+        return ParsedCommand(search, " ".join(words), page, share)
+    return ParsedCommand(spec, rest, page, share)
 
 
 class CommandRunner:

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from data.models import BriefKind
 
@@ -35,7 +36,9 @@ class Query:
     words: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    excluded_phrases: list[str] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
+    excluded_bodies: list[str] = field(default_factory=list)
     since: date | None = None
     until: date | None = None
     due_year: int | None = None
@@ -44,14 +47,28 @@ class Query:
 
     @property
     def is_empty(self) -> bool:
+        """Nothing to look for (exclusions alone still narrow "everything")."""
         return not (
             self.words or self.phrases or self.bodies or self.since or self.until
             or self.due_year or self.kind
         )
 
+    @property
+    def has_exclusions(self) -> bool:
+        return bool(self.excluded or self.excluded_phrases or self.excluded_bodies)
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(
+            self.bodies or self.excluded_bodies or self.since or self.until or self.due_year
+            or self.kind
+        )
+
     def describe(self) -> str:
         parts = [*self.words, *(f'"{p}"' for p in self.phrases), *(f"-{w}" for w in self.excluded)]
-        parts += [f"body:{b}" for b in self.bodies]
+        parts += [f'-"{p}"' for p in self.excluded_phrases]
+        parts += [f"body:{_quote_value(b)}" for b in self.bodies]
+        parts += [f"-body:{_quote_value(b)}" for b in self.excluded_bodies]
         if self.since:
             parts.append(f"since:{self.since.isoformat()}")
         if self.until:
@@ -63,59 +80,88 @@ class Query:
         return " ".join(parts)
 
 
+def _quote_value(value: str) -> str:
+    return f'"{value}"' if any(ch.isspace() for ch in value) else value
+
+
 def clean_text(text: str) -> str:
-    """Drop control and format characters (keep the text's letters, emoji and RTL words)."""
+    """Drop control and format characters (keep the text's letters, emoji and RTL words).
+
+    Line breaks and a zero-width space separate words, so they become spaces."""
     text = unicodedata.normalize("NFC", text)
     return "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch == "\u200b" else ch
         for ch in text
-        if unicodedata.category(ch) not in ("Cf", "Cs", "Co") or ch == "\u200d"
+        if unicodedata.category(ch) not in ("Cf", "Cs", "Co") or ch in "\u200b\u200d"
     )
 
 
-def tokenize(text: str) -> tuple[list[tuple[str, bool]], bool]:
-    """Split into (token, quoted) pairs. `key:"two words"` stays one token. Returns whether
-    a quote was left open (it is closed at the end)."""
-    tokens: list[tuple[str, bool]] = []
+class Token(NamedTuple):
+    text: str
+    quoted: bool = False  # a "quoted phrase"
+    negated: bool = False  # -"quoted phrase"
+
+
+# Opening quote -> the characters that may close it. Phones and Macs type curly quotes,
+# Chinese keyboards 「」 or “”, and people mix them, so a straight quote closes them too.
+_QUOTES = {
+    '"': '"\u201d',
+    "\u201c": '\u201d\u201c"',
+    "\u201e": '\u201c\u201d"',
+    "\u00ab": '\u00bb"',
+    "\u300c": "\u300d",
+    "\u300e": "\u300f",
+    "'": "'",
+}
+
+
+def tokenize(text: str) -> tuple[list[Token], bool]:
+    """Split into tokens: words, "quoted phrases", -"negated phrases"; `key:"two words"`
+    stays one (unquoted) token. Returns whether a quote was left open (it is closed at
+    the end of the text)."""
+    tokens: list[Token] = []
     i, n = 0, len(text)
     unbalanced = False
-    quotes = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c", "\u00ab": "\u00bb", "'": "'"}
     while i < n:
         if text[i].isspace():
             i += 1
             continue
-        start = i
-        prefix = ""
-        if text[i] in quotes and (text[i] != "'" or _opens_quote(text, i)):
-            closing = quotes[text[i]]
-            end = text.find(closing, i + 1)
-            if end < 0 and closing == "\u201d":
-                end = text.find('"', i + 1)
-            if end < 0:
-                unbalanced = True
-                end = n
-            tokens.append((text[i + 1 : end], True))
-            i = end + 1
+        negated = text[i] == "-" and _opens_quote(text, i + 1)
+        if negated or _opens_quote(text, i):
+            start = i + 1 if negated else i
+            content, i, closed = _quoted(text, start)
+            unbalanced = unbalanced or not closed
+            tokens.append(Token(content, quoted=True, negated=negated))
             continue
+        start = i
         while i < n and not text[i].isspace():
-            if text[i] == '"' and text[start:i].endswith(":"):
-                prefix = text[start:i]
-                end = text.find('"', i + 1)
-                if end < 0:
-                    unbalanced = True
-                    end = n
-                tokens.append((prefix + text[i + 1 : end], False))
-                i = end + 1
+            if i > start and text[i - 1] == ":" and _opens_quote(text, i):
+                key = text[start:i]
+                content, i, closed = _quoted(text, i)
+                unbalanced = unbalanced or not closed
+                tokens.append(Token(key + content))
                 break
             i += 1
         else:
-            tokens.append((text[start:i], False))
+            tokens.append(Token(text[start:i]))
     return tokens, unbalanced
 
 
 def _opens_quote(text: str, i: int) -> bool:
-    # An apostrophe opens a quote only at a word start with a closing one later.
-    return (i == 0 or text[i - 1].isspace()) and "'" in text[i + 1 :]
+    """Whether text[i] opens a quote. An apostrophe does so only with a closing one later
+    (so "China's" stays a word)."""
+    if i >= len(text) or text[i] not in _QUOTES:
+        return False
+    return text[i] != "'" or "'" in text[i + 1 :]
+
+
+def _quoted(text: str, i: int) -> tuple[str, int, bool]:
+    """The quote opening at i: (content, index after it, whether it was closed)."""
+    closers = _QUOTES[text[i]]
+    for end in range(i + 1, len(text)):
+        if text[end] in closers:
+            return text[i + 1 : end], end + 1, True
+    return text[i + 1 :], len(text), False
 
 
 def parse_date_bound(value: str, *, end: bool) -> date:
@@ -137,14 +183,26 @@ def parse_date_bound(value: str, *, end: bool) -> date:
     raise UserError(f"`{value}` is not a date I can read; write it as 2024-11-01, 2024-11 or 2024.")
 
 
-def _apply_filter(query: Query, key: str, value: str) -> None:
+_EXAMPLES = {
+    "body": "body:MIIT",
+    "since": "since:2024-11-01",
+    "until": "until:2024-12-31",
+    "due": "due:2027",
+    "kind": "kind:news",
+}
+
+
+def _apply_filter(query: Query, key: str, value: str, *, negated: bool = False) -> None:
     value = value.strip()
     if not value:
-        example = {"body": "body:MIIT", "since": "since:2024-11-01", "until": "until:2024-12-31",
-                   "due": "due:2027", "kind": "kind:news"}[key]
-        raise UserError(f"`{key}:` needs a value, for example `{example}`.")
+        raise UserError(f"`{key}:` needs a value, for example `{_EXAMPLES[key]}`.")
+    if negated and key != "body":
+        raise UserError(
+            f"`-{key}:` cannot be excluded; only words, phrases and bodies can "
+            "(`-pilot`, `-\"smart factory\"`, `-body:MIIT`)."
+        )
     if key == "body":
-        query.bodies.append(value)
+        (query.excluded_bodies if negated else query.bodies).append(value)
     elif key == "since":
         query.since = parse_date_bound(value, end=False)
     elif key == "until":
@@ -160,6 +218,21 @@ def _apply_filter(query: Query, key: str, value: str) -> None:
             raise UserError("`kind:` is `kind:policy` or `kind:news`.") from None
 
 
+def _filter_token(token: str) -> tuple[str, str, bool] | None:
+    """(key, value, negated) when the token is meant as a filter: `body:MIIT`, `-body:MIIT`,
+    or an unknown `key:value` (an error that names the filters). A word that merely ends in
+    a colon ("China:") and links are words."""
+    negated = token.startswith("-")
+    # Full-width letters (ｂｏｄｙ:) are the same key.
+    match = _FILTER.match(unicodedata.normalize("NFKC", token[1:] if negated else token))
+    if match is None or token.lower().startswith(("http:", "https:")):
+        return None
+    key, value = match[1].lower(), match[2].strip()
+    if key not in FILTERS and not value:
+        return None
+    return key, value, negated
+
+
 def parse_query(text: str) -> Query:
     """Parse search text into a Query, or raise UserError with a helpful sentence."""
     query = Query()
@@ -170,28 +243,29 @@ def parse_query(text: str) -> Query:
     tokens, unbalanced = tokenize(text)
     if unbalanced:
         query.notes.append("A quote was not closed; I closed it at the end of your text.")
-    for token, quoted in tokens:
-        if quoted:
-            if token.strip():
-                query.phrases.append(token.strip())
+    for token in tokens:
+        if token.quoted:
+            phrase = token.text.strip()
+            if phrase:
+                (query.excluded_phrases if token.negated else query.phrases).append(phrase)
             continue
-        match = _FILTER.match(token)
-        if match and not token.lower().startswith(("http:", "https:")):
-            key = match[1].lower()
-            if key in FILTERS:
-                _apply_filter(query, key, match[2].strip('"'))
-                continue
-            close = difflib.get_close_matches(key, FILTERS, n=1, cutoff=0.6)
-            hint = f" Did you mean `{close[0]}:`?" if close else ""
-            raise UserError(
-                f"I don't know the filter `{key}:`.{hint} Filters: "
-                + ", ".join(f"`{f}:`" for f in FILTERS)
-                + "."
-            )
-        if token.startswith("-") and len(token) > 1 and token[1] != "-":
-            query.excluded.append(token[1:])
-        elif token.strip("-"):
-            query.words.append(token)
+        word = token.text
+        if (found := _filter_token(word)) is not None:
+            key, value, negated = found
+            if key not in FILTERS:
+                close = difflib.get_close_matches(key, FILTERS, n=1, cutoff=0.6)
+                hint = f" Did you mean `{close[0]}:`?" if close else ""
+                raise UserError(
+                    f"I don't know the filter `{key}:`.{hint} Filters: "
+                    + ", ".join(f"`{f}:`" for f in FILTERS)
+                    + "."
+                )
+            _apply_filter(query, key, value.strip('"'), negated=negated)
+            continue
+        if word.startswith("-") and len(word) > 1 and word[1] != "-":
+            query.excluded.append(word[1:])
+        elif word.strip("-"):
+            query.words.append(word)
     if query.since and query.until and query.since > query.until:
         raise UserError(
             f"`since:{query.since}` is after `until:{query.until}`, so nothing can match."

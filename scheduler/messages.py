@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from handlers.replies import BriefView
+from handlers.replies import BriefView, GoalView
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,49 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Alert:
+    goal: GoalView
+    brief: BriefView
+    edge: str = "due"  # or "opens": the start of a window
+    lead_days: int | None = None
+    newly_tracked: bool = False
+
+    @property
+    def note(self) -> str:
+        if self.newly_tracked:
+            return "newly tracked"
+        return "window opens" if self.edge == "opens" else ""
+
+
+@dataclass(frozen=True)
+class AlertBatch:
+    alerts: tuple[Alert, ...]
+    part: int = 1
+    parts: int = 1
+
+    @property
+    def headline(self) -> str:
+        noun = "deadline alert" if len(self.alerts) == 1 else "deadline alerts"
+        part = f" (part {self.part} of {self.parts})" if self.parts > 1 else ""
+        return f":alarm_clock: {len(self.alerts)} {noun}{part}"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """After a deadline: was the target met?"""
+
+    goal: GoalView
+    brief: BriefView
+
+
+@dataclass(frozen=True)
 class Notice:
     """A short message to a person (e.g. the subscriber, when a channel fails)."""
 
     text: str
 
 
-Outgoing = Digest | Notice
+Outgoing = Digest | AlertBatch | FollowUp | Notice
 
 
 class FailureKind(StrEnum):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from threading import Lock
 
@@ -20,25 +21,47 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from data.db import SessionFactory
-from data.models import Brief, BriefKind, Subscription
-from handlers.replies import BriefView, brief_view
+from data.models import Brief, BriefKind, Delivery, Goal, ReminderRule, Subscription
+from handlers.replies import BriefView, brief_view, goal_view
 from scheduler import ledger
-from scheduler.messages import DeliveryError, Digest, FailureKind, Notice, Poster
+from scheduler.messages import (
+    Alert,
+    AlertBatch,
+    DeliveryError,
+    Digest,
+    FailureKind,
+    FollowUp,
+    Notice,
+    Poster,
+)
+from scheduler.reminders import plan_reminders
 
 log = logging.getLogger(__name__)
 
 DIGEST_CHUNK = 10  # briefs per message: ~21 blocks, well inside Slack's 50
+ALERT_CHUNK = 10
 LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lock of the ticker
 
 
 @dataclass(frozen=True)
 class ClaimedItem:
     id: int
+    kind: str  # digest, reminder, newly, followup
     team_id: str
     channel_id: str
     subscription_id: int | None
     brief_id: int | None
+    goal_id: int | None
+    edge: str | None
+    lead_days: int | None
     attempts: int
+
+    @classmethod
+    def of(cls, row: Delivery) -> ClaimedItem:
+        return cls(
+            row.id, row.kind, row.team_id, row.channel_id, row.subscription_id, row.brief_id,
+            row.goal_id, row.edge, row.lead_days, row.attempts,
+        )
 
 
 @dataclass
@@ -83,10 +106,9 @@ class Ticker:
             with self.sessions() as session, session.begin():
                 report.planned = ledger.plan_digests(session, now)
             with self.sessions() as session, session.begin():
-                claimed = [
-                    ClaimedItem(r.id, r.team_id, r.channel_id, r.subscription_id, r.brief_id, r.attempts)
-                    for r in ledger.claim_due(session, now, self.worker_id)
-                ]
+                report.planned += plan_reminders(session, now)
+            with self.sessions() as session, session.begin():
+                claimed = [ClaimedItem.of(r) for r in ledger.claim_due(session, now, self.worker_id)]
             report.claimed = len(claimed)
             by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)
             for item in claimed:
@@ -125,19 +147,77 @@ class Ticker:
     def _deliver_channel(
         self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
     ) -> None:
-        by_subscription: dict[int | None, list[ClaimedItem]] = defaultdict(list)
+        digests: dict[int | None, list[ClaimedItem]] = defaultdict(list)
         for item in items:
-            by_subscription[item.subscription_id].append(item)
-        for subscription_id, sub_items in by_subscription.items():
+            if item.kind == "digest":
+                digests[item.subscription_id].append(item)
+        jobs: list[tuple[list[ClaimedItem], Callable[[], bool]]] = [
+            (sub_items, partial(self._deliver_digest, team, channel, sub_id, sub_items, now, report))
+            for sub_id, sub_items in digests.items()
+        ]
+        alerts = [i for i in items if i.kind in ("reminder", "newly")]
+        if alerts:
+            jobs.append((alerts, partial(self._deliver_alerts, team, channel, alerts, now, report)))
+        for followup in (i for i in items if i.kind == "followup"):
+            jobs.append(([followup], partial(self._deliver_followup, team, channel, followup, now, report)))
+        for job_items, job in jobs:
             try:
-                stop = self._deliver_digest(team, channel, subscription_id, sub_items, now, report)
+                channel_failed = job()
             except Exception:
                 log.exception("delivery to %s failed unexpectedly", channel)
-                self._retry([i.id for i in sub_items], max(i.attempts for i in sub_items), now, "internal error")
-                report.add(retried=len(sub_items))
-                stop = False
-            if stop:
+                self._retry([i.id for i in job_items], max(i.attempts for i in job_items), now, "internal error")
+                report.add(retried=len(job_items))
+                channel_failed = False
+            if channel_failed:
                 return
+
+    def _deliver_alerts(
+        self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
+    ) -> bool:
+        with self.sessions() as session:
+            goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_([i.goal_id for i in items])))}
+            today = now.date()
+            alerts = []
+            delivered: list[list[int]] = []
+            for item in sorted(items, key=lambda i: (i.kind != "newly", i.goal_id or 0)):
+                goal = goals.get(item.goal_id or -1)
+                if goal is None:
+                    self._mark_sent([item.id], now, "gone")
+                    continue
+                alerts.append(
+                    Alert(goal_view(goal, today), brief_view(goal.brief, today), item.edge or "due",
+                          item.lead_days, item.kind == "newly")
+                )
+                delivered.append([item.id])
+        chunks = [list(range(i, min(i + ALERT_CHUNK, len(alerts)))) for i in range(0, len(alerts), ALERT_CHUNK)]
+        for index, chunk in enumerate(chunks):
+            ids = [delivered[i][0] for i in chunk]
+            message = AlertBatch(tuple(alerts[i] for i in chunk), index + 1, len(chunks))
+            try:
+                ts = self.poster.post(team, channel, message)
+            except DeliveryError as error:
+                remaining = [delivered[i][0] for c in chunks[index:] for i in c]
+                return self._failed(error, team, channel, None, None, remaining, items, now, report)
+            self._mark_sent(ids, now, ts)
+            report.add(messages=1, sent=len(ids))
+        return False
+
+    def _deliver_followup(
+        self, team: str, channel: str, item: ClaimedItem, now: datetime, report: TickReport
+    ) -> bool:
+        with self.sessions() as session:
+            goal = session.get(Goal, item.goal_id) if item.goal_id else None
+            if goal is None:
+                self._mark_sent([item.id], now, "gone")
+                return False
+            message = FollowUp(goal_view(goal, now.date()), brief_view(goal.brief, now.date()))
+        try:
+            ts = self.poster.post(team, channel, message)
+        except DeliveryError as error:
+            return self._failed(error, team, channel, None, None, [item.id], [item], now, report)
+        self._mark_sent([item.id], now, ts)
+        report.add(messages=1, sent=1)
+        return False
 
     def _deliver_digest(
         self,
@@ -211,11 +291,14 @@ class Ticker:
         query = select(Subscription).where(Subscription.team_id == team, Subscription.paused_reason.is_(None))
         if error.kind is FailureKind.CHANNEL:
             query = query.where(Subscription.channel_id == channel)
+        rules = select(ReminderRule).where(ReminderRule.team_id == team, ReminderRule.paused_reason.is_(None))
+        if error.kind is FailureKind.CHANNEL:
+            rules = rules.where(ReminderRule.channel_id == channel)
         paused = []
-        for subscription in session.scalars(query):
-            subscription.paused_reason = reason[:200]
-            subscription.paused_at = now
-            paused.append(subscription.ref)
+        for row in [*session.scalars(query), *session.scalars(rules)]:
+            row.paused_reason = reason[:200]
+            row.paused_at = now
+            paused.append(row.ref)
         return paused
 
     def _tell_owner(self, team: str, owner: str, channel: str, paused: list[str], reason: str) -> None:

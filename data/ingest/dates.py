@@ -1,4 +1,5 @@
-"""Dates as trackers write them: "October 30, 2024", "30 Oct 2024", "2024-10-30", "November 07"."""
+"""Dates as trackers write them: "October 30, 2024", "30 Oct 2024", "2024-10-30", "30.10.2024",
+"November 07"."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ _FULL_DATE = [
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),
     re.compile(r"\b(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})\b"),
     re.compile(r"\b(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})日"),
+    # European day-first with dots ("30.10.2024"); slashes stay ambiguous and unread.
+    re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\b"),
 ]
 _MONTH_YEAR = re.compile(r"\b" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I)
 
@@ -58,9 +61,7 @@ def parse_date(text: str) -> date | None:
         match = pattern.search(text)
         if match:
             try:
-                return date(
-                    int(match["year"]), _month_number(match["month"]), int(match["day"])
-                )
+                return date(int(match["year"]), _month_number(match["month"]), int(match["day"]))
             except ValueError:
                 continue
     match = _MONTH_YEAR.search(text)

@@ -4,8 +4,14 @@ A policy brief is a run of labelled sections in any order: `At a glance:` (endin
 goals lead-in and a bullet list of goals), `<Org> comment:`, `Article: <English title>
 (<original title>) (Link)`, `Issuing bodies:`, `Date:` and a block of source URLs. A label
 that the current brief already has starts the next brief. Bullets outside a brief are
-dated news items (` October 29: ... (SAMR notice)`), followed by URL blocks; an item cut
-in two by a URL block is joined again.
+dated news items (` October 29: ... (SAMR notice)`), in one or more runs (policy news,
+company news; a run ends at a heading or where the dates start again), followed by URL
+blocks; an item cut in two by a URL block is joined again. A URL block's links go to its
+items only when the counts agree; otherwise they stay on the issue, unassigned.
+
+Layout is not meaning: blank lines after every line, CRLF, wrapped titles and URLs, page
+numbers and running headers, any bullet glyph (or none, for dated news) all parse alike.
+A file that ends inside a brief or a news item is refused as truncated.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from data.bodies import split_body_names as split_bodies
 from data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, parse_date
 from data.ingest.deadlines import extract_deadline, lead_in_year
 from data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from data.ingest.text import (
+    BULLET_MARK,
     Line,
     ParseError,
     decode,
@@ -29,21 +37,48 @@ from data.ingest.text import (
 )
 from data.models import BriefKind
 
+_WORD = r"[\w&.\u2019'-]+\s+"
 _LABELS: dict[str, re.Pattern[str]] = {
-    "glance": re.compile(r"^(?:at a glance|in brief|summary)\s*:\s*", re.I),
-    "comment": re.compile(r"^(?:[\w&.\u2019'-]+\s+){0,2}comments?\s*:\s*", re.I),
-    "article": re.compile(r"^(?:articles?|documents?|policy document|title)\s*:\s*", re.I),
-    "bodies": re.compile(
-        r"^(?:issuing\s+bod(?:y|ies)|issued\s+by|issuers?|bod(?:y|ies))\s*:\s*", re.I
+    "glance": re.compile(r"^(?:at a glance|in brief|in short|summary|overview)\s*:\s*", re.I),
+    "comment": re.compile(
+        rf"^(?:(?:{_WORD}){{0,2}}comments?|(?:{_WORD}){{1,2}}(?:assessment|analysis))\s*:\s*",
+        re.I,
     ),
-    "date": re.compile(r"^(?:date|dated|date of issue|published|issued on)\s*:\s*", re.I),
+    "article": re.compile(
+        r"^(?:(?:original|source|policy|english)\s+)?(?:articles?|documents?|title)\s*:\s*", re.I
+    ),
+    "bodies": re.compile(
+        r"^(?:issuing\s+(?:bod(?:y|ies)|authorit(?:y|ies)|agenc(?:y|ies)|departments?"
+        r"|institutions?)|(?:issued|released|published)\s+by|issuers?|bod(?:y|ies))\s*:\s*",
+        re.I,
+    ),
+    "date": re.compile(
+        r"^(?:date|dated|date of (?:issue|publication|release)|(?:issue|publication|release)"
+        r"\s+date|(?:published|issued|released)(?:\s+on)?)\s*:\s*",
+        re.I,
+    ),
 }
-_URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+# "Links:" / "Sources:" may introduce a URL block; the URLs themselves carry the meaning.
+_LINKS_LABEL = re.compile(r"^(?:links?|sources?|urls?|references?|further reading)\s*:\s*", re.I)
+# Sections only a brief's first label can open; "Issuing body:"/"Date:" after an inline
+# URL block still belong to the brief.
+_OPENING = ("glance", "comment", "article")
+_URL = re.compile(r"^<?(?:https?://|www\.)\S+?>?$", re.I)
+_URL_TAIL = re.compile(r"^[\w\-./?=&%#~:+,;@!$*'()]+$")
 _LINK_MARK = re.compile(r"\s*[(\[]\s*(?:link|pdf|source|original)\s*[)\]]\s*$", re.I)
-_TRAILING_LABEL = re.compile(r"\(([^()]{2,80})\)\s*\.?\s*$")
+# "(SAMR notice)", "(Reuters)", "[Source: Xinhua]": a source names itself with a capital.
+_TRAILING_LABEL = re.compile(
+    r"[(\[]((?:(?i:source|via|from)\s*:\s*)?[A-Z0-9\u4e00-\u9fff][^()\[\]]{1,79})[)\]]\s*\.?\s*$"
+)
+_LABEL_PREFIX = re.compile(r"^(?:source|via|from)\s*:\s*", re.I)
+_ENDS_COMPLETE = (".", "!", "?", ")", "]", "\u201d", '"', "\u3002", "\uff09")
 _SENTENCE_END = re.compile(r"(?<=[.!?\u3002])\s+(?=[A-Z\"\u201c(])")
-_ETC = re.compile(r"\s*(?:,\s*)?\b(?:etc\.?|et al\.?|and others)\s*$", re.I)
-_BODY_SPLIT = re.compile(r"\s*(?:[,;/\u3001]|\band\b|&)\s*", re.I)
+_ABBREVIATION_END = re.compile(
+    r"(?:\b[A-Z]|\b(?:Co|Corp|Inc|Ltd|No|Nos|Mr|Mrs|Ms|Dr|St|vs|approx|e\.g|i\.e))\.$"
+)
+_LEAD_IN_END = re.compile(
+    r"(?::|\b(?:include|includes|including|are|as follows|the following|following))\s*$", re.I
+)
 _ISSUE_NAME_DATE = re.compile(r"(?P<year>20\d{2})[-_. ]?(?P<month>0[1-9]|1[0-2])(?!\d)")
 _HEADER_MAX = 60
 
@@ -54,6 +89,8 @@ class _BriefDraft:
     sections: dict[str, list[str]] = field(default_factory=dict)
     goals: list[list[str]] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    lead_in_end: int = 0  # how much of the glance section came before the goals list
+    goal_closed: bool = False  # a blank line ended the last goal (single-spaced files)
 
     def has(self, section: str) -> bool:
         return section in self.sections or (section == "links" and bool(self.links))
@@ -66,6 +103,7 @@ class _NewsDraft:
     day: int | None
     year: int | None
     parts: list[str]
+    run: int  # news come in runs (policy news, company news), each with its own URL block
     links: list[str] = field(default_factory=list)
 
     @property
@@ -73,7 +111,7 @@ class _NewsDraft:
         return join_wrapped(self.parts)
 
     @property
-    def complete(self) -> bool:
+    def labelled(self) -> bool:
         return _TRAILING_LABEL.search(self.text) is not None
 
 
@@ -83,31 +121,64 @@ class _Parser:
         self.lines = lines
         self.briefs: list[_BriefDraft] = []
         self.news: list[_NewsDraft] = []
-        self.header: list[str] = []
+        self.top_header: list[str] = []  # lines before the first brief: title, issue date
         self.current: _BriefDraft | None = None
         self.section = ""
         self.unassigned_links: list[str] = []
         self.warnings: list[str] = []
         self._pending_urls: list[str] = []
+        self._last_url: list[str] | None = None  # the list the last URL went to
         self._news_unlinked_from = 0  # first news item no URL block has considered yet
         self._awaiting: _NewsDraft | None = None  # an item cut in two by a URL block
+        self._run = 0
+        self._run_break = False  # a heading since the last news item
 
     # -- the walk ------------------------------------------------------------------
     def run(self) -> None:
         for line in self.lines:
-            if _URL.match(line.text) and not line.bullet:
-                self._url(line.text)
+            if self._is_page_furniture(line):
                 continue
+            if _URL.match(line.text):
+                self._url(line.text.strip("<>"))
+                continue
+            if self._url_tail(line):
+                continue
+            self._last_url = None
             if self._pending_urls:
                 self._flush_news_urls()
+            links_label = None if line.bullet else _LINKS_LABEL.match(line.text)
+            rest = line.text[links_label.end() :].strip() if links_label else ""
+            if links_label and (not rest or _URL.match(rest)):
+                if self.current is not None and self.section not in ("", "links"):
+                    self.section = "links"
+                if rest:
+                    self._url(rest.strip("<>"))
+                continue
             label = None if line.bullet else self._label(line.text)
             if label:
                 self._start_section(line, *label)
             elif line.bullet:
                 self._bullet(line)
+            elif self.section in ("", "links", "date", "bodies") and _unbulleted_item(line.text):
+                self._news_item(line)
             else:
                 self._text(line)
         self._flush_news_urls()
+
+    def _is_page_furniture(self, line: Line) -> bool:
+        """A running header repeated on later pages."""
+        started = bool(self.briefs or self.news)
+        return started and not line.bullet and line.text in self.top_header
+
+    def _url_tail(self, line: Line) -> bool:
+        """The rest of a long URL that the layout wrapped onto the next line."""
+        target = self._last_url
+        if target is None or line.bullet or not target or not _URL_TAIL.match(line.text):
+            return False
+        if not re.search(r"[/?=&%#_.\d]", line.text) or line.text.endswith(":"):
+            return False
+        target[-1] += line.text
+        return True
 
     @staticmethod
     def _label(text: str) -> tuple[str, str] | None:
@@ -119,54 +190,94 @@ class _Parser:
 
     def _start_section(self, line: Line, name: str, rest: str) -> None:
         brief = self.current
-        if brief is None or brief.has(name) or brief.links:
+        if brief is None or brief.has(name) or (brief.links and name in _OPENING):
             brief = _BriefDraft(line.number)
             self.briefs.append(brief)
             self.current = brief
         self._awaiting = None
         self.section = name
         brief.sections[name] = [rest] if rest.strip() else []
+        if line.para_end:
+            brief.sections[name].append("")
 
     def _url(self, url: str) -> None:
         if self.current is not None:
             self.current.links.append(url)
             self.section = "links"
+            self._last_url = self.current.links
         else:
             self._pending_urls.append(url)
+            self._last_url = self._pending_urls
 
     def _bullet(self, line: Line) -> None:
         brief = self.current
         if brief is not None and self.section in ("glance", "goals"):
+            if not brief.goals:
+                brief.lead_in_end = len(brief.sections["glance"])
             brief.goals.append([line.text])
+            brief.goal_closed = line.para_end
             self.section = "goals"
             return
         if brief is not None and self.section == "comment":
-            brief.sections["comment"].append("\u2022 " + line.text)
+            brief.sections["comment"].append(BULLET_MARK + line.text)
+            if line.para_end:
+                brief.sections["comment"].append("")
             return
+        if NEWS_PREFIX.match(line.text):
+            self._news_item(line)
+        elif self.news and self.current is None and not self._run_break:
+            # An undated item inside a dated news list.
+            self.news.append(_NewsDraft(line.number, None, None, None, [line.text], self._run))
+            self._awaiting = None
+        else:
+            self.warnings.append(
+                f"line {line.number}: an undated list item outside a brief was skipped"
+            )
+
+    def _news_item(self, line: Line) -> None:
         self._close_brief()
         match = NEWS_PREFIX.match(line.text)
-        if match:
-            month_name = match["month"] or match["month2"]
-            month = MONTHS[month_name.lower().rstrip(".")]
-            day = int(match["day"] or match["day2"])
-            year = int(match["year"]) if match["year"] else None
-            self.news.append(_NewsDraft(line.number, month, day, year, [line.text[match.end() :]]))
-        else:
-            self.news.append(_NewsDraft(line.number, None, None, None, [line.text]))
+        assert match is not None
+        month_name = match["month"] or match["month2"]
+        month = MONTHS[month_name.lower().rstrip(".")]
+        day = int(match["day"] or match["day2"])
+        year = int(match["year"]) if match["year"] else None
+        previous = self.news[-1] if self.news else None
+        if previous is None or self._run_break or _goes_back(previous, month, day, year):
+            self._run += 1
+        self._run_break = False
+        self.news.append(
+            _NewsDraft(line.number, month, day, year, [line.text[match.end() :]], self._run)
+        )
         self._awaiting = None
 
     def _text(self, line: Line) -> None:
         brief = self.current
-        if brief is not None and self.section == "goals":
+        if brief is not None and self.section == "goals" and not brief.goal_closed:
             brief.goals[-1].append(line.text)
+            brief.goal_closed = line.para_end
         elif brief is not None and self.section != "links":
+            if self.section == "goals":
+                self.section = "glance"  # the summary goes on after its goals list
             brief.sections[self.section].append(line.text)
-        elif self._awaiting is not None:
-            self._awaiting.parts.append(line.text)
+            if line.para_end:
+                brief.sections[self.section].append("")
+        elif self._awaiting is not None and not self._complete(self._awaiting):
+            self._awaiting.parts.append(line.text)  # the rest of an item cut by URLs
+        elif (
+            self.news
+            and self.current is None
+            and not self._run_break
+            and not self._complete(self.news[-1])
+        ):
+            self.news[-1].parts.append(line.text)
         elif self._looks_like_header(line.text):
             self._close_brief()
-            self.header.append(line.text)
-        elif self.news and self.current is None:
+            if not self.briefs and not self.news:
+                self.top_header.append(line.text)
+            else:
+                self._run_break = True
+        elif self.news and self.current is None and not self._run_break:
             self.news[-1].parts.append(line.text)
         else:
             self.warnings.append(f"line {line.number}: text outside any brief was skipped")
@@ -179,27 +290,85 @@ class _Parser:
         self.current = None
         self.section = ""
 
+    def _complete(self, item: _NewsDraft) -> bool:
+        """Whether a news item has reached its end (its source label, or a sentence end in
+        a list whose items carry no labels)."""
+        if item.labelled:
+            return True
+        # One issue labels all its items or none.
+        labelled = any(n.labelled for n in self.news if n is not item)
+        return not labelled and item.text.rstrip().endswith(_ENDS_COMPLETE)
+
     def _flush_news_urls(self) -> None:
-        """Give a URL block to the news items it follows, one each, when the counts agree."""
+        """Give a URL block to the news items it follows, one each, when the counts agree:
+        to all items it has not yet considered, or to the last run of them."""
         urls, self._pending_urls = self._pending_urls, []
         if not urls:
             return
         candidates = self.news[self._news_unlinked_from :]
         last = candidates[-1] if candidates else None
-        if last is not None and not last.complete:
+        if last is not None and not self._complete(last):
             # The block cuts this item in two; its own link comes in a later block.
             self._awaiting = last
             candidates = candidates[:-1]
+        last_run = [item for item in candidates if candidates and item.run == candidates[-1].run]
         if candidates and len(candidates) == len(urls):
-            for item, url in zip(candidates, urls, strict=True):
-                item.links.append(url)
+            targets = candidates
+        elif last_run and len(last_run) == len(urls):
+            targets = last_run
         else:
+            targets = []
             self.unassigned_links.extend(urls)
+            self.warnings.append(
+                f"{len(urls)} news links for {len(candidates)} news items: kept unassigned"
+            )
+        for item, url in zip(targets, urls if targets else [], strict=True):
+            item.links.append(url)
         self._news_unlinked_from = len(self.news) - (1 if self._awaiting else 0)
+
+    # -- checks ----------------------------------------------------------------------
+    def check_complete(self) -> None:
+        """A file cut short ends inside its last brief or news item: refuse it."""
+        last_line = self.lines[-1].number if self.lines else None
+        last_news = self.news[-1] if self.news else None
+        last_brief = self.briefs[-1] if self.briefs else None
+        if last_news is not None and (last_brief is None or last_news.line > last_brief.line):
+            if not self._complete(last_news) and not last_news.text.rstrip().endswith(
+                _ENDS_COMPLETE
+            ):
+                raise ParseError(
+                    self.source,
+                    last_line,
+                    f"the news item that starts on line {last_news.line} stops mid-sentence; "
+                    "the file looks truncated",
+                )
+            return
+        if last_brief is None:
+            return
+        if "article" not in last_brief.sections:
+            return  # policy_record names the missing title
+        article = join_wrapped(last_brief.sections["article"])
+        if article.count("(") + article.count("\uff08") > article.count(")") + article.count(
+            "\uff09"
+        ):
+            raise ParseError(
+                self.source,
+                last_line,
+                f"the brief that starts on line {last_brief.line} stops inside its 'Article:' "
+                "title; the file looks truncated",
+            )
+        dated = [b for b in self.briefs[:-1] if "date" in b.sections]
+        if dated and "date" not in last_brief.sections and not last_brief.links:
+            raise ParseError(
+                self.source,
+                last_line,
+                f"the brief that starts on line {last_brief.line} has no 'Date:' line, unlike "
+                "the others; the file looks truncated",
+            )
 
     # -- building records ----------------------------------------------------------
     def issue_date(self) -> date | None:
-        for text in self.header:
+        for text in self.top_header:
             found = parse_date(text)
             if found:
                 return found.replace(day=1)
@@ -214,17 +383,26 @@ class _Parser:
             raise ParseError(
                 self.source,
                 draft.line,
-                "this brief has no 'Article:' title line; the file may be truncated",
+                "this brief has no 'Article:' title line; the file may be truncated or the "
+                "brief malformed",
             )
         title, original = split_title(article)
         summary = join_paragraphs(draft.sections.get("glance", []))
-        published = parse_date(join_wrapped(draft.sections.get("date", [])))
-        bodies, more = split_bodies(join_wrapped(draft.sections.get("bodies", [])))
-        default_year = lead_in_year(_last_sentence(summary)) if summary.endswith(":") else None
-        goal_texts = [join_wrapped(g) for g in draft.goals]
+        date_text = join_wrapped(draft.sections.get("date", []))
+        published = parse_date(date_text)
+        if published is None:
+            what = f"unreadable date {date_text!r}" if date_text else "no date"
+            self.warnings.append(f"line {draft.line}: brief {title!r} has {what}")
+        bodies, more, full_names = split_bodies(join_wrapped(draft.sections.get("bodies", [])))
+        glance = draft.sections.get("glance", [])
+        lead_in = _last_sentence(join_paragraphs(glance[: draft.lead_in_end or len(glance)]))
+        default_year = lead_in_year(lead_in) if _LEAD_IN_END.search(lead_in) else None
         goals = [
-            GoalRecord(text, extract_deadline(text, published_on=published, default_year=default_year))
-            for text in goal_texts
+            GoalRecord(
+                text, extract_deadline(text, published_on=published, default_year=default_year)
+            )
+            for text in (join_wrapped(g) for g in draft.goals)
+            if text
         ]
         if not goals:
             goals = _sentence_goals(summary, published)
@@ -235,6 +413,7 @@ class _Parser:
             line=draft.line,
             bodies=bodies,
             bodies_more=more,
+            body_full_names=full_names,
             published_on=published,
             summary=summary,
             comment=join_paragraphs(draft.sections.get("comment", [])),
@@ -245,7 +424,7 @@ class _Parser:
     def news_record(self, draft: _NewsDraft, reference: date | None) -> BriefRecord:
         text = draft.text
         label_match = _TRAILING_LABEL.search(text)
-        label = label_match.group(1).strip() if label_match else None
+        label = _LABEL_PREFIX.sub("", label_match.group(1)).strip() if label_match else None
         body_text = text[: label_match.start()].rstrip() if label_match else text
         published: date | None = None
         if draft.month and draft.day:
@@ -263,9 +442,30 @@ class _Parser:
             published_on=published,
             summary=body_text,
             links=_unique(draft.links),
-            source_label=label,
+            source_label=label or None,
             goals=_sentence_goals(body_text, published),
         )
+
+
+def _unbulleted_item(text: str) -> bool:
+    """A dated news item whose bullet glyph the extraction lost ("October 29: The SAMR
+    ..."), not a heading ("November 29 – December 5, 2024")."""
+    match = NEWS_PREFIX.match(text)
+    if match is None or _Parser._looks_like_header(text):
+        return False
+    rest = text[match.end() :]
+    return not re.match(rf"(?:{'|'.join(MONTHS)})\b", rest, re.I)
+
+
+def _goes_back(previous: _NewsDraft, month: int, day: int, year: int | None) -> bool:
+    """A news list runs forward in time; an earlier date starts the next list."""
+    if previous.month is None or previous.day is None:
+        return False
+    if year is not None and previous.year is not None and year != previous.year:
+        return year < previous.year
+    if previous.month == 12 and month == 1:
+        return False  # the turn of the year
+    return (month, day) < (previous.month, previous.day)
 
 
 def split_title(article: str) -> tuple[str, str | None]:
@@ -287,19 +487,14 @@ def split_title(article: str) -> tuple[str, str | None]:
     return text, None
 
 
-def split_bodies(text: str) -> tuple[list[str], bool]:
-    """"MIIT, MOF, NDB" -> [MIIT, MOF, NDB]; "MIIT etc." -> ([MIIT], True)."""
-    text = text.strip().rstrip(".;,")
-    more = False
-    stripped = _ETC.sub("", text)
-    if stripped != text:
-        more, text = True, stripped
-    names = [name.strip(" .") for name in _BODY_SPLIT.split(text)]
-    return _unique([n for n in names if n]), more
-
-
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    sentences: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        if sentences and _ABBREVIATION_END.search(sentences[-1]):
+            sentences[-1] += " " + piece  # "U.S. Treasury", "Co. (CNY 64 billion)"
+        else:
+            sentences.append(piece)
+    return [s.strip() for s in sentences if s.strip()]
 
 
 def _first_sentence(text: str) -> str:
@@ -308,14 +503,14 @@ def _first_sentence(text: str) -> str:
 
 
 def _last_sentence(text: str) -> str:
-    sentences = _sentences(text.replace("\n\n", " "))
+    sentences = _sentences(text.replace("\n", " "))
     return sentences[-1] if sentences else text
 
 
 def _sentence_goals(text: str, published: date | None) -> list[GoalRecord]:
     """Targets stated in running text ("By 2027, over 100 new standards ...")."""
     goals = []
-    for sentence in _sentences(text.replace("\n\n", " ")):
+    for sentence in _sentences(text.replace("\n", " ")):
         deadline = extract_deadline(sentence, published_on=published)
         if deadline is not None:
             goals.append(GoalRecord(sentence, deadline))
@@ -329,6 +524,7 @@ def _unique(items: list[str]) -> list[str]:
 def parse_text(text: str, source: str) -> IssueRecord:
     parser = _Parser(source, split_lines(text))
     parser.run()
+    parser.check_complete()
     issue_date = parser.issue_date()
     briefs = [parser.policy_record(draft) for draft in parser.briefs]
     if issue_date is None:

@@ -23,6 +23,8 @@ class BriefRecord:
     title_original: str | None = None
     bodies: list[str] = field(default_factory=list)
     bodies_more: bool = False  # "MIIT etc.": more bodies than listed
+    # Full names the bodies line spelled out: "Ministry of Finance (MOF)" -> {"MOF": ...}
+    body_full_names: dict[str, str] = field(default_factory=dict)
     published_on: date | None = None
     summary: str = ""
     comment: str = ""

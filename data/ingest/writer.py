@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,7 +19,15 @@ from data.db import SessionFactory
 from data.ingest.parser import parse_bytes
 from data.ingest.records import BriefRecord, IssueRecord
 from data.ingest.text import ParseError
-from data.models import Brief, Goal, GoalStatus, SourceDocument, VocabularyTerm
+from data.models import (
+    Brief,
+    Goal,
+    GoalStatus,
+    IssuingBody,
+    SourceDocument,
+    VocabularyTerm,
+    brief_bodies,
+)
 from data.search.analysis import words
 from data.search.engines import IndexedFields, engine_for
 
@@ -59,11 +67,18 @@ def _content_hash(record: BriefRecord) -> str:
         "links": record.links,
         "label": record.source_label,
         "goals": [
-            [g.text, *(
-                (str(g.deadline.due_on), str(g.deadline.precision), str(g.deadline.window_start))
-                if g.deadline
-                else ()
-            )]
+            [
+                g.text,
+                *(
+                    (
+                        str(g.deadline.due_on),
+                        str(g.deadline.precision),
+                        str(g.deadline.window_start),
+                    )
+                    if g.deadline
+                    else ()
+                ),
+            ]
             for g in record.goals
         ],
     }
@@ -112,7 +127,7 @@ class IssueWriter:
             b.identity: b
             for b in self.session.scalars(select(Brief).where(Brief.identity.in_(list(records))))
         }
-        full_names = full_names_in(" ".join(r.summary for r in issue.briefs))
+        full_names = full_names_in(" ".join(f"{r.summary} {r.comment}" for r in issue.briefs))
         changed: list[Brief] = []
         for identity, record in records.items():
             content = _content_hash(record)
@@ -126,9 +141,10 @@ class IssueWriter:
                 summary.added += 1
             else:
                 summary.updated += 1
-            self._fill(brief, record, content, document.id, full_names)
+            self._fill(brief, record, content, document.id, full_names | record.body_full_names)
             changed.append(brief)
         self.session.flush()
+        self._number_bodies(changed)
         engine_for(self.session).index(self.session, [(b.id, indexed_fields(b)) for b in changed])
         self._add_vocabulary(changed)
         return summary
@@ -161,14 +177,38 @@ class IssueWriter:
             brief.bodies.append(label_body)
         self._fill_goals(brief, record)
 
-    def _label_body(self, label: str | None) -> object | None:
-        """"(SAMR notice)" names its issuing body; "(Reuters)" does not."""
+    def _label_body(self, label: str | None) -> IssuingBody | None:
+        """ "(SAMR notice)" names its issuing body; "(Reuters)" does not."""
         if not label:
             return None
         words_ = label.split()
-        if len(words_) > 1 and words_[-1].lower() in {"notice", "announcement", "release", "statement"}:
+        if len(words_) > 1 and words_[-1].lower() in {
+            "notice",
+            "announcement",
+            "release",
+            "statement",
+        }:
             return self.bodies.find(" ".join(words_[:-1]))
         return self.bodies.find(label)
+
+    def _number_bodies(self, briefs: Sequence[Brief]) -> None:
+        """Keep the bodies in the order the tracker lists them ("MIIT, MOF, NDB"): the
+        association rows are ordered by `position`, which the relationship leaves at 0."""
+        rows = [
+            {"b": brief.id, "o": body.id, "p": position}
+            for brief in briefs
+            for position, body in enumerate(brief.bodies)
+        ]
+        if rows:
+            self.session.execute(
+                update(brief_bodies)
+                .where(
+                    brief_bodies.c.brief_id == bindparam("b"),
+                    brief_bodies.c.body_id == bindparam("o"),
+                )
+                .values(position=bindparam("p")),
+                rows,
+            )
 
     @staticmethod
     def _fill_goals(brief: Brief, record: BriefRecord) -> None:

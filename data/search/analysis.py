@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +20,8 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:['\u2019][^\W\d_{_CJK}]+)?")
 _IS_CJK = re.compile(f"[{_CJK}]")
 _STEMMER = snowballstemmer.stemmer("english")
+
+MAX_TERM_CHARS = 200
 
 STOPWORDS = frozenset(
     "a an and are as at be but by for from has have in into is it its of on or that the "
@@ -57,8 +60,24 @@ def terms(text: str) -> list[str]:
         if _IS_CJK.match(token):
             out.extend(cjk_bigrams(token))
         else:
-            out.append(_word_term(token))
+            # PostgreSQL refuses lexemes over 2047 bytes; no real word comes near the cap.
+            out.append(_word_term(token)[:MAX_TERM_CHARS])
     return out
+
+
+def index_terms(text: str) -> list[str]:
+    """What a document field indexes: its `terms`, then the last character of each CJK run.
+
+    A one-character query matches as a prefix of the bigrams, which finds a character
+    anywhere but at the end of a run (池 in 电池); the appended characters cover that
+    case. They come after the field's terms so that phrase positions stay as they were.
+    """
+    tails = [
+        run[-1]
+        for run in _TOKEN.findall(normalize(text))
+        if len(run) > 1 and _IS_CJK.match(run)
+    ]
+    return terms(text) + tails
 
 
 def cjk_bigrams(run: str) -> list[str]:
@@ -82,6 +101,15 @@ class TermQuery:
 
     alternatives: tuple[tuple[str, ...], ...]
     prefix: bool = False  # the single term is a prefix (a lone CJK character)
+
+    def __post_init__(self) -> None:
+        # The engines quote every term; an empty term or a NUL is the one thing quoting
+        # cannot carry (PostgreSQL refuses both, FTS5 reads NUL as the end of the query).
+        if not self.alternatives or not all(
+            sequence and all(term and "\x00" not in term for term in sequence)
+            for sequence in self.alternatives
+        ):
+            raise ValueError(f"not a searchable TermQuery: {self.alternatives!r}")
 
 
 def word_query(word: str) -> TermQuery | None:
@@ -116,3 +144,9 @@ def word_query(word: str) -> TermQuery | None:
 def phrase_query(text: str) -> TermQuery | None:
     sequence = tuple(terms(text))
     return TermQuery((sequence,)) if sequence else None
+
+
+def any_phrase_query(texts: Iterable[str]) -> TermQuery | None:
+    """Matches a document holding any one of the phrases (an issuing body's names)."""
+    alternatives = tuple(dict.fromkeys(s for s in (tuple(terms(t)) for t in texts) if s))
+    return TermQuery(alternatives) if alternatives else None

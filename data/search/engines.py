@@ -1,7 +1,7 @@
 """One search interface, two engines: SQLite FTS5 and PostgreSQL tsvector + GIN.
 
-Both index the terms that `analysis.terms` produces, with four weighted fields (titles rank
-above issuing bodies, body text and comments). Query syntax is generated here from
+Both index the terms that `analysis.index_terms` produces, with four weighted fields
+(titles rank above issuing bodies, body text and comments). Query syntax is generated here from
 `TermQuery` values; every term is quoted, so user input cannot change a query's meaning.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Integer, Subquery, bindparam, text
 from sqlalchemy.orm import Session
 
-from data.search.analysis import TermQuery, terms
+from data.search.analysis import TermQuery, index_terms
 
 _counter = itertools.count()
 
@@ -28,7 +28,12 @@ class IndexedFields:
     comment: str
 
     def analysed(self) -> tuple[list[str], list[str], list[str], list[str]]:
-        return terms(self.title), terms(self.bodies), terms(self.text), terms(self.comment)
+        return (
+            index_terms(self.title),
+            index_terms(self.bodies),
+            index_terms(self.text),
+            index_terms(self.comment),
+        )
 
 
 class SearchEngine(ABC):
@@ -90,12 +95,27 @@ class Fts5Engine(SearchEngine):
     def matches(self, queries: Sequence[TermQuery], *, any_of: bool = False) -> Subquery:
         name = f"fts_q{next(_counter)}"
         weights = ", ".join(str(w) for w in self.WEIGHTS)
+        params = {name: self.expression(queries, any_of)}
+        score = f"-bm25(brief_search, {weights})"
+        if not any_of:
+            # bm25 adds up every alternative a brief holds (a body's abbreviation, full
+            # name and Chinese names in its text) and can outweigh one word in a long
+            # title. A point per query found in the title, above a bm25 squashed into
+            # [0, 1), keeps titles first; bm25 orders briefs within that.
+            bonus = []
+            for index, query in enumerate(queries):
+                key = f"{name}_{index}"
+                params[key] = "title : " + self.expression([query], False)
+                bonus.append(
+                    f"(rowid IN (SELECT rowid FROM brief_search WHERE brief_search MATCH :{key}))"
+                )
+            score = " + ".join([*bonus, f"{score} / (1.0 + {score})"])
         return (
             text(
-                f"SELECT rowid AS brief_id, -bm25(brief_search, {weights}) AS score "
+                f"SELECT rowid AS brief_id, {score} AS score "
                 f"FROM brief_search WHERE brief_search MATCH :{name}"
             )
-            .bindparams(bindparam(name, value=self.expression(queries, any_of)))
+            .bindparams(*(bindparam(key, value=value) for key, value in params.items()))
             .columns(brief_id=Integer, score=Float)
             .subquery()
         )
@@ -111,7 +131,8 @@ _FIELD_GAP = 3
 
 
 class PostgresEngine(SearchEngine):
-    FIELD_WEIGHTS = ("A", "B", "C", "D")  # ts_rank's default weights 1.0, 0.4, 0.2, 0.1
+    FIELD_WEIGHTS = ("A", "B", "C", "D")  # title, bodies, text, comment
+    FIELD_SCORES = (1.0, 0.4, 0.2, 0.1)  # as ts_rank's default weights
 
     @staticmethod
     def vector_literal(fields: IndexedFields) -> str:
@@ -151,22 +172,51 @@ class PostgresEngine(SearchEngine):
         for query in queries:
             alternatives = []
             for sequence in query.alternatives:
-                lexemes = [_quote_lexeme(t) + (":*" if query.prefix else "") for t in sequence]
-                alternatives.append("(" + " <-> ".join(lexemes) + ")")
+                alternatives.append(PostgresEngine._alternative(sequence, query.prefix))
             parts.append("(" + " | ".join(alternatives) + ")")
         return (" | " if any_of else " & ").join(parts)
 
+    @staticmethod
+    def _alternative(sequence: Sequence[str], prefix: bool, weight: str = "") -> str:
+        mark = (":" if prefix or weight else "") + ("*" if prefix else "") + weight
+        return "(" + " <-> ".join(_quote_lexeme(t) + mark for t in sequence) + ")"
+
     def matches(self, queries: Sequence[TermQuery], *, any_of: bool = False) -> Subquery:
         name = f"tsq{next(_counter)}"
+        params = {name: self.expression(queries, any_of)}
+        score = f"ts_rank(document, CAST(:{name} AS tsquery))"
+        if not any_of:
+            score = " + ".join(self._query_score(name, i, q, params) for i, q in enumerate(queries))
         return (
             text(
-                f"SELECT brief_id, ts_rank(document, CAST(:{name} AS tsquery)) AS score "
+                f"SELECT brief_id, {score} AS score "
                 f"FROM brief_search WHERE document @@ CAST(:{name} AS tsquery)"
             )
-            .bindparams(bindparam(name, value=self.expression(queries, any_of)))
+            .bindparams(*(bindparam(key, value=value) for key, value in params.items()))
             .columns(brief_id=Integer, score=Float)
             .subquery()
         )
+
+    def _query_score(self, name: str, index: int, query: TermQuery, params: dict[str, str]) -> str:
+        """The score of one query: its best alternative's best field (a title match beats
+        any number of matches in the text), then ts_rank to order within a field.
+
+        ts_rank alone counts every alternative and every pair of a phrase's words, so a
+        brief naming a body by its full name in the text outranked one with the
+        abbreviation in its title."""
+        alternatives = []
+        for j, sequence in enumerate(query.alternatives):
+            fields = []
+            for weight, value in zip(self.FIELD_WEIGHTS, self.FIELD_SCORES, strict=True):
+                key = f"{name}_{index}_{j}{weight.lower()}"
+                params[key] = self._alternative(sequence, query.prefix, weight)
+                fields.append(f"CASE WHEN document @@ CAST(:{key} AS tsquery) THEN {value} ELSE 0 END")
+            key = f"{name}_{index}_{j}"
+            params[key] = self._alternative(sequence, query.prefix)
+            alternatives.append(
+                f"GREATEST({', '.join(fields)}) + 0.01 * ts_rank(document, CAST(:{key} AS tsquery))"
+            )
+        return alternatives[0] if len(alternatives) == 1 else f"GREATEST({', '.join(alternatives)})"
 
 
 def engine_for(session: Session) -> SearchEngine:

@@ -1,0 +1,52 @@
+"""Ingestion throughput on a generated corpus of 10,000 briefs (goal: >= 1,000 briefs/s on SQLite).
+
+    python benchmarks/ingest.py [--briefs 10000] [--per-file 500] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.corpus import generate_issue
+from data.db import make_engine, session_factory, upgrade
+from data.ingest.writer import ingest_paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--briefs", type=int, default=10_000)
+    parser.add_argument("--per-file", type=int, default=500)
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = []
+        for index in range(0, args.briefs, args.per_file):
+            path = folder / f"issue-{index:06d}.txt"
+            path.write_text(generate_issue(min(args.per_file, args.briefs - index), seed=index), "utf-8")
+            files.append(path)
+        url = args.db or f"sqlite:///{folder / 'bench.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        factory = session_factory(engine)
+        started = time.perf_counter()
+        results = ingest_paths(factory, files, datetime.now(UTC))
+        elapsed = time.perf_counter() - started
+        added = sum(getattr(r, "added", 0) for r in results)
+        started = time.perf_counter()
+        again = ingest_paths(factory, files, datetime.now(UTC))
+        idle = time.perf_counter() - started
+        unchanged = sum(getattr(r, "unchanged", 0) for r in again)
+        engine.dispose()
+    print(f"engine:            {engine.dialect.name}")
+    print(f"briefs ingested:   {added} in {len(files)} files")
+    print(f"first ingestion:   {elapsed:.2f} s  -> {added / elapsed:,.0f} briefs/s (goal >= 1,000)")
+    print(f"re-ingestion:      {idle:.2f} s  -> {unchanged / idle:,.0f} briefs/s, {unchanged} unchanged")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""remind, remind off: a channel's deadline reminder rules."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from data.models import Delivery, DeliveryStatus, ReminderRule
+from handlers.briefs import build_filter
+from handlers.context import Context
+from handlers.grammar import UserError, parse_query
+from handlers.replies import Reply
+from handlers.subscriptions import zone_named
+from scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
+from scheduler.timing import format_clock, parse_clock
+
+MAX_RULES_PER_CHANNEL = 20
+
+
+def _parse_rule(text: str, default_tz: str) -> tuple[str, tuple[int, ...], int, str, bool]:
+    words = text.split()
+    rest: list[str] = []
+    leads = DEFAULT_LEADS
+    minute = 9 * 60
+    zone = default_tz
+    explicit_tz = False
+    i = 0
+    while i < len(words):
+        word = words[i].lower()
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word == "leads":
+            try:
+                leads = parse_leads(following or "")
+            except ValueError:
+                raise UserError(
+                    "`leads` takes days before the deadline, for example `leads 365,90,30,7` "
+                    "(up to 12 values, each 0 to 3650)."
+                ) from None
+            i += 1
+        elif word == "at" and following and re.match(r"^\d{1,2}:\d{2}$", following):
+            try:
+                minute = parse_clock(following)
+            except ValueError:
+                raise UserError(f"`at {following}` is not a time; write `at 09:00`.") from None
+            i += 1
+        elif word == "tz":
+            if not following:
+                raise UserError("`tz` needs a time zone, for example `tz Europe/Berlin`.")
+            zone = str(zone_named(following).key)
+            explicit_tz = True
+            i += 1
+        else:
+            rest.append(words[i])
+        i += 1
+    return " ".join(rest), leads, minute, zone, explicit_tz
+
+
+def channel_rules(session: Session, ctx: Context) -> list[ReminderRule]:
+    return list(
+        session.scalars(
+            select(ReminderRule)
+            .where(ReminderRule.team_id == ctx.team_id, ReminderRule.channel_id == ctx.channel_id)
+            .order_by(ReminderRule.id)
+        )
+    )
+
+
+def describe_rule(rule: ReminderRule) -> str:
+    what = rule.query_text or "all goals"
+    text = (
+        f"`{rule.ref}` reminders for {what} \u2014 {describe_leads(rule.leads)} before, "
+        f"at {format_clock(rule.at_minute)} {rule.timezone}"
+    )
+    if rule.paused_reason:
+        text += f" \u2014 *paused*: {rule.paused_reason} (run `/policy remind` again to resume)"
+    return text
+
+
+def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    argument = text.strip()
+    if argument.lower().startswith("off"):
+        return _remind_off(session, ctx, argument[3:].strip())
+    query_text, leads, minute, zone, explicit_tz = _parse_rule(argument, "UTC")
+    if not explicit_tz:
+        zone = str(zone_named(ctx.user_timezone() or "UTC").key)
+    query = parse_query(query_text)
+    build_filter(session, query)  # reject bad filters now
+    described = query.describe()
+    rule = session.scalar(
+        select(ReminderRule).where(
+            ReminderRule.team_id == ctx.team_id,
+            ReminderRule.channel_id == ctx.channel_id,
+            ReminderRule.query_text == described,
+        )
+    )
+    if rule is None:
+        if len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
+            raise UserError("This channel has the most reminder rules I keep; remove one with `/policy remind off <id>`.")
+        rule = ReminderRule(
+            team_id=ctx.team_id, channel_id=ctx.channel_id, query_text=described, created_at=ctx.now
+        )
+        session.add(rule)
+        verb = "Reminders on"
+    else:
+        verb = "Reminders resumed" if rule.paused_reason else "Reminders updated"
+    rule.created_by = ctx.user_id
+    rule.leads = list(leads)
+    rule.at_minute = minute
+    rule.timezone = zone
+    rule.paused_reason = None
+    rule.paused_at = None
+    session.flush()
+    session.commit()
+    return Reply(
+        text=f"{verb}: {describe_rule(rule)}.",
+        notes=[
+            "Each goal is announced once per lead time; after a deadline passes I ask whether "
+            "the target was met. `/policy subscriptions` lists this channel's settings."
+        ],
+    )
+
+
+def _remind_off(session: Session, ctx: Context, argument: str) -> Reply:
+    rules = channel_rules(session, ctx)
+    if argument:
+        match = re.match(r"^r?(\d{1,12})$", argument.lower())
+        if not match:
+            raise UserError("Which rule? `/policy remind off r2`, or `/policy remind off` for all of them.")
+        rules = [r for r in rules if r.id == int(match.group(1))]
+        if not rules:
+            raise UserError(f"This channel has no reminder rule `{argument[:20]}`.")
+    if not rules:
+        return Reply(text="This channel has no reminders to turn off.")
+    ids = [r.id for r in rules]
+    session.execute(
+        update(Delivery)
+        .where(Delivery.reminder_id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.DROPPED)
+    )
+    for rule in rules:
+        session.delete(rule)
+    session.commit()
+    return Reply(text="Reminders off: " + ", ".join(f"r{i}" for i in ids) + ".")

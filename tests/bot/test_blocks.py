@@ -1,0 +1,299 @@
+"""Tests for bot.blocks: escaping, cutting at a word, and Slack's message limits.
+
+`assert_valid_message` is the one definition of "a message Slack accepts" for these tests
+and the fuzz test (tests/handlers/test_fuzz.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import (
+    ACTION_RUN,
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_VALUE,
+    MAX_HEADER,
+    MAX_SECTION,
+    cut,
+    escape,
+    render_blocks,
+)
+from handlers.replies import BriefView, Button, DeadlineView, GoalView, HelpEntry, Reply, Visibility
+
+SLACK_TOTAL_CHARS = 12000
+_LINK = re.compile(r"<https?://[^<>|\s]+\|[^<>]*>")
+_ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
+
+
+def _assert_escaped(text: str) -> None:
+    """No raw < > (a mention, a link, a channel ping) except our own <url|label> links, and
+    no & that is not an entity."""
+    rest = _LINK.sub("", text)
+    assert "<" not in rest and ">" not in rest, text[:300]
+    assert not _ENTITY.search(text), text[:300]
+
+
+def _button(element: dict[str, Any], action_ids: list[str]) -> int:
+    assert element["type"] == "button"
+    label, value = element["text"]["text"], element["value"]
+    assert 0 < len(label) <= MAX_BUTTON_TEXT
+    assert 0 < len(value) <= MAX_BUTTON_VALUE
+    assert element["action_id"].startswith(f"{ACTION_RUN}:")
+    action_ids.append(element["action_id"])
+    return len(label) + len(value)
+
+
+def assert_valid_message(payload: dict[str, Any]) -> None:
+    """A payload Slack accepts: every field within its limit, at most 50 blocks and about
+    12,000 characters in all, every typed or stored text escaped."""
+    assert set(payload) == {"text", "blocks", "response_type"}
+    assert payload["response_type"] in ("ephemeral", "in_channel")
+    fallback = payload["text"]
+    assert fallback.strip() and len(fallback) <= 3000
+    _assert_escaped(fallback)
+    blocks = payload["blocks"]
+    assert 1 <= len(blocks) <= MAX_BLOCKS
+    total = 0
+    action_ids: list[str] = []
+    for block in blocks:
+        # slack_sdk parses the dict back and validates it again.
+        parsed = Block.parse(block)
+        assert parsed is not None and parsed.to_dict() == block
+        kind = block["type"]
+        if kind == "section":
+            text = block["text"]["text"]
+            assert block["text"]["type"] == "mrkdwn"
+            assert text.strip() and len(text) <= MAX_SECTION
+            _assert_escaped(text)
+            total += len(text)
+            if "accessory" in block:
+                total += _button(block["accessory"], action_ids)
+        elif kind == "header":
+            text = block["text"]["text"]
+            assert text.strip() and len(text) <= MAX_HEADER
+            total += len(text)
+        elif kind == "context":
+            assert 1 <= len(block["elements"]) <= 10
+            for element in block["elements"]:
+                assert element["text"].strip() and len(element["text"]) <= MAX_SECTION
+                _assert_escaped(element["text"])
+                total += len(element["text"])
+        elif kind == "actions":
+            assert 1 <= len(block["elements"]) <= 25
+            total += sum(_button(e, action_ids) for e in block["elements"])
+        else:
+            assert kind == "divider", kind
+    assert total <= SLACK_TOTAL_CHARS, total
+    assert len(action_ids) == len(set(action_ids))
+
+
+def texts(payload: dict[str, Any]) -> str:
+    parts = []
+    for block in payload["blocks"]:
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        parts += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+    return "\n".join(parts)
+
+
+def buttons(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for block in payload["blocks"]:
+        elements = [block["accessory"]] if "accessory" in block else block.get("elements", [])
+        found += [(e["text"]["text"], e["value"]) for e in elements if e.get("type") == "button"]
+    return found
+
+
+def goal(n: int, text: str = "Build things", due: date | None = date(2027, 12, 31)) -> GoalView:
+    return GoalView(f"g{n}", text, due, "year" if due else None, None, "open", 397 if due else None)
+
+
+def brief(**changes: Any) -> BriefView:
+    fields: dict[str, Any] = {
+        "ref": "b7",
+        "kind": "policy",
+        "title": "Action plan for new energy storage",
+        "title_original": "新型储能制造业高质量发展行动方案",
+        "bodies": ("MIIT",),
+        "bodies_more": False,
+        "published_on": date(2024, 11, 6),
+        "summary": "The MIIT released an action plan.",
+        "comment": "A booming industry.",
+        "links": ("https://example.com/a?x=1&y=2",),
+        "source_label": None,
+        "goals": (goal(1), goal(2, "Grow", None)),
+    }
+    fields.update(changes)
+    return BriefView(**fields)
+
+
+# --- escape and cut -------------------------------------------------------------------------------
+
+
+def test_escape() -> None:
+    assert escape("R&D <!channel> a > b") == "R&amp;D &lt;!channel&gt; a &gt; b"
+    assert escape("&amp;") == "&amp;amp;"  # text is escaped once, as typed
+    assert escape("plain 储能 *bold*") == "plain 储能 *bold*"
+
+
+def test_cut_short_text_is_unchanged() -> None:
+    assert cut("storage plan", 12) == "storage plan"
+
+
+def test_cut_at_a_word_with_an_ellipsis() -> None:
+    assert cut("energy storage manufacturing plan", 20) == "energy storage\u2026"
+    assert cut("one, two, three", 10) == "one, two\u2026"  # no dangling comma
+
+
+def test_cut_a_long_word_mid_word() -> None:
+    result = cut("x" * 50, 10)
+    assert result == "x" * 9 + "\u2026" and len(result) == 10
+
+
+def test_cut_never_leaves_half_an_entity() -> None:
+    text = escape("a" * 15 + " & " + "b" * 20)  # "...aaa &amp; bbb..."
+    for limit in range(16, 25):
+        result = cut(text, limit)
+        assert len(result) <= limit
+        assert not _ENTITY.search(result), result
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 75, 150, 3000])
+def test_cut_never_exceeds_the_limit(limit: int) -> None:
+    for text in ("word " * 1000, "x" * 5000, "a " * 3000, "储能" * 3000):
+        assert len(cut(text, limit)) <= limit
+
+
+# --- whole messages ----------------------------------------------------------------------------
+
+
+def test_user_text_is_escaped_everywhere() -> None:
+    hostile = "<!channel> <@U123> <https://evil.example|click> & more"
+    reply = Reply(
+        text=f"No briefs match {hostile}.",
+        notes=[f"Did you mean {hostile}?"],
+        briefs=[brief(title=hostile, summary=hostile, source_label=hostile)],
+        buttons=[Button(f"Search {hostile}", f"search {hostile}")],
+    )
+    payload = render_blocks(reply)
+    assert_valid_message(payload)  # every mrkdwn text escaped
+    assert "<!channel>" not in texts(payload)
+    assert "&lt;!channel&gt;" in texts(payload)
+    assert payload["text"].startswith("No briefs match &lt;!channel&gt;")
+    # Button labels are plain text and values are command text: they stay as typed.
+    (label, value) = buttons(payload)[-1]
+    assert value == f"search {hostile}"
+    assert label.startswith("Search <!channel>") and len(label) <= MAX_BUTTON_TEXT
+
+
+def test_list_of_briefs_with_show_buttons_and_more() -> None:
+    reply = Reply(
+        text="8 briefs for MIIT",
+        briefs=[brief(ref=f"b{n}") for n in range(5)],
+        notes=["Showing 1\u20135 of 8."],
+        buttons=[Button("More", "MIIT page:2")],
+    )
+    payload = render_blocks(reply)
+    assert_valid_message(payload)
+    assert payload["response_type"] == "ephemeral"
+    assert [b["type"] for b in payload["blocks"]] == (
+        ["section", "context"] + ["section", "divider"] * 4 + ["section", "actions"]
+    )
+    assert buttons(payload) == [("Show", f"show b{n}") for n in range(5)] + [("More", "MIIT page:2")]
+    assert ":dart: 1 goal due by end of 2027" in texts(payload)
+
+
+def test_in_channel() -> None:
+    payload = render_blocks(Reply(text="1 brief", visibility=Visibility.IN_CHANNEL))
+    assert payload["response_type"] == "in_channel"
+
+
+def test_error_is_marked() -> None:
+    payload = render_blocks(Reply(text="`body:` needs a value", is_error=True))
+    assert_valid_message(payload)
+    assert payload["blocks"][0]["text"]["text"].startswith(":warning: ")
+
+
+def test_show_brief_in_full() -> None:
+    payload = render_blocks(Reply(text="b7: Action plan", detail=brief()))
+    assert_valid_message(payload)
+    kinds = [b["type"] for b in payload["blocks"]]
+    assert kinds[:3] == ["section", "header", "context"]  # headline, title, meta
+    body = texts(payload)
+    for part in ("At a glance", "Goals", "`g1` *by end of 2027, 397 days left*", "Comment", "Links"):
+        assert part in body
+    assert "<https://example.com/a?x=1&amp;y=2|https://example.com/a?x=1&amp;y=2>" in body
+    assert "Show full brief" not in str(payload)
+
+
+def test_long_title_is_cut_in_the_header_and_shown_in_full_below() -> None:
+    title = "Notice on " + "industrial development " * 20
+    payload = render_blocks(Reply(text="b7", detail=brief(title=title)))
+    assert_valid_message(payload)
+    header = payload["blocks"][1]["text"]["text"]
+    assert len(header) <= MAX_HEADER and header.endswith("\u2026")
+    assert title.strip() in texts(payload)
+
+
+def test_empty_title_and_text_still_make_a_valid_message() -> None:
+    payload = render_blocks(Reply(text="   ", detail=brief(title="", summary="", comment="", goals=())))
+    assert_valid_message(payload)
+
+
+def test_huge_brief_is_cut_with_a_show_full_brief_button() -> None:
+    words = "Policy & support <for> industry, " * 700  # about 23,000 characters
+    big = brief(
+        summary=words,
+        comment=words,
+        goals=tuple(goal(n, f"Goal {n}: " + "expand capacity " * 40) for n in range(60)),
+        links=tuple(f"https://example.com/{n}?a=1&b=2" for n in range(40)),
+    )
+    payload = render_blocks(Reply(text="b7: big", detail=big, buttons=[Button("More", "x page:2")]))
+    assert_valid_message(payload)
+    assert ("Show full brief", "show b7") in buttons(payload)
+    assert "\u2026" in texts(payload)
+    assert ("More", "x page:2") in buttons(payload)
+
+
+def test_many_briefs_say_how_many_were_left_out() -> None:
+    digest = Reply(text="Digest", briefs=[brief(ref=f"b{n}", summary="word " * 60) for n in range(40)])
+    payload = render_blocks(digest)
+    assert_valid_message(payload)
+    shown = sum(1 for label, _ in buttons(payload) if label == "Show")
+    assert 5 < shown < 40
+    assert f"and {40 - shown} more briefs not shown" in texts(payload)
+
+
+def test_many_deadlines_and_buttons_stay_within_limits() -> None:
+    items = [DeadlineView(goal(n, "x " * 400), brief(ref=f"b{n}")) for n in range(80)]
+    many_buttons = [Button(f"Button {n} " + "y" * 100, "z" * 1900) for n in range(30)]
+    payload = render_blocks(Reply(text="80 deadlines", deadlines=items, buttons=many_buttons))
+    assert_valid_message(payload)
+    assert "more deadlines not shown" in texts(payload)
+
+
+def test_a_button_value_over_the_limit_is_dropped_not_sent() -> None:
+    payload = render_blocks(Reply(text="x", buttons=[Button("More", "y" * 2001), Button("Ok", "ok")]))
+    assert_valid_message(payload)
+    assert buttons(payload) == [("Ok", "ok")]
+
+
+def test_help_entries() -> None:
+    entry = HelpEntry("/policy <words>", "Search & find.", ("/policy storage", "/policy <x>"))
+    payload = render_blocks(Reply(text="help", help=[entry]))
+    assert_valid_message(payload)
+    assert "`/policy &lt;x&gt;`" in texts(payload)
+
+
+def test_links_that_are_not_plain_urls_are_text() -> None:
+    odd = ("javascript:alert(1)", "https://x.example/" + "a" * 1500, "https://x.example/a|b>c")
+    payload = render_blocks(Reply(text="b7", detail=brief(links=odd)))
+    assert_valid_message(payload)
+    body = texts(payload)
+    assert "<javascript" not in body
+    assert "<https://x.example/a%7Cb&gt;c|" in body
