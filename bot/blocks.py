@@ -89,7 +89,8 @@ class _Message:
             text = ELLIPSIS  # Slack refuses an empty section
         element = self.button(accessory) if accessory else None
         size = len(text) + (_button_size(accessory) if accessory and element else 0)
-        return self.add(SectionBlock(text=MarkdownTextObject(text=text), accessory=element), size, reserve)
+        block = SectionBlock(text=MarkdownTextObject(text=text), accessory=element)
+        return self.add(block, size, reserve)
 
     def context(self, text: str, reserve: int = 2) -> bool:
         text = cut(text, MAX_SECTION)
@@ -258,13 +259,15 @@ def _long_text_piece(message: _Message, heading: str, chunk: str, brief: BriefVi
 def _deadline(message: _Message, item: DeadlineView, reserve: int = 2) -> bool:
     goal = item.goal
     text = (
-        f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)} \u00b7 `{escape(goal.ref)}`\n"
+        f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
+        f" \u00b7 `{escape(goal.ref)}`\n"
         f"{escape(cut(goal.text, 600))}\n"
         f"_{escape(item.brief.ref)} \u00b7 {escape(cut(item.brief.title, 200))}"
         + (f" \u00b7 {escape(cut(item.brief.bodies_label, 200))}" if item.brief.bodies else "")
         + "_"
     )
-    return message.section(text, accessory=Button("Show brief", f"show {item.brief.ref}"), reserve=reserve)
+    show = Button("Show brief", f"show {item.brief.ref}")
+    return message.section(text, accessory=show, reserve=reserve)
 
 
 def _not_shown(message: _Message, count: int, noun: str) -> None:

@@ -182,7 +182,8 @@ def _paged_reply(
 
 
 def _past_the_end(page_number: int, total: int) -> str:
-    return f"Page {page_number} is past the end: there {'is' if total == 1 else 'are'} {total} in all."
+    verb = "is" if total == 1 else "are"
+    return f"Page {page_number} is past the end: there {verb} {total} in all."
 
 
 def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
@@ -268,7 +269,9 @@ def latest(session: Session, ctx: Context, argument: str, page_number: int) -> R
     if argument:
         # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
         if not argument.isdecimal() or not 1 <= int(argument) <= MAX_LATEST:
-            raise UserError(f"`latest` takes a number from 1 to {MAX_LATEST}, e.g. `/policy latest 10`.")
+            raise UserError(
+                f"`latest` takes a number from 1 to {MAX_LATEST}, e.g. `/policy latest 10`."
+            )
         wanted = int(argument)
     offset = (page_number - 1) * PAGE_SIZE
     size = max(0, min(PAGE_SIZE, wanted - offset))
@@ -288,7 +291,9 @@ def parse_window(words: list[str]) -> tuple[timedelta | int, list[str], str]:
     if not words or words[0].lower() != "within":
         return default
     if len(words) < 2:
-        raise UserError("`within` needs a period, for example `within 18m`, `within 90d` or `within 2y`.")
+        raise UserError(
+            "`within` needs a period, for example `within 18m`, `within 90d` or `within 2y`."
+        )
     spec, rest = words[1], words[2:]
     if len(words) >= 3 and words[1].isdecimal():
         spec, rest = words[1] + words[2], words[3:]
@@ -346,7 +351,9 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
     noun = "deadline" if len(due) == 1 else "deadlines"
     reply = Reply(
         text=f"{len(due)} {noun} in the next {label}{about}",
-        deadlines=[DeadlineView(goal_view(d.goal, today), brief_view(d.brief, today)) for d in shown],
+        deadlines=[
+            DeadlineView(goal_view(d.goal, today), brief_view(d.brief, today)) for d in shown
+        ],
         notes=notes,
     )
     if shown and len(due) > PAGE_SIZE:

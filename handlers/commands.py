@@ -75,7 +75,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "deadlines",
         "/policy deadlines [within 18m] [words and filters]",
         "Targets falling due in a window (default 24 months), soonest first, with countdowns.",
-        ("/policy deadlines", "/policy deadlines within 18m storage", "/policy deadlines within 5y body:MIIT"),
+        (
+            "/policy deadlines",
+            "/policy deadlines within 18m storage",
+            "/policy deadlines within 5y body:MIIT",
+        ),
         lambda s, c, t, p: briefs.deadlines(s, c, t, p),
         aliases=("deadline", "due"),
     ),

@@ -71,7 +71,10 @@ def _detail(brief: BriefView) -> list[str]:
 
 def _deadline(item: DeadlineView) -> list[str]:
     goal = item.goal
-    head = f"{goal.deadline_label} ({countdown(goal.days_left)}) {goal.ref} in [{item.brief.ref}] {item.brief.title}"
+    head = (
+        f"{goal.deadline_label} ({countdown(goal.days_left)}) {goal.ref}"
+        f" in [{item.brief.ref}] {item.brief.title}"
+    )
     lines = textwrap.wrap(head, WIDTH, subsequent_indent="    ")
     lines += textwrap.wrap(goal.text, WIDTH, initial_indent="    ", subsequent_indent="    ")
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 
 class ParseError(ValueError):
@@ -127,7 +128,7 @@ def _decode_utf16(raw: bytes, source: str, encoding: str) -> str:
 
 
 def _check_text(text: str, source: str) -> None:
-    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\x0c")
+    controls = len(_CONTROLS.findall(text))
     if controls > max(8, len(text) // 100):
         raise ParseError(source, None, "this looks like a binary file, not a text tracker issue")
     match = _MOJIBAKE.search(text)
@@ -138,6 +139,23 @@ def _check_text(text: str, source: str) -> None:
             f"the text is mis-encoded ({match.group()!r}: UTF-8 read as Windows-1252); "
             "extract it again as UTF-8",
         )
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
+@cache
+def _invisible_characters() -> re.Pattern[str]:
+    """Control and format characters (categories Cc, Cf) except tab: PDF extraction leaves
+    them in, and they mean nothing to a reader. One regex instead of a per-character test."""
+    bmp = (
+        chr(c) for c in range(0x10000) if c != 9 and unicodedata.category(chr(c)) in ("Cc", "Cf")
+    )
+    astral = (
+        "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+        "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    )
+    return re.compile("[" + "".join(re.escape(c) for c in bmp) + astral + "]")
 
 
 def _is_double_spaced(raws: list[str]) -> bool:
@@ -151,11 +169,9 @@ def _is_double_spaced(raws: list[str]) -> bool:
 
 def split_lines(text: str) -> list[Line]:
     """Non-blank lines, normalised, with the paragraph ends that the layout still shows."""
+    invisible = _invisible_characters()
     raws = [
-        unicodedata.normalize(
-            "NFC",
-            "".join(ch for ch in raw if ch == "\t" or unicodedata.category(ch) not in ("Cc", "Cf")),
-        )
+        unicodedata.normalize("NFC", invisible.sub("", raw))
         .replace("\u00a0", " ")
         .replace("\u3000", " ")
         for raw in text.splitlines()

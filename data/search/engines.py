@@ -138,7 +138,8 @@ class PostgresEngine(SearchEngine):
     def vector_literal(fields: IndexedFields) -> str:
         positions: dict[tuple[str, str], list[int]] = {}
         position = 1
-        for weight, field_terms in zip(PostgresEngine.FIELD_WEIGHTS, fields.analysed(), strict=True):
+        weights = PostgresEngine.FIELD_WEIGHTS
+        for weight, field_terms in zip(weights, fields.analysed(), strict=True):
             for term in field_terms:
                 positions.setdefault((term, weight), []).append(min(position, _MAX_POSITION))
                 position += 1
@@ -210,7 +211,9 @@ class PostgresEngine(SearchEngine):
             for weight, value in zip(self.FIELD_WEIGHTS, self.FIELD_SCORES, strict=True):
                 key = f"{name}_{index}_{j}{weight.lower()}"
                 params[key] = self._alternative(sequence, query.prefix, weight)
-                fields.append(f"CASE WHEN document @@ CAST(:{key} AS tsquery) THEN {value} ELSE 0 END")
+                fields.append(
+                    f"CASE WHEN document @@ CAST(:{key} AS tsquery) THEN {value} ELSE 0 END"
+                )
             key = f"{name}_{index}_{j}"
             params[key] = self._alternative(sequence, query.prefix)
             alternatives.append(
