@@ -68,6 +68,7 @@ def slack_context(
         user_id=user,
         tz=ZoneInfo("UTC"),
         user_timezone=lookup,
+        user_label=f"<@{user}>" if user else "",
     )
 
 
@@ -130,7 +131,10 @@ def build_app(
         ack()
         ctx = slack_context({**body, "channel": body.get("channel") or {}}, services, timezones)
         payload = dispatcher.run_now(action.get("value") or "help", ctx)
-        respond(**payload, replace_original=False)
+        replaces = ":replace:" in (action.get("action_id") or "")
+        if replaces:
+            payload.pop("response_type", None)  # an update keeps the message where it is
+        respond(**payload, replace_original=replaces)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -104,7 +104,7 @@ class _Message:
         self._button_ids += 1
         return ButtonElement(
             text=PlainTextObject(text=cut(button.label, MAX_BUTTON_TEXT) or "Go"),
-            action_id=f"{ACTION_RUN}:{self._button_ids}",
+            action_id=f"{ACTION_RUN}:{'replace:' if button.replaces else ''}{self._button_ids}",
             value=button.command,
             style="primary" if button.primary else None,
         )
@@ -258,11 +258,13 @@ def _long_text_piece(message: _Message, heading: str, chunk: str, brief: BriefVi
 
 def _deadline(message: _Message, item: DeadlineView, reserve: int = 2) -> bool:
     goal = item.goal
+    note = f":new: _{escape(item.note)}_ \u00b7 " if item.note else ""
     text = (
-        f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
+        f"{note}*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
         f" \u00b7 `{escape(goal.ref)}`\n"
         f"{escape(cut(goal.text, 600))}\n"
         f"_{escape(item.brief.ref)} \u00b7 {escape(cut(item.brief.title, 200))}"
+        f" \u00b7 {escape(item.brief.date_label)}"
         + (f" \u00b7 {escape(cut(item.brief.bodies_label, 200))}" if item.brief.bodies else "")
         + "_"
     )
@@ -297,6 +299,10 @@ def render_blocks(reply: Reply) -> dict[str, Any]:
     for index, item in enumerate(reply.deadlines):
         if not _deadline(message, item, reserve=3):
             _not_shown(message, len(reply.deadlines) - index, "deadlines")
+            break
+    for section in reply.sections:
+        body = "\n".join(escape(line) for line in section.lines)
+        if not message.section(f"*{escape(section.title)}*\n{body}", reserve=3):
             break
     for entry in reply.help:
         examples = "  ".join(f"`{escape(e)}`" for e in entry.examples)

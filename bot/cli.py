@@ -52,9 +52,9 @@ class AppState:
             self.settings.secrets(),
         )
 
-    def services(self) -> Services:
+    def services(self, clock: Clock | None = None) -> Services:
         try:
-            return build_services(self.settings, self.clock)
+            return build_services(self.settings, clock or self.clock)
         except DatabaseNotReady as error:
             raise click.ClickException(str(error)) from error
 
@@ -94,7 +94,7 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
 def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_json: bool) -> None:
     """Run one command, e.g. policybot ask "/policy storage", and print the reply."""
     clock = parse_now(now_override) if now_override else state.clock
-    services = state.services()
+    services = state.services(clock)
     try:
         session = ConsoleSession(services.runner, clock)
         command = " ".join(text)
@@ -219,7 +219,7 @@ def tick(state: AppState, now_override: str | None) -> None:
     from bot.services import build_ticker
 
     clock = parse_now(now_override) if now_override else state.clock
-    services = state.services()
+    services = state.services(clock)
     try:
         report = build_ticker(services).tick(clock())
     finally:

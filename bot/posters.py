@@ -13,8 +13,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import render_blocks
 from handlers.render_text import render_text
-from handlers.replies import Reply
-from scheduler.messages import DeliveryError, Digest, FailureKind, Outgoing
+from handlers.replies import Button, DeadlineView, Reply
+from scheduler.messages import (
+    AlertBatch,
+    DeliveryError,
+    Digest,
+    FailureKind,
+    FollowUp,
+    Outgoing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +34,24 @@ AUTH_ERRORS = frozenset(
 
 
 def as_reply(message: Outgoing) -> Reply:
+    """Scheduled messages reuse the command replies' rendering."""
     if isinstance(message, Digest):
         return Reply(text=message.headline, briefs=list(message.briefs))
+    if isinstance(message, AlertBatch):
+        return Reply(
+            text=message.headline,
+            deadlines=[DeadlineView(a.goal, a.brief, a.note) for a in message.alerts],
+        )
+    if isinstance(message, FollowUp):
+        goal = message.goal
+        return Reply(
+            text=f"The deadline of {goal.ref} has passed ({goal.deadline_label}). Was this target met?",
+            deadlines=[DeadlineView(goal, message.brief)],
+            buttons=[
+                Button(label, f"status {goal.ref} {answer}", primary=answer == "met", replaces=True)
+                for label, answer in (("Met", "met"), ("Missed", "missed"), ("Unclear", "unclear"))
+            ],
+        )
     return Reply(text=message.text)
 
 

@@ -6,7 +6,7 @@ revision (a test compares them).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -35,6 +37,26 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and come back timezone-aware on every engine (SQLite
+    keeps no offset); a naive datetime is refused rather than guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -72,7 +94,7 @@ class SourceDocument(Base):
     name: Mapped[str] = mapped_column(String(500))
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issue_date: Mapped[date | None] = mapped_column(Date)
-    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     brief_count: Mapped[int] = mapped_column(Integer, default=0)
     # News links whose items could not be told apart (counts differed); kept, not guessed.
     unassigned_links: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -84,7 +106,7 @@ class IssuingBody(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     abbreviation: Mapped[str] = mapped_column(String(40), unique=True)
     full_name: Mapped[str] = mapped_column(String(300), default="")
-    aliases: Mapped[list["BodyAlias"]] = relationship(
+    aliases: Mapped[list[BodyAlias]] = relationship(
         back_populates="body", cascade="all, delete-orphan"
     )
 
@@ -127,13 +149,13 @@ class Brief(Base):
     source_document_id: Mapped[int | None] = mapped_column(
         ForeignKey("source_documents.id", ondelete="SET NULL")
     )
-    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     bodies: Mapped[list[IssuingBody]] = relationship(
         secondary=brief_bodies, order_by=brief_bodies.c.position, lazy="selectin"
     )
-    goals: Mapped[list["Goal"]] = relationship(
+    goals: Mapped[list[Goal]] = relationship(
         back_populates="brief",
         cascade="all, delete-orphan",
         order_by="Goal.position",
@@ -200,13 +222,13 @@ class Subscription(Base):
     weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday, for weekly
     at_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)  # local minute of the day
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Briefs ingested after this instant are candidates (moves forward as digests are planned).
-    checked_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused_reason: Mapped[str | None] = mapped_column(String(200))
-    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def ref(self) -> str:
@@ -262,12 +284,12 @@ class Delivery(Base):
     # For alerts: which edge of the deadline ("due", or "opens" for a window's start).
     edge: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[DeliveryStatus] = mapped_column(String(10), default=DeliveryStatus.PENDING)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_ts: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(String(200))
 
@@ -286,9 +308,9 @@ class ReminderRule(Base):
     leads: Mapped[list[int]] = mapped_column(JSON, default=list)  # days, descending
     at_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paused_reason: Mapped[str | None] = mapped_column(String(200))
-    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def ref(self) -> str:
@@ -307,4 +329,4 @@ class GoalAssessment(Base):
     status: Mapped[GoalStatus] = mapped_column(String(10))
     note: Mapped[str] = mapped_column(Text, default="")
     answered_by: Mapped[str] = mapped_column(String(40))
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())

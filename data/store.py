@@ -7,8 +7,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.bodies import normalize_name
@@ -94,7 +95,10 @@ def all_briefs(session: Session) -> Sequence[Brief]:
     return session.scalars(select(Brief).order_by(Brief.id)).all()
 
 
-def _newest_first() -> tuple[object, ...]:
+_Statement = TypeVar("_Statement", bound=Select[Any])
+
+
+def _newest_first() -> tuple[UnaryExpression[Any], ...]:
     return (Brief.published_on.desc().nulls_last(), Brief.id.desc())
 
 
@@ -104,7 +108,7 @@ def latest(session: Session, limit: int, offset: int = 0) -> Page:
     return Page(list(briefs), total, offset, limit)
 
 
-def _apply_filters(statement: Select[tuple[Brief]], where: BriefFilter) -> Select[tuple[Brief]]:
+def _apply_filters(statement: _Statement, where: BriefFilter) -> _Statement:
     if where.kind is not None:
         statement = statement.where(Brief.kind == where.kind)
     if where.since is not None:
@@ -141,7 +145,7 @@ def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) ->
     """Briefs matching the filter: best text match first (titles weigh most), then newest."""
     engine = engine_for(session)
     statement = select(Brief)
-    order: list[object] = []
+    order: list[UnaryExpression[Any]] = []
     if where.include:
         hits = engine.matches(where.include)
         statement = statement.join(hits, hits.c.brief_id == Brief.id)
@@ -170,7 +174,7 @@ def due_goals(
             excluded = engine.matches(where.exclude, any_of=True)
             briefs = briefs.where(Brief.id.not_in(select(excluded.c.brief_id)))
     if where is not None:
-        briefs = _apply_filters(briefs, where)  # type: ignore[arg-type]
+        briefs = _apply_filters(briefs, where)
     rows = session.execute(
         select(Goal, Brief)
         .join(Brief, Goal.brief_id == Brief.id)

@@ -124,8 +124,8 @@ def build_filter(session: Session, query: Query) -> tuple[BriefFilter, TextQueri
     (only stopwords, emoji or punctuation, and no filter)."""
     text = _text_queries(session, query)
     where = BriefFilter(
-        include=tuple(text.include),
-        exclude=tuple(text.exclude),
+        include=tuple(dict.fromkeys(text.include)),  # "storage storage" searches once
+        exclude=tuple(dict.fromkeys(text.exclude)),
         body_ids=tuple(frozenset({i}) for i in _resolve_bodies(session, query.bodies)),
         exclude_body_ids=_resolve_bodies(session, query.excluded_bodies),
         since=query.since,
@@ -201,7 +201,11 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
         return _no_results(session, f"No briefs match {described}.", text, analysed, notes)
     noun = "brief" if page.total == 1 else "briefs"
     reply = _paged_reply(
-        ctx, page, f"{page.total} {noun} for {described}", _more_text(text), page_number
+        ctx,
+        page,
+        f"{page.total} {noun} for {described}",
+        f"{SEARCH_COMMAND} {_more_text(text)}",  # "search" keeps "latest ..." a search
+        page_number,
     )
     if not page.briefs:
         reply.text = f"No more results for {described}."

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from data.db import SessionFactory
-from handlers import briefs
+from handlers import briefs, reminders, scorecard, subscriptions
 from handlers.context import Context
 from handlers.grammar import FILTERS, UserError, clean_text
 from handlers.replies import HelpEntry, Reply, Visibility
@@ -82,6 +82,65 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ),
         lambda s, c, t, p: briefs.deadlines(s, c, t, p),
         aliases=("deadline", "due"),
+    ),
+    CommandSpec(
+        "subscribe",
+        "/policy subscribe [words and filters] [daily|weekly <day>|instant] [at HH:MM] [tz ZONE]",
+        "This channel gets new matching briefs as a digest (default: daily at 09:00 in your "
+        "time zone). Same words and filters as search.",
+        (
+            "/policy subscribe storage",
+            "/policy subscribe body:MIIT weekly monday at 08:30",
+            "/policy subscribe kind:policy instant tz Europe/Berlin",
+        ),
+        subscriptions.subscribe,
+    ),
+    CommandSpec(
+        "subscriptions",
+        "/policy subscriptions",
+        "This channel's subscriptions and reminder rules, with ids, schedules, next delivery and "
+        "any pause.",
+        ("/policy subscriptions",),
+        subscriptions.subscriptions,
+        aliases=("subs",),
+    ),
+    CommandSpec(
+        "unsubscribe",
+        "/policy unsubscribe <id>|all",
+        "Stop a subscription of this channel.",
+        ("/policy unsubscribe s3", "/policy unsubscribe all"),
+        subscriptions.unsubscribe,
+    ),
+    CommandSpec(
+        "quiet",
+        "/policy quiet HH:MM-HH:MM [tz ZONE] | off",
+        "Quiet hours for this channel: instant alerts wait until they end.",
+        ("/policy quiet 20:00-08:00", "/policy quiet off"),
+        subscriptions.quiet,
+    ),
+    CommandSpec(
+        "remind",
+        "/policy remind [words and filters] [leads 365,180,90,30,7] [at HH:MM] [tz ZONE] | off [id]",
+        "Alerts in this channel before matching goals fall due (default: 365, 180, 90, 30 and 7 "
+        "days before, at 09:00 your time), and a follow-up when a deadline passes.",
+        ("/policy remind", "/policy remind storage leads 90,30,7", "/policy remind off r2"),
+        reminders.remind,
+        aliases=("reminders",),
+    ),
+    CommandSpec(
+        "status",
+        "/policy status <goal-id> met|missed|unclear [note]",
+        "Record whether a target was met (for your workspace).",
+        ("/policy status g5 met", "/policy status g7 missed only 12 nodes built"),
+        scorecard.status,
+    ),
+    CommandSpec(
+        "scorecard",
+        "/policy scorecard [words and filters]",
+        "Targets whose deadline passed or that were answered: met, missed, unclear, awaiting an "
+        "answer; per brief and per issuing body.",
+        ("/policy scorecard", "/policy scorecard body:MIIT"),
+        scorecard.scorecard,
     ),
     CommandSpec(
         "help",

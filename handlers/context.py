@@ -27,10 +27,13 @@ class Context:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     # The asker's IANA time zone, looked up only when a command needs it (Slack: users.info).
     user_timezone: Callable[[], str | None] = _no_lookup
+    user_label: str = ""  # how replies name the asker (Slack: a mention); default: the id
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError("Context.now must be timezone-aware")
+        if not self.user_label:
+            object.__setattr__(self, "user_label", self.user_id)
 
     @property
     def today(self) -> date:

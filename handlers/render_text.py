@@ -71,11 +71,16 @@ def _detail(brief: BriefView) -> list[str]:
 
 def _deadline(item: DeadlineView) -> list[str]:
     goal = item.goal
+    note = f"[{item.note}] " if item.note else ""
     head = (
-        f"{goal.deadline_label} ({countdown(goal.days_left)}) {goal.ref}"
+        f"{note}{goal.deadline_label} ({countdown(goal.days_left)}) {goal.ref}"
         f" in [{item.brief.ref}] {item.brief.title}"
     )
+    meta = [item.brief.date_label]
+    if item.brief.bodies:
+        meta.append(item.brief.bodies_label)
     lines = textwrap.wrap(head, WIDTH, subsequent_indent="    ")
+    lines.append("    " + " | ".join(meta))
     lines += textwrap.wrap(goal.text, WIDTH, initial_indent="    ", subsequent_indent="    ")
     return lines
 
@@ -90,6 +95,10 @@ def render_text(reply: Reply) -> str:
         lines += ["", *_detail(reply.detail)]
     for item in reply.deadlines:
         lines += ["", *_deadline(item)]
+    for section in reply.sections:
+        lines += ["", section.title]
+        for line in section.lines:
+            lines += textwrap.wrap(line, WIDTH, initial_indent="  ", subsequent_indent="    ")
     for entry in reply.help:
         lines += ["", entry.usage, *_wrap(entry.summary, "    ")]
         lines += [f"      e.g. {example}" for example in entry.examples]

@@ -51,13 +51,16 @@ class BriefView:
 
     @property
     def date_label(self) -> str:
-        return self.published_on.strftime("%-d %b %Y") if self.published_on else "undated"
+        # Not strftime's "%-d": that is glibc's, and Windows has no such directive.
+        day = self.published_on
+        return f"{day.day} {day:%b %Y}" if day else "undated"
 
 
 @dataclass(frozen=True)
 class DeadlineView:
     goal: GoalView
     brief: BriefView
+    note: str = ""  # e.g. "newly tracked", "window opens"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,15 @@ class Button:
     label: str
     command: str  # the command text to run when pressed, e.g. "show b12"
     primary: bool = False
+    replaces: bool = False  # the answer replaces the message holding the button
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled list of lines (e.g. one brief's goals in the scorecard)."""
+
+    title: str
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class Reply:
     detail: BriefView | None = None  # one brief in full (`show`)
     deadlines: list[DeadlineView] = field(default_factory=list)
     help: list[HelpEntry] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # context: paging, did-you-mean, adjustments
     buttons: list[Button] = field(default_factory=list)
     visibility: Visibility = Visibility.EPHEMERAL
@@ -99,7 +112,7 @@ def deadline_label(due_on: date | None, precision: str | None, window_start: dat
     if precision == "window":
         start = window_start.strftime("%b %Y") if window_start else "now"
         return f"window {start} \u2013 {due_on.strftime('%b %Y')}"
-    return f"by {due_on.strftime('%-d %B %Y')}"
+    return f"by {due_on.day} {due_on:%B %Y}"
 
 
 def countdown(days: int | None) -> str:

@@ -202,11 +202,14 @@ def channel_settings(session: Session, team_id: str, channel_id: str) -> Channel
 
 
 def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Reply:
+    from handlers.reminders import channel_rules, describe_rule
+
     rows = _channel_subscriptions(session, ctx)
-    if not rows:
+    rules = channel_rules(session, ctx)
+    if not rows and not rules:
         return Reply(
-            text="This channel has no subscriptions.",
-            notes=["Start one with `/policy subscribe storage daily at 09:00`."],
+            text="This channel has no subscriptions or reminders.",
+            notes=["Start one with `/policy subscribe storage daily at 09:00` or `/policy remind`."],
         )
     lines = []
     for sub in rows:
@@ -225,7 +228,10 @@ def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Rep
             f" {settings.timezone}: instant alerts wait until they end."
         )
     noun = "subscription" if len(rows) == 1 else "subscriptions"
-    return Reply(text=f"This channel has {len(rows)} {noun}:\n" + "\n".join(lines), notes=notes)
+    text = f"This channel has {len(rows)} {noun}" + (":\n" + "\n".join(lines) if lines else ".")
+    if rules:
+        text += "\nDeadline reminders:\n" + "\n".join(describe_rule(rule) for rule in rules)
+    return Reply(text=text, notes=notes)
 
 
 def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:

@@ -9,7 +9,7 @@ deadline at the rule's local time. Rules, applied per (channel, goal):
   the channel gets one "newly tracked" alert instead;
 - a window deadline ("over the next five to ten years") alerts before it opens and before
   it closes;
-- once a deadline has passed, one follow-up asks whether the target was met.
+- a week after a deadline has passed, one follow-up asks whether the target was met.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from scheduler.timing import local_instant
 DEFAULT_LEADS = (365, 180, 90, 30, 7)
 FOLDED = DeliveryStatus.FOLDED
 FOLLOW_UP_WINDOW = timedelta(days=30)  # after longer downtime, old follow-ups are skipped
+# Whether a target was met is rarely known the morning after its deadline; ask a week later.
+FOLLOW_UP_DELAY = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class ReminderPlanner:
         leads = sorted(set(rule.leads or DEFAULT_LEADS), reverse=True)
         horizon = today + timedelta(days=max(leads) + 1)
         created = rule.created_at.astimezone(zone).date()
-        since = max(created, today - FOLLOW_UP_WINDOW) - timedelta(days=1)
+        since = max(created, today - FOLLOW_UP_WINDOW - FOLLOW_UP_DELAY) - timedelta(days=1)
         goals = self._goals(where, since, horizon)
         sent = self._existing_keys(rule, [g.id for g, _ in goals])
         for goal, brief in goals:
@@ -201,7 +203,7 @@ class ReminderPlanner:
         if goal.due_on < rule.created_at.astimezone(zone).date():
             return  # it passed before this channel was watching it
         key = followup_key(rule.team_id, rule.channel_id, goal.id)
-        ask_at = local_instant(goal.due_on + timedelta(days=1), rule.at_minute, zone)
+        ask_at = local_instant(goal.due_on + FOLLOW_UP_DELAY, rule.at_minute, zone)
         if key not in sent and ask_at <= self.now:
             self.rows.append(self._row(rule, goal, key, "followup"))
 

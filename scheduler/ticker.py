@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from datetime import datetime
 from threading import Lock
@@ -184,9 +184,13 @@ class Ticker:
                 if goal is None:
                     self._mark_sent([item.id], now, "gone")
                     continue
+                view = goal_view(goal, today)
+                if item.edge == "opens" and goal.window_start:
+                    # Before a window opens, count the days to the opening.
+                    view = replace(view, days_left=(goal.window_start - today).days)
                 alerts.append(
-                    Alert(goal_view(goal, today), brief_view(goal.brief, today), item.edge or "due",
-                          item.lead_days, item.kind == "newly")
+                    Alert(view, brief_view(goal.brief, today), item.edge or "due", item.lead_days,
+                          item.kind == "newly")
                 )
                 delivered.append([item.id])
         chunks = [list(range(i, min(i + ALERT_CHUNK, len(alerts)))) for i in range(0, len(alerts), ALERT_CHUNK)]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:['\u2019][^\W\d_{_CJK}]+)?")
@@ -24,8 +24,11 @@ _STEMMER = snowballstemmer.stemmer("english")
 MAX_TERM_CHARS = 200
 
 STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have in into is it its of on or that the "
-    "their this to was were will with".split()
+    [
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have",
+        "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "this", "to",
+        "was", "were", "will", "with",
+    ]
 )
 
 # Derivations Snowball leaves apart but a reader takes as one word: storage/store/stored,

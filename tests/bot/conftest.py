@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from waitress.server import create_server
@@ -56,8 +57,20 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.close()
-        self.thread.join(timeout=5)
+        stop_waitress(self.server, self.thread)
+
+
+def stop_waitress(server: Any, thread: threading.Thread) -> None:
+    """Close waitress from inside its own loop (closing its sockets from another thread
+    races the loop's select: EBADF), then stop its worker threads."""
+
+    def close_everything() -> None:
+        for channel in list(server._map.values()):
+            channel.close()
+
+    server.trigger.pull_trigger(close_everything)
+    thread.join(timeout=5)
+    server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

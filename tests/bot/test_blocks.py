@@ -204,7 +204,9 @@ def test_list_of_briefs_with_show_buttons_and_more() -> None:
     assert [b["type"] for b in payload["blocks"]] == (
         ["section", "context"] + ["section", "divider"] * 4 + ["section", "actions"]
     )
-    assert buttons(payload) == [("Show", f"show b{n}") for n in range(5)] + [("More", "MIIT page:2")]
+    assert buttons(payload) == [("Show", f"show b{n}") for n in range(5)] + [
+        ("More", "MIIT page:2")
+    ]
     assert ":dart: 1 goal due by end of 2027" in texts(payload)
 
 
@@ -225,7 +227,13 @@ def test_show_brief_in_full() -> None:
     kinds = [b["type"] for b in payload["blocks"]]
     assert kinds[:3] == ["section", "header", "context"]  # headline, title, meta
     body = texts(payload)
-    for part in ("At a glance", "Goals", "`g1` *by end of 2027, 397 days left*", "Comment", "Links"):
+    for part in (
+        "At a glance",
+        "Goals",
+        "`g1` *by end of 2027, 397 days left*",
+        "Comment",
+        "Links",
+    ):
         assert part in body
     assert "<https://example.com/a?x=1&amp;y=2|https://example.com/a?x=1&amp;y=2>" in body
     assert "Show full brief" not in str(payload)
@@ -241,7 +249,9 @@ def test_long_title_is_cut_in_the_header_and_shown_in_full_below() -> None:
 
 
 def test_empty_title_and_text_still_make_a_valid_message() -> None:
-    payload = render_blocks(Reply(text="   ", detail=brief(title="", summary="", comment="", goals=())))
+    payload = render_blocks(
+        Reply(text="   ", detail=brief(title="", summary="", comment="", goals=()))
+    )
     assert_valid_message(payload)
 
 
@@ -261,7 +271,9 @@ def test_huge_brief_is_cut_with_a_show_full_brief_button() -> None:
 
 
 def test_many_briefs_say_how_many_were_left_out() -> None:
-    digest = Reply(text="Digest", briefs=[brief(ref=f"b{n}", summary="word " * 60) for n in range(40)])
+    digest = Reply(
+        text="Digest", briefs=[brief(ref=f"b{n}", summary="word " * 60) for n in range(40)]
+    )
     payload = render_blocks(digest)
     assert_valid_message(payload)
     shown = sum(1 for label, _ in buttons(payload) if label == "Show")
@@ -278,7 +290,9 @@ def test_many_deadlines_and_buttons_stay_within_limits() -> None:
 
 
 def test_a_button_value_over_the_limit_is_dropped_not_sent() -> None:
-    payload = render_blocks(Reply(text="x", buttons=[Button("More", "y" * 2001), Button("Ok", "ok")]))
+    payload = render_blocks(
+        Reply(text="x", buttons=[Button("More", "y" * 2001), Button("Ok", "ok")])
+    )
     assert_valid_message(payload)
     assert buttons(payload) == [("Ok", "ok")]
 

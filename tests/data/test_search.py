@@ -174,7 +174,9 @@ def test_engines_take_any_term_literally(session: Session, term: str) -> None:
 @pytest.mark.parametrize(
     "alternatives", [(), ((),), (("",),), (("a\x00b",),), (("ok",), ("ok", ""))]
 )
-def test_a_term_query_refuses_what_no_engine_can_quote(alternatives: tuple[tuple[str, ...], ...]) -> None:
+def test_a_term_query_refuses_what_no_engine_can_quote(
+    alternatives: tuple[tuple[str, ...], ...],
+) -> None:
     with pytest.raises(ValueError, match="not a searchable TermQuery"):
         TermQuery(alternatives)
 
@@ -202,14 +204,18 @@ def test_stemming_factory_and_factories(session: Session) -> None:
 
 
 def test_chinese_two_character_word(session: Session) -> None:
-    plan = add_brief(session, "Energy storage plan", title_original="新型储能制造业高质量发展行动方案")
+    plan = add_brief(
+        session, "Energy storage plan", title_original="新型储能制造业高质量发展行动方案"
+    )
     add_brief(session, "Materials", title_original="新材料大数据中心总体建设方案")
     add_brief(session, "Reserves", summary="储备能力")  # 储 and 能 apart: not 储能
     assert ids(session, w("储能")) == [plan.id]
 
 
 def test_chinese_three_and_more_characters(session: Session) -> None:
-    plan = add_brief(session, "Energy storage plan", title_original="新型储能制造业高质量发展行动方案")
+    plan = add_brief(
+        session, "Energy storage plan", title_original="新型储能制造业高质量发展行动方案"
+    )
     materials = add_brief(session, "Materials", title_original="新材料大数据中心总体建设方案")
     assert ids(session, w("制造业")) == [plan.id]
     assert ids(session, w("新材料")) == [materials.id]
@@ -335,7 +341,9 @@ def test_title_outranks_body_and_comment_on_both_engines(session: Session) -> No
 
 def test_body_field_ranks_between_title_and_text(session: Session) -> None:
     text_mention = add_brief(
-        session, "A plan", summary="The Ministry of Finance (MOF) and partners.",
+        session,
+        "A plan",
+        summary="The Ministry of Finance (MOF) and partners.",
         published_on=date(2024, 12, 1),
     )
     issued = add_brief(session, "Another plan", bodies=["MOF"], published_on=date(2024, 11, 1))
@@ -381,7 +389,10 @@ def test_structured_filters(session: Session) -> None:
         goals=[("By 2027", date(2027, 12, 31))],
     )
     both = add_brief(
-        session, "C", bodies=["MIIT", "MOF"], published_on=date(2024, 12, 31),
+        session,
+        "C",
+        bodies=["MIIT", "MOF"],
+        published_on=date(2024, 12, 31),
         goals=[("By 2030", date(2030, 12, 31))],
     )
     miit = store.resolve_body(session, "MIIT")
@@ -403,8 +414,14 @@ def test_due_year_counts_every_year_of_a_window(session: Session) -> None:
     goal = brief.goals  # empty; add a window goal directly
     assert goal == []
     brief.goals.append(
-        Goal(position=0, text="2025-2029", due_on=date(2029, 12, 31), precision="window",
-             window_start=date(2025, 1, 1), status=GoalStatus.OPEN)
+        Goal(
+            position=0,
+            text="2025-2029",
+            due_on=date(2029, 12, 31),
+            precision="window",
+            window_start=date(2025, 1, 1),
+            status=GoalStatus.OPEN,
+        )
     )
     session.flush()
     assert ids(session, due_year=2027) == [brief.id]
@@ -414,11 +431,18 @@ def test_due_year_counts_every_year_of_a_window(session: Session) -> None:
 
 def test_body_names_resolve_to_one_body_and_find_the_same_briefs(session: Session) -> None:
     by_abbreviation = add_brief(session, "The MIIT said", published_on=date(2024, 11, 3))
-    by_chinese = add_brief(session, "Notice", title_original="工信部关于储能的通知",
-                           published_on=date(2024, 11, 2))
+    by_chinese = add_brief(
+        session, "Notice", title_original="工信部关于储能的通知", published_on=date(2024, 11, 2)
+    )
     by_link = add_brief(session, "Plan", bodies=["MIIT"], published_on=date(2024, 11, 1))
     add_brief(session, "The MOF said")
-    names = ["MIIT", "Ministry of Industry and Information Technology", "工信部", "miit", "The MIIT"]
+    names = [
+        "MIIT",
+        "Ministry of Industry and Information Technology",
+        "工信部",
+        "miit",
+        "The MIIT",
+    ]
     bodies = {name: store.resolve_body(session, name) for name in names}
     assert len({b.id for b in bodies.values() if b is not None}) == 1
     assert all(bodies.values())

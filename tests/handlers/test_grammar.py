@@ -44,7 +44,7 @@ def test_tokenize_unbalanced_quote_closes_at_the_end() -> None:
         ("\u201esmart factory\u201d", "smart factory"),  # „…”
         ("\u00absmart factory\u00bb", "smart factory"),  # «…»
         ("\u300c智能工厂\u300d", "智能工厂"),  # 「…」
-        ("\u201csmart factory\"", "smart factory"),  # mixed curly and straight
+        ('\u201csmart factory"', "smart factory"),  # mixed curly and straight
         ("'smart factory'", "smart factory"),
     ],
 )
@@ -64,7 +64,11 @@ def test_apostrophe_in_a_word_is_not_a_quote() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['body:"Ministry of Finance"', "body:\u201cMinistry of Finance\u201d", "body:'Ministry of Finance'"],
+    [
+        'body:"Ministry of Finance"',
+        "body:\u201cMinistry of Finance\u201d",
+        "body:'Ministry of Finance'",
+    ],
 )
 def test_filter_value_in_quotes_stays_one_token(text: str) -> None:
     tokens, unbalanced = tokenize(f"{text} storage")
@@ -92,7 +96,8 @@ def test_tokenize_whitespace_only() -> None:
 
 def test_parse_the_documented_example() -> None:
     query = parse_query(
-        'storage "smart factory" -battery body:MIIT since:2024-11 until:2024-12-31 due:2027 kind:news'
+        'storage "smart factory" -battery body:MIIT since:2024-11 until:2024-12-31 due:2027'
+        " kind:news"
     )
     assert query.words == ["storage"]
     assert query.phrases == ["smart factory"]
@@ -106,7 +111,10 @@ def test_parse_the_documented_example() -> None:
 
 
 def test_describe_round_trips() -> None:
-    text = 'storage "smart factory" -battery -"pilot zone" body:"Ministry of Finance" -body:MIIT since:2024-11-01 kind:policy'
+    text = (
+        'storage "smart factory" -battery -"pilot zone" body:"Ministry of Finance" -body:MIIT'
+        " since:2024-11-01 kind:policy"
+    )
     query = parse_query(text)
     again = parse_query(query.describe())
     assert again == query
@@ -132,7 +140,18 @@ def test_double_dash_word_is_a_word() -> None:
 
 def test_fts_and_sql_syntax_are_plain_words() -> None:
     query = parse_query("NEAR( storage* AND OR ^x {y} '; DROP TABLE briefs; --")
-    assert query.words == ["NEAR(", "storage*", "AND", "OR", "^x", "{y}", "';", "DROP", "TABLE", "briefs;"]
+    assert query.words == [
+        "NEAR(",
+        "storage*",
+        "AND",
+        "OR",
+        "^x",
+        "{y}",
+        "';",
+        "DROP",
+        "TABLE",
+        "briefs;",
+    ]
     assert query.excluded == []
 
 
@@ -192,7 +211,10 @@ def test_unknown_filter_without_a_close_one() -> None:
     assert "`zzzzz:`" in str(error.value)
 
 
-@pytest.mark.parametrize("value", ["notadate", "2024-13", "2024-02-30", "0000", "24-11-01", "2024/11/01", "2024-11-01T00:00"])
+@pytest.mark.parametrize(
+    "value",
+    ["notadate", "2024-13", "2024-02-30", "0000", "24-11-01", "2024/11/01", "2024-11-01T00:00"],
+)
 def test_since_not_a_date(value: str) -> None:
     with pytest.raises(UserError) as error:
         parse_query(f"since:{value}")
@@ -277,8 +299,16 @@ def test_format_characters_are_dropped_and_zero_width_space_separates() -> None:
 
 
 def test_emoji_and_right_to_left_text_survive() -> None:
-    query = parse_query("\U0001f600 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001f469\u200d\U0001f52c")
-    assert query.words == ["\U0001f600", "\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627", "\U0001f469\u200d\U0001f52c"]
+    query = parse_query(
+        "\U0001f600 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
+        " \U0001f469\u200d\U0001f52c"
+    )
+    assert query.words == [
+        "\U0001f600",
+        "\u05e9\u05dc\u05d5\u05dd",
+        "\u0645\u0631\u062d\u0628\u0627",
+        "\U0001f469\u200d\U0001f52c",
+    ]
 
 
 def test_lone_surrogates_are_dropped() -> None:

@@ -1,0 +1,107 @@
+"""status and scorecard: whether stated targets were met, as each team judges them."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data import store
+from data.models import Brief, Goal, GoalAssessment, GoalStatus
+from data.store import BriefFilter
+from handlers.briefs import build_filter
+from handlers.context import Context
+from handlers.grammar import UserError, parse_query
+from handlers.replies import Reply, Section, deadline_label
+
+ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
+LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}
+MAX_NOTE = 500
+MAX_SECTIONS = 15
+
+
+def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    words = text.split(maxsplit=2)
+    if len(words) < 2:
+        raise UserError("Write `/policy status g5 met` (or `missed`, `unclear`), optionally with a note.")
+    goal_id = store.parse_goal_ref(words[0])
+    answer = ANSWERS.get(words[1].lower())
+    if goal_id is None:
+        raise UserError(f"`{words[0][:20]}` is not a goal id; goal ids look like `g5`.")
+    if answer is None:
+        raise UserError("The answer is `met`, `missed` or `unclear`.")
+    goal = session.get(Goal, goal_id) if goal_id < 2**62 else None
+    if goal is None:
+        raise UserError(f"There is no goal `g{goal_id}`.")
+    note = words[2][:MAX_NOTE] if len(words) > 2 else ""
+    assessment = session.scalar(
+        select(GoalAssessment).where(GoalAssessment.team_id == ctx.team_id, GoalAssessment.goal_id == goal.id)
+    )
+    if assessment is None:
+        assessment = GoalAssessment(team_id=ctx.team_id, goal_id=goal.id)
+        session.add(assessment)
+    assessment.status = answer
+    assessment.note = note
+    assessment.answered_by = ctx.user_id
+    assessment.answered_at = ctx.now
+    session.commit()
+    when = ctx.now.astimezone(ctx.tz).strftime("%-d %b %Y")
+    return Reply(
+        text=(
+            f"{goal.ref} marked {LABELS[answer]} by {ctx.user_label} on {when}: {goal.text}"
+            + (f" \u2014 note: {note}" if note else "")
+        ),
+        notes=[f"From {goal.brief.ref}: {goal.brief.title}. `/policy scorecard` shows all answers."],
+    )
+
+
+def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    where = build_filter(session, parse_query(text))[0] if text.strip() else BriefFilter()
+    today = ctx.today
+    answers = {
+        a.goal_id: a
+        for a in session.scalars(select(GoalAssessment).where(GoalAssessment.team_id == ctx.team_id))
+    }
+    brief_ids = store.matching_ids(session, where) if (text.strip()) else None
+    statement = select(Goal, Brief).join(Brief, Goal.brief_id == Brief.id).where(Goal.due_on.is_not(None))
+    if brief_ids is not None:
+        statement = statement.where(Goal.brief_id.in_(brief_ids))
+    rows = [
+        (goal, brief)
+        for goal, brief in session.execute(statement.order_by(Goal.due_on, Goal.id))
+        if goal.id in answers or (goal.due_on is not None and goal.due_on < today)
+    ]
+    if not rows:
+        return Reply(
+            text="No targets to score yet: none has passed its deadline or been answered.",
+            notes=["Answer one with `/policy status g5 met`; upcoming ones: `/policy deadlines`."],
+        )
+    totals: Counter[str] = Counter()
+    per_body: dict[str, Counter[str]] = defaultdict(Counter)
+    per_brief: dict[int, list[str]] = defaultdict(list)
+    titles: dict[int, str] = {}
+    for goal, brief in rows:
+        answer = answers.get(goal.id)
+        label = LABELS.get(GoalStatus(answer.status), "open") if answer else "awaiting answer"
+        totals[label] += 1
+        for body in brief.bodies or []:
+            per_body[body.abbreviation][label] += 1
+        line = f"{goal.ref} [{label}] {deadline_label(goal.due_on, goal.precision, goal.window_start)}: {goal.text}"
+        if answer and answer.note:
+            line += f" ({answer.note})"
+        per_brief[brief.id].append(line)
+        titles[brief.id] = f"{brief.ref} {brief.title}"
+    order = ("met", "missed", "unclear", "awaiting answer")
+    summary = ", ".join(f"{totals[k]} {k}" for k in order if totals[k])
+    sections = [Section(titles[b], tuple(lines)) for b, lines in list(per_brief.items())[:MAX_SECTIONS]]
+    body_lines = tuple(
+        f"{body}: " + ", ".join(f"{counts[k]} {k}" for k in order if counts[k])
+        for body, counts in sorted(per_body.items())
+    )
+    if body_lines:
+        sections.append(Section("By issuing body", body_lines))
+    reply = Reply(text=f"Scorecard: {summary}", sections=sections)
+    if len(per_brief) > MAX_SECTIONS:
+        reply.notes.append(f"Showing {MAX_SECTIONS} of {len(per_brief)} briefs; narrow it with words or filters.")
+    return reply
