@@ -5,10 +5,12 @@ Importing this module registers nothing; `build_app` wires a new App each time.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -16,11 +18,18 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import ACTION_RUN, render_blocks
+from bot.directory import SlackDirectory
+from bot.home import register_home
+from bot.lifecycle import register_lifecycle
+from bot.logs import request_id
+from bot.oauth import build_oauth_settings
 from bot.services import Services
+from bot.settings import Mode
 from bot.slack_client import make_web_client
+from bot.uploads import upload_attachment
+from handlers.commands import parse_command
 from handlers.context import Context
 from handlers.replies import Reply
 
@@ -33,42 +42,23 @@ SORRY = "Sorry, something went wrong on my side. Please try again; if it keeps h
 WORKING = "Working on it\u2026"
 
 
-class UserTimezones:
-    """Users' IANA zones from users.info, cached; looked up only when a command needs one."""
-
-    def __init__(self, client: WebClient, ttl_seconds: float = 3600) -> None:
-        self.client = client
-        self.ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, str | None]] = {}
-
-    def __call__(self, user_id: str) -> str | None:
-        cached = self._cache.get(user_id)
-        if cached and time.monotonic() - cached[0] < self.ttl:
-            return cached[1]
-        try:
-            zone = self.client.users_info(user=user_id).get("user", {}).get("tz")
-        except SlackApiError as error:
-            log.warning("users.info failed for a user: %s", error.response.get("error"))
-            return None
-        self._cache[user_id] = (time.monotonic(), zone)
-        return str(zone) if zone else None
-
-
 def slack_context(
-    payload: dict[str, Any], services: Services, timezones: UserTimezones | None = None
+    payload: dict[str, Any], services: Services, client: WebClient, directory: SlackDirectory
 ) -> Context:
+    """Who, where and when for one request; Slack lookups run only if a command needs them."""
     team = payload.get("team_id") or (payload.get("team") or {}).get("id") or ""
     channel = payload.get("channel_id") or (payload.get("channel") or {}).get("id") or ""
     user = payload.get("user_id") or (payload.get("user") or {}).get("id") or ""
-    lookup = (lambda: timezones(user)) if timezones and user else (lambda: None)
     return Context(
         now=services.clock(),
         team_id=team,
         channel_id=channel,
         user_id=user,
         tz=ZoneInfo("UTC"),
-        user_timezone=lookup,
+        user_timezone=lambda: directory.timezone(client, team, user) if user else None,
         user_label=f"<@{user}>" if user else "",
+        is_channel_member=lambda: bool(user) and directory.is_member(client, team, channel, user),
+        is_admin=lambda: bool(user) and directory.is_admin(client, team, user),
     )
 
 
@@ -80,27 +70,70 @@ class CommandDispatcher:
         self.budget = budget
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="policy-command")
 
-    def answer(self, text: str, ctx: Context, ack: Ack, respond: Respond) -> None:
-        future = self.executor.submit(self.services.runner.run, text, ctx)
+    def answer(
+        self, text: str, ctx: Context, ack: Ack, respond: Respond, client: WebClient | None = None
+    ) -> None:
+        # The worker thread carries this request's id into its log lines.
+        future = self.executor.submit(contextvars.copy_context().run, self.run_measured, text, ctx)
         try:
             reply = future.result(timeout=self.budget)
         except FutureTimeout:
             ack(text=WORKING, response_type="ephemeral")
-            future.add_done_callback(lambda done: self._respond_later(done, respond))
+            future.add_done_callback(lambda done: self._respond_later(done, respond, ctx, client))
             return
         ack(**render_blocks(reply))
+        self.upload(reply, ctx, client, respond)
 
-    @staticmethod
-    def _respond_later(done: Future[Reply], respond: Respond) -> None:
+    def _respond_later(
+        self, done: Future[Reply], respond: Respond, ctx: Context, client: WebClient | None
+    ) -> None:
         try:
-            payload = render_blocks(done.result())
+            reply = done.result()
+            payload = render_blocks(reply)
         except Exception:
             log.exception("a slow command failed")
-            payload = {"text": SORRY, "response_type": "ephemeral"}
+            respond(text=SORRY, response_type="ephemeral", replace_original=True)
+            return
         respond(**payload, replace_original=True)
+        self.upload(reply, ctx, client, respond)
 
-    def run_now(self, text: str, ctx: Context) -> dict[str, Any]:
-        return render_blocks(self.services.runner.run(text, ctx))
+    def upload(
+        self, reply: Reply, ctx: Context, client: WebClient | None, respond: Respond
+    ) -> None:
+        """A reply's file (a calendar export) goes to the channel off the request thread."""
+        if reply.attachment is not None and client is not None:
+            self.executor.submit(upload_attachment, client, reply, ctx.channel_id, respond)
+
+    def run_measured(self, text: str, ctx: Context) -> Reply:
+        """Run a command, counting it and timing it for /metrics and the log."""
+        name = parse_command(text).spec.name
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            reply = self.services.runner.run(text, ctx)
+            outcome = "refused" if reply.is_error else "ok"
+            return reply
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics = self.services.metrics
+            metrics.commands.labels(name, outcome).inc()
+            metrics.latency.labels(name).observe(elapsed)
+            log.info(
+                "command %s %s in %.0f ms", name, outcome, elapsed * 1000,
+                extra={"command": name, "team": ctx.team_id, "duration_ms": round(elapsed * 1000, 1)},
+            )
+
+    def run_now(
+        self,
+        text: str,
+        ctx: Context,
+        client: WebClient | None = None,
+        respond: Respond | None = None,
+    ) -> dict[str, Any]:
+        reply = self.run_measured(text, ctx)
+        if respond is not None:
+            self.upload(reply, ctx, client, respond)
+        return render_blocks(reply)
 
 
 def build_app(
@@ -112,25 +145,42 @@ def build_app(
 ) -> App:
     settings = services.settings
     client = client or make_web_client(settings, settings.bot_token)
-    timezones = UserTimezones(client)
+    directory = SlackDirectory(settings.admins)
+    oauth = (
+        build_oauth_settings(settings, services.engine, services.sessions)
+        if settings.mode is Mode.OAUTH
+        else None
+    )
     app = App(
         client=client,
         signing_secret=settings.signing_secret or "",
-        token_verification_enabled=token_verification,
+        token_verification_enabled=token_verification and oauth is None,
+        oauth_settings=oauth,
         raise_error_for_unhandled_request=False,
     )
+    register_lifecycle(app, services, oauth)
+
+    @app.middleware
+    def tag_request(body: dict[str, Any], next: Any) -> Any:  # noqa: A002 - Bolt's name
+        request_id.set(str(body.get("event_id") or body.get("trigger_id") or uuid.uuid4().hex)[:40])
+        return next()
+    register_home(app, services)
     dispatcher = CommandDispatcher(services, ack_budget)
 
     @app.command(re.compile(r"^/policy"))
-    def policy_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ctx = slack_context(command, services, timezones)
-        dispatcher.answer(command.get("text") or "", ctx, ack, respond)
+    def policy_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ctx = slack_context(command, services, client, directory)
+        dispatcher.answer(command.get("text") or "", ctx, ack, respond, client)
 
     @app.action(re.compile(f"^{ACTION_RUN}:"))
-    def policy_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def policy_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
-        ctx = slack_context({**body, "channel": body.get("channel") or {}}, services, timezones)
-        payload = dispatcher.run_now(action.get("value") or "help", ctx)
+        ctx = slack_context(body, services, client, directory)
+        payload = dispatcher.run_now(action.get("value") or "help", ctx, client, respond)
         replaces = ":replace:" in (action.get("action_id") or "")
         if replaces:
             payload.pop("response_type", None)  # an update keeps the message where it is

@@ -17,7 +17,7 @@ from rich.table import Table
 from bot.console import ConsoleSession, run_console
 from bot.logs import configure_logging
 from bot.services import DatabaseNotReady, Services, build_services
-from bot.settings import Settings, SettingsError
+from bot.settings import Mode, Settings, SettingsError
 from data import store
 from data.db import make_engine, upgrade
 from data.ingest.text import ParseError
@@ -44,12 +44,11 @@ class AppState:
         self.db = db
         self.clock = parse_now(now)
         try:
-            self.settings = Settings.from_env(database_url=db)
+            self.settings = Settings.from_env(env_file=Path(".env"), database_url=db)
         except SettingsError as error:
             raise click.ClickException(str(error)) from error
         configure_logging(
-            self.settings.log_level if self.settings.log_level else "WARNING",
-            self.settings.secrets(),
+            self.settings.log_level, self.settings.secrets(), self.settings.log_format
         )
 
     def services(self, clock: Clock | None = None) -> Services:
@@ -194,6 +193,71 @@ def briefs(state: AppState, as_json: bool) -> None:
             click.echo(f"{'':>7}{goal['id']:>5} {when:<10} {goal['text'][:80]}")
 
 
+@main.command()
+@click.argument("fmt", metavar="ics|csv", type=click.Choice(["ics", "csv"], case_sensitive=False))
+@click.option("--query", "-q", default="", help="Words and filters as in search (default: all).")
+@click.option("--within", help="Only deadlines this soon, e.g. 24m, 90d, 2y (default: all future).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (default: standard output).",
+)
+@pass_state
+def export(state: AppState, fmt: str, query: str, within: str | None, output: Path | None) -> None:
+    """Export future deadlines as a calendar (ics, RFC 5545) or a spreadsheet (csv).
+
+    Calendar events keep their UIDs from one export to the next, so importing a newer file
+    updates the events instead of adding copies."""
+    from handlers.context import Context
+    from handlers.export import export_deadlines
+    from handlers.grammar import UserError
+
+    text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
+    services = state.services()
+    try:
+        with services.sessions() as session:
+            result = export_deadlines(session, Context(now=state.clock()), fmt, text)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        services.close()
+    noun = "deadline" if result.count == 1 else "deadlines"
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.attachment.content)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            output.write_bytes(result.attachment.content)
+        except OSError as error:
+            reason = error.strerror or error
+            raise click.ClickException(f"cannot write {output}: {reason}") from error
+        click.echo(f"{result.count} {noun} written to {output}", err=True)
+    if not result.count:
+        click.echo("warning: no deadlines match; the file has none", err=True)
+
+
+@main.group()
+def config() -> None:
+    """Settings."""
+
+
+@config.command("check")
+@pass_state
+def config_check(state: AppState) -> None:
+    """Print the settings (secrets masked) and what each way of running still needs."""
+    settings = state.settings
+    width = max(len(name) for name in settings.masked())
+    for name, value in settings.masked().items():
+        click.echo(f"{name:<{width}}  {value}")
+    click.echo("")
+    click.echo(f"serve would run in: {settings.mode}")
+    for mode in (Mode.HTTP, Mode.SOCKET, Mode.OAUTH):
+        problems = settings.problems(mode)
+        click.echo(f"  {mode:<7} " + ("ready" if not problems else "; ".join(problems)))
+    if settings.mode is not Mode.CONSOLE and settings.problems(settings.mode):
+        raise SystemExit(1)
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""
@@ -240,9 +304,10 @@ def serve(state: AppState, port: int | None) -> None:
 
     settings = state.settings
     if port is not None:
-        settings = Settings.from_env(database_url=state.db, port=port)
+        settings = Settings.from_env(env_file=Path(".env"), database_url=state.db, port=port)
     if not os.environ.get("POLICYBOT_LOG_LEVEL"):
-        configure_logging("INFO", settings.secrets())  # a server should say what it does
+        # A server should say what it does.
+        configure_logging("INFO", settings.secrets(), settings.log_format)
     try:
         mode = settings.check_serve()
     except SettingsError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from handlers.commands import CommandRunner
 from handlers.context import Clock, Context
@@ -21,9 +22,10 @@ BANNER = (
 class ConsoleSession:
     """Runs typed lines; remembers the last reply's "More" command for `more`."""
 
-    def __init__(self, runner: CommandRunner, clock: Clock) -> None:
+    def __init__(self, runner: CommandRunner, clock: Clock, directory: Path | None = None) -> None:
         self.runner = runner
         self.clock = clock
+        self.directory = directory  # where files from replies go (None: the current directory)
         self._more: str | None = None
 
     def handle(self, line: str) -> str:
@@ -38,7 +40,18 @@ class ConsoleSession:
             log.exception("command failed: %r", line[:200])
             return "Sorry, something went wrong on my side; the details are in the log.\n"
         self._more = _more_command(reply)
-        return render_text(reply)
+        return render_text(reply) + self._save_attachment(reply)
+
+    def _save_attachment(self, reply: Reply) -> str:
+        """Write a reply's file (a calendar export) and say where it went."""
+        if reply.attachment is None:
+            return ""
+        path = (self.directory or Path.cwd()) / Path(reply.attachment.filename).name
+        try:
+            path.write_bytes(reply.attachment.content)
+        except OSError as error:
+            return f"  Could not save {path}: {error.strerror or error}\n"
+        return f"  Saved to {path.resolve()}\n"
 
 
 def _more_command(reply: Reply) -> str | None:

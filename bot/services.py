@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine, func, select
 
 from data.db import SessionFactory, make_engine, pending_migrations, session_factory, upgrade
@@ -15,10 +16,12 @@ from data.models import SourceDocument
 from handlers.commands import CommandRunner
 from handlers.context import Clock, system_clock
 
+from bot.metrics import MeteredPoster, Metrics
+from bot.oauth import TeamClients
 from bot.posters import PrintPoster, SlackPoster
-from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.settings import Mode, Settings
 from scheduler.messages import Poster
+from scheduler.runner import SchedulerStatus
 from scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ class Services:
     sessions: SessionFactory
     runner: CommandRunner
     clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
+    scheduler: SchedulerStatus = field(default_factory=SchedulerStatus)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -68,16 +73,19 @@ def prepare_database(engine: Engine, sessions: SessionFactory, settings: Setting
         )
 
 
-def build_poster(settings: Settings) -> Poster:
-    """Slack when a bot token is set; otherwise the console prints what it would post."""
+def build_poster(services: Services) -> Poster:
+    """Slack with the bot token or each team's installation; else the console prints."""
+    settings = services.settings
     if settings.bot_token:
-        client = make_web_client(settings, settings.bot_token)
-        return SlackPoster(lambda _team: client)
+        return MeteredPoster(SlackPoster(TeamClients(settings, None)), services.metrics)
+    if settings.mode is Mode.OAUTH and settings.client_id:
+        store = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=services.engine)
+        return MeteredPoster(SlackPoster(TeamClients(settings, store)), services.metrics)
     return PrintPoster()
 
 
 def build_ticker(services: Services, poster: Poster | None = None) -> Ticker:
-    return Ticker(services.sessions, poster or build_poster(services.settings))
+    return Ticker(services.sessions, poster or build_poster(services))
 
 
 def build_services(settings: Settings, clock: Clock = system_clock, prepare: bool = True) -> Services:
@@ -85,4 +93,6 @@ def build_services(settings: Settings, clock: Clock = system_clock, prepare: boo
     sessions = session_factory(engine)
     if prepare:
         prepare_database(engine, sessions, settings, clock)
-    return Services(settings, engine, sessions, CommandRunner(sessions), clock)
+    return Services(
+        settings, engine, sessions, CommandRunner(sessions), clock, Metrics(sessions, clock)
+    )

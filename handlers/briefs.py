@@ -325,8 +325,16 @@ def add_months(start: date, months: int) -> date:
     return date(year, month_index + 1, day)
 
 
+EXPORT_FORMATS = ("ics", "csv")
+
+
 def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
     words = text.split()
+    if words and words[0].lower() in EXPORT_FORMATS:
+        # `deadlines ics [within 18m] [words]`: the same selection as a file.
+        from handlers.export import export_reply
+
+        return export_reply(session, ctx, words[0], " ".join(words[1:]))
     window, rest, label = parse_window(words)
     today = ctx.today
     end = today + window if isinstance(window, timedelta) else add_months(today, window)

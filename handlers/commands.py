@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from data.db import SessionFactory
-from handlers import briefs, reminders, scorecard, subscriptions
+from handlers import admin, briefs, reminders, scorecard, subscriptions
 from handlers.context import Context
 from handlers.grammar import FILTERS, UserError, clean_text
 from handlers.replies import HelpEntry, Reply, Visibility
@@ -73,12 +73,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "deadlines",
-        "/policy deadlines [within 18m] [words and filters]",
-        "Targets falling due in a window (default 24 months), soonest first, with countdowns.",
+        "/policy deadlines [ics|csv] [within 18m] [words and filters]",
+        "Targets falling due in a window (default 24 months), soonest first, with countdowns. "
+        "`ics` posts them to the channel as a calendar file, `csv` as a spreadsheet (every "
+        "future deadline unless you say `within`).",
         (
             "/policy deadlines",
             "/policy deadlines within 18m storage",
             "/policy deadlines within 5y body:MIIT",
+            "/policy deadlines ics",
+            "/policy deadlines csv within 24m body:MIIT",
         ),
         lambda s, c, t, p: briefs.deadlines(s, c, t, p),
         aliases=("deadline", "due"),
@@ -141,6 +145,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "answer; per brief and per issuing body.",
         ("/policy scorecard", "/policy scorecard body:MIIT"),
         scorecard.scorecard,
+    ),
+    CommandSpec(
+        "forget",
+        "/policy forget <brief-id>",
+        "Admins only: remove a brief from the shared corpus, with its goals.",
+        ("/policy forget b12",),
+        admin.forget,
     ),
     CommandSpec(
         "help",

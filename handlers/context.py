@@ -28,6 +28,10 @@ class Context:
     # The asker's IANA time zone, looked up only when a command needs it (Slack: users.info).
     user_timezone: Callable[[], str | None] = _no_lookup
     user_label: str = ""  # how replies name the asker (Slack: a mention); default: the id
+    # Permission checks, answered by the edge (Slack: conversations.members, users.info).
+    # The console is one trusted user: everything is allowed.
+    is_channel_member: Callable[[], bool] = lambda: True
+    is_admin: Callable[[], bool] = lambda: True
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

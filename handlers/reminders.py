@@ -11,6 +11,7 @@ from data.models import Delivery, DeliveryStatus, ReminderRule
 from handlers.briefs import build_filter
 from handlers.context import Context
 from handlers.grammar import UserError, parse_query
+from handlers.permissions import require_channel_member
 from handlers.replies import Reply
 from handlers.subscriptions import zone_named
 from scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
@@ -79,6 +80,7 @@ def describe_rule(rule: ReminderRule) -> str:
 
 
 def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "change this channel's reminders")
     argument = text.strip()
     if argument.lower().startswith("off"):
         return _remind_off(session, ctx, argument[3:].strip())

@@ -85,6 +85,10 @@ def _deadline(item: DeadlineView) -> list[str]:
     return lines
 
 
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KiB"
+
+
 def render_text(reply: Reply) -> str:
     lines = [("Sorry: " if reply.is_error else "") + reply.text]
     for note in reply.notes:
@@ -102,6 +106,9 @@ def render_text(reply: Reply) -> str:
     for entry in reply.help:
         lines += ["", entry.usage, *_wrap(entry.summary, "    ")]
         lines += [f"      e.g. {example}" for example in entry.examples]
+    if reply.attachment is not None:
+        file = reply.attachment
+        lines += ["", f"  File: {file.filename} ({file.mime}, {_size(len(file.content))})"]
     actions = [b for b in reply.buttons]
     if actions:
         lines.append("")

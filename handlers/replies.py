@@ -86,6 +86,17 @@ class HelpEntry:
     examples: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class FileAttachment:
+    """A file that goes with a reply (a calendar, a spreadsheet): Slack uploads it to the
+    channel, the console saves it."""
+
+    filename: str
+    content: bytes
+    title: str
+    mime: str
+
+
 @dataclass
 class Reply:
     """One answer. `text` is the headline (and Slack's notification fallback)."""
@@ -100,6 +111,7 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     visibility: Visibility = Visibility.EPHEMERAL
     is_error: bool = False
+    attachment: FileAttachment | None = None
 
 
 def deadline_label(due_on: date | None, precision: str | None, window_start: date | None) -> str:

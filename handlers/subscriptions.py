@@ -20,6 +20,7 @@ from data.models import (
 from handlers.briefs import build_filter
 from handlers.context import Context
 from handlers.grammar import UserError, parse_query
+from handlers.permissions import require_channel_member
 from handlers.replies import Reply
 from scheduler.timing import Schedule, format_clock, next_run, parse_clock
 
@@ -118,6 +119,7 @@ def schedule_of(subscription: Subscription) -> Schedule:
 
 
 def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "subscribe this channel")
     default_tz = _channel_default_tz(session, ctx)
     request = parse_schedule(text, default_tz)
     if not request.explicit_tz:
@@ -235,6 +237,7 @@ def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Rep
 
 
 def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "change this channel's subscriptions")
     argument = text.strip().lower()
     rows = _channel_subscriptions(session, ctx)
     if argument == "all":
@@ -265,6 +268,7 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
 
 
 def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "set this channel's quiet hours")
     argument = text.strip()
     settings = channel_settings(session, ctx.team_id, ctx.channel_id)
     if argument.lower() in ("off", "none"):

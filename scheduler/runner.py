@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,8 +16,19 @@ log = logging.getLogger(__name__)
 TICK_JOB_ID = "policybot-tick"
 
 
+@dataclass
+class SchedulerStatus:
+    """What /readyz says about this process's scheduler."""
+
+    role: str = "disabled"  # disabled, starting, leader, follower, failing
+    last_tick: datetime | None = None
+
+
 def start_background_ticker(
-    ticker: Ticker, clock: Callable[[], datetime], interval_seconds: int = 60
+    ticker: Ticker,
+    clock: Callable[[], datetime],
+    interval_seconds: int = 60,
+    status: SchedulerStatus | None = None,
 ) -> BackgroundScheduler:
     """Tick every `interval_seconds` in a background thread.
 
@@ -30,12 +42,18 @@ def start_background_ticker(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
 
+    status = status or SchedulerStatus()
+    status.role = "starting"
+
     def run_tick() -> None:
         try:
             report: TickReport = ticker.tick(clock())
         except Exception:
+            status.role = "failing"
             log.exception("scheduler tick failed")
             return
+        status.role = "leader" if report.leader else "follower"
+        status.last_tick = clock()
         if report.claimed or report.paused:
             log.info(
                 "tick: planned=%s claimed=%s sent=%s retried=%s paused=%s",

@@ -13,8 +13,9 @@ if engine is None:  # pragma: no cover - only when someone runs the alembic CLI 
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    # The search index is engine-specific (FTS5 table / tsvector) and kept out of the models.
-    return not (name or "").startswith("brief_search")
+    # The search index is engine-specific (FTS5 table / tsvector) and kept out of the models;
+    # slack_sdk's OAuth store tables are defined by slack_sdk.
+    return not (name or "").startswith(("brief_search", "slack_"))
 
 
 with engine.connect() as connection:

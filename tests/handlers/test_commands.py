@@ -603,7 +603,7 @@ def test_every_help_example_runs(run) -> None:  # type: ignore[no-untyped-def]
                 assert reply.detail is not None or "There is no brief" in reply.text
                 continue
             assert not reply.is_error, (example, reply.text)
-            assert reply.briefs or reply.deadlines or reply.help, example
+            assert reply.briefs or reply.deadlines or reply.help or reply.attachment, example
 
 
 def test_parse_command() -> None:

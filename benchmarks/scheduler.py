@@ -1,0 +1,307 @@
+"""Scheduler tick time for 1k and 10k subscriptions over 100k briefs, and the time to fan out
+1,000 digests to the fake Slack with 50 ms latency.
+
+    python -m benchmarks.scheduler [--briefs 100000] [--subscriptions 1000,10000]
+                                   [--new 20] [--digests 1000] [--latency 0.05]
+                                   [--postgres URL] [--sqlite PATH]
+
+Goals: a tick < 1 s at 10k subscriptions, its cost growing with the work that is due and not
+with the history (the briefs already stored); 1,000 digests fanned out in < 15 s.
+
+What is measured, on the same database, first with 1,000 stored briefs and then with
+`--briefs` (the history), so the two can be compared side by side:
+
+- idle tick: every subscription is due tomorrow; a tick finds nothing to do;
+- due ticks: `--new` briefs arrived an hour ago and 10% (then 100%) of the subscriptions are
+  due now. The planning (`ledger.plan_digests`: one search per due subscription over the
+  briefs ingested since its last horizon) is timed on its own, then a whole tick with a
+  poster that only counts (a tick claims at most `ledger.claim_due`'s limit of rows);
+- fan-out: `--digests` subscriptions, each in its own channel, each due with one new
+  matching brief, posted through the real SlackPoster and WebClient to the fake Slack
+  (tests/fakeslack.py) answering after `--latency` seconds. Ticks run back to back until
+  nothing is left; the figure says how many ticks that took. Channel pacing is on (one post
+  per channel per second): every channel gets one message, so it never waits.
+
+Subscriptions are inserted as rows (what `/policy subscribe` stores), with queries drawn from
+the generated corpus's vocabulary: mostly one word, some two words, some with `body:`,
+`kind:` or an excluded word. Each measurement is the median of a few runs; the database is
+reset between runs (ledger rows deleted, schedules moved back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+
+from benchmarks.corpus import BODIES, generate_issue, query_words
+from data.db import SessionFactory, make_engine, session_factory, upgrade
+from data.ingest.writer import ingest_bytes
+from data.models import Brief, Delivery, ScheduleKind, Subscription
+from handlers.grammar import parse_query
+from scheduler import ledger
+from scheduler.messages import Outgoing
+from scheduler.ticker import Ticker
+
+DUE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the subscriptions' 09:00 UTC slot
+OLD = DUE - timedelta(days=60)  # when the history was ingested
+NEW = DUE - timedelta(hours=1)  # when the new briefs arrived
+LAST = DUE - timedelta(days=1)  # the previous digest
+RUNS = 3
+
+
+class CountingPoster:
+    """Accepts every post at once; counts them."""
+
+    def __init__(self) -> None:
+        self.posts = 0
+        self._lock = threading.Lock()
+
+    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+        with self._lock:
+            self.posts += 1
+            return f"ts.{self.posts}"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def brief_count(factory: SessionFactory) -> int:
+    with factory() as session:
+        return session.scalar(select(func.count()).select_from(Brief)) or 0
+
+
+def fill(factory: SessionFactory, target: int, at: datetime, seed_base: int = 0) -> None:
+    """Ingest generated issues (ingested `at`) until the store holds `target` briefs."""
+    per_file = 2000
+    have = brief_count(factory)
+    start = have
+    while have < target:
+        count = min(per_file, target - have)
+        raw = generate_issue(count, seed=seed_base + start).encode()
+        with factory() as session, session.begin():
+            ingest_bytes(session, raw, f"bench-{seed_base + start}.txt", at)
+        start += count
+        have = brief_count(factory)
+        print(f"  history: {have:,} briefs", end="\r", flush=True)
+    print(" " * 40, end="\r")
+
+
+def subscription_queries(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    words = query_words()
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.6:
+            text_ = rng.choice(words)
+        elif roll < 0.8:
+            text_ = f"{rng.choice(words)} {rng.choice(words)}"
+        elif roll < 0.9:
+            text_ = f"{rng.choice(words)} body:{rng.choice(BODIES)}"
+        elif roll < 0.95:
+            text_ = f"{rng.choice(words)} kind:policy"
+        else:
+            text_ = f"{rng.choice(words)} -{rng.choice(words)}"
+        out.append(parse_query(text_).describe())
+    return out
+
+
+def add_subscriptions(
+    factory: SessionFactory, count: int, *, first: int, channels: int, queries: list[str] | None = None
+) -> None:
+    """Insert `count` daily 09:00 UTC subscriptions (numbered from `first`) over `channels`."""
+    queries = queries or subscription_queries(count, seed=first)
+    rows = [
+        {
+            "team_id": "T1",
+            "channel_id": f"C{(first + i) % channels:05d}",
+            "created_by": "U1",
+            "query_text": queries[i],
+            "schedule": ScheduleKind.DAILY,
+            "weekday": None,
+            "at_minute": 9 * 60,
+            "timezone": "UTC",
+            "created_at": OLD - timedelta(days=1),
+            "checked_until": LAST,
+            "next_due_at": DUE + timedelta(days=1),
+        }
+        for i in range(count)
+    ]
+    with factory() as session, session.begin():
+        session.execute(insert(Subscription), rows)
+
+
+def reset(factory: SessionFactory, due_fraction: float) -> int:
+    """No ledger rows; the first `due_fraction` of the subscriptions due at DUE, the rest
+    tomorrow. Returns how many are due."""
+    with factory() as session, session.begin():
+        session.execute(delete(Delivery))
+        ids = list(session.scalars(select(Subscription.id).order_by(Subscription.id)))
+        due = ids[: int(round(len(ids) * due_fraction))]
+        session.execute(
+            update(Subscription).values(
+                next_due_at=DUE + timedelta(days=1), checked_until=LAST, paused_reason=None
+            )
+        )
+        if due:
+            session.execute(
+                update(Subscription).where(Subscription.id <= due[-1]).values(next_due_at=DUE)
+            )
+    return len(due)
+
+
+def analyze(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+
+
+def median_of(run: Callable[[], float], runs: int = RUNS) -> float:
+    return statistics.median(run() for _ in range(runs))
+
+
+def tick_figures(engine: Engine, factory: SessionFactory, subscriptions: int, label: str) -> None:
+    ticker = Ticker(factory, CountingPoster(), worker_id="bench")
+
+    def idle() -> float:
+        reset(factory, 0.0)
+        started = time.perf_counter()
+        report = ticker.tick(DUE)
+        elapsed = time.perf_counter() - started
+        assert report.planned == 0 and report.claimed == 0, report
+        return elapsed
+
+    print(f"  {label}, {subscriptions:,} subscriptions")
+    print(f"    idle tick (nothing due)                  {ms(median_of(idle))}")
+    for fraction in (0.1, 1.0):
+        planned: list[int] = []
+
+        def plan() -> float:
+            due = reset(factory, fraction)
+            started = time.perf_counter()
+            with factory() as session, session.begin():
+                planned.append(ledger.plan_digests(session, DUE))
+            elapsed = time.perf_counter() - started
+            assert due
+            return elapsed
+
+        claimed: list[int] = []
+
+        def tick() -> float:
+            reset(factory, fraction)
+            started = time.perf_counter()
+            report = ticker.tick(DUE)
+            elapsed = time.perf_counter() - started
+            claimed.append(report.claimed)
+            return elapsed
+
+        due = int(round(subscriptions * fraction))
+        planning = median_of(plan)
+        whole = median_of(tick)
+        print(
+            f"    {due:>6,} due: plan_digests {ms(planning)} ({planned[-1]:,} ledger rows, "
+            f"{planning / due * 1e6:,.0f} µs per due subscription); "
+            f"whole tick {ms(whole)} (claimed {claimed[-1]:,})"
+        )
+
+
+def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> None:
+    from bot.posters import SlackPoster
+    from bot.settings import Settings
+    from bot.slack_client import make_web_client
+    from tests.fakeslack import FakeSlack
+
+    with factory() as session, session.begin():
+        session.execute(delete(Delivery))
+        session.execute(delete(Subscription))
+    # One new brief that every subscription ("every new brief": an empty query) matches.
+    add_subscriptions(factory, digests, first=0, channels=digests, queries=[""] * digests)
+    reset(factory, 1.0)
+    with factory() as session, session.begin():
+        ingest_bytes(session, generate_issue(1, seed=999_999_999).encode(), "fanout.txt", NEW)
+    with FakeSlack(latency=latency) as fake:
+        settings = Settings.from_env(
+            {}, database_url="sqlite://", bot_token="xoxb-bench", api_url=fake.url, load_demo=False
+        )
+        client = make_web_client(settings, settings.bot_token)
+        ticker = Ticker(factory, SlackPoster(lambda _team: client), worker_id="bench")
+        ticks = sent = 0
+        started = time.perf_counter()
+        while True:
+            report = ticker.tick(DUE)
+            ticks += 1
+            sent += report.messages
+            if not report.claimed:
+                break
+        elapsed = time.perf_counter() - started
+        posted = len(fake.posted_messages())
+    print(
+        f"  fan-out: {sent:,} digests ({posted:,} reached the fake Slack, {latency * 1000:.0f} ms "
+        f"latency) in {elapsed:.2f} s over {ticks} back-to-back ticks "
+        f"-> {sent / elapsed:,.0f} posts/s (goal: 1,000 in < 15 s)"
+    )
+
+
+def run(url: str, name: str, args: argparse.Namespace) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    print(f"{name}:")
+    with factory() as session, session.begin():
+        session.execute(delete(Delivery))
+        session.execute(delete(Subscription))
+    small = min(1000, args.briefs)
+    if brief_count(factory) > small:
+        print(f"  (the database already holds {brief_count(factory):,} briefs; history is that)")
+    histories = [small, args.briefs] if brief_count(factory) <= small else [brief_count(factory)]
+    news_ingested = False
+    for history in histories:
+        fill(factory, history, OLD)
+        if not news_ingested:
+            # The new briefs arrive once; "history" grows underneath them (ingested earlier).
+            with factory() as session, session.begin():
+                ingest_bytes(session, generate_issue(args.new, seed=888_888_888).encode(), "new.txt", NEW)
+            news_ingested = True
+        with factory() as session, session.begin():
+            session.execute(delete(Subscription))
+        have = 0
+        for target in args.subscriptions:
+            add_subscriptions(factory, target - have, first=have, channels=max(1, target // 5))
+            have = target
+            analyze(engine)
+            tick_figures(engine, factory, target, f"{brief_count(factory):,} briefs")
+    fanout_figures(factory, args.digests, args.latency)
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--briefs", type=int, default=100_000)
+    parser.add_argument(
+        "--subscriptions", type=lambda s: sorted(int(x) for x in s.split(",")), default=[1000, 10_000]
+    )
+    parser.add_argument("--new", type=int, default=20, help="briefs that arrived since the last digest")
+    parser.add_argument("--digests", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--postgres", help="PostgreSQL URL to benchmark too (a scratch database)")
+    parser.add_argument("--sqlite", help="SQLite file to use (kept; default: a temporary file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{args.sqlite or Path(tmp) / 'scheduler.sqlite3'}"
+        run(sqlite_url, "SQLite", args)
+        if args.postgres:
+            run(args.postgres, "PostgreSQL", args)
+
+
+if __name__ == "__main__":
+    main()

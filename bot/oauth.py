@@ -1,0 +1,84 @@
+"""Many workspaces: Bolt's OAuth flow with slack_sdk's SQLAlchemy stores in our database,
+and the bot token of each installed team for scheduled posts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
+
+from bot.settings import BOT_SCOPES, Settings
+from bot.slack_client import make_web_client
+from data.db import SessionFactory
+from scheduler.control import resume_team
+from scheduler.messages import DeliveryError, FailureKind
+
+log = logging.getLogger(__name__)
+UNINSTALLED = "the app was uninstalled from the workspace"
+
+
+class PolicyInstallationStore(SQLAlchemyInstallationStore):
+    """slack_sdk's store; a (re-)install also resumes what an uninstall paused."""
+
+    def __init__(self, client_id: str, engine: Engine, sessions: SessionFactory) -> None:
+        super().__init__(client_id=client_id, engine=engine)
+        self.sessions = sessions
+
+    def save(self, installation: Installation) -> None:
+        super().save(installation)
+        if installation.team_id:
+            with self.sessions() as session, session.begin():
+                resumed = resume_team(session, installation.team_id, UNINSTALLED)
+            if resumed:
+                log.info("reinstalled: resumed %s", ", ".join(resumed))
+
+
+def build_oauth_settings(settings: Settings, engine: Engine, sessions: SessionFactory) -> OAuthSettings:
+    assert settings.client_id and settings.client_secret
+    return OAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=PolicyInstallationStore(settings.client_id, engine, sessions),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+    )
+
+
+class TeamClients:
+    """The Web API client for a team: the one bot token, or the team's installation."""
+
+    def __init__(
+        self, settings: Settings, store: SQLAlchemyInstallationStore | None, ttl: float = 300
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, WebClient]] = {}
+        self._lock = threading.Lock()
+        self._single = make_web_client(settings, settings.bot_token) if settings.bot_token else None
+
+    def __call__(self, team_id: str) -> WebClient:
+        if self._single is not None:
+            return self._single
+        with self._lock:
+            cached = self._cache.get(team_id)
+            if cached and time.monotonic() - cached[0] < self.ttl:
+                return cached[1]
+        bot = self.store.find_bot(enterprise_id=None, team_id=team_id) if self.store else None
+        if bot is None or not bot.bot_token:
+            raise DeliveryError(FailureKind.AUTH, "not_installed")
+        client = make_web_client(self.settings, bot.bot_token)
+        with self._lock:
+            self._cache[team_id] = (time.monotonic(), client)
+        return client
+
+    def forget(self, team_id: str) -> None:
+        with self._lock:
+            self._cache.pop(team_id, None)
+

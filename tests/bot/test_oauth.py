@@ -1,0 +1,130 @@
+"""Multi-workspace install: Bolt's OAuth flow against the fake Slack, then a signed command
+from the new team served with that team's own token; uninstall pauses, reinstall resumes."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build_app
+from bot.server import make_wsgi_app
+from bot.services import Services, build_services, build_ticker
+from bot.settings import Mode, Settings
+from data.models import Subscription
+from tests.bot.conftest import SIGNING_SECRET, LiveServer
+from tests.bot.test_http import post, slash_form, wait_for
+from tests.conftest import NOW
+from tests.fakeslack import TEAM2_TOKEN, FakeSlack
+from tests.scheduler.conftest import ingest, tracker_issue
+
+CLIENT_SECRET = "0123456789abcdef-client-secret"
+
+
+@pytest.fixture
+def oauth_services(tmp_path: Path, fake: FakeSlack) -> Iterator[Services]:
+    settings = Settings.from_env(
+        {},
+        database_url=f"sqlite:///{tmp_path / 'oauth.sqlite3'}",
+        client_id="111.222",
+        client_secret=CLIENT_SECRET,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake.url,
+    )
+    assert settings.mode is Mode.OAUTH
+    services = build_services(settings, clock=lambda: NOW)
+    yield services
+    services.close()
+
+
+def get(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(), dict(error.headers)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def install(server: LiveServer) -> None:
+    status, page, headers = get(f"{server.url}/slack/install")
+    assert status in (200, 302)
+    state = re.search(r"state=([\w-]+)", page + headers.get("Location", ""))
+    assert state, page
+    cookie = headers["Set-Cookie"].split(";")[0]
+    status, page, _ = get(f"{server.url}/slack/oauth_redirect?code=good-code&state={state.group(1)}", cookie)
+    assert status == 200, page
+
+
+def test_install_then_serve_that_team_with_its_token(oauth_services: Services, fake: FakeSlack) -> None:
+    app = build_app(oauth_services)
+    fake.add_channel_member("C2", "U2")
+    fake.set_user("U2", tz="Asia/Shanghai", team_id="T2")
+    with LiveServer(make_wsgi_app(app, oauth_services)) as server:
+        install(server)
+        assert [c.params.get("code") for c in fake.calls_to("oauth.v2.access")] == ["good-code"]
+        form = slash_form(fake, "subscribe storage daily at 09:00", team_id="T2", channel_id="C2", user_id="U2")
+        status, body = post(f"{server.url}/slack/events", urlencode(form))
+    assert status == 200
+    assert "Subscribed s1" in json.loads(body)["text"]
+    assert "Asia/Shanghai" in json.loads(body)["text"]  # users.info, called with T2's token
+    lookups = fake.calls_to("users.info") + fake.calls_to("conversations.members")
+    assert lookups and {c.token for c in lookups} == {TEAM2_TOKEN}
+    # Scheduled posts for T2 use T2's token from the installation store.
+    ingest(oauth_services.sessions, tracker_issue("Team Two Storage"), NOW + timedelta(minutes=1))
+    build_ticker(oauth_services).tick(NOW + timedelta(days=1))
+    posts = [c for c in fake.calls_to("chat.postMessage") if c.status == 200]
+    assert posts and {c.token for c in posts} == {TEAM2_TOKEN}
+
+
+def test_uninstall_pauses_and_removes_tokens_reinstall_resumes(
+    oauth_services: Services, fake: FakeSlack
+) -> None:
+    app = build_app(oauth_services)
+    fake.add_channel_member("C2", "U2")
+    with LiveServer(make_wsgi_app(app, oauth_services)) as server:
+        install(server)
+        form = slash_form(fake, "subscribe storage", team_id="T2", channel_id="C2", user_id="U2")
+        assert post(f"{server.url}/slack/events", urlencode(form))[0] == 200
+        event = {
+            "token": "x",
+            "team_id": "T2",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event": {"type": "app_uninstalled"},
+            "event_id": "Ev1",
+            "event_time": int(time.time()),
+        }
+        status, _ = post(f"{server.url}/slack/events", json.dumps(event), content_type="application/json")
+        assert status == 200
+
+        def paused() -> bool:
+            with oauth_services.sessions() as session:
+                sub = session.scalar(select(Subscription))
+                return sub is not None and sub.paused_reason is not None
+
+        assert wait_for(paused)
+        store_rows = oauth_services.engine.connect()
+        with store_rows:
+            from sqlalchemy import text
+
+            assert store_rows.execute(text("SELECT count(*) FROM slack_bots")).scalar() == 0
+        install(server)
+    with oauth_services.sessions() as session:
+        sub = session.scalar(select(Subscription))
+        assert sub is not None and sub.paused_reason is None

@@ -1,0 +1,206 @@
+"""Operations: secrets never reach the logs; /readyz follows the database; metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app
+from bot.logs import configure_logging
+from bot.server import make_wsgi_app
+from bot.services import Services, build_services, build_ticker
+from bot.settings import Settings
+from handlers.commands import CommandRunner
+from handlers.context import Context
+from handlers.replies import Reply
+from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, LiveServer
+from tests.bot.test_http import post, slash_form
+from tests.conftest import NOW
+from tests.fakeslack import FakeSlack, Fault
+from tests.scheduler.conftest import ingest, tracker_issue
+
+
+@pytest.fixture
+def captured_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    configure_logging("DEBUG", [BOT_TOKEN, SIGNING_SECRET], "json")
+    yield stream
+    root.handlers[:], root.level = saved[0], saved[1]
+
+
+def test_tokens_and_secrets_never_reach_the_logs(
+    services: Services, fake: FakeSlack, captured_logs: io.StringIO
+) -> None:
+    class LeakyRunner(CommandRunner):
+        def run(self, text: str, ctx: Context) -> Reply:
+            if "explode" in text:
+                raise RuntimeError(f"failed with token={BOT_TOKEN} secret={SIGNING_SECRET}")
+            return super().run(text, ctx)
+
+    services.runner = LeakyRunner(services.sessions)
+    fake.add_channel_member("C100", "U100")
+    app = build_app(services)
+    with LiveServer(make_wsgi_app(app, services)) as server:
+        for text in ("storage", "explode", "subscribe storage instant"):
+            post(f"{server.url}/slack/events", urlencode(slash_form(fake, text)))
+        post(f"{server.url}/slack/events", urlencode(slash_form(fake, "storage")), secret="wrong")
+    ingest(services.sessions, tracker_issue("Logged Storage"), NOW + timedelta(minutes=1))
+    fake.fail_next("chat.postMessage", Fault("error", error="invalid_auth"))
+    build_ticker(services).tick(NOW + timedelta(minutes=2))
+    logs = captured_logs.getvalue()
+    assert "failed with token=[secret] secret=[secret]" in logs  # the error was logged, masked
+    assert BOT_TOKEN not in logs
+    assert SIGNING_SECRET not in logs
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+
+
+class TcpProxy:
+    """A loopback proxy in front of PostgreSQL that can be cut and restored."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.up = False
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.sockets.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.stopped = True
+        self.cut()
+        self.listener.close()
+
+
+def test_readyz_fails_while_database_is_unreachable_then_recovers(
+    fresh_postgres_url: str, fake: FakeSlack
+) -> None:
+    url = make_url(fresh_postgres_url)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    try:
+        settings = Settings.from_env(
+            {},
+            database_url=url.set(port=proxy.port).render_as_string(hide_password=False),
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            api_url=fake.url,
+        )
+        services = build_services(settings, clock=lambda: NOW)
+        app = build_app(services)
+        with LiveServer(make_wsgi_app(app, services)) as server:
+            assert _readyz(server.url) == (200, "current")
+            proxy.cut()
+            status, report = _readyz(server.url)
+            assert status == 503 and report == "unreachable"
+            proxy.restore()
+            assert _readyz(server.url) == (200, "current")
+        services.close()
+    finally:
+        proxy.close()
+
+
+def _readyz(base: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
+            body = json.loads(response.read())
+            return response.status, body.get("migrations") or body.get("database")
+    except urllib.error.HTTPError as error:
+        with error:
+            body = json.loads(error.read())
+            return error.code, body.get("database")
+
+
+def test_metrics_count_commands_and_posts(live: LiveServer, services: Services, fake: FakeSlack) -> None:
+    import urllib.request
+
+    fake.add_channel_member("C100", "U100")
+    post(f"{live.url}/slack/events", urlencode(slash_form(fake, "storage")))
+    post(f"{live.url}/slack/events", urlencode(slash_form(fake, "subscribe storage instant")))
+    ingest(services.sessions, tracker_issue("Metered Storage"), NOW + timedelta(minutes=1))
+    build_ticker(services).tick(NOW + timedelta(minutes=2))
+    with urllib.request.urlopen(f"{live.url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'policybot_commands_total{command="search",outcome="ok"} 1.0' in text
+    assert 'policybot_commands_total{command="subscribe",outcome="ok"} 1.0' in text
+    assert "policybot_command_seconds_bucket" in text
+    assert 'policybot_posts_total{kind="digest",outcome="sent"} 1.0' in text
+    assert "policybot_paused_subscriptions 0.0" in text
+    assert "policybot_due_reminders 0.0" in text
+
+
+def test_config_check_masks_secrets(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "POLICYBOT_DATABASE_URL": "postgresql+psycopg://u:hunter22secret@db/x",
+    }
+    result = CliRunner().invoke(main, ["config", "check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert BOT_TOKEN not in result.output and SIGNING_SECRET not in result.output
+    assert "hunter22secret" not in result.output
+    assert "http    ready" in result.output
+    assert "Socket Mode needs SLACK_APP_TOKEN" in result.output

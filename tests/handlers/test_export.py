@@ -1,0 +1,260 @@
+"""Deadline exports (handlers.export): the .ics parses back with icalendar with one event per
+deadline on the right dates, UIDs survive re-export and re-ingestion, the CSV has its
+columns, and the search grammar selects. On SQLite and PostgreSQL; ids differ between
+engines (sequences do not roll back), so tests find goals by text."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.ingest.writer import ingest_bytes
+from data.models import Goal, GoalAssessment, GoalStatus
+from handlers.commands import CommandRunner
+from handlers.context import Context
+from handlers.export import CSV_COLUMNS, csv_bytes, export_deadlines, uid
+from handlers.grammar import UserError
+from handlers.render_text import render_text
+from handlers.replies import Reply
+from tests.conftest import DEMO_CORPUS, NOW
+
+pytestmark = pytest.mark.usefixtures("corpus")
+
+# Future deadlines of the demo corpus at NOW (2026-11-29): text prefix -> (due, window start).
+FUTURE = {
+    "Airbus announced": (date(2026, 12, 31), None),
+    "By 2027, data aggregation": (date(2027, 12, 31), None),
+    "Cultivate between three to five": (date(2027, 12, 31), None),
+    "Increase new energy storage": (date(2027, 12, 31), None),
+    "Promote international cooperation": (date(2027, 12, 31), None),
+    "By 2027, over 100 new national": (date(2027, 12, 31), None),
+    "Volkswagen has entered": (date(2029, 11, 12), date(2024, 11, 12)),
+    "Over the next five to ten years": (date(2034, 10, 28), date(2029, 10, 28)),
+    "By 2035, the new materials": (date(2035, 12, 31), None),
+}
+WITHIN_24M = {k for k, (due, _) in FUTURE.items() if due <= date(2028, 11, 29)}
+STORAGE_GOALS = {"Cultivate between three to five", "Increase new energy storage",
+                 "Promote international cooperation"}
+
+
+def ctx(now: datetime = NOW, team_id: str = "T1") -> Context:
+    return Context(now=now, team_id=team_id)
+
+
+def export(factory: sessionmaker[Session], fmt: str, text: str = "", now: datetime = NOW) -> bytes:
+    with factory() as session:
+        return export_deadlines(session, ctx(now), fmt, text).attachment.content
+
+
+def goal_ids(factory: sessionmaker[Session]) -> dict[str, int]:
+    """Goal id by the FUTURE prefix its text starts with."""
+    with factory() as session:
+        goals = list(session.scalars(select(Goal)))
+    found = {}
+    for prefix in FUTURE:
+        matches = [g.id for g in goals if g.text.startswith(prefix)]
+        assert len(matches) == 1, prefix
+        found[prefix] = matches[0]
+    return found
+
+
+def events(raw: bytes) -> dict[str, object]:
+    calendar = Calendar.from_ical(raw)
+    found = {}
+    for event in calendar.walk("VEVENT"):
+        key = str(event["UID"])
+        assert key not in found, f"duplicate UID {key}"
+        found[key] = event
+    return found
+
+
+def test_calendar_has_one_event_per_future_deadline_on_its_date(
+    factory: sessionmaker[Session],
+) -> None:
+    raw = export(factory, "ics")
+    calendar = Calendar.from_ical(raw)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["X-WR-CALNAME"]) == "policybot deadlines"
+    by_uid = events(raw)
+    ids = goal_ids(factory)
+    assert set(by_uid) == {uid(ids[prefix]) for prefix in FUTURE}
+    for prefix, (due, window_start) in FUTURE.items():
+        event = by_uid[f"goal-{ids[prefix]}-due@policybot"]
+        assert event["DTSTART"].dt == due  # an all-day event (a date, not a datetime)
+        assert not isinstance(event["DTSTART"].dt, datetime)
+        assert event["DTEND"].dt == due + timedelta(days=1)
+        assert str(event["SUMMARY"]).endswith("]")
+        assert f"g{ids[prefix]}" in str(event["DESCRIPTION"])
+        description = str(event["DESCRIPTION"])
+        if window_start is not None:
+            opens = f"{window_start.day} {window_start:%B %Y}"
+            assert f"The window opens {opens} and closes {due.day} {due:%B %Y}" in description
+        else:
+            assert "window opens" not in description
+
+
+def test_event_text_names_the_brief(factory: sessionmaker[Session]) -> None:
+    ids = goal_ids(factory)
+    event = events(export(factory, "ics"))[uid(ids["Cultivate between three to five"])]
+    summary, description = str(event["SUMMARY"]), str(event["DESCRIPTION"])
+    assert summary.startswith("Cultivate between three to five companies worth CNY 100 billion [b")
+    assert "Action Plan for the High-Quality Development of the New Energy Storage" in description
+    assert "Issued by: MIIT" in description
+    assert "Deadline: by end of 2027" in description
+    assert "Cultivate between three to five companies worth CNY 100 billion" in description
+
+
+def test_reexport_is_byte_identical_and_a_new_day_keeps_uids(
+    factory: sessionmaker[Session],
+) -> None:
+    first = export(factory, "ics")
+    # Stamped with when each brief last changed (the corpus was ingested at NOW), not when
+    # the file was made.
+    assert {e["DTSTAMP"].dt for e in events(first).values()} == {NOW}  # type: ignore[attr-defined]
+    assert export(factory, "ics") == first
+    # A day later the same deadlines give the same bytes: nothing depends on "now".
+    assert export(factory, "ics", now=NOW + timedelta(days=1)) == first
+
+
+def test_uids_survive_reingesting_an_edited_file(factory: sessionmaker[Session]) -> None:
+    ids = goal_ids(factory)
+    before = events(export(factory, "ics"))
+    edited = DEMO_CORPUS.read_text(encoding="utf-8").replace(
+        "Cultivate between three to five companies worth CNY 100 billion",
+        "Cultivate between three to six companies worth CNY 100 billion",
+    )
+    later = NOW + timedelta(days=3)
+    with factory() as session, session.begin():
+        summary = ingest_bytes(session, edited.encode(), "tracker-corrected.txt", later)
+    assert summary.updated == 1
+    after = events(export(factory, "ics", now=later))
+    assert set(after) == set(before)
+    changed = uid(ids["Cultivate between three to five"])
+    assert "three to six companies" in str(after[changed]["SUMMARY"])
+    # The edited brief's events carry the new stamp (a calendar sees them as newer)...
+    assert after[changed]["DTSTAMP"].dt > before[changed]["DTSTAMP"].dt
+    # ...and the other briefs' events are unchanged.
+    untouched = uid(ids["Airbus announced"])
+    assert after[untouched].to_ical() == before[untouched].to_ical()
+
+
+def test_within_and_words_select_like_deadlines(factory: sessionmaker[Session]) -> None:
+    ids = goal_ids(factory)
+    within = events(export(factory, "ics", "within 24m"))
+    assert set(within) == {uid(ids[p]) for p in WITHIN_24M}
+    storage = events(export(factory, "ics", "storage"))
+    assert set(storage) == {uid(ids[p]) for p in STORAGE_GOALS}
+    miit_2y = events(export(factory, "ics", "within 2y body:工信部"))
+    assert uid(ids["Airbus announced"]) not in miit_2y
+    assert uid(ids["Cultivate between three to five"]) in miit_2y
+    assert uid(ids["By 2035, the new materials"]) not in miit_2y
+
+
+def test_bad_filters_are_user_errors(factory: sessionmaker[Session]) -> None:
+    with factory() as session:
+        with pytest.raises(UserError, match="issuing body"):
+            export_deadlines(session, ctx(), "ics", "body:Nowhere")
+        with pytest.raises(UserError, match="ics"):
+            export_deadlines(session, ctx(), "pdf", "")
+
+
+def test_csv_columns_rows_and_team_answers(factory: sessionmaker[Session]) -> None:
+    ids = goal_ids(factory)
+    with factory() as session, session.begin():
+        session.add(
+            GoalAssessment(
+                team_id="T1", goal_id=ids["Airbus announced"], status=GoalStatus.MET,
+                answered_by="U1", answered_at=NOW,
+            )
+        )
+    raw = export(factory, "csv")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert raw.count(b"\r\n") == len(rows)  # RFC 4180 line ends
+    by_goal = {row[0]: dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]}
+    assert set(by_goal) == {f"g{ids[p]}" for p in FUTURE}
+    airbus = by_goal[f"g{ids['Airbus announced']}"]
+    assert airbus["deadline"] == "2026-12-31"
+    assert airbus["precision"] == "year"
+    assert airbus["days_left"] == "32"
+    assert airbus["status"] == "met"  # this team's answer
+    factories = by_goal[f"g{ids['Over the next five to ten years']}"]
+    assert factories["precision"] == "window"
+    assert factories["window_start"] == "2029-10-28"
+    assert factories["deadline"] == "2034-10-28"
+    assert factories["status"] == "open"
+    materials = by_goal[f"g{ids['By 2027, data aggregation']}"]
+    assert materials["bodies"] == "MIIT, MOF, NDB"
+    assert materials["brief_title"].startswith("Issuing the Overall Construction Plan")
+    assert materials["goal"].startswith("By 2027, data aggregation")
+    # Another team has not answered: it sees the stored status.
+    with factory() as session:
+        other = export_deadlines(session, ctx(team_id="T2"), "csv", "").attachment.content
+    assert b",met\r\n" not in other
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    class _Body:
+        abbreviation = "=HYPERLINK(1)"
+
+    class _Brief:
+        ref, title, bodies, bodies_more = "b1", "@SUM(A1)", [_Body()], False
+
+    class _Goal:
+        ref, text, due_on, precision, window_start, status = (
+            "g1", "+1 cmd", date(2027, 1, 1), "day", None, "open",
+        )
+        id = 1
+
+    class _Due:
+        goal, brief = _Goal(), _Brief()
+
+    rows = list(csv.reader(io.StringIO(csv_bytes([_Due()], date(2026, 1, 1), {}).decode())))  # type: ignore[list-item]
+    assert rows[1][6:9] == ["'+1 cmd", "'@SUM(A1)", "'=HYPERLINK(1)"]
+
+
+@pytest.fixture
+def run(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    runner = CommandRunner(factory)
+    return lambda text: runner.run(text, ctx())
+
+
+def test_deadlines_ics_command_replies_with_the_file(run) -> None:  # type: ignore[no-untyped-def]
+    reply: Reply = run("/policy deadlines ics")
+    assert reply.text == "Calendar of 9 deadlines (policybot-deadlines.ics)"
+    assert reply.attachment is not None
+    assert reply.attachment.filename == "policybot-deadlines.ics"
+    assert reply.attachment.mime == "text/calendar"
+    assert len(events(reply.attachment.content)) == 9
+    text = render_text(reply)
+    assert "File: policybot-deadlines.ics (text/calendar" in text
+
+    within = run("/policy deadlines csv within 24m storage")
+    assert within.text == (
+        "Spreadsheet of 3 deadlines in the next 24 months for storage (policybot-deadlines.csv)"
+    )
+    assert within.attachment is not None and within.attachment.mime == "text/csv"
+
+    one = run("/policy due ICS airbus")
+    assert one.text == "Calendar of 1 deadline for airbus (policybot-deadlines.ics)"
+
+
+def test_deadlines_ics_without_matches_has_no_file(run) -> None:  # type: ignore[no-untyped-def]
+    reply: Reply = run("/policy deadlines ics storaeg")
+    assert reply.attachment is None
+    assert reply.text == "No deadlines ahead for storaeg to export."
+    assert any("storage" in note for note in reply.notes)  # did you mean
+    error = run("/policy deadlines ics body:Nowhere")
+    assert error.is_error and error.attachment is None
+
+
+def test_plain_deadlines_are_unchanged(run) -> None:  # type: ignore[no-untyped-def]
+    reply: Reply = run("/policy deadlines")
+    assert reply.attachment is None
+    assert reply.text == "6 deadlines in the next 24 months"
