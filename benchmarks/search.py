@@ -118,13 +118,12 @@ def _signed_post(url: str, body: str) -> None:
 
 
 def http_figures(database_url: str, count: int) -> None:
+    from slack_sdk import WebClient
+
     from bot.app import build_app
     from bot.server import make_wsgi_app
     from bot.services import build_services
     from bot.settings import Settings
-
-    from slack_sdk import WebClient
-
     from tests.fakeslack import FakeSlack
 
     fake = FakeSlack().start()  # Bolt calls auth.test on the first request of each app

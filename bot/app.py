@@ -119,8 +119,15 @@ class CommandDispatcher:
             metrics.commands.labels(name, outcome).inc()
             metrics.latency.labels(name).observe(elapsed)
             log.info(
-                "command %s %s in %.0f ms", name, outcome, elapsed * 1000,
-                extra={"command": name, "team": ctx.team_id, "duration_ms": round(elapsed * 1000, 1)},
+                "command %s %s in %.0f ms",
+                name,
+                outcome,
+                elapsed * 1000,
+                extra={
+                    "command": name,
+                    "team": ctx.team_id,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
             )
 
     def run_now(
@@ -164,6 +171,7 @@ def build_app(
     def tag_request(body: dict[str, Any], next: Any) -> Any:  # noqa: A002 - Bolt's name
         request_id.set(str(body.get("event_id") or body.get("trigger_id") or uuid.uuid4().hex)[:40])
         return next()
+
     register_home(app, services)
     dispatcher = CommandDispatcher(services, ack_budget)
 

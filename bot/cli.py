@@ -24,7 +24,6 @@ from data.ingest.text import ParseError
 from data.ingest.writer import IngestSummary, ingest_paths
 from data.models import Brief
 from handlers.context import Clock, system_clock
-from handlers.render_text import render_text
 
 
 def parse_now(value: str | None) -> Clock:
@@ -33,7 +32,9 @@ def parse_now(value: str | None) -> Clock:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO date-time like 2026-11-29T09:00:00+00:00")
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date-time like 2026-11-29T09:00:00+00:00"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return lambda: moment
@@ -63,7 +64,9 @@ NOW_HELP = "Pretend it is this moment (ISO 8601), for checking countdowns and sc
 
 
 @click.group(invoke_without_command=True)
-@click.option("--db", envvar="POLICYBOT_DATABASE_URL", help="Database URL (default: embedded SQLite).")
+@click.option(
+    "--db", envvar="POLICYBOT_DATABASE_URL", help="Database URL (default: embedded SQLite)."
+)
 @click.option("--now", help=NOW_HELP)
 @click.version_option(package_name="policybot")
 @click.pass_context
@@ -133,7 +136,10 @@ def ingest(state: AppState, paths: tuple[Path, ...]) -> None:
                 click.echo(f"error: {result}", err=True)
             else:
                 table.add_row(
-                    result.source, str(result.added), str(result.updated), str(result.unchanged),
+                    result.source,
+                    str(result.added),
+                    str(result.updated),
+                    str(result.unchanged),
                     "ok" + (f" ({len(result.warnings)} warnings)" if result.warnings else ""),
                 )
                 for warning in result.warnings:
@@ -187,7 +193,9 @@ def briefs(state: AppState, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['id']:>5}  {row['kind']:<6} {row['published_on'] or '?':<10}  {row['title']}")
+        click.echo(
+            f"{row['id']:>5}  {row['kind']:<6} {row['published_on'] or '?':<10}  {row['title']}"
+        )
         for goal in row["goals"]:
             when = goal["deadline"] or "-"
             click.echo(f"{'':>7}{goal['id']:>5} {when:<10} {goal['text'][:80]}")
@@ -198,7 +206,9 @@ def briefs(state: AppState, as_json: bool) -> None:
 @click.option("--query", "-q", default="", help="Words and filters as in search (default: all).")
 @click.option("--within", help="Only deadlines this soon, e.g. 24m, 90d, 2y (default: all future).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE (default: standard output).",
 )
 @pass_state
@@ -290,7 +300,8 @@ def tick(state: AppState, now_override: str | None) -> None:
         services.close()
     click.echo(
         f"tick: {report.sent} item(s) sent in {report.messages} message(s), "
-        f"{report.retried} to retry" + (f", paused {', '.join(report.paused)}" if report.paused else "")
+        f"{report.retried} to retry"
+        + (f", paused {', '.join(report.paused)}" if report.paused else "")
         + ("" if report.leader else " (another scheduler holds the lock; nothing done)")
     )
 

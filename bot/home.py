@@ -113,8 +113,10 @@ def _picked(setups: tuple[SetupView, ...]) -> list[SetupView]:
 
 
 def _channel(channel: ChannelView) -> str:
-    name = f"<#{channel.channel_id}>" if _CHANNEL_ID.match(channel.channel_id) else escape(
-        cut(channel.channel_id, 40)
+    name = (
+        f"<#{channel.channel_id}>"
+        if _CHANNEL_ID.match(channel.channel_id)
+        else escape(cut(channel.channel_id, 40))
     )
     lines = [f"*{name}*"]
     size = len(lines[0])

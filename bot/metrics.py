@@ -42,7 +42,9 @@ class _DatabaseGauges(Collector):
                 )
             )
         yield GaugeMetricFamily(
-            "policybot_paused_subscriptions", "Subscriptions and reminder rules paused", value=paused
+            "policybot_paused_subscriptions",
+            "Subscriptions and reminder rules paused",
+            value=paused,
         )
         yield GaugeMetricFamily(
             "policybot_due_reminders", "Deadline alerts due and not yet sent", value=due or 0
@@ -68,7 +70,8 @@ class Metrics:
             "policybot_posts", "Scheduled posts", ["kind", "outcome"], registry=self.registry
         )
         self.retries = Counter(
-            "policybot_post_retries", "Scheduled posts that failed and will be retried",
+            "policybot_post_retries",
+            "Scheduled posts that failed and will be retried",
             registry=self.registry,
         )
         if sessions is not None and clock is not None:

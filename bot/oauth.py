@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
@@ -39,7 +40,9 @@ class PolicyInstallationStore(SQLAlchemyInstallationStore):
                 log.info("reinstalled: resumed %s", ", ".join(resumed))
 
 
-def build_oauth_settings(settings: Settings, engine: Engine, sessions: SessionFactory) -> OAuthSettings:
+def build_oauth_settings(
+    settings: Settings, engine: Engine, sessions: SessionFactory
+) -> OAuthSettings:
     assert settings.client_id and settings.client_secret
     return OAuthSettings(
         client_id=settings.client_id,
@@ -81,4 +84,3 @@ class TeamClients:
     def forget(self, team_id: str) -> None:
         with self._lock:
             self._cache.pop(team_id, None)
-

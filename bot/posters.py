@@ -26,10 +26,25 @@ from scheduler.messages import (
 log = logging.getLogger(__name__)
 
 CHANNEL_ERRORS = frozenset(
-    {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "cannot_dm_bot", "user_not_found"}
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "cannot_dm_bot",
+        "user_not_found",
+    }
 )
 AUTH_ERRORS = frozenset(
-    {"invalid_auth", "account_inactive", "token_revoked", "not_authed", "team_access_not_granted", "missing_scope", "ekm_access_denied"}
+    {
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "not_authed",
+        "team_access_not_granted",
+        "missing_scope",
+        "ekm_access_denied",
+    }
 )
 
 
@@ -80,7 +95,9 @@ class ChannelPacer:
 
 
 class SlackPoster:
-    def __init__(self, client_for_team: Callable[[str], WebClient], pacer: ChannelPacer | None = None) -> None:
+    def __init__(
+        self, client_for_team: Callable[[str], WebClient], pacer: ChannelPacer | None = None
+    ) -> None:
         self.client_for_team = client_for_team
         self.pacer = pacer or ChannelPacer()
 

@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
@@ -28,13 +29,14 @@ from scheduler.runner import start_background_ticker
 
 log = logging.getLogger(__name__)
 
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+WsgiApp = WSGIApplication
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
     body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -56,17 +58,22 @@ def readiness(services: Services) -> tuple[bool, dict[str, str]]:
 def make_wsgi_app(app: App, services: Services) -> WsgiApp:
     slack = SlackRequestHandler(app)
 
-    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/healthz":
             return _json(start_response, "200 OK", {"status": "ok"})
         if path == "/readyz":
             ready, report = readiness(services)
             status = "200 OK" if ready else "503 Service Unavailable"
-            return _json(start_response, status, {"status": "ready" if ready else "not ready", **report})
+            return _json(
+                start_response, status, {"status": "ready" if ready else "not ready", **report}
+            )
         if path == "/metrics":
             body = services.metrics.render()
-            start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK",
+                [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))],
+            )
             return [body]
         return slack(environ, start_response)
 
@@ -117,9 +124,14 @@ def _run(app: App, settings: Settings, services: Services, mode: Mode) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, settings.app_token)
-        _on_sigterm(lambda: (stop.set(), handler.close()))
+
+        def stop_socket_mode() -> None:
+            stop.set()
+            handler.close()  # type: ignore[no-untyped-call]
+
+        _on_sigterm(stop_socket_mode)
         log.info("starting in Socket Mode")
-        handler.connect()
+        handler.connect()  # type: ignore[no-untyped-call]
         stop.wait()
         return
     server = GracefulServer(make_wsgi_app(app, services), settings.host, settings.port)

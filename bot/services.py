@@ -10,16 +10,15 @@ from importlib import resources
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine, func, select
 
+from bot.metrics import MeteredPoster, Metrics
+from bot.oauth import TeamClients
+from bot.posters import PrintPoster, SlackPoster
+from bot.settings import Mode, Settings
 from data.db import SessionFactory, make_engine, pending_migrations, session_factory, upgrade
 from data.ingest.writer import IngestSummary, ingest_bytes
 from data.models import SourceDocument
 from handlers.commands import CommandRunner
 from handlers.context import Clock, system_clock
-
-from bot.metrics import MeteredPoster, Metrics
-from bot.oauth import TeamClients
-from bot.posters import PrintPoster, SlackPoster
-from bot.settings import Mode, Settings
 from scheduler.messages import Poster
 from scheduler.runner import SchedulerStatus
 from scheduler.ticker import Ticker
@@ -56,7 +55,9 @@ def load_demo_corpus(sessions: SessionFactory, now: datetime) -> IngestSummary:
         return ingest_bytes(session, raw, DEMO_CORPUS, now)
 
 
-def prepare_database(engine: Engine, sessions: SessionFactory, settings: Settings, clock: Clock) -> None:
+def prepare_database(
+    engine: Engine, sessions: SessionFactory, settings: Settings, clock: Clock
+) -> None:
     """The embedded database upgrades itself and starts with the demo corpus; a server
     database (PostgreSQL) is migrated on purpose with `policybot db upgrade`."""
     if is_embedded(settings.database_url):
@@ -88,7 +89,9 @@ def build_ticker(services: Services, poster: Poster | None = None) -> Ticker:
     return Ticker(services.sessions, poster or build_poster(services))
 
 
-def build_services(settings: Settings, clock: Clock = system_clock, prepare: bool = True) -> Services:
+def build_services(
+    settings: Settings, clock: Clock = system_clock, prepare: bool = True
+) -> Services:
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     if prepare:

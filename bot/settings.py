@@ -94,9 +94,13 @@ class Settings:
             "load_demo": _flag(get("POLICYBOT_LOAD_DEMO"), True),
             "log_level": (get("POLICYBOT_LOG_LEVEL") or "WARNING").upper(),
             "log_format": log_format,
-            "admins": tuple(a for a in (get("POLICYBOT_ADMINS") or "").replace(" ", ",").split(",") if a),
+            "admins": tuple(
+                a for a in (get("POLICYBOT_ADMINS") or "").replace(" ", ",").split(",") if a
+            ),
             "scheduler_enabled": _flag(get("POLICYBOT_SCHEDULER"), True),
-            "tick_seconds": _positive_int(get("POLICYBOT_TICK_SECONDS"), 60, "POLICYBOT_TICK_SECONDS"),
+            "tick_seconds": _positive_int(
+                get("POLICYBOT_TICK_SECONDS"), 60, "POLICYBOT_TICK_SECONDS"
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -120,7 +124,10 @@ class Settings:
             found.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         required: dict[Mode, tuple[tuple[str, str | None], ...]] = {
             Mode.SOCKET: (("SLACK_APP_TOKEN", self.app_token), ("SLACK_BOT_TOKEN", self.bot_token)),
-            Mode.HTTP: (("SLACK_BOT_TOKEN", self.bot_token), ("SLACK_SIGNING_SECRET", self.signing_secret)),
+            Mode.HTTP: (
+                ("SLACK_BOT_TOKEN", self.bot_token),
+                ("SLACK_SIGNING_SECRET", self.signing_secret),
+            ),
             Mode.OAUTH: (
                 ("SLACK_CLIENT_ID", self.client_id),
                 ("SLACK_CLIENT_SECRET", self.client_secret),
@@ -130,11 +137,15 @@ class Settings:
         }
         missing = [name for name, value in required[mode] if not value]
         if missing:
-            label = {Mode.SOCKET: "Socket Mode", Mode.HTTP: "HTTP mode", Mode.OAUTH: "OAuth mode"}[mode]
+            label = {Mode.SOCKET: "Socket Mode", Mode.HTTP: "HTTP mode", Mode.OAUTH: "OAuth mode"}[
+                mode
+            ]
             found.append(f"{label} needs " + " and ".join(missing))
         if mode is Mode.OAUTH and self.bot_token:
-            found.append("SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET contradict: "
-                         "set a bot token for one workspace, or OAuth settings for many")
+            found.append(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET contradict: "
+                "set a bot token for one workspace, or OAuth settings for many"
+            )
         if not 0 < self.port < 65536:
             found.append(f"PORT must be between 1 and 65535, not {self.port}")
         return found

@@ -239,7 +239,9 @@ class ChannelSettings(Base):
     """Per-channel preferences: quiet hours for instant alerts."""
 
     __tablename__ = "channel_settings"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_channel_settings_team_channel"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", name="uq_channel_settings_team_channel"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(40))

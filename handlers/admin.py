@@ -25,4 +25,6 @@ def forget(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     engine_for(session).remove(session, [brief.id])
     session.delete(brief)
     session.commit()
-    return Reply(text=f"Removed b{brief_id} ({title}) from the corpus, with its goals and pending alerts.")
+    return Reply(
+        text=f"Removed b{brief_id} ({title}) from the corpus, with its goals and pending alerts."
+    )

@@ -154,8 +154,11 @@ def _unsearchable_message(unsearchable: list[str]) -> str:
 def _ignored_note(text: TextQueries, where: BriefFilter) -> list[str]:
     """Say so when every word was left out and only the filters searched."""
     if text.unsearchable and not (where.include or where.exclude):
-        return ["I left out " + ", ".join(f"`{w[:40]}`" for w in text.unsearchable[:5])
-                + ": nothing there to search for, so only the filters apply."]
+        return [
+            "I left out "
+            + ", ".join(f"`{w[:40]}`" for w in text.unsearchable[:5])
+            + ": nothing there to search for, so only the filters apply."
+        ]
     return []
 
 
@@ -165,9 +168,7 @@ def _more_text(text: str) -> str:
     return clean_text(text).strip()[:MAX_QUERY_CHARS]
 
 
-def _paged_reply(
-    ctx: Context, page: Page, headline: str, command: str, page_number: int
-) -> Reply:
+def _paged_reply(ctx: Context, page: Page, headline: str, command: str, page_number: int) -> Reply:
     today = ctx.today
     reply = Reply(text=headline, briefs=[brief_view(b, today) for b in page.briefs])
     if page.briefs and (page.total > len(page.briefs) or page_number > 1):

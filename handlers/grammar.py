@@ -49,8 +49,13 @@ class Query:
     def is_empty(self) -> bool:
         """Nothing to look for (exclusions alone still narrow "everything")."""
         return not (
-            self.words or self.phrases or self.bodies or self.since or self.until
-            or self.due_year or self.kind
+            self.words
+            or self.phrases
+            or self.bodies
+            or self.since
+            or self.until
+            or self.due_year
+            or self.kind
         )
 
     @property
@@ -60,7 +65,11 @@ class Query:
     @property
     def has_filters(self) -> bool:
         return bool(
-            self.bodies or self.excluded_bodies or self.since or self.until or self.due_year
+            self.bodies
+            or self.excluded_bodies
+            or self.since
+            or self.until
+            or self.due_year
             or self.kind
         )
 
@@ -199,7 +208,7 @@ def _apply_filter(query: Query, key: str, value: str, *, negated: bool = False) 
     if negated and key != "body":
         raise UserError(
             f"`-{key}:` cannot be excluded; only words, phrases and bodies can "
-            "(`-pilot`, `-\"smart factory\"`, `-body:MIIT`)."
+            '(`-pilot`, `-"smart factory"`, `-body:MIIT`).'
         )
     if key == "body":
         (query.excluded_bodies if negated else query.bodies).append(value)

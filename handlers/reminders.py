@@ -23,7 +23,7 @@ MAX_RULES_PER_CHANNEL = 20
 def _parse_rule(text: str, default_tz: str) -> tuple[str, tuple[int, ...], int, str, bool]:
     words = text.split()
     rest: list[str] = []
-    leads = DEFAULT_LEADS
+    leads: tuple[int, ...] = DEFAULT_LEADS
     minute = 9 * 60
     zone = default_tz
     explicit_tz = False
@@ -99,7 +99,9 @@ def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     )
     if rule is None:
         if len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
-            raise UserError("This channel has the most reminder rules I keep; remove one with `/policy remind off <id>`.")
+            raise UserError(
+                "This channel has the most reminder rules I keep; remove one with `/policy remind off <id>`."
+            )
         rule = ReminderRule(
             team_id=ctx.team_id, channel_id=ctx.channel_id, query_text=described, created_at=ctx.now
         )
@@ -129,7 +131,9 @@ def _remind_off(session: Session, ctx: Context, argument: str) -> Reply:
     if argument:
         match = re.match(r"^r?(\d{1,12})$", argument.lower())
         if not match:
-            raise UserError("Which rule? `/policy remind off r2`, or `/policy remind off` for all of them.")
+            raise UserError(
+                "Which rule? `/policy remind off r2`, or `/policy remind off` for all of them."
+            )
         rules = [r for r in rules if r.id == int(match.group(1))]
         if not rules:
             raise UserError(f"This channel has no reminder rule `{argument[:20]}`.")

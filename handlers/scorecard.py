@@ -24,7 +24,9 @@ MAX_SECTIONS = 15
 def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     words = text.split(maxsplit=2)
     if len(words) < 2:
-        raise UserError("Write `/policy status g5 met` (or `missed`, `unclear`), optionally with a note.")
+        raise UserError(
+            "Write `/policy status g5 met` (or `missed`, `unclear`), optionally with a note."
+        )
     goal_id = store.parse_goal_ref(words[0])
     answer = ANSWERS.get(words[1].lower())
     if goal_id is None:
@@ -36,7 +38,9 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         raise UserError(f"There is no goal `g{goal_id}`.")
     note = words[2][:MAX_NOTE] if len(words) > 2 else ""
     assessment = session.scalar(
-        select(GoalAssessment).where(GoalAssessment.team_id == ctx.team_id, GoalAssessment.goal_id == goal.id)
+        select(GoalAssessment).where(
+            GoalAssessment.team_id == ctx.team_id, GoalAssessment.goal_id == goal.id
+        )
     )
     if assessment is None:
         assessment = GoalAssessment(team_id=ctx.team_id, goal_id=goal.id)
@@ -52,7 +56,9 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             f"{goal.ref} marked {LABELS[answer]} by {ctx.user_label} on {when}: {goal.text}"
             + (f" \u2014 note: {note}" if note else "")
         ),
-        notes=[f"From {goal.brief.ref}: {goal.brief.title}. `/policy scorecard` shows all answers."],
+        notes=[
+            f"From {goal.brief.ref}: {goal.brief.title}. `/policy scorecard` shows all answers."
+        ],
     )
 
 
@@ -61,10 +67,14 @@ def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     today = ctx.today
     answers = {
         a.goal_id: a
-        for a in session.scalars(select(GoalAssessment).where(GoalAssessment.team_id == ctx.team_id))
+        for a in session.scalars(
+            select(GoalAssessment).where(GoalAssessment.team_id == ctx.team_id)
+        )
     }
     brief_ids = store.matching_ids(session, where) if (text.strip()) else None
-    statement = select(Goal, Brief).join(Brief, Goal.brief_id == Brief.id).where(Goal.due_on.is_not(None))
+    statement = (
+        select(Goal, Brief).join(Brief, Goal.brief_id == Brief.id).where(Goal.due_on.is_not(None))
+    )
     if brief_ids is not None:
         statement = statement.where(Goal.brief_id.in_(brief_ids))
     rows = [
@@ -94,7 +104,9 @@ def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         titles[brief.id] = f"{brief.ref} {brief.title}"
     order = ("met", "missed", "unclear", "awaiting answer")
     summary = ", ".join(f"{totals[k]} {k}" for k in order if totals[k])
-    sections = [Section(titles[b], tuple(lines)) for b, lines in list(per_brief.items())[:MAX_SECTIONS]]
+    sections = [
+        Section(titles[b], tuple(lines)) for b, lines in list(per_brief.items())[:MAX_SECTIONS]
+    ]
     body_lines = tuple(
         f"{body}: " + ", ".join(f"{counts[k]} {k}" for k in order if counts[k])
         for body, counts in sorted(per_body.items())
@@ -103,5 +115,7 @@ def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         sections.append(Section("By issuing body", body_lines))
     reply = Reply(text=f"Scorecard: {summary}", sections=sections)
     if len(per_brief) > MAX_SECTIONS:
-        reply.notes.append(f"Showing {MAX_SECTIONS} of {len(per_brief)} briefs; narrow it with words or filters.")
+        reply.notes.append(
+            f"Showing {MAX_SECTIONS} of {len(per_brief)} briefs; narrow it with words or filters."
+        )
     return reply

@@ -51,7 +51,9 @@ def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name if name.upper() not in ("UTC", "GMT") else "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        close = sorted(z for z in available_timezones() if z.lower().endswith(name.lower().split("/")[-1]))
+        close = sorted(
+            z for z in available_timezones() if z.lower().endswith(name.lower().split("/")[-1])
+        )
         hint = f" Did you mean `{close[0]}`?" if close else ""
         raise UserError(f"I don't know the time zone `{name[:60]}`.{hint}") from None
 
@@ -101,7 +103,9 @@ def describe_schedule(subscription: Subscription) -> str:
         return "instantly"
     clock = format_clock(subscription.at_minute)
     if subscription.schedule == ScheduleKind.WEEKLY and subscription.weekday is not None:
-        return f"weekly on {WEEKDAYS[subscription.weekday].title()} at {clock} {subscription.timezone}"
+        return (
+            f"weekly on {WEEKDAYS[subscription.weekday].title()} at {clock} {subscription.timezone}"
+        )
     return f"daily at {clock} {subscription.timezone}"
 
 
@@ -211,7 +215,9 @@ def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Rep
     if not rows and not rules:
         return Reply(
             text="This channel has no subscriptions or reminders.",
-            notes=["Start one with `/policy subscribe storage daily at 09:00` or `/policy remind`."],
+            notes=[
+                "Start one with `/policy subscribe storage daily at 09:00` or `/policy remind`."
+            ],
         )
     lines = []
     for sub in rows:
@@ -245,7 +251,9 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     else:
         match = re.match(r"^s?(\d{1,12})$", argument)
         if not match:
-            raise UserError("Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`.")
+            raise UserError(
+                "Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`."
+            )
         wanted = int(match.group(1))
         chosen = [s for s in rows if s.id == wanted]
         if not chosen:
@@ -264,7 +272,9 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         session.delete(sub)
     session.commit()
     refs = ", ".join(f"s{i}" for i in ids)
-    return Reply(text=f"Removed {refs}. Nothing more will be posted for {'it' if len(ids) == 1 else 'them'}.")
+    return Reply(
+        text=f"Removed {refs}. Nothing more will be posted for {'it' if len(ids) == 1 else 'them'}."
+    )
 
 
 def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
@@ -283,7 +293,9 @@ def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         argument = " ".join(words[:-2])
     match = _QUIET.match(argument)
     if not match:
-        raise UserError("Write quiet hours as `/policy quiet 20:00-08:00` (optionally `tz Europe/Berlin`), or `/policy quiet off`.")
+        raise UserError(
+            "Write quiet hours as `/policy quiet 20:00-08:00` (optionally `tz Europe/Berlin`), or `/policy quiet off`."
+        )
     try:
         start, end = parse_clock(match.group(1)), parse_clock(match.group(2))
     except ValueError:

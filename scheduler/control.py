@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 from data.models import ReminderRule, Subscription
 
 
+def _team_rows(session: Session, team_id: str) -> list[Subscription | ReminderRule]:
+    subscriptions = session.scalars(select(Subscription).where(Subscription.team_id == team_id))
+    rules = session.scalars(select(ReminderRule).where(ReminderRule.team_id == team_id))
+    return [*subscriptions, *rules]
+
+
 def pause_team(session: Session, team_id: str, reason: str, now: datetime) -> list[str]:
     paused = []
-    for model in (Subscription, ReminderRule):
-        rows = session.scalars(
-            select(model).where(model.team_id == team_id, model.paused_reason.is_(None))
-        )
-        for row in rows:
+    for row in _team_rows(session, team_id):
+        if row.paused_reason is None:
             row.paused_reason = reason[:200]
             row.paused_at = now
             paused.append(row.ref)
@@ -26,11 +29,8 @@ def pause_team(session: Session, team_id: str, reason: str, now: datetime) -> li
 def resume_team(session: Session, team_id: str, reason: str) -> list[str]:
     """Resume what was paused for `reason` (other pauses, e.g. a lost channel, stay)."""
     resumed = []
-    for model in (Subscription, ReminderRule):
-        rows = session.scalars(
-            select(model).where(model.team_id == team_id, model.paused_reason == reason[:200])
-        )
-        for row in rows:
+    for row in _team_rows(session, team_id):
+        if row.paused_reason == reason[:200]:
             row.paused_reason = None
             row.paused_at = None
             resumed.append(row.ref)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from data import store
 from data.models import (
+    Brief,
     ChannelSettings,
     Delivery,
     DeliveryStatus,
@@ -101,9 +102,11 @@ def _plan_one(session: Session, subscription: Subscription, now: datetime) -> in
         return 0
     start = max(subscription.checked_until - INGEST_GRACE, subscription.created_at)
     already = exists().where(
-        Delivery.subscription_id == subscription.id, Delivery.brief_id == store.Brief.id
+        Delivery.subscription_id == subscription.id, Delivery.brief_id == Brief.id
     )
-    brief_ids = store.matching_ids(session, where, ingested_after=start, ingested_until=now, unless=already)
+    brief_ids = store.matching_ids(
+        session, where, ingested_after=start, ingested_until=now, unless=already
+    )
     if not brief_ids:
         return 0
     rows = [
@@ -180,7 +183,9 @@ def release_paused(session: Session, ids: Sequence[int], error: str) -> None:
     )
 
 
-def pause_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> Subscription | None:
+def pause_subscription(
+    session: Session, subscription_id: int, reason: str, now: datetime
+) -> Subscription | None:
     subscription = session.get(Subscription, subscription_id)
     if subscription is not None and subscription.paused_reason is None:
         subscription.paused_reason = reason[:200]

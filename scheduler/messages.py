@@ -88,4 +88,3 @@ class Poster(Protocol):
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
         """Post and return the message id (Slack's ts); raise DeliveryError on failure."""
         ...
-

@@ -76,7 +76,11 @@ class ReminderPlanner:
         self.rows: list[dict[str, object]] = []
 
     def plan(self) -> int:
-        statement = select(ReminderRule).where(ReminderRule.paused_reason.is_(None)).order_by(ReminderRule.id)
+        statement = (
+            select(ReminderRule)
+            .where(ReminderRule.paused_reason.is_(None))
+            .order_by(ReminderRule.id)
+        )
         if self.session.get_bind().dialect.name == "postgresql":
             statement = statement.with_for_update(skip_locked=True)
         for rule in self.session.scalars(statement).all():
@@ -140,7 +144,9 @@ class ReminderPlanner:
             )
         )
 
-    def _row(self, rule: ReminderRule, goal: Goal, key: str, kind: str, **extra: object) -> dict[str, object]:
+    def _row(
+        self, rule: ReminderRule, goal: Goal, key: str, kind: str, **extra: object
+    ) -> dict[str, object]:
         row: dict[str, object] = {
             "dedupe_key": key,
             "kind": kind,
@@ -182,7 +188,17 @@ class ReminderPlanner:
                     continue
                 if fire < known_since:
                     # Came due before this rule knew the goal: never sent; remembered as folded.
-                    self.rows.append(self._row(rule, goal, key, "reminder", status=FOLDED, lead_days=lead, edge=edge.name))
+                    self.rows.append(
+                        self._row(
+                            rule,
+                            goal,
+                            key,
+                            "reminder",
+                            status=FOLDED,
+                            lead_days=lead,
+                            edge=edge.name,
+                        )
+                    )
                     newly = newly or brief.ingested_at > rule.created_at
                     continue
                 due.append((lead, fire))
@@ -191,13 +207,25 @@ class ReminderPlanner:
                 for lead, _ in due:
                     key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge.name, lead)
                     status = DeliveryStatus.PENDING if lead == latest else FOLDED
-                    self.rows.append(self._row(rule, goal, key, "reminder", status=status, lead_days=lead, edge=edge.name))
+                    self.rows.append(
+                        self._row(
+                            rule,
+                            goal,
+                            key,
+                            "reminder",
+                            status=status,
+                            lead_days=lead,
+                            edge=edge.name,
+                        )
+                    )
         key = newly_key(rule.team_id, rule.channel_id, goal.id)
         if newly and key not in sent:
             self.rows.append(self._row(rule, goal, key, "newly"))
         self._plan_followup(rule, goal, zone, today, sent)
 
-    def _plan_followup(self, rule: ReminderRule, goal: Goal, zone: ZoneInfo, today: date, sent: set[str]) -> None:
+    def _plan_followup(
+        self, rule: ReminderRule, goal: Goal, zone: ZoneInfo, today: date, sent: set[str]
+    ) -> None:
         if goal.due_on is None or goal.due_on >= today:
             return
         if goal.due_on < rule.created_at.astimezone(zone).date():
@@ -213,7 +241,7 @@ def plan_reminders(session: Session, now: datetime) -> int:
 
 
 def parse_leads(text: str) -> tuple[int, ...]:
-    """"365,180,90" -> (365, 180, 90); raises ValueError."""
+    """ "365,180,90" -> (365, 180, 90); raises ValueError."""
     values = [int(part) for part in text.replace(" ", "").split(",") if part]
     if not values or any(not 0 <= v <= 3650 for v in values) or len(values) > 12:
         raise ValueError(text)

@@ -57,11 +57,18 @@ def start_background_ticker(
         if report.claimed or report.paused:
             log.info(
                 "tick: planned=%s claimed=%s sent=%s retried=%s paused=%s",
-                report.planned, report.claimed, report.sent, report.retried, report.paused,
+                report.planned,
+                report.claimed,
+                report.sent,
+                report.retried,
+                report.paused,
             )
 
     scheduler.add_job(
-        run_tick, IntervalTrigger(seconds=interval_seconds), id=TICK_JOB_ID, replace_existing=True,
+        run_tick,
+        IntervalTrigger(seconds=interval_seconds),
+        id=TICK_JOB_ID,
+        replace_existing=True,
         next_run_time=datetime.now(UTC),  # catch up at start, not one interval later
     )
     scheduler.start()

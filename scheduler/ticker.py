@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import partial
 from datetime import datetime
+from functools import partial
 from threading import Lock
 
 from sqlalchemy import Engine, select, text
@@ -59,8 +59,16 @@ class ClaimedItem:
     @classmethod
     def of(cls, row: Delivery) -> ClaimedItem:
         return cls(
-            row.id, row.kind, row.team_id, row.channel_id, row.subscription_id, row.brief_id,
-            row.goal_id, row.edge, row.lead_days, row.attempts,
+            row.id,
+            row.kind,
+            row.team_id,
+            row.channel_id,
+            row.subscription_id,
+            row.brief_id,
+            row.goal_id,
+            row.edge,
+            row.lead_days,
+            row.attempts,
         )
 
 
@@ -108,7 +116,9 @@ class Ticker:
             with self.sessions() as session, session.begin():
                 report.planned += plan_reminders(session, now)
             with self.sessions() as session, session.begin():
-                claimed = [ClaimedItem.of(r) for r in ledger.claim_due(session, now, self.worker_id)]
+                claimed = [
+                    ClaimedItem.of(r) for r in ledger.claim_due(session, now, self.worker_id)
+                ]
             report.claimed = len(claimed)
             by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)
             for item in claimed:
@@ -131,16 +141,24 @@ class Ticker:
         """On PostgreSQL one ticker acts at a time (advisory lock); the ledger would make a
         second one harmless anyway. SQLite deployments run one process."""
         engine = self.sessions.kw.get("bind")
-        if not self.leader_lock or not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+        if (
+            not self.leader_lock
+            or not isinstance(engine, Engine)
+            or engine.dialect.name != "postgresql"
+        ):
             yield True
             return
         with engine.connect() as connection:
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar()
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}
+            ).scalar()
             try:
                 yield bool(got)
             finally:
                 if got:
-                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY}
+                    )
                 connection.commit()
 
     # -- one channel -------------------------------------------------------------------
@@ -152,20 +170,30 @@ class Ticker:
             if item.kind == "digest":
                 digests[item.subscription_id].append(item)
         jobs: list[tuple[list[ClaimedItem], Callable[[], bool]]] = [
-            (sub_items, partial(self._deliver_digest, team, channel, sub_id, sub_items, now, report))
+            (
+                sub_items,
+                partial(self._deliver_digest, team, channel, sub_id, sub_items, now, report),
+            )
             for sub_id, sub_items in digests.items()
         ]
         alerts = [i for i in items if i.kind in ("reminder", "newly")]
         if alerts:
             jobs.append((alerts, partial(self._deliver_alerts, team, channel, alerts, now, report)))
         for followup in (i for i in items if i.kind == "followup"):
-            jobs.append(([followup], partial(self._deliver_followup, team, channel, followup, now, report)))
+            jobs.append(
+                ([followup], partial(self._deliver_followup, team, channel, followup, now, report))
+            )
         for job_items, job in jobs:
             try:
                 channel_failed = job()
             except Exception:
                 log.exception("delivery to %s failed unexpectedly", channel)
-                self._retry([i.id for i in job_items], max(i.attempts for i in job_items), now, "internal error")
+                self._retry(
+                    [i.id for i in job_items],
+                    max(i.attempts for i in job_items),
+                    now,
+                    "internal error",
+                )
                 report.add(retried=len(job_items))
                 channel_failed = False
             if channel_failed:
@@ -175,7 +203,12 @@ class Ticker:
         self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
     ) -> bool:
         with self.sessions() as session:
-            goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_([i.goal_id for i in items])))}
+            goals = {
+                g.id: g
+                for g in session.scalars(
+                    select(Goal).where(Goal.id.in_([i.goal_id for i in items]))
+                )
+            }
             today = now.date()
             alerts = []
             delivered: list[list[int]] = []
@@ -189,11 +222,19 @@ class Ticker:
                     # Before a window opens, count the days to the opening.
                     view = replace(view, days_left=(goal.window_start - today).days)
                 alerts.append(
-                    Alert(view, brief_view(goal.brief, today), item.edge or "due", item.lead_days,
-                          item.kind == "newly")
+                    Alert(
+                        view,
+                        brief_view(goal.brief, today),
+                        item.edge or "due",
+                        item.lead_days,
+                        item.kind == "newly",
+                    )
                 )
                 delivered.append([item.id])
-        chunks = [list(range(i, min(i + ALERT_CHUNK, len(alerts)))) for i in range(0, len(alerts), ALERT_CHUNK)]
+        chunks = [
+            list(range(i, min(i + ALERT_CHUNK, len(alerts))))
+            for i in range(0, len(alerts), ALERT_CHUNK)
+        ]
         for index, chunk in enumerate(chunks):
             ids = [delivered[i][0] for i in chunk]
             message = AlertBatch(tuple(alerts[i] for i in chunk), index + 1, len(chunks))
@@ -251,7 +292,9 @@ class Ticker:
                 ts = self.poster.post(team, channel, digest)
             except DeliveryError as error:
                 remaining = [by_brief[int(v.ref[1:])].id for c in chunks[index:] for v in c]
-                return self._failed(error, team, channel, subscription_id, owner, remaining, items, now, report)
+                return self._failed(
+                    error, team, channel, subscription_id, owner, remaining, items, now, report
+                )
             self._mark_sent(ids, now, ts)
             report.add(messages=1, sent=len(ids))
         return False
@@ -292,10 +335,14 @@ class Ticker:
         reason: str,
         now: datetime,
     ) -> list[str]:
-        query = select(Subscription).where(Subscription.team_id == team, Subscription.paused_reason.is_(None))
+        query = select(Subscription).where(
+            Subscription.team_id == team, Subscription.paused_reason.is_(None)
+        )
         if error.kind is FailureKind.CHANNEL:
             query = query.where(Subscription.channel_id == channel)
-        rules = select(ReminderRule).where(ReminderRule.team_id == team, ReminderRule.paused_reason.is_(None))
+        rules = select(ReminderRule).where(
+            ReminderRule.team_id == team, ReminderRule.paused_reason.is_(None)
+        )
         if error.kind is FailureKind.CHANNEL:
             rules = rules.where(ReminderRule.channel_id == channel)
         paused = []
@@ -305,7 +352,9 @@ class Ticker:
             paused.append(row.ref)
         return paused
 
-    def _tell_owner(self, team: str, owner: str, channel: str, paused: list[str], reason: str) -> None:
+    def _tell_owner(
+        self, team: str, owner: str, channel: str, paused: list[str], reason: str
+    ) -> None:
         text = (
             f"I paused {', '.join(paused)} for <#{channel}>: {reason}. Invite me to the channel "
             "(or pick another) and subscribe again to resume; nothing was lost."
@@ -346,4 +395,3 @@ def _pause_reason(error: DeliveryError) -> str:
         "token_revoked": "the bot's token was revoked",
     }
     return f"{readable.get(error.code, 'Slack refused the post')} ({error.code})"
-

@@ -80,7 +80,7 @@ def quiet_hours_end(moment: datetime, start: int, end: int, zone: ZoneInfo) -> d
 
 
 def parse_clock(text: str) -> int:
-    """"09:00" -> 540; raises ValueError for anything else."""
+    """ "09:00" -> 540; raises ValueError for anything else."""
     hours, _, minutes = text.strip().partition(":")
     if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
         raise ValueError(text)

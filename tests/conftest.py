@@ -22,8 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.db import make_engine, upgrade
 from data.ingest.writer import ingest_bytes
 
-DEMO_CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / (
-    "china-industrial-policy-tracker-2024-11.txt"
+DEMO_CORPUS = (
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "corpus"
+    / ("china-industrial-policy-tracker-2024-11.txt")
 )
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 POSTGRES_ENV = "POLICYBOT_TEST_POSTGRES_URL"

@@ -20,7 +20,12 @@ def db(tmp_path: Path) -> str:
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "POLICYBOT_DATABASE_URL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "POLICYBOT_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
@@ -43,9 +48,7 @@ def test_ask_json_is_block_kit(runner: CliRunner, db: str) -> None:
 
 
 def test_deadlines_countdown_at_fixed_now(runner: CliRunner, db: str) -> None:
-    result = runner.invoke(
-        main, ["--db", db, "ask", "/policy deadlines within 24m", "--now", NOW]
-    )
+    result = runner.invoke(main, ["--db", db, "ask", "/policy deadlines within 24m", "--now", NOW])
     assert result.exit_code == 0, result.output
     assert "by end of 2027 (397 days left)" in result.output
     assert "by end of 2026 (32 days left)" in result.output
@@ -56,10 +59,20 @@ def test_briefs_json_fields(runner: CliRunner, db: str) -> None:
     assert result.exit_code == 0, result.output
     briefs = json.loads(result.output)
     assert len(briefs) == 23
-    first = next(b for b in briefs if b["title_original"] == "关于印发《新材料大数据中心总体建设方案》的通知")
+    first = next(
+        b for b in briefs if b["title_original"] == "关于印发《新材料大数据中心总体建设方案》的通知"
+    )
     assert set(first) >= {
-        "id", "kind", "title", "title_original", "issuing_bodies", "published_on",
-        "summary", "comment", "links", "goals",
+        "id",
+        "kind",
+        "title",
+        "title_original",
+        "issuing_bodies",
+        "published_on",
+        "summary",
+        "comment",
+        "links",
+        "goals",
     }
     assert first["issuing_bodies"] == ["MIIT", "MOF", "NDB"]
     assert first["published_on"] == "2024-10-30"
@@ -104,7 +117,10 @@ def test_db_upgrade_is_idempotent(runner: CliRunner, db: str) -> None:
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "HTTP mode needs SLACK_SIGNING_SECRET"),
         ({"SLACK_APP_TOKEN": "xapp-1"}, "Socket Mode needs SLACK_BOT_TOKEN"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong", "SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN must be"),
-        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "abc"}, "PORT must be a number"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "abc"},
+            "PORT must be a number",
+        ),
     ],
 )
 def test_serve_names_missing_settings(

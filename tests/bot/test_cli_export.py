@@ -23,7 +23,10 @@ def db(tmp_path: Path) -> str:
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     for name in (
-        "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "POLICYBOT_DATABASE_URL"
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "POLICYBOT_DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
@@ -49,8 +52,20 @@ def test_export_csv_to_file_with_query_and_window(
     out = tmp_path / "deadlines.csv"
     result = runner.invoke(
         main,
-        ["--db", db, "--now", NOW, "export", "csv", "--query", "body:MIIT", "--within", "24m",
-         "-o", str(out)],
+        [
+            "--db",
+            db,
+            "--now",
+            NOW,
+            "export",
+            "csv",
+            "--query",
+            "body:MIIT",
+            "--within",
+            "24m",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert f"5 deadlines written to {out}" in result.stderr

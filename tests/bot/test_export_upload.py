@@ -186,9 +186,7 @@ def home_event(tab: str = "home", user: str = "U1") -> str:
 
 
 def test_app_home_opened_publishes_the_home_view(live: LiveServer, fake: FakeSlack) -> None:
-    status, _ = post(
-        f"{live.url}/slack/events", home_event(), content_type="application/json"
-    )
+    status, _ = post(f"{live.url}/slack/events", home_event(), content_type="application/json")
     assert status == 200
     assert wait_for(lambda: fake.calls_to("views.publish"))
     (call,) = fake.calls_to("views.publish")

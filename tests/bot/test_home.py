@@ -27,25 +27,37 @@ def validated(payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def add_setups(services: Services, user: str, team: str, subscriptions: int, rules: int,
-               channels: int) -> None:
+def add_setups(
+    services: Services, user: str, team: str, subscriptions: int, rules: int, channels: int
+) -> None:
     with services.sessions() as session, session.begin():
         for i in range(subscriptions):
             session.add(
                 Subscription(
-                    team_id=team, channel_id=f"C{i % channels:04d}", created_by=user,
-                    query_text=f"storage body:MIIT topic{i}", schedule=ScheduleKind.DAILY,
-                    at_minute=9 * 60, timezone="Europe/Berlin", created_at=NOW,
-                    checked_until=NOW, next_due_at=NOW + timedelta(days=1),
+                    team_id=team,
+                    channel_id=f"C{i % channels:04d}",
+                    created_by=user,
+                    query_text=f"storage body:MIIT topic{i}",
+                    schedule=ScheduleKind.DAILY,
+                    at_minute=9 * 60,
+                    timezone="Europe/Berlin",
+                    created_at=NOW,
+                    checked_until=NOW,
+                    next_due_at=NOW + timedelta(days=1),
                     paused_reason="channel_not_found" if i == 3 else None,
                 )
             )
         for i in range(rules):
             session.add(
                 ReminderRule(
-                    team_id=team, channel_id=f"C{i % channels:04d}", created_by=user,
-                    query_text=f"battery{i}", leads=[90, 30, 7], at_minute=8 * 60,
-                    timezone="UTC", created_at=NOW,
+                    team_id=team,
+                    channel_id=f"C{i % channels:04d}",
+                    created_by=user,
+                    query_text=f"battery{i}",
+                    leads=[90, 30, 7],
+                    at_minute=8 * 60,
+                    timezone="UTC",
+                    created_at=NOW,
                 )
             )
 
@@ -123,8 +135,18 @@ def _goal(i: int, text: str) -> GoalView:
 
 def _brief(i: int, text: str) -> BriefView:
     return BriefView(
-        f"b{i}", "policy", text, text, ("MIIT",) * 30, True, date(2024, 1, 1), text, text,
-        (), None, (_goal(i, text),),
+        f"b{i}",
+        "policy",
+        text,
+        text,
+        ("MIIT",) * 30,
+        True,
+        date(2024, 1, 1),
+        text,
+        text,
+        (),
+        None,
+        (_goal(i, text),),
     )
 
 

@@ -159,9 +159,7 @@ def test_button_runs_its_command_and_responds(live: LiveServer, fake: FakeSlack)
     assert "Cultivate between three to five companies" in json.dumps(sent["blocks"])
 
 
-def test_slow_command_acks_at_once_then_responds(
-    services: Services, fake: FakeSlack
-) -> None:
+def test_slow_command_acks_at_once_then_responds(services: Services, fake: FakeSlack) -> None:
     release = threading.Event()
 
     class SlowRunner(CommandRunner):

@@ -67,18 +67,24 @@ def install(server: LiveServer) -> None:
     state = re.search(r"state=([\w-]+)", page + headers.get("Location", ""))
     assert state, page
     cookie = headers["Set-Cookie"].split(";")[0]
-    status, page, _ = get(f"{server.url}/slack/oauth_redirect?code=good-code&state={state.group(1)}", cookie)
+    status, page, _ = get(
+        f"{server.url}/slack/oauth_redirect?code=good-code&state={state.group(1)}", cookie
+    )
     assert status == 200, page
 
 
-def test_install_then_serve_that_team_with_its_token(oauth_services: Services, fake: FakeSlack) -> None:
+def test_install_then_serve_that_team_with_its_token(
+    oauth_services: Services, fake: FakeSlack
+) -> None:
     app = build_app(oauth_services)
     fake.add_channel_member("C2", "U2")
     fake.set_user("U2", tz="Asia/Shanghai", team_id="T2")
     with LiveServer(make_wsgi_app(app, oauth_services)) as server:
         install(server)
         assert [c.params.get("code") for c in fake.calls_to("oauth.v2.access")] == ["good-code"]
-        form = slash_form(fake, "subscribe storage daily at 09:00", team_id="T2", channel_id="C2", user_id="U2")
+        form = slash_form(
+            fake, "subscribe storage daily at 09:00", team_id="T2", channel_id="C2", user_id="U2"
+        )
         status, body = post(f"{server.url}/slack/events", urlencode(form))
     assert status == 200
     assert "Subscribed s1" in json.loads(body)["text"]
@@ -110,7 +116,9 @@ def test_uninstall_pauses_and_removes_tokens_reinstall_resumes(
             "event_id": "Ev1",
             "event_time": int(time.time()),
         }
-        status, _ = post(f"{server.url}/slack/events", json.dumps(event), content_type="application/json")
+        status, _ = post(
+            f"{server.url}/slack/events", json.dumps(event), content_type="application/json"
+        )
         assert status == 200
 
         def paused() -> bool:

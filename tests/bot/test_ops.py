@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -105,19 +106,15 @@ class TcpProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.close()
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         self.up = False
         with self.lock:
             for s in self.sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             self.sockets.clear()
 
     def restore(self) -> None:
@@ -170,7 +167,9 @@ def _readyz(base: str) -> tuple[int, str]:
             return error.code, body.get("database")
 
 
-def test_metrics_count_commands_and_posts(live: LiveServer, services: Services, fake: FakeSlack) -> None:
+def test_metrics_count_commands_and_posts(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
     import urllib.request
 
     fake.add_channel_member("C100", "U100")

@@ -60,7 +60,9 @@ def delivered(fake: FakeSlack) -> Counter[tuple[str, str]]:
     return found
 
 
-def test_two_replicas_sigterm_mid_run_delivers_once(fresh_postgres_url: str, tmp_path: Path) -> None:
+def test_two_replicas_sigterm_mid_run_delivers_once(
+    fresh_postgres_url: str, tmp_path: Path
+) -> None:
     fake = FakeSlack(latency=0.02).start()
     ports = [free_port(), free_port()]
     env = {
@@ -79,7 +81,10 @@ def test_two_replicas_sigterm_mid_run_delivers_once(fresh_postgres_url: str, tmp
     replicas = [
         subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-            cwd=tmp_path, env=env, stdout=logs[i], stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=env,
+            stdout=logs[i],
+            stderr=subprocess.STDOUT,
         )
         for i, port in enumerate(ports)
     ]
@@ -91,7 +96,9 @@ def test_two_replicas_sigterm_mid_run_delivers_once(fresh_postgres_url: str, tmp
         for index, channel in enumerate(CHANNELS):
             fake.add_channel_member(channel, "U100")
             form = slash_form(fake, "subscribe replica instant", channel_id=channel)
-            status, body = post(f"http://127.0.0.1:{ports[index % 2]}/slack/events", urlencode(form))
+            status, body = post(
+                f"http://127.0.0.1:{ports[index % 2]}/slack/events", urlencode(form)
+            )
             assert status == 200 and "Subscribed" in body, body
         titles = []
         for batch in range(6):

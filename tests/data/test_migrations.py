@@ -15,8 +15,8 @@ def test_models_match_migrations(engine: Engine) -> None:
         context = MigrationContext.configure(
             connection,
             opts={
-                "include_name": lambda name, type_, _: not (name or "").startswith(
-                    ("brief_search", "slack_")
+                "include_name": lambda name, type_, _: (
+                    not (name or "").startswith(("brief_search", "slack_"))
                 )
             },
         )

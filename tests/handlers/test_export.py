@@ -39,8 +39,11 @@ FUTURE = {
     "By 2035, the new materials": (date(2035, 12, 31), None),
 }
 WITHIN_24M = {k for k, (due, _) in FUTURE.items() if due <= date(2028, 11, 29)}
-STORAGE_GOALS = {"Cultivate between three to five", "Increase new energy storage",
-                 "Promote international cooperation"}
+STORAGE_GOALS = {
+    "Cultivate between three to five",
+    "Increase new energy storage",
+    "Promote international cooperation",
+}
 
 
 def ctx(now: datetime = NOW, team_id: str = "T1") -> Context:
@@ -169,8 +172,11 @@ def test_csv_columns_rows_and_team_answers(factory: sessionmaker[Session]) -> No
     with factory() as session, session.begin():
         session.add(
             GoalAssessment(
-                team_id="T1", goal_id=ids["Airbus announced"], status=GoalStatus.MET,
-                answered_by="U1", answered_at=NOW,
+                team_id="T1",
+                goal_id=ids["Airbus announced"],
+                status=GoalStatus.MET,
+                answered_by="U1",
+                answered_at=NOW,
             )
         )
     raw = export(factory, "csv")
@@ -208,7 +214,12 @@ def test_csv_cells_never_start_a_formula() -> None:
 
     class _Goal:
         ref, text, due_on, precision, window_start, status = (
-            "g1", "+1 cmd", date(2027, 1, 1), "day", None, "open",
+            "g1",
+            "+1 cmd",
+            date(2027, 1, 1),
+            "day",
+            None,
+            "open",
         )
         id = 1
 

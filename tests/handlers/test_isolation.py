@@ -3,7 +3,6 @@ changing a channel needs membership; admin commands need an admin. Refusals chan
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,12 +29,12 @@ def counts(factory: sessionmaker[Session]) -> dict[str, object]:
         return {
             "subscriptions": session.scalar(select(func.count()).select_from(Subscription)),
             "paused": session.scalar(
-                select(func.count()).select_from(Subscription).where(Subscription.paused_reason.is_not(None))
+                select(func.count())
+                .select_from(Subscription)
+                .where(Subscription.paused_reason.is_not(None))
             ),
             "rules": session.scalar(select(func.count()).select_from(ReminderRule)),
-            "quiet": [
-                (c.team_id, c.quiet_start) for c in session.scalars(select(ChannelSettings))
-            ],
+            "quiet": [(c.team_id, c.quiet_start) for c in session.scalars(select(ChannelSettings))],
             "answers": [(a.team_id, a.status) for a in session.scalars(select(GoalAssessment))],
             "briefs": session.scalar(select(func.count()).select_from(Brief)),
         }
@@ -47,7 +46,9 @@ def runner(factory: sessionmaker[Session]) -> CommandRunner:
 
 
 @pytest.mark.usefixtures("corpus")
-def test_team_b_cannot_see_or_change_team_a(runner: CommandRunner, factory: sessionmaker[Session]) -> None:
+def test_team_b_cannot_see_or_change_team_a(
+    runner: CommandRunner, factory: sessionmaker[Session]
+) -> None:
     a, b = team("TA"), team("TB")  # same channel id on purpose
     assert "Subscribed s" in runner.run("subscribe storage", a).text
     assert "Reminders on" in runner.run("remind storage", a).text
@@ -81,7 +82,14 @@ def test_team_b_cannot_see_or_change_team_a(runner: CommandRunner, factory: sess
 @pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize(
     "text",
-    ["subscribe storage", "unsubscribe all", "remind", "remind off", "quiet 20:00-08:00", "quiet off"],
+    [
+        "subscribe storage",
+        "unsubscribe all",
+        "remind",
+        "remind off",
+        "quiet 20:00-08:00",
+        "quiet off",
+    ],
 )
 def test_changing_a_channel_needs_membership(
     runner: CommandRunner, factory: sessionmaker[Session], text: str

@@ -15,7 +15,9 @@ from scheduler.messages import DeliveryError, Digest, Outgoing
 _serial = itertools.count(1)
 
 
-def tracker_issue(*titles: str, published: date = date(2026, 11, 20), words: str = "energy storage") -> bytes:
+def tracker_issue(
+    *titles: str, published: date = date(2026, 11, 20), words: str = "energy storage"
+) -> bytes:
     """A small tracker issue with one policy brief per title."""
     parts = []
     for title in titles:
@@ -53,7 +55,11 @@ class RecordingPoster:
             return f"ts.{len(self.posts)}"
 
     def digests(self, channel: str | None = None) -> list[Digest]:
-        return [m for _, c, m in self.posts if isinstance(m, Digest) and (channel is None or c == channel)]
+        return [
+            m
+            for _, c, m in self.posts
+            if isinstance(m, Digest) and (channel is None or c == channel)
+        ]
 
     def brief_titles(self, channel: str | None = None) -> list[str]:
         return [b.title for d in self.digests(channel) for b in d.briefs]

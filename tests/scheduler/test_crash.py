@@ -72,7 +72,11 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     for channel in CHANNELS:
         with factory() as session:
             subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
-    ingest(factory, tracker_issue(*(f"Crash Brief {n}" for n in range(60))), START + timedelta(seconds=5))
+    ingest(
+        factory,
+        tracker_issue(*(f"Crash Brief {n}" for n in range(60))),
+        START + timedelta(seconds=5),
+    )
     engine.dispose()
 
     rng = random.Random(20261129)
@@ -82,7 +86,11 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
             # Each run starts a lease later, so it may reclaim what a killed run held.
             now = START + timedelta(minutes=1) + trial * (ledger.CLAIM_LEASE + timedelta(seconds=1))
             kills += run_child(url, fake, now, kill_after=rng.uniform(0.0, 0.25))
-        final = START + timedelta(minutes=1) + (TRIALS + 1) * (ledger.CLAIM_LEASE + timedelta(seconds=1))
+        final = (
+            START
+            + timedelta(minutes=1)
+            + (TRIALS + 1) * (ledger.CLAIM_LEASE + timedelta(seconds=1))
+        )
         run_child(url, fake, final, kill_after=None)
         refs = posted_refs(fake)
 
@@ -91,6 +99,8 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     duplicated = {key: n for key, n in refs.items() if n > 1}
     # Report what the crash window produced; each kill can repeat at most the messages that
     # were in flight (one per channel worker, of at most DIGEST_CHUNK briefs each).
-    print(f"\ncrash test: {TRIALS} trials, {kills} kills mid-run, {len(duplicated)} duplicated items")
+    print(
+        f"\ncrash test: {TRIALS} trials, {kills} kills mid-run, {len(duplicated)} duplicated items"
+    )
     assert kills >= 5, "the kills did not land mid-run; the test would prove nothing"
     assert len(duplicated) <= kills * 2 * 10

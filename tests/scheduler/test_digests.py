@@ -51,8 +51,12 @@ def test_daily_digest_arrives_once_at_local_time(
     created = at(BERLIN, 2026, 12, 1, 7, 0)
     text = do(factory, subscribe, ctx(created), "storage daily at 09:00 tz Europe/Berlin")
     assert "Subscribed s" in text and "Tue 1 Dec 2026 09:00 CET" in text
-    ingest(factory, tracker_issue("Storage Plan A", "Storage Plan B"), at(BERLIN, 2026, 12, 1, 8, 0))
-    ingest(factory, tracker_issue("Fishing Rules", words="fisheries"), at(BERLIN, 2026, 12, 1, 8, 5))
+    ingest(
+        factory, tracker_issue("Storage Plan A", "Storage Plan B"), at(BERLIN, 2026, 12, 1, 8, 0)
+    )
+    ingest(
+        factory, tracker_issue("Fishing Rules", words="fisheries"), at(BERLIN, 2026, 12, 1, 8, 5)
+    )
 
     assert ticker.tick(at(BERLIN, 2026, 12, 1, 8, 59)).sent == 0
     report = ticker.tick(at(BERLIN, 2026, 12, 1, 9, 0))
@@ -99,7 +103,11 @@ def test_instant_subscription_and_quiet_hours(
     ],
 )
 def test_digest_at_nine_local_on_both_sides_of_dst(
-    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster, zone: str, days: list[tuple[int, int, int]]
+    factory: sessionmaker[Session],
+    ticker: Ticker,
+    poster: RecordingPoster,
+    zone: str,
+    days: list[tuple[int, int, int]],
 ) -> None:
     tz = ZoneInfo(zone)
     do(factory, subscribe, ctx(at(tz, *days[0], 0, 30)), f"daily at 09:00 tz {zone}")
@@ -187,7 +195,9 @@ def test_channel_not_found_pauses_and_resubscribe_resumes(
     assert ticker.tick(start + timedelta(hours=3)).sent == 0  # nothing while paused
     with factory() as session:
         pending = session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == DeliveryStatus.PENDING)
         )
     assert pending == 1  # kept, not dropped
     assert "Resumed" in do(factory, subscribe, ctx(start + timedelta(hours=4)), "instant")

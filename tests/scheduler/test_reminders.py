@@ -28,7 +28,9 @@ def alerts(poster: RecordingPoster) -> list[tuple[str, int, bool]]:
     found = []
     for _, _, message in poster.posts:
         if isinstance(message, AlertBatch):
-            found += [(a.goal.text[:30], a.goal.days_left or 0, a.newly_tracked) for a in message.alerts]
+            found += [
+                (a.goal.text[:30], a.goal.days_left or 0, a.newly_tracked) for a in message.alerts
+            ]
     return found
 
 
@@ -42,7 +44,9 @@ def ticker(factory: sessionmaker[Session], poster: RecordingPoster) -> Ticker:
     return Ticker(factory, poster, worker_id="test", max_workers=1)
 
 
-def set_up(factory: sessionmaker[Session], text: str = "", now: datetime = NOW, channel: str = "C1") -> None:
+def set_up(
+    factory: sessionmaker[Session], text: str = "", now: datetime = NOW, channel: str = "C1"
+) -> None:
     with factory() as session:
         remind(session, ctx(now, channel), text, 1)
 
@@ -91,13 +95,17 @@ def test_missed_leads_fold_into_the_latest_after_downtime(
     factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
 ) -> None:
     set_up(factory, "leads 90,30,7 tz UTC", now=datetime(2027, 1, 1, tzinfo=UTC))
-    raw = tracker_issue("Folded Plan", published=date(2026, 12, 1)).replace(b"By 2028,", b"By June 2027,")
+    raw = tracker_issue("Folded Plan", published=date(2026, 12, 1)).replace(
+        b"By 2028,", b"By June 2027,"
+    )
     ingest(factory, raw, datetime(2027, 1, 1, 1, 0, tzinfo=UTC))
     # Down from before the 90-day lead (2027-04-01) until after the 30-day one (2027-05-31).
     ticker.tick(datetime(2027, 6, 2, 9, 0, tzinfo=UTC))
     assert [a[1:] for a in alerts(poster)] == [(28, False)]
     with factory() as session:
-        statuses = sorted(session.scalars(select(Delivery.status).where(Delivery.kind == "reminder")))
+        statuses = sorted(
+            session.scalars(select(Delivery.status).where(Delivery.kind == "reminder"))
+        )
     assert statuses == ["folded", "sent"]
     ticker.tick(datetime(2027, 6, 23, 9, 0, tzinfo=UTC))  # the 7-day lead still comes
     assert [a[1:] for a in alerts(poster)] == [(28, False), (7, False)]
@@ -113,7 +121,12 @@ def test_window_alerts_before_it_opens_and_before_it_closes(
     ingest(factory, raw, datetime(2026, 1, 2, tzinfo=UTC))
     ticker.tick(datetime(2027, 1, 3, 9, 0, tzinfo=UTC))  # 7 days before it opens (2027-01-10)
     ticker.tick(datetime(2028, 1, 3, 9, 0, tzinfo=UTC))  # 7 days before it closes (2028-01-10)
-    notes = [(a.note, a.goal.days_left) for _, _, m in poster.posts if isinstance(m, AlertBatch) for a in m.alerts]
+    notes = [
+        (a.note, a.goal.days_left)
+        for _, _, m in poster.posts
+        if isinstance(m, AlertBatch)
+        for a in m.alerts
+    ]
     assert notes == [("window opens", 7), ("", 7)]
 
 
@@ -145,7 +158,11 @@ def test_remind_off_drops_pending_alerts(
     factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
 ) -> None:
     set_up(factory, "tz UTC", now=datetime(2027, 1, 1, tzinfo=UTC))
-    ingest(factory, tracker_issue("Dropped Plan", published=date(2027, 1, 1)), datetime(2027, 1, 1, 1, tzinfo=UTC))
+    ingest(
+        factory,
+        tracker_issue("Dropped Plan", published=date(2027, 1, 1)),
+        datetime(2027, 1, 1, 1, tzinfo=UTC),
+    )
     with factory() as session:
         text = remind(session, ctx(datetime(2027, 1, 2, tzinfo=UTC)), "off", 1).text
     assert text.startswith("Reminders off")

@@ -21,7 +21,9 @@ CHANNELS = [f"C{n}" for n in range(12)]
 
 
 @pytest.mark.parametrize("leader_lock", [True, False], ids=["advisory-lock", "row-claims-only"])
-def test_two_schedulers_hundred_ticks_no_duplicates(fresh_postgres_url: str, leader_lock: bool) -> None:
+def test_two_schedulers_hundred_ticks_no_duplicates(
+    fresh_postgres_url: str, leader_lock: bool
+) -> None:
     engines = [make_engine(fresh_postgres_url) for _ in range(2)]
     factories = [session_factory(e) for e in engines]
     poster = RecordingPoster()
@@ -50,7 +52,11 @@ def test_two_schedulers_hundred_ticks_no_duplicates(fresh_postgres_url: str, lea
         for batch in range(10):
             titles = [f"Replica Brief {batch}-{n}" for n in range(3)]
             expected.extend(titles)
-            ingest(factories[0], tracker_issue(*titles), START + timedelta(minutes=batch * 9, seconds=30))
+            ingest(
+                factories[0],
+                tracker_issue(*titles),
+                START + timedelta(minutes=batch * 9, seconds=30),
+            )
 
     feed()
     threads = [threading.Thread(target=run, args=(t,)) for t in tickers]

@@ -56,7 +56,9 @@ def slack_ticker(services: Services, worker: str = "w1") -> Ticker:
 def subscribe_all(services: Services, text: str = "instant") -> None:
     for channel in CHANNELS:
         with services.sessions() as session:
-            subscribe(session, Context(now=START, team_id="T1", channel_id=channel, user_id="U1"), text, 1)
+            subscribe(
+                session, Context(now=START, team_id="T1", channel_id=channel, user_id="U1"), text, 1
+            )
 
 
 def delivered_refs(fake: FakeSlack, channel: str) -> Counter[str]:
@@ -78,7 +80,11 @@ def test_faults_still_deliver_every_brief_exactly_once(services: Services, fake:
     ingest(services.sessions, tracker_issue(*titles), START + timedelta(seconds=5))
     fake.fail_randomly(
         0.3,
-        [Fault("rate_limited", retry_after=0), Fault("server_error", status=503), Fault("server_error", status=500)],
+        [
+            Fault("rate_limited", retry_after=0),
+            Fault("server_error", status=503),
+            Fault("server_error", status=500),
+        ],
     )
     ticker = slack_ticker(services)
     now = START + timedelta(minutes=1)
@@ -115,7 +121,9 @@ def test_channel_not_found_pauses_the_subscription(services: Services, fake: Fak
     # Inviting the bot back and subscribing again delivers what was held.
     fake.heal_channel("C003")
     with services.sessions() as session:
-        subscribe(session, Context(now=START, team_id="T1", channel_id="C003", user_id="U1"), "instant", 1)
+        subscribe(
+            session, Context(now=START, team_id="T1", channel_id="C003", user_id="U1"), "instant", 1
+        )
     slack_ticker(services).tick(START + timedelta(minutes=2))
     assert len(delivered_refs(fake, "C003")) == 1
 
