@@ -30,8 +30,9 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) benchmarks/ingest.py
-	$(PY) benchmarks/search.py
+	$(PY) -m benchmarks.ingest
+	$(PY) -m benchmarks.search
+	$(PY) -m benchmarks.scheduler
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -50,7 +50,7 @@ class AlertBatch:
     def headline(self) -> str:
         noun = "deadline alert" if len(self.alerts) == 1 else "deadline alerts"
         part = f" (part {self.part} of {self.parts})" if self.parts > 1 else ""
-        return f":alarm_clock: {len(self.alerts)} {noun}{part}"
+        return f"{len(self.alerts)} {noun}{part}"
 
 
 @dataclass(frozen=True)
