@@ -109,3 +109,11 @@ class MeteredPoster:
             raise
         self.metrics.posts.labels(kind, "sent").inc()
         return ts
+
+    def find_posted(
+        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
+    ) -> set[int]:
+        found = self.poster.find_posted(team_id, channel_id, since, delivery_ids)
+        if found:
+            self.metrics.posts.labels("recovered", "sent").inc(len(found))
+        return found

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -94,6 +95,14 @@ class ChannelPacer:
             self.sleep(ready - now)
 
 
+METADATA_EVENT = "policybot_delivery"
+HISTORY_PAGES = 5  # 5 x 200 messages back, at most, when checking for a post a crash hid
+
+
+def _delivery_ids(message: Outgoing) -> tuple[int, ...]:
+    return getattr(message, "delivery_ids", ())
+
+
 class SlackPoster:
     def __init__(
         self, client_for_team: Callable[[str], WebClient], pacer: ChannelPacer | None = None
@@ -104,6 +113,14 @@ class SlackPoster:
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
         payload = render_blocks(as_reply(message))
         payload.pop("response_type", None)
+        ids = _delivery_ids(message)
+        if ids:
+            # Marks the message with its ledger rows, so a crash between posting and
+            # recording can be recognised later (find_posted) instead of posting twice.
+            payload["metadata"] = {
+                "event_type": METADATA_EVENT,
+                "event_payload": {"ids": ",".join(str(i) for i in ids)},
+            }
         self.pacer.wait(channel_id)
         try:
             response = self.client_for_team(team_id).chat_postMessage(
@@ -120,6 +137,36 @@ class SlackPoster:
             raise DeliveryError(FailureKind.RETRY, type(error).__name__) from error
         return str(response.get("ts") or "")
 
+    def find_posted(
+        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
+    ) -> set[int]:
+        found: set[int] = set()
+        cursor = None
+        try:
+            client = self.client_for_team(team_id)
+            for _ in range(HISTORY_PAGES):
+                page = client.conversations_history(
+                    channel=channel_id,
+                    oldest=f"{since.timestamp() - 60:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+                for item in page.get("messages") or []:
+                    metadata = item.get("metadata") or {}
+                    if metadata.get("event_type") == METADATA_EVENT:
+                        ids = str((metadata.get("event_payload") or {}).get("ids") or "")
+                        found.update(int(i) for i in ids.split(",") if i.isdigit())
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or delivery_ids <= found:
+                    break
+        except (SlackApiError, DeliveryError, URLError, TimeoutError, OSError) as error:
+            # Without history (scope, membership) we cannot tell; the row is posted again.
+            log.warning(
+                "could not check %s for earlier posts: %s", channel_id, type(error).__name__
+            )
+        return found & delivery_ids
+
 
 class PrintPoster:
     """The console's poster: prints what would be posted."""
@@ -134,3 +181,8 @@ class PrintPoster:
             self._count += 1
             self.write(f"--- to #{channel_id} ---\n" + render_text(as_reply(message)).rstrip())
             return f"console.{self._count}"
+
+    def find_posted(
+        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
+    ) -> set[int]:
+        return set()  # the console keeps no history

@@ -15,6 +15,7 @@ Everything else (a crash before the post, a failed post) re-sends nothing twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from data.models import (
     ChannelSettings,
     Delivery,
     DeliveryStatus,
+    ReminderRule,
     ScheduleKind,
     Subscription,
 )
@@ -131,28 +133,46 @@ def _plan_one(session: Session, subscription: Subscription, now: datetime) -> in
     return len(rows)
 
 
-def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) -> list[Delivery]:
+@dataclass(frozen=True)
+class Claim:
+    row: Delivery
+    # Set when the row was claimed before by a worker that vanished: it may have been posted
+    # after this instant, so look before posting it again.
+    uncertain_since: datetime | None
+
+
+def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) -> list[Claim]:
     """Claim pending rows that are due, and claimed rows whose lease ran out."""
     due = or_(
         and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= now - CLAIM_LEASE),
     )
-    active = or_(
-        Delivery.subscription_id.is_(None),
-        exists().where(
-            Subscription.id == Delivery.subscription_id, Subscription.paused_reason.is_(None)
+    active = and_(
+        or_(
+            Delivery.subscription_id.is_(None),
+            exists().where(
+                Subscription.id == Delivery.subscription_id, Subscription.paused_reason.is_(None)
+            ),
+        ),
+        or_(
+            Delivery.reminder_id.is_(None),
+            exists().where(
+                ReminderRule.id == Delivery.reminder_id, ReminderRule.paused_reason.is_(None)
+            ),
         ),
     )
     statement = select(Delivery).where(due, active).order_by(Delivery.id).limit(limit)
     if _locking(session):
         statement = statement.with_for_update(skip_locked=True)
-    rows = list(session.scalars(statement))
-    for row in rows:
+    claims = []
+    for row in session.scalars(statement):
+        expired = row.status == DeliveryStatus.CLAIMED
+        claims.append(Claim(row, row.claimed_at if expired else None))
         row.status = DeliveryStatus.CLAIMED
         row.claimed_by = worker
         row.claimed_at = now
         row.attempts += 1
-    return rows
+    return claims
 
 
 def mark_sent(session: Session, ids: Sequence[int], worker: str, now: datetime, ts: str) -> None:

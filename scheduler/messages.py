@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -16,6 +17,7 @@ class Digest:
     briefs: tuple[BriefView, ...]
     part: int = 1
     parts: int = 1
+    delivery_ids: tuple[int, ...] = ()  # ledger rows this message delivers
 
     @property
     def headline(self) -> str:
@@ -45,6 +47,7 @@ class AlertBatch:
     alerts: tuple[Alert, ...]
     part: int = 1
     parts: int = 1
+    delivery_ids: tuple[int, ...] = ()
 
     @property
     def headline(self) -> str:
@@ -59,6 +62,7 @@ class FollowUp:
 
     goal: GoalView
     brief: BriefView
+    delivery_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,4 +91,11 @@ class DeliveryError(Exception):
 class Poster(Protocol):
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
         """Post and return the message id (Slack's ts); raise DeliveryError on failure."""
+        ...
+
+    def find_posted(
+        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
+    ) -> set[int]:
+        """Which of these ledger rows a message posted since `since` already carries (a
+        worker died after posting, before recording it). Empty when unknown."""
         ...

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from data.db import SessionFactory
-from data.models import Brief, BriefKind, Delivery, Goal, ReminderRule, Subscription
+from data.models import Brief, BriefKind, Goal, ReminderRule, Subscription
 from handlers.replies import BriefView, brief_view, goal_view
 from scheduler import ledger
 from scheduler.messages import (
@@ -55,9 +55,11 @@ class ClaimedItem:
     edge: str | None
     lead_days: int | None
     attempts: int
+    uncertain_since: datetime | None = None
 
     @classmethod
-    def of(cls, row: Delivery) -> ClaimedItem:
+    def of(cls, claim: ledger.Claim) -> ClaimedItem:
+        row = claim.row
         return cls(
             row.id,
             row.kind,
@@ -69,6 +71,7 @@ class ClaimedItem:
             row.edge,
             row.lead_days,
             row.attempts,
+            claim.uncertain_since,
         )
 
 
@@ -80,6 +83,7 @@ class TickReport:
     messages: int = 0
     sent: int = 0
     retried: int = 0
+    recovered: int = 0  # found already posted by a worker that died before recording it
     paused: list[str] = field(default_factory=list)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
@@ -165,6 +169,7 @@ class Ticker:
     def _deliver_channel(
         self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
     ) -> None:
+        items = self._recover(team, channel, items, now, report)
         digests: dict[int | None, list[ClaimedItem]] = defaultdict(list)
         for item in items:
             if item.kind == "digest":
@@ -198,6 +203,27 @@ class Ticker:
                 channel_failed = False
             if channel_failed:
                 return
+
+    def _recover(
+        self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
+    ) -> list[ClaimedItem]:
+        """Rows a vanished worker held may have been posted before it died: ask the channel's
+        history (messages carry their ledger ids) and record those as sent, not post again."""
+        uncertain = [i for i in items if i.uncertain_since is not None]
+        if not uncertain:
+            return items
+        since = min(i.uncertain_since for i in uncertain if i.uncertain_since)
+        found = self.poster.find_posted(team, channel, since, {i.id for i in uncertain})
+        if found:
+            self._mark_sent(sorted(found), now, "recovered")
+            report.add(recovered=len(found))
+            log.info(
+                "recovered %s item(s) already posted to %s",
+                len(found),
+                channel,
+                extra={"delivery_ids": sorted(found), "channel": channel},
+            )
+        return [i for i in items if i.id not in found]
 
     def _deliver_alerts(
         self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
@@ -237,7 +263,9 @@ class Ticker:
         ]
         for index, chunk in enumerate(chunks):
             ids = [delivered[i][0] for i in chunk]
-            message = AlertBatch(tuple(alerts[i] for i in chunk), index + 1, len(chunks))
+            message = AlertBatch(
+                tuple(alerts[i] for i in chunk), index + 1, len(chunks), tuple(ids)
+            )
             try:
                 ts = self.poster.post(team, channel, message)
             except DeliveryError as error:
@@ -255,7 +283,9 @@ class Ticker:
             if goal is None:
                 self._mark_sent([item.id], now, "gone")
                 return False
-            message = FollowUp(goal_view(goal, now.date()), brief_view(goal.brief, now.date()))
+            message = FollowUp(
+                goal_view(goal, now.date()), brief_view(goal.brief, now.date()), (item.id,)
+            )
         try:
             ts = self.poster.post(team, channel, message)
         except DeliveryError as error:
@@ -287,7 +317,7 @@ class Ticker:
         chunks = [views[i : i + DIGEST_CHUNK] for i in range(0, len(views), DIGEST_CHUNK)]
         for index, chunk in enumerate(chunks):
             ids = [by_brief[int(v.ref[1:])].id for v in chunk]
-            digest = Digest(ref, query_text, tuple(chunk), index + 1, len(chunks))
+            digest = Digest(ref, query_text, tuple(chunk), index + 1, len(chunks), tuple(ids))
             try:
                 ts = self.poster.post(team, channel, digest)
             except DeliveryError as error:
@@ -379,6 +409,7 @@ class Ticker:
     def _mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
         with self.sessions() as session, session.begin():
             ledger.mark_sent(session, ids, self.worker_id, now, ts)
+        log.info("delivered %s item(s) as %s", len(ids), ts, extra={"delivery_ids": ids})
 
     def _retry(self, ids: list[int], attempts: int, now: datetime, error: str) -> None:
         with self.sessions() as session, session.begin():

@@ -188,6 +188,7 @@ class FakeSlack:
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
+            "conversations.history": self._conversations_history,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -642,6 +643,37 @@ class FakeSlack:
             "ok": True,
             "members": list(self._members.get(str(channel), [])),
             "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_history(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """Messages posted to the channel, newest first, with their metadata. Runs under
+        the lock (from _dispatch); `oldest` is ignored (the fake's ts are not wall-clock)."""
+        channel = params.get("channel")
+        messages = [
+            {
+                "type": "message",
+                "ts": c.response.get("ts"),
+                "text": c.params.get("text", ""),
+                **(
+                    {"metadata": _parse_json_field(c.params["metadata"])}
+                    if c.params.get("metadata")
+                    else {}
+                ),
+            }
+            for c in self._calls
+            if c.method == "chat.postMessage"
+            and c.response.get("ok") is True
+            and c.params.get("channel") == channel
+        ][::-1]
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
     def _view(self, view: Any, view_id: str, token: str | None) -> dict[str, Any]:

@@ -54,6 +54,11 @@ class RecordingPoster:
             self.posts.append((team_id, channel_id, message))
             return f"ts.{len(self.posts)}"
 
+    def find_posted(
+        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
+    ) -> set[int]:
+        return set()
+
     def digests(self, channel: str | None = None) -> list[Digest]:
         return [
             m
