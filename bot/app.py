@@ -56,7 +56,8 @@ def slack_context(
         user_id=user,
         tz=ZoneInfo("UTC"),
         user_timezone=lambda: directory.timezone(client, team, user) if user else None,
-        user_label=f"<@{user}>" if user else "",
+        # A name from the payload (no mention markup: replies escape everything they show).
+        user_label=str(payload.get("user_name") or (payload.get("user") or {}).get("name") or user),
         is_channel_member=lambda: bool(user) and directory.is_member(client, team, channel, user),
         is_admin=lambda: bool(user) and directory.is_admin(client, team, user),
     )

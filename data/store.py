@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from data.bodies import normalize_name
 from data.models import BodyAlias, Brief, BriefKind, Goal, IssuingBody, VocabularyTerm, brief_bodies
 from data.search.analysis import TermQuery
-from data.search.engines import engine_for
+from data.search.engines import SearchEngine, engine_for
 
 _REF = re.compile(r"^\s*[bB]?(\d{1,12})\s*$")
 _GOAL_REF = re.compile(r"^\s*[gG](\d{1,12})\s*$")
@@ -49,6 +49,9 @@ class Page:
     total: int
     offset: int
     limit: int
+    # True when a tier of matches was larger than the engine ranks at once, so this page
+    # ranks the most recently added of them (a reply may suggest narrowing the search).
+    ranked_in_blocks: bool = False
 
     @property
     def has_more(self) -> bool:
@@ -141,23 +144,78 @@ def _apply_filters(statement: _Statement, where: BriefFilter) -> _Statement:
     return statement
 
 
+def _has_structured_filters(where: BriefFilter) -> bool:
+    return bool(
+        where.kind is not None
+        or where.since is not None
+        or where.until is not None
+        or where.body_ids
+        or where.exclude_body_ids
+        or where.due_year is not None
+    )
+
+
 def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) -> Page:
-    """Briefs matching the filter: best text match first (titles weigh most), then newest."""
+    """Briefs matching the filter: best text match first (titles weigh most), then newest.
+
+    Text matches are ranked in tiers and blocks (see data/search/engines.py): briefs with a
+    query word in a title first; a tier larger than the engine's `RANK_BLOCK` is ranked a
+    block at a time, most recently added first (`Page.ranked_in_blocks` says so)."""
     engine = engine_for(session)
-    statement = select(Brief)
-    order: list[UnaryExpression[Any]] = []
-    if where.include:
-        hits = engine.matches(where.include)
-        statement = statement.join(hits, hits.c.brief_id == Brief.id)
-        order.append(hits.c.score.desc())
-    if where.exclude:
-        excluded = engine.matches(where.exclude, any_of=True)
-        statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
-    statement = _apply_filters(statement, where)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    order.extend(_newest_first())
-    briefs = session.scalars(statement.order_by(*order).limit(limit).offset(offset))
-    return Page(list(briefs), total, offset, limit)
+    if not where.include:
+        statement = select(Brief)
+        if where.exclude:
+            excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
+            statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
+        statement = _apply_filters(statement, where)
+        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        briefs = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
+        return Page(list(briefs), total, offset, limit)
+    matched = engine.candidates(where.include, where.exclude, name="matched")
+    counted = select(func.count()).select_from(matched)
+    if _has_structured_filters(where):
+        counted = _apply_filters(counted.join(Brief, Brief.id == matched.c.brief_id), where)
+    total = session.scalar(counted) or 0
+    if offset >= total or limit <= 0:
+        return Page([], total, offset, limit)
+    ids, in_blocks = _ranked_ids(session, engine, where, limit, offset)
+    loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ids)))}
+    briefs = [loaded[i] for i in ids if i in loaded]
+    return Page(briefs, total, offset, limit, ranked_in_blocks=in_blocks)
+
+
+def _ranked_ids(
+    session: Session, engine: SearchEngine, where: BriefFilter, limit: int, offset: int
+) -> tuple[list[int], bool]:
+    """The ids of one page: through the tiers (title matches, then the rest), a block of
+    each at a time, until the page is full. Also whether a tier filled a whole block (so
+    the ranking was by block rather than over all matches)."""
+    size = engine.RANK_BLOCK
+    ids: list[int] = []
+    skip = offset
+    in_blocks = False
+    for title in (True, False):
+        block = 0
+        while len(ids) < limit:
+            statement = engine.ranked_block(
+                where.include,
+                where.exclude,
+                title=title,
+                restrict=lambda s: _apply_filters(s, where),
+                size=size,
+                offset=block * size,
+            )
+            ranked = list(session.scalars(statement))
+            in_blocks = in_blocks or len(ranked) >= size
+            if skip < len(ranked):
+                ids.extend(ranked[skip : skip + limit - len(ids)])
+            skip = max(0, skip - len(ranked))
+            if len(ranked) < size:
+                break  # the tier is exhausted
+            block += 1
+        if len(ids) >= limit:
+            break
+    return ids, in_blocks
 
 
 def due_goals(
@@ -168,10 +226,10 @@ def due_goals(
     if where is not None and (where.include or where.exclude):
         engine = engine_for(session)
         if where.include:
-            hits = engine.matches(where.include)
+            hits = engine.candidates(where.include, where.exclude, name="due")
             briefs = briefs.join(hits, hits.c.brief_id == Brief.id)
-        if where.exclude:
-            excluded = engine.matches(where.exclude, any_of=True)
+        else:
+            excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
             briefs = briefs.where(Brief.id.not_in(select(excluded.c.brief_id)))
     if where is not None:
         briefs = _apply_filters(briefs, where)
@@ -253,22 +311,32 @@ def matching_ids(
     unless: ColumnElement[bool] | None = None,
 ) -> list[int]:
     """Ids of briefs that match the filter, optionally only among those ingested in
-    (after, until] or among `only_ids`, and not `unless`."""
-    statement: Select[tuple[Brief]] = select(Brief)
+    (after, until] or among `only_ids`, and not `unless`.
+
+    With a window or `only_ids`, the few candidates are found first and only they are
+    tested against the text index: the cost follows the new briefs, not the history."""
+    statement: Select[tuple[int]] = select(Brief.id)
     if ingested_after is not None:
         statement = statement.where(Brief.ingested_at > ingested_after)
     if ingested_until is not None:
         statement = statement.where(Brief.ingested_at <= ingested_until)
     if only_ids is not None:
         statement = statement.where(Brief.id.in_(list(only_ids)))
-    engine = engine_for(session)
-    if where.include:
-        hits = engine.matches(where.include)
-        statement = statement.join(hits, hits.c.brief_id == Brief.id)
-    if where.exclude:
-        excluded = engine.matches(where.exclude, any_of=True)
-        statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
     statement = _apply_filters(statement, where)
     if unless is not None:
         statement = statement.where(~unless)
-    return list(session.scalars(statement.with_only_columns(Brief.id).order_by(Brief.id)))
+    statement = statement.order_by(Brief.id)
+    if not (where.include or where.exclude):
+        return list(session.scalars(statement))
+    engine = engine_for(session)
+    if ingested_after is not None or only_ids is not None:
+        candidates = list(session.scalars(statement))
+        found = engine.among(session, where.include, where.exclude, candidates)
+        return [i for i in candidates if i in found]
+    if where.include:
+        hits = engine.candidates(where.include, where.exclude, name="matching")
+        statement = statement.join(hits, hits.c.brief_id == Brief.id)
+    else:
+        excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
+        statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
+    return list(session.scalars(statement))
