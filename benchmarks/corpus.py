@@ -19,6 +19,8 @@ from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
 
+from data.search.analysis import STOPWORDS
+
 BODIES = ["MIIT", "NDRC", "MOF", "NDB", "SAMR", "MOFCOM", "MOST", "NEA", "CAC", "MEE"]
 CJK_WORDS = ["储能", "电池", "工业", "智能", "制造", "数据", "材料", "标准", "绿色", "技术", "发展", "行动"]
 
@@ -34,8 +36,9 @@ def demo_words() -> list[str]:
 
 
 def query_words() -> list[str]:
-    """Words to search for: the demo vocabulary's words of five letters or more."""
-    return [w for w in demo_words() if len(w) > 4]
+    """Words to search for: the demo vocabulary's words of five letters or more, but for
+    stopwords (`their`)."""
+    return [w for w in demo_words() if len(w) > 4 and w not in STOPWORDS]
 
 
 class WordSource:

@@ -13,49 +13,39 @@ from handlers.context import Context
 from handlers.grammar import UserError, parse_query
 from handlers.permissions import require_channel_member
 from handlers.replies import Reply
-from handlers.subscriptions import zone_named
+from handlers.subscriptions import take_time_options, zone_named
 from scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
-from scheduler.timing import format_clock, parse_clock
+from scheduler.timing import format_clock
 
 MAX_RULES_PER_CHANNEL = 20
 
 
 def _parse_rule(text: str, default_tz: str) -> tuple[str, tuple[int, ...], int, str, bool]:
-    words = text.split()
+    words, minute, zone = take_time_options(text)
     rest: list[str] = []
     leads: tuple[int, ...] = DEFAULT_LEADS
-    minute = 9 * 60
-    zone = default_tz
-    explicit_tz = False
     i = 0
     while i < len(words):
-        word = words[i].lower()
-        following = words[i + 1] if i + 1 < len(words) else None
-        if word == "leads":
+        if words[i].lower() == "leads":
+            following = words[i + 1] if i + 1 < len(words) else ""
             try:
-                leads = parse_leads(following or "")
+                leads = parse_leads(following)
             except ValueError:
                 raise UserError(
                     "`leads` takes days before the deadline, for example `leads 365,90,30,7` "
                     "(up to 12 values, each 0 to 3650)."
                 ) from None
             i += 1
-        elif word == "at" and following and re.match(r"^\d{1,2}:\d{2}$", following):
-            try:
-                minute = parse_clock(following)
-            except ValueError:
-                raise UserError(f"`at {following}` is not a time; write `at 09:00`.") from None
-            i += 1
-        elif word == "tz":
-            if not following:
-                raise UserError("`tz` needs a time zone, for example `tz Europe/Berlin`.")
-            zone = str(zone_named(following).key)
-            explicit_tz = True
-            i += 1
         else:
             rest.append(words[i])
         i += 1
-    return " ".join(rest), leads, minute, zone, explicit_tz
+    return (
+        " ".join(rest),
+        leads,
+        9 * 60 if minute is None else minute,
+        zone or default_tz,
+        zone is not None,
+    )
 
 
 def channel_rules(session: Session, ctx: Context) -> list[ReminderRule]:

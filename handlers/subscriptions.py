@@ -58,15 +58,40 @@ def zone_named(name: str) -> ZoneInfo:
         raise UserError(f"I don't know the time zone `{name[:60]}`.{hint}") from None
 
 
-def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
-    """Pull `daily|weekly <day>|instant`, `at HH:MM` and `tz ZONE` out of the text."""
+def take_time_options(text: str) -> tuple[list[str], int | None, str | None]:
+    """Pull `at HH:MM` and `tz ZONE` out of command words (subscribe, remind, quiet);
+    returns the other words, the minute of the day and the zone, each None when not given."""
     words = text.split()
+    rest: list[str] = []
+    minute: int | None = None
+    zone: str | None = None
+    i = 0
+    while i < len(words):
+        word = words[i].lower()
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word == "at" and following and re.match(r"^\d{1,2}:\d{2}$", following):
+            try:
+                minute = parse_clock(following)
+            except ValueError:
+                raise UserError(f"`at {following}` is not a time; write `at 09:00`.") from None
+            i += 1
+        elif word == "tz":
+            if not following:
+                raise UserError("`tz` needs a time zone, for example `tz Europe/Berlin`.")
+            zone = str(zone_named(following).key)
+            i += 1
+        else:
+            rest.append(words[i])
+        i += 1
+    return rest, minute, zone
+
+
+def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
+    """`daily|weekly <day>|instant`, `at HH:MM` and `tz ZONE`, anywhere in the text."""
+    words, minute, zone = take_time_options(text)
     rest: list[str] = []
     kind = ScheduleKind.DAILY
     weekday: int | None = None
-    minute = DEFAULT_MINUTE
-    zone = default_tz
-    explicit_tz = False
     i = 0
     while i < len(words):
         word = words[i].lower()
@@ -80,22 +105,13 @@ def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
                 raise UserError("`weekly` needs a day, for example `weekly monday`.")
             weekday = day
             i += 1
-        elif word == "at" and following and re.match(r"^\d{1,2}:\d{2}$", following):
-            try:
-                minute = parse_clock(following)
-            except ValueError:
-                raise UserError(f"`at {following}` is not a time; write `at 09:00`.") from None
-            i += 1
-        elif word == "tz":
-            if not following:
-                raise UserError("`tz` needs a time zone, for example `tz Europe/Berlin`.")
-            zone = str(zone_named(following).key)
-            explicit_tz = True
-            i += 1
         else:
             rest.append(words[i])
         i += 1
-    return ScheduleRequest(Schedule(kind, minute, weekday, zone), " ".join(rest), explicit_tz)
+    schedule = Schedule(
+        kind, DEFAULT_MINUTE if minute is None else minute, weekday, zone or default_tz
+    )
+    return ScheduleRequest(schedule, " ".join(rest), zone is not None)
 
 
 def describe_schedule(subscription: Subscription) -> str:

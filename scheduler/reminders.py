@@ -165,6 +165,12 @@ class ReminderPlanner:
         row.update(extra)
         return row
 
+    def _alert(self, rule: ReminderRule, goal: Goal, edge: Edge, lead: int, status: str) -> None:
+        key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge.name, lead)
+        self.rows.append(
+            self._row(rule, goal, key, "reminder", status=status, lead_days=lead, edge=edge.name)
+        )
+
     def _plan_goal(
         self,
         rule: ReminderRule,
@@ -188,35 +194,15 @@ class ReminderPlanner:
                     continue
                 if fire < known_since:
                     # Came due before this rule knew the goal: never sent; remembered as folded.
-                    self.rows.append(
-                        self._row(
-                            rule,
-                            goal,
-                            key,
-                            "reminder",
-                            status=FOLDED,
-                            lead_days=lead,
-                            edge=edge.name,
-                        )
-                    )
+                    self._alert(rule, goal, edge, lead, FOLDED)
                     newly = newly or brief.ingested_at > rule.created_at
                     continue
                 due.append((lead, fire))
             if due:
                 latest = min(lead for lead, _ in due)
                 for lead, _ in due:
-                    key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge.name, lead)
-                    status = DeliveryStatus.PENDING if lead == latest else FOLDED
-                    self.rows.append(
-                        self._row(
-                            rule,
-                            goal,
-                            key,
-                            "reminder",
-                            status=status,
-                            lead_days=lead,
-                            edge=edge.name,
-                        )
+                    self._alert(
+                        rule, goal, edge, lead, DeliveryStatus.PENDING if lead == latest else FOLDED
                     )
         key = newly_key(rule.team_id, rule.channel_id, goal.id)
         if newly and key not in sent:
