@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from contextlib import nullcontext
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -171,14 +172,15 @@ def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) ->
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         briefs = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
         return Page(list(briefs), total, offset, limit)
-    matched = engine.candidates(where.include, where.exclude, name="matched")
-    counted = select(func.count()).select_from(matched)
-    if _has_structured_filters(where):
-        counted = _apply_filters(counted.join(Brief, Brief.id == matched.c.brief_id), where)
-    total = session.scalar(counted) or 0
-    if offset >= total or limit <= 0:
-        return Page([], total, offset, limit)
-    ids, in_blocks = _ranked_ids(session, engine, where, limit, offset)
+    with engine.planning(session):
+        matched = engine.candidates(where.include, where.exclude, name="matched")
+        counted = select(func.count()).select_from(matched)
+        if _has_structured_filters(where):
+            counted = _apply_filters(counted.join(Brief, Brief.id == matched.c.brief_id), where)
+        total = session.scalar(counted) or 0
+        if offset >= total or limit <= 0:
+            return Page([], total, offset, limit)
+        ids, in_blocks = _ranked_ids(session, engine, where, limit, offset)
     loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ids)))}
     briefs = [loaded[i] for i in ids if i in loaded]
     return Page(briefs, total, offset, limit, ranked_in_blocks=in_blocks)
@@ -191,26 +193,31 @@ def _ranked_ids(
     each at a time, until the page is full. Also whether a tier filled a whole block (so
     the ranking was by block rather than over all matches)."""
     size = engine.RANK_BLOCK
+    restrict = (lambda s: _apply_filters(s, where)) if _has_structured_filters(where) else None
     ids: list[int] = []
-    skip = offset
+    skip = offset  # matches to pass over before the page starts
     in_blocks = False
     for title in (True, False):
         block = 0
         while len(ids) < limit:
-            statement = engine.ranked_block(
+            statement, params = engine.ranked_block(
                 where.include,
                 where.exclude,
                 title=title,
-                restrict=lambda s: _apply_filters(s, where),
+                restrict=restrict,
                 size=size,
                 offset=block * size,
+                top=skip + limit - len(ids),
             )
-            ranked = list(session.scalars(statement))
-            in_blocks = in_blocks or len(ranked) >= size
-            if skip < len(ranked):
-                ids.extend(ranked[skip : skip + limit - len(ids)])
-            skip = max(0, skip - len(ranked))
-            if len(ranked) < size:
+            rows = session.execute(statement, params).all()
+            block_rows = rows[0][1] if rows else 0
+            in_blocks = in_blocks or block_rows >= size
+            if skip < block_rows:
+                ids.extend(brief_id for brief_id, _ in rows[skip:])
+                skip = 0
+            else:
+                skip -= block_rows
+            if block_rows < size:
                 break  # the tier is exhausted
             block += 1
         if len(ids) >= limit:
@@ -223,8 +230,8 @@ def due_goals(
 ) -> list[DueGoal]:
     """Goals with a deadline in [start, end] (a window: when it closes), soonest first."""
     briefs = select(Brief.id)
+    engine = engine_for(session)
     if where is not None and (where.include or where.exclude):
-        engine = engine_for(session)
         if where.include:
             hits = engine.candidates(where.include, where.exclude, name="due")
             briefs = briefs.join(hits, hits.c.brief_id == Brief.id)
@@ -233,12 +240,13 @@ def due_goals(
             briefs = briefs.where(Brief.id.not_in(select(excluded.c.brief_id)))
     if where is not None:
         briefs = _apply_filters(briefs, where)
-    rows = session.execute(
-        select(Goal, Brief)
-        .join(Brief, Goal.brief_id == Brief.id)
-        .where(Goal.due_on.between(start, end), Goal.brief_id.in_(briefs))
-        .order_by(Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
-    )
+    with engine.planning(session) if where is not None and (where.include or where.exclude) else nullcontext():
+        rows = session.execute(
+            select(Goal, Brief)
+            .join(Brief, Goal.brief_id == Brief.id)
+            .where(Goal.due_on.between(start, end), Goal.brief_id.in_(briefs))
+            .order_by(Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
+        ).all()
     return [DueGoal(goal, brief) for goal, brief in rows]
 
 
@@ -339,4 +347,5 @@ def matching_ids(
     else:
         excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
         statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
-    return list(session.scalars(statement))
+    with engine.planning(session):
+        return list(session.scalars(statement))

@@ -20,15 +20,18 @@ or the newest block of them), whatever the size of the store.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Float,
     Integer,
     Select,
+    String,
     Subquery,
     bindparam,
     case,
@@ -96,20 +99,53 @@ class SearchEngine(ABC):
         title (tier 1), False those with none (tier 2). `name` keeps parameter names apart
         (and stable, so that statements are cached) when a statement holds several."""
 
-    @abstractmethod
     def ranked_block(
         self,
         include: Sequence[TermQuery],
         exclude: Sequence[TermQuery],
         *,
         title: bool,
-        restrict: Restrict,
+        restrict: Restrict | None,
         size: int,
         offset: int,
-    ) -> Select[tuple[int]]:
-        """Ids of one block of a tier, best first: of the tier's matches that pass
-        `restrict`, newest (highest id) first, the `size` after `offset`, ranked by score,
-        then by publication date, newest first."""
+        top: int,
+    ) -> tuple[Select[tuple[int, int]], dict[str, Any]]:
+        """The best `top` of one block of a tier, as (brief_id, rows in the block), best
+        first; a statement and its parameters. The block: of the tier's matches that pass
+        `restrict` (None: no filter), newest (highest id) first, the `size` after
+        `offset`. Ranked by score, then by publication date, newest first.
+
+        Without `restrict` the statement depends only on the queries' shape and is built
+        once (building and caching a statement costs a good part of a search)."""
+        params: dict[str, Any] = {"block_size": size, "block_offset": offset, "top": top, "cut": top - 1}
+        params.update(self._ranking_params(include, exclude, title))
+        shape = self._shape(include, exclude)
+        if restrict is not None:
+            return self._block_statement(title, shape, restrict), params
+        key = (type(self), title, shape)
+        statement = _BLOCK_STATEMENTS.get(key)
+        if statement is None:
+            statement = _BLOCK_STATEMENTS[key] = self._block_statement(title, shape, None)
+        return statement, params
+
+    @abstractmethod
+    def _shape(self, include: Sequence[TermQuery], exclude: Sequence[TermQuery]) -> Hashable:
+        """What the text of `_block_statement` depends on."""
+
+    @abstractmethod
+    def _ranking_params(
+        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool
+    ) -> dict[str, str]:
+        """The values of `_block_statement`'s query parameters."""
+
+    @abstractmethod
+    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[tuple[int, int]]:
+        """See `ranked_block`; takes `block_size`, `block_offset`, `top`, `cut` and the
+        `_ranking_params` as parameters."""
+
+    def planning(self, session: Session) -> AbstractContextManager[None]:
+        """Wraps the statements of one search (see PostgresEngine.planning)."""
+        return nullcontext()
 
     @abstractmethod
     def among(
@@ -121,6 +157,49 @@ class SearchEngine(ABC):
     ) -> set[int]:
         """Those of `brief_ids` that match all of `include` and none of `exclude`. Its cost
         follows the number of ids (new briefs, say), not the size of the store."""
+
+
+_BLOCK_STATEMENTS: dict[tuple[type, bool, Hashable], Select[tuple[int, int]]] = {}
+
+
+def _best_of_block(block: CTE) -> Select[tuple[int, int]]:
+    """The best `top` rows of a scored block (brief_id, score), with the block's size.
+
+    Briefs are read (for the publication date that breaks ties) only for the rows that
+    can make the cut: those scoring at least the `top`-th best score (`cut` = top - 1)."""
+    cut = (
+        select(block.c.score)
+        .order_by(block.c.score.desc())
+        .limit(1)
+        .offset(bindparam("cut", type_=Integer))
+        .scalar_subquery()
+    )
+    rows = select(func.count()).select_from(block).scalar_subquery()
+    return (
+        select(block.c.brief_id, rows.label("block_rows"))
+        .join(Brief, Brief.id == block.c.brief_id)
+        .where(block.c.score >= func.coalesce(cut, -1.0))
+        .order_by(block.c.score.desc(), Brief.published_on.desc().nulls_last(), block.c.brief_id.desc())
+        .limit(bindparam("top", type_=Integer))
+    )
+
+
+def _newest_block(newest: Select[Any], order: ColumnElement[Any]) -> Select[Any]:
+    return (
+        newest.order_by(order.desc())
+        .limit(bindparam("block_size", type_=Integer))
+        .offset(bindparam("block_offset", type_=Integer))
+    )
+
+
+def _text(sql: str, keys: Sequence[str], **columns: Any) -> Subquery:
+    """A textual subquery whose parameters are given at execution."""
+    return (
+        text(sql)
+        .bindparams(*(bindparam(key, type_=String) for key in keys))
+        .columns(brief_id=Integer, **columns)
+        .subquery()
+    )
 
 
 def _quote_fts5(term: str) -> str:
@@ -217,31 +296,35 @@ class Fts5Engine(SearchEngine):
             .subquery()
         )
 
-    def _tiered(
+    @staticmethod
+    def _tier_sql(title: bool | None, name: str) -> tuple[str, list[str]]:
+        """The WHERE clause of one tier's matches, and its parameters' names.
+
+        Tier 1 is one MATCH (`... AND title : (...)`), which FTS5 walks lazily, newest first;
+        its bm25 then counts a title's words twice, which only sharpens the order among
+        title matches. Tier 2 excludes tier 1's rowids, which SQLite collects once (the
+        unary + keeps it from looking each one up in the index, which costs far more)."""
+        where = f"brief_search MATCH :{name}"
+        if title is False:
+            where += f" AND +rowid NOT IN (SELECT rowid FROM brief_search WHERE brief_search MATCH :{name}_title)"
+            return where, [name, f"{name}_title"]
+        return where, [name]
+
+    def _tier_params(
         self,
         include: Sequence[TermQuery],
         exclude: Sequence[TermQuery],
         any_of: bool,
         title: bool | None,
         name: str,
-        params: dict[str, str],
-    ) -> str:
-        """The WHERE clause of one tier's matches.
-
-        Tier 1 is one MATCH (`... AND title : (...)`), which FTS5 walks lazily, newest first;
-        its bm25 then counts a title's words twice, which only sharpens the order among
-        title matches. Tier 2 excludes tier 1's rowids, which SQLite collects once (the
-        unary + keeps it from looking each one up in the index, which costs far more)."""
+    ) -> dict[str, str]:
         expression = self._match(include, exclude, any_of)
         if title:
             expression = f"({expression}) AND {self._in_title(include)}"
-        params[name] = expression
-        where = f"brief_search MATCH :{name}"
+        params = {name: expression}
         if title is False:
-            key = f"{name}_title"
-            params[key] = self._in_title(include)
-            where += f" AND +rowid NOT IN (SELECT rowid FROM brief_search WHERE brief_search MATCH :{key})"
-        return where
+            params[f"{name}_title"] = self._in_title(include)
+        return params
 
     def candidates(
         self,
@@ -252,55 +335,61 @@ class Fts5Engine(SearchEngine):
         title: bool | None = None,
         name: str = "m",
     ) -> Subquery:
-        params: dict[str, str] = {}
-        where = self._tiered(include, exclude, any_of, title, name, params)
-        return self._subquery(f"SELECT rowid AS brief_id FROM brief_search WHERE {where}", params)
+        where, _ = self._tier_sql(title, name)
+        return self._subquery(
+            f"SELECT rowid AS brief_id FROM brief_search WHERE {where}",
+            self._tier_params(include, exclude, any_of, title, name),
+        )
 
-    def ranked_block(
-        self,
-        include: Sequence[TermQuery],
-        exclude: Sequence[TermQuery],
-        *,
-        title: bool,
-        restrict: Restrict,
-        size: int,
-        offset: int,
-    ) -> Select[tuple[int]]:
-        name = "ranked"
-        params: dict[str, str] = {}
-        where = self._tiered(include, exclude, False, title, name, params)
+    def _shape(self, include: Sequence[TermQuery], exclude: Sequence[TermQuery]) -> Hashable:
+        return len(include)  # exclusions are inside the MATCH expression
+
+    def _ranking_params(
+        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool
+    ) -> dict[str, str]:
+        params = self._tier_params(include, exclude, False, title, "ranked")
+        if title and len(include) > 1:
+            for index, query in enumerate(include):
+                params[f"ranked_t{index}"] = "title : " + self.expression([query], False)
+        return params
+
+    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[tuple[int, int]]:
+        where, keys = self._tier_sql(title, "ranked")
         # Title points (see `matches`): one per query in a title; none in tier 2, and
         # exactly one in tier 1 when there is one query.
         if not title:
             points = "0"
-        elif len(include) == 1:
+        elif shape == 1:
             points = "1"
         else:
-            points = " + ".join(self._title_points(include, name, params))
-        hits = self._subquery(
+            keys = [*keys, *(f"ranked_t{i}" for i in range(shape))]
+            points = " + ".join(
+                f"(rowid IN (SELECT rowid FROM brief_search WHERE brief_search MATCH :ranked_t{i}))"
+                for i in range(shape)
+            )
+        hits = _text(
             f"SELECT rowid AS brief_id, {self._bm25()} AS relevance, {points} AS points "
             f"FROM brief_search WHERE {where}",
-            params,
+            keys,
             relevance=Float,
             points=Integer,
         )
         # SQLite folds `hits` into this statement and walks the index newest first (rowid
         # order), so bm25 is computed for the block's rows only.
+        newest = select(hits.c.brief_id, hits.c.relevance, hits.c.points)
+        if restrict is not None:
+            newest = restrict(newest.join_from(hits, Brief, Brief.id == hits.c.brief_id))
+        newest_block = _newest_block(newest, hits.c.brief_id).subquery()
+        relevance = newest_block.c.relevance
         block = (
-            restrict(
-                select(hits.c.brief_id, hits.c.relevance, hits.c.points, Brief.published_on).join_from(
-                    hits, Brief, Brief.id == hits.c.brief_id
-                )
+            select(
+                newest_block.c.brief_id,
+                (newest_block.c.points + relevance / (1.0 + relevance)).label("score"),
             )
-            .order_by(hits.c.brief_id.desc())
-            .limit(size)
-            .offset(offset)
-            .subquery()
+            .cte("block")
+            .prefix_with("MATERIALIZED")
         )
-        score = block.c.points + block.c.relevance / (1.0 + block.c.relevance)
-        return select(block.c.brief_id).order_by(
-            score.desc(), block.c.published_on.desc().nulls_last(), block.c.brief_id.desc()
-        )
+        return _best_of_block(block)
 
     def among(
         self,
@@ -350,7 +439,7 @@ _search_table = table("brief_search", column("brief_id", Integer), column("docum
 class PostgresEngine(SearchEngine):
     FIELD_WEIGHTS = ("A", "B", "C", "D")  # title, bodies, text, comment
     FIELD_SCORES = (1.0, 0.4, 0.2, 0.1)  # as ts_rank's default weights
-    RANK_BLOCK = 500  # reading a brief's document (TOAST) and ranking it: ~5 µs
+    RANK_BLOCK = 250  # reading a brief's document (TOAST) and ranking it: ~13 µs
 
     @staticmethod
     def vector_literal(fields: IndexedFields) -> str:
@@ -447,6 +536,40 @@ class PostgresEngine(SearchEngine):
             )
         return alternatives[0] if len(alternatives) == 1 else f"GREATEST({', '.join(alternatives)})"
 
+    @staticmethod
+    def _candidates_sql(title: bool | None, single: bool, name: str) -> tuple[str, list[str]]:
+        """The SELECT of one tier's matches (brief_id), and its parameters' names. `single`:
+        one query to include and none to exclude."""
+        if title and single:
+            # One query found in a title is found: the title index answers alone.
+            return f"SELECT brief_id FROM brief_search WHERE {_TITLE_VECTOR} @@ CAST(:{name} AS tsquery)", [name]
+        sql = f"SELECT brief_id FROM brief_search WHERE document @@ CAST(:{name} AS tsquery)"
+        if title is None:
+            return sql, [name]
+        if title:
+            return sql + f" AND {_TITLE_VECTOR} @@ CAST(:{name}_title AS tsquery)", [name, f"{name}_title"]
+        # The title index lists tier 1; testing each match instead would read it.
+        return (
+            sql + f" AND brief_id NOT IN (SELECT brief_id FROM brief_search "
+            f"WHERE {_TITLE_VECTOR} @@ CAST(:{name}_title AS tsquery))",
+            [name, f"{name}_title"],
+        )
+
+    def _candidates_params(
+        self,
+        include: Sequence[TermQuery],
+        exclude: Sequence[TermQuery],
+        any_of: bool,
+        title: bool | None,
+        name: str,
+    ) -> dict[str, str]:
+        if title and len(include) == 1 and not exclude and not any_of:
+            return {name: self.expression(include, True)}
+        params = {name: self._match(include, exclude, any_of)}
+        if title is not None:
+            params[f"{name}_title"] = self.expression(include, True)
+        return params
+
     def candidates(
         self,
         include: Sequence[TermQuery],
@@ -456,18 +579,9 @@ class PostgresEngine(SearchEngine):
         title: bool | None = None,
         name: str = "m",
     ) -> Subquery:
-        params = {name: self._match(include, exclude, any_of)}
-        sql = f"SELECT brief_id FROM brief_search WHERE document @@ CAST(:{name} AS tsquery)"
-        if title is not None:
-            key = f"{name}_title"
-            params[key] = self.expression(include, True)
-            if title:  # both GIN indexes answer this (a BitmapAnd)
-                sql += f" AND {_TITLE_VECTOR} @@ CAST(:{key} AS tsquery)"
-            else:  # the title index lists tier 1; testing each match instead reads it
-                sql += (
-                    f" AND brief_id NOT IN (SELECT brief_id FROM brief_search "
-                    f"WHERE {_TITLE_VECTOR} @@ CAST(:{key} AS tsquery))"
-                )
+        single = len(include) == 1 and not exclude and not any_of
+        sql, _ = self._candidates_sql(title, single, name)
+        params = self._candidates_params(include, exclude, any_of, title, name)
         return (
             text(sql)
             .bindparams(*(bindparam(key, value=value) for key, value in params.items()))
@@ -475,23 +589,30 @@ class PostgresEngine(SearchEngine):
             .subquery()
         )
 
-    def ranked_block(
-        self,
-        include: Sequence[TermQuery],
-        exclude: Sequence[TermQuery],
-        *,
-        title: bool,
-        restrict: Restrict,
-        size: int,
-        offset: int,
-    ) -> Select[tuple[int]]:
-        hits = self.candidates(include, exclude, title=title, name="ranked")
-        block = (
-            restrict(select(hits.c.brief_id).join_from(hits, Brief, Brief.id == hits.c.brief_id))
-            .order_by(hits.c.brief_id.desc())
-            .limit(size)
-            .offset(offset)
-        )
+    def _shape(self, include: Sequence[TermQuery], exclude: Sequence[TermQuery]) -> Hashable:
+        return (tuple(len(q.alternatives) for q in include), bool(exclude))
+
+    def _ranking_params(
+        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool
+    ) -> dict[str, str]:
+        params = self._candidates_params(include, exclude, False, title, "ranked")
+        for index, query in enumerate(include):
+            for j, sequence in enumerate(query.alternatives):
+                for weight in self.FIELD_WEIGHTS:
+                    params[f"rank_{index}_{j}{weight.lower()}"] = self._alternative(sequence, query.prefix, weight)
+                params[f"rank_{index}_{j}"] = self._alternative(sequence, query.prefix)
+        return params
+
+    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[tuple[int, int]]:
+        alternatives, has_exclude = shape
+        sql, keys = self._candidates_sql(title, len(alternatives) == 1 and not has_exclude, "ranked")
+        hits = _text(sql, keys)
+        newest = select(hits.c.brief_id)
+        if restrict is not None:
+            newest = restrict(newest.join_from(hits, Brief, Brief.id == hits.c.brief_id))
+        # `+ 0`: walking the primary key backwards and testing each row would read
+        # (detoast) every document on the way; the GIN bitmap and a top-N sort do not.
+        block_ids = _newest_block(newest, hits.c.brief_id + 0)
         # The block's documents, each read (and decompressed) once: every function given
         # the stored column would fetch it from TOAST again.
         documents = (
@@ -499,47 +620,52 @@ class PostgresEngine(SearchEngine):
                 _search_table.c.brief_id,
                 _search_table.c.document.op("||")(cast(literal(""), TSVECTOR)).label("d"),
             )
-            .where(_search_table.c.brief_id.in_(block))
+            .where(_search_table.c.brief_id.in_(block_ids))
             .offset(0)  # keeps PostgreSQL from folding the subquery (and the copy) away
             .subquery()
         )
-        document = documents.c.d
         score = sum(
-            (self._score_of(document, i, q) for i, q in enumerate(include)),
+            (self._score_of(documents.c.d, i, count) for i, count in enumerate(alternatives)),
             start=literal(0.0),
         )
-        scored = select(documents.c.brief_id, score.label("score")).subquery()
-        return (
-            select(scored.c.brief_id)
-            .join(Brief, Brief.id == scored.c.brief_id)
-            .order_by(scored.c.score.desc(), Brief.published_on.desc().nulls_last(), Brief.id.desc())
+        block = (
+            select(documents.c.brief_id, score.label("score"))
+            .cte("block")
+            .prefix_with("MATERIALIZED")
         )
+        return _best_of_block(block)
 
-    def _score_of(self, document: ColumnElement[Any], index: int, query: TermQuery) -> ColumnElement[float]:
-        """`_query_score` as an expression over an already read document."""
+    @contextmanager
+    def planning(self, session: Session) -> Iterator[None]:
+        """No sequential scans during a search (restored after it, in this transaction).
 
-        def tsquery(key: str, value: str) -> ColumnElement[Any]:
-            return cast(bindparam(key, value=value), TSQUERY)
+        The planner does not count the cost of reading a document (TOAST, decompression):
+        for a common word it prefers reading every document of the table to the GIN
+        bitmap, which costs 10-30x more."""
+        previous = session.scalar(
+            text("SELECT current_setting('enable_seqscan') FROM set_config('enable_seqscan', 'off', true)")
+        )
+        try:
+            yield
+        finally:
+            session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})
 
-        alternatives = []
-        for j, sequence in enumerate(query.alternatives):
+    def _score_of(self, document: ColumnElement[Any], index: int, alternatives: int) -> ColumnElement[float]:
+        """`_query_score` as an expression over an already read document, for a query of
+        `alternatives` alternatives (parameters from `_ranking_params`)."""
+
+        def tsquery(key: str) -> ColumnElement[Any]:
+            return cast(bindparam(key, type_=String), TSQUERY)
+
+        best = []
+        for j in range(alternatives):
             fields = [
-                case(
-                    (
-                        document.op("@@")(
-                            tsquery(f"rank_{index}_{j}{weight.lower()}", self._alternative(sequence, query.prefix, weight))
-                        ),
-                        value,
-                    ),
-                    else_=0.0,
-                )
+                case((document.op("@@")(tsquery(f"rank_{index}_{j}{weight.lower()}")), value), else_=0.0)
                 for weight, value in zip(self.FIELD_WEIGHTS, self.FIELD_SCORES, strict=True)
             ]
-            rank = func.ts_rank(
-                document, tsquery(f"rank_{index}_{j}", self._alternative(sequence, query.prefix)), type_=Float
-            )
-            alternatives.append(func.greatest(*fields, type_=Float) + 0.01 * rank)
-        return alternatives[0] if len(alternatives) == 1 else func.greatest(*alternatives, type_=Float)
+            rank = func.ts_rank(document, tsquery(f"rank_{index}_{j}"), type_=Float)
+            best.append(func.greatest(*fields, type_=Float) + 0.01 * rank)
+        return best[0] if len(best) == 1 else func.greatest(*best, type_=Float)
 
     def among(
         self,

@@ -130,3 +130,20 @@ def test_serve_names_missing_settings(
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_remind_then_tick_on_the_system_clock_under_freezegun(runner: CliRunner, db: str) -> None:
+    """The issue's console scenario, with no --now: the system clock is frozen instead."""
+    from freezegun import freeze_time
+
+    with freeze_time("2026-11-29 09:00:00"):
+        deadlines = runner.invoke(main, ["--db", db, "ask", "/policy deadlines within 24m"])
+        assert "by end of 2027 (397 days left)" in deadlines.output
+        assert runner.invoke(main, ["--db", db, "ask", "/policy remind tz UTC"]).exit_code == 0
+    with freeze_time("2026-12-31 09:00:00"):
+        first = runner.invoke(main, ["--db", db, "tick"])
+        second = runner.invoke(main, ["--db", db, "tick"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("(365 days left)") == 5
+    assert "tick: 6 item(s) sent in 1 message(s)" in first.output  # with the Airbus catch-up
+    assert second.output.strip() == "tick: 0 item(s) sent in 0 message(s), 0 to retry"
