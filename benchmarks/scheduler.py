@@ -46,6 +46,7 @@ from benchmarks.corpus import BODIES, generate_issue, query_words
 from data.db import SessionFactory, make_engine, session_factory, upgrade
 from data.ingest.writer import ingest_bytes
 from data.models import Brief, Delivery, ScheduleKind, Subscription
+from data.search.engines import engine_for
 from handlers.grammar import parse_query
 from scheduler import ledger
 from scheduler.messages import Outgoing
@@ -92,8 +93,18 @@ def fill(factory: SessionFactory, target: int, at: datetime, seed_base: int = 0)
             ingest_bytes(session, raw, f"bench-{seed_base + start}.txt", at)
         start += count
         have = brief_count(factory)
-        print(f"  history: {have:,} briefs", end="\r", flush=True)
-    print(" " * 40, end="\r")
+        print(f"  (ingesting the history: {have:,} briefs)", end="\r", flush=True)
+    print(" " * 60, end="\r")
+
+
+def replace_news(factory: SessionFactory, count: int, seed: int) -> None:
+    """The briefs that arrived an hour ago: `count` of them, added after the history (as new
+    briefs are); those of an earlier run are removed."""
+    with factory() as session, session.begin():
+        earlier = list(session.scalars(select(Brief.id).where(Brief.ingested_at == NEW)))
+        engine_for(session).remove(session, earlier)
+        session.execute(delete(Brief).where(Brief.id.in_(earlier)))
+        ingest_bytes(session, generate_issue(count, seed=seed).encode(), f"new-{seed}.txt", NEW)
 
 
 def subscription_queries(count: int, seed: int) -> list[str]:
@@ -117,9 +128,17 @@ def subscription_queries(count: int, seed: int) -> list[str]:
 
 
 def add_subscriptions(
-    factory: SessionFactory, count: int, *, first: int, channels: int, queries: list[str] | None = None
+    factory: SessionFactory,
+    count: int,
+    *,
+    first: int,
+    channels: int,
+    queries: list[str] | None = None,
+    since: datetime = LAST,
+    due: datetime = DUE + timedelta(days=1),
 ) -> None:
-    """Insert `count` daily 09:00 UTC subscriptions (numbered from `first`) over `channels`."""
+    """Insert `count` daily 09:00 UTC subscriptions (numbered from `first`) over `channels`,
+    last planned at `since` and next due at `due`."""
     queries = queries or subscription_queries(count, seed=first)
     rows = [
         {
@@ -131,9 +150,9 @@ def add_subscriptions(
             "weekday": None,
             "at_minute": 9 * 60,
             "timezone": "UTC",
-            "created_at": OLD - timedelta(days=1),
-            "checked_until": LAST,
-            "next_due_at": DUE + timedelta(days=1),
+            "created_at": min(since, OLD - timedelta(days=1)),
+            "checked_until": since,
+            "next_due_at": due,
         }
         for i in range(count)
     ]
@@ -184,35 +203,36 @@ def tick_figures(engine: Engine, factory: SessionFactory, subscriptions: int, la
     print(f"  {label}, {subscriptions:,} subscriptions")
     print(f"    idle tick (nothing due)                  {ms(median_of(idle))}")
     for fraction in (0.1, 1.0):
-        planned: list[int] = []
+        due_figures(factory, ticker, subscriptions, fraction)
 
-        def plan() -> float:
-            due = reset(factory, fraction)
-            started = time.perf_counter()
-            with factory() as session, session.begin():
-                planned.append(ledger.plan_digests(session, DUE))
-            elapsed = time.perf_counter() - started
-            assert due
-            return elapsed
 
-        claimed: list[int] = []
+def due_figures(factory: SessionFactory, ticker: Ticker, subscriptions: int, fraction: float) -> None:
+    planned: list[int] = []
+    claimed: list[int] = []
 
-        def tick() -> float:
-            reset(factory, fraction)
-            started = time.perf_counter()
-            report = ticker.tick(DUE)
-            elapsed = time.perf_counter() - started
-            claimed.append(report.claimed)
-            return elapsed
+    def plan() -> float:
+        assert reset(factory, fraction)
+        started = time.perf_counter()
+        with factory() as session, session.begin():
+            planned.append(ledger.plan_digests(session, DUE))
+        return time.perf_counter() - started
 
-        due = int(round(subscriptions * fraction))
-        planning = median_of(plan)
-        whole = median_of(tick)
-        print(
-            f"    {due:>6,} due: plan_digests {ms(planning)} ({planned[-1]:,} ledger rows, "
-            f"{planning / due * 1e6:,.0f} µs per due subscription); "
-            f"whole tick {ms(whole)} (claimed {claimed[-1]:,})"
-        )
+    def tick() -> float:
+        reset(factory, fraction)
+        started = time.perf_counter()
+        report = ticker.tick(DUE)
+        elapsed = time.perf_counter() - started
+        claimed.append(report.claimed)
+        return elapsed
+
+    due = int(round(subscriptions * fraction))
+    planning = median_of(plan)
+    whole = median_of(tick)
+    print(
+        f"    {due:>6,} due: plan_digests {ms(planning)} ({planned[-1]:,} ledger rows, "
+        f"{planning / due * 1e6:,.0f} µs per due subscription); "
+        f"whole tick {ms(whole)} (claimed {claimed[-1]:,})"
+    )
 
 
 def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> None:
@@ -224,11 +244,16 @@ def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> Non
     with factory() as session, session.begin():
         session.execute(delete(Delivery))
         session.execute(delete(Subscription))
-    # One new brief that every subscription ("every new brief": an empty query) matches.
-    add_subscriptions(factory, digests, first=0, channels=digests, queries=[""] * digests)
-    reset(factory, 1.0)
+    # One brief arrives a minute before 09:00; every subscription ("every new brief": an
+    # empty query), each in its own channel, last planned two minutes before, gets it.
+    add_subscriptions(
+        factory, digests, first=0, channels=digests, queries=[""] * digests,
+        since=DUE - timedelta(minutes=2), due=DUE,
+    )
     with factory() as session, session.begin():
-        ingest_bytes(session, generate_issue(1, seed=999_999_999).encode(), "fanout.txt", NEW)
+        ingest_bytes(
+            session, generate_issue(1, seed=999_999_999).encode(), "fanout.txt", DUE - timedelta(minutes=1)
+        )
     with FakeSlack(latency=latency) as fake:
         settings = Settings.from_env(
             {}, database_url="sqlite://", bot_token="xoxb-bench", api_url=fake.url, load_demo=False
@@ -264,14 +289,9 @@ def run(url: str, name: str, args: argparse.Namespace) -> None:
     if brief_count(factory) > small:
         print(f"  (the database already holds {brief_count(factory):,} briefs; history is that)")
     histories = [small, args.briefs] if brief_count(factory) <= small else [brief_count(factory)]
-    news_ingested = False
     for history in histories:
         fill(factory, history, OLD)
-        if not news_ingested:
-            # The new briefs arrive once; "history" grows underneath them (ingested earlier).
-            with factory() as session, session.begin():
-                ingest_bytes(session, generate_issue(args.new, seed=888_888_888).encode(), "new.txt", NEW)
-            news_ingested = True
+        replace_news(factory, args.new, seed=888_888_888 + history)
         with factory() as session, session.begin():
             session.execute(delete(Subscription))
         have = 0

@@ -43,7 +43,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, func, or_, select, text
 from waitress.server import create_server
 
-from benchmarks.corpus import demo_words, generate_issue, query_words
+from benchmarks.corpus import generate_issue, query_words
 from data import store
 from data.db import make_engine, session_factory, upgrade
 from data.ingest.writer import ingest_bytes
@@ -224,13 +224,13 @@ def http_figures(database_url: str, count: int) -> None:
         token_verification_enabled=False,
     )
     bare.command("/policy")(lambda ack: ack("ok"))
-    words = demo_words()
+    words = query_words()
     rng = random.Random(2)
     figures = {}
     for name, wsgi in (("bare Bolt app (ack only)", SlackRequestHandler(bare)), ("policybot HTTP app", ours)):
         server, url = _serve(wsgi)
 
-        def one() -> None:
+        def one(url: str = url) -> None:
             form = {"command": "/policy", "text": rng.choice(words), "team_id": "T1", "channel_id": "C1",
                     "user_id": "U1", "response_url": "http://127.0.0.1:9/unused", "trigger_id": uuid.uuid4().hex}
             _signed_post(url, urlencode(form))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from contextlib import nullcontext
 import re
 from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -170,8 +170,8 @@ def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) ->
             statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
         statement = _apply_filters(statement, where)
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        briefs = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
-        return Page(list(briefs), total, offset, limit)
+        newest = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
+        return Page(list(newest), total, offset, limit)
     with engine.planning(session):
         matched = engine.candidates(where.include, where.exclude, name="matched")
         counted = select(func.count()).select_from(matched)
@@ -323,7 +323,7 @@ def matching_ids(
 
     With a window or `only_ids`, the few candidates are found first and only they are
     tested against the text index: the cost follows the new briefs, not the history."""
-    statement: Select[tuple[int]] = select(Brief.id)
+    statement: Select[int] = select(Brief.id)
     if ingested_after is not None:
         statement = statement.where(Brief.ingested_at > ingested_after)
     if ingested_until is not None:

@@ -132,7 +132,10 @@ def _remind_off(session: Session, ctx: Context, argument: str) -> Reply:
     ids = [r.id for r in rules]
     session.execute(
         update(Delivery)
-        .where(Delivery.reminder_id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+        .where(
+            Delivery.reminder_id.in_(ids),
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
         .values(status=DeliveryStatus.DROPPED)
     )
     for rule in rules:

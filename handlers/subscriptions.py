@@ -281,7 +281,10 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     ids = [s.id for s in chosen]
     session.execute(
         update(Delivery)
-        .where(Delivery.subscription_id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+        .where(
+            Delivery.subscription_id.in_(ids),
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
         .values(status=DeliveryStatus.DROPPED)
     )
     for sub in chosen:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -147,18 +147,14 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) ->
         and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= now - CLAIM_LEASE),
     )
-    active = and_(
-        or_(
-            Delivery.subscription_id.is_(None),
-            exists().where(
-                Subscription.id == Delivery.subscription_id, Subscription.paused_reason.is_(None)
-            ),
+    # Every row has an owner (a subscription or a reminder rule) that must still exist and not
+    # be paused; a deleted owner (SET NULL) means nothing is to be posted.
+    active = or_(
+        exists().where(
+            Subscription.id == Delivery.subscription_id, Subscription.paused_reason.is_(None)
         ),
-        or_(
-            Delivery.reminder_id.is_(None),
-            exists().where(
-                ReminderRule.id == Delivery.reminder_id, ReminderRule.paused_reason.is_(None)
-            ),
+        exists().where(
+            ReminderRule.id == Delivery.reminder_id, ReminderRule.paused_reason.is_(None)
         ),
     )
     statement = select(Delivery).where(due, active).order_by(Delivery.id).limit(limit)
@@ -183,22 +179,31 @@ def mark_sent(session: Session, ids: Sequence[int], worker: str, now: datetime, 
     )
 
 
+def _held_by(worker: str, ids: Sequence[int]) -> ColumnElement[bool]:
+    # Only rows this worker still holds: never a row already sent, dropped or reclaimed.
+    return and_(
+        Delivery.id.in_(ids),
+        Delivery.status == DeliveryStatus.CLAIMED,
+        Delivery.claimed_by == worker,
+    )
+
+
 def release_for_retry(
-    session: Session, ids: Sequence[int], attempts: int, now: datetime, error: str
+    session: Session, ids: Sequence[int], worker: str, attempts: int, now: datetime, error: str
 ) -> None:
     delay = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_ATTEMPTS_BACKOFF)
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids))
+        .where(_held_by(worker, ids))
         .values(status=DeliveryStatus.PENDING, next_attempt_at=now + delay, last_error=error[:200])
     )
 
 
-def release_paused(session: Session, ids: Sequence[int], error: str) -> None:
+def release_paused(session: Session, ids: Sequence[int], worker: str, error: str) -> None:
     """Rows of a paused subscription wait (pending) until it is resumed; nothing is dropped."""
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids))
+        .where(_held_by(worker, ids))
         .values(status=DeliveryStatus.PENDING, last_error=error[:200])
     )
 

@@ -192,14 +192,13 @@ class Ticker:
             try:
                 channel_failed = job()
             except Exception:
-                log.exception("delivery to %s failed unexpectedly", channel)
-                self._retry(
-                    [i.id for i in job_items],
-                    max(i.attempts for i in job_items),
-                    now,
-                    "internal error",
+                # Unknown whether a post went out: the rows stay claimed, and after their lease
+                # the channel's history decides (find_posted) rather than posting blindly.
+                log.exception(
+                    "delivery to %s failed unexpectedly",
+                    channel,
+                    extra={"delivery_ids": [i.id for i in job_items]},
                 )
-                report.add(retried=len(job_items))
                 channel_failed = False
             if channel_failed:
                 return
@@ -347,7 +346,7 @@ class Ticker:
             return False
         reason = _pause_reason(error)
         with self.sessions() as session, session.begin():
-            ledger.release_paused(session, remaining, error.code)
+            ledger.release_paused(session, remaining, self.worker_id, error.code)
             paused = self._pause(session, team, channel, subscription_id, error, reason, now)
         report.paused.extend(paused)
         log.warning("paused %s in %s: %s", ", ".join(paused) or "nothing", channel, error.code)
@@ -413,7 +412,7 @@ class Ticker:
 
     def _retry(self, ids: list[int], attempts: int, now: datetime, error: str) -> None:
         with self.sessions() as session, session.begin():
-            ledger.release_for_retry(session, ids, attempts, now, error)
+            ledger.release_for_retry(session, ids, self.worker_id, attempts, now, error)
 
 
 def _pause_reason(error: DeliveryError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -83,6 +84,38 @@ def _content_hash(record: BriefRecord) -> str:
         ],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def match_goals(old: list[str], new: list[str], cutoff: float = 0.6) -> dict[int, int]:
+    """{new index: old index}: equal texts first, then the most similar remaining pairs."""
+
+    def key(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    matched: dict[int, int] = {}
+    free = set(range(len(old)))
+    by_text: dict[str, list[int]] = {}
+    for index in range(len(old)):
+        by_text.setdefault(key(old[index]), []).append(index)
+    for index, text in enumerate(new):
+        same = [i for i in by_text.get(key(text), []) if i in free]
+        if same:
+            matched[index] = same[0]
+            free.discard(same[0])
+    pairs = sorted(
+        (
+            (difflib.SequenceMatcher(None, key(new[n]), key(old[o])).ratio(), n, o)
+            for n in range(len(new))
+            if n not in matched
+            for o in free
+        ),
+        reverse=True,
+    )
+    for ratio, n, o in pairs:
+        if ratio >= cutoff and n not in matched and o in free:
+            matched[n] = o
+            free.discard(o)
+    return matched
 
 
 def indexed_fields(brief: Brief) -> IndexedFields:
@@ -210,25 +243,33 @@ class IssueWriter:
                 rows,
             )
 
-    @staticmethod
-    def _fill_goals(brief: Brief, record: BriefRecord) -> None:
-        # Goals keep their ids (reminders and scorecard answers point at them) when a
-        # brief is edited: update by position, add or drop the tail.
-        goals = list(brief.goals)
-        for position, goal_record in enumerate(record.goals):
-            if position < len(goals):
-                goal = goals[position]
-                if goal.text != goal_record.text:
-                    goal.status = GoalStatus.OPEN
-            else:
-                goal = Goal(position=position, status=GoalStatus.OPEN)
-                brief.goals.append(goal)
+    def _fill_goals(self, brief: Brief, record: BriefRecord) -> None:
+        """Goals keep their ids (reminders, calendar UIDs and every team's scorecard answers
+        point at them) when a brief is edited: each new goal takes the old goal with the
+        same text, else the most similar one left, else a new id."""
+        old = list(brief.goals)
+        matched = match_goals([g.text for g in old], [g.text for g in record.goals])
+        kept: list[Goal] = []
+        for index, goal_record in enumerate(record.goals):
+            previous = matched.get(index)
+            goal = old[previous] if previous is not None else Goal(status=GoalStatus.OPEN)
+            if goal.text is not None and goal.text != goal_record.text:
+                goal.status = GoalStatus.OPEN
             goal.text = goal_record.text
             deadline = goal_record.deadline
             goal.due_on = deadline.due_on if deadline else None
             goal.precision = str(deadline.precision) if deadline else None
             goal.window_start = deadline.window_start if deadline else None
-        del brief.goals[len(record.goals) :]
+            kept.append(goal)
+        if brief.id is not None and old:
+            # (brief, position) is unique: park the survivors on free positions first.
+            for offset, goal in enumerate(g for g in kept if g.id is not None):
+                goal.position = -1 - offset
+            brief.goals = [g for g in kept if g.id is not None]
+            self.session.flush()
+        for position, goal in enumerate(kept):
+            goal.position = position
+        brief.goals = kept
 
     def _add_vocabulary(self, briefs: Sequence[Brief]) -> None:
         found: set[str] = set()

@@ -11,10 +11,11 @@ store, so a search ranks in tiers and blocks rather than scoring every match:
   brief of tier 1 outranks every brief of tier 2 (that is what the scores say anyway);
 - within a tier, the matches are ranked `RANK_BLOCK` at a time, most recently added (highest
   id) first: a tier no larger than a block is ranked exactly; of a larger one, the newest
-  block is ranked first, then the next. Counting matches is cheap and always exact.
+  block is ranked first, then the next (`store.Page.ranked_in_blocks` says so).
 
 A first page of a common word therefore ranks the title matches only (a few hundred briefs,
-or the newest block of them), whatever the size of the store.
+or the newest block of them), whatever the size of the store. Counts stay exact: counting
+walks the index and scores nothing.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class SearchEngine(ABC):
         size: int,
         offset: int,
         top: int,
-    ) -> tuple[Select[tuple[int, int]], dict[str, Any]]:
+    ) -> tuple[Select[int, int], dict[str, Any]]:
         """The best `top` of one block of a tier, as (brief_id, rows in the block), best
         first; a statement and its parameters. The block: of the tier's matches that pass
         `restrict` (None: no filter), newest (highest id) first, the `size` after
@@ -139,7 +140,7 @@ class SearchEngine(ABC):
         """The values of `_block_statement`'s query parameters."""
 
     @abstractmethod
-    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[tuple[int, int]]:
+    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[int, int]:
         """See `ranked_block`; takes `block_size`, `block_offset`, `top`, `cut` and the
         `_ranking_params` as parameters."""
 
@@ -156,13 +157,14 @@ class SearchEngine(ABC):
         brief_ids: Sequence[int],
     ) -> set[int]:
         """Those of `brief_ids` that match all of `include` and none of `exclude`. Its cost
-        follows the number of ids (new briefs, say), not the size of the store."""
+        follows the ids (new briefs, say: a few, next to each other), not the size of the
+        store."""
 
 
-_BLOCK_STATEMENTS: dict[tuple[type, bool, Hashable], Select[tuple[int, int]]] = {}
+_BLOCK_STATEMENTS: dict[tuple[type, bool, Hashable], Select[int, int]] = {}
 
 
-def _best_of_block(block: CTE) -> Select[tuple[int, int]]:
+def _best_of_block(block: CTE) -> Select[int, int]:
     """The best `top` rows of a scored block (brief_id, score), with the block's size.
 
     Briefs are read (for the publication date that breaks ties) only for the rows that
@@ -353,7 +355,7 @@ class Fts5Engine(SearchEngine):
                 params[f"ranked_t{index}"] = "title : " + self.expression([query], False)
         return params
 
-    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[tuple[int, int]]:
+    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[int, int]:
         where, keys = self._tier_sql(title, "ranked")
         # Title points (see `matches`): one per query in a title; none in tier 2, and
         # exactly one in tier 1 when there is one query.
@@ -400,24 +402,35 @@ class Fts5Engine(SearchEngine):
     ) -> set[int]:
         if not brief_ids:
             return set()
-        # A rowid range narrows every doclist the MATCH reads (new briefs have the
-        # highest ids, next to each other); looking ids up one by one costs far more.
-        low, high = min(brief_ids), max(brief_ids)
         wanted = set(brief_ids)
         if include:
             expression, keep = self._match(include, exclude), True
         else:  # only exclusions: find the excluded ones
             expression, keep = self.expression(exclude, True), False
-        found = set(
-            session.scalars(
-                text(
-                    "SELECT rowid FROM brief_search "
-                    "WHERE brief_search MATCH :e AND rowid >= :low AND rowid <= :high"
-                ),
-                {"e": expression, "low": low, "high": high},
-            )
+        statement = text(
+            "SELECT rowid FROM brief_search "
+            "WHERE brief_search MATCH :e AND rowid >= :low AND rowid <= :high"
         )
+        found: set[int] = set()
+        for low, high in _id_ranges(sorted(wanted)):
+            found.update(session.scalars(statement, {"e": expression, "low": low, "high": high}))
         return wanted & found if keep else wanted - found
+
+
+def _id_ranges(ids: Sequence[int], gap: int = 256, most: int = 4) -> list[tuple[int, int]]:
+    """Sorted ids as a few ranges for FTS5 to read, each narrowing every doclist to it.
+
+    New briefs have the highest ids, next to each other: one range, read at the cost of
+    the new briefs whatever the history. Ids scattered in more than `most` clusters are
+    read as one range (no worse than matching the whole index); looking ids up one at a
+    time costs far more (FTS5 sets the whole query up again for each)."""
+    ranges: list[tuple[int, int]] = []
+    for brief_id in ids:
+        if ranges and brief_id - ranges[-1][1] <= gap:
+            ranges[-1] = (ranges[-1][0], brief_id)
+        else:
+            ranges.append((brief_id, brief_id))
+    return ranges if len(ranges) <= most else [(ids[0], ids[-1])]
 
 
 def _quote_lexeme(term: str) -> str:
@@ -603,7 +616,7 @@ class PostgresEngine(SearchEngine):
                 params[f"rank_{index}_{j}"] = self._alternative(sequence, query.prefix)
         return params
 
-    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[tuple[int, int]]:
+    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[int, int]:
         alternatives, has_exclude = shape
         sql, keys = self._candidates_sql(title, len(alternatives) == 1 and not has_exclude, "ranked")
         hits = _text(sql, keys)

@@ -428,3 +428,53 @@ def test_a_failure_while_writing_rolls_the_whole_file_back(
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_paths(factory, [DEMO], NOW)
     assert counts(connection) == before
+
+
+def test_goal_ids_follow_their_text_when_a_goal_is_inserted(
+    factory: sessionmaker[Session],
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from data.ingest.writer import ingest_bytes
+    from data.models import Goal
+
+    def issue(*goals: str) -> bytes:
+        bullets = "\n\n".join(f"\uf0a1 {g}" for g in goals)
+        return (
+            "At a glance: The MIIT issued a robot plan. Key goals include:\n\n"
+            f"{bullets}\n\n"
+            "Article: Humanoid Robot Plan (人形机器人计划) (Link)\n\n"
+            "Issuing body: MIIT\n\nDate: December 2, 2024\n\nhttps://example.org/robots\n"
+        ).encode()
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with factory() as session, session.begin():
+        ingest_bytes(
+            session,
+            issue("Mass-produce humanoid robots by 2027", "Build 3 test fields"),
+            "a.txt",
+            now,
+        )
+    with factory() as session:
+        before = {g.text: g.id for g in session.scalars(select(Goal))}
+    with factory() as session, session.begin():
+        ingest_bytes(
+            session,
+            issue(
+                "Set up an innovation center",
+                "Mass-produce humanoid robots by 2027",
+                "Build 3 test fields.",
+            ),
+            "b.txt",
+            now,
+        )
+    with factory() as session:
+        after = {g.text: g.id for g in session.scalars(select(Goal))}
+    assert (
+        after["Mass-produce humanoid robots by 2027"]
+        == before["Mass-produce humanoid robots by 2027"]
+    )
+    assert after["Build 3 test fields."] == before["Build 3 test fields"]  # edited: same id
+    assert after["Set up an innovation center"] not in before.values()

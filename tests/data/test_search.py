@@ -513,3 +513,108 @@ def test_search_statement_uses_bound_parameters(session: Session) -> None:
     assert "unmistakableword" not in compiled
     assert session.execute(select(subquery)).all() == []
     assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+# --- ranking in tiers and blocks (a common word matches most of the store) ----------------------
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Engines rank 3 matches of a tier at a time, so a handful of briefs shows the blocks."""
+    for engine_class in (Fts5Engine, PostgresEngine):
+        monkeypatch.setattr(engine_class, "RANK_BLOCK", 3)
+    return 3
+
+
+def test_a_tier_larger_than_a_block_is_ranked_newest_block_first(
+    session: Session, small_blocks: int
+) -> None:
+    # Added in order 0..6, published in the opposite order: equal matches, so without
+    # blocks the order is by publication date (0 first); with blocks of 3, the 3 most
+    # recently added (4, 5, 6) come first, ranked among themselves.
+    made = [
+        add_brief(session, "Storage plan", published_on=date(2024, 1, 28 - n)) for n in range(7)
+    ]
+    page = store.search(session, BriefFilter(include=(w("storage"),)), 10)
+    assert page.total == 7
+    assert page.ranked_in_blocks
+    assert [b.id for b in page.briefs] == [made[i].id for i in (4, 5, 6, 1, 2, 3, 0)]
+
+
+def test_paging_through_blocks_and_tiers_returns_every_match_once(
+    session: Session, small_blocks: int
+) -> None:
+    in_title = [add_brief(session, f"Storage rules {n}", published_on=date(2024, 2, n + 1)) for n in range(5)]
+    in_text = [
+        add_brief(session, f"Other {n}", summary="storage", published_on=date(2024, 3, n + 1))
+        for n in range(4)
+    ]
+    where = BriefFilter(include=(w("storage"),))
+    seen = []
+    for offset in range(0, 12, 2):
+        page = store.search(session, where, 2, offset)
+        assert page.total == 9
+        seen.extend(b.id for b in page.briefs)
+    assert sorted(seen) == sorted(b.id for b in in_title + in_text)
+    assert set(seen[:5]) == {b.id for b in in_title}  # every title match first
+    assert store.search(session, where, 2, 9).briefs == []
+
+
+def test_a_title_match_outranks_newer_text_matches_of_several_words(session: Session) -> None:
+    titled = add_brief(
+        session, "Storage notice", comment="battery", published_on=date(2020, 1, 1)
+    )
+    texts = [
+        add_brief(
+            session,
+            f"Plan {n}",
+            summary="storage battery storage battery",
+            published_on=date(2024, 1, n + 1),
+        )
+        for n in range(3)
+    ]
+    order = ids(session, w("storage"), w("battery"))
+    assert order[0] == titled.id
+    assert set(order[1:]) == {b.id for b in texts}
+
+
+def test_blocks_apply_filters_and_exclusions_before_ranking(
+    session: Session, small_blocks: int
+) -> None:
+    kept = [
+        add_brief(session, f"Storage {n}", kind=BriefKind.NEWS, published_on=date(2024, 4, n + 1))
+        for n in range(4)
+    ]
+    for n in range(4):  # newer, but filtered out: they must not take the block's places
+        add_brief(session, f"Storage policy {n}", published_on=date(2024, 5, n + 1))
+        add_brief(session, f"Storage battery news {n}", kind=BriefKind.NEWS)
+    page = store.search(
+        session,
+        BriefFilter(include=(w("storage"),), exclude=(w("battery"),), kind=BriefKind.NEWS),
+        10,
+    )
+    assert page.total == 4
+    assert sorted(b.id for b in page.briefs) == sorted(b.id for b in kept)
+
+
+def test_matching_ids_among_new_briefs(session: Session) -> None:
+    from datetime import timedelta
+
+    old = add_brief(session, "Storage old", summary="battery")
+    new_match = add_brief(session, "Storage new", summary="hydro")
+    new_excluded = add_brief(session, "Storage battery new")
+    new_other = add_brief(session, "Grid new")
+    later = NOW + timedelta(hours=1)
+    for brief in (new_match, new_excluded, new_other):
+        brief.ingested_at = later
+    session.flush()
+    storage = BriefFilter(include=(w("storage"),))
+    assert store.matching_ids(session, storage, ingested_after=NOW) == [new_match.id, new_excluded.id]
+    assert store.matching_ids(session, storage, ingested_after=NOW, ingested_until=NOW) == []
+    without_battery = BriefFilter(include=(w("storage"),), exclude=(w("battery"),))
+    assert store.matching_ids(session, without_battery, ingested_after=NOW) == [new_match.id]
+    only_exclusion = BriefFilter(exclude=(w("battery"),))
+    assert store.matching_ids(session, only_exclusion, ingested_after=NOW) == [new_match.id, new_other.id]
+    assert store.matching_ids(session, storage, only_ids=[old.id, new_other.id]) == [old.id]
+    assert store.matching_ids(session, storage, only_ids=[]) == []
+    assert set(store.matching_ids(session, storage)) == {old.id, new_match.id, new_excluded.id}

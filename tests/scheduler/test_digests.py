@@ -229,3 +229,46 @@ def test_other_channel_cannot_unsubscribe(factory: sessionmaker[Session]) -> Non
 
     with pytest.raises(UserError):
         do(factory, unsubscribe, ctx(start, channel="C2", team="T2"), f"s{sub_id}")
+
+
+def test_unexpected_error_mid_digest_never_reposts_a_sent_part(
+    factory: sessionmaker[Session], poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "instant")
+    ingest(
+        factory,
+        tracker_issue(*(f"Part Brief {n}" for n in range(13))),
+        start + timedelta(seconds=10),
+    )
+
+    class BreaksOnSecondPost(RecordingPoster):
+        def post(self, team_id: str, channel_id: str, message: object) -> str:  # type: ignore[override]
+            if len(self.posts) == 1:
+                raise RuntimeError("renderer bug")
+            return super().post(team_id, channel_id, message)  # type: ignore[arg-type]
+
+    flaky = BreaksOnSecondPost()
+    Ticker(factory, flaky, worker_id="w1", max_workers=1).tick(start + timedelta(minutes=1))
+    assert len(flaky.brief_titles()) == 10  # the first part went out, then the error
+    later = Ticker(factory, poster, worker_id="w2", max_workers=1)
+    later.tick(start + timedelta(minutes=2))  # the failed rows are still held by w1
+    assert poster.posts == []
+    later.tick(start + timedelta(minutes=1) + ledger.CLAIM_LEASE)
+    assert sorted(poster.brief_titles()) == sorted(
+        set(f"Part Brief {n}" for n in range(13)) - set(flaky.brief_titles())
+    )
+
+
+def test_unsubscribe_also_stops_rows_a_dead_worker_held(
+    factory: sessionmaker[Session], poster: RecordingPoster
+) -> None:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "instant")
+    ingest(factory, tracker_issue("Held Brief"), start + timedelta(seconds=10))
+    with factory() as session, session.begin():
+        ledger.plan_digests(session, start + timedelta(minutes=1))
+        assert len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker")) == 1
+    assert "Removed" in do(factory, unsubscribe, ctx(start), "all")
+    Ticker(factory, poster, worker_id="w2", max_workers=1).tick(start + timedelta(hours=1))
+    assert poster.posts == []
