@@ -153,7 +153,7 @@ def build_app(
 ) -> App:
     settings = services.settings
     client = client or make_web_client(settings, settings.bot_token)
-    directory = SlackDirectory(settings.admins)
+    directory = SlackDirectory(settings.admins, shared=settings.mode is Mode.OAUTH)
     oauth = (
         build_oauth_settings(settings, services.engine, services.sessions)
         if settings.mode is Mode.OAUTH

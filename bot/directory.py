@@ -17,8 +17,13 @@ MAX_MEMBER_PAGES = 20  # 20 x 1000 members; larger channels are not scanned to t
 
 
 class SlackDirectory:
-    def __init__(self, admins: tuple[str, ...] = (), ttl_seconds: float = 600) -> None:
+    def __init__(
+        self, admins: tuple[str, ...] = (), ttl_seconds: float = 600, shared: bool = False
+    ) -> None:
         self.admins = frozenset(admins)
+        # With many workspaces on one corpus, a workspace's own admins are not admins of the
+        # shared content: only POLICYBOT_ADMINS are.
+        self.shared = shared
         self.ttl = ttl_seconds
         self._cache: dict[tuple[str, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
@@ -51,6 +56,8 @@ class SlackDirectory:
     def is_admin(self, client: WebClient, team: str, user: str) -> bool:
         if user in self.admins:
             return True
+        if self.shared:
+            return False
         info = self._user(client, team, user)
         return bool(info.get("is_admin") or info.get("is_owner"))
 

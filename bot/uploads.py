@@ -8,6 +8,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks import escape
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def upload_attachment(client: WebClient, reply: Reply, channel_id: str, respond:
             content=file.content,
             filename=file.filename,
             title=file.title,
-            initial_comment=reply.text,
+            initial_comment=escape(reply.text),  # never live mentions from user text
         )
         return True
     except SlackApiError as error:

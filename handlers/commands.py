@@ -85,7 +85,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy deadlines csv within 24m body:MIIT",
         ),
         lambda s, c, t, p: briefs.deadlines(s, c, t, p),
-        aliases=("deadline", "due"),
+        aliases=("deadline",),
     ),
     CommandSpec(
         "subscribe",
@@ -106,7 +106,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "any pause.",
         ("/policy subscriptions",),
         subscriptions.subscriptions,
-        aliases=("subs",),
+        aliases=("subs", "reminders", "settings"),
     ),
     CommandSpec(
         "unsubscribe",
@@ -129,7 +129,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "days before, at 09:00 your time), and a follow-up when a deadline passes.",
         ("/policy remind", "/policy remind storage leads 90,30,7", "/policy remind off r2"),
         reminders.remind,
-        aliases=("reminders",),
     ),
     CommandSpec(
         "status",

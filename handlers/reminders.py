@@ -20,10 +20,11 @@ from scheduler.timing import format_clock
 MAX_RULES_PER_CHANNEL = 20
 
 
-def _parse_rule(text: str, default_tz: str) -> tuple[str, tuple[int, ...], int, str, bool]:
+def _parse_rule(text: str) -> tuple[str, tuple[int, ...] | None, int | None, str | None]:
+    """The query, and the options the command names (None: not given)."""
     words, minute, zone = take_time_options(text)
     rest: list[str] = []
-    leads: tuple[int, ...] = DEFAULT_LEADS
+    leads: tuple[int, ...] | None = None
     i = 0
     while i < len(words):
         if words[i].lower() == "leads":
@@ -39,13 +40,7 @@ def _parse_rule(text: str, default_tz: str) -> tuple[str, tuple[int, ...], int, 
         else:
             rest.append(words[i])
         i += 1
-    return (
-        " ".join(rest),
-        leads,
-        9 * 60 if minute is None else minute,
-        zone or default_tz,
-        zone is not None,
-    )
+    return " ".join(rest), leads, minute, zone
 
 
 def channel_rules(session: Session, ctx: Context) -> list[ReminderRule]:
@@ -72,11 +67,10 @@ def describe_rule(rule: ReminderRule) -> str:
 def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     require_channel_member(ctx, "change this channel's reminders")
     argument = text.strip()
-    if argument.lower().startswith("off"):
-        return _remind_off(session, ctx, argument[3:].strip())
-    query_text, leads, minute, zone, explicit_tz = _parse_rule(argument, "UTC")
-    if not explicit_tz:
-        zone = str(zone_named(ctx.user_timezone() or "UTC").key)
+    first, _, rest = argument.partition(" ")
+    if first.lower() == "off":
+        return _remind_off(session, ctx, rest.strip())
+    query_text, leads, minute, zone = _parse_rule(argument)
     query = parse_query(query_text)
     build_filter(session, query)  # reject bad filters now
     described = query.describe()
@@ -93,16 +87,24 @@ def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
                 "This channel has the most reminder rules I keep; remove one with `/policy remind off <id>`."
             )
         rule = ReminderRule(
-            team_id=ctx.team_id, channel_id=ctx.channel_id, query_text=described, created_at=ctx.now
+            team_id=ctx.team_id,
+            channel_id=ctx.channel_id,
+            query_text=described,
+            leads=list(DEFAULT_LEADS),
+            at_minute=9 * 60,
+            timezone=str(zone_named(ctx.user_timezone() or "UTC").key),
         )
         session.add(rule)
         verb = "Reminders on"
     else:
         verb = "Reminders resumed" if rule.paused_reason else "Reminders updated"
+    # What the command names changes; the rest of an existing rule stays as it was. An
+    # updated rule watches from now: leads it gained that already passed are not sent.
+    rule.created_at = ctx.now
     rule.created_by = ctx.user_id
-    rule.leads = list(leads)
-    rule.at_minute = minute
-    rule.timezone = zone
+    rule.leads = list(leads) if leads is not None else rule.leads
+    rule.at_minute = minute if minute is not None else rule.at_minute
+    rule.timezone = zone or rule.timezone
     rule.paused_reason = None
     rule.paused_at = None
     session.flush()

@@ -35,6 +35,8 @@ class ScheduleRequest:
     schedule: Schedule
     query_text: str
     explicit_tz: bool
+    explicit_kind: bool = False
+    explicit_minute: bool = False
 
 
 def _weekday(word: str) -> int | None:
@@ -92,14 +94,17 @@ def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
     rest: list[str] = []
     kind = ScheduleKind.DAILY
     weekday: int | None = None
+    explicit_kind = False
     i = 0
     while i < len(words):
         word = words[i].lower()
         following = words[i + 1] if i + 1 < len(words) else None
         if word in ("daily", "instant", "instantly", "immediately"):
             kind = ScheduleKind.DAILY if word == "daily" else ScheduleKind.INSTANT
+            explicit_kind = True
         elif word == "weekly":
             kind = ScheduleKind.WEEKLY
+            explicit_kind = True
             day = _weekday(following) if following else None
             if day is None:
                 raise UserError("`weekly` needs a day, for example `weekly monday`.")
@@ -111,7 +116,9 @@ def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
     schedule = Schedule(
         kind, DEFAULT_MINUTE if minute is None else minute, weekday, zone or default_tz
     )
-    return ScheduleRequest(schedule, " ".join(rest), zone is not None)
+    return ScheduleRequest(
+        schedule, " ".join(rest), zone is not None, explicit_kind, minute is not None
+    )
 
 
 def describe_schedule(subscription: Subscription) -> str:
@@ -175,6 +182,14 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         verb = "Subscribed"
     else:
         verb = "Resumed" if existing.paused_reason else "Updated"
+    if verb != "Subscribed":
+        # Subscribing again changes what the command names and keeps the rest.
+        schedule = Schedule(
+            schedule.kind if request.explicit_kind else ScheduleKind(existing.schedule),
+            schedule.at_minute if request.explicit_minute else existing.at_minute,
+            schedule.weekday if request.explicit_kind else existing.weekday,
+            schedule.timezone if request.explicit_tz else existing.timezone,
+        )
     existing.created_by = ctx.user_id
     existing.schedule = schedule.kind
     existing.weekday = schedule.weekday

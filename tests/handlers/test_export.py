@@ -252,7 +252,7 @@ def test_deadlines_ics_command_replies_with_the_file(run) -> None:  # type: igno
     )
     assert within.attachment is not None and within.attachment.mime == "text/csv"
 
-    one = run("/policy due ICS airbus")
+    one = run("/policy deadline ICS airbus")
     assert one.text == "Calendar of 1 deadline for airbus (policybot-deadlines.ics)"
 
 
