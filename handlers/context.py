@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Clock = Callable[[], datetime]
 
@@ -39,7 +40,16 @@ class Context:
         if not self.user_label:
             object.__setattr__(self, "user_label", self.user_id)
 
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The asker's time zone (looked up once, when first needed), else `tz`."""
+        name = self.user_timezone()
+        try:
+            return ZoneInfo(name) if name else self.tz
+        except (ZoneInfoNotFoundError, ValueError):
+            return self.tz
+
     @property
     def today(self) -> date:
         """The asker's calendar date: countdowns count days where they are."""
-        return self.now.astimezone(self.tz).date()
+        return self.now.astimezone(self.zone).date()

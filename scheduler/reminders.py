@@ -50,16 +50,17 @@ def edges(goal: Goal) -> list[Edge]:
     return found
 
 
-def reminder_key(team: str, channel: str, goal_id: int, edge: str, lead: int) -> str:
-    return f"remind:{team}:{channel}:{goal_id}:{edge}:{lead}"
+def reminder_key(team: str, channel: str, goal_id: int, edge: Edge, lead: int) -> str:
+    # The date is part of the key: a deadline moved by a revised brief is alerted anew.
+    return f"remind:{team}:{channel}:{goal_id}:{edge.name}:{edge.on.isoformat()}:{lead}"
 
 
 def newly_key(team: str, channel: str, goal_id: int) -> str:
     return f"newly:{team}:{channel}:{goal_id}"
 
 
-def followup_key(team: str, channel: str, goal_id: int) -> str:
-    return f"followup:{team}:{channel}:{goal_id}"
+def followup_key(team: str, channel: str, goal_id: int, due_on: date) -> str:
+    return f"followup:{team}:{channel}:{goal_id}:{due_on.isoformat()}"
 
 
 def _insert(session: Session, rows: list[dict[str, object]]) -> None:
@@ -166,7 +167,7 @@ class ReminderPlanner:
         return row
 
     def _alert(self, rule: ReminderRule, goal: Goal, edge: Edge, lead: int, status: str) -> None:
-        key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge.name, lead)
+        key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge, lead)
         self.rows.append(
             self._row(rule, goal, key, "reminder", status=status, lead_days=lead, edge=edge.name)
         )
@@ -188,7 +189,7 @@ class ReminderPlanner:
                 continue  # passed: a follow-up asks about it instead (for the deadline)
             due: list[tuple[int, datetime]] = []
             for lead in leads:
-                key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge.name, lead)
+                key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge, lead)
                 fire = local_instant(edge.on - timedelta(days=lead), rule.at_minute, zone)
                 if key in sent or fire > self.now:
                     continue
@@ -216,7 +217,7 @@ class ReminderPlanner:
             return
         if goal.due_on < rule.created_at.astimezone(zone).date():
             return  # it passed before this channel was watching it
-        key = followup_key(rule.team_id, rule.channel_id, goal.id)
+        key = followup_key(rule.team_id, rule.channel_id, goal.id, goal.due_on)
         ask_at = local_instant(goal.due_on + FOLLOW_UP_DELAY, rule.at_minute, zone)
         if key not in sent and ask_at <= self.now:
             self.rows.append(self._row(rule, goal, key, "followup"))

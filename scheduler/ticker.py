@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from threading import Lock
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DIGEST_CHUNK = 10  # briefs per message: ~21 blocks, well inside Slack's 50
 ALERT_CHUNK = 10
+UTC_ZONE = ZoneInfo("UTC")
 LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lock of the ticker
 
 
@@ -56,6 +58,7 @@ class ClaimedItem:
     lead_days: int | None
     attempts: int
     uncertain_since: datetime | None = None
+    reminder_id: int | None = None
 
     @classmethod
     def of(cls, claim: ledger.Claim) -> ClaimedItem:
@@ -72,6 +75,7 @@ class ClaimedItem:
             row.lead_days,
             row.attempts,
             claim.uncertain_since,
+            row.reminder_id,
         )
 
 
@@ -234,7 +238,7 @@ class Ticker:
                     select(Goal).where(Goal.id.in_([i.goal_id for i in items]))
                 )
             }
-            today = now.date()
+            zones = self._rule_zones(session, items)
             alerts = []
             delivered: list[list[int]] = []
             for item in sorted(items, key=lambda i: (i.kind != "newly", i.goal_id or 0)):
@@ -242,6 +246,8 @@ class Ticker:
                 if goal is None:
                     self._mark_sent([item.id], now, "gone")
                     continue
+                # Days left count in the channel's zone, as the alert's schedule does.
+                today = now.astimezone(zones.get(item.reminder_id, UTC_ZONE)).date()
                 view = goal_view(goal, today)
                 if item.edge == "opens" and goal.window_start:
                     # Before a window opens, count the days to the opening.
@@ -274,6 +280,16 @@ class Ticker:
             report.add(messages=1, sent=len(ids))
         return False
 
+    @staticmethod
+    def _rule_zones(session: Session, items: list[ClaimedItem]) -> dict[int | None, ZoneInfo]:
+        ids = {i.reminder_id for i in items if i.reminder_id is not None}
+        if not ids:
+            return {}
+        rules = session.execute(
+            select(ReminderRule.id, ReminderRule.timezone).where(ReminderRule.id.in_(ids))
+        )
+        return {rule_id: ZoneInfo(zone) for rule_id, zone in rules}
+
     def _deliver_followup(
         self, team: str, channel: str, item: ClaimedItem, now: datetime, report: TickReport
     ) -> bool:
@@ -282,9 +298,10 @@ class Ticker:
             if goal is None:
                 self._mark_sent([item.id], now, "gone")
                 return False
-            message = FollowUp(
-                goal_view(goal, now.date()), brief_view(goal.brief, now.date()), (item.id,)
-            )
+            today = now.astimezone(
+                self._rule_zones(session, [item]).get(item.reminder_id, UTC_ZONE)
+            ).date()
+            message = FollowUp(goal_view(goal, today), brief_view(goal.brief, today), (item.id,))
         try:
             ts = self.poster.post(team, channel, message)
         except DeliveryError as error:

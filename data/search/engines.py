@@ -654,14 +654,13 @@ class PostgresEngine(SearchEngine):
 
         The planner does not count the cost of reading a document (TOAST, decompression):
         for a common word it prefers reading every document of the table to the GIN
-        bitmap, which costs 10-30x more."""
+        bitmap, which costs 10-30x more. After an error nothing is restored: the setting
+        is local to the transaction, which is rolled back."""
         previous = session.scalar(
             text("SELECT current_setting('enable_seqscan') FROM set_config('enable_seqscan', 'off', true)")
         )
-        try:
-            yield
-        finally:
-            session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})
+        yield
+        session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})
 
     def _score_of(self, document: ColumnElement[Any], index: int, alternatives: int) -> ColumnElement[float]:
         """`_query_score` as an expression over an already read document, for a query of

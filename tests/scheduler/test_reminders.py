@@ -170,3 +170,28 @@ def test_remind_off_drops_pending_alerts(
     assert alerts(poster) == []
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+@pytest.mark.usefixtures("corpus")
+def test_days_left_count_in_the_rules_time_zone(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    set_up(factory, "storage leads 365 tz Pacific/Auckland")
+    # 09:00 on 31 Dec 2026 in Auckland is 20:00 UTC on 30 Dec.
+    ticker.tick(datetime(2026, 12, 30, 20, 0, tzinfo=UTC))
+    assert {days for _, days, _ in alerts(poster)} == {365}
+
+
+def test_a_moved_deadline_is_alerted_again(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    set_up(factory, "leads 30 tz UTC", now=datetime(2026, 1, 1, tzinfo=UTC))
+    draft = tracker_issue("Moving Plan", published=date(2026, 1, 5)).replace(
+        b"By 2028,", b"By June 2026,"
+    )
+    ingest(factory, draft, datetime(2026, 1, 6, tzinfo=UTC))
+    ticker.tick(datetime(2026, 5, 31, 9, 0, tzinfo=UTC))  # 30 days before 2026-06-30
+    final = draft.replace(b"By June 2026,", b"By September 2026,")
+    ingest(factory, final, datetime(2026, 6, 1, tzinfo=UTC))  # the final version moves it
+    ticker.tick(datetime(2026, 8, 31, 9, 0, tzinfo=UTC))  # 30 days before 2026-09-30
+    assert [days for _, days, _ in alerts(poster)] == [30, 30]
