@@ -23,7 +23,7 @@ from pathlib import Path
 
 from data.bodies import split_body_names as split_bodies
 from data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, parse_date
-from data.ingest.deadlines import extract_deadline, lead_in_year
+from data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
 from data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from data.ingest.text import (
     BULLET_MARK,
@@ -396,11 +396,16 @@ class _Parser:
         bodies, more, full_names = split_bodies(join_wrapped(draft.sections.get("bodies", [])))
         glance = draft.sections.get("glance", [])
         lead_in = _last_sentence(join_paragraphs(glance[: draft.lead_in_end or len(glance)]))
-        default_year = lead_in_year(lead_in) if _LEAD_IN_END.search(lead_in) else None
+        # A deadline in the lead-in ("By mid-2026, the plan aims to:", "Important goals for
+        # 2027 include:") applies, with its precision, to each bullet that states none.
+        shared: Deadline | None = None
+        if _LEAD_IN_END.search(lead_in):
+            shared = extract_deadline(lead_in, published_on=published)
+            year = lead_in_year(lead_in)
+            if shared is None and year is not None:
+                shared = extract_deadline("", published_on=published, default_year=year)
         goals = [
-            GoalRecord(
-                text, extract_deadline(text, published_on=published, default_year=default_year)
-            )
+            GoalRecord(text, extract_deadline(text, published_on=published) or shared)
             for text in (join_wrapped(g) for g in draft.goals)
             if text
         ]

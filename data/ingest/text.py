@@ -31,12 +31,14 @@ class Line:
 
 # Private-use glyphs (Wingdings/Symbol bullets such as U+F0A1) and bullet characters mark a
 # list item even when no space follows them; "-"/"*" and list numbers ("1.", "2)", "(3)")
-# only with a space. An en dash does not: in PDF text it usually opens a wrapped line
-# ("– such as AI – being implemented ...").
+# only with a space; en and em dashes only before a capital or a digit (see below).
 _BULLET = re.compile(
     r"^\s*(?:[\ue000-\uf8ff\u2022\u25cf\u25aa\u25a0\u25a1\u25e6\u25cb\u25ba\u25b6\u2023\u2043"
     r"\u2219\u00b7\u27a2\u27a4\u2794\u2713\u2714\u2756\ufffd]\s*"
-    r"|(?:[-*]|\(?\d{1,2}[.)])\s+)"
+    r"|(?:[-*]|\(?\d{1,2}[.)])\s+"
+    # An en or em dash opens a list item before a capital or a digit ("– December 30: ...");
+    # before a small letter it continues a wrapped sentence ("– such as AI – being ...").
+    r"|[\u2013\u2014]\s+(?=[A-Z0-9\u4e00-\u9fff]))"
 )
 _CJK = (
     r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"

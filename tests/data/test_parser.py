@@ -1194,3 +1194,34 @@ def test_demo_variants_parse_alike(demo: IssueRecord, variant: str) -> None:
     assert essentials(issue) == essentials(demo)
     assert issue.unassigned_links == demo.unassigned_links
     assert issue.issue_date == demo.issue_date
+
+
+def test_lead_in_deadline_keeps_its_precision_for_every_bullet() -> None:
+    text = (
+        "At a glance: The NDRC issued a hydrogen plan. By mid-2026, the plan aims to:\n\n"
+        "\u2022 Build 50 refuelling stations\n\n"
+        "\u2022 By 2030, reach 100,000 fuel-cell vehicles\n\n"
+        "Article: Hydrogen Plan (氢能计划) (Link)\n\nIssuing body: NDRC\n\nDate: January 8, 2025\n"
+    )
+    goals = parse_text(text, "h.txt").briefs[0].goals
+    assert [(str(g.deadline.due_on), str(g.deadline.precision)) for g in goals if g.deadline] == [
+        ("2026-06-30", "month"),
+        ("2030-12-31", "year"),
+    ]
+
+
+def test_dash_bulleted_news_items_are_news_and_keep_their_links() -> None:
+    text = (
+        "At a glance: The NEA issued a coal notice.\n\n"
+        "Article: Coal Notice (煤炭通知) (Link)\n\nIssuing body: NEA\n\nDate: December 20, 2024\n\n"
+        "https://example.org/coal\n\n"
+        "\u2013 December 30: The MOFCOM announced export controls on gallium. (MOFCOM notice)\n\n"
+        "\u2014 December 31: The NDRC published a list of encouraged industries. (NDRC notice)\n\n"
+        "https://example.org/mofcom\nhttps://example.org/ndrc\n"
+    )
+    issue = parse_text(text, "tracker-2024-12.txt")
+    assert [b.links for b in issue.policy_briefs] == [["https://example.org/coal"]]
+    assert [(str(n.published_on), n.source_label, n.links) for n in issue.news] == [
+        ("2024-12-30", "MOFCOM notice", ["https://example.org/mofcom"]),
+        ("2024-12-31", "NDRC notice", ["https://example.org/ndrc"]),
+    ]
