@@ -9,9 +9,8 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
-from bot.oauth import UNINSTALLED
 from bot.services import Services
-from scheduler.control import pause_team
+from scheduler.control import UNINSTALLED, pause_team
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -16,8 +17,13 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 EXTRA_FIELDS = ("delivery_ids", "channel", "team", "command", "duration_ms", "kind")
 
 
+# Any Slack token, including the ones each workspace's installation brings (never in settings).
+_TOKEN = re.compile(r"\b(?:xox[abeoprs]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]{4,}")
+
+
 class SecretMaskingFilter(logging.Filter):
-    """Replaces known secret values (tokens, signing secret) in every record's text."""
+    """Replaces known secret values (signing secret, client secret, database password) and
+    anything shaped like a Slack token in every record's text."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -26,12 +32,10 @@ class SecretMaskingFilter(logging.Filter):
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, _MASK)
-        return text
+        return _TOKEN.sub(_MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
-        if not self.secrets:
-            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -21,7 +21,6 @@ from scheduler.control import resume_team
 from scheduler.messages import DeliveryError, FailureKind
 
 log = logging.getLogger(__name__)
-UNINSTALLED = "the app was uninstalled from the workspace"
 
 
 class PolicyInstallationStore(SQLAlchemyInstallationStore):
@@ -35,7 +34,7 @@ class PolicyInstallationStore(SQLAlchemyInstallationStore):
         super().save(installation)
         if installation.team_id:
             with self.sessions() as session, session.begin():
-                resumed = resume_team(session, installation.team_id, UNINSTALLED)
+                resumed = resume_team(session, installation.team_id)
             if resumed:
                 log.info("reinstalled: resumed %s", ", ".join(resumed))
 
@@ -75,7 +74,9 @@ class TeamClients:
                 return cached[1]
         bot = self.store.find_bot(enterprise_id=None, team_id=team_id) if self.store else None
         if bot is None or not bot.bot_token:
-            raise DeliveryError(FailureKind.AUTH, "not_installed")
+            raise DeliveryError(
+                FailureKind.AUTH, "not_installed", "the app is not installed in the workspace"
+            )
         client = make_web_client(self.settings, bot.bot_token)
         with self._lock:
             self._cache[team_id] = (time.monotonic(), client)

@@ -26,6 +26,15 @@ from scheduler.messages import (
 
 log = logging.getLogger(__name__)
 
+READABLE = {
+    "channel_not_found": "the channel no longer exists or the bot cannot see it",
+    "not_in_channel": "the bot is not in the channel",
+    "is_archived": "the channel is archived",
+    "invalid_auth": "Slack rejected the bot's token",
+    "account_inactive": "the bot's account is inactive",
+    "token_revoked": "the bot's token was revoked",
+    "not_installed": "the app is not installed in the workspace",
+}
 CHANNEL_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -128,11 +137,12 @@ class SlackPoster:
             )
         except SlackApiError as error:
             code = str(error.response.get("error") or f"http_{error.response.status_code}")
+            reason = READABLE.get(code, "Slack refused the post")
             if code in CHANNEL_ERRORS:
-                raise DeliveryError(FailureKind.CHANNEL, code) from error
+                raise DeliveryError(FailureKind.CHANNEL, code, reason) from error
             if code in AUTH_ERRORS:
-                raise DeliveryError(FailureKind.AUTH, code) from error
-            raise DeliveryError(FailureKind.RETRY, code) from error
+                raise DeliveryError(FailureKind.AUTH, code, reason) from error
+            raise DeliveryError(FailureKind.RETRY, code, reason) from error
         except (URLError, TimeoutError, OSError) as error:
             raise DeliveryError(FailureKind.RETRY, type(error).__name__) from error
         return str(response.get("ts") or "")

@@ -71,11 +71,13 @@ def take_time_options(text: str) -> tuple[list[str], int | None, str | None]:
     while i < len(words):
         word = words[i].lower()
         following = words[i + 1] if i + 1 < len(words) else None
-        if word == "at" and following and re.match(r"^\d{1,2}:\d{2}$", following):
+        if word == "at" and following and any(ch.isdigit() for ch in following):
             try:
                 minute = parse_clock(following)
             except ValueError:
-                raise UserError(f"`at {following}` is not a time; write `at 09:00`.") from None
+                raise UserError(
+                    f"`at {following[:20]}` is not a time I can read; write `at 09:00` or `at 9am`."
+                ) from None
             i += 1
         elif word == "tz":
             if not following:

@@ -9,6 +9,11 @@ from sqlalchemy.orm import Session
 
 from data.models import ReminderRule, Subscription
 
+# Pauses for lost access to a workspace (uninstalled, token revoked or rejected) start with
+# this; installing the app again lifts all of them. Channel problems are lifted per channel.
+ACCESS_LOST = "workspace access lost"
+UNINSTALLED = f"{ACCESS_LOST}: the app was uninstalled"
+
 
 def _team_rows(session: Session, team_id: str) -> list[Subscription | ReminderRule]:
     subscriptions = session.scalars(select(Subscription).where(Subscription.team_id == team_id))
@@ -26,11 +31,11 @@ def pause_team(session: Session, team_id: str, reason: str, now: datetime) -> li
     return paused
 
 
-def resume_team(session: Session, team_id: str, reason: str) -> list[str]:
-    """Resume what was paused for `reason` (other pauses, e.g. a lost channel, stay)."""
+def resume_team(session: Session, team_id: str) -> list[str]:
+    """Resume what lost access to the workspace paused (a lost channel stays paused)."""
     resumed = []
     for row in _team_rows(session, team_id):
-        if row.paused_reason == reason[:200]:
+        if (row.paused_reason or "").startswith(ACCESS_LOST):
             row.paused_reason = None
             row.paused_at = None
             resumed.append(row.ref)

@@ -82,10 +82,11 @@ class FailureKind(StrEnum):
 
 
 class DeliveryError(Exception):
-    def __init__(self, kind: FailureKind, code: str) -> None:
+    def __init__(self, kind: FailureKind, code: str, reason: str = "") -> None:
         super().__init__(f"{kind}: {code}")
         self.kind = kind
         self.code = code
+        self.reason = reason or "the post was refused"  # for people: why, in a few words
 
 
 class Poster(Protocol):

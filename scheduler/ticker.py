@@ -25,6 +25,7 @@ from data.db import SessionFactory
 from data.models import Brief, BriefKind, Goal, ReminderRule, Subscription
 from handlers.replies import BriefView, brief_view, goal_view
 from scheduler import ledger
+from scheduler.control import ACCESS_LOST
 from scheduler.messages import (
     Alert,
     AlertBatch,
@@ -361,7 +362,9 @@ class Ticker:
             self._retry(remaining, max(i.attempts for i in items), now, error.code)
             report.add(retried=len(remaining))
             return False
-        reason = _pause_reason(error)
+        reason = f"{error.reason} ({error.code})"
+        if error.kind is FailureKind.AUTH:
+            reason = f"{ACCESS_LOST}: {reason}"  # lifted by a reinstall (resume_team)
         with self.sessions() as session, session.begin():
             ledger.release_paused(session, remaining, self.worker_id, error.code)
             paused = self._pause(session, team, channel, subscription_id, error, reason, now)
@@ -402,7 +405,7 @@ class Ticker:
         self, team: str, owner: str, channel: str, paused: list[str], reason: str
     ) -> None:
         text = (
-            f"I paused {', '.join(paused)} for <#{channel}>: {reason}. Invite me to the channel "
+            f"I paused {', '.join(paused)} for channel {channel}: {reason}. Invite me to the channel "
             "(or pick another) and subscribe again to resume; nothing was lost."
         )
         try:
@@ -430,15 +433,3 @@ class Ticker:
     def _retry(self, ids: list[int], attempts: int, now: datetime, error: str) -> None:
         with self.sessions() as session, session.begin():
             ledger.release_for_retry(session, ids, self.worker_id, attempts, now, error)
-
-
-def _pause_reason(error: DeliveryError) -> str:
-    readable = {
-        "channel_not_found": "the channel no longer exists or the bot cannot see it",
-        "not_in_channel": "the bot is not in the channel",
-        "is_archived": "the channel is archived",
-        "invalid_auth": "Slack rejected the bot's token",
-        "account_inactive": "the bot's account is inactive",
-        "token_revoked": "the bot's token was revoked",
-    }
-    return f"{readable.get(error.code, 'Slack refused the post')} ({error.code})"

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -79,12 +80,20 @@ def quiet_hours_end(moment: datetime, start: int, end: int, zone: ZoneInfo) -> d
     return moment  # pragma: no cover
 
 
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|h)?$", re.I)
+
+
 def parse_clock(text: str) -> int:
-    """ "09:00" -> 540; raises ValueError for anything else."""
-    hours, _, minutes = text.strip().partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+    """ "09:00", "9am", "9:30pm", "21h" -> minutes after midnight; ValueError otherwise."""
+    match = _CLOCK.match(text.strip())
+    if not match or (match.group(2) is None and match.group(3) is None):
         raise ValueError(text)
-    h, m = int(hours), int(minutes)
+    h, m = int(match.group(1)), int(match.group(2) or 0)
+    suffix = (match.group(3) or "").lower().replace(".", "")
+    if suffix in ("am", "pm"):
+        if not 1 <= h <= 12:
+            raise ValueError(text)
+        h = h % 12 + (12 if suffix == "pm" else 0)
     if not (0 <= h < 24 and 0 <= m < 60):
         raise ValueError(text)
     return h * 60 + m

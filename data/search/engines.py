@@ -657,7 +657,10 @@ class PostgresEngine(SearchEngine):
         bitmap, which costs 10-30x more. After an error nothing is restored: the setting
         is local to the transaction, which is rolled back."""
         previous = session.scalar(
-            text("SELECT current_setting('enable_seqscan') FROM set_config('enable_seqscan', 'off', true)")
+            text(
+                "SELECT setting.value FROM (SELECT current_setting('enable_seqscan') AS value OFFSET 0) setting "
+                "WHERE set_config('enable_seqscan', 'off', true) IS NOT NULL"
+            )
         )
         yield
         session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})

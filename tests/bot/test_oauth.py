@@ -3,7 +3,9 @@ from the new team served with that team's own token; uninstall pauses, reinstall
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 import time
 import urllib.request
@@ -16,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_app
+from bot.logs import configure_logging
 from bot.server import make_wsgi_app
 from bot.services import Services, build_services, build_ticker
 from bot.settings import Mode, Settings
@@ -74,8 +77,13 @@ def install(server: LiveServer) -> None:
 
 
 def test_install_then_serve_that_team_with_its_token(
-    oauth_services: Services, fake: FakeSlack
+    oauth_services: Services, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    logs = io.StringIO()
+    monkeypatch.setattr("sys.stderr", logs)
+    configure_logging("DEBUG", [CLIENT_SECRET, SIGNING_SECRET], "json")
     app = build_app(oauth_services)
     fake.add_channel_member("C2", "U2")
     fake.set_user("U2", tz="Asia/Shanghai", team_id="T2")
@@ -96,6 +104,12 @@ def test_install_then_serve_that_team_with_its_token(
     build_ticker(oauth_services).tick(NOW + timedelta(days=1))
     posts = [c for c in fake.calls_to("chat.postMessage") if c.status == 200]
     assert posts and {c.token for c in posts} == {TEAM2_TOKEN}
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    # slack_sdk logs oauth.v2.access responses at DEBUG: the workspace's token is masked.
+    assert "oauth.v2.access" in logs.getvalue()
+    for secret in (TEAM2_TOKEN, CLIENT_SECRET, SIGNING_SECRET):
+        assert secret not in logs.getvalue()
 
 
 def test_uninstall_pauses_and_removes_tokens_reinstall_resumes(

@@ -618,3 +618,13 @@ def test_matching_ids_among_new_briefs(session: Session) -> None:
     assert store.matching_ids(session, storage, only_ids=[old.id, new_other.id]) == [old.id]
     assert store.matching_ids(session, storage, only_ids=[]) == []
     assert set(store.matching_ids(session, storage)) == {old.id, new_match.id, new_excluded.id}
+
+
+def test_a_search_leaves_the_planner_settings_as_they_were(session: Session) -> None:
+    add_brief(session, "Storage plan")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    before = session.scalar(text("SHOW enable_seqscan")) if postgres else None
+    assert ids(session, w("storage")) != []
+    assert ids(session, w("unmistakableword")) == []  # the early return, past the count
+    if postgres:
+        assert session.scalar(text("SHOW enable_seqscan")) == before == "on"

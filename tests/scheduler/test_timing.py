@@ -98,3 +98,24 @@ def test_quiet_hours_across_midnight() -> None:
 def test_parse_clock_rejects_bad_times(text: str) -> None:
     with pytest.raises(ValueError):
         parse_clock(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "minute"),
+    [
+        ("09:00", 540),
+        ("9am", 540),
+        ("9:30pm", 21 * 60 + 30),
+        ("12am", 0),
+        ("12pm", 720),
+        ("21h", 1260),
+    ],
+)
+def test_parse_clock_reads_common_forms(text: str, minute: int) -> None:
+    assert parse_clock(text) == minute
+
+
+@pytest.mark.parametrize("text", ["13pm", "0am", "9 o'clock"])
+def test_parse_clock_rejects_impossible_forms(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_clock(text)
