@@ -293,8 +293,11 @@ def latest(session: Session, ctx: Context, argument: str, page_number: int) -> R
 def parse_window(words: list[str]) -> tuple[timedelta | int, list[str], str]:
     """`within 18m` (also 90d, 2y, "within 24 months") -> (months or days, rest, label)."""
     default = (24, words, "24 months")
-    if not words or words[0].lower() != "within":
+    # `within` may come anywhere: "deadlines within 18m storage" or "deadlines storage within 18m".
+    at = next((i for i, w in enumerate(words) if w.lower() == "within"), None)
+    if at is None:
         return default
+    before, words = words[:at], words[at:]
     if len(words) < 2:
         raise UserError(
             "`within` needs a period, for example `within 18m`, `within 90d` or `within 2y`."
@@ -302,6 +305,7 @@ def parse_window(words: list[str]) -> tuple[timedelta | int, list[str], str]:
     spec, rest = words[1], words[2:]
     if len(words) >= 3 and words[1].isdecimal():
         spec, rest = words[1] + words[2], words[3:]
+    rest = before + rest
     match = _WITHIN.match(spec)
     if not match:
         raise UserError(

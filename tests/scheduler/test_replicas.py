@@ -47,7 +47,8 @@ def test_two_schedulers_hundred_ticks_no_duplicates(
             errors.append(error)
             barrier.abort()
 
-    # Briefs keep arriving while both replicas tick.
+    # Briefs arrive over the simulated hours: each batch is ingested with a time that falls
+    # between ticks, so every tick finds some new work for both replicas to race for.
     def feed() -> None:
         for batch in range(10):
             titles = [f"Replica Brief {batch}-{n}" for n in range(3)]
