@@ -143,7 +143,8 @@ def render_home(home: HomeView) -> dict[str, Any]:
         f"{home.today:%b %Y}. Type `/policy help` in any channel for every command."
     )
 
-    view.header(f"Deadlines in the next {home.horizon_months} months")
+    scope = "Your deadlines" if home.followed_only else "Deadlines"
+    view.header(f"{scope} in the next {home.horizon_months} months")
     if not home.deadlines:
         view.section(f"No deadlines in the next {home.horizon_months} months.")
     for item in home.deadlines[:SHOWN_DEADLINES]:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from data import store
 from data.models import ReminderRule, ScheduleKind, Subscription
-from handlers.briefs import add_months
+from handlers.briefs import add_months, build_filter
 from handlers.context import Context
+from handlers.grammar import UserError, parse_query
 from handlers.replies import BriefView, DeadlineView, brief_view, goal_view
 from handlers.subscriptions import describe_schedule
 from scheduler.reminders import describe_leads
@@ -51,6 +52,7 @@ class HomeView:
     latest: tuple[BriefView, ...]
     channels: tuple[ChannelView, ...]  # the user's channels, in the order they were set up
     setups_total: int  # subscriptions and rules, even those not read into `channels`
+    followed_only: bool = False  # deadlines limited to what the user's reminder rules follow
 
 
 def _subscription(sub: Subscription) -> SetupView:
@@ -90,9 +92,34 @@ def _channels(session: Session, ctx: Context) -> tuple[tuple[ChannelView, ...], 
     return channels, total
 
 
+def _your_deadlines(
+    session: Session, ctx: Context, start: date, end: date
+) -> tuple[list[store.DueGoal], bool]:
+    """Goals that the user's own reminder rules follow; all goals when they have none."""
+    rules = list(
+        session.scalars(
+            select(ReminderRule).where(
+                ReminderRule.team_id == ctx.team_id, ReminderRule.created_by == ctx.user_id
+            )
+        )
+    )
+    if not rules:
+        return store.due_goals(session, start, end), False
+    found: dict[int, store.DueGoal] = {}
+    for rule in rules:
+        try:
+            where = build_filter(session, parse_query(rule.query_text))[0]
+        except UserError:
+            continue
+        for due in store.due_goals(session, start, end, where):
+            found.setdefault(due.goal.id, due)
+    ordered = sorted(found.values(), key=lambda d: (d.goal.due_on or start, d.goal.id))
+    return ordered, True
+
+
 def build_home(session: Session, ctx: Context) -> HomeView:
     today = ctx.today
-    due = store.due_goals(session, today, add_months(today, HORIZON_MONTHS))
+    due, followed = _your_deadlines(session, ctx, today, add_months(today, HORIZON_MONTHS))
     latest = store.latest(session, LATEST_BRIEFS)
     channels, total = _channels(session, ctx)
     return HomeView(
@@ -107,4 +134,5 @@ def build_home(session: Session, ctx: Context) -> HomeView:
         latest=tuple(brief_view(b, today) for b in latest.briefs),
         channels=channels,
         setups_total=total,
+        followed_only=followed,
     )

@@ -75,11 +75,18 @@ def test_home_shows_deadlines_latest_briefs_and_the_users_channels(services: Ser
     add_setups(services, "U1", "T1", subscriptions=2, rules=1, channels=2)
     add_setups(services, "U2", "T1", subscriptions=1, rules=1, channels=1)  # someone else's
     add_setups(services, "U1", "T9", subscriptions=1, rules=0, channels=1)  # another workspace
-    home = home_for(services)
+    # U2 follows "battery0" with a reminder rule: only matching goals, none here.
+    followed = home_for(services, "U2")
+    assert followed.followed_only and followed.deadlines == ()
+    assert "Your deadlines in the next 12 months" in text_of(validated(render_home(followed)))
+    # U1's rule follows nothing either; someone with no rules sees every goal.
+    home = everyone = home_for(services, "U3")
     # Deadlines in the next 12 months from NOW (2026-11-29): only the Airbus line, 2026-12-31.
     assert [d.goal.due_on for d in home.deadlines] == [date(2026, 12, 31)]
     assert home.deadlines_total == 1
+    assert not home.followed_only
     assert len(home.latest) == 5
+    home = home_for(services)
     assert [c.channel_id for c in home.channels] == ["C0000", "C0001"]
     assert home.setups_total == 3
     c0 = home.channels[0]
@@ -87,11 +94,12 @@ def test_home_shows_deadlines_latest_briefs_and_the_users_channels(services: Ser
     assert c0.setups[1].when == "90d, 30d, 7d before, at 08:00 UTC"
     assert c0.setups[0].what == "storage body:MIIT topic0"
 
+    everyone_shown = text_of(validated(render_home(everyone)))
+    assert "Deadlines in the next 12 months" in everyone_shown
+    assert "Airbus announced it will open a second A320 assembly line" in everyone_shown
+    assert "32 days left" in everyone_shown
     payload = validated(render_home(home))
     shown = text_of(payload)
-    assert "Deadlines in the next 12 months" in shown
-    assert "Airbus announced it will open a second A320 assembly line" in shown
-    assert "32 days left" in shown
     assert "Latest briefs" in shown
     assert "The MIIT published typical application cases of advanced computing." in shown
     assert "<#C0000>" in shown and "<#C0001>" in shown
