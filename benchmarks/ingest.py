@@ -1,6 +1,9 @@
 """Ingestion throughput on a generated corpus of 10,000 briefs (goal: >= 1,000 briefs/s on SQLite).
 
-    python benchmarks/ingest.py [--briefs 10000] [--per-file 500] [--db URL]
+    python -m benchmarks.ingest [--briefs 10000] [--per-file 500] [--db URL] [--uniform]
+
+The corpus is generated with the demo corpus's word frequencies (benchmarks/corpus.py);
+`--uniform` draws every word equally often, as the first version of the generator did.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ def main() -> None:
     parser.add_argument("--briefs", type=int, default=10_000)
     parser.add_argument("--per-file", type=int, default=500)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--uniform", action="store_true", help="every word equally frequent")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = []
         for index in range(0, args.briefs, args.per_file):
             path = folder / f"issue-{index:06d}.txt"
-            path.write_text(generate_issue(min(args.per_file, args.briefs - index), seed=index), "utf-8")
+            path.write_text(generate_issue(min(args.per_file, args.briefs - index), seed=index, uniform=args.uniform), "utf-8")
             files.append(path)
         url = args.db or f"sqlite:///{folder / 'bench.sqlite3'}"
         engine = make_engine(url)

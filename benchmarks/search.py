@@ -91,7 +91,7 @@ def prepare_postgres(engine: Engine, title_index: bool) -> str:
     """ANALYZE, and the proposed title index (see the module docstring). Says what it did."""
     with engine.connect() as connection:
         present = connection.scalar(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": TITLE_INDEX})
-        note = "title index present (from the schema)" if present else "no title index"
+        note = "title index present" if present else "no title index"
         if title_index and not present:
             connection.execute(
                 text(f"CREATE INDEX {TITLE_INDEX} ON brief_search USING gin (ts_filter(document, '{{a}}'))")
@@ -208,6 +208,7 @@ def http_figures(database_url: str, count: int) -> None:
     from tests.fakeslack import FakeSlack
 
     fake = FakeSlack().start()  # Bolt calls auth.test on the first request of each app
+    fake.set_user("U1")  # the asker, whom some replies look up (users.info)
     settings = Settings.from_env(
         {},
         database_url=database_url,

@@ -197,7 +197,7 @@ def _ranked_ids(
     ids: list[int] = []
     skip = offset  # matches to pass over before the page starts
     in_blocks = False
-    for title in (True, False):
+    for title in engine.tiers:
         block = 0
         while len(ids) < limit:
             statement, params = engine.ranked_block(

@@ -42,7 +42,7 @@ class TextQueries:
     unsearchable: list[str] = field(default_factory=list)  # stopwords, emoji, punctuation
 
 
-class _BodyNames:
+class BodyNames:
     """Issuing-body names in free text: "MIIT", "工信部" or "Ministry of Industry and
     Information Technology" all search for any of the body's names."""
 
@@ -56,9 +56,9 @@ class _BodyNames:
         return any_phrase_query(store.body_names(body))
 
 
-def _text_queries(session: Session, query: Query) -> TextQueries:
+def _text_queries(session: Session, query: Query, names: BodyNames | None = None) -> TextQueries:
     out = TextQueries()
-    names = _BodyNames(session)
+    names = names or BodyNames(session)
     words = list(query.words)
     i = 0
     while i < len(words):
@@ -119,10 +119,13 @@ def _resolve_bodies(session: Session, names: list[str]) -> frozenset[int]:
     return frozenset(ids)
 
 
-def build_filter(session: Session, query: Query) -> tuple[BriefFilter, TextQueries]:
+def build_filter(
+    session: Session, query: Query, names: BodyNames | None = None
+) -> tuple[BriefFilter, TextQueries]:
     """The store filter for a query. Raises UserError when nothing in it can be searched
-    (only stopwords, emoji or punctuation, and no filter)."""
-    text = _text_queries(session, query)
+    (only stopwords, emoji or punctuation, and no filter). `names`: a body-name table to
+    reuse when building many filters at once (the scheduler)."""
+    text = _text_queries(session, query, names)
     where = BriefFilter(
         include=tuple(dict.fromkeys(text.include)),  # "storage storage" searches once
         exclude=tuple(dict.fromkeys(text.exclude)),

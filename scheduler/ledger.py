@@ -15,7 +15,7 @@ Everything else (a crash before the post, a failed post) re-sends nothing twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,10 @@ from data.models import (
     ScheduleKind,
     Subscription,
 )
-from handlers.briefs import build_filter
+from data.search.analysis import TermQuery
+from data.search.engines import engine_for
+from data.store import BriefFilter
+from handlers.briefs import BodyNames, build_filter
 from handlers.grammar import UserError, parse_query
 from handlers.subscriptions import schedule_of
 from scheduler.timing import in_quiet_hours, next_run, quiet_hours_end
@@ -56,7 +59,12 @@ def _locking(session: Session) -> bool:
 
 
 def plan_digests(session: Session, now: datetime) -> int:
-    """Write ledger rows for every subscription that is due; returns rows added."""
+    """Write ledger rows for every subscription that is due; returns rows planned.
+
+    Work grows with what is due, not with history: the briefs that arrived since the
+    earliest due horizon are read once, each distinct search term is tested once against
+    just those briefs, and each subscription's query is then set arithmetic over them.
+    """
     statement = (
         select(Subscription)
         .where(Subscription.paused_reason.is_(None), Subscription.next_due_at <= now)
@@ -64,15 +72,126 @@ def plan_digests(session: Session, now: datetime) -> int:
     )
     if _locking(session):
         statement = statement.with_for_update(skip_locked=True)
-    added = 0
-    for subscription in session.scalars(statement).all():
-        if _quiet_now(session, subscription, now):
-            continue
-        added += _plan_one(session, subscription, now)
-        schedule = schedule_of(subscription)
-        subscription.next_due_at = next_run(schedule, now)  # missed slots coalesce into one
+    due = [s for s in session.scalars(statement).all() if not _quiet_now(session, s, now)]
+    if not due:
+        return 0
+    rows = _DigestPlanner(session, now, due).rows()
+    if rows:
+        # Another scheduler may have planned the same rows a moment ago: the unique key wins.
+        session.execute(
+            _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows
+        )
+    for subscription in due:
+        subscription.next_due_at = next_run(schedule_of(subscription), now)  # slots coalesce
         subscription.checked_until = now
-    return added
+    return len(rows)
+
+
+class _DigestPlanner:
+    def __init__(self, session: Session, now: datetime, due: list[Subscription]) -> None:
+        self.session = session
+        self.now = now
+        self.due = due
+        self.engine = engine_for(session)
+        self.names = BodyNames(session)
+        self._terms: dict[TermQuery, set[int]] = {}
+        self._structured: dict[BriefFilter, set[int]] = {}
+
+    def rows(self) -> list[dict[str, object]]:
+        starts = {s.id: max(s.checked_until - INGEST_GRACE, s.created_at) for s in self.due}
+        arrived = dict(
+            self.session.execute(
+                select(Brief.id, Brief.ingested_at).where(
+                    Brief.ingested_at > min(starts.values()), Brief.ingested_at <= self.now
+                )
+            ).all()
+        )
+        if not arrived:
+            self._check_queries()
+            return []
+        self.ids = sorted(arrived)
+        delivered = self._delivered()
+        filters: dict[str, BriefFilter | None] = {}
+        rows: list[dict[str, object]] = []
+        for subscription in self.due:
+            text = subscription.query_text
+            if text not in filters:
+                filters[text] = self._filter(subscription)
+            where = filters[text]
+            if where is None:
+                continue
+            for brief_id in sorted(self._matching(where)):
+                if (
+                    arrived[brief_id] > starts[subscription.id]
+                    and (
+                        subscription.id,
+                        brief_id,
+                    )
+                    not in delivered
+                ):
+                    rows.append(self._row(subscription, brief_id))
+        return rows
+
+    def _check_queries(self) -> None:
+        for subscription in self.due:
+            self._filter(subscription)
+
+    def _filter(self, subscription: Subscription) -> BriefFilter | None:
+        try:
+            return build_filter(self.session, parse_query(subscription.query_text), self.names)[0]
+        except UserError as error:
+            # The query stopped making sense (a body alias was removed): say so, keep the rest.
+            subscription.paused_reason = f"its query no longer works: {error}"[:200]
+            subscription.paused_at = self.now
+            return None
+
+    def _delivered(self) -> set[tuple[int, int]]:
+        found: set[tuple[int, int]] = set()
+        due_ids = [s.id for s in self.due]
+        for i in range(0, len(due_ids), 500):
+            found.update(
+                self.session.execute(
+                    select(Delivery.subscription_id, Delivery.brief_id).where(
+                        Delivery.subscription_id.in_(due_ids[i : i + 500]),
+                        Delivery.brief_id.in_(self.ids),
+                    )
+                ).all()  # type: ignore[arg-type]
+            )
+        return found
+
+    def _term(self, query: TermQuery) -> set[int]:
+        if query not in self._terms:
+            self._terms[query] = set(self.engine.among(self.session, [query], [], self.ids))
+        return self._terms[query]
+
+    def _matching(self, where: BriefFilter) -> set[int]:
+        found = set(self.ids)
+        for query in where.include:
+            found &= self._term(query)
+        for query in where.exclude:
+            found -= self._term(query)
+        rest = replace(where, include=(), exclude=())
+        if rest != BriefFilter():
+            if rest not in self._structured:
+                self._structured[rest] = set(
+                    store.matching_ids(self.session, rest, only_ids=self.ids)
+                )
+            found &= self._structured[rest]
+        return found
+
+    def _row(self, subscription: Subscription, brief_id: int) -> dict[str, object]:
+        return {
+            "dedupe_key": f"digest:{subscription.id}:{brief_id}",
+            "kind": "digest",
+            "team_id": subscription.team_id,
+            "channel_id": subscription.channel_id,
+            "subscription_id": subscription.id,
+            "brief_id": brief_id,
+            "status": DeliveryStatus.PENDING,
+            "created_at": self.now,
+            "next_attempt_at": self.now,
+            "attempts": 0,
+        }
 
 
 def _quiet_now(session: Session, subscription: Subscription, now: datetime) -> bool:
@@ -92,45 +211,6 @@ def _quiet_now(session: Session, subscription: Subscription, now: datetime) -> b
         return False
     subscription.next_due_at = quiet_hours_end(now, settings.quiet_start, settings.quiet_end, zone)
     return True
-
-
-def _plan_one(session: Session, subscription: Subscription, now: datetime) -> int:
-    try:
-        where, _ = build_filter(session, parse_query(subscription.query_text))
-    except UserError as error:
-        # The query stopped making sense (a body alias was removed): say so, keep the rest.
-        subscription.paused_reason = f"its query no longer works: {error}"[:200]
-        subscription.paused_at = now
-        return 0
-    start = max(subscription.checked_until - INGEST_GRACE, subscription.created_at)
-    already = exists().where(
-        Delivery.subscription_id == subscription.id, Delivery.brief_id == Brief.id
-    )
-    brief_ids = store.matching_ids(
-        session, where, ingested_after=start, ingested_until=now, unless=already
-    )
-    if not brief_ids:
-        return 0
-    rows = [
-        {
-            "dedupe_key": f"digest:{subscription.id}:{brief_id}",
-            "kind": "digest",
-            "team_id": subscription.team_id,
-            "channel_id": subscription.channel_id,
-            "subscription_id": subscription.id,
-            "brief_id": brief_id,
-            "status": DeliveryStatus.PENDING,
-            "created_at": now,
-            "next_attempt_at": now,
-            "attempts": 0,
-        }
-        for brief_id in brief_ids
-    ]
-    # Another scheduler may have planned the same rows a moment ago: the unique key wins.
-    session.execute(
-        _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows
-    )
-    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ does not hold up the others; within a channel, posts go one after another.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 DIGEST_CHUNK = 10  # briefs per message: ~21 blocks, well inside Slack's 50
 ALERT_CHUNK = 10
+CLAIM_BATCH = 500
+TICK_BUDGET_SECONDS = 45.0  # under the 60 s interval, so ticks do not pile up
 UTC_ZONE = ZoneInfo("UTC")
 LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lock of the ticker
 
@@ -124,26 +127,34 @@ class Ticker:
                 report.planned = ledger.plan_digests(session, now)
             with self.sessions() as session, session.begin():
                 report.planned += plan_reminders(session, now)
-            with self.sessions() as session, session.begin():
-                claimed = [
-                    ClaimedItem.of(r) for r in ledger.claim_due(session, now, self.worker_id)
-                ]
-            report.claimed = len(claimed)
-            by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)
-            for item in claimed:
-                by_channel[(item.team_id, item.channel_id)].append(item)
-            if len(by_channel) <= 1 or self.max_workers <= 1:
-                for (team, channel), items in by_channel.items():
-                    self._deliver_channel(team, channel, items, now, report)
-            else:
-                with ThreadPoolExecutor(min(self.max_workers, len(by_channel))) as pool:
-                    futures = [
-                        pool.submit(self._deliver_channel, team, channel, items, now, report)
-                        for (team, channel), items in by_channel.items()
-                    ]
-                    for future in futures:
-                        future.result()
+            # Keep claiming while a batch came back full, within a time budget, so a large
+            # fan-out finishes in one tick instead of 500 rows a minute.
+            started = time.monotonic()
+            while True:
+                with self.sessions() as session, session.begin():
+                    claims = ledger.claim_due(session, now, self.worker_id, CLAIM_BATCH)
+                    claimed = [ClaimedItem.of(c) for c in claims]
+                report.add(claimed=len(claimed))
+                self._deliver(claimed, now, report)
+                if len(claimed) < CLAIM_BATCH or time.monotonic() - started > TICK_BUDGET_SECONDS:
+                    break
         return report
+
+    def _deliver(self, claimed: list[ClaimedItem], now: datetime, report: TickReport) -> None:
+        by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)
+        for item in claimed:
+            by_channel[(item.team_id, item.channel_id)].append(item)
+        if len(by_channel) <= 1 or self.max_workers <= 1:
+            for (team, channel), items in by_channel.items():
+                self._deliver_channel(team, channel, items, now, report)
+            return
+        with ThreadPoolExecutor(min(self.max_workers, len(by_channel))) as pool:
+            futures = [
+                pool.submit(self._deliver_channel, team, channel, items, now, report)
+                for (team, channel), items in by_channel.items()
+            ]
+            for future in futures:
+                future.result()
 
     @contextmanager
     def _leadership(self) -> Iterator[bool]:

@@ -72,6 +72,9 @@ class IndexedFields:
 
 class SearchEngine(ABC):
     RANK_BLOCK = 1000  # matches of a tier ranked together (see the module's docstring)
+    # The tiers a search walks: True (a query word in a title), False (none); None is all
+    # matches in one tier, where scores still put title matches first within each block.
+    tiers: tuple[bool | None, ...] = (True, False)
 
     @abstractmethod
     def index(self, session: Session, items: Sequence[tuple[int, IndexedFields]]) -> None:
@@ -105,7 +108,7 @@ class SearchEngine(ABC):
         include: Sequence[TermQuery],
         exclude: Sequence[TermQuery],
         *,
-        title: bool,
+        title: bool | None,
         restrict: Restrict | None,
         size: int,
         offset: int,
@@ -135,12 +138,14 @@ class SearchEngine(ABC):
 
     @abstractmethod
     def _ranking_params(
-        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool
+        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool | None
     ) -> dict[str, str]:
         """The values of `_block_statement`'s query parameters."""
 
     @abstractmethod
-    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[int, int]:
+    def _block_statement(
+        self, title: bool | None, shape: Any, restrict: Restrict | None
+    ) -> Select[int, int]:
         """See `ranked_block`; takes `block_size`, `block_offset`, `top`, `cut` and the
         `_ranking_params` as parameters."""
 
@@ -161,7 +166,7 @@ class SearchEngine(ABC):
         store."""
 
 
-_BLOCK_STATEMENTS: dict[tuple[type, bool, Hashable], Select[int, int]] = {}
+_BLOCK_STATEMENTS: dict[tuple[type, bool | None, Hashable], Select[int, int]] = {}
 
 
 def _best_of_block(block: CTE) -> Select[int, int]:
@@ -347,21 +352,23 @@ class Fts5Engine(SearchEngine):
         return len(include)  # exclusions are inside the MATCH expression
 
     def _ranking_params(
-        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool
+        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool | None
     ) -> dict[str, str]:
         params = self._tier_params(include, exclude, False, title, "ranked")
-        if title and len(include) > 1:
+        if title is not False and (title is None or len(include) > 1):
             for index, query in enumerate(include):
                 params[f"ranked_t{index}"] = "title : " + self.expression([query], False)
         return params
 
-    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[int, int]:
+    def _block_statement(
+        self, title: bool | None, shape: Any, restrict: Restrict | None
+    ) -> Select[int, int]:
         where, keys = self._tier_sql(title, "ranked")
         # Title points (see `matches`): one per query in a title; none in tier 2, and
         # exactly one in tier 1 when there is one query.
-        if not title:
+        if title is False:
             points = "0"
-        elif shape == 1:
+        elif title and shape == 1:
             points = "1"
         else:
             keys = [*keys, *(f"ranked_t{i}" for i in range(shape))]
@@ -453,6 +460,21 @@ class PostgresEngine(SearchEngine):
     FIELD_WEIGHTS = ("A", "B", "C", "D")  # title, bodies, text, comment
     FIELD_SCORES = (1.0, 0.4, 0.2, 0.1)  # as ts_rank's default weights
     RANK_BLOCK = 250  # reading a brief's document (TOAST) and ranking it: ~13 µs
+
+    def __init__(self, title_index: bool = True) -> None:
+        # Without the title index, finding tier 1 means reading every match's document:
+        # one tier then (title matches still come first within each block).
+        self.tiers = (True, False) if title_index else (None,)
+
+    @staticmethod
+    def has_title_index(session: Session) -> bool:
+        """Whether the database has the title index (asked once per pooled connection)."""
+        info = session.connection().info
+        if "policybot.title_index" not in info:
+            info["policybot.title_index"] = bool(
+                session.scalar(text("SELECT to_regclass('ix_brief_search_title') IS NOT NULL"))
+            )
+        return bool(info["policybot.title_index"])
 
     @staticmethod
     def vector_literal(fields: IndexedFields) -> str:
@@ -606,7 +628,7 @@ class PostgresEngine(SearchEngine):
         return (tuple(len(q.alternatives) for q in include), bool(exclude))
 
     def _ranking_params(
-        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool
+        self, include: Sequence[TermQuery], exclude: Sequence[TermQuery], title: bool | None
     ) -> dict[str, str]:
         params = self._candidates_params(include, exclude, False, title, "ranked")
         for index, query in enumerate(include):
@@ -616,7 +638,9 @@ class PostgresEngine(SearchEngine):
                 params[f"rank_{index}_{j}"] = self._alternative(sequence, query.prefix)
         return params
 
-    def _block_statement(self, title: bool, shape: Any, restrict: Restrict | None) -> Select[int, int]:
+    def _block_statement(
+        self, title: bool | None, shape: Any, restrict: Restrict | None
+    ) -> Select[int, int]:
         alternatives, has_exclude = shape
         sql, keys = self._candidates_sql(title, len(alternatives) == 1 and not has_exclude, "ranked")
         hits = _text(sql, keys)
@@ -713,5 +737,5 @@ def engine_for(session: Session) -> SearchEngine:
     if dialect == "sqlite":
         return Fts5Engine()
     if dialect == "postgresql":
-        return PostgresEngine()
+        return PostgresEngine(title_index=PostgresEngine.has_title_index(session))
     raise RuntimeError(f"no search engine for the {dialect} database")

@@ -541,8 +541,29 @@ def test_a_tier_larger_than_a_block_is_ranked_newest_block_first(
     assert [b.id for b in page.briefs] == [made[i].id for i in (4, 5, 6, 1, 2, 3, 0)]
 
 
+@pytest.fixture
+def title_tiers(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL ranks in tiers with the title index (a proposed migration): create it in
+    this test's transaction (rolled back after it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "CREATE INDEX IF NOT EXISTS ix_brief_search_title "
+                "ON brief_search USING gin (ts_filter(document, '{a}'))"
+            )
+        )
+        monkeypatch.setattr(PostgresEngine, "has_title_index", staticmethod(lambda _s: True))
+
+
+@pytest.fixture
+def one_tier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both engines as PostgreSQL ranks without the title index: all matches in one tier."""
+    monkeypatch.setattr(Fts5Engine, "tiers", (None,))
+    monkeypatch.setattr(PostgresEngine, "has_title_index", staticmethod(lambda _s: False))
+
+
 def test_paging_through_blocks_and_tiers_returns_every_match_once(
-    session: Session, small_blocks: int
+    session: Session, small_blocks: int, title_tiers: None
 ) -> None:
     in_title = [add_brief(session, f"Storage rules {n}", published_on=date(2024, 2, n + 1)) for n in range(5)]
     in_text = [
@@ -618,6 +639,21 @@ def test_matching_ids_among_new_briefs(session: Session) -> None:
     assert store.matching_ids(session, storage, only_ids=[old.id, new_other.id]) == [old.id]
     assert store.matching_ids(session, storage, only_ids=[]) == []
     assert set(store.matching_ids(session, storage)) == {old.id, new_match.id, new_excluded.id}
+
+
+def test_in_one_tier_title_matches_come_first_within_each_block(
+    session: Session, small_blocks: int, one_tier: None
+) -> None:
+    in_title = add_brief(session, "Storage rules", published_on=date(2020, 1, 1))
+    in_text = [
+        add_brief(session, f"Plan {n}", summary="storage", published_on=date(2024, 1, n + 1))
+        for n in range(5)
+    ]
+    # Blocks of 3, newest added first: [text 4, 3, 2], then [text 1, 0, title].
+    page = store.search(session, BriefFilter(include=(w("storage"),)), 10)
+    assert page.total == 6 and page.ranked_in_blocks
+    assert [b.id for b in page.briefs[:3]] == [in_text[i].id for i in (4, 3, 2)]
+    assert [b.id for b in page.briefs[3:]] == [in_title.id, in_text[1].id, in_text[0].id]
 
 
 def test_a_search_leaves_the_planner_settings_as_they_were(session: Session) -> None:
