@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from waitress.server import create_server
 
 from bot.app import build_app
@@ -20,6 +21,25 @@ from tests.fakeslack import FakeSlack
 
 BOT_TOKEN = "xoxb-1111-2222-supersecretbottoken"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    """A database URL for command-line tests (created on first use)."""
+    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The click runner, with no Slack settings or database URL leaking in."""
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "POLICYBOT_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
 
 
 @pytest.fixture

@@ -13,23 +13,6 @@ from bot.cli import main
 NOW = "2026-11-29T09:00:00+00:00"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_APP_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "POLICYBOT_DATABASE_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return CliRunner()
-
-
 def test_ask_prints_the_reply_on_first_use(runner: CliRunner, db: str) -> None:
     result = runner.invoke(main, ["--db", db, "ask", "/policy storage", "--now", NOW])
     assert result.exit_code == 0, result.output

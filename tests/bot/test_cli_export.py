@@ -15,23 +15,6 @@ from bot.cli import main
 NOW = "2026-11-29T09:00:00+00:00"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_APP_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "POLICYBOT_DATABASE_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return CliRunner()
-
-
 def uids(raw: bytes) -> list[str]:
     return [str(e["UID"]) for e in Calendar.from_ical(raw).walk("VEVENT")]
 
