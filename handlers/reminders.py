@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Delivery, DeliveryStatus, ReminderRule
+from data.models import ReminderRule
 from handlers.briefs import build_filter
 from handlers.context import Context
 from handlers.grammar import UserError, parse_query
 from handlers.permissions import require_channel_member
 from handlers.replies import Reply
 from handlers.subscriptions import take_time_options, zone_named
+from scheduler.control import drop_undelivered
 from scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
 from scheduler.timing import format_clock
 
@@ -132,14 +133,7 @@ def _remind_off(session: Session, ctx: Context, argument: str) -> Reply:
     if not rules:
         return Reply(text="This channel has no reminders to turn off.")
     ids = [r.id for r in rules]
-    session.execute(
-        update(Delivery)
-        .where(
-            Delivery.reminder_id.in_(ids),
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
-        )
-        .values(status=DeliveryStatus.DROPPED)
-    )
+    drop_undelivered(session, rules=ids)
     for rule in rules:
         session.delete(rule)
     session.commit()

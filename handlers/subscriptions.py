@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import (
     ChannelSettings,
-    Delivery,
-    DeliveryStatus,
     ScheduleKind,
     Subscription,
 )
@@ -22,6 +20,7 @@ from handlers.context import Context
 from handlers.grammar import UserError, parse_query
 from handlers.permissions import require_channel_member
 from handlers.replies import Reply
+from scheduler.control import drop_undelivered
 from scheduler.timing import Schedule, format_clock, next_run, parse_clock
 
 DEFAULT_MINUTE = 9 * 60
@@ -296,14 +295,7 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     if not chosen:
         return Reply(text="This channel has no subscriptions to remove.")
     ids = [s.id for s in chosen]
-    session.execute(
-        update(Delivery)
-        .where(
-            Delivery.subscription_id.in_(ids),
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
-        )
-        .values(status=DeliveryStatus.DROPPED)
-    )
+    drop_undelivered(session, subscriptions=ids)
     for sub in chosen:
         session.delete(sub)
     session.commit()

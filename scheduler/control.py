@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from data.models import ReminderRule, Subscription
+from data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
 
 # Pauses for lost access to a workspace (uninstalled, token revoked or rejected) start with
 # this; installing the app again lifts all of them. Channel problems are lifted per channel.
@@ -40,3 +41,21 @@ def resume_team(session: Session, team_id: str) -> list[str]:
             row.paused_at = None
             resumed.append(row.ref)
     return resumed
+
+
+def drop_undelivered(
+    session: Session, *, subscriptions: Collection[int] = (), rules: Collection[int] = ()
+) -> None:
+    """What removed subscriptions or reminder rules had planned and not sent, including rows
+    a worker still holds, is never posted."""
+    session.execute(
+        update(Delivery)
+        .where(
+            or_(
+                Delivery.subscription_id.in_(list(subscriptions)),
+                Delivery.reminder_id.in_(list(rules)),
+            ),
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
+        .values(status=DeliveryStatus.DROPPED)
+    )
