@@ -16,6 +16,9 @@ from bot.app import build_app
 from bot.server import make_wsgi_app
 from bot.services import Services, build_services
 from bot.settings import Settings
+from handlers.commands import CommandRunner
+from handlers.context import Context
+from handlers.replies import Reply
 from tests.conftest import NOW
 from tests.fakeslack import FakeSlack
 
@@ -64,6 +67,18 @@ def services(settings: Settings) -> Iterator[Services]:
     services = build_services(settings, clock=lambda: NOW)
     yield services
     services.close()
+
+
+class GatedRunner(CommandRunner):
+    """A command runner that holds every command until `release` is set (a slow command)."""
+
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self.release = threading.Event()
+
+    def run(self, text: str, ctx: Context) -> Reply:
+        self.release.wait(10)
+        return super().run(text, ctx)
 
 
 class LiveServer:

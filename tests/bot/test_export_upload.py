@@ -4,7 +4,6 @@ the calendar to the channel with files_upload_v2; opening the App Home publishes
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -16,10 +15,7 @@ from bot.app import WORKING, build_app
 from bot.server import make_wsgi_app
 from bot.services import Services
 from bot.uploads import UPLOAD_FAILURES
-from handlers.commands import CommandRunner
-from handlers.context import Context
-from handlers.replies import Reply
-from tests.bot.conftest import LiveServer
+from tests.bot.conftest import GatedRunner, LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.fakeslack import FakeSlack, Fault
 
@@ -86,14 +82,8 @@ def test_a_slow_upload_never_holds_up_the_ack(live: LiveServer, fake: FakeSlack)
 
 
 def test_a_slow_export_is_answered_then_uploaded(services: Services, fake: FakeSlack) -> None:
-    release = threading.Event()
-
-    class SlowRunner(CommandRunner):
-        def run(self, text: str, ctx: Context) -> Reply:
-            release.wait(10)
-            return super().run(text, ctx)
-
-    services.runner = SlowRunner(services.sessions)
+    slow = GatedRunner(services.sessions)
+    services.runner = slow
     app = build_app(services, ack_budget=0.2)
     with LiveServer(make_wsgi_app(app, services)) as server:
         status, body = post(
@@ -101,7 +91,7 @@ def test_a_slow_export_is_answered_then_uploaded(services: Services, fake: FakeS
         )
         assert status == 200
         assert json.loads(body)["text"] == WORKING
-        release.set()
+        slow.release.set()
         assert wait_for(lambda: uploaded(fake))
     said = fake.calls_to("response_url")[0].params
     assert said["text"] == "Calendar of 3 deadlines for storage (policybot-deadlines.ics)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from bot.services import Services
 from handlers.commands import CommandRunner
 from handlers.context import Context
 from handlers.replies import Reply
-from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, LiveServer
+from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, GatedRunner, LiveServer
 from tests.fakeslack import FakeSlack
 
 
@@ -160,21 +159,15 @@ def test_button_runs_its_command_and_responds(live: LiveServer, fake: FakeSlack)
 
 
 def test_slow_command_acks_at_once_then_responds(services: Services, fake: FakeSlack) -> None:
-    release = threading.Event()
-
-    class SlowRunner(CommandRunner):
-        def run(self, text: str, ctx: Context) -> Reply:
-            release.wait(10)
-            return super().run(text, ctx)
-
-    services.runner = SlowRunner(services.sessions)
+    slow = GatedRunner(services.sessions)
+    services.runner = slow
     app = build_app(services, ack_budget=0.2)
     with LiveServer(make_wsgi_app(app, services)) as server:
         status, body = post(f"{server.url}/slack/events", urlencode(slash_form(fake, "storage")))
         assert status == 200
         assert json.loads(body)["text"] == WORKING
         assert fake.calls_to("response_url") == []
-        release.set()
+        slow.release.set()
         assert wait_for(lambda: fake.calls_to("response_url"))
     sent = fake.calls_to("response_url")[0].params
     assert "1 brief for storage" in sent["text"]
