@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
 
-from data.search.analysis import STOPWORDS
+from policybot.data.search.analysis import STOPWORDS
 
 BODIES = ["MIIT", "NDRC", "MOF", "NDB", "SAMR", "MOFCOM", "MOST", "NEA", "CAC", "MEE"]
 CJK_WORDS = ["储能", "电池", "工业", "智能", "制造", "数据", "材料", "标准", "绿色", "技术", "发展", "行动"]
@@ -27,7 +27,7 @@ CJK_WORDS = ["储能", "电池", "工业", "智能", "制造", "数据", "材料
 
 @lru_cache(maxsize=1)
 def _demo_counts() -> Counter[str]:
-    text = resources.files("data").joinpath("corpus", "china-industrial-policy-tracker-2024-11.txt").read_text("utf-8")
+    text = resources.files("policybot.data").joinpath("corpus", "china-industrial-policy-tracker-2024-11.txt").read_text("utf-8")
     return Counter(w.lower() for w in re.findall(r"[A-Za-z][a-z]{3,}", text))
 
 

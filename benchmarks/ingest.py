@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.corpus import generate_issue
-from data.db import make_engine, session_factory, upgrade
-from data.ingest.writer import ingest_paths
+from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.ingest.writer import ingest_paths
 
 
 def main() -> None:

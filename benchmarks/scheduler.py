@@ -43,14 +43,14 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from benchmarks.corpus import BODIES, generate_issue, query_words
-from data.db import SessionFactory, make_engine, session_factory, upgrade
-from data.ingest.writer import ingest_bytes
-from data.models import Brief, Delivery, ScheduleKind, Subscription
-from data.search.engines import engine_for
-from handlers.grammar import parse_query
-from scheduler import ledger
-from scheduler.messages import Outgoing
-from scheduler.ticker import Ticker
+from policybot.data.db import SessionFactory, make_engine, session_factory, upgrade
+from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.models import Brief, Delivery, ScheduleKind, Subscription
+from policybot.data.search.engines import engine_for
+from policybot.handlers.grammar import parse_query
+from policybot.scheduler import ledger
+from policybot.scheduler.messages import Outgoing
+from policybot.scheduler.ticker import Ticker
 
 DUE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the subscriptions' 09:00 UTC slot
 OLD = DUE - timedelta(days=60)  # when the history was ingested
@@ -236,9 +236,9 @@ def due_figures(factory: SessionFactory, ticker: Ticker, subscriptions: int, fra
 
 
 def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> None:
-    from bot.posters import SlackPoster
-    from bot.settings import Settings
-    from bot.slack_client import make_web_client
+    from policybot.bot.posters import SlackPoster
+    from policybot.bot.settings import Settings
+    from policybot.bot.slack_client import make_web_client
     from tests.fakeslack import FakeSlack
 
     with factory() as session, session.begin():

@@ -44,12 +44,12 @@ from sqlalchemy import Engine, func, or_, select, text
 from waitress.server import create_server
 
 from benchmarks.corpus import generate_issue, query_words
-from data import store
-from data.db import make_engine, session_factory, upgrade
-from data.ingest.writer import ingest_bytes
-from data.models import Brief
-from data.search.analysis import word_query
-from data.store import BriefFilter
+from policybot.data import store
+from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.models import Brief
+from policybot.data.search.analysis import word_query
+from policybot.data.store import BriefFilter
 
 SECRET = "benchmark-signing-secret"
 
@@ -145,8 +145,8 @@ def scan_latency(engine: Engine, words: list[str]) -> list[float]:
 
 def text_filter(session_engine: Engine, text_: str) -> BriefFilter:
     """The filter `/policy <text_>` searches with (words, bodies, filters)."""
-    from handlers.briefs import build_filter
-    from handlers.grammar import parse_query
+    from policybot.handlers.briefs import build_filter
+    from policybot.handlers.grammar import parse_query
 
     with session_factory(session_engine)() as session:
         return build_filter(session, parse_query(text_))[0]
@@ -201,10 +201,10 @@ def _signed_post(url: str, body: str) -> None:
 def http_figures(database_url: str, count: int) -> None:
     from slack_sdk import WebClient
 
-    from bot.app import build_app
-    from bot.server import make_wsgi_app
-    from bot.services import build_services
-    from bot.settings import Settings
+    from policybot.bot.app import build_app
+    from policybot.bot.server import make_wsgi_app
+    from policybot.bot.services import build_services
+    from policybot.bot.settings import Settings
     from tests.fakeslack import FakeSlack
 
     fake = FakeSlack().start()  # Bolt calls auth.test on the first request of each app

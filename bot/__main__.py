@@ -1,5 +1,5 @@
-"""`python -m bot` is the `policybot` command."""
+"""`python -m policybot.bot` is the `policybot` command."""
 
-from bot.cli import main
+from policybot.bot.cli import main
 
 main()

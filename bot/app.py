@@ -19,19 +19,19 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from bot.blocks import ACTION_RUN, render_blocks
-from bot.directory import SlackDirectory
-from bot.home import register_home
-from bot.lifecycle import register_lifecycle
-from bot.logs import request_id
-from bot.oauth import build_oauth_settings
-from bot.services import Services
-from bot.settings import Mode
-from bot.slack_client import make_web_client
-from bot.uploads import upload_attachment
-from handlers.commands import parse_command
-from handlers.context import Context
-from handlers.replies import Reply
+from policybot.bot.blocks import ACTION_RUN, render_blocks
+from policybot.bot.directory import SlackDirectory
+from policybot.bot.home import register_home
+from policybot.bot.lifecycle import register_lifecycle
+from policybot.bot.logs import request_id
+from policybot.bot.oauth import build_oauth_settings
+from policybot.bot.services import Services
+from policybot.bot.settings import Mode
+from policybot.bot.slack_client import make_web_client
+from policybot.bot.uploads import upload_attachment
+from policybot.handlers.commands import parse_command
+from policybot.handlers.context import Context
+from policybot.handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 

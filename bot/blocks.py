@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from handlers.replies import BriefView, Button, DeadlineView, Reply, countdown, due_summary
+from policybot.handlers.replies import BriefView, Button, DeadlineView, Reply, countdown, due_summary
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

@@ -14,16 +14,16 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.console import ConsoleSession, run_console
-from bot.logs import configure_logging
-from bot.services import DatabaseNotReady, Services, build_services
-from bot.settings import Mode, Settings, SettingsError
-from data import store
-from data.db import make_engine, upgrade
-from data.ingest.text import ParseError
-from data.ingest.writer import IngestSummary, ingest_paths
-from data.models import Brief
-from handlers.context import Clock, system_clock
+from policybot.bot.console import ConsoleSession, run_console
+from policybot.bot.logs import configure_logging
+from policybot.bot.services import DatabaseNotReady, Services, build_services
+from policybot.bot.settings import Mode, Settings, SettingsError
+from policybot.data import store
+from policybot.data.db import make_engine, upgrade
+from policybot.data.ingest.text import ParseError
+from policybot.data.ingest.writer import IngestSummary, ingest_paths
+from policybot.data.models import Brief
+from policybot.handlers.context import Clock, system_clock
 
 
 def parse_now(value: str | None) -> Clock:
@@ -101,8 +101,8 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
         session = ConsoleSession(services.runner, clock)
         command = " ".join(text)
         if as_json:
-            from bot.blocks import render_blocks
-            from handlers.context import Context
+            from policybot.bot.blocks import render_blocks
+            from policybot.handlers.context import Context
 
             reply = services.runner.run(command, Context(now=clock()))
             click.echo(json.dumps(render_blocks(reply), ensure_ascii=False, indent=2))
@@ -217,9 +217,9 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
 
     Calendar events keep their UIDs from one export to the next, so importing a newer file
     updates the events instead of adding copies."""
-    from handlers.context import Context
-    from handlers.export import export_deadlines
-    from handlers.grammar import UserError
+    from policybot.handlers.context import Context
+    from policybot.handlers.export import export_deadlines
+    from policybot.handlers.grammar import UserError
 
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()
@@ -290,7 +290,7 @@ def db_upgrade(state: AppState) -> None:
 @pass_state
 def tick(state: AppState, now_override: str | None) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
-    from bot.services import build_ticker
+    from policybot.bot.services import build_ticker
 
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
@@ -311,7 +311,7 @@ def tick(state: AppState, now_override: str | None) -> None:
 @pass_state
 def serve(state: AppState, port: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
-    from bot.server import serve as run_server
+    from policybot.bot.server import serve as run_server
 
     settings = state.settings
     if port is not None:

@@ -25,11 +25,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import ELLIPSIS, cut, escape
-from bot.services import Services
-from handlers.context import Context
-from handlers.home import ChannelView, HomeView, SetupView, build_home
-from handlers.replies import BriefView, DeadlineView, countdown, due_summary
+from policybot.bot.blocks import ELLIPSIS, cut, escape
+from policybot.bot.services import Services
+from policybot.handlers.context import Context
+from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
+from policybot.handlers.replies import BriefView, DeadlineView, countdown, due_summary
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
-from bot.services import Services
-from scheduler.control import UNINSTALLED, pause_team
+from policybot.bot.services import Services
+from policybot.scheduler.control import UNINSTALLED, pause_team
 
 log = logging.getLogger(__name__)
 

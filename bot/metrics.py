@@ -11,10 +11,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from data.db import SessionFactory
-from data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
-from handlers.context import Clock
-from scheduler.messages import AlertBatch, DeliveryError, Digest, FollowUp, Outgoing, Poster
+from policybot.data.db import SessionFactory
+from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from policybot.handlers.context import Clock
+from policybot.scheduler.messages import AlertBatch, DeliveryError, Digest, FollowUp, Outgoing, Poster
 
 
 class _DatabaseGauges(Collector):

@@ -14,11 +14,11 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
-from bot.settings import BOT_SCOPES, Settings
-from bot.slack_client import make_web_client
-from data.db import SessionFactory
-from scheduler.control import resume_team
-from scheduler.messages import DeliveryError, FailureKind
+from policybot.bot.settings import BOT_SCOPES, Settings
+from policybot.bot.slack_client import make_web_client
+from policybot.data.db import SessionFactory
+from policybot.scheduler.control import resume_team
+from policybot.scheduler.messages import DeliveryError, FailureKind
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import render_blocks
-from handlers.render_text import render_text
-from handlers.replies import Button, DeadlineView, Reply
-from scheduler.messages import (
+from policybot.bot.blocks import render_blocks
+from policybot.handlers.render_text import render_text
+from policybot.handlers.replies import Button, DeadlineView, Reply
+from policybot.scheduler.messages import (
     AlertBatch,
     DeliveryError,
     Digest,

@@ -21,11 +21,11 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.app import build_app
-from bot.services import Services, build_ticker
-from bot.settings import Mode, Settings
-from data.db import pending_migrations
-from scheduler.runner import start_background_ticker
+from policybot.bot.app import build_app
+from policybot.bot.services import Services, build_ticker
+from policybot.bot.settings import Mode, Settings
+from policybot.data.db import pending_migrations
+from policybot.scheduler.runner import start_background_ticker
 
 log = logging.getLogger(__name__)
 

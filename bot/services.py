@@ -10,18 +10,18 @@ from importlib import resources
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine, func, select
 
-from bot.metrics import MeteredPoster, Metrics
-from bot.oauth import TeamClients
-from bot.posters import PrintPoster, SlackPoster
-from bot.settings import Mode, Settings
-from data.db import SessionFactory, make_engine, pending_migrations, session_factory, upgrade
-from data.ingest.writer import IngestSummary, ingest_bytes
-from data.models import SourceDocument
-from handlers.commands import CommandRunner
-from handlers.context import Clock, system_clock
-from scheduler.messages import Poster
-from scheduler.runner import SchedulerStatus
-from scheduler.ticker import Ticker
+from policybot.bot.metrics import MeteredPoster, Metrics
+from policybot.bot.oauth import TeamClients
+from policybot.bot.posters import PrintPoster, SlackPoster
+from policybot.bot.settings import Mode, Settings
+from policybot.data.db import SessionFactory, make_engine, pending_migrations, session_factory, upgrade
+from policybot.data.ingest.writer import IngestSummary, ingest_bytes
+from policybot.data.models import SourceDocument
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Clock, system_clock
+from policybot.scheduler.messages import Poster
+from policybot.scheduler.runner import SchedulerStatus
+from policybot.scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
 DEMO_CORPUS = "china-industrial-policy-tracker-2024-11.txt"
@@ -50,7 +50,7 @@ def is_embedded(url: str) -> bool:
 
 
 def load_demo_corpus(sessions: SessionFactory, now: datetime) -> IngestSummary:
-    raw = resources.files("data").joinpath("corpus", DEMO_CORPUS).read_bytes()
+    raw = resources.files("policybot.data").joinpath("corpus", DEMO_CORPUS).read_bytes()
     with sessions() as session, session.begin():
         return ingest_bytes(session, raw, DEMO_CORPUS, now)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
-from data.db import default_database_url
+from policybot.data.db import default_database_url
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SECRET_FIELDS = ("bot_token", "app_token", "signing_secret", "client_secret")

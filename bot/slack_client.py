@@ -9,7 +9,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.settings import Settings
+from policybot.bot.settings import Settings
 
 # Connection errors and 5xx are retried with backoff; 429 waits for Retry-After. Read
 # timeouts are not retried here: the request may have reached Slack, and a retry could

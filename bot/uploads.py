@@ -8,8 +8,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import escape
-from handlers.replies import Reply
+from policybot.bot.blocks import escape
+from policybot.handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import BodyAlias, IssuingBody
+from policybot.data.models import BodyAlias, IssuingBody
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # "The Ministry of Finance (MOF)" in brief text teaches us MOF's full name.
@@ -42,7 +42,7 @@ class KnownBody:
 
 @cache
 def known_bodies() -> tuple[KnownBody, ...]:
-    raw = resources.files("data").joinpath("bodies.toml").read_text(encoding="utf-8")
+    raw = resources.files("policybot.data").joinpath("bodies.toml").read_text(encoding="utf-8")
     return tuple(
         KnownBody(
             entry["abbreviation"], entry.get("full_name", ""), tuple(entry.get("aliases", ()))

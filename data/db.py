@@ -59,7 +59,7 @@ def session_factory(engine: Engine) -> SessionFactory:
 
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(resources.files("data") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("policybot.data") / "migrations"))
     config.attributes["engine"] = engine
     return config
 

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from data.bodies import normalize_name
-from data.models import BodyAlias, Brief, BriefKind, Goal, IssuingBody, VocabularyTerm, brief_bodies
-from data.search.analysis import TermQuery
-from data.search.engines import SearchEngine, engine_for
+from policybot.data.bodies import normalize_name
+from policybot.data.models import BodyAlias, Brief, BriefKind, Goal, IssuingBody, VocabularyTerm, brief_bodies
+from policybot.data.search.analysis import TermQuery
+from policybot.data.search.engines import SearchEngine, engine_for
 
 _REF = re.compile(r"^\s*[bB]?(\d{1,12})\s*$")
 _GOAL_REF = re.compile(r"^\s*[gG](\d{1,12})\s*$")

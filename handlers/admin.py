@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from data import store
-from data.search.engines import engine_for
-from handlers.context import Context
-from handlers.grammar import UserError
-from handlers.permissions import require_admin
-from handlers.replies import Reply
+from policybot.data import store
+from policybot.data.search.engines import engine_for
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import UserError
+from policybot.handlers.permissions import require_admin
+from policybot.handlers.replies import Reply
 
 
 def forget(session: Session, ctx: Context, text: str, _page: int) -> Reply:

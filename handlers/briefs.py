@@ -10,14 +10,14 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from data import store
-from data.bodies import normalize_name
-from data.models import IssuingBody
-from data.search.analysis import STOPWORDS, TermQuery, any_phrase_query, phrase_query, word_query
-from data.store import BriefFilter, Page
-from handlers.context import Context
-from handlers.grammar import MAX_QUERY_CHARS, Query, UserError, clean_text, parse_query
-from handlers.replies import (
+from policybot.data import store
+from policybot.data.bodies import normalize_name
+from policybot.data.models import IssuingBody
+from policybot.data.search.analysis import STOPWORDS, TermQuery, any_phrase_query, phrase_query, word_query
+from policybot.data.store import BriefFilter, Page
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import MAX_QUERY_CHARS, Query, UserError, clean_text, parse_query
+from policybot.handlers.replies import (
     Button,
     DeadlineView,
     Reply,
@@ -340,7 +340,7 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
     words = text.split()
     if words and words[0].lower() in EXPORT_FORMATS:
         # `deadlines ics [within 18m] [words]`: the same selection as a file.
-        from handlers.export import export_reply
+        from policybot.handlers.export import export_reply
 
         return export_reply(session, ctx, words[0], " ".join(words[1:]))
     window, rest, label = parse_window(words)

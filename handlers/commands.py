@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from data.db import SessionFactory
-from handlers import admin, briefs, reminders, scorecard, subscriptions
-from handlers.context import Context
-from handlers.grammar import FILTERS, UserError, clean_text
-from handlers.replies import HelpEntry, Reply, Visibility
+from policybot.data.db import SessionFactory
+from policybot.handlers import admin, briefs, reminders, scorecard, subscriptions
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import FILTERS, UserError, clean_text
+from policybot.handlers.replies import HelpEntry, Reply, Visibility
 
 Handler = Callable[[Session, Context, str, int], Reply]
 _PAGE = re.compile(r"page:(\d{1,4})", re.I)

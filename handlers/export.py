@@ -19,10 +19,10 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import store
-from data.models import Brief, Goal, GoalAssessment, GoalStatus
-from data.store import DueGoal
-from handlers.briefs import (
+from policybot.data import store
+from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
+from policybot.data.store import DueGoal
+from policybot.handlers.briefs import (
     TextQueries,
     _ignored_note,
     _no_results,
@@ -30,9 +30,9 @@ from handlers.briefs import (
     build_filter,
     parse_window,
 )
-from handlers.context import Context
-from handlers.grammar import UserError, parse_query
-from handlers.replies import FileAttachment, Reply, deadline_label
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.replies import FileAttachment, Reply, deadline_label
 
 FORMATS = ("ics", "csv")
 FILENAME = "policybot-deadlines"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from data.models import BriefKind
+from policybot.data.models import BriefKind
 
 MAX_QUERY_CHARS = 500
 FILTERS = ("body", "since", "until", "due", "kind")

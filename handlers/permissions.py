@@ -3,8 +3,8 @@ admins (workspace admins or POLICYBOT_ADMINS) run admin commands."""
 
 from __future__ import annotations
 
-from handlers.context import Context
-from handlers.grammar import UserError
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import UserError
 
 
 class PermissionDenied(UserError):

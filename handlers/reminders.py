@@ -7,16 +7,16 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import ReminderRule
-from handlers.briefs import build_filter
-from handlers.context import Context
-from handlers.grammar import UserError, parse_query
-from handlers.permissions import require_channel_member
-from handlers.replies import Reply
-from handlers.subscriptions import take_time_options, zone_named
-from scheduler.control import drop_undelivered
-from scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
-from scheduler.timing import format_clock
+from policybot.data.models import ReminderRule
+from policybot.handlers.briefs import build_filter
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.permissions import require_channel_member
+from policybot.handlers.replies import Reply
+from policybot.handlers.subscriptions import take_time_options, zone_named
+from policybot.scheduler.control import drop_undelivered
+from policybot.scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
+from policybot.scheduler.timing import format_clock
 
 MAX_RULES_PER_CHANNEL = 20
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from handlers.replies import BriefView, DeadlineView, GoalView, Reply, countdown, due_summary
+from policybot.handlers.replies import BriefView, DeadlineView, GoalView, Reply, countdown, due_summary
 
 WIDTH = 92
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from data.models import Brief, Goal
+from policybot.data.models import Brief, Goal
 
 
 class Visibility(StrEnum):

@@ -7,13 +7,13 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import store
-from data.models import Brief, Goal, GoalAssessment, GoalStatus
-from data.store import BriefFilter
-from handlers.briefs import build_filter
-from handlers.context import Context
-from handlers.grammar import UserError, parse_query
-from handlers.replies import Reply, Section, deadline_label
+from policybot.data import store
+from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
+from policybot.data.store import BriefFilter
+from policybot.handlers.briefs import build_filter
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.replies import Reply, Section, deadline_label
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}

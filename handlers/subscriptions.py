@@ -10,18 +10,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import (
+from policybot.data.models import (
     ChannelSettings,
     ScheduleKind,
     Subscription,
 )
-from handlers.briefs import build_filter
-from handlers.context import Context
-from handlers.grammar import UserError, parse_query
-from handlers.permissions import require_channel_member
-from handlers.replies import Reply
-from scheduler.control import drop_undelivered
-from scheduler.timing import Schedule, format_clock, next_run, parse_clock
+from policybot.handlers.briefs import build_filter
+from policybot.handlers.context import Context
+from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.permissions import require_channel_member
+from policybot.handlers.replies import Reply
+from policybot.scheduler.control import drop_undelivered
+from policybot.scheduler.timing import Schedule, format_clock, next_run, parse_clock
 
 DEFAULT_MINUTE = 9 * 60
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 50
@@ -240,7 +240,7 @@ def channel_settings(session: Session, team_id: str, channel_id: str) -> Channel
 
 
 def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Reply:
-    from handlers.reminders import channel_rules, describe_rule
+    from policybot.handlers.reminders import channel_rules, describe_rule
 
     rows = _channel_subscriptions(session, ctx)
     rules = channel_rules(session, ctx)

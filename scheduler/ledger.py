@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from data import store
-from data.models import (
+from policybot.data import store
+from policybot.data.models import (
     Brief,
     ChannelSettings,
     Delivery,
@@ -34,13 +34,13 @@ from data.models import (
     ScheduleKind,
     Subscription,
 )
-from data.search.analysis import TermQuery
-from data.search.engines import engine_for
-from data.store import BriefFilter
-from handlers.briefs import BodyNames, build_filter
-from handlers.grammar import UserError, parse_query
-from handlers.subscriptions import schedule_of
-from scheduler.timing import in_quiet_hours, next_run, quiet_hours_end
+from policybot.data.search.analysis import TermQuery
+from policybot.data.search.engines import engine_for
+from policybot.data.store import BriefFilter
+from policybot.handlers.briefs import BodyNames, build_filter
+from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.subscriptions import schedule_of
+from policybot.scheduler.timing import in_quiet_hours, next_run, quiet_hours_end
 
 # A brief whose ingestion transaction was still open when a digest was planned is caught by
 # the next plan: planning looks back this far behind the last horizon.

@@ -24,11 +24,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
-from data.store import matching_ids
-from handlers.briefs import build_filter
-from handlers.grammar import UserError, parse_query
-from scheduler.timing import local_instant
+from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
+from policybot.data.store import matching_ids
+from policybot.handlers.briefs import build_filter
+from policybot.handlers.grammar import UserError, parse_query
+from policybot.scheduler.timing import local_instant
 
 DEFAULT_LEADS = (365, 180, 90, 30, 7)
 FOLDED = DeliveryStatus.FOLDED

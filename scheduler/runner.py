@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler.ticker import Ticker, TickReport
+from policybot.scheduler.ticker import Ticker, TickReport
 
 log = logging.getLogger(__name__)
 TICK_JOB_ID = "policybot-tick"

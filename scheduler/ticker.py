@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from data.db import SessionFactory
-from data.models import Brief, BriefKind, Goal, ReminderRule, Subscription
-from handlers.replies import BriefView, brief_view, goal_view
-from scheduler import ledger
-from scheduler.control import ACCESS_LOST
-from scheduler.messages import (
+from policybot.data.db import SessionFactory
+from policybot.data.models import Brief, BriefKind, Goal, ReminderRule, Subscription
+from policybot.handlers.replies import BriefView, brief_view, goal_view
+from policybot.scheduler import ledger
+from policybot.scheduler.control import ACCESS_LOST
+from policybot.scheduler.messages import (
     Alert,
     AlertBatch,
     DeliveryError,
@@ -37,7 +37,7 @@ from scheduler.messages import (
     Notice,
     Poster,
 )
-from scheduler.reminders import plan_reminders
+from policybot.scheduler.reminders import plan_reminders
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from data.models import ScheduleKind
+from policybot.data.models import ScheduleKind
 
 
 @dataclass(frozen=True)

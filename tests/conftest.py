@@ -19,8 +19,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.db import make_engine, upgrade
-from data.ingest.writer import ingest_bytes
+from policybot.data.db import make_engine, upgrade
+from policybot.data.ingest.writer import ingest_bytes
 
 DEMO_CORPUS = (
     Path(__file__).resolve().parents[1]

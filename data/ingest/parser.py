@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from data.bodies import split_body_names as split_bodies
-from data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, parse_date
-from data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
-from data.ingest.records import BriefRecord, GoalRecord, IssueRecord
-from data.ingest.text import (
+from policybot.data.bodies import split_body_names as split_bodies
+from policybot.data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, parse_date
+from policybot.data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
+from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
+from policybot.data.ingest.text import (
     BULLET_MARK,
     Line,
     ParseError,
@@ -35,7 +35,7 @@ from data.ingest.text import (
     join_wrapped,
     split_lines,
 )
-from data.models import BriefKind
+from policybot.data.models import BriefKind
 
 _WORD = r"[\w&.\u2019'-]+\s+"
 _LABELS: dict[str, re.Pattern[str]] = {

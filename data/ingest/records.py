@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from data.ingest.deadlines import Deadline
-from data.models import BriefKind
+from policybot.data.ingest.deadlines import Deadline
+from policybot.data.models import BriefKind
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from data.bodies import BodyRegistry, full_names_in, normalize_name
-from data.db import SessionFactory
-from data.ingest.parser import parse_bytes
-from data.ingest.records import BriefRecord, IssueRecord
-from data.ingest.text import ParseError
-from data.models import (
+from policybot.data.bodies import BodyRegistry, full_names_in, normalize_name
+from policybot.data.db import SessionFactory
+from policybot.data.ingest.parser import parse_bytes
+from policybot.data.ingest.records import BriefRecord, IssueRecord
+from policybot.data.ingest.text import ParseError
+from policybot.data.models import (
     Brief,
     Goal,
     GoalStatus,
@@ -29,8 +29,8 @@ from data.models import (
     VocabularyTerm,
     brief_bodies,
 )
-from data.search.analysis import words
-from data.search.engines import IndexedFields, engine_for
+from policybot.data.search.analysis import words
+from policybot.data.search.engines import IndexedFields, engine_for
 
 
 @dataclass

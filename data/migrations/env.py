@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from data.models import Base
+from policybot.data.models import Base
 
 config = context.config
 engine = config.attributes.get("engine")

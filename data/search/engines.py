@@ -47,8 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
 
-from data.models import Brief
-from data.search.analysis import TermQuery, index_terms
+from policybot.data.models import Brief
+from policybot.data.search.analysis import TermQuery, index_terms
 
 # Applies the store's structured filters to a statement that has `Brief` in its FROM.
 Restrict = Callable[[Select[Any]], Select[Any]]

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from waitress.server import create_server
 
-from bot.app import build_app
-from bot.server import make_wsgi_app
-from bot.services import Services, build_services
-from bot.settings import Settings
-from handlers.commands import CommandRunner
-from handlers.context import Context
-from handlers.replies import Reply
+from policybot.bot.app import build_app
+from policybot.bot.server import make_wsgi_app
+from policybot.bot.services import Services, build_services
+from policybot.bot.settings import Settings
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Context
+from policybot.handlers.replies import Reply
 from tests.conftest import NOW
 from tests.fakeslack import FakeSlack
 

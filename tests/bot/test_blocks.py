@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import (
+from policybot.bot.blocks import (
     ACTION_RUN,
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
@@ -23,7 +23,7 @@ from bot.blocks import (
     escape,
     render_blocks,
 )
-from handlers.replies import BriefView, Button, DeadlineView, GoalView, HelpEntry, Reply, Visibility
+from policybot.handlers.replies import BriefView, Button, DeadlineView, GoalView, HelpEntry, Reply, Visibility
 
 SLACK_TOTAL_CHARS = 12000
 _LINK = re.compile(r"<https?://[^<>|\s]+\|[^<>]*>")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from policybot.bot.cli import main
 
 NOW = "2026-11-29T09:00:00+00:00"
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
-from bot.cli import main
+from policybot.bot.cli import main
 
 NOW = "2026-11-29T09:00:00+00:00"
 

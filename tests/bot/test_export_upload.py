@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from icalendar import Calendar
 from slack_sdk.models.views import View
 
-from bot.app import WORKING, build_app
-from bot.server import make_wsgi_app
-from bot.services import Services
-from bot.uploads import UPLOAD_FAILURES
+from policybot.bot.app import WORKING, build_app
+from policybot.bot.server import make_wsgi_app
+from policybot.bot.services import Services
+from policybot.bot.uploads import UPLOAD_FAILURES
 from tests.bot.conftest import GatedRunner, LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.fakeslack import FakeSlack, Fault

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot.blocks import render_blocks
-from bot.posters import as_reply
-from bot.services import Services
-from data.models import Goal, GoalAssessment, GoalStatus, Subscription
-from handlers.replies import brief_view, goal_view
-from scheduler.messages import FollowUp
+from policybot.bot.blocks import render_blocks
+from policybot.bot.posters import as_reply
+from policybot.bot.services import Services
+from policybot.data.models import Goal, GoalAssessment, GoalStatus, Subscription
+from policybot.handlers.replies import brief_view, goal_view
+from policybot.scheduler.messages import FollowUp
 from tests.bot.conftest import LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.conftest import NOW

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot.home import MAX_BLOCKS, render_home
-from bot.services import Services
-from data.models import ReminderRule, ScheduleKind, Subscription
-from handlers.context import Context
-from handlers.home import ChannelView, HomeView, SetupView, build_home
-from handlers.replies import BriefView, DeadlineView, GoalView
+from policybot.bot.home import MAX_BLOCKS, render_home
+from policybot.bot.services import Services
+from policybot.data.models import ReminderRule, ScheduleKind, Subscription
+from policybot.handlers.context import Context
+from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
+from policybot.handlers.replies import BriefView, DeadlineView, GoalView
 from tests.conftest import NOW
 
 

@@ -13,12 +13,12 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import SORRY, WORKING, build_app
-from bot.server import make_wsgi_app
-from bot.services import Services
-from handlers.commands import CommandRunner
-from handlers.context import Context
-from handlers.replies import Reply
+from policybot.bot.app import SORRY, WORKING, build_app
+from policybot.bot.server import make_wsgi_app
+from policybot.bot.services import Services
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Context
+from policybot.handlers.replies import Reply
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, GatedRunner, LiveServer
 from tests.fakeslack import FakeSlack
 
@@ -180,7 +180,7 @@ def test_unexpected_error_is_friendly_and_logged_without_secrets(
         def run(self, text: str, ctx: Context) -> Reply:
             raise RuntimeError(f"database exploded while using {BOT_TOKEN}")
 
-    from bot.logs import SecretMaskingFilter
+    from policybot.bot.logs import SecretMaskingFilter
 
     caplog.handler.addFilter(SecretMaskingFilter([BOT_TOKEN, SIGNING_SECRET]))
     services.runner = BrokenRunner(services.sessions)

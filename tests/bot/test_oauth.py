@@ -17,12 +17,12 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_app
-from bot.logs import configure_logging
-from bot.server import make_wsgi_app
-from bot.services import Services, build_services, build_ticker
-from bot.settings import Mode, Settings
-from data.models import Subscription
+from policybot.bot.app import build_app
+from policybot.bot.logs import configure_logging
+from policybot.bot.server import make_wsgi_app
+from policybot.bot.services import Services, build_services, build_ticker
+from policybot.bot.settings import Mode, Settings
+from policybot.data.models import Subscription
 from tests.bot.conftest import SIGNING_SECRET, LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.conftest import NOW

@@ -16,14 +16,14 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app
-from bot.logs import configure_logging
-from bot.server import make_wsgi_app
-from bot.services import Services, build_services, build_ticker
-from bot.settings import Settings
-from handlers.commands import CommandRunner
-from handlers.context import Context
-from handlers.replies import Reply
+from policybot.bot.app import build_app
+from policybot.bot.logs import configure_logging
+from policybot.bot.server import make_wsgi_app
+from policybot.bot.services import Services, build_services, build_ticker
+from policybot.bot.settings import Settings
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Context
+from policybot.handlers.replies import Reply
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, LiveServer
 from tests.bot.test_http import post, slash_form
 from tests.conftest import NOW
@@ -190,7 +190,7 @@ def test_metrics_count_commands_and_posts(
 def test_config_check_masks_secrets(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from policybot.bot.cli import main
 
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,

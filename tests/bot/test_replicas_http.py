@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from data.db import make_engine, session_factory
+from policybot.data.db import make_engine, session_factory
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.bot.test_http import post, slash_form
 from tests.fakeslack import FakeSlack
@@ -80,7 +80,7 @@ def test_two_replicas_sigterm_mid_run_delivers_once(
     logs = [open(tmp_path / f"replica{i}.log", "w") for i in range(2)]  # noqa: SIM115
     replicas = [
         subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            [sys.executable, "-m", "policybot.bot", "serve", "--port", str(port)],
             cwd=tmp_path,
             env=env,
             stdout=logs[i],

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from data.ingest.deadlines import Deadline, Precision, extract_deadline, lead_in_year
+from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadline, lead_in_year
 
 PUB = date(2024, 10, 30)  # the demo brief's publication date
 

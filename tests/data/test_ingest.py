@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.bodies import body_ids_for
-from data.ingest import writer
-from data.ingest.text import ParseError
-from data.ingest.writer import IngestSummary, ingest_bytes, ingest_paths
-from data.models import Brief, BriefKind, Goal, IssuingBody, SourceDocument
+from policybot.data.bodies import body_ids_for
+from policybot.data.ingest import writer
+from policybot.data.ingest.text import ParseError
+from policybot.data.ingest.writer import IngestSummary, ingest_bytes, ingest_paths
+from policybot.data.models import Brief, BriefKind, Goal, IssuingBody, SourceDocument
 
 DEMO = (
     Path(__file__).resolve().parents[2]
@@ -437,8 +437,8 @@ def test_goal_ids_follow_their_text_when_a_goal_is_inserted(
 
     from sqlalchemy import select
 
-    from data.ingest.writer import ingest_bytes
-    from data.models import Goal
+    from policybot.data.ingest.writer import ingest_bytes
+    from policybot.data.models import Goal
 
     def issue(*goals: str) -> bytes:
         bullets = "\n\n".join(f"\uf0a1 {g}" for g in goals)

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from data.db import pending_migrations
-from data.models import Base
+from policybot.data.db import pending_migrations
+from policybot.data.models import Base
 
 
 def test_models_match_migrations(engine: Engine) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from data.bodies import split_body_names
-from data.ingest.deadlines import Precision
-from data.ingest.parser import parse_bytes, parse_file, parse_text, split_title
-from data.ingest.records import BriefRecord, IssueRecord
-from data.ingest.text import ParseError
+from policybot.data.bodies import split_body_names
+from policybot.data.ingest.deadlines import Precision
+from policybot.data.ingest.parser import parse_bytes, parse_file, parse_text, split_title
+from policybot.data.ingest.records import BriefRecord, IssueRecord
+from policybot.data.ingest.text import ParseError
 
 DEMO = (
     Path(__file__).resolve().parents[2]

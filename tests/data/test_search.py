@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from data import store
-from data.bodies import BodyRegistry
-from data.ingest.writer import indexed_fields
-from data.models import Brief, BriefKind, Goal, GoalStatus
-from data.search.analysis import (
+from policybot.data import store
+from policybot.data.bodies import BodyRegistry
+from policybot.data.ingest.writer import indexed_fields
+from policybot.data.models import Brief, BriefKind, Goal, GoalStatus
+from policybot.data.search.analysis import (
     TermQuery,
     any_phrase_query,
     cjk_bigrams,
@@ -24,8 +24,8 @@ from data.search.analysis import (
     terms,
     word_query,
 )
-from data.search.engines import Fts5Engine, IndexedFields, PostgresEngine, engine_for
-from data.store import BriefFilter
+from policybot.data.search.engines import Fts5Engine, IndexedFields, PostgresEngine, engine_for
+from policybot.data.store import BriefFilter
 from tests.conftest import NOW
 
 _ids = itertools.count()
@@ -493,7 +493,7 @@ def test_ids_beyond_the_integer_column_are_not_found(session: Session) -> None:
 
 
 def test_suggest_close_words_and_bodies(session: Session) -> None:
-    from data.ingest.writer import IssueWriter
+    from policybot.data.ingest.writer import IssueWriter
 
     brief = add_brief(session, "Energy storage manufacturing", summary="Battery storage.")
     IssueWriter(session, NOW)._add_vocabulary([brief])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.ingest.text import (
+from policybot.data.ingest.text import (
     BULLET_MARK,
     Line,
     ParseError,

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.blocks import render_blocks
-from data.models import Brief, BriefKind, Goal
-from handlers.commands import COMMANDS, CommandRunner, parse_command
-from handlers.context import Context
-from handlers.render_text import render_text
-from handlers.replies import Reply, Visibility
+from policybot.bot.blocks import render_blocks
+from policybot.data.models import Brief, BriefKind, Goal
+from policybot.handlers.commands import COMMANDS, CommandRunner, parse_command
+from policybot.handlers.context import Context
+from policybot.handlers.render_text import render_text
+from policybot.handlers.replies import Reply, Visibility
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("corpus")
@@ -625,8 +625,8 @@ def test_parse_command() -> None:
 
 
 def test_repeated_words_are_searched_once(factory) -> None:  # type: ignore[no-untyped-def]
-    from handlers.briefs import build_filter
-    from handlers.grammar import parse_query
+    from policybot.handlers.briefs import build_filter
+    from policybot.handlers.grammar import parse_query
 
     with factory() as session:
         where, _ = build_filter(session, parse_query("storage Storage storage -pilot -pilot"))

@@ -14,14 +14,14 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.ingest.writer import ingest_bytes
-from data.models import Goal, GoalAssessment, GoalStatus
-from handlers.commands import CommandRunner
-from handlers.context import Context
-from handlers.export import CSV_COLUMNS, csv_bytes, export_deadlines, uid
-from handlers.grammar import UserError
-from handlers.render_text import render_text
-from handlers.replies import Reply
+from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.models import Goal, GoalAssessment, GoalStatus
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Context
+from policybot.handlers.export import CSV_COLUMNS, csv_bytes, export_deadlines, uid
+from policybot.handlers.grammar import UserError
+from policybot.handlers.render_text import render_text
+from policybot.handlers.replies import Reply
 from tests.conftest import DEMO_CORPUS, NOW
 
 pytestmark = pytest.mark.usefixtures("corpus")

@@ -14,15 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from bot.blocks import render_blocks
-from data.db import make_engine, session_factory, upgrade
-from data.ingest.writer import indexed_fields, ingest_bytes
-from data.models import Brief, BriefKind, Goal, GoalStatus
-from data.search.engines import engine_for
-from handlers.commands import CommandRunner
-from handlers.context import Context
-from handlers.render_text import render_text
-from handlers.replies import Reply
+from policybot.bot.blocks import render_blocks
+from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.ingest.writer import indexed_fields, ingest_bytes
+from policybot.data.models import Brief, BriefKind, Goal, GoalStatus
+from policybot.data.search.engines import engine_for
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Context
+from policybot.handlers.render_text import render_text
+from policybot.handlers.replies import Reply
 from tests.bot.test_blocks import assert_valid_message, buttons, texts
 from tests.conftest import DEMO_CORPUS, NOW
 

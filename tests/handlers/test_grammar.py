@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from data.models import BriefKind
-from handlers.grammar import (
+from policybot.data.models import BriefKind
+from policybot.handlers.grammar import (
     MAX_QUERY_CHARS,
     Token,
     UserError,

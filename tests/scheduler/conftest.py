@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.ingest.writer import ingest_bytes
-from scheduler.messages import DeliveryError, Digest, Outgoing
+from policybot.data.ingest.writer import ingest_bytes
+from policybot.scheduler.messages import DeliveryError, Digest, Outgoing
 
 _serial = itertools.count(1)
 

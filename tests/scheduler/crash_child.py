@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from bot.posters import ChannelPacer, SlackPoster
-from bot.settings import Settings
-from bot.slack_client import make_web_client
-from data.db import make_engine, session_factory
-from scheduler.ticker import Ticker
+from policybot.bot.posters import ChannelPacer, SlackPoster
+from policybot.bot.settings import Settings
+from policybot.bot.slack_client import make_web_client
+from policybot.data.db import make_engine, session_factory
+from policybot.scheduler.ticker import Ticker
 
 
 def main() -> None:

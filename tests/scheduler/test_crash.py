@@ -15,10 +15,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from data.db import make_engine, session_factory, upgrade
-from handlers.context import Context
-from handlers.subscriptions import subscribe
-from scheduler import ledger
+from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.handlers.context import Context
+from policybot.handlers.subscriptions import subscribe
+from policybot.scheduler import ledger
 from tests.fakeslack import FakeSlack
 from tests.scheduler.conftest import ingest, tracker_issue
 

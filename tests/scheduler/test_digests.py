@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.models import Delivery, DeliveryStatus, Subscription
-from handlers.context import Context
-from handlers.subscriptions import quiet, subscribe, subscriptions, unsubscribe
-from scheduler import ledger
-from scheduler.messages import DeliveryError, FailureKind
-from scheduler.ticker import Ticker
+from policybot.data.models import Delivery, DeliveryStatus, Subscription
+from policybot.handlers.context import Context
+from policybot.handlers.subscriptions import quiet, subscribe, subscriptions, unsubscribe
+from policybot.scheduler import ledger
+from policybot.scheduler.messages import DeliveryError, FailureKind
+from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -225,7 +225,7 @@ def test_other_channel_cannot_unsubscribe(factory: sessionmaker[Session]) -> Non
         sub_id = session.scalar(select(Subscription.id))
     text = do(factory, subscribe, ctx(start, channel="C2"), "storage")
     assert "Subscribed" in text
-    from handlers.grammar import UserError
+    from policybot.handlers.grammar import UserError
 
     with pytest.raises(UserError):
         do(factory, unsubscribe, ctx(start, channel="C2", team="T2"), f"s{sub_id}")

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.models import Delivery, GoalAssessment, GoalStatus
-from handlers.context import Context
-from handlers.reminders import remind
-from handlers.scorecard import scorecard, status
-from scheduler.messages import AlertBatch, FollowUp
-from scheduler.reminders import FOLLOW_UP_DELAY
-from scheduler.ticker import Ticker
+from policybot.data.models import Delivery, GoalAssessment, GoalStatus
+from policybot.handlers.context import Context
+from policybot.handlers.reminders import remind
+from policybot.handlers.scorecard import scorecard, status
+from policybot.scheduler.messages import AlertBatch, FollowUp
+from policybot.scheduler.reminders import FOLLOW_UP_DELAY
+from policybot.scheduler.ticker import Ticker
 from tests.conftest import NOW
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from data.db import make_engine, session_factory
-from handlers.context import Context
-from handlers.subscriptions import subscribe
-from scheduler.messages import Digest
-from scheduler.ticker import Ticker
+from policybot.data.db import make_engine, session_factory
+from policybot.handlers.context import Context
+from policybot.handlers.subscriptions import subscribe
+from policybot.scheduler.messages import Digest
+from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
 
 pytestmark = pytest.mark.postgres

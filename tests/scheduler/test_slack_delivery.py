@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.posters import ChannelPacer, SlackPoster
-from bot.services import Services, build_services
-from bot.settings import Settings
-from bot.slack_client import make_web_client
-from data.models import Subscription
-from handlers.context import Context
-from handlers.subscriptions import subscribe, subscriptions
-from scheduler.ticker import Ticker
+from policybot.bot.posters import ChannelPacer, SlackPoster
+from policybot.bot.services import Services, build_services
+from policybot.bot.settings import Settings
+from policybot.bot.slack_client import make_web_client
+from policybot.data.models import Subscription
+from policybot.handlers.context import Context
+from policybot.handlers.subscriptions import subscribe, subscriptions
+from policybot.scheduler.ticker import Ticker
 from tests.fakeslack import FakeSlack, Fault
 from tests.scheduler.conftest import ingest, tracker_issue
 

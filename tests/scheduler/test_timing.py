@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from data.models import ScheduleKind
-from scheduler.timing import (
+from policybot.data.models import ScheduleKind
+from policybot.scheduler.timing import (
     Schedule,
     in_quiet_hours,
     local_instant,

@@ -1,0 +1,1 @@
+"""One module per database engine: what SQLite and PostgreSQL do differently."""
