@@ -25,7 +25,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from policybot.handlers.replies import BriefView, Button, DeadlineView, Reply, countdown, due_summary
+from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
+from policybot.handlers.replies import Button, Reply
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

@@ -27,9 +27,9 @@ from slack_sdk.models.views import View
 
 from policybot.bot.blocks import ELLIPSIS, cut, escape
 from policybot.bot.services import Services
+from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
 from policybot.handlers.context import Context
 from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
-from policybot.handlers.replies import BriefView, DeadlineView, countdown, due_summary
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from policybot.bot.services import Services
-from policybot.scheduler.control import UNINSTALLED, pause_team
+from policybot.data.pauses import UNINSTALLED, pause_team
 
 log = logging.getLogger(__name__)
 

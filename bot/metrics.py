@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 from policybot.data.db import SessionFactory
 from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
 from policybot.handlers.context import Clock
-from policybot.scheduler.messages import AlertBatch, DeliveryError, Digest, FollowUp, Outgoing, Poster
+from policybot.scheduler.messages import (
+    AlertBatch,
+    DeliveryError,
+    Digest,
+    FollowUp,
+    Outgoing,
+    Poster,
+)
 
 
 class _DatabaseGauges(Collector):

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from policybot.bot.settings import BOT_SCOPES, Settings
 from policybot.bot.slack_client import make_web_client
 from policybot.data.db import SessionFactory
-from policybot.scheduler.control import resume_team
+from policybot.data.pauses import resume_team
 from policybot.scheduler.messages import DeliveryError, FailureKind
 
 log = logging.getLogger(__name__)

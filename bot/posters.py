@@ -13,8 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from policybot.bot.blocks import render_blocks
+from policybot.data.views import DeadlineView
 from policybot.handlers.render_text import render_text
-from policybot.handlers.replies import Button, DeadlineView, Reply
+from policybot.handlers.replies import Button, Reply
 from policybot.scheduler.messages import (
     AlertBatch,
     DeliveryError,

@@ -14,7 +14,13 @@ from policybot.bot.metrics import MeteredPoster, Metrics
 from policybot.bot.oauth import TeamClients
 from policybot.bot.posters import PrintPoster, SlackPoster
 from policybot.bot.settings import Mode, Settings
-from policybot.data.db import SessionFactory, make_engine, pending_migrations, session_factory, upgrade
+from policybot.data.db import (
+    SessionFactory,
+    make_engine,
+    pending_migrations,
+    session_factory,
+    upgrade,
+)
 from policybot.data.ingest.writer import IngestSummary, ingest_bytes
 from policybot.data.models import SourceDocument
 from policybot.handlers.commands import CommandRunner

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from policybot.data.models import ScheduleKind
+from policybot.data.models import ScheduleKind, Subscription
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,15 @@ class Schedule:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def schedule_of(subscription: Subscription) -> Schedule:
+    return Schedule(
+        ScheduleKind(subscription.schedule),
+        subscription.at_minute,
+        subscription.weekday,
+        subscription.timezone,
+    )
 
 
 def local_instant(day: date, minute_of_day: int, zone: ZoneInfo) -> datetime:

@@ -14,7 +14,15 @@ from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, exists, fun
 from sqlalchemy.orm import Session
 
 from policybot.data.bodies import normalize_name
-from policybot.data.models import BodyAlias, Brief, BriefKind, Goal, IssuingBody, VocabularyTerm, brief_bodies
+from policybot.data.models import (
+    BodyAlias,
+    Brief,
+    BriefKind,
+    Goal,
+    IssuingBody,
+    VocabularyTerm,
+    brief_bodies,
+)
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.engines import SearchEngine, engine_for
 

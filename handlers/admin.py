@@ -24,7 +24,7 @@ def forget(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     title = brief.title
     engine_for(session).remove(session, [brief.id])
     session.delete(brief)
-    session.commit()
+    session.flush()
     return Reply(
         text=f"Removed b{brief_id} ({title}) from the corpus, with its goals and pending alerts."
     )

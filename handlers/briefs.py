@@ -13,17 +13,18 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.bodies import normalize_name
 from policybot.data.models import IssuingBody
-from policybot.data.search.analysis import STOPWORDS, TermQuery, any_phrase_query, phrase_query, word_query
+from policybot.data.search.analysis import (
+    STOPWORDS,
+    TermQuery,
+    any_phrase_query,
+    phrase_query,
+    word_query,
+)
 from policybot.data.store import BriefFilter, Page
+from policybot.data.views import DeadlineView, brief_view, goal_view
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import MAX_QUERY_CHARS, Query, UserError, clean_text, parse_query
-from policybot.handlers.replies import (
-    Button,
-    DeadlineView,
-    Reply,
-    brief_view,
-    goal_view,
-)
+from policybot.handlers.replies import Button, Reply
 
 PAGE_SIZE = 5
 MAX_LATEST = 50
@@ -333,16 +334,8 @@ def add_months(start: date, months: int) -> date:
     return date(year, month_index + 1, day)
 
 
-EXPORT_FORMATS = ("ics", "csv")
-
-
 def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
     words = text.split()
-    if words and words[0].lower() in EXPORT_FORMATS:
-        # `deadlines ics [within 18m] [words]`: the same selection as a file.
-        from policybot.handlers.export import export_reply
-
-        return export_reply(session, ctx, words[0], " ".join(words[1:]))
     window, rest, label = parse_window(words)
     today = ctx.today
     end = today + window if isinstance(window, timedelta) else add_months(today, window)

@@ -1,4 +1,10 @@
-"""The one table of `/policy` commands, the help generated from it, and the runner."""
+"""The one table of `/policy` commands, the help generated from it, and the runner.
+
+A command is a row of `COMMANDS`: its name (one word, or two for a sub-command such as
+`deadlines ics`), usage, summary, examples and handler. A handler gets a session and returns
+a Reply; `CommandRunner` owns the transaction (commit after a reply, roll back after an
+error), so a handler never commits and bad input changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from policybot.data.db import SessionFactory
-from policybot.handlers import admin, briefs, reminders, scorecard, subscriptions
+from policybot.handlers import admin, briefs, export, reminders, scorecard, subscriptions
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import FILTERS, UserError, clean_text
 from policybot.handlers.replies import HelpEntry, Reply, Visibility
@@ -73,19 +79,32 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "deadlines",
-        "/policy deadlines [ics|csv] [within 18m] [words and filters]",
-        "Targets falling due in a window (default 24 months), soonest first, with countdowns. "
-        "`ics` posts them to the channel as a calendar file, `csv` as a spreadsheet (every "
-        "future deadline unless you say `within`).",
+        "/policy deadlines [within 18m] [words and filters]",
+        "Targets falling due in a window (default 24 months), soonest first, with countdowns.",
         (
             "/policy deadlines",
             "/policy deadlines within 18m storage",
             "/policy deadlines within 5y body:MIIT",
-            "/policy deadlines ics",
-            "/policy deadlines csv within 24m body:MIIT",
         ),
         lambda s, c, t, p: briefs.deadlines(s, c, t, p),
         aliases=("deadline",),
+    ),
+    CommandSpec(
+        "deadlines ics",
+        "/policy deadlines ics [within 18m] [words and filters]",
+        "The same deadlines as a calendar file (.ics) posted to the channel: every future "
+        "deadline unless you say `within`; importing a newer file updates the events.",
+        ("/policy deadlines ics", "/policy deadlines ics within 24m storage"),
+        lambda s, c, t, p: export.export_reply(s, c, "ics", t),
+        aliases=("deadline ics",),
+    ),
+    CommandSpec(
+        "deadlines csv",
+        "/policy deadlines csv [within 18m] [words and filters]",
+        "The same deadlines as a spreadsheet (.csv) posted to the channel.",
+        ("/policy deadlines csv within 24m body:MIIT",),
+        lambda s, c, t, p: export.export_reply(s, c, "csv", t),
+        aliases=("deadline csv",),
     ),
     CommandSpec(
         "subscribe",
@@ -110,25 +129,47 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "unsubscribe",
-        "/policy unsubscribe <id>|all",
+        "/policy unsubscribe <id>",
         "Stop a subscription of this channel.",
-        ("/policy unsubscribe s3", "/policy unsubscribe all"),
+        ("/policy unsubscribe s3",),
         subscriptions.unsubscribe,
     ),
     CommandSpec(
+        "unsubscribe all",
+        "/policy unsubscribe all",
+        "Stop every subscription of this channel.",
+        ("/policy unsubscribe all",),
+        subscriptions.unsubscribe_all,
+    ),
+    CommandSpec(
         "quiet",
-        "/policy quiet HH:MM-HH:MM [tz ZONE] | off",
+        "/policy quiet HH:MM-HH:MM [tz ZONE]",
         "Quiet hours for this channel: instant alerts wait until they end.",
-        ("/policy quiet 20:00-08:00", "/policy quiet off"),
+        ("/policy quiet 20:00-08:00", "/policy quiet 22:00-07:00 tz Europe/Berlin"),
         subscriptions.quiet,
     ),
     CommandSpec(
+        "quiet off",
+        "/policy quiet off",
+        "No quiet hours: instant alerts post as they arrive.",
+        ("/policy quiet off",),
+        subscriptions.quiet_off,
+        aliases=("quiet none",),
+    ),
+    CommandSpec(
         "remind",
-        "/policy remind [words and filters] [leads 365,180,90,30,7] [at HH:MM] [tz ZONE] | off [id]",
+        "/policy remind [words and filters] [leads 365,180,90,30,7] [at HH:MM] [tz ZONE]",
         "Alerts in this channel before matching goals fall due (default: 365, 180, 90, 30 and 7 "
         "days before, at 09:00 your time), and a follow-up when a deadline passes.",
-        ("/policy remind", "/policy remind storage leads 90,30,7", "/policy remind off r2"),
+        ("/policy remind", "/policy remind storage leads 90,30,7"),
         reminders.remind,
+    ),
+    CommandSpec(
+        "remind off",
+        "/policy remind off [id]",
+        "Turn off one reminder rule of this channel, or all of them.",
+        ("/policy remind off r2", "/policy remind off"),
+        reminders.remind_off,
     ),
     CommandSpec(
         "status",
@@ -206,6 +247,9 @@ def parse_command(text: str) -> ParsedCommand:
     first = words[0].lower()
     rest = " ".join(words[1:])
     spec = _BY_NAME.get(first)
+    if len(words) > 1 and (sub := _BY_NAME.get(f"{first} {words[1].lower()}")) is not None:
+        # A sub-command (`deadlines ics`, `remind off`) takes the rest of the words.
+        return ParsedCommand(sub, " ".join(words[2:]), page, share)
     if spec is None:
         return ParsedCommand(search, " ".join(words), page, share)
     if spec is search:
@@ -226,7 +270,9 @@ class CommandRunner:
     def run(self, text: str, ctx: Context) -> Reply:
         command = parse_command(text)
         try:
-            with self.sessions() as session:
+            # The runner owns the transaction: what a handler wrote is committed with its
+            # reply, and rolled back (nothing changed) when it raises.
+            with self.sessions() as session, session.begin():
                 reply = command.spec.handler(session, ctx, command.argument, command.page)
         except UserError as error:
             return Reply(text=str(error), is_error=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
 from policybot.data.store import DueGoal
+from policybot.data.views import deadline_label
 from policybot.handlers.briefs import (
     TextQueries,
     _ignored_note,
@@ -32,7 +33,7 @@ from policybot.handlers.briefs import (
 )
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import UserError, parse_query
-from policybot.handlers.replies import FileAttachment, Reply, deadline_label
+from policybot.handlers.replies import FileAttachment, Reply
 
 FORMATS = ("ics", "csv")
 FILENAME = "policybot-deadlines"

@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
+from policybot.data.leads import describe_leads
 from policybot.data.models import ReminderRule, ScheduleKind, Subscription
+from policybot.data.schedules import format_clock
+from policybot.data.views import BriefView, DeadlineView, brief_view, goal_view
 from policybot.handlers.briefs import add_months, build_filter
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import UserError, parse_query
-from policybot.handlers.replies import BriefView, DeadlineView, brief_view, goal_view
 from policybot.handlers.subscriptions import describe_schedule
-from policybot.scheduler.reminders import describe_leads
-from policybot.scheduler.timing import format_clock
 
 HORIZON_MONTHS = 12
 LATEST_BRIEFS = 5

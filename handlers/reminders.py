@@ -7,16 +7,16 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policybot.data.leads import DEFAULT_LEADS, describe_leads, parse_leads
 from policybot.data.models import ReminderRule
+from policybot.data.pauses import drop_undelivered
+from policybot.data.schedules import format_clock
 from policybot.handlers.briefs import build_filter
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.options import take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.replies import Reply
-from policybot.handlers.subscriptions import take_time_options, zone_named
-from policybot.scheduler.control import drop_undelivered
-from policybot.scheduler.reminders import DEFAULT_LEADS, describe_leads, parse_leads
-from policybot.scheduler.timing import format_clock
 
 MAX_RULES_PER_CHANNEL = 20
 
@@ -68,9 +68,6 @@ def describe_rule(rule: ReminderRule) -> str:
 def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     require_channel_member(ctx, "change this channel's reminders")
     argument = text.strip()
-    first, _, rest = argument.partition(" ")
-    if first.lower() == "off":
-        return _remind_off(session, ctx, rest.strip())
     query_text, leads, minute, zone = _parse_rule(argument)
     query = parse_query(query_text)
     build_filter(session, query)  # reject bad filters now
@@ -109,7 +106,6 @@ def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     rule.paused_reason = None
     rule.paused_at = None
     session.flush()
-    session.commit()
     return Reply(
         text=f"{verb}: {describe_rule(rule)}.",
         notes=[
@@ -119,7 +115,9 @@ def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     )
 
 
-def _remind_off(session: Session, ctx: Context, argument: str) -> Reply:
+def remind_off(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "change this channel's reminders")
+    argument = text.strip()
     rules = channel_rules(session, ctx)
     if argument:
         match = re.match(r"^r?(\d{1,12})$", argument.lower())
@@ -136,5 +134,5 @@ def _remind_off(session: Session, ctx: Context, argument: str) -> Reply:
     drop_undelivered(session, rules=ids)
     for rule in rules:
         session.delete(rule)
-    session.commit()
+    session.flush()
     return Reply(text="Reminders off: " + ", ".join(f"r{i}" for i in ids) + ".")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from policybot.handlers.replies import BriefView, DeadlineView, GoalView, Reply, countdown, due_summary
+from policybot.data.views import BriefView, DeadlineView, GoalView, countdown, due_summary
+from policybot.handlers.replies import Reply
 
 WIDTH = 92
 

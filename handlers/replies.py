@@ -3,64 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 
-from policybot.data.models import Brief, Goal
+from policybot.data.views import BriefView, DeadlineView
 
 
 class Visibility(StrEnum):
     EPHEMERAL = "ephemeral"
     IN_CHANNEL = "in_channel"
-
-
-@dataclass(frozen=True)
-class GoalView:
-    ref: str
-    text: str
-    due_on: date | None
-    precision: str | None
-    window_start: date | None
-    status: str
-    days_left: int | None  # from today to the deadline (negative: overdue)
-
-    @property
-    def deadline_label(self) -> str:
-        return deadline_label(self.due_on, self.precision, self.window_start)
-
-
-@dataclass(frozen=True)
-class BriefView:
-    ref: str
-    kind: str
-    title: str
-    title_original: str | None
-    bodies: tuple[str, ...]
-    bodies_more: bool
-    published_on: date | None
-    summary: str
-    comment: str
-    links: tuple[str, ...]
-    source_label: str | None
-    goals: tuple[GoalView, ...]
-
-    @property
-    def bodies_label(self) -> str:
-        label = ", ".join(self.bodies)
-        return f"{label} et al." if self.bodies_more and label else label
-
-    @property
-    def date_label(self) -> str:
-        # Not strftime's "%-d": that is glibc's, and Windows has no such directive.
-        day = self.published_on
-        return f"{day.day} {day:%b %Y}" if day else "undated"
-
-
-@dataclass(frozen=True)
-class DeadlineView:
-    goal: GoalView
-    brief: BriefView
-    note: str = ""  # e.g. "newly tracked", "window opens"
 
 
 @dataclass(frozen=True)
@@ -112,70 +62,3 @@ class Reply:
     visibility: Visibility = Visibility.EPHEMERAL
     is_error: bool = False
     attachment: FileAttachment | None = None
-
-
-def deadline_label(due_on: date | None, precision: str | None, window_start: date | None) -> str:
-    if due_on is None:
-        return "no deadline"
-    if precision == "year":
-        return f"by end of {due_on.year}"
-    if precision == "month":
-        return f"by end of {due_on.strftime('%B %Y')}"
-    if precision == "window":
-        start = window_start.strftime("%b %Y") if window_start else "now"
-        return f"window {start} \u2013 {due_on.strftime('%b %Y')}"
-    return f"by {due_on.day} {due_on:%B %Y}"
-
-
-def countdown(days: int | None) -> str:
-    if days is None:
-        return ""
-    if days == 0:
-        return "due today"
-    if days < 0:
-        return f"{-days} days overdue"
-    if days == 1:
-        return "1 day left"
-    return f"{days} days left"
-
-
-def goal_view(goal: Goal, today: date) -> GoalView:
-    return GoalView(
-        ref=goal.ref,
-        text=goal.text,
-        due_on=goal.due_on,
-        precision=goal.precision,
-        window_start=goal.window_start,
-        status=str(goal.status),
-        days_left=(goal.due_on - today).days if goal.due_on else None,
-    )
-
-
-def brief_view(brief: Brief, today: date) -> BriefView:
-    return BriefView(
-        ref=brief.ref,
-        kind=str(brief.kind),
-        title=brief.title,
-        title_original=brief.title_original,
-        bodies=tuple(b.abbreviation for b in brief.bodies),
-        bodies_more=brief.bodies_more,
-        published_on=brief.published_on,
-        summary=brief.summary,
-        comment=brief.comment,
-        links=tuple(brief.links),
-        source_label=brief.source_label,
-        goals=tuple(goal_view(g, today) for g in brief.goals),
-    )
-
-
-def due_summary(brief: BriefView) -> str:
-    """ "3 goals due by end of 2027; 1 goal window Oct 2029 – Oct 2034" (empty: none dated)."""
-    counts: dict[str, int] = {}
-    for goal in brief.goals:
-        if goal.due_on:
-            counts[goal.deadline_label] = counts.get(goal.deadline_label, 0) + 1
-    parts = [
-        f"{n} goal{'s' if n > 1 else ''} {'due ' if not label.startswith('window') else ''}{label}"
-        for label, n in counts.items()
-    ]
-    return "; ".join(parts)

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
 from policybot.data.store import BriefFilter
+from policybot.data.views import deadline_label
 from policybot.handlers.briefs import build_filter
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import UserError, parse_query
-from policybot.handlers.replies import Reply, Section, deadline_label
+from policybot.handlers.replies import Reply, Section
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}
@@ -49,7 +50,7 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     assessment.note = note
     assessment.answered_by = ctx.user_id
     assessment.answered_at = ctx.now
-    session.commit()
+    session.flush()
     when = ctx.now.astimezone(ctx.tz).strftime("%-d %b %Y")
     return Reply(
         text=(

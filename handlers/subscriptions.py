@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,13 +15,15 @@ from policybot.data.models import (
     ScheduleKind,
     Subscription,
 )
+from policybot.data.pauses import drop_undelivered
+from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock
 from policybot.handlers.briefs import build_filter
 from policybot.handlers.context import Context
 from policybot.handlers.grammar import UserError, parse_query
+from policybot.handlers.options import take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
+from policybot.handlers.reminders import channel_rules, describe_rule
 from policybot.handlers.replies import Reply
-from policybot.scheduler.control import drop_undelivered
-from policybot.scheduler.timing import Schedule, format_clock, next_run, parse_clock
 
 DEFAULT_MINUTE = 9 * 60
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 50
@@ -44,49 +46,6 @@ def _weekday(word: str) -> int | None:
         if len(word) >= 3 and name.startswith(word):
             return index
     return None
-
-
-def zone_named(name: str) -> ZoneInfo:
-    if "/" not in name and name.upper() not in ("UTC", "GMT"):
-        raise UserError(f"`{name[:40]}` is not a time zone; use an IANA name like `Europe/Berlin`.")
-    try:
-        return ZoneInfo(name if name.upper() not in ("UTC", "GMT") else "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        close = sorted(
-            z for z in available_timezones() if z.lower().endswith(name.lower().split("/")[-1])
-        )
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        raise UserError(f"I don't know the time zone `{name[:60]}`.{hint}") from None
-
-
-def take_time_options(text: str) -> tuple[list[str], int | None, str | None]:
-    """Pull `at HH:MM` and `tz ZONE` out of command words (subscribe, remind, quiet);
-    returns the other words, the minute of the day and the zone, each None when not given."""
-    words = text.split()
-    rest: list[str] = []
-    minute: int | None = None
-    zone: str | None = None
-    i = 0
-    while i < len(words):
-        word = words[i].lower()
-        following = words[i + 1] if i + 1 < len(words) else None
-        if word == "at" and following and any(ch.isdigit() for ch in following):
-            try:
-                minute = parse_clock(following)
-            except ValueError:
-                raise UserError(
-                    f"`at {following[:20]}` is not a time I can read; write `at 09:00` or `at 9am`."
-                ) from None
-            i += 1
-        elif word == "tz":
-            if not following:
-                raise UserError("`tz` needs a time zone, for example `tz Europe/Berlin`.")
-            zone = str(zone_named(following).key)
-            i += 1
-        else:
-            rest.append(words[i])
-        i += 1
-    return rest, minute, zone
 
 
 def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
@@ -135,15 +94,6 @@ def describe_schedule(subscription: Subscription) -> str:
 
 def local_label(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %Y %H:%M %Z")
-
-
-def schedule_of(subscription: Subscription) -> Schedule:
-    return Schedule(
-        ScheduleKind(subscription.schedule),
-        subscription.at_minute,
-        subscription.weekday,
-        subscription.timezone,
-    )
 
 
 def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
@@ -200,7 +150,6 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     existing.paused_at = None
     existing.next_due_at = next_run(schedule, ctx.now)
     session.flush()
-    session.commit()
     what = f"new briefs matching {query_text}" if query_text else "every new brief"
     return Reply(
         text=f"{verb} {existing.ref}: this channel gets {what}, {describe_schedule(existing)}.",
@@ -240,8 +189,6 @@ def channel_settings(session: Session, team_id: str, channel_id: str) -> Channel
 
 
 def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Reply:
-    from policybot.handlers.reminders import channel_rules, describe_rule
-
     rows = _channel_subscriptions(session, ctx)
     rules = channel_rules(session, ctx)
     if not rows and not rules:
@@ -277,43 +224,54 @@ def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Rep
 def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     require_channel_member(ctx, "change this channel's subscriptions")
     argument = text.strip().lower()
-    rows = _channel_subscriptions(session, ctx)
-    if argument == "all":
-        chosen = rows
-    else:
-        match = re.match(r"^s?(\d{1,12})$", argument)
-        if not match:
-            raise UserError(
-                "Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`."
-            )
-        wanted = int(match.group(1))
-        chosen = [s for s in rows if s.id == wanted]
-        if not chosen:
-            raise UserError(
-                f"This channel has no subscription `s{wanted}`; `/policy subscriptions` lists them."
-            )
+    match = re.match(r"^s?(\d{1,12})$", argument)
+    if not match:
+        raise UserError("Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`.")
+    wanted = int(match.group(1))
+    chosen = [s for s in _channel_subscriptions(session, ctx) if s.id == wanted]
+    if not chosen:
+        raise UserError(
+            f"This channel has no subscription `s{wanted}`; `/policy subscriptions` lists them."
+        )
+    return _remove_subscriptions(session, chosen)
+
+
+def unsubscribe_all(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "change this channel's subscriptions")
+    if text.strip():
+        raise UserError("`/policy unsubscribe all` takes nothing after `all`.")
+    return _remove_subscriptions(session, _channel_subscriptions(session, ctx))
+
+
+def _remove_subscriptions(session: Session, chosen: list[Subscription]) -> Reply:
     if not chosen:
         return Reply(text="This channel has no subscriptions to remove.")
     ids = [s.id for s in chosen]
     drop_undelivered(session, subscriptions=ids)
     for sub in chosen:
         session.delete(sub)
-    session.commit()
+    session.flush()
     refs = ", ".join(f"s{i}" for i in ids)
     return Reply(
         text=f"Removed {refs}. Nothing more will be posted for {'it' if len(ids) == 1 else 'them'}."
     )
 
 
+def quiet_off(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    require_channel_member(ctx, "set this channel's quiet hours")
+    if text.strip():
+        raise UserError("`/policy quiet off` takes nothing after `off`.")
+    settings = channel_settings(session, ctx.team_id, ctx.channel_id)
+    if settings:
+        settings.quiet_start = settings.quiet_end = None
+        session.flush()
+    return Reply(text="Quiet hours are off: instant alerts post as they arrive.")
+
+
 def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     require_channel_member(ctx, "set this channel's quiet hours")
     argument = text.strip()
     settings = channel_settings(session, ctx.team_id, ctx.channel_id)
-    if argument.lower() in ("off", "none"):
-        if settings:
-            settings.quiet_start = settings.quiet_end = None
-            session.commit()
-        return Reply(text="Quiet hours are off: instant alerts post as they arrive.")
     words = argument.split()
     zone = None
     if len(words) >= 3 and words[-2].lower() == "tz":
@@ -335,7 +293,7 @@ def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         session.add(settings)
     settings.timezone = zone or ctx.user_timezone() or settings.timezone or "UTC"
     settings.quiet_start, settings.quiet_end = start, end
-    session.commit()
+    session.flush()
     return Reply(
         text=f"Quiet hours set: {format_clock(start)}\u2013{format_clock(end)} {settings.timezone}. "
         "Instant alerts that arrive then are posted when they end."

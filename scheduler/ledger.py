@@ -34,13 +34,12 @@ from policybot.data.models import (
     ScheduleKind,
     Subscription,
 )
+from policybot.data.schedules import in_quiet_hours, next_run, quiet_hours_end, schedule_of
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.engines import engine_for
 from policybot.data.store import BriefFilter
 from policybot.handlers.briefs import BodyNames, build_filter
 from policybot.handlers.grammar import UserError, parse_query
-from policybot.handlers.subscriptions import schedule_of
-from policybot.scheduler.timing import in_quiet_hours, next_run, quiet_hours_end
 
 # A brief whose ingestion transaction was still open when a digest was planned is caught by
 # the next plan: planning looks back this far behind the last horizon.

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from policybot.handlers.replies import BriefView, GoalView
+from policybot.data.views import BriefView, GoalView
 
 
 @dataclass(frozen=True)

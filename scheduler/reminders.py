@@ -14,7 +14,6 @@ deadline at the rule's local time. Rules, applied per (channel, goal):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,13 +23,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from policybot.data.leads import DEFAULT_LEADS
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
+from policybot.data.schedules import local_instant
 from policybot.data.store import matching_ids
 from policybot.handlers.briefs import build_filter
 from policybot.handlers.grammar import UserError, parse_query
-from policybot.scheduler.timing import local_instant
 
-DEFAULT_LEADS = (365, 180, 90, 30, 7)
 FOLDED = DeliveryStatus.FOLDED
 FOLLOW_UP_WINDOW = timedelta(days=30)  # after longer downtime, old follow-ups are skipped
 # Whether a target was met is rarely known the morning after its deadline; ask a week later.
@@ -225,15 +224,3 @@ class ReminderPlanner:
 
 def plan_reminders(session: Session, now: datetime) -> int:
     return ReminderPlanner(session, now).plan()
-
-
-def parse_leads(text: str) -> tuple[int, ...]:
-    """ "365,180,90" -> (365, 180, 90); raises ValueError."""
-    values = [int(part) for part in text.replace(" ", "").split(",") if part]
-    if not values or any(not 0 <= v <= 3650 for v in values) or len(values) > 12:
-        raise ValueError(text)
-    return tuple(sorted(set(values), reverse=True))
-
-
-def describe_leads(leads: Iterable[int]) -> str:
-    return ", ".join(f"{lead}d" for lead in sorted(leads, reverse=True))

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from policybot.data.db import SessionFactory
 from policybot.data.models import Brief, BriefKind, Goal, ReminderRule, Subscription
-from policybot.handlers.replies import BriefView, brief_view, goal_view
+from policybot.data.pauses import ACCESS_LOST
+from policybot.data.views import BriefView, brief_view, goal_view
 from policybot.scheduler import ledger
-from policybot.scheduler.control import ACCESS_LOST
 from policybot.scheduler.messages import (
     Alert,
     AlertBatch,

@@ -23,7 +23,8 @@ from policybot.bot.blocks import (
     escape,
     render_blocks,
 )
-from policybot.handlers.replies import BriefView, Button, DeadlineView, GoalView, HelpEntry, Reply, Visibility
+from policybot.data.views import BriefView, DeadlineView, GoalView
+from policybot.handlers.replies import Button, HelpEntry, Reply, Visibility
 
 SLACK_TOTAL_CHARS = 12000
 _LINK = re.compile(r"<https?://[^<>|\s]+\|[^<>]*>")

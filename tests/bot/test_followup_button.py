@@ -12,7 +12,7 @@ from policybot.bot.blocks import render_blocks
 from policybot.bot.posters import as_reply
 from policybot.bot.services import Services
 from policybot.data.models import Goal, GoalAssessment, GoalStatus, Subscription
-from policybot.handlers.replies import brief_view, goal_view
+from policybot.data.views import brief_view, goal_view
 from policybot.scheduler.messages import FollowUp
 from tests.bot.conftest import LiveServer
 from tests.bot.test_http import post, slash_form, wait_for

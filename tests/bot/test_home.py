@@ -13,9 +13,9 @@ from slack_sdk.models.views import View
 from policybot.bot.home import MAX_BLOCKS, render_home
 from policybot.bot.services import Services
 from policybot.data.models import ReminderRule, ScheduleKind, Subscription
+from policybot.data.views import BriefView, DeadlineView, GoalView
 from policybot.handlers.context import Context
 from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
-from policybot.handlers.replies import BriefView, DeadlineView, GoalView
 from tests.conftest import NOW
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from policybot.data.models import ScheduleKind
-from policybot.scheduler.timing import (
+from policybot.data.schedules import (
     Schedule,
     in_quiet_hours,
     local_instant,

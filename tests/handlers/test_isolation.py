@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.models import Brief, ChannelSettings, Goal, GoalAssessment, ReminderRule, Subscription
+from policybot.data.models import (
+    Brief,
+    ChannelSettings,
+    Goal,
+    GoalAssessment,
+    ReminderRule,
+    Subscription,
+)
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
 from tests.conftest import NOW

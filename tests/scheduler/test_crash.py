@@ -70,7 +70,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     upgrade(engine)
     factory = session_factory(engine)
     for channel in CHANNELS:
-        with factory() as session:
+        with factory() as session, session.begin():
             subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
     ingest(
         factory,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import Delivery, DeliveryStatus, Subscription
 from policybot.handlers.context import Context
-from policybot.handlers.subscriptions import quiet, subscribe, subscriptions, unsubscribe
+from policybot.handlers.subscriptions import quiet, subscribe, subscriptions, unsubscribe, unsubscribe_all
 from policybot.scheduler import ledger
 from policybot.scheduler.messages import DeliveryError, FailureKind
 from policybot.scheduler.ticker import Ticker
@@ -30,7 +30,7 @@ def ctx(now: datetime, channel: str = "C1", team: str = "T1", user: str = "U1") 
 
 
 def do(factory: sessionmaker[Session], handler, context: Context, text: str) -> str:  # type: ignore[no-untyped-def]
-    with factory() as session:
+    with factory() as session, session.begin():
         reply = handler(session, context, text, 1)
     return reply.text + " " + " ".join(reply.notes)
 
@@ -269,6 +269,6 @@ def test_unsubscribe_also_stops_rows_a_dead_worker_held(
     with factory() as session, session.begin():
         ledger.plan_digests(session, start + timedelta(minutes=1))
         assert len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker")) == 1
-    assert "Removed" in do(factory, unsubscribe, ctx(start), "all")
+    assert "Removed" in do(factory, unsubscribe_all, ctx(start), "")
     Ticker(factory, poster, worker_id="w2", max_workers=1).tick(start + timedelta(hours=1))
     assert poster.posts == []

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import Delivery, GoalAssessment, GoalStatus
 from policybot.handlers.context import Context
-from policybot.handlers.reminders import remind
+from policybot.handlers.reminders import remind, remind_off
 from policybot.handlers.scorecard import scorecard, status
 from policybot.scheduler.messages import AlertBatch, FollowUp
 from policybot.scheduler.reminders import FOLLOW_UP_DELAY
@@ -47,7 +47,7 @@ def ticker(factory: sessionmaker[Session], poster: RecordingPoster) -> Ticker:
 def set_up(
     factory: sessionmaker[Session], text: str = "", now: datetime = NOW, channel: str = "C1"
 ) -> None:
-    with factory() as session:
+    with factory() as session, session.begin():
         remind(session, ctx(now, channel), text, 1)
 
 
@@ -142,7 +142,7 @@ def test_one_follow_up_per_channel_and_status_is_recorded(
     followups = [(channel, m) for _, channel, m in poster.posts if isinstance(m, FollowUp)]
     assert sorted(c for c, _ in followups) == ["C1", "C2"]
     goal_ref = followups[0][1].goal.ref
-    with factory() as session:
+    with factory() as session, session.begin():
         reply = status(session, ctx(after, "C1"), f"{goal_ref} met the line opened in Tianjin", 1)
     assert f"{goal_ref} marked met by U1" in reply.text
     with factory() as session:
@@ -163,8 +163,8 @@ def test_remind_off_drops_pending_alerts(
         tracker_issue("Dropped Plan", published=date(2027, 1, 1)),
         datetime(2027, 1, 1, 1, tzinfo=UTC),
     )
-    with factory() as session:
-        text = remind(session, ctx(datetime(2027, 1, 2, tzinfo=UTC)), "off", 1).text
+    with factory() as session, session.begin():
+        text = remind_off(session, ctx(datetime(2027, 1, 2, tzinfo=UTC)), "", 1).text
     assert text.startswith("Reminders off")
     ticker.tick(datetime(2028, 12, 30, 9, 0, tzinfo=UTC))
     assert alerts(poster) == []

@@ -32,7 +32,7 @@ def test_two_schedulers_hundred_ticks_no_duplicates(
         for i, f in enumerate(factories)
     ]
     for channel in CHANNELS:
-        with factories[0]() as session:
+        with factories[0]() as session, session.begin():
             subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
     expected: list[str] = []
     barrier = threading.Barrier(2)

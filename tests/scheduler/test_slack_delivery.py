@@ -55,7 +55,7 @@ def slack_ticker(services: Services, worker: str = "w1") -> Ticker:
 
 def subscribe_all(services: Services, text: str = "instant") -> None:
     for channel in CHANNELS:
-        with services.sessions() as session:
+        with services.sessions() as session, session.begin():
             subscribe(
                 session, Context(now=START, team_id="T1", channel_id=channel, user_id="U1"), text, 1
             )
@@ -120,7 +120,7 @@ def test_channel_not_found_pauses_the_subscription(services: Services, fake: Fak
     assert dms and "channel_not_found" in dms[0]["text"]
     # Inviting the bot back and subscribing again delivers what was held.
     fake.heal_channel("C003")
-    with services.sessions() as session:
+    with services.sessions() as session, session.begin():
         subscribe(
             session, Context(now=START, team_id="T1", channel_id="C003", user_id="U1"), "instant", 1
         )
