@@ -20,11 +20,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from policybot.data import store
+from policybot.data.backends import backend_for
 from policybot.data.models import (
     Brief,
     ChannelSettings,
@@ -49,14 +48,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS_BACKOFF = timedelta(hours=1)
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def _locking(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def plan_digests(session: Session, now: datetime) -> int:
     """Write ledger rows for every subscription that is due; returns rows planned.
 
@@ -69,8 +60,7 @@ def plan_digests(session: Session, now: datetime) -> int:
         .where(Subscription.paused_reason.is_(None), Subscription.next_due_at <= now)
         .order_by(Subscription.id)
     )
-    if _locking(session):
-        statement = statement.with_for_update(skip_locked=True)
+    statement = backend_for(session).lock_for_claim(statement)
     due = [s for s in session.scalars(statement).all() if not _quiet_now(session, s, now)]
     if not due:
         return 0
@@ -78,7 +68,7 @@ def plan_digests(session: Session, now: datetime) -> int:
     if rows:
         # Another scheduler may have planned the same rows a moment ago: the unique key wins.
         session.execute(
-            _insert(session)(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows
+            backend_for(session).insert_ignoring_duplicates(Delivery, ["dedupe_key"]), rows
         )
     for subscription in due:
         subscription.next_due_at = next_run(schedule_of(subscription), now)  # slots coalesce
@@ -237,8 +227,7 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) ->
         ),
     )
     statement = select(Delivery).where(due, active).order_by(Delivery.id).limit(limit)
-    if _locking(session):
-        statement = statement.with_for_update(skip_locked=True)
+    statement = backend_for(session).lock_for_claim(statement)
     claims = []
     for row in session.scalars(statement):
         expired = row.status == DeliveryStatus.CLAIMED

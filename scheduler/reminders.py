@@ -19,10 +19,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from policybot.data.backends import backend_for
 from policybot.data.leads import DEFAULT_LEADS
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
 from policybot.data.schedules import local_instant
@@ -65,8 +64,7 @@ def followup_key(team: str, channel: str, goal_id: int, due_on: date) -> str:
 def _insert(session: Session, rows: list[dict[str, object]]) -> None:
     if not rows:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    session.execute(backend_for(session).insert_ignoring_duplicates(Delivery, ["dedupe_key"]), rows)
 
 
 class ReminderPlanner:
@@ -81,8 +79,7 @@ class ReminderPlanner:
             .where(ReminderRule.paused_reason.is_(None))
             .order_by(ReminderRule.id)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
+        statement = backend_for(self.session).lock_for_claim(statement)
         for rule in self.session.scalars(statement).all():
             self._plan_rule(rule)
         _insert(self.session, self.rows)

@@ -19,9 +19,10 @@ from functools import partial
 from threading import Lock
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from policybot.data.backends import backend_for
 from policybot.data.db import SessionFactory
 from policybot.data.models import Brief, BriefKind, Goal, ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
@@ -161,25 +162,11 @@ class Ticker:
         """On PostgreSQL one ticker acts at a time (advisory lock); the ledger would make a
         second one harmless anyway. SQLite deployments run one process."""
         engine = self.sessions.kw.get("bind")
-        if (
-            not self.leader_lock
-            or not isinstance(engine, Engine)
-            or engine.dialect.name != "postgresql"
-        ):
+        if not self.leader_lock or not isinstance(engine, Engine):
             yield True
             return
-        with engine.connect() as connection:
-            got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}
-            ).scalar()
-            try:
-                yield bool(got)
-            finally:
-                if got:
-                    connection.execute(
-                        text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY}
-                    )
-                connection.commit()
+        with backend_for(engine).leader_lock(engine, LEADER_LOCK_KEY) as leader:
+            yield leader
 
     # -- one channel -------------------------------------------------------------------
     def _deliver_channel(

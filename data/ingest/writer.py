@@ -11,10 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from policybot.data.backends import backend_for
 from policybot.data.bodies import BodyRegistry, full_names_in, normalize_name
 from policybot.data.db import SessionFactory
 from policybot.data.ingest.parser import parse_bytes
@@ -279,9 +278,7 @@ class IssueWriter:
         found = {w[:100] for w in found}
         if not found:
             return
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(VocabularyTerm).on_conflict_do_nothing(index_elements=["term"])
+        statement = backend_for(self.session).insert_ignoring_duplicates(VocabularyTerm, ["term"])
         for chunk in _chunks(sorted(found), 500):
             self.session.execute(statement, [{"term": t} for t in chunk])
 

@@ -1,0 +1,36 @@
+"""SQLite, the embedded default: one process writes at a time, so claims need no row locks
+and the one scheduler is always the leader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, Table
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.dml import Insert
+
+from policybot.data.backends.base import Backend
+
+_Select = TypeVar("_Select", bound=Select[Any])
+
+
+class SqliteBackend(Backend):
+    name = "sqlite"
+
+    def insert_ignoring_duplicates(
+        self, target: type[DeclarativeBase] | Table, unique: Sequence[str]
+    ) -> Insert:
+        return insert(target).on_conflict_do_nothing(index_elements=list(unique))
+
+    def lock_for_claim(self, statement: _Select) -> _Select:
+        return statement  # a write transaction on SQLite already excludes other writers
+
+    @contextmanager
+    def leader_lock(self, engine: Engine, key: int) -> Iterator[bool]:
+        yield True
+
+
+BACKEND = SqliteBackend()
