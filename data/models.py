@@ -69,6 +69,14 @@ class BriefKind(StrEnum):
     NEWS = "news"
 
 
+class GoalKind(StrEnum):
+    """Whose target a goal is: a government's (the default everywhere) or a company's own
+    plan that a news item reports ("Airbus will open a line by 2026")."""
+
+    POLICY = "policy"
+    COMPANY = "company"
+
+
 class GoalStatus(StrEnum):
     OPEN = "open"
     MET = "met"
@@ -98,6 +106,9 @@ class SourceDocument(Base):
     brief_count: Mapped[int] = mapped_column(Integer, default=0)
     # News links whose items could not be told apart (counts differed); kept, not guessed.
     unassigned_links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The newsletter the issue belongs to, as its header names it ("China Industrial Policy
+    # Tracker"); `name` is the file it came in.
+    publication: Mapped[str | None] = mapped_column(String(300))
 
 
 class IssuingBody(Base):
@@ -143,6 +154,8 @@ class Brief(Base):
     published_on: Mapped[date | None] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(Text, default="")
     comment: Mapped[str] = mapped_column(Text, default="")
+    # Who wrote the comment ("MERICS" from "MERICS comment:"); None when unlabelled.
+    comment_author: Mapped[str | None] = mapped_column(String(200))
     links: Mapped[list[str]] = mapped_column(JSON, default=list)
     bodies_more: Mapped[bool] = mapped_column(Boolean, default=False)  # "MIIT etc."
     source_label: Mapped[str | None] = mapped_column(String(200))
@@ -185,6 +198,7 @@ class Goal(Base):
     precision: Mapped[str | None] = mapped_column(String(10))
     window_start: Mapped[date | None] = mapped_column(Date)
     status: Mapped[GoalStatus] = mapped_column(String(10), default=GoalStatus.OPEN)
+    kind: Mapped[GoalKind] = mapped_column(String(10), default=GoalKind.POLICY)
 
     brief: Mapped[Brief] = relationship(back_populates="goals")
 

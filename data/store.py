@@ -19,6 +19,7 @@ from policybot.data.models import (
     Brief,
     BriefKind,
     Goal,
+    GoalKind,
     IssuingBody,
     VocabularyTerm,
     brief_bodies,
@@ -234,9 +235,15 @@ def _ranked_ids(
 
 
 def due_goals(
-    session: Session, start: date, end: date, where: BriefFilter | None = None
+    session: Session,
+    start: date,
+    end: date,
+    where: BriefFilter | None = None,
+    *,
+    goal_kinds: Collection[GoalKind] = (GoalKind.POLICY,),
 ) -> list[DueGoal]:
-    """Goals with a deadline in [start, end] (a window: when it closes), soonest first."""
+    """Goals with a deadline in [start, end] (a window: when it closes), soonest first.
+    Government targets only unless `goal_kinds` asks for company commitments too."""
     briefs = select(Brief.id)
     engine = engine_for(session)
     if where is not None and (where.include or where.exclude):
@@ -252,7 +259,11 @@ def due_goals(
         rows = session.execute(
             select(Goal, Brief)
             .join(Brief, Goal.brief_id == Brief.id)
-            .where(Goal.due_on.between(start, end), Goal.brief_id.in_(briefs))
+            .where(
+                Goal.due_on.between(start, end),
+                Goal.brief_id.in_(briefs),
+                Goal.kind.in_([str(kind) for kind in goal_kinds]),
+            )
             .order_by(Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
         ).all()
     return [DueGoal(goal, brief) for goal, brief in rows]
