@@ -40,15 +40,31 @@ _FULL_DATE = [
 ]
 _MONTH_YEAR = re.compile(r"\b" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I)
 
-# " October 29: The State Administration ..." and "29 October: ..." open a news item.
+# " October 29: The State Administration ...", "29 October: ...", "2024-11-07: ..." and
+# "2024年11月7日：..." open a news item.
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 NEWS_PREFIX = re.compile(
     r"^(?:" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-    r"|(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month2>"
-    + "|".join(sorted(MONTHS, key=len, reverse=True))
-    + r")\.?)"
-    r"(?:,?\s+(?P<year>\d{4}))?\s*[:\u2013\u2014-]\s*",
+    r"|(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month2>" + _MONTH_NAMES + r")\.?)"
+    r"(?:,?\s+(?P<year>\d{4}))?\s*[:\u2013\u2014-]\s*"
+    r"|^(?P<iso_year>\d{4})-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})\s*(?:[:\u2013\u2014]|-\s)\s*"
+    r"|^(?P<cjk_year>\d{4})年(?P<cjk_month>\d{1,2})月(?P<cjk_day>\d{1,2})日\s*[:\uff1a]?\s*",
     re.I,
 )
+
+
+def news_date_parts(match: re.Match[str]) -> tuple[int, int, int | None]:
+    """(month, day, year or None) of a NEWS_PREFIX match."""
+    for prefix in ("iso", "cjk"):
+        if match[f"{prefix}_year"]:
+            return (
+                int(match[f"{prefix}_month"]),
+                int(match[f"{prefix}_day"]),
+                int(match[f"{prefix}_year"]),
+            )
+    month_name = match["month"] or match["month2"]
+    year = int(match["year"]) if match["year"] else None
+    return MONTHS[month_name.lower().rstrip(".")], int(match["day"] or match["day2"]), year
 
 
 def _month_number(value: str) -> int:
@@ -70,10 +86,16 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def infer_year(month: int, reference: date) -> int:
-    """The year of a month/day written without one in an issue dated `reference`.
+def infer_year(month: int, reference: date, day: int = 1) -> int:
+    """The year of a month/day written without one in an issue dated `reference`: the one
+    that puts it nearest the issue. Trackers report the weeks around publication, so
+    December items in a January issue belong to the year before, and a December issue's
+    "January 13" (an announced date) to the year after."""
 
-    Trackers report the weeks before publication, so a month later than the issue's
-    (December items in a January issue) belongs to the year before.
-    """
-    return reference.year - 1 if month > reference.month + 1 else reference.year
+    def distance(year: int) -> int:
+        try:
+            return abs((date(year, month, min(day, 28)) - reference).days)
+        except ValueError:
+            return 10**6
+
+    return min((reference.year, reference.year - 1, reference.year + 1), key=distance)

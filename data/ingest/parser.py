@@ -6,12 +6,14 @@ goals lead-in and a bullet list of goals), `<Org> comment:`, `Article: <English 
 that the current brief already has starts the next brief. Bullets outside a brief are
 dated news items (` October 29: ... (SAMR notice)`), in one or more runs (policy news,
 company news; a run ends at a heading or where the dates start again), followed by URL
-blocks; an item cut in two by a URL block is joined again. A URL block's links go to its
-items only when the counts agree; otherwise they stay on the issue, unassigned.
+blocks; an item cut in two by a URL block is joined again. A URL block's links are aligned
+to its items by source label and domain (links.py); a link no item fits stays on the issue,
+unassigned, and is named in a warning.
 
 Layout is not meaning: blank lines after every line, CRLF, wrapped titles and URLs, page
-numbers and running headers, any bullet glyph (or none, for dated news) all parse alike.
-A file that ends inside a brief or a news item is refused as truncated.
+furniture (furniture.py), words hyphenated across lines (hyphenation.py), any bullet glyph
+(or none, for dated news) all parse alike. A brief that lacks a field is kept with a
+warning; a file that ends inside a brief or a news item is refused as truncated.
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ from datetime import date
 from pathlib import Path
 
 from policybot.data.bodies import split_body_names as split_bodies
-from policybot.data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, parse_date
+from policybot.data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, news_date_parts, parse_date
 from policybot.data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
+from policybot.data.ingest.furniture import furniture_shapes, shape
+from policybot.data.ingest.goal_kinds import news_goal_kind
+from policybot.data.ingest.hyphenation import repair_hyphenation
+from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
+from policybot.data.ingest.links import place_links
 from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
+from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
 from policybot.data.ingest.text import (
     BULLET_MARK,
     Line,
@@ -37,32 +45,6 @@ from policybot.data.ingest.text import (
 )
 from policybot.data.models import BriefKind
 
-_WORD = r"[\w&.\u2019'-]+\s+"
-_LABELS: dict[str, re.Pattern[str]] = {
-    "glance": re.compile(r"^(?:at a glance|in brief|in short|summary|overview)\s*:\s*", re.I),
-    "comment": re.compile(
-        rf"^(?:(?:{_WORD}){{0,2}}comments?|(?:{_WORD}){{1,2}}(?:assessment|analysis))\s*:\s*",
-        re.I,
-    ),
-    "article": re.compile(
-        r"^(?:(?:original|source|policy|english)\s+)?(?:articles?|documents?|title)\s*:\s*", re.I
-    ),
-    "bodies": re.compile(
-        r"^(?:issuing\s+(?:bod(?:y|ies)|authorit(?:y|ies)|agenc(?:y|ies)|departments?"
-        r"|institutions?)|(?:issued|released|published)\s+by|issuers?|bod(?:y|ies))\s*:\s*",
-        re.I,
-    ),
-    "date": re.compile(
-        r"^(?:date|dated|date of (?:issue|publication|release)|(?:issue|publication|release)"
-        r"\s+date|(?:published|issued|released)(?:\s+on)?)\s*:\s*",
-        re.I,
-    ),
-}
-# "Links:" / "Sources:" may introduce a URL block; the URLs themselves carry the meaning.
-_LINKS_LABEL = re.compile(r"^(?:links?|sources?|urls?|references?|further reading)\s*:\s*", re.I)
-# Sections only a brief's first label can open; "Issuing body:"/"Date:" after an inline
-# URL block still belong to the brief.
-_OPENING = ("glance", "comment", "article")
 _URL = re.compile(r"^<?(?:https?://|www\.)\S+?>?$", re.I)
 _URL_TAIL = re.compile(r"^[\w\-./?=&%#~:+,;@!$*'()]+$")
 _LINK_MARK = re.compile(r"\s*[(\[]\s*(?:link|pdf|source|original)\s*[)\]]\s*$", re.I)
@@ -72,15 +54,15 @@ _TRAILING_LABEL = re.compile(
 )
 _LABEL_PREFIX = re.compile(r"^(?:source|via|from)\s*:\s*", re.I)
 _ENDS_COMPLETE = (".", "!", "?", ")", "]", "\u201d", '"', "\u3002", "\uff09")
-_SENTENCE_END = re.compile(r"(?<=[.!?\u3002])\s+(?=[A-Z\"\u201c(])")
-_ABBREVIATION_END = re.compile(
-    r"(?:\b[A-Z]|\b(?:Co|Corp|Inc|Ltd|No|Nos|Mr|Mrs|Ms|Dr|St|vs|approx|e\.g|i\.e))\.$"
-)
 _LEAD_IN_END = re.compile(
     r"(?::|\b(?:include|includes|including|are|as follows|the following|following))\s*$", re.I
 )
 _ISSUE_NAME_DATE = re.compile(r"(?P<year>20\d{2})[-_. ]?(?P<month>0[1-9]|1[0-2])(?!\d)")
 _HEADER_MAX = 60
+_TITLE_MAX = 160  # a title taken from a summary's first sentence is cut here
+_HEADER_NOISE = re.compile(
+    r"(?:\b(?:issue|no\.?|vol\.?|volume|edition)\s*#?\d+\b|\b\d{1,2}\b|[|\u2013\u2014:/,#-])", re.I
+)
 
 
 @dataclass
@@ -91,6 +73,7 @@ class _BriefDraft:
     links: list[str] = field(default_factory=list)
     lead_in_end: int = 0  # how much of the glance section came before the goals list
     goal_closed: bool = False  # a blank line ended the last goal (single-spaced files)
+    comment_author: str | None = None
 
     def has(self, section: str) -> bool:
         return section in self.sections or (section == "links" and bool(self.links))
@@ -146,7 +129,7 @@ class _Parser:
             self._last_url = None
             if self._pending_urls:
                 self._flush_news_urls()
-            links_label = None if line.bullet else _LINKS_LABEL.match(line.text)
+            links_label = None if line.bullet else LINKS_LABEL.match(line.text)
             rest = line.text[links_label.end() :].strip() if links_label else ""
             if links_label and (not rest or _URL.match(rest)):
                 if self.current is not None and self.section not in ("", "links"):
@@ -154,7 +137,7 @@ class _Parser:
                 if rest:
                     self._url(rest.strip("<>"))
                 continue
-            label = None if line.bullet else self._label(line.text)
+            label = None if line.bullet else match_label(line.text)
             if label:
                 self._start_section(line, *label)
             elif line.bullet:
@@ -180,22 +163,16 @@ class _Parser:
         target[-1] += line.text
         return True
 
-    @staticmethod
-    def _label(text: str) -> tuple[str, str] | None:
-        for name, pattern in _LABELS.items():
-            match = pattern.match(text)
-            if match:
-                return name, text[match.end() :]
-        return None
-
-    def _start_section(self, line: Line, name: str, rest: str) -> None:
+    def _start_section(self, line: Line, name: str, rest: str, match: re.Match[str]) -> None:
         brief = self.current
-        if brief is None or brief.has(name) or (brief.links and name in _OPENING):
+        if brief is None or brief.has(name) or (brief.links and name in OPENING):
             brief = _BriefDraft(line.number)
             self.briefs.append(brief)
             self.current = brief
         self._awaiting = None
         self.section = name
+        if name == "comment":
+            brief.comment_author = comment_author(match)
         brief.sections[name] = [rest] if rest.strip() else []
         if line.para_end:
             brief.sections[name].append("")
@@ -238,10 +215,7 @@ class _Parser:
         self._close_brief()
         match = NEWS_PREFIX.match(line.text)
         assert match is not None
-        month_name = match["month"] or match["month2"]
-        month = MONTHS[month_name.lower().rstrip(".")]
-        day = int(match["day"] or match["day2"])
-        year = int(match["year"]) if match["year"] else None
+        month, day, year = news_date_parts(match)
         previous = self.news[-1] if self.news else None
         if previous is None or self._run_break or _goes_back(previous, month, day, year):
             self._run += 1
@@ -300,8 +274,9 @@ class _Parser:
         return not labelled and item.text.rstrip().endswith(_ENDS_COMPLETE)
 
     def _flush_news_urls(self) -> None:
-        """Give a URL block to the news items it follows, one each, when the counts agree:
-        to all items it has not yet considered, or to the last run of them."""
+        """Give a URL block to the news items it follows: all items it has not yet
+        considered, or the last run of them when only that run's count agrees; the
+        alignment by label and domain places each link (links.py)."""
         urls, self._pending_urls = self._pending_urls, []
         if not urls:
             return
@@ -312,18 +287,16 @@ class _Parser:
             self._awaiting = last
             candidates = candidates[:-1]
         last_run = [item for item in candidates if candidates and item.run == candidates[-1].run]
-        if candidates and len(candidates) == len(urls):
-            targets = candidates
-        elif last_run and len(last_run) == len(urls):
+        distinct = len(dict.fromkeys(urls))
+        targets = candidates
+        if len(candidates) not in (len(urls), distinct) and len(last_run) in (len(urls), distinct):
             targets = last_run
-        else:
-            targets = []
-            self.unassigned_links.extend(urls)
-            self.warnings.append(
-                f"{len(urls)} news links for {len(candidates)} news items: kept unassigned"
-            )
-        for item, url in zip(targets, urls if targets else [], strict=True):
-            item.links.append(url)
+        placement = place_links([_source_label(item.text) for item in targets], urls)
+        for item, links in zip(targets, placement.links, strict=True):
+            item.links.extend(links)
+        for url in placement.unplaced:
+            self.unassigned_links.append(url)
+            self.warnings.append(f"news link not placed (no item fits it): {url}")
         self._news_unlinked_from = len(self.news) - (1 if self._awaiting else 0)
 
     # -- checks ----------------------------------------------------------------------
@@ -377,25 +350,48 @@ class _Parser:
             return date(int(match["year"]), int(match["month"]), 1)
         return None
 
-    def policy_record(self, draft: _BriefDraft) -> BriefRecord:
+    def publication(self) -> str | None:
+        """The newsletter's name: its header without the issue's date and numbering
+        ("China Industrial Policy Tracker | November 2024"), else the file's name."""
+        for text in self.top_header:
+            name = _strip_dates(text)
+            if sum(c.isalpha() for c in name) >= 4:
+                return name[:300]
+        stem = _strip_dates(Path(self.source).stem.replace("-", " ").replace("_", " "))
+        return stem.title()[:300] if sum(c.isalpha() for c in stem) >= 4 else None
+
+    def _warn(self, record: BriefRecord, message: str) -> None:
+        record.warnings.append(message)
+        self.warnings.append(f"line {record.line}: {message}")
+
+    def policy_record(self, draft: _BriefDraft) -> BriefRecord | None:
         article = join_wrapped(draft.sections.get("article", []))
-        if not article:
-            raise ParseError(
-                self.source,
-                draft.line,
-                "this brief has no 'Article:' title line; the file may be truncated or the "
-                "brief malformed",
-            )
-        title, original = split_title(article)
         summary = join_paragraphs(draft.sections.get("glance", []))
+        title, original = split_title(article) if article else ("", None)
+        comment = join_paragraphs(draft.sections.get("comment", []))
+        if not title:
+            # Kept, with the summary's first sentence standing in for the title.
+            title = _shorten(first_sentence(summary.replace("\n", " ")) or first_sentence(comment))
+            if not title:
+                self.warnings.append(
+                    f"line {draft.line}: a brief with neither a title nor a summary was skipped"
+                )
+                return None
+        record = BriefRecord(kind=BriefKind.POLICY, title=title, line=draft.line)
+        if not article:
+            self._warn(record, f"brief {title!r} has no title line; its summary names it")
         date_text = join_wrapped(draft.sections.get("date", []))
         published = parse_date(date_text)
         if published is None:
             what = f"unreadable date {date_text!r}" if date_text else "no date"
-            self.warnings.append(f"line {draft.line}: brief {title!r} has {what}")
+            self._warn(record, f"brief {title!r} has {what}")
         bodies, more, full_names = split_bodies(join_wrapped(draft.sections.get("bodies", [])))
+        if not bodies:
+            self._warn(record, f"brief {title!r} names no issuing body")
+        if not summary:
+            self._warn(record, f"brief {title!r} has no summary")
         glance = draft.sections.get("glance", [])
-        lead_in = _last_sentence(join_paragraphs(glance[: draft.lead_in_end or len(glance)]))
+        lead_in = last_sentence(join_paragraphs(glance[: draft.lead_in_end or len(glance)]))
         # A deadline in the lead-in ("By mid-2026, the plan aims to:", "Important goals for
         # 2027 include:") applies, with its precision, to each bullet that states none.
         shared: Deadline | None = None
@@ -411,45 +407,73 @@ class _Parser:
         ]
         if not goals:
             goals = _sentence_goals(summary, published)
-        return BriefRecord(
-            kind=BriefKind.POLICY,
-            title=title,
-            title_original=original,
-            line=draft.line,
-            bodies=bodies,
-            bodies_more=more,
-            body_full_names=full_names,
-            published_on=published,
-            summary=summary,
-            comment=join_paragraphs(draft.sections.get("comment", [])),
-            links=_unique(draft.links),
-            goals=goals,
-        )
+        record.title_original = original
+        record.bodies = bodies
+        record.bodies_more = more
+        record.body_full_names = full_names
+        record.published_on = published
+        record.summary = summary
+        record.comment = comment
+        record.comment_author = draft.comment_author if comment else None
+        record.links = _unique(draft.links)
+        record.goals = goals
+        return record
 
     def news_record(self, draft: _NewsDraft, reference: date | None) -> BriefRecord:
         text = draft.text
+        label = _source_label(text)
         label_match = _TRAILING_LABEL.search(text)
-        label = _LABEL_PREFIX.sub("", label_match.group(1)).strip() if label_match else None
         body_text = text[: label_match.start()].rstrip() if label_match else text
-        published: date | None = None
-        if draft.month and draft.day:
-            year = draft.year or (infer_year(draft.month, reference) if reference else None)
-            if year:
-                try:
-                    published = date(year, draft.month, draft.day)
-                except ValueError:
-                    self.warnings.append(f"line {draft.line}: impossible date ignored")
-        return BriefRecord(
+        record = BriefRecord(
             kind=BriefKind.NEWS,
-            title=_first_sentence(body_text),
+            title=first_sentence(body_text),
             line=draft.line,
-            bodies=[],
-            published_on=published,
             summary=body_text,
             links=_unique(draft.links),
-            source_label=label or None,
-            goals=_sentence_goals(body_text, published),
+            source_label=label,
         )
+        if draft.month and draft.day:
+            year = draft.year or (
+                infer_year(draft.month, reference, draft.day) if reference else None
+            )
+            if year:
+                try:
+                    record.published_on = date(year, draft.month, draft.day)
+                except ValueError:
+                    self._warn(record, "impossible date ignored")
+            else:
+                self._warn(record, "news item without a year, and the issue has no date")
+        else:
+            self._warn(record, "news item without a date")
+        kind = news_goal_kind(label, body_text)
+        record.goals = [
+            GoalRecord(goal.text, goal.deadline, kind)
+            for goal in _sentence_goals(body_text, record.published_on)
+        ]
+        return record
+
+
+def _source_label(text: str) -> str | None:
+    """ "... (SAMR notice)" -> "SAMR notice"; "[Source: Xinhua]" -> "Xinhua"."""
+    match = _TRAILING_LABEL.search(text)
+    return (_LABEL_PREFIX.sub("", match.group(1)).strip() or None) if match else None
+
+
+def _strip_dates(text: str) -> str:
+    """A header or file name without its dates, numbers and separators."""
+    text = re.sub(
+        rf"\b(?:{'|'.join(sorted(MONTHS, key=len, reverse=True))})\.?\b|\b(?:19|20)\d{{2}}\b",
+        " ",
+        text,
+        flags=re.I,
+    )
+    return " ".join(_HEADER_NOISE.sub(" ", text).split())
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= _TITLE_MAX:
+        return text
+    return text[: _TITLE_MAX - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
 def _unbulleted_item(text: str) -> bool:
@@ -492,30 +516,10 @@ def split_title(article: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _sentences(text: str) -> list[str]:
-    sentences: list[str] = []
-    for piece in _SENTENCE_END.split(text):
-        if sentences and _ABBREVIATION_END.search(sentences[-1]):
-            sentences[-1] += " " + piece  # "U.S. Treasury", "Co. (CNY 64 billion)"
-        else:
-            sentences.append(piece)
-    return [s.strip() for s in sentences if s.strip()]
-
-
-def _first_sentence(text: str) -> str:
-    sentences = _sentences(text)
-    return sentences[0] if sentences else text
-
-
-def _last_sentence(text: str) -> str:
-    sentences = _sentences(text.replace("\n", " "))
-    return sentences[-1] if sentences else text
-
-
 def _sentence_goals(text: str, published: date | None) -> list[GoalRecord]:
     """Targets stated in running text ("By 2027, over 100 new standards ...")."""
     goals = []
-    for sentence in _sentences(text.replace("\n", " ")):
+    for sentence in sentences(text.replace("\n", " ")):
         deadline = extract_deadline(sentence, published_on=published)
         if deadline is not None:
             goals.append(GoalRecord(sentence, deadline))
@@ -526,12 +530,28 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def prepare_lines(text: str) -> list[Line]:
+    """Lines as the parser reads them: furniture dropped (the head of the file, where the
+    issue's own title sits, kept), words broken across lines joined again."""
+    lines = split_lines(text)
+    furniture = furniture_shapes(text)
+    if furniture:
+        first_label = next(
+            (i for i, line in enumerate(lines) if line.bullet or match_label(line.text)),
+            len(lines),
+        )
+        lines = lines[:first_label] + [
+            line for line in lines[first_label:] if shape(line.text) not in furniture
+        ]
+    return repair_hyphenation(lines)
+
+
 def parse_text(text: str, source: str) -> IssueRecord:
-    parser = _Parser(source, split_lines(text))
+    parser = _Parser(source, prepare_lines(text))
     parser.run()
     parser.check_complete()
     issue_date = parser.issue_date()
-    briefs = [parser.policy_record(draft) for draft in parser.briefs]
+    briefs = [r for r in (parser.policy_record(draft) for draft in parser.briefs) if r]
     if issue_date is None:
         dates = [b.published_on for b in briefs if b.published_on]
         issue_date = max(dates).replace(day=1) if dates else None
@@ -549,6 +569,7 @@ def parse_text(text: str, source: str) -> IssueRecord:
         briefs=briefs,
         unassigned_links=_unique(parser.unassigned_links),
         warnings=parser.warnings,
+        publication=parser.publication(),
     )
 
 

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from policybot.data.ingest.deadlines import Deadline
-from policybot.data.models import BriefKind
+from policybot.data.models import BriefKind, GoalKind
 
 
 @dataclass(frozen=True)
 class GoalRecord:
     text: str
     deadline: Deadline | None
+    kind: GoalKind = GoalKind.POLICY
 
 
 @dataclass
@@ -28,9 +29,12 @@ class BriefRecord:
     published_on: date | None = None
     summary: str = ""
     comment: str = ""
+    comment_author: str | None = None  # "MERICS" from "MERICS comment:"
     links: list[str] = field(default_factory=list)
     source_label: str | None = None
     goals: list[GoalRecord] = field(default_factory=list)
+    # What the parser had to guess or could not read in this brief, for the preview.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class IssueRecord:
     # Links of a news run whose count did not match its items: kept, but not guessed.
     unassigned_links: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    publication: str | None = None  # the newsletter's name, from the issue's header
 
     @property
     def policy_briefs(self) -> list[BriefRecord]:
