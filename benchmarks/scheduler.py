@@ -47,7 +47,7 @@ from policybot.data.db import SessionFactory, make_engine, session_factory, upgr
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief, Delivery, ScheduleKind, Subscription
 from policybot.data.search.engines import engine_for
-from policybot.handlers.grammar import parse_query
+from policybot.data.query.language import parse_query
 from policybot.scheduler import ledger
 from policybot.scheduler.messages import Outgoing
 from policybot.scheduler.ticker import Ticker

@@ -145,8 +145,8 @@ def scan_latency(engine: Engine, words: list[str]) -> list[float]:
 
 def text_filter(session_engine: Engine, text_: str) -> BriefFilter:
     """The filter `/policy <text_>` searches with (words, bodies, filters)."""
-    from policybot.handlers.briefs import build_filter
-    from policybot.handlers.grammar import parse_query
+    from policybot.data.query.compiler import build_filter
+    from policybot.data.query.language import parse_query
 
     with session_factory(session_engine)() as session:
         return build_filter(session, parse_query(text_))[0]

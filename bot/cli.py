@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from policybot.bot.console import ConsoleSession, run_console
 from policybot.bot.logs import configure_logging
@@ -219,7 +220,7 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
     updates the events instead of adding copies."""
     from policybot.handlers.context import Context
     from policybot.handlers.export import export_deadlines
-    from policybot.handlers.grammar import UserError
+    from policybot.data.errors import UserError
 
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()
@@ -254,7 +255,8 @@ def config() -> None:
 @config.command("check")
 @pass_state
 def config_check(state: AppState) -> None:
-    """Print the settings (secrets masked) and what each way of running still needs."""
+    """Print the settings (of secrets only whether they are set) and what each way of
+    running still needs."""
     settings = state.settings
     width = max(len(name) for name in settings.masked())
     for name, value in settings.masked().items():
@@ -264,6 +266,8 @@ def config_check(state: AppState) -> None:
     for mode in (Mode.HTTP, Mode.SOCKET, Mode.OAUTH):
         problems = settings.problems(mode)
         click.echo(f"  {mode:<7} " + ("ready" if not problems else "; ".join(problems)))
+    for warning in settings.warnings():
+        click.echo(f"warning: {warning}")
     if settings.mode is not Mode.CONSOLE and settings.problems(settings.mode):
         raise SystemExit(1)
 
@@ -323,8 +327,27 @@ def serve(state: AppState, port: int | None) -> None:
         mode = settings.check_serve()
     except SettingsError as error:
         raise click.ClickException(str(error)) from error
-    services = state.services() if port is None else build_services(settings, state.clock)
+    services = services_for_serve(settings, state.clock)
     try:
         run_server(settings, services, mode)
+    except OSError as error:
+        # Most often the port: taken, or below 1024 without the right to bind it.
+        raise click.ClickException(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}"
+        ) from error
     finally:
         services.close()
+
+
+def services_for_serve(settings: Settings, clock: Clock) -> Services:
+    """Services, or one clear line (no traceback) when the database cannot be used."""
+    from sqlalchemy.exc import DBAPIError
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        return build_services(settings, clock)
+    except DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from error
+    except DBAPIError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise click.ClickException(f"cannot reach the database at {where}: {reason}") from None

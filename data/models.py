@@ -346,3 +346,34 @@ class GoalAssessment(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     answered_by: Mapped[str] = mapped_column(String(40))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SearchDocument(Base):
+    """A brief as search indexes it: analysed fields (space-separated terms, in order) and
+    what filters read, stamped with the revision that wrote it. A removed brief leaves a
+    tombstone (`deleted`) so that every process's index drops it (data/search/base.py)."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (Index("ix_search_documents_revision", "revision"),)
+
+    brief_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    analysis: Mapped[int] = mapped_column(Integer)  # the analysis version of the terms
+    kind: Mapped[str] = mapped_column(String(10))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    body_ids: Mapped[str] = mapped_column(Text, default="")  # space-separated ids
+    due_years: Mapped[str] = mapped_column(Text, default="")  # years with a deadline
+    title: Mapped[str] = mapped_column(Text, default="")
+    bodies: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchState(Base):
+    """One row: the newest search revision (bumped, and so row-locked, by every writer)."""
+
+    __tablename__ = "search_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer, default=0)

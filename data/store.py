@@ -5,12 +5,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, exists, func, select
 from sqlalchemy.orm import Session
 
 from policybot.data.bodies import normalize_name
@@ -25,7 +24,9 @@ from policybot.data.models import (
     brief_bodies,
 )
 from policybot.data.search.analysis import TermQuery
-from policybot.data.search.engines import SearchEngine, engine_for
+from policybot.data.search.engines import engine_for
+from policybot.data.search.live import SearchView
+from policybot.data.search.ranking import Filters, Plan
 
 _REF = re.compile(r"^\s*[bB]?(\d{1,12})\s*$")
 _GOAL_REF = re.compile(r"^\s*[gG](\d{1,12})\s*$")
@@ -40,6 +41,7 @@ class BriefFilter:
     """A search: analysed text queries plus structured filters (all optional)."""
 
     include: tuple[TermQuery, ...] = ()
+    any_of: tuple[tuple[TermQuery, ...], ...] = ()  # each group: one member must match
     exclude: tuple[TermQuery, ...] = ()
     body_ids: tuple[frozenset[int], ...] = ()  # each set: the brief has one of these bodies
     exclude_body_ids: frozenset[int] = frozenset()  # the brief has none of these bodies
@@ -50,7 +52,20 @@ class BriefFilter:
 
     @property
     def has_text(self) -> bool:
-        return bool(self.include)
+        return bool(self.include or self.any_of)
+
+    def plan(self) -> Plan:
+        """What the index evaluates: the text clauses, exclusions and the filters."""
+        clauses = (*((q,) for q in self.include), *self.any_of)
+        filters = Filters(
+            kind_news=None if self.kind is None else self.kind == BriefKind.NEWS,
+            since=self.since,
+            until=self.until,
+            body_ids=self.body_ids,
+            exclude_body_ids=self.exclude_body_ids,
+            due_year=self.due_year,
+        )
+        return Plan(clauses, self.exclude, filters)
 
 
 @dataclass
@@ -59,9 +74,10 @@ class Page:
     total: int
     offset: int
     limit: int
-    # True when a tier of matches was larger than the engine ranks at once, so this page
-    # ranks the most recently added of them (a reply may suggest narrowing the search).
-    ranked_in_blocks: bool = False
+    # No brief matches every word: these are the best partial matches.
+    partial: bool = False
+    # Positions (in BriefFilter.plan's clauses) of words that no brief matches at all.
+    unmatched: list[int] = field(default_factory=list)
 
     @property
     def has_more(self) -> bool:
@@ -140,16 +156,10 @@ def _apply_filters(statement: _Statement, where: BriefFilter) -> _Statement:
             )
         )
     if where.due_year is not None:
+        # A deadline in that year; a window's deadline is when it closes.
         start, end = date(where.due_year, 1, 1), date(where.due_year, 12, 31)
         statement = statement.where(
-            exists().where(
-                Goal.brief_id == Brief.id,
-                or_(
-                    Goal.due_on.between(start, end),
-                    # A window is due in every year it spans.
-                    and_(Goal.window_start <= end, Goal.due_on >= start),
-                ),
-            )
+            exists().where(Goal.brief_id == Brief.id, Goal.due_on.between(start, end))
         )
     return statement
 
@@ -166,72 +176,23 @@ def _has_structured_filters(where: BriefFilter) -> bool:
 
 
 def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) -> Page:
-    """Briefs matching the filter: best text match first (titles weigh most), then newest.
-
-    Text matches are ranked in tiers and blocks (see data/search/engines.py): briefs with a
-    query word in a title first; a tier larger than the engine's `RANK_BLOCK` is ranked a
-    block at a time, most recently added first (`Page.ranked_in_blocks` says so)."""
-    engine = engine_for(session)
-    if not where.include:
-        statement = select(Brief)
-        if where.exclude:
-            excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
-            statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
-        statement = _apply_filters(statement, where)
+    """Briefs matching the filter: best text match first (exact BM25F over the whole store:
+    titles weigh most), then newest. Briefs with every word come first; when no brief has
+    them all, the best partial matches (`Page.partial`). Without text: newest first."""
+    if not (where.has_text or where.exclude):
+        statement = _apply_filters(select(Brief), where)
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         newest = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
         return Page(list(newest), total, offset, limit)
-    with engine.planning(session):
-        matched = engine.candidates(where.include, where.exclude, name="matched")
-        counted = select(func.count()).select_from(matched)
-        if _has_structured_filters(where):
-            counted = _apply_filters(counted.join(Brief, Brief.id == matched.c.brief_id), where)
-        total = session.scalar(counted) or 0
-        if offset >= total or limit <= 0:
-            return Page([], total, offset, limit)
-        ids, in_blocks = _ranked_ids(session, engine, where, limit, offset)
-    loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ids)))}
-    briefs = [loaded[i] for i in ids if i in loaded]
-    return Page(briefs, total, offset, limit, ranked_in_blocks=in_blocks)
+    ranked = SearchView(session).searcher.rank(where.plan(), max(limit, 0), offset)
+    loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ranked.brief_ids)))}
+    briefs = [loaded[i] for i in ranked.brief_ids if i in loaded]
+    return Page(briefs, ranked.total, offset, limit, ranked.partial, ranked.unmatched)
 
 
-def _ranked_ids(
-    session: Session, engine: SearchEngine, where: BriefFilter, limit: int, offset: int
-) -> tuple[list[int], bool]:
-    """The ids of one page: through the tiers (title matches, then the rest), a block of
-    each at a time, until the page is full. Also whether a tier filled a whole block (so
-    the ranking was by block rather than over all matches)."""
-    size = engine.RANK_BLOCK
-    restrict = (lambda s: _apply_filters(s, where)) if _has_structured_filters(where) else None
-    ids: list[int] = []
-    skip = offset  # matches to pass over before the page starts
-    in_blocks = False
-    for title in engine.tiers:
-        block = 0
-        while len(ids) < limit:
-            statement, params = engine.ranked_block(
-                where.include,
-                where.exclude,
-                title=title,
-                restrict=restrict,
-                size=size,
-                offset=block * size,
-                top=skip + limit - len(ids),
-            )
-            rows = session.execute(statement, params).all()
-            block_rows = rows[0][1] if rows else 0
-            in_blocks = in_blocks or block_rows >= size
-            if skip < block_rows:
-                ids.extend(brief_id for brief_id, _ in rows[skip:])
-                skip = 0
-            else:
-                skip -= block_rows
-            if block_rows < size:
-                break  # the tier is exhausted
-            block += 1
-        if len(ids) >= limit:
-            break
-    return ids, in_blocks
+def text_matches(session: Session, where: BriefFilter) -> set[int]:
+    """Ids of the briefs whose text matches (every word, no exclusion) and pass the filters."""
+    return SearchView(session).searcher.matching(where.plan())
 
 
 def due_goals(
@@ -244,28 +205,18 @@ def due_goals(
 ) -> list[DueGoal]:
     """Goals with a deadline in [start, end] (a window: when it closes), soonest first.
     Government targets only unless `goal_kinds` asks for company commitments too."""
-    briefs = select(Brief.id)
-    engine = engine_for(session)
-    if where is not None and (where.include or where.exclude):
-        if where.include:
-            hits = engine.candidates(where.include, where.exclude, name="due")
-            briefs = briefs.join(hits, hits.c.brief_id == Brief.id)
-        else:
-            excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
-            briefs = briefs.where(Brief.id.not_in(select(excluded.c.brief_id)))
+    statement = (
+        select(Goal, Brief)
+        .join(Brief, Goal.brief_id == Brief.id)
+        .where(Goal.due_on.between(start, end), Goal.kind.in_([str(k) for k in goal_kinds]))
+        .order_by(Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
+    )
     if where is not None:
-        briefs = _apply_filters(briefs, where)
-    with engine.planning(session) if where is not None and (where.include or where.exclude) else nullcontext():
-        rows = session.execute(
-            select(Goal, Brief)
-            .join(Brief, Goal.brief_id == Brief.id)
-            .where(
-                Goal.due_on.between(start, end),
-                Goal.brief_id.in_(briefs),
-                Goal.kind.in_([str(kind) for kind in goal_kinds]),
-            )
-            .order_by(Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
-        ).all()
+        statement = _apply_filters(statement, where)
+    rows = session.execute(statement).all()
+    if where is not None and (where.has_text or where.exclude):
+        allowed = text_matches(session, where)
+        rows = [row for row in rows if row[1].id in allowed]
     return [DueGoal(goal, brief) for goal, brief in rows]
 
 
@@ -353,18 +304,13 @@ def matching_ids(
     if unless is not None:
         statement = statement.where(~unless)
     statement = statement.order_by(Brief.id)
-    if not (where.include or where.exclude):
+    if not (where.has_text or where.exclude):
         return list(session.scalars(statement))
-    engine = engine_for(session)
+    candidates = list(session.scalars(statement))
     if ingested_after is not None or only_ids is not None:
-        candidates = list(session.scalars(statement))
-        found = engine.among(session, where.include, where.exclude, candidates)
-        return [i for i in candidates if i in found]
-    if where.include:
-        hits = engine.candidates(where.include, where.exclude, name="matching")
-        statement = statement.join(hits, hits.c.brief_id == Brief.id)
+        found = engine_for(session).among(
+            session, where.include, where.exclude, candidates, any_of=where.any_of
+        )
     else:
-        excluded = engine.candidates(where.exclude, any_of=True, name="excluded")
-        statement = statement.where(Brief.id.not_in(select(excluded.c.brief_id)))
-    with engine.planning(session):
-        return list(session.scalars(statement))
+        found = text_matches(session, where)
+    return [i for i in candidates if i in found]

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.search.engines import engine_for
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import UserError
+from policybot.data.errors import UserError
 from policybot.handlers.permissions import require_admin
 from policybot.handlers.replies import Reply
 

@@ -5,25 +5,18 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
 from policybot.data import store
-from policybot.data.bodies import normalize_name
-from policybot.data.models import IssuingBody
-from policybot.data.search.analysis import (
-    STOPWORDS,
-    TermQuery,
-    any_phrase_query,
-    phrase_query,
-    word_query,
-)
+from policybot.data.errors import UserError
+from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
+from policybot.data.query.language import MAX_QUERY_CHARS, clean_text, parse_query
+from policybot.data.query.understanding import understand
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import DeadlineView, brief_view, goal_view
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import MAX_QUERY_CHARS, Query, UserError, clean_text, parse_query
 from policybot.handlers.replies import Button, Reply
 
 PAGE_SIZE = 5
@@ -33,131 +26,9 @@ _WITHIN = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?|m|months?|y|years?)$", re.
 SEARCH_COMMAND = "search"  # the command word that makes any text a search (for buttons)
 
 
-@dataclass
-class TextQueries:
-    """The analysed text of a query: what to include and exclude, and what was left out."""
-
-    include: list[TermQuery] = field(default_factory=list)
-    exclude: list[TermQuery] = field(default_factory=list)
-    plain_words: list[str] = field(default_factory=list)  # searched as words (for suggestions)
-    unsearchable: list[str] = field(default_factory=list)  # stopwords, emoji, punctuation
-
-
-class BodyNames:
-    """Issuing-body names in free text: "MIIT", "工信部" or "Ministry of Industry and
-    Information Technology" all search for any of the body's names."""
-
-    def __init__(self, session: Session) -> None:
-        self.by_name = store.bodies_by_name(session)
-
-    def find(self, text: str) -> IssuingBody | None:
-        return self.by_name.get(normalize_name(text)) if text.strip() else None
-
-    def query(self, body: IssuingBody) -> TermQuery | None:
-        return any_phrase_query(store.body_names(body))
-
-
-def _text_queries(session: Session, query: Query, names: BodyNames | None = None) -> TextQueries:
-    out = TextQueries()
-    names = names or BodyNames(session)
-    words = list(query.words)
-    i = 0
-    while i < len(words):
-        for span in range(min(_ALIAS_SPAN, len(words) - i), 0, -1):
-            body = names.find(" ".join(words[i : i + span]))
-            if body is not None and (span > 1 or not words[i].isdigit()):
-                found = names.query(body)
-                if found:
-                    out.include.append(found)
-                i += span
-                break
-        else:
-            term = word_query(words[i])
-            if term is not None:
-                out.include.append(term)
-                out.plain_words.append(words[i])
-            else:
-                out.unsearchable.append(words[i])
-            i += 1
-    for phrase in query.phrases:
-        body = names.find(phrase)
-        found = names.query(body) if body else phrase_query(phrase)
-        if found:
-            out.include.append(found)
-        else:
-            out.unsearchable.append(f'"{phrase}"')
-    for word in query.excluded:
-        body = names.find(word) if not word.isdigit() else None
-        found = names.query(body) if body else word_query(word)
-        if found:
-            out.exclude.append(found)
-        else:
-            out.unsearchable.append(f"-{word}")
-    for phrase in query.excluded_phrases:
-        body = names.find(phrase)
-        found = names.query(body) if body else phrase_query(phrase)
-        if found:
-            out.exclude.append(found)
-        else:
-            out.unsearchable.append(f'-"{phrase}"')
-    return out
-
-
-def _resolve_bodies(session: Session, names: list[str]) -> frozenset[int]:
-    ids: set[int] = set()
-    for name in names:
-        body = store.resolve_body(session, name)
-        if body is None:
-            suggestions = store.suggest(session, [name]).bodies
-            known = suggestions or store.used_bodies(session)[:12]
-            raise UserError(
-                f"I don't know an issuing body called `{name[:80]}`. "
-                + ("Did you mean " if suggestions else "Bodies with briefs: ")
-                + ", ".join(f"`body:{b}`" for b in known)
-                + ("?" if suggestions else ".")
-            )
-        ids.add(body.id)
-    return frozenset(ids)
-
-
-def build_filter(
-    session: Session, query: Query, names: BodyNames | None = None
-) -> tuple[BriefFilter, TextQueries]:
-    """The store filter for a query. Raises UserError when nothing in it can be searched
-    (only stopwords, emoji or punctuation, and no filter). `names`: a body-name table to
-    reuse when building many filters at once (the scheduler)."""
-    text = _text_queries(session, query, names)
-    where = BriefFilter(
-        include=tuple(dict.fromkeys(text.include)),  # "storage storage" searches once
-        exclude=tuple(dict.fromkeys(text.exclude)),
-        body_ids=tuple(frozenset({i}) for i in _resolve_bodies(session, query.bodies)),
-        exclude_body_ids=_resolve_bodies(session, query.excluded_bodies),
-        since=query.since,
-        until=query.until,
-        due_year=query.due_year,
-        kind=query.kind,
-    )
-    if text.unsearchable and not (where.include or where.exclude or query.has_filters):
-        raise UserError(_unsearchable_message(text.unsearchable))
-    return where, text
-
-
-def _unsearchable_message(unsearchable: list[str]) -> str:
-    shown = ", ".join(f"`{w[:40]}`" for w in unsearchable[:5])
-    if all(w.lower().strip('-"') in STOPWORDS for w in unsearchable):
-        return (
-            f"{shown} {'is' if len(unsearchable) == 1 else 'are'} too common to search for; "
-            "try a more specific word such as `storage`."
-        )
-    return (
-        f"There is nothing I can search for in {shown}: I look for words (English or Chinese), "
-        "for example `/policy storage` or `/policy 储能`."
-    )
-
-
 def _ignored_note(text: TextQueries, where: BriefFilter) -> list[str]:
     """Say so when every word was left out and only the filters searched."""
-    if text.unsearchable and not (where.include or where.exclude):
+    if text.unsearchable and not (where.has_text or where.exclude):
         return [
             "I left out "
             + ", ".join(f"`{w[:40]}`" for w in text.unsearchable[:5])
@@ -197,18 +68,27 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
         raise UserError(
             "Tell me what to look for, for example `/policy storage` or `/policy body:MIIT`."
         )
-    where, analysed = build_filter(session, query)
+    names = BodyNames(session)
+    reading = understand(query, ctx.today, names)
+    where, analysed = build_filter(session, query, names)
     offset = (page_number - 1) * PAGE_SIZE
     page = store.search(session, where, PAGE_SIZE, offset)
     described = query.describe()
     notes = [*query.notes, *_ignored_note(analysed, where)]
+    if reading.changed:
+        notes.insert(0, f"I read this as `{described}`.")
     if page.total == 0:
-        return _no_results(session, f"No briefs match {described}.", text, analysed, notes)
+        return _no_results(session, f"No briefs match {described}.", text, analysed, notes, where=where)
     noun = "brief" if page.total == 1 else "briefs"
+    headline = f"{page.total} {noun} for {described}"
+    if page.partial:
+        missing = ", ".join(q.label or "?" for q in where.include) or described
+        headline = f"No brief has all of: {missing}. Closest matches ({page.total}):"
+        notes += _without_missing(session, text, where, page)
     reply = _paged_reply(
         ctx,
         page,
-        f"{page.total} {noun} for {described}",
+        headline,
         f"{SEARCH_COMMAND} {_more_text(text)}",  # "search" keeps "latest ..." a search
         page_number,
     )
@@ -218,8 +98,29 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     return reply
 
 
+def _without_missing(session: Session, text: str, where: BriefFilter, page: Page) -> list[str]:
+    """Name the words no brief has at all."""
+    clauses = where.plan().clauses
+    missing = [clauses[i][0].label for i in page.unmatched if clauses[i] and clauses[i][0].label]
+    if not missing:
+        return []
+    return ["No brief mentions " + ", ".join(f"`{m[:40]}`" for m in missing) + "."]
+
+
 def _replace_word(text: str, word: str, replacement: str) -> str:
     return re.sub(rf"(?<!\S){re.escape(word)}(?!\S)", lambda _: replacement, text, count=1)
+
+
+def _finds_something(session: Session, text: str) -> bool:
+    """Whether searching `text` would show a brief (a hint must never lead to nothing)."""
+    try:
+        query = parse_query(text)
+        if query.is_empty:
+            return False
+        where, _ = build_filter(session, query)
+    except UserError:
+        return False
+    return store.search(session, where, 1).total > 0
 
 
 def _no_results(
@@ -230,25 +131,42 @@ def _no_results(
     notes: list[str],
     command: str = SEARCH_COMMAND,
     hint: str = "Try fewer words, or `/policy latest` to see what is stored.",
+    where: BriefFilter | None = None,
 ) -> Reply:
-    """Say so, and suggest words and bodies that do exist; a button runs the corrected query."""
+    """Say so, and suggest words and bodies that do exist, each checked to find something;
+    a button runs the corrected query."""
     reply = Reply(text=headline, notes=list(notes))
+    check = command == SEARCH_COMMAND
     suggestions = store.suggest(session, analysed.plain_words)
+    offered: list[str] = []
     if suggestions.terms:
-        reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in suggestions.terms) + "?")
         fixes = suggestions.for_word
         first, candidates = next(iter(fixes.items()))
         for candidate in candidates[:3]:
             fixed = _more_text(text)
             for word, alternatives in fixes.items():
                 fixed = _replace_word(fixed, word, candidate if word == first else alternatives[0])
-            reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
-    if suggestions.bodies:
+            if fixed not in offered and (not check or _finds_something(session, fixed)):
+                offered.append(fixed)
+                reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
+    if offered:
+        reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in offered) + "?")
+    if check and len(analysed.plain_words) > 1:
+        # One word that nothing matches: offer the query without it.
+        for word in analysed.plain_words:
+            without = _replace_word(_more_text(text), word, "").strip()
+            without = " ".join(without.split())
+            if without and without not in offered and _finds_something(session, without):
+                reply.notes.append(f"Without `{word[:40]}`: `{without}`.")
+                reply.buttons.append(Button(f"Search {without}", f"{command} {without}"))
+                offered.append(without)
+                break
+    bodies = [b for b in suggestions.bodies if not check or _finds_something(session, f"body:{b}")]
+    if bodies:
         reply.notes.append(
-            "Issuing bodies with similar names: "
-            + ", ".join(f"`body:{b}`" for b in suggestions.bodies)
+            "Issuing bodies with similar names: " + ", ".join(f"`body:{b}`" for b in bodies)
         )
-    if not suggestions.terms and not suggestions.bodies:
+    if not offered and not bodies:
         reply.notes.append(hint)
     return reply
 

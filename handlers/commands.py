@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from policybot.data.db import SessionFactory
 from policybot.handlers import admin, briefs, export, reminders, scorecard, subscriptions
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import FILTERS, UserError, clean_text
+from policybot.data.errors import UserError
+from policybot.data.query.language import FILTERS, clean_text
 from policybot.handlers.replies import HelpEntry, Reply, Visibility
 
 Handler = Callable[[Session, Context, str, int], Reply]

@@ -23,16 +23,16 @@ from policybot.data import store
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
 from policybot.data.store import DueGoal
 from policybot.data.views import deadline_label
+from policybot.data.query.compiler import TextQueries, build_filter
 from policybot.handlers.briefs import (
-    TextQueries,
     _ignored_note,
     _no_results,
     add_months,
-    build_filter,
     parse_window,
 )
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import UserError, parse_query
+from policybot.data.errors import UserError
+from policybot.data.query.language import parse_query
 from policybot.handlers.replies import FileAttachment, Reply
 
 FORMATS = ("ics", "csv")

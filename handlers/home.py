@@ -14,9 +14,11 @@ from policybot.data.leads import describe_leads
 from policybot.data.models import ReminderRule, ScheduleKind, Subscription
 from policybot.data.schedules import format_clock
 from policybot.data.views import BriefView, DeadlineView, brief_view, goal_view
-from policybot.handlers.briefs import add_months, build_filter
+from policybot.data.query.compiler import build_filter
+from policybot.handlers.briefs import add_months
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import UserError, parse_query
+from policybot.data.errors import UserError
+from policybot.data.query.language import parse_query
 from policybot.handlers.subscriptions import describe_schedule
 
 HORIZON_MONTHS = 12

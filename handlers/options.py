@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from policybot.data.schedules import parse_clock
-from policybot.handlers.grammar import UserError
+from policybot.data.errors import UserError
 
 
 def zone_named(name: str) -> ZoneInfo:

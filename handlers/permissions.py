@@ -4,7 +4,7 @@ admins (workspace admins or POLICYBOT_ADMINS) run admin commands."""
 from __future__ import annotations
 
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import UserError
+from policybot.data.errors import UserError
 
 
 class PermissionDenied(UserError):

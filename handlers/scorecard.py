@@ -11,9 +11,10 @@ from policybot.data import store
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
 from policybot.data.store import BriefFilter
 from policybot.data.views import deadline_label
-from policybot.handlers.briefs import build_filter
+from policybot.data.query.compiler import build_filter
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import UserError, parse_query
+from policybot.data.errors import UserError
+from policybot.data.query.language import parse_query
 from policybot.handlers.replies import Reply, Section
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}

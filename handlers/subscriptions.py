@@ -17,9 +17,10 @@ from policybot.data.models import (
 )
 from policybot.data.pauses import drop_undelivered
 from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock
-from policybot.handlers.briefs import build_filter
+from policybot.data.query.compiler import build_filter
 from policybot.handlers.context import Context
-from policybot.handlers.grammar import UserError, parse_query
+from policybot.data.errors import UserError
+from policybot.data.query.language import parse_query
 from policybot.handlers.options import take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.reminders import channel_rules, describe_rule

@@ -14,8 +14,8 @@ Everything else (a crash before the post, a failed post) re-sends nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,8 +37,11 @@ from policybot.data.schedules import in_quiet_hours, next_run, quiet_hours_end, 
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.engines import engine_for
 from policybot.data.store import BriefFilter
-from policybot.handlers.briefs import BodyNames, build_filter
-from policybot.handlers.grammar import UserError, parse_query
+from policybot.data.query.compiler import BodyNames, build_filter
+from policybot.data.errors import UserError
+from policybot.data.query.language import parse_query
+from policybot.scheduler.delivery import Claim, Owner
+from policybot.scheduler.kinds.digest import DIGEST
 
 # A brief whose ingestion transaction was still open when a digest was planned is caught by
 # the next plan: planning looks back this far behind the last horizon.
@@ -171,7 +174,7 @@ class _DigestPlanner:
     def _row(self, subscription: Subscription, brief_id: int) -> dict[str, object]:
         return {
             "dedupe_key": f"digest:{subscription.id}:{brief_id}",
-            "kind": "digest",
+            "kind": DIGEST,
             "team_id": subscription.team_id,
             "channel_id": subscription.channel_id,
             "subscription_id": subscription.id,
@@ -202,29 +205,36 @@ def _quiet_now(session: Session, subscription: Subscription, now: datetime) -> b
     return True
 
 
-@dataclass(frozen=True)
-class Claim:
-    row: Delivery
-    # Set when the row was claimed before by a worker that vanished: it may have been posted
-    # after this instant, so look before posting it again.
-    uncertain_since: datetime | None
-
-
-def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) -> list[Claim]:
-    """Claim pending rows that are due, and claimed rows whose lease ran out."""
+def claim_due(
+    session: Session,
+    now: datetime,
+    worker: str,
+    owners: Mapping[str, Owner],
+    limit: int = 500,
+) -> list[Claim]:
+    """Claim pending rows that are due, and claimed rows whose lease ran out, of the kinds in
+    `owners` (kind name -> the column naming its owner)."""
     due = or_(
         and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= now - CLAIM_LEASE),
     )
     # Every row has an owner (a subscription or a reminder rule) that must still exist and not
-    # be paused; a deleted owner (SET NULL) means nothing is to be posted.
-    active = or_(
-        exists().where(
+    # be paused; a deleted owner (SET NULL) means nothing is to be posted. A kind nobody
+    # registered is never claimed.
+    owned_by = {
+        Owner.SUBSCRIPTION: exists().where(
             Subscription.id == Delivery.subscription_id, Subscription.paused_reason.is_(None)
         ),
-        exists().where(
+        Owner.REMINDER_RULE: exists().where(
             ReminderRule.id == Delivery.reminder_id, ReminderRule.paused_reason.is_(None)
         ),
+    }
+    active = or_(
+        *(
+            and_(Delivery.kind.in_([k for k, o in owners.items() if o is owner]), condition)
+            for owner, condition in owned_by.items()
+            if owner in owners.values()
+        )
     )
     statement = select(Delivery).where(due, active).order_by(Delivery.id).limit(limit)
     statement = backend_for(session).lock_for_claim(statement)

@@ -26,8 +26,11 @@ from policybot.data.leads import DEFAULT_LEADS
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
 from policybot.data.schedules import local_instant
 from policybot.data.store import matching_ids
-from policybot.handlers.briefs import build_filter
-from policybot.handlers.grammar import UserError, parse_query
+from policybot.data.query.compiler import build_filter
+from policybot.data.errors import UserError
+from policybot.data.query.language import parse_query
+from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
+from policybot.scheduler.kinds.followup import FOLLOWUP
 
 FOLDED = DeliveryStatus.FOLDED
 FOLLOW_UP_WINDOW = timedelta(days=30)  # after longer downtime, old follow-ups are skipped
@@ -165,7 +168,7 @@ class ReminderPlanner:
     def _alert(self, rule: ReminderRule, goal: Goal, edge: Edge, lead: int, status: str) -> None:
         key = reminder_key(rule.team_id, rule.channel_id, goal.id, edge, lead)
         self.rows.append(
-            self._row(rule, goal, key, "reminder", status=status, lead_days=lead, edge=edge.name)
+            self._row(rule, goal, key, REMINDER, status=status, lead_days=lead, edge=edge.name)
         )
 
     def _plan_goal(
@@ -203,7 +206,7 @@ class ReminderPlanner:
                     )
         key = newly_key(rule.team_id, rule.channel_id, goal.id)
         if newly and key not in sent:
-            self.rows.append(self._row(rule, goal, key, "newly"))
+            self.rows.append(self._row(rule, goal, key, NEWLY))
         self._plan_followup(rule, goal, zone, today, sent)
 
     def _plan_followup(
@@ -216,7 +219,7 @@ class ReminderPlanner:
         key = followup_key(rule.team_id, rule.channel_id, goal.id, goal.due_on)
         ask_at = local_instant(goal.due_on + FOLLOW_UP_DELAY, rule.at_minute, zone)
         if key not in sent and ask_at <= self.now:
-            self.rows.append(self._row(rule, goal, key, "followup"))
+            self.rows.append(self._row(rule, goal, key, FOLLOWUP))
 
 
 def plan_reminders(session: Session, now: datetime) -> int:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from policybot.data.ingest.deadlines_zh import chinese_deadlines
+from policybot.data.ingest.plans import plan_years
+
 __all__ = ["Deadline", "Precision", "extract_deadline", "lead_in_year"]
 
 
@@ -179,13 +182,34 @@ def _p_part(m: re.Match[str], _pub: date | None) -> _Period | str | None:
 
 def _p_plan(m: re.Match[str], _pub: date | None) -> _Period | str | None:
     raw = m["n"].lower()
-    n = int(raw[:-2]) if raw[0].isdigit() else _ORDINALS[raw]
-    if not 1 <= n <= 30:
+    years = plan_years(int(raw[:-2]) if raw[0].isdigit() else _ORDINALS[raw])
+    if years is None:
         return None
-    # Not simply 1953 + 5(n-1): the 1963-65 readjustment pushed the 3rd plan to 1966-70,
-    # so the 14th runs 2021-2025 and the 15th 2026-2030.
-    first = 1953 + 5 * (n - 1) if n <= 2 else 1966 + 5 * (n - 3)
-    return date(first, 1, 1), date(first + 4, 12, 31), Precision.YEAR, False
+    return date(years[0], 1, 1), date(years[1], 12, 31), Precision.YEAR, False
+
+
+def _p_plan_window(m: re.Match[str], pub: date | None) -> _Period | str | None:
+    """ "During the 15th Five-Year Plan period": the plan's years, a window with a start."""
+    period = _p_plan(m, pub)
+    if not isinstance(period, tuple):
+        return period
+    return period[0], period[1], Precision.WINDOW, False
+
+
+def _ahead(period: _Period | str | None, pub: date | None) -> _Period | str | None:
+    """ "In the first half of 2027", "in Q3 2026": a target period only when it lies
+    ahead of the brief (a past one reports data: "in the first half of 2023, ...")."""
+    if isinstance(period, tuple) and pub is not None and period[1] < pub:
+        return None
+    return period
+
+
+def _p_half_ahead(m: re.Match[str], pub: date | None) -> _Period | str | None:
+    return _ahead(_p_half(m, pub), pub)
+
+
+def _p_quarter_ahead(m: re.Match[str], pub: date | None) -> _Period | str | None:
+    return _ahead(_p_quarter(m, pub), pub)
 
 
 _Handler = Callable[[re.Match[str], date | None], "_Period | str | None"]
@@ -209,7 +233,12 @@ _PATTERNS: list[tuple[re.Pattern[str], _Handler]] = [
         (_PREFIX + r"(?P<part>mid|early|late|the middle of)(?: ?- ?| )(?:(?:the )?year )?" + _YEAR,
          _p_part),
         (_PREFIX + _FYP, _p_plan),
-        (r"\b(?P<trig>during|within|over|throughout|in the course of) " + _FYP, _p_plan),
+        (r"\b(?P<trig>during|within|over|throughout|in the course of) " + _FYP, _p_plan_window),
+        (r"\b(?P<trig>in|during|within|over|throughout) (?:the )?(?:(?P<hw>first|second|1st|2nd)"
+         r" half|h ?(?P<h>[12])|(?P<h2>[12]) ?h)\b" + _SEP_Y + _YEAR, _p_half_ahead),
+        (r"\b(?P<trig>in|during|within) (?:q ?(?P<q>[1-4])|(?P<q2>[1-4]) ?q|(?:the )?(?P<qw>first"
+         r"|second|third|fourth|final|last|1st|2nd|3rd|4th) quarter)\b" + _SEP_Y + _YEAR,
+         _p_quarter_ahead),
     )
 ]  # fmt: skip
 
@@ -268,7 +297,8 @@ def extract_deadline(
                 exclusive = m["trig"].lower() in ("before", "prior to")
                 if exclusive and not says_end and not m.groupdict().get("endof"):
                     end = start - timedelta(days=1)
-                deadline = Deadline(end, precision, phrase=m[0].strip())
+                window_start = start if precision is Precision.WINDOW else None
+                deadline = Deadline(end, precision, window_start, phrase=m[0].strip())
             except (ValueError, OverflowError, KeyError):
                 continue
             found.append((end, _RANK[precision], m.start(), deadline))
@@ -280,6 +310,9 @@ def extract_deadline(
         unresolved = unresolved or window == _UNRESOLVED
         if isinstance(window, Deadline):
             found.append((window.due_on, _RANK[window.precision], m.start(), window))
+    for due, precision, start, phrase, position in chinese_deadlines(clean, published_on):
+        zh = Deadline(due, Precision(precision), start, phrase)
+        found.append((due, _RANK[zh.precision], position, zh))
     if found:
         return min(found, key=lambda item: item[:3])[3]  # several targets: the earliest
     # A relative deadline we cannot date is still the sentence's own; the lead-in's year

@@ -1,6 +1,10 @@
-"""The query grammar shared by search, deadlines (and later subscribe and remind).
+"""The query language shared by search, deadlines, subscriptions, reminders and exports.
 
     storage "smart factory" -battery body:MIIT since:2024-11 until:2024-12-31 due:2027 kind:news
+    storage OR battery      NOT lithium      manuf*
+
+`due:YEAR` means a goal whose deadline falls in that year; a window's deadline is when it
+closes ("over the next five years" from 2024 is due in 2029, not in 2025-2028).
 
 Tolerant by design: an unbalanced quote closes at the end of the text, stray operators are
 plain words, and anything that cannot mean what the user wants is a `UserError` with a
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
+from policybot.data.errors import UserError
 from policybot.data.models import BriefKind
 
 MAX_QUERY_CHARS = 500
@@ -27,9 +32,7 @@ _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
-class UserError(ValueError):
-    """Input the bot cannot use; the message is shown to the user as is."""
-
+__all__ = ["FILTERS", "MAX_QUERY_CHARS", "Query", "UserError", "clean_text", "parse_query"]
 
 @dataclass
 class Query:
@@ -37,6 +40,9 @@ class Query:
     phrases: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     excluded_phrases: list[str] = field(default_factory=list)
+    # Words joined by OR: each group matches a brief holding any one of its members (a
+    # member in quotes is a phrase).
+    any_of: list[list[str]] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
     excluded_bodies: list[str] = field(default_factory=list)
     since: date | None = None
@@ -51,6 +57,7 @@ class Query:
         return not (
             self.words
             or self.phrases
+            or self.any_of
             or self.bodies
             or self.since
             or self.until
@@ -74,7 +81,9 @@ class Query:
         )
 
     def describe(self) -> str:
-        parts = [*self.words, *(f'"{p}"' for p in self.phrases), *(f"-{w}" for w in self.excluded)]
+        parts = [*self.words, *(f'"{p}"' for p in self.phrases)]
+        parts += [" OR ".join(group) for group in self.any_of]
+        parts += [f"-{w}" for w in self.excluded]
         parts += [f'-"{p}"' for p in self.excluded_phrases]
         parts += [f"body:{_quote_value(b)}" for b in self.bodies]
         parts += [f"-body:{_quote_value(b)}" for b in self.excluded_bodies]
@@ -242,6 +251,34 @@ def _filter_token(token: str) -> tuple[str, str, bool] | None:
     return key, value, negated
 
 
+def _add_term(query: Query, term: str, joins_or: bool, last: str | None) -> str:
+    """Add a word or a "phrase" (in quotes); after OR it joins the previous term's group."""
+    if joins_or and last is not None:
+        for group in query.any_of:
+            if group[-1] == last:
+                group.append(term)
+                return term
+        _remove_term(query, last)
+        query.any_of.append([last, term])
+        return term
+    if term.startswith('"'):
+        query.phrases.append(term[1:-1])
+    else:
+        query.words.append(term)
+    return term
+
+
+def _remove_term(query: Query, term: str) -> None:
+    if term.startswith('"'):
+        query.phrases.reverse()
+        query.phrases.remove(term[1:-1])
+        query.phrases.reverse()
+    else:
+        query.words.reverse()
+        query.words.remove(term)
+        query.words.reverse()
+
+
 def parse_query(text: str) -> Query:
     """Parse search text into a Query, or raise UserError with a helpful sentence."""
     query = Query()
@@ -252,13 +289,30 @@ def parse_query(text: str) -> Query:
     tokens, unbalanced = tokenize(text)
     if unbalanced:
         query.notes.append("A quote was not closed; I closed it at the end of your text.")
+    pending_or = False  # the previous token was OR: the next term joins the last group
+    negate_next = False  # the previous token was NOT
+    last_term: str | None = None  # the last positive word or phrase, as OR may join it
     for token in tokens:
         if token.quoted:
             phrase = token.text.strip()
-            if phrase:
-                (query.excluded_phrases if token.negated else query.phrases).append(phrase)
+            if not phrase:
+                continue
+            if token.negated or negate_next:
+                query.excluded_phrases.append(phrase)
+                negate_next = False
+                continue
+            last_term = _add_term(query, f'"{phrase}"', pending_or, last_term)
+            pending_or = False
             continue
         word = token.text
+        if word == "OR" and last_term is not None:
+            pending_or = True
+            continue
+        if word == "NOT":
+            negate_next = True
+            continue
+        if word == "AND":
+            continue  # every word is required anyway
         if (found := _filter_token(word)) is not None:
             key, value, negated = found
             if key not in FILTERS:
@@ -269,12 +323,21 @@ def parse_query(text: str) -> Query:
                     + ", ".join(f"`{f}:`" for f in FILTERS)
                     + "."
                 )
-            _apply_filter(query, key, value.strip('"'), negated=negated)
+            _apply_filter(query, key, value.strip('"'), negated=negated or negate_next)
+            negate_next = False
             continue
-        if word.startswith("-") and len(word) > 1 and word[1] != "-":
+        if negate_next and word.strip("-"):
+            query.excluded.append(word)
+            negate_next = False
+        elif word.startswith("-") and len(word) > 1 and word[1] != "-":
             query.excluded.append(word[1:])
         elif word.strip("-"):
-            query.words.append(word)
+            last_term = _add_term(query, word, pending_or, last_term)
+            pending_or = False
+    if negate_next:
+        query.words.append("NOT")  # a trailing NOT is a word, as any stray operator
+    if pending_or:
+        query.words.append("OR")
     if query.since and query.until and query.since > query.until:
         raise UserError(
             f"`since:{query.since}` is after `until:{query.until}`, so nothing can match."

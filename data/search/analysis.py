@@ -1,9 +1,11 @@
 """Text analysis shared by both search engines, so SQLite and PostgreSQL match alike.
 
-Documents and queries go through the same steps in Python: NFKC, case folding, English
-(Snowball) stemming of Latin words, and overlapping bigrams for runs of CJK characters, so
-two-character Chinese words (储能, 电池) are whole index terms. The engines then only see
-space-separated terms; user text never reaches their query syntax.
+Documents and queries go through the same steps in Python: NFKC, case folding, British
+spellings to American ones (standardisation -> standardization, centre -> center, labour ->
+labor), English (Snowball) stemming of Latin words, and overlapping bigrams for runs of CJK
+characters, so two-character Chinese words (储能, 电池) are whole index terms. Hyphenated
+words are indexed both ways: "e-commerce" holds the terms "e", "commerc" and "ecommerc".
+User text never reaches any query syntax: the index is ours (data/search/index.py).
 """
 
 from __future__ import annotations
@@ -40,9 +42,51 @@ _DERIVATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# Bumped whenever `terms` would analyse a text differently: stored documents of an older
+# analysis are analysed again from their briefs (see data/search/documents.py).
+ANALYSIS_VERSION = 2
+
+# British -> American endings, tried in order on a whole (lower-case) word. Applied to
+# documents and queries alike, so a rule that also catches a word with no American twin
+# ("enterprise" -> "enterprize") only renames it on both sides.
+_SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<=\w{3})isation(s?)$"), r"ization\1"),
+    (re.compile(r"(?<=\w{3})is(e|ed|es|ing|er|ers)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{2})ys(e|ed|es|ing)$"), r"yz\1"),
+    (re.compile(r"(?<=\w{3})our(s|ed|ing|ful|able|ite|ites)?$"), r"or\1"),
+    (re.compile(r"(?<=\w{2}[^aeiou])(t|b)re(s?)$"), r"\1er\2"),
+    (re.compile(r"(?<=\w{3})ogue(s?)$"), r"og\1"),
+)
+_SPELLING_WORDS = {
+    "licence": "license", "licences": "licenses", "defence": "defense", "offence": "offense",
+    "programme": "program", "programmes": "programs", "aluminium": "aluminum", "tyre": "tire",
+    "tyres": "tires", "grey": "gray", "cheque": "check", "modelling": "modeling",
+    "labelling": "labeling", "labelled": "labeled", "travelling": "traveling",
+    "fuelled": "fueled", "fulfil": "fulfill", "enrolment": "enrollment", "sulphur": "sulfur",
+}
+# Words the rules must leave alone (the American spelling is the same, or another word).
+_SPELLING_KEEP = frozenset(
+    {"our", "hour", "hours", "four", "your", "yours", "tour", "tours", "pour", "sour", "flour",
+     "devour", "detour", "contour", "contours", "glamour", "paramour", "troubadour"}
+)
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    return str(_STEMMER.stemWord(american(word)))
+
+
+def american(word: str) -> str:
+    """The American spelling of a lower-case word (the word itself if it has none)."""
+    if word in _SPELLING_KEEP or len(word) < 5:
+        return word
+    if word in _SPELLING_WORDS:
+        return _SPELLING_WORDS[word]
+    for pattern, replacement in _SPELLING_RULES:
+        changed, count = pattern.subn(replacement, word)
+        if count:
+            return changed
+    return word
 
 
 def normalize(text: str) -> str:
@@ -68,19 +112,33 @@ def terms(text: str) -> list[str]:
     return out
 
 
+_HYPHENATED = re.compile(r"\b([^\W\d_]+)(?:[-\u2010\u2011](?=[^\W\d_]))([^\W\d_]+)\b")
+
+
 def index_terms(text: str) -> list[str]:
-    """What a document field indexes: its `terms`, then the last character of each CJK run.
+    """What a document field indexes: its `terms`, then the last character of each CJK run
+    and the joined form of each hyphenated word ("e-commerce" -> "ecommerc").
 
     A one-character query matches as a prefix of the bigrams, which finds a character
     anywhere but at the end of a run (池 in 电池); the appended characters cover that
     case. They come after the field's terms so that phrase positions stay as they were.
     """
-    tails = [
-        run[-1]
-        for run in _TOKEN.findall(normalize(text))
-        if len(run) > 1 and _IS_CJK.match(run)
+    normalized = normalize(text)
+    tails = [run[-1] for run in _TOKEN.findall(normalized) if len(run) > 1 and _IS_CJK.match(run)]
+    joined = [
+        stem(m[1] + m[2])
+        for m in _HYPHENATED.finditer(normalized)
+        if (m[1] + m[2]).isascii()
     ]
-    return terms(text) + tails
+    return terms(text) + tails + joined
+
+
+def joined_hyphen_term(word: str) -> str | None:
+    """The one term a hyphenated query word also matches: "e-commerce" -> "ecommerc"."""
+    match = _HYPHENATED.fullmatch(normalize(word))
+    if match is None or not (match[1] + match[2]).isascii():
+        return None
+    return stem(match[1] + match[2])
 
 
 def cjk_bigrams(run: str) -> list[str]:
@@ -103,7 +161,11 @@ class TermQuery:
     """Matches a document holding any one of the alternatives (each a phrase of terms)."""
 
     alternatives: tuple[tuple[str, ...], ...]
-    prefix: bool = False  # the single term is a prefix (a lone CJK character)
+    prefix: bool = False  # the single term is a prefix (a lone CJK character, `word*`)
+    # Per alternative, how much a match counts (1: the word itself; less: a synonym from
+    # the thesaurus). Empty: every alternative counts in full.
+    weights: tuple[float, ...] = ()
+    label: str = ""  # the word or phrase as the user typed it
 
     def __post_init__(self) -> None:
         # The engines quote every term; an empty term or a NUL is the one thing quoting
@@ -113,6 +175,16 @@ class TermQuery:
             for sequence in self.alternatives
         ):
             raise ValueError(f"not a searchable TermQuery: {self.alternatives!r}")
+        if self.weights and len(self.weights) != len(self.alternatives):
+            raise ValueError("one weight per alternative")
+
+
+def prefix_query(word: str) -> TermQuery | None:
+    """`manuf*`: any term that starts with the word (at least two letters)."""
+    base = normalize(word.rstrip("*")).strip()
+    if len(base) < 2 or not _TOKEN.fullmatch(base):
+        return None
+    return TermQuery(((base,),), prefix=True, label=word)
 
 
 def word_query(word: str) -> TermQuery | None:
@@ -120,6 +192,9 @@ def word_query(word: str) -> TermQuery | None:
     sequence = tuple(terms(word))
     if not sequence:
         return None
+    joined = joined_hyphen_term(word)
+    if joined is not None and len(sequence) > 1:
+        return TermQuery((sequence, (joined,)), label=word)
     if len(sequence) == 1 and _IS_CJK.match(sequence[0]) and len(sequence[0]) == 1:
         return TermQuery((sequence,), prefix=True)
     if len(sequence) > 1:

@@ -124,7 +124,17 @@ CASES: list[tuple[str, date | None, Expected]] = [
     ("Achieve self-reliance by the end of the 15th Five-Year Plan.", PUB, Y(2030)),
     ("Achieve self-reliance by the end of the 14th FYP.", PUB, Y(2025)),
     ("Achieve self-reliance by the end of the fifteenth five-year plan (period).", PUB, Y(2030)),
-    ("During the 15th Five-Year Plan period, build 50 demonstration zones.", PUB, Y(2030)),
+    # A plan period is a window that opens with the plan.
+    (
+        "During the 15th Five-Year Plan period, build 50 demonstration zones.",
+        PUB,
+        (date(2030, 12, 31), Precision.WINDOW, date(2026, 1, 1)),
+    ),
+    (
+        "Over the 14th Five-Year Plan, add 30 GW.",
+        PUB,
+        (date(2025, 12, 31), Precision.WINDOW, date(2021, 1, 1)),
+    ),
     ("Reduce reliance on imports before the 15th Five-Year Plan.", PUB, Y(2025)),
     ("The 13th Five-Year Plan introduced the policy in 2016.", PUB, None),
     # --- month precision ---
@@ -228,7 +238,29 @@ CASES: list[tuple[str, date | None, Expected]] = [
     ("Hubs by\t the end of\r\n2026.", PUB, Y(2026)),
     ("", PUB, None),
     ("\x00\x01 by \x02", PUB, None),
-    ("\u5230 2027 \u5e74 \U0001f680 \u05e2\u05d3", PUB, None),
+    # "到 2027 年" is "by 2027", whatever surrounds it.
+    ("\u5230 2027 \u5e74 \U0001f680 \u05e2\u05d3", PUB, Y(2027)),
+    # Chinese wording.
+    ("到2027年，培育3-5家千亿级企业", PUB, Y(2027)),
+    ("2025年底前完成试点", PUB, Y(2025)),
+    ("到2030年底，建成体系", PUB, Y(2030)),
+    ("2026年6月底前出台细则", PUB, M(2026, 6, 30)),
+    ("2027年上半年完成评估", PUB, M(2027, 6, 30)),
+    (
+        "\u201c十四五\u201d期间新增储能30GW",
+        PUB,
+        (date(2025, 12, 31), Precision.WINDOW, date(2021, 1, 1)),
+    ),
+    ("到\u201c十五五\u201d末基本实现", PUB, Y(2030)),
+    ("在2023年增长了20%", PUB, None),
+    ("实现2025年目标", PUB, None),
+    ("\u201c十四五\u201d规划提出", PUB, None),
+    # Half-years and quarters ahead of the brief are targets; past ones are data.
+    ("Launch the platform in the first half of 2027.", PUB, M(2027, 6, 30)),
+    ("Output opens in the second half of 2025.", PUB, M(2025, 12, 31)),
+    ("In the first half of 2023, exports rose 20 percent.", PUB, None),
+    ("Shipments start in Q3 2026.", PUB, M(2026, 9, 30)),
+    ("In the third quarter of 2024 sales fell.", PUB, None),
 ]
 
 

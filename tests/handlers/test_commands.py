@@ -625,8 +625,8 @@ def test_parse_command() -> None:
 
 
 def test_repeated_words_are_searched_once(factory) -> None:  # type: ignore[no-untyped-def]
-    from policybot.handlers.briefs import build_filter
-    from policybot.handlers.grammar import parse_query
+    from policybot.data.query.compiler import build_filter
+    from policybot.data.query.language import parse_query
 
     with factory() as session:
         where, _ = build_filter(session, parse_query("storage Storage storage -pilot -pilot"))

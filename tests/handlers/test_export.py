@@ -19,7 +19,7 @@ from policybot.data.models import Goal, GoalAssessment, GoalStatus
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
 from policybot.handlers.export import CSV_COLUMNS, csv_bytes, export_deadlines, uid
-from policybot.handlers.grammar import UserError
+from policybot.data.errors import UserError
 from policybot.handlers.render_text import render_text
 from policybot.handlers.replies import Reply
 from tests.conftest import DEMO_CORPUS, NOW

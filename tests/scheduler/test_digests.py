@@ -11,9 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import Delivery, DeliveryStatus, Subscription
 from policybot.handlers.context import Context
-from policybot.handlers.subscriptions import quiet, subscribe, subscriptions, unsubscribe, unsubscribe_all
+from policybot.handlers.subscriptions import (
+    quiet,
+    subscribe,
+    subscriptions,
+    unsubscribe,
+    unsubscribe_all,
+)
 from policybot.scheduler import ledger
 from policybot.scheduler.messages import DeliveryError, FailureKind
+from policybot.scheduler.registry import OWNERS
 from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
 
@@ -142,7 +149,7 @@ def test_restart_between_claim_and_post_delivers_once(
     ingest(factory, tracker_issue("Crash Brief"), start + timedelta(seconds=10))
     with factory() as session, session.begin():
         ledger.plan_digests(session, start + timedelta(minutes=1))
-        claimed = ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker")
+        claimed = ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker", OWNERS)
     assert len(claimed) == 1  # ...and the worker dies before posting.
     fresh = Ticker(factory, poster, worker_id="fresh", max_workers=1)
     assert fresh.tick(start + timedelta(minutes=2)).sent == 0  # lease still held
@@ -225,7 +232,7 @@ def test_other_channel_cannot_unsubscribe(factory: sessionmaker[Session]) -> Non
         sub_id = session.scalar(select(Subscription.id))
     text = do(factory, subscribe, ctx(start, channel="C2"), "storage")
     assert "Subscribed" in text
-    from policybot.handlers.grammar import UserError
+    from policybot.data.errors import UserError
 
     with pytest.raises(UserError):
         do(factory, unsubscribe, ctx(start, channel="C2", team="T2"), f"s{sub_id}")
@@ -268,7 +275,7 @@ def test_unsubscribe_also_stops_rows_a_dead_worker_held(
     ingest(factory, tracker_issue("Held Brief"), start + timedelta(seconds=10))
     with factory() as session, session.begin():
         ledger.plan_digests(session, start + timedelta(minutes=1))
-        assert len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker")) == 1
+        assert len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker", OWNERS)) == 1
     assert "Removed" in do(factory, unsubscribe_all, ctx(start), "")
     Ticker(factory, poster, worker_id="w2", max_workers=1).tick(start + timedelta(hours=1))
     assert poster.posts == []

@@ -1,0 +1,1 @@
+"""The stored query language: text -> Query (language), Query -> search plan (compiler)."""

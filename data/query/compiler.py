@@ -1,0 +1,233 @@
+"""Query -> search plan: the one place a query's text becomes what the store searches.
+
+Words become analysed term queries, each with its close derivations and its thesaurus
+names (data/thesaurus.toml; a name of several words is found in the free text, longest
+first); issuing-body names in the text search for all of a body's names; `body:` filters
+resolve to body ids. The result is a `BriefFilter` (data/store.py), which handlers and the
+scheduler hand to the store unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from policybot.data import store
+from policybot.data.bodies import normalize_name
+from policybot.data.errors import UserError
+from policybot.data.models import IssuingBody
+from policybot.data.query.language import Query
+from policybot.data.search.analysis import (
+    STOPWORDS,
+    TermQuery,
+    any_phrase_query,
+    phrase_query,
+    prefix_query,
+    terms,
+    word_query,
+)
+from policybot.data.search.thesaurus import Thesaurus, thesaurus
+from policybot.data.store import BriefFilter
+
+_ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
+
+
+@dataclass
+class TextQueries:
+    """The analysed text of a query: what to include and exclude, and what was left out."""
+
+    include: list[TermQuery] = field(default_factory=list)
+    any_of: list[list[TermQuery]] = field(default_factory=list)
+    exclude: list[TermQuery] = field(default_factory=list)
+    plain_words: list[str] = field(default_factory=list)  # searched as words (for suggestions)
+    unsearchable: list[str] = field(default_factory=list)  # stopwords, emoji, punctuation
+
+
+class BodyNames:
+    """Issuing-body names in free text: "MIIT", "工信部" or "Ministry of Industry and
+    Information Technology" all search for any of the body's names."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_name = store.bodies_by_name(session)
+
+    def find(self, text: str) -> IssuingBody | None:
+        return self.by_name.get(normalize_name(text)) if text.strip() else None
+
+    def query(self, body: IssuingBody) -> TermQuery | None:
+        found = any_phrase_query(store.body_names(body))
+        return TermQuery(found.alternatives, label=body.abbreviation) if found else None
+
+
+def with_synonyms(query: TermQuery, names: Thesaurus) -> TermQuery:
+    """The query plus the thesaurus names of each of its alternatives, weighted lower."""
+    if query.prefix:
+        return query
+    weights = list(query.weights or (1.0,) * len(query.alternatives))
+    alternatives = list(query.alternatives)
+    for sequence in query.alternatives:
+        for other, weight in names.expansions(sequence):
+            if other not in alternatives:
+                alternatives.append(other)
+                weights.append(weight)
+    if len(alternatives) == len(query.alternatives):
+        return query
+    return TermQuery(tuple(alternatives), weights=tuple(weights), label=query.label)
+
+
+def term_for(word: str, names: Thesaurus | None = None) -> TermQuery | None:
+    """One query word (or `word*`, or a hyphenated word), with its synonyms."""
+    names = names or thesaurus()
+    if word.endswith("*") and word.rstrip("*"):
+        return prefix_query(word)
+    found = word_query(word)
+    if found is None:
+        return None
+    found = TermQuery(found.alternatives, found.prefix, found.weights, label=word)
+    return with_synonyms(found, names)
+
+
+def _phrase_term(phrase: str, names: Thesaurus) -> TermQuery | None:
+    found = phrase_query(phrase)
+    if found is None:
+        return None
+    return with_synonyms(TermQuery(found.alternatives, label=f'"{phrase}"'), names)
+
+
+def _thesaurus_span(words: list[str], start: int, names: Thesaurus) -> int:
+    """How many words from `start` make one thesaurus name (0: none of two or more)."""
+    for span in range(min(names.longest + 2, len(words) - start), 1, -1):
+        sequence = tuple(terms(" ".join(words[start : start + span])))
+        if sequence and names.expansions(sequence):
+            return span
+    return 0
+
+
+def text_queries(session: Session, query: Query, names: BodyNames | None = None) -> TextQueries:
+    out = TextQueries()
+    names = names or BodyNames(session)
+    synonyms = thesaurus()
+    words = list(query.words)
+    i = 0
+    while i < len(words):
+        for span in range(min(_ALIAS_SPAN, len(words) - i), 0, -1):
+            body = names.find(" ".join(words[i : i + span]))
+            if body is not None and (span > 1 or not words[i].isdigit()):
+                found = names.query(body)
+                if found:
+                    out.include.append(found)
+                i += span
+                break
+        else:
+            span = _thesaurus_span(words, i, synonyms)
+            if span:
+                phrase = " ".join(words[i : i + span])
+                term = _phrase_term(phrase, synonyms)
+                if term is not None:
+                    out.include.append(TermQuery(term.alternatives, weights=term.weights, label=phrase))
+                    out.plain_words.extend(words[i : i + span])
+                i += span
+                continue
+            term = term_for(words[i], synonyms)
+            if term is not None:
+                out.include.append(term)
+                out.plain_words.append(words[i])
+            else:
+                out.unsearchable.append(words[i])
+            i += 1
+    for phrase in query.phrases:
+        body = names.find(phrase)
+        found = names.query(body) if body else _phrase_term(phrase, synonyms)
+        if found:
+            out.include.append(found)
+        else:
+            out.unsearchable.append(f'"{phrase}"')
+    for group in query.any_of:
+        members: list[TermQuery] = []
+        for member in group:
+            phrase = member[1:-1] if member.startswith('"') and member.endswith('"') else None
+            text = phrase if phrase is not None else member
+            body = names.find(text) if not text.isdigit() else None
+            if body is not None:
+                found = names.query(body)
+            elif phrase is not None:
+                found = _phrase_term(phrase, synonyms)
+            else:
+                found = term_for(member, synonyms)
+                if found is not None:
+                    out.plain_words.append(member)
+            if found is not None:
+                members.append(found)
+            else:
+                out.unsearchable.append(member)
+        if members:
+            out.any_of.append(members)
+    for word in query.excluded:
+        body = names.find(word) if not word.isdigit() else None
+        # An exclusion is literal: -battery should not also drop every "电池".
+        found = names.query(body) if body else (prefix_query(word) if word.endswith("*") else word_query(word))
+        if found:
+            out.exclude.append(found)
+        else:
+            out.unsearchable.append(f"-{word}")
+    for phrase in query.excluded_phrases:
+        body = names.find(phrase)
+        found = names.query(body) if body else phrase_query(phrase)
+        if found:
+            out.exclude.append(found)
+        else:
+            out.unsearchable.append(f'-"{phrase}"')
+    return out
+
+
+def resolve_bodies(session: Session, names: list[str]) -> frozenset[int]:
+    ids: set[int] = set()
+    for name in names:
+        body = store.resolve_body(session, name)
+        if body is None:
+            suggestions = store.suggest(session, [name]).bodies
+            known = suggestions or store.used_bodies(session)[:12]
+            raise UserError(
+                f"I don't know an issuing body called `{name[:80]}`. "
+                + ("Did you mean " if suggestions else "Bodies with briefs: ")
+                + ", ".join(f"`body:{b}`" for b in known)
+                + ("?" if suggestions else ".")
+            )
+        ids.add(body.id)
+    return frozenset(ids)
+
+
+def build_filter(
+    session: Session, query: Query, names: BodyNames | None = None
+) -> tuple[BriefFilter, TextQueries]:
+    """The store filter for a query. Raises UserError when nothing in it can be searched
+    (only stopwords, emoji or punctuation, and no filter). `names`: a body-name table to
+    reuse when building many filters at once (the scheduler)."""
+    text = text_queries(session, query, names)
+    where = BriefFilter(
+        include=tuple(dict.fromkeys(text.include)),  # "storage storage" searches once
+        any_of=tuple(tuple(dict.fromkeys(g)) for g in text.any_of),
+        exclude=tuple(dict.fromkeys(text.exclude)),
+        body_ids=tuple(frozenset({i}) for i in resolve_bodies(session, query.bodies)),
+        exclude_body_ids=resolve_bodies(session, query.excluded_bodies),
+        since=query.since,
+        until=query.until,
+        due_year=query.due_year,
+        kind=query.kind,
+    )
+    if text.unsearchable and not (where.include or where.any_of or where.exclude or query.has_filters):
+        raise UserError(unsearchable_message(text.unsearchable))
+    return where, text
+
+
+def unsearchable_message(unsearchable: list[str]) -> str:
+    shown = ", ".join(f"`{w[:40]}`" for w in unsearchable[:5])
+    if all(w.lower().strip('-"') in STOPWORDS for w in unsearchable):
+        return (
+            f"{shown} {'is' if len(unsearchable) == 1 else 'are'} too common to search for; "
+            "try a more specific word such as `storage`."
+        )
+    return (
+        f"There is nothing I can search for in {shown}: I look for words (English or Chinese), "
+        "for example `/policy storage` or `/policy 储能`."
+    )
