@@ -25,9 +25,15 @@ test: $(STAMP)
 		export POLICYBOT_TEST_POSTGRES_URL='$(PG_URL)'; fi; \
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
+# The gates CI runs before the tests: formatting, lint, strict types (packages and tests) and
+# the import contracts in pyproject.toml (one-way layers, Slack only in bot/, no cycles).
+# PYTHONPATH: import-linter walks policybot.* through .namespace/policybot (a link to this
+# folder), since it cannot walk setuptools' editable import hook.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/mypy
+	PYTHONPATH=.namespace $(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.ingest

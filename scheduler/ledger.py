@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.backends import backend_for
+from policybot.data.errors import UserError
 from policybot.data.models import (
     Brief,
     ChannelSettings,
@@ -33,13 +34,12 @@ from policybot.data.models import (
     ScheduleKind,
     Subscription,
 )
+from policybot.data.query.compiler import BodyNames, build_filter
+from policybot.data.query.language import parse_query
 from policybot.data.schedules import in_quiet_hours, next_run, quiet_hours_end, schedule_of
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.engines import engine_for
 from policybot.data.store import BriefFilter
-from policybot.data.query.compiler import BodyNames, build_filter
-from policybot.data.errors import UserError
-from policybot.data.query.language import parse_query
 from policybot.scheduler.delivery import Claim, Owner
 from policybot.scheduler.kinds.digest import DIGEST
 

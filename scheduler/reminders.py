@@ -22,13 +22,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
+from policybot.data.errors import UserError
 from policybot.data.leads import DEFAULT_LEADS
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
+from policybot.data.query.compiler import build_filter
+from policybot.data.query.language import parse_query
 from policybot.data.schedules import local_instant
 from policybot.data.store import matching_ids
-from policybot.data.query.compiler import build_filter
-from policybot.data.errors import UserError
-from policybot.data.query.language import parse_query
 from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
 from policybot.scheduler.kinds.followup import FOLLOWUP
 

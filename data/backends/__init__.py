@@ -8,6 +8,28 @@ engine at one point in history.)
 
 from __future__ import annotations
 
-from policybot.data.backends.base import Backend, Bind, backend_for
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
-__all__ = ["Backend", "Bind", "backend_for"]
+from policybot.data.backends import postgresql, sqlite
+from policybot.data.backends.base import Backend
+
+Bind = Session | Connection | Engine
+BACKENDS: tuple[Backend, ...] = (sqlite.BACKEND, postgresql.BACKEND)
+
+
+def dialect_name(bind: Bind) -> str:
+    if isinstance(bind, Session):
+        return bind.get_bind().dialect.name
+    return bind.dialect.name
+
+
+def backend_for(bind: Bind) -> Backend:
+    name = dialect_name(bind)
+    for backend in BACKENDS:
+        if backend.name == name:
+            return backend
+    raise RuntimeError(f"policybot does not support the {name} database")
+
+
+__all__ = ["BACKENDS", "Backend", "Bind", "backend_for", "dialect_name"]

@@ -1,4 +1,4 @@
-"""The interface every database backend implements, and the choice of one for a bind."""
+"""The interface every database backend implements."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Select, Table
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy import Engine, Select, Table
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 
-Bind = Session | Connection | Engine
 _Select = TypeVar("_Select", bound=Select[Any])
 
 
@@ -32,19 +31,3 @@ class Backend(ABC):
     @abstractmethod
     def leader_lock(self, engine: Engine, key: int) -> AbstractContextManager[bool]:
         """Try to become the one process acting for `key`; yields whether this one is."""
-
-
-def _dialect_name(bind: Bind) -> str:
-    if isinstance(bind, Session):
-        return bind.get_bind().dialect.name
-    return bind.dialect.name
-
-
-def backend_for(bind: Bind) -> Backend:
-    from policybot.data.backends import postgresql, sqlite
-
-    name = _dialect_name(bind)
-    for backend in (sqlite.BACKEND, postgresql.BACKEND):
-        if backend.name == name:
-            return backend
-    raise RuntimeError(f"policybot does not support the {name} database")

@@ -1,0 +1,1 @@
+"""Delivery kinds, one module each; `scheduler.registry` lists them."""
