@@ -310,9 +310,9 @@ def extract_deadline(
         unresolved = unresolved or window == _UNRESOLVED
         if isinstance(window, Deadline):
             found.append((window.due_on, _RANK[window.precision], m.start(), window))
-    for due, precision, start, phrase, position in chinese_deadlines(clean, published_on):
-        zh = Deadline(due, Precision(precision), start, phrase)
-        found.append((due, _RANK[zh.precision], position, zh))
+    for zh_due, zh_precision, zh_start, zh_phrase, zh_at in chinese_deadlines(clean, published_on):
+        zh = Deadline(zh_due, Precision(zh_precision), zh_start, zh_phrase)
+        found.append((zh_due, _RANK[zh.precision], zh_at, zh))
     if found:
         return min(found, key=lambda item: item[:3])[3]  # several targets: the earliest
     # A relative deadline we cannot date is still the sentence's own; the lead-in's year

@@ -26,11 +26,13 @@ from pathlib import Path
 from policybot.data.bodies import split_body_names as split_bodies
 from policybot.data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, news_date_parts, parse_date
 from policybot.data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
+from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.furniture import furniture_shapes, shape
 from policybot.data.ingest.goal_kinds import news_goal_kind
 from policybot.data.ingest.hyphenation import repair_hyphenation
 from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
 from policybot.data.ingest.links import place_links
+from policybot.data.ingest.pdf import is_pdf, pdf_text
 from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
 from policybot.data.ingest.text import (
@@ -59,6 +61,7 @@ _LEAD_IN_END = re.compile(
 )
 _ISSUE_NAME_DATE = re.compile(r"(?P<year>20\d{2})[-_. ]?(?P<month>0[1-9]|1[0-2])(?!\d)")
 _HEADER_MAX = 60
+_WRAPPED_URL_WIDTH = 60  # a URL line this long may have been wrapped by the layout
 _TITLE_MAX = 160  # a title taken from a summary's first sentence is cut here
 _HEADER_NOISE = re.compile(
     r"(?:\b(?:issue|no\.?|vol\.?|volume|edition)\s*#?\d+\b|\b\d{1,2}\b|[|\u2013\u2014:/,#-])", re.I
@@ -111,6 +114,7 @@ class _Parser:
         self.warnings: list[str] = []
         self._pending_urls: list[str] = []
         self._last_url: list[str] | None = None  # the list the last URL went to
+        self._last_url_width = 0  # length of the last URL line as the layout printed it
         self._news_unlinked_from = 0  # first news item no URL block has considered yet
         self._awaiting: _NewsDraft | None = None  # an item cut in two by a URL block
         self._run = 0
@@ -158,9 +162,17 @@ class _Parser:
         target = self._last_url
         if target is None or line.bullet or not target or not _URL_TAIL.match(line.text):
             return False
-        if not re.search(r"[/?=&%#_.\d]", line.text) or line.text.endswith(":"):
+        if line.text.endswith(":"):
+            return False
+        # A piece without URL punctuation ("d-decade") continues only a URL line that the
+        # layout filled to its width.
+        wrapped = self._last_url_width >= _WRAPPED_URL_WIDTH and re.fullmatch(
+            r"[a-z0-9][\w\-~]*", line.text
+        )
+        if not re.search(r"[/?=&%#_.\d]", line.text) and not wrapped:
             return False
         target[-1] += line.text
+        self._last_url_width = len(line.text)
         return True
 
     def _start_section(self, line: Line, name: str, rest: str, match: re.Match[str]) -> None:
@@ -178,6 +190,7 @@ class _Parser:
             brief.sections[name].append("")
 
     def _url(self, url: str) -> None:
+        self._last_url_width = len(url)
         if self.current is not None:
             self.current.links.append(url)
             self.section = "links"
@@ -574,12 +587,10 @@ def parse_text(text: str, source: str) -> IssueRecord:
 
 
 def parse_bytes(raw: bytes, source: str) -> IssueRecord:
-    return parse_text(decode(raw, source), source)
+    """A tracker file's bytes: a PDF (its text extracted) or text in UTF-8/UTF-16."""
+    text = pdf_text(raw, source) if is_pdf(raw) else decode(raw, source)
+    return parse_text(text, source)
 
 
-def parse_file(path: Path) -> IssueRecord:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(str(path), None, f"cannot read the file ({exc.strerror})") from exc
-    return parse_bytes(raw, str(path))
+def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IssueRecord:
+    return parse_bytes(read_tracker_file(path, max_bytes), str(path))
