@@ -21,6 +21,8 @@ from policybot.bot.services import DatabaseNotReady, Services, build_services
 from policybot.bot.settings import Mode, Settings, SettingsError
 from policybot.data import store
 from policybot.data.db import make_engine, upgrade
+from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
+from policybot.data.ingest.preview import preview_bytes
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, ingest_paths
 from policybot.data.models import Brief
@@ -115,41 +117,109 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added, updated, unchanged.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: the preview as JSON.")
+@click.option(
+    "--max-mb",
+    type=click.FloatRange(min=0.001),
+    default=DEFAULT_MAX_BYTES / (1024 * 1024),
+    show_default=True,
+    help="Refuse files larger than this.",
+)
 @pass_state
-def ingest(state: AppState, paths: tuple[Path, ...]) -> None:
-    """Add tracker issues (text files) to the store; each file is all or nothing."""
+def ingest(
+    state: AppState, paths: tuple[Path, ...], dry_run: bool, as_json: bool, max_mb: float
+) -> None:
+    """Add tracker issues (PDF or text files) to the store; each file is all or nothing."""
+    max_bytes = int(max_mb * 1024 * 1024)
+    if as_json and not dry_run:
+        raise click.UsageError("--json goes with --dry-run")
     services = state.services()
-    console = Console(stderr=True)
-    failures = 0
     try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Ingesting", total=len(paths))
-
-            def done(path: Path, result: IngestSummary | ParseError) -> None:
-                progress.advance(task)
-
-            results = ingest_paths(services.sessions, paths, services.clock(), on_file=done)
-        table = Table("file", "added", "updated", "unchanged", "result")
-        for result in results:
-            if isinstance(result, ParseError):
-                failures += 1
-                table.add_row(result.source, "-", "-", "-", "[red]error[/red]")
-                click.echo(f"error: {result}", err=True)
-            else:
-                table.add_row(
-                    result.source,
-                    str(result.added),
-                    str(result.updated),
-                    str(result.unchanged),
-                    "ok" + (f" ({len(result.warnings)} warnings)" if result.warnings else ""),
-                )
-                for warning in result.warnings:
-                    click.echo(f"warning: {result.source}: {warning}", err=True)
-        Console().print(table)
+        if dry_run:
+            failures = _ingest_preview(services, paths, as_json, max_bytes)
+        else:
+            failures = _ingest_write(services, paths, max_bytes)
     finally:
         services.close()
     if failures:
         raise SystemExit(1)
+
+
+def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -> int:
+    console = Console(stderr=True)
+    failures = 0
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Ingesting", total=len(paths))
+
+        def done(path: Path, result: IngestSummary | ParseError) -> None:
+            progress.advance(task)
+
+        results = ingest_paths(
+            services.sessions, paths, services.clock(), on_file=done, max_bytes=max_bytes
+        )
+    table = Table("file", "added", "updated", "unchanged", "result")
+    for result in results:
+        if isinstance(result, ParseError):
+            failures += 1
+            table.add_row(result.source, "-", "-", "-", "[red]error[/red]")
+            click.echo(f"error: {result}", err=True)
+        else:
+            outcome = "already ingested" if result.already_ingested else "ok"
+            if result.warnings:
+                outcome += f" ({len(result.warnings)} warnings)"
+            table.add_row(
+                result.source,
+                str(result.added),
+                str(result.updated),
+                str(result.unchanged),
+                outcome,
+            )
+            for warning in result.warnings:
+                click.echo(f"warning: {result.source}: {warning}", err=True)
+    Console().print(table)
+    return failures
+
+
+def _ingest_preview(
+    services: Services, paths: tuple[Path, ...], as_json: bool, max_bytes: int
+) -> int:
+    """The preview of each file; nothing is written (the session only reads)."""
+    failures = 0
+    previews: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            raw = read_tracker_file(path, max_bytes)
+            with services.sessions() as session:
+                preview = preview_bytes(session, raw, str(path))
+                session.rollback()
+        except ParseError as error:
+            failures += 1
+            if as_json:
+                previews.append({"source": str(path), "error": error.message})
+            else:
+                click.echo(f"error: {error}", err=True)
+            continue
+        if as_json:
+            previews.append(preview.as_json())
+            continue
+        click.echo(
+            f"{preview.source}: would add {preview.count('add')}, update "
+            f"{preview.count('update')}, leave {preview.count('unchanged')} unchanged"
+            + (" (already ingested)" if preview.already_ingested else "")
+        )
+        for brief in preview.briefs:
+            where = f" ({brief.existing_ref})" if brief.existing_ref else ""
+            click.echo(f"  {brief.action:<9} {brief.record.kind:<6} {brief.record.title}{where}")
+            for warning in brief.record.warnings:
+                click.echo(f"            warning: {warning}")
+        brief_warnings = {w for b in preview.briefs for w in b.record.warnings}
+        for warning in preview.warnings:
+            if not any(warning.endswith(w) for w in brief_warnings):
+                click.echo(f"  warning: {warning}")
+    if as_json:
+        click.echo(json.dumps(previews, ensure_ascii=False, indent=2))
+    return failures
 
 
 def brief_json(brief: Brief) -> dict[str, Any]:

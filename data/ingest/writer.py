@@ -11,11 +11,13 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
 from policybot.data.bodies import BodyRegistry, full_names_in, normalize_name
 from policybot.data.db import SessionFactory
+from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError
@@ -39,6 +41,7 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
+    already_ingested: bool = False  # this very file was stored before
 
     @property
     def total(self) -> int:
@@ -64,6 +67,7 @@ def _content_hash(record: BriefRecord) -> str:
         "published_on": str(record.published_on),
         "summary": record.summary,
         "comment": record.comment,
+        "comment_author": record.comment_author,
         "links": record.links,
         "label": record.source_label,
         "goals": [
@@ -78,6 +82,7 @@ def _content_hash(record: BriefRecord) -> str:
                     if g.deadline
                     else ()
                 ),
+                str(g.kind),
             ]
             for g in record.goals
         ],
@@ -141,6 +146,7 @@ class IssueWriter:
         document = self.session.scalar(
             select(SourceDocument).where(SourceDocument.content_hash == content_hash)
         )
+        summary.already_ingested = document is not None
         if document is None:
             document = SourceDocument(
                 name=Path(issue.source).name[:500],
@@ -149,6 +155,7 @@ class IssueWriter:
                 ingested_at=self.now,
                 brief_count=len(issue.briefs),
                 unassigned_links=issue.unassigned_links,
+                publication=issue.publication,
             )
             self.session.add(document)
             self.session.flush()
@@ -196,6 +203,7 @@ class IssueWriter:
         brief.published_on = record.published_on
         brief.summary = record.summary
         brief.comment = record.comment
+        brief.comment_author = record.comment_author
         brief.links = list(record.links)
         brief.bodies_more = record.bodies_more
         brief.source_label = record.source_label
@@ -259,6 +267,7 @@ class IssueWriter:
             goal.due_on = deadline.due_on if deadline else None
             goal.precision = str(deadline.precision) if deadline else None
             goal.window_start = deadline.window_start if deadline else None
+            goal.kind = goal_record.kind
             kept.append(goal)
         if brief.id is not None and old:
             # (brief, position) is unique: park the survivors on free positions first.
@@ -299,21 +308,41 @@ def ingest_paths(
     paths: Iterable[Path],
     now: datetime,
     on_file: Callable[[Path, IngestSummary | ParseError], None] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[IngestSummary | ParseError]:
-    """Ingest each file in a transaction of its own; a bad file changes nothing."""
+    """Ingest each file in a transaction of its own; a bad file changes nothing, and the
+    files after it still run."""
     results: list[IngestSummary | ParseError] = []
     for path in paths:
         result: IngestSummary | ParseError
         try:
-            try:
-                raw = path.read_bytes()
-            except OSError as exc:
-                raise ParseError(str(path), None, f"cannot read the file ({exc.strerror})") from exc
-            with factory() as session, session.begin():
-                result = ingest_bytes(session, raw, str(path), now)
+            raw = read_tracker_file(path, max_bytes)
+            issue = parse_bytes(raw, str(path))
+            result = _store(factory, issue, hashlib.sha256(raw).hexdigest(), now)
         except ParseError as error:
             result = error
         results.append(result)
         if on_file is not None:
             on_file(path, result)
     return results
+
+
+def _store(
+    factory: SessionFactory, issue: IssueRecord, content_hash: str, now: datetime
+) -> IngestSummary | ParseError:
+    """Write one parsed issue. Another process storing the same file (or brief) at the same
+    moment makes this transaction hit a unique key: it is rolled back and run once more,
+    now seeing the other's rows, so it reports them unchanged ("already ingested")."""
+    for attempt in (1, 2):
+        try:
+            with factory() as session, session.begin():
+                return IssueWriter(session, now).write(issue, content_hash)
+        except IntegrityError:
+            if attempt == 2:
+                break
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            return ParseError(issue.source, None, f"could not be stored: {reason}")
+    return ParseError(
+        issue.source, None, "could not be stored: another ingest kept changing the same briefs"
+    )
