@@ -139,6 +139,7 @@ def _no_results(
     check = command == SEARCH_COMMAND
     suggestions = store.suggest(session, analysed.plain_words)
     offered: list[str] = []
+    words: list[str] = []
     if suggestions.terms:
         fixes = suggestions.for_word
         first, candidates = next(iter(fixes.items()))
@@ -148,9 +149,10 @@ def _no_results(
                 fixed = _replace_word(fixed, word, candidate if word == first else alternatives[0])
             if fixed not in offered and (not check or _finds_something(session, fixed)):
                 offered.append(fixed)
+                words.append(candidate)
                 reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
-    if offered:
-        reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in offered) + "?")
+    if words:
+        reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in words) + "?")
     if check and len(analysed.plain_words) > 1:
         # One word that nothing matches: offer the query without it.
         for word in analysed.plain_words:

@@ -267,13 +267,38 @@ def _held_by(worker: str, ids: Sequence[int]) -> ColumnElement[bool]:
 
 
 def release_for_retry(
-    session: Session, ids: Sequence[int], worker: str, attempts: int, now: datetime, error: str
+    session: Session,
+    ids: Sequence[int],
+    worker: str,
+    attempts: int,
+    now: datetime,
+    error: str,
+    wait: timedelta | None = None,
 ) -> None:
-    delay = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_ATTEMPTS_BACKOFF)
+    """Back to pending: after `wait` (Slack's Retry-After) when given, else with backoff."""
+    delay = wait if wait is not None else backoff(attempts)
     session.execute(
         update(Delivery)
         .where(_held_by(worker, ids))
         .values(status=DeliveryStatus.PENDING, next_attempt_at=now + delay, last_error=error[:200])
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** min(attempts, 10)), MAX_ATTEMPTS_BACKOFF)
+
+
+def hold_uncertain(
+    session: Session, ids: Sequence[int], worker: str, now: datetime, recheck_after: timedelta
+) -> None:
+    """Rows whose post may have reached Slack (a timeout after sending) stay claimed, as after
+    a crash, so they are never posted blind: their lease is shortened to end `recheck_after`
+    from now, and the claim that takes them then looks in the channel's history first
+    (`Claim.uncertain_since` is the shortened claim time, before the post)."""
+    session.execute(
+        update(Delivery)
+        .where(_held_by(worker, ids))
+        .values(claimed_at=now - CLAIM_LEASE + recheck_after)
     )
 
 

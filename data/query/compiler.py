@@ -124,7 +124,9 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
                 phrase = " ".join(words[i : i + span])
                 term = _phrase_term(phrase, synonyms)
                 if term is not None:
-                    out.include.append(TermQuery(term.alternatives, weights=term.weights, label=phrase))
+                    out.include.append(
+                        TermQuery(term.alternatives, weights=term.weights, label=phrase)
+                    )
                     out.plain_words.extend(words[i : i + span])
                 i += span
                 continue
@@ -165,7 +167,11 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
     for word in query.excluded:
         body = names.find(word) if not word.isdigit() else None
         # An exclusion is literal: -battery should not also drop every "电池".
-        found = names.query(body) if body else (prefix_query(word) if word.endswith("*") else word_query(word))
+        found = (
+            names.query(body)
+            if body
+            else (prefix_query(word) if word.endswith("*") else word_query(word))
+        )
         if found:
             out.exclude.append(found)
         else:
@@ -215,7 +221,9 @@ def build_filter(
         due_year=query.due_year,
         kind=query.kind,
     )
-    if text.unsearchable and not (where.include or where.any_of or where.exclude or query.has_filters):
+    if text.unsearchable and not (
+        where.include or where.any_of or where.exclude or query.has_filters
+    ):
         raise UserError(unsearchable_message(text.unsearchable))
     return where, text
 

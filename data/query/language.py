@@ -34,6 +34,7 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 __all__ = ["FILTERS", "MAX_QUERY_CHARS", "Query", "UserError", "clean_text", "parse_query"]
 
+
 @dataclass
 class Query:
     words: list[str] = field(default_factory=list)

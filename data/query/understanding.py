@@ -20,11 +20,82 @@ from policybot.data.query.language import Query
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _YEAR = re.compile(r"^(19|20|21)\d\d$")
-_DEADLINE_NOUNS = {"target", "targets", "goal", "goals", "deadline", "deadlines", "objective", "objectives", "due"}
+_DEADLINE_NOUNS = {
+    "target",
+    "targets",
+    "goal",
+    "goals",
+    "deadline",
+    "deadlines",
+    "objective",
+    "objectives",
+    "due",
+}
 _DEADLINE_PREPOSITIONS = {"for", "by", "in", "until", "before"}
 # Words of a question that say nothing about what to find.
 _QUESTION = frozenset(
-    ["what", "which", "who", "whom", "when", "where", "why", "how", "did", "does", "do", "done", "has", "have", "had", "is", "are", "was", "were", "been", "being", "any", "anything", "something", "show", "me", "find", "tell", "list", "give", "get", "there", "please", "i", "we", "you", "us", "our", "my", "about", "publish", "published", "publishes", "announce", "announced", "announces", "release", "released", "releases", "issue", "issued", "say", "said", "says", "put", "out", "come", "came", "latest", "recent", "recently", "happened", "happen"]
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "done",
+        "has",
+        "have",
+        "had",
+        "is",
+        "are",
+        "was",
+        "were",
+        "been",
+        "being",
+        "any",
+        "anything",
+        "something",
+        "show",
+        "me",
+        "find",
+        "tell",
+        "list",
+        "give",
+        "get",
+        "there",
+        "please",
+        "i",
+        "we",
+        "you",
+        "us",
+        "our",
+        "my",
+        "about",
+        "publish",
+        "published",
+        "publishes",
+        "announce",
+        "announced",
+        "announces",
+        "release",
+        "released",
+        "releases",
+        "issue",
+        "issued",
+        "say",
+        "said",
+        "says",
+        "put",
+        "out",
+        "come",
+        "came",
+        "happened",
+        "happen",
+    ]
 )
 
 
@@ -114,7 +185,9 @@ def _time_phrase(query: Query, words: list[str], today: date, reading: Reading) 
     if first in ("last", "past", "previous") and second == "week":
         return _published(query, today - timedelta(days=7), None, reading, 2)
     if first in ("last", "previous") and second == "year":
-        return _published(query, date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), reading, 2)
+        return _published(
+            query, date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), reading, 2
+        )
     if first == "this" and second == "year":
         return _published(query, date(today.year, 1, 1), None, reading, 2)
     if first in ("last", "past") and second.isdigit() and third in ("months", "days", "weeks"):

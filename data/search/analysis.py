@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import snowballstemmer
@@ -27,9 +27,36 @@ MAX_TERM_CHARS = 200
 
 STOPWORDS = frozenset(
     [
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have",
-        "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "this", "to",
-        "was", "were", "will", "with",
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
     ]
 )
 
@@ -58,16 +85,48 @@ _SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=\w{3})ogue(s?)$"), r"og\1"),
 )
 _SPELLING_WORDS = {
-    "licence": "license", "licences": "licenses", "defence": "defense", "offence": "offense",
-    "programme": "program", "programmes": "programs", "aluminium": "aluminum", "tyre": "tire",
-    "tyres": "tires", "grey": "gray", "cheque": "check", "modelling": "modeling",
-    "labelling": "labeling", "labelled": "labeled", "travelling": "traveling",
-    "fuelled": "fueled", "fulfil": "fulfill", "enrolment": "enrollment", "sulphur": "sulfur",
+    "licence": "license",
+    "licences": "licenses",
+    "defence": "defense",
+    "offence": "offense",
+    "programme": "program",
+    "programmes": "programs",
+    "aluminium": "aluminum",
+    "tyre": "tire",
+    "tyres": "tires",
+    "grey": "gray",
+    "cheque": "check",
+    "modelling": "modeling",
+    "labelling": "labeling",
+    "labelled": "labeled",
+    "travelling": "traveling",
+    "fuelled": "fueled",
+    "fulfil": "fulfill",
+    "enrolment": "enrollment",
+    "sulphur": "sulfur",
 }
 # Words the rules must leave alone (the American spelling is the same, or another word).
 _SPELLING_KEEP = frozenset(
-    {"our", "hour", "hours", "four", "your", "yours", "tour", "tours", "pour", "sour", "flour",
-     "devour", "detour", "contour", "contours", "glamour", "paramour", "troubadour"}
+    {
+        "our",
+        "hour",
+        "hours",
+        "four",
+        "your",
+        "yours",
+        "tour",
+        "tours",
+        "pour",
+        "sour",
+        "flour",
+        "devour",
+        "detour",
+        "contour",
+        "contours",
+        "glamour",
+        "paramour",
+        "troubadour",
+    }
 )
 
 
@@ -126,9 +185,7 @@ def index_terms(text: str) -> list[str]:
     normalized = normalize(text)
     tails = [run[-1] for run in _TOKEN.findall(normalized) if len(run) > 1 and _IS_CJK.match(run)]
     joined = [
-        stem(m[1] + m[2])
-        for m in _HYPHENATED.finditer(normalized)
-        if (m[1] + m[2]).isascii()
+        stem(m[1] + m[2]) for m in _HYPHENATED.finditer(normalized) if (m[1] + m[2]).isascii()
     ]
     return terms(text) + tails + joined
 
@@ -165,7 +222,8 @@ class TermQuery:
     # Per alternative, how much a match counts (1: the word itself; less: a synonym from
     # the thesaurus). Empty: every alternative counts in full.
     weights: tuple[float, ...] = ()
-    label: str = ""  # the word or phrase as the user typed it
+    # The word or phrase as the user typed it (for messages; not part of what matches).
+    label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         # The engines quote every term; an empty term or a NUL is the one thing quoting

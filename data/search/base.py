@@ -46,7 +46,9 @@ class IndexedFields:
 
 
 def bump_revision(session: Session) -> int:
-    session.execute(update(SearchState).where(SearchState.id == 1).values(revision=SearchState.revision + 1))
+    session.execute(
+        update(SearchState).where(SearchState.id == 1).values(revision=SearchState.revision + 1)
+    )
     revision = session.scalar(select(SearchState.revision).where(SearchState.id == 1))
     if revision is None:  # a database made before the counter row existed
         session.add(SearchState(id=1, revision=1))
@@ -63,17 +65,23 @@ def _metadata(session: Session, brief_ids: Sequence[int]) -> dict[int, dict[str,
         )
     }
     for brief_id, body_id in session.execute(
-        select(brief_bodies.c.brief_id, brief_bodies.c.body_id).where(brief_bodies.c.brief_id.in_(brief_ids))
+        select(brief_bodies.c.brief_id, brief_bodies.c.body_id).where(
+            brief_bodies.c.brief_id.in_(brief_ids)
+        )
     ):
         out[brief_id]["body_ids"].append(body_id)
     for brief_id, due_on in session.execute(
-        select(Goal.brief_id, Goal.due_on).where(Goal.brief_id.in_(brief_ids), Goal.due_on.is_not(None))
+        select(Goal.brief_id, Goal.due_on).where(
+            Goal.brief_id.in_(brief_ids), Goal.due_on.is_not(None)
+        )
     ):
         out[brief_id]["due_years"].append(due_on.year)
     return out
 
 
-def document_row(brief_id: int, fields: IndexedFields, meta: dict[str, Any], revision: int) -> dict[str, Any]:
+def document_row(
+    brief_id: int, fields: IndexedFields, meta: dict[str, Any], revision: int
+) -> dict[str, Any]:
     title, bodies, body, comment = (" ".join(t) for t in fields.analysed())
     return {
         "brief_id": brief_id,

@@ -51,7 +51,12 @@ def _document(row: Sequence[object]) -> Document:
     published = row[5]
     return Document(
         brief_id=int(row[0]),  # type: ignore[call-overload]
-        fields=(_split(str(row[8])), _split(str(row[9])), _split(str(row[10])), _split(str(row[11]))),
+        fields=(
+            _split(str(row[8])),
+            _split(str(row[9])),
+            _split(str(row[10])),
+            _split(str(row[11])),
+        ),
         kind=str(row[4]),
         published=published.toordinal() if isinstance(published, date) else -1,
         body_ids=tuple(int(i) for i in str(row[6]).split()),
@@ -59,7 +64,9 @@ def _document(row: Sequence[object]) -> Document:
     )
 
 
-def _documents(connection: Connection | Session, after: int, upto: int | None) -> tuple[list[Document], list[int], list[int]]:
+def _documents(
+    connection: Connection | Session, after: int, upto: int | None
+) -> tuple[list[Document], list[int], list[int]]:
     """Documents of revisions in (after, upto]: (live documents, removed ids, ids whose
     stored analysis is out of date)."""
     statement = select(*_COLUMNS).where(SearchDocument.revision > after)

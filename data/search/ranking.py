@@ -34,6 +34,7 @@ from policybot.data.search.index import (
 )
 
 PARTIAL_COVERAGE = 0.5
+TITLE_TIER = 1000.0
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,17 @@ class Searcher:
         for part in self.parts:
             total += part.segment.lengths[part.visible].sum(axis=0)
         average = np.maximum(total / max(self.documents, 1), 1e-9)
-        self.norms = [FIELD_WEIGHTS / (1.0 - FIELD_B + FIELD_B * p.segment.lengths / average) for p in self.parts]
+        self.norms = [
+            FIELD_WEIGHTS / (1.0 - FIELD_B + FIELD_B * p.segment.lengths / average)
+            for p in self.parts
+        ]
 
     def _query(self, query: TermQuery) -> tuple[list[Floats], list[Bools], float, int]:
         """Scores and matches of one query per part, its literal form's idf, and how many
-        documents any form matches."""
+        documents any form matches. `self.in_title` notes the slots matched in a title."""
         scores = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
         matched = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
+        self.in_title = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
         literal_idf = idf(self.documents, 0)
         weights = query.weights or (1.0,) * len(query.alternatives)
         for number, (terms, weight) in enumerate(zip(query.alternatives, weights, strict=True)):
@@ -159,21 +164,26 @@ class Searcher:
                     current = scores[i][postings.slots]
                     scores[i][postings.slots] = np.maximum(current, score)
                     matched[i][postings.slots] = True
+                    self.in_title[i][postings.slots[postings.tf[:, 0] > 0]] = True
         count = sum(int(m.sum()) for m in matched)
         return scores, matched, literal_idf, count
 
-    def rank(self, plan: Plan, limit: int, offset: int = 0, *, allow_partial: bool = True) -> Ranked:
+    def rank(
+        self, plan: Plan, limit: int, offset: int = 0, *, allow_partial: bool = True
+    ) -> Ranked:
         bases = [p.visible & _filter_mask(p.segment, plan.filters) for p in self.parts]
         for query in plan.exclude:
             _, matched, _, _ = self._query(query)
             bases = [b & ~m for b, m in zip(bases, matched, strict=True)]
         totals = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
+        titles = [np.zeros(p.segment.size, dtype=np.int64) for p in self.parts]
         every = [b.copy() for b in bases]
         coverage = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
         information = 0.0
         unmatched: list[int] = []
         for number, clause in enumerate(plan.clauses):
             clause_matched = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
+            clause_title = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
             clause_idf = 0.0
             clause_count = 0
             for query in clause:
@@ -183,31 +193,45 @@ class Searcher:
                 for i in range(len(self.parts)):
                     totals[i] += scores[i]
                     clause_matched[i] |= matched[i]
+                    clause_title[i] |= self.in_title[i]
             if not clause_count:
                 unmatched.append(number)
             information += clause_idf
             for i in range(len(self.parts)):
+                titles[i] += clause_title[i]
                 every[i] &= clause_matched[i]
                 coverage[i] += clause_idf * clause_matched[i]
         masks = every
         partial = False
-        if plan.clauses and not any(m.any() for m in every) and allow_partial and len(plan.clauses) > 1:
+        if (
+            plan.clauses
+            and not any(m.any() for m in every)
+            and allow_partial
+            and len(plan.clauses) > 1
+        ):
             partial = True
-            masks = [b & (c >= PARTIAL_COVERAGE * information) & (c > 0) for b, c in zip(bases, coverage, strict=True)]
+            masks = [
+                b & (c >= PARTIAL_COVERAGE * information) & (c > 0)
+                for b, c in zip(bases, coverage, strict=True)
+            ]
         total = sum(int(m.sum()) for m in masks)
         wanted = offset + limit
         candidates: list[tuple[Floats, Ints, Ints]] = []
-        for part, mask, score in zip(self.parts, masks, totals, strict=True):
+        for part, mask, score, title in zip(self.parts, masks, totals, titles, strict=True):
             slots = np.flatnonzero(mask)
             if not len(slots) or wanted <= 0:
                 continue
-            values = score[slots]
+            # Tiers: every word found in a title beats any number of mentions in the text
+            # (scores stay far below TITLE_TIER); BM25F orders briefs within a tier.
+            values = score[slots] + TITLE_TIER * title[slots]
             if len(slots) > wanted:
                 # Everything that scores at least the wanted-th best (ties included).
                 cut = np.partition(values, len(values) - wanted)[len(values) - wanted]
                 keep = values >= cut
                 slots, values = slots[keep], values[keep]
-            candidates.append((values, part.segment.published[slots], part.segment.brief_ids[slots]))
+            candidates.append(
+                (values, part.segment.published[slots], part.segment.brief_ids[slots])
+            )
         if not candidates:
             return Ranked([], total, partial and total > 0, unmatched)
         values = np.concatenate([c[0] for c in candidates])

@@ -15,4 +15,6 @@ class SqliteEngine(SearchEngine):
     def _upsert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         statement = insert(SearchDocument)
         replaced = {c: statement.excluded[c] for c in rows[0] if c != "brief_id"}
-        session.execute(statement.on_conflict_do_update(index_elements=["brief_id"], set_=replaced), rows)
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["brief_id"], set_=replaced), rows
+        )

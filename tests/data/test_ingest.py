@@ -35,7 +35,7 @@ def counts(connection: Connection) -> dict[str, int]:
     """Rows of every table, the search index (and on SQLite its FTS5 shadow tables)
     included."""
     tables = inspect(connection).get_table_names()
-    assert "brief_search" in tables
+    assert "search_documents" in tables
     return {
         name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
         for name in sorted(tables)
@@ -69,7 +69,7 @@ def test_ingest_twice_changes_nothing(factory: Factory, connection: Connection) 
     first = ingest(factory, DEMO.read_bytes())
     assert (first.added, first.updated, first.unchanged) == (BRIEFS_IN_DEMO, 0, 0)
     before = counts(connection)
-    assert before["briefs"] == BRIEFS_IN_DEMO and before["brief_search"] == BRIEFS_IN_DEMO
+    assert before["briefs"] == BRIEFS_IN_DEMO and before["search_documents"] == BRIEFS_IN_DEMO
     stored = [(b.id, b.content_hash, b.updated_at) for b in briefs(factory)]
 
     second = ingest(factory, DEMO.read_bytes(), now=LATER)
@@ -108,7 +108,7 @@ def test_edited_brief_is_updated_not_duplicated(factory: Factory, connection: Co
         updated = storage.updated_at  # SQLite hands back naive UTC
         assert (updated if updated.tzinfo else updated.replace(tzinfo=UTC)) == LATER
         # The search index follows the edit.
-        index = session.execute(text("SELECT count(*) FROM brief_search")).scalar_one()
+        index = session.execute(text("SELECT count(*) FROM search_documents")).scalar_one()
         assert index == BRIEFS_IN_DEMO
 
 
@@ -356,7 +356,7 @@ def test_bad_file_is_refused_and_changes_nothing(
     content, message, line = BAD_FILES[kind]
     raw = content()
     before = counts(connection)
-    assert before["briefs"] == BRIEFS_IN_DEMO and before["brief_search"] == BRIEFS_IN_DEMO
+    assert before["briefs"] == BRIEFS_IN_DEMO and before["search_documents"] == BRIEFS_IN_DEMO
     source = f"bad-{kind.replace(' ', '-')}.txt"
     with pytest.raises(ParseError) as info:
         ingest(factory, raw, source)

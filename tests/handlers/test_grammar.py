@@ -1,4 +1,4 @@
-"""Tests for handlers.grammar: tokenize and parse_query (no database)."""
+"""Tests for data.query.language: tokenize and parse_query (no database)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from policybot.data.models import BriefKind
-from policybot.handlers.grammar import (
+from policybot.data.query.language import (
     MAX_QUERY_CHARS,
     Token,
     UserError,
@@ -139,20 +139,21 @@ def test_double_dash_word_is_a_word() -> None:
 
 
 def test_fts_and_sql_syntax_are_plain_words() -> None:
+    # AND is what every query means anyway; OR joins its neighbours; the rest are words.
     query = parse_query("NEAR( storage* AND OR ^x {y} '; DROP TABLE briefs; --")
-    assert query.words == [
-        "NEAR(",
-        "storage*",
-        "AND",
-        "OR",
-        "^x",
-        "{y}",
-        "';",
-        "DROP",
-        "TABLE",
-        "briefs;",
-    ]
+    assert query.words == ["NEAR(", "{y}", "';", "DROP", "TABLE", "briefs;"]
+    assert query.any_of == [["storage*", "^x"]]
     assert query.excluded == []
+
+
+def test_or_not_and_prefix() -> None:
+    query = parse_query('storage OR battery OR "pumped hydro" NOT lithium -sodium manuf*')
+    assert query.any_of == [["storage", "battery", '"pumped hydro"']]
+    assert query.excluded == ["lithium", "sodium"]
+    assert query.words == ["manuf*"]
+    assert query.describe() == 'manuf* storage OR battery OR "pumped hydro" -lithium -sodium'
+    assert parse_query("OR storage").words == ["OR", "storage"]  # nothing to join: a word
+    assert parse_query("storage NOT").words == ["storage", "NOT"]
 
 
 def test_a_word_ending_in_a_colon_is_a_word() -> None:
