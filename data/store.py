@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, UnaryExpression, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from policybot.data.bodies import normalize_name
 from policybot.data.models import (
@@ -158,8 +158,9 @@ def _apply_filters(statement: _Statement, where: BriefFilter) -> _Statement:
     if where.due_year is not None:
         # A deadline in that year; a window's deadline is when it closes.
         start, end = date(where.due_year, 1, 1), date(where.due_year, 12, 31)
+        goal = aliased(Goal)  # the statement may list goals itself (due_goals)
         statement = statement.where(
-            exists().where(Goal.brief_id == Brief.id, Goal.due_on.between(start, end))
+            exists().where(goal.brief_id == Brief.id, goal.due_on.between(start, end))
         )
     return statement
 

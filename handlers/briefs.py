@@ -78,7 +78,15 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     if reading.changed:
         notes.insert(0, f"I read this as `{described}`.")
     if page.total == 0:
-        return _no_results(session, f"No briefs match {described}.", text, analysed, notes, where=where)
+        return _no_results(
+            session,
+            f"No briefs match {described}.",
+            text,
+            analysed,
+            notes,
+            where=where,
+            today=ctx.today,
+        )
     noun = "brief" if page.total == 1 else "briefs"
     headline = f"{page.total} {noun} for {described}"
     if page.partial:
@@ -111,13 +119,17 @@ def _replace_word(text: str, word: str, replacement: str) -> str:
     return re.sub(rf"(?<!\S){re.escape(word)}(?!\S)", lambda _: replacement, text, count=1)
 
 
-def _finds_something(session: Session, text: str) -> bool:
-    """Whether searching `text` would show a brief (a hint must never lead to nothing)."""
+def _finds_something(session: Session, text: str, today: date | None) -> bool:
+    """Whether searching `text` would show a brief (a hint must never lead to nothing):
+    read exactly as `search` reads it."""
     try:
         query = parse_query(text)
         if query.is_empty:
             return False
-        where, _ = build_filter(session, query)
+        names = BodyNames(session)
+        if today is not None:
+            understand(query, today, names)
+        where, _ = build_filter(session, query, names)
     except UserError:
         return False
     return store.search(session, where, 1).total > 0
@@ -132,6 +144,7 @@ def _no_results(
     command: str = SEARCH_COMMAND,
     hint: str = "Try fewer words, or `/policy latest` to see what is stored.",
     where: BriefFilter | None = None,
+    today: date | None = None,
 ) -> Reply:
     """Say so, and suggest words and bodies that do exist, each checked to find something;
     a button runs the corrected query."""
@@ -147,7 +160,7 @@ def _no_results(
             fixed = _more_text(text)
             for word, alternatives in fixes.items():
                 fixed = _replace_word(fixed, word, candidate if word == first else alternatives[0])
-            if fixed not in offered and (not check or _finds_something(session, fixed)):
+            if fixed not in offered and (not check or _finds_something(session, fixed, today)):
                 offered.append(fixed)
                 words.append(candidate)
                 reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
@@ -158,12 +171,14 @@ def _no_results(
         for word in analysed.plain_words:
             without = _replace_word(_more_text(text), word, "").strip()
             without = " ".join(without.split())
-            if without and without not in offered and _finds_something(session, without):
+            if without and without not in offered and _finds_something(session, without, today):
                 reply.notes.append(f"Without `{word[:40]}`: `{without}`.")
                 reply.buttons.append(Button(f"Search {without}", f"{command} {without}"))
                 offered.append(without)
                 break
-    bodies = [b for b in suggestions.bodies if not check or _finds_something(session, f"body:{b}")]
+    bodies = [
+        b for b in suggestions.bodies if not check or _finds_something(session, f"body:{b}", today)
+    ]
     if bodies:
         reply.notes.append(
             "Issuing bodies with similar names: " + ", ".join(f"`body:{b}`" for b in bodies)

@@ -402,3 +402,30 @@ def test_huge_brief_in_lists(database: tuple[CommandRunner, int]) -> None:
         reply = check(runner, text)
         assert not reply.is_error, text
     assert any(b.ref == f"b{huge}" for b in runner.run("超大简报", Context(now=NOW)).briefs)
+
+
+search_words = st.lists(
+    st.one_of(
+        st.sampled_from(CORPUS_WORDS),
+        st.sampled_from(CORPUS_CHINESE),
+        st.sampled_from(
+            ["storge", "batery", "zeppelin", "MITT", "OR", "NOT", "manuf*", "due:2027"]
+        ),
+        st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=8),
+    ),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=search_words)
+def test_a_search_never_raises_and_never_offers_a_hint_that_leads_to_nothing(
+    database: tuple[CommandRunner, int], text: str
+) -> None:
+    runner, _ = database
+    reply = check(runner, text)
+    for button in reply.buttons:
+        if button.label.startswith("Search "):
+            followed = runner.run(button.command, Context(now=NOW))
+            assert followed.briefs, (text, button.command, followed.text)

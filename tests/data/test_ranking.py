@@ -1,0 +1,237 @@
+"""Ranked retrieval through the in-process index, on SQLite and PostgreSQL: partial matches,
+operators, normalisation, the thesaurus, query understanding, and the index following the
+database across processes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from policybot.data import store
+from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.query.compiler import BodyNames, build_filter
+from policybot.data.query.language import parse_query
+from policybot.data.query.understanding import understand
+from policybot.data.search.engines import engine_for
+from tests.conftest import DEMO_CORPUS, NOW
+from tests.data.test_search import add_brief
+
+TRACKERS = sorted(
+    (Path(__file__).resolve().parents[2] / "benchmarks" / "relevance" / "trackers").glob("*.txt")
+)
+
+
+def found(session: Session, text: str) -> store.Page:
+    where, _ = build_filter(session, parse_query(text))
+    return store.search(session, where, 100)
+
+
+def titles(session: Session, text: str) -> list[str]:
+    return [b.title for b in found(session, text).briefs]
+
+
+def test_when_no_brief_has_every_word_the_best_partial_matches_come(session: Session) -> None:
+    battery = add_brief(session, "Battery rules", summary="Cells and packs.")
+    grid = add_brief(session, "Grid plan", summary="Transmission lines.")
+    page = found(session, "battery transmission")
+    assert page.partial and {b.id for b in page.briefs} == {battery.id, grid.id}
+    assert page.unmatched == []
+    assert not found(session, "battery cells").partial
+    # A word no brief has at all is named, so the reply can offer the query without it.
+    assert found(session, "battery zeppelin").unmatched == [1]
+
+
+def test_partial_matches_need_most_of_the_query(session: Session) -> None:
+    add_brief(session, "Power grid plan", summary="Power lines and power plants.")
+    # "power" is common, "nuclear" unknown: one common word does not answer the question.
+    assert found(session, "nuclear power").total == 0
+
+
+def test_or_not_phrase_and_prefix(session: Session) -> None:
+    storage = add_brief(session, "Energy storage plan", summary="Pumped hydro.")
+    battery = add_brief(session, "Battery rules", summary="Lithium cells.")
+    sodium = add_brief(session, "Sodium battery plant")
+    add_brief(session, "Grid plan")
+    assert {b.id for b in found(session, "storage OR battery").briefs} == {
+        storage.id,
+        battery.id,
+        sodium.id,
+    }
+    assert [b.id for b in found(session, "battery NOT lithium").briefs] == [sodium.id]
+    assert [b.id for b in found(session, "battery -lithium").briefs] == [sodium.id]
+    assert [b.id for b in found(session, '"pumped hydro"').briefs] == [storage.id]
+    assert found(session, '"hydro pumped"').total == 0
+    assert [b.id for b in found(session, "lith*").briefs] == [battery.id]
+
+
+def test_spelling_and_hyphen_variants(session: Session) -> None:
+    standards = add_brief(session, "Standardization of data centers", summary="Digitalization.")
+    commerce = add_brief(
+        session, "Online rules", summary="E-commerce platforms and lithium-ion cells."
+    )
+    for text in ("standardisation", "data centre", "digitalisation", "standards"):
+        assert standards.id in {b.id for b in found(session, text).briefs}, text
+    for text in ("ecommerce", "e-commerce", "lithium ion", "lithium-ion"):
+        assert [b.id for b in found(session, text).briefs] == [commerce.id], text
+
+
+def test_synonyms_rank_below_the_literal_word(session: Session) -> None:
+    synonym = add_brief(
+        session,
+        "Plan",
+        summary="Artificial intelligence in factories.",
+        published_on=date(2024, 12, 1),
+    )
+    literal = add_brief(session, "Plan", summary="AI in factories.", published_on=date(2024, 1, 1))
+    chinese = add_brief(session, "Plan", title_original="人工智能", published_on=date(2023, 1, 1))
+    assert [b.id for b in found(session, "AI").briefs][:2] == [chinese.id, literal.id]
+    assert set(b.id for b in found(session, "AI").briefs) == {synonym.id, literal.id, chinese.id}
+    # Cross-lingual: English finds the Chinese-only brief, and the reverse.
+    assert chinese.id in {b.id for b in found(session, "artificial intelligence").briefs}
+    assert synonym.id in {b.id for b in found(session, "人工智能").briefs}
+
+
+def test_targets_find_goals(session: Session) -> None:
+    goals = add_brief(session, "Battery plan", summary="Goals include capacity.")
+    assert [b.id for b in found(session, "battery targets").briefs] == [goals.id]
+
+
+def test_ranking_is_exact_over_the_whole_store(session: Session) -> None:
+    # The best match is the oldest brief among many newer weak ones: it still comes first.
+    best = add_brief(session, "Storage storage", summary="storage", published_on=date(2000, 1, 1))
+    for n in range(60):
+        add_brief(session, f"Plan {n}", comment="storage", published_on=date(2024, 1, 1 + n % 28))
+    page = found(session, "storage")
+    assert page.total == 61 and page.briefs[0].id == best.id
+
+
+def test_question_words_become_filters(session: Session, corpus: None) -> None:
+    names = BodyNames(session)
+    query = parse_query("what did NDRC publish")
+    reading = understand(query, date(2025, 2, 15), names)
+    assert reading.notes == ["body:NDRC"] and query.words == []
+    query = parse_query("what is due next year")
+    assert understand(query, date(2025, 2, 15), names).notes == ["due:2026"]
+    query = parse_query("targets for 2027 storage")
+    assert understand(query, date(2025, 2, 15), names).notes == ["due:2027"] and query.words == [
+        "storage"
+    ]
+    query = parse_query("battery since October")
+    understand(query, date(2025, 2, 15), names)
+    assert query.since == date(2024, 10, 1) and query.words == ["battery"]
+    query = parse_query("storage last month")
+    understand(query, date(2025, 2, 15), names)
+    assert (query.since, query.until) == (date(2025, 1, 1), date(2025, 1, 31))
+    query = parse_query("Made in China 2025")
+    assert not understand(query, date(2025, 2, 15), names).changed
+
+
+def _ranked_pages(
+    factory: sessionmaker[Session], texts: list[str]
+) -> dict[str, list[tuple[str, str | None]]]:
+    out = {}
+    with factory() as session:
+        for text in texts:
+            where, _ = build_filter(session, parse_query(text))
+            out[text] = [
+                (b.title, b.title_original) for b in store.search(session, where, 10).briefs
+            ]
+    return out
+
+
+def test_sqlite_and_postgres_rank_alike(tmp_path: Path, fresh_postgres_url: str) -> None:
+    texts = [
+        "storage",
+        "battery",
+        "manufacturing",
+        "smart factory",
+        "储能",
+        "AI",
+        "data OR chips",
+        "energy -battery",
+        "standards 2027",
+    ]
+    pages = []
+    for url in (f"sqlite:///{tmp_path / 'same.sqlite3'}", fresh_postgres_url):
+        engine = make_engine(url)
+        upgrade(engine)
+        factory = session_factory(engine)
+        for path in (DEMO_CORPUS, *TRACKERS):
+            with factory() as session, session.begin():
+                ingest_bytes(session, path.read_bytes(), path.name, NOW)
+        pages.append(_ranked_pages(factory, texts))
+        engine.dispose()
+    assert pages[0] == pages[1]
+    assert all(pages[0][t] for t in texts)
+
+
+def test_every_process_follows_the_database(tmp_path: Path) -> None:
+    """Two engines stand for two replicas: each one's index notices the other's changes."""
+    path = tmp_path / "replicas.sqlite3"
+    (tmp_path / "link.sqlite3").symlink_to(path)  # another name: another process's index
+    first, second = (
+        make_engine(f"sqlite:///{path}"),
+        make_engine(f"sqlite:///{tmp_path / 'link.sqlite3'}"),
+    )
+    upgrade(first)
+    ones, twos = session_factory(first), session_factory(second)
+    with ones() as session, session.begin():
+        ingest_bytes(session, DEMO_CORPUS.read_bytes(), DEMO_CORPUS.name, NOW)
+    with twos() as session:
+        assert titles(session, "储能")  # built from the database on first use
+    with ones() as session, session.begin():
+        brief = add_brief(session, "Zeppelin storage plan")
+        brief_id = brief.id
+    with twos() as session:
+        assert titles(session, "zeppelin") == ["Zeppelin storage plan"]
+    with ones() as session, session.begin():
+        engine_for(session).remove(session, [brief_id])
+        session.delete(session.get_one(store.Brief, brief_id))
+    with twos() as session:
+        assert titles(session, "zeppelin") == []
+    first.dispose()
+    second.dispose()
+
+
+def test_among_matches_only_the_given_briefs(session: Session) -> None:
+    a = add_brief(session, "Storage plan")
+    b = add_brief(session, "Battery storage")
+    add_brief(session, "Storage rules")
+    where, _ = build_filter(session, parse_query("storage -battery"))
+    assert engine_for(session).among(session, where.include, where.exclude, [a.id, b.id]) == {a.id}
+    assert store.matching_ids(session, where, only_ids=[a.id, b.id]) == [a.id]
+
+
+def test_due_year_is_the_same_for_search_and_deadlines(session: Session) -> None:
+    from policybot.data.models import Goal, GoalStatus
+
+    brief = add_brief(session, "Window storage")
+    brief.goals.append(
+        Goal(
+            position=0,
+            text="five years",
+            due_on=date(2029, 12, 31),
+            precision="window",
+            window_start=date(2025, 1, 1),
+            status=GoalStatus.OPEN,
+        )
+    )
+    session.flush()
+    engine_for(session).index(
+        session,
+        [
+            (
+                brief.id,
+                __import__("policybot.data.ingest.writer", fromlist=["x"]).indexed_fields(brief),
+            )
+        ],
+    )
+    for year, expected in ((2027, []), (2029, [brief.id])):
+        where, _ = build_filter(session, parse_query(f"storage due:{year}"))
+        assert [b.id for b in store.search(session, where, 10).briefs] == expected
+        due = store.due_goals(session, date(2025, 1, 1), date(2035, 1, 1), where)
+        assert [d.brief.id for d in due] == expected
+    assert datetime.now(UTC)
