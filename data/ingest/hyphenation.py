@@ -42,11 +42,15 @@ class Vocabulary:
                     self.words.update(re.split("[-\u2010\u2011]", token))
                 else:
                     self.words.add(token)
-        self.stems = {stem(w) for w in self.words | COMMON_WORDS}
+        self._stems: set[str] | None = None  # built on the first broken word only
 
     def is_word(self, word: str) -> bool:
         word = word.lower()
-        return word in self.words or word in COMMON_WORDS or stem(word) in self.stems
+        if word in self.words or word in COMMON_WORDS:
+            return True
+        if self._stems is None:
+            self._stems = {stem(w) for w in self.words | COMMON_WORDS}
+        return stem(word) in self._stems
 
     def is_compound(self, left: str, right: str) -> bool:
         return f"{left}-{right}".lower() in self.compounds
@@ -65,6 +69,8 @@ def layout_broke(vocabulary: Vocabulary, left: str, right: str) -> bool:
 
 def repair_hyphenation(lines: list[Line]) -> list[Line]:
     """Join words broken across lines; the joined word ends the first line."""
+    if not any(_BROKEN_END.search(line.text) for line in lines):
+        return lines
     vocabulary = Vocabulary(lines)
     out = list(lines)
     for index in range(len(out) - 1):
