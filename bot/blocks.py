@@ -20,13 +20,22 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InteractiveElement,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
 )
 
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
-from policybot.handlers.replies import Button, Reply
+from policybot.handlers.reading import (
+    brief_parts,
+    headline_repeats_detail,
+    snippet_source,
+    title_repeats_goal,
+)
+from policybot.handlers.replies import Button, Reply, Visibility
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -40,6 +49,12 @@ MAX_FALLBACK = 3000
 MAX_LIST_TITLE = 300  # a title in a list of briefs; `show` has it in full
 MAX_LINK = 1000  # longer links are shown as text, not as <url|label>
 ACTION_RUN = "policy_run"  # prefix of every button's action_id; the value is command text
+# A brief's overflow menu; an option's value is "<what>:<brief ref>" (bot/menus.py acts on it).
+ACTION_MENU = "policy_menu"
+MENU_SHARE, MENU_SIMILAR, MENU_REMIND = "share", "similar", "remind"
+# Source-link buttons: Slack opens the URL itself and still sends an action, which is acked.
+ACTION_LINK = "policy_link"
+MAX_URL = 3000  # a URL button's limit
 ELLIPSIS = "\u2026"
 _OPEN_ENTITY = re.compile(r"&[a-z]{0,4}$")  # "&am" left at the end of a cut
 
@@ -110,6 +125,33 @@ class _Message:
             style="primary" if button.primary else None,
         )
 
+    def _next_id(self, prefix: str) -> str:
+        self._button_ids += 1
+        return f"{prefix}:{self._button_ids}"
+
+    def brief_actions(
+        self, brief: BriefView, *, show: bool, shareable: bool, reserve: int = 2
+    ) -> bool:
+        """Show, the source link and the overflow menu under one brief."""
+        elements: list[InteractiveElement] = []
+        size = 0
+        if show and (element := self.button(Button("Show", f"show {brief.ref}"))) is not None:
+            elements.append(element)
+            size += _button_size(Button("Show", f"show {brief.ref}"))
+        if url := source_link(brief):
+            elements.append(
+                ButtonElement(
+                    text=PlainTextObject(text="Source"),
+                    url=url,
+                    action_id=self._next_id(ACTION_LINK),
+                )
+            )
+            size += len(url) + 6
+        options = brief_menu(brief, shareable)
+        elements.append(OverflowMenuElement(action_id=self._next_id(ACTION_MENU), options=options))
+        size += sum(len(str(o.label)) + len(str(o.value)) for o in options)
+        return self.add(ActionsBlock(elements=elements), size, reserve)
+
     def actions(self, buttons: list[Button]) -> None:
         """The buttons that fit (in order) in one actions block at the end."""
         elements = []
@@ -148,13 +190,37 @@ def _brief_lines(brief: BriefView) -> str:
     return "\n".join(lines)
 
 
-def _brief_item(message: _Message, brief: BriefView, reserve: int = 2) -> bool:
-    summary = brief.summary.split("\n\n")[0]
-    snippet = escape(cut(summary, 280))
-    text = _brief_lines(brief) + "\n" + snippet
+def source_link(brief: BriefView) -> str | None:
+    """The brief's first web link, for a URL button (None: no link a button can open)."""
+    for link in brief.links:
+        if len(link) <= MAX_URL and link.lower().startswith(("http://", "https://")):
+            return link
+    return None
+
+
+def brief_menu(brief: BriefView, shareable: bool) -> list[Option]:
+    """The overflow menu: share (when only the asker sees the message), subscribe to
+    similar briefs, and remind of its goals (when it has dated ones)."""
+    options = []
+    if shareable:
+        options.append(Option(label="Share to channel", value=f"{MENU_SHARE}:{brief.ref}"))
+    options.append(Option(label="Subscribe to similar", value=f"{MENU_SIMILAR}:{brief.ref}"))
+    if any(goal.due_on for goal in brief.goals):
+        options.append(Option(label="Remind me of its goals", value=f"{MENU_REMIND}:{brief.ref}"))
+    return options
+
+
+def _brief_item(
+    message: _Message, brief: BriefView, reserve: int = 2, shareable: bool = False
+) -> bool:
+    text = _brief_lines(brief)
+    if snippet := snippet_source(brief):
+        text += "\n" + escape(cut(snippet, 280))
     if due := due_summary(brief):
         text += "\n:dart: " + escape(due)
-    return message.section(text, accessory=Button("Show", f"show {brief.ref}"), reserve=reserve)
+    return message.section(text, reserve=reserve + 1) and message.brief_actions(
+        brief, show=True, shareable=shareable, reserve=reserve
+    )
 
 
 def _full_brief(brief: BriefView) -> Button:
@@ -185,41 +251,47 @@ def _long_text(message: _Message, heading: str, text: str, brief: BriefView) -> 
         message.section(prefix + chunk.strip("\n"), reserve=3)
 
 
-def _detail(message: _Message, brief: BriefView) -> None:
+def _detail(message: _Message, brief: BriefView, shareable: bool = False) -> None:
     title = " ".join(brief.title.split()) or "(untitled)"
-    message.add(HeaderBlock(text=PlainTextObject(text=cut(title, MAX_HEADER))), len(title))
+    # A title too long for a header is shown once, whole, in bold (not cut, then repeated).
+    if len(title) <= MAX_HEADER:
+        message.add(HeaderBlock(text=PlainTextObject(text=title)), len(title))
+    else:
+        message.section(f"*{escape(title)}*")
     meta = [brief.ref, brief.kind, brief.date_label]
     if brief.bodies:
         meta.append(brief.bodies_label)
     if brief.source_label:
         meta.append(f"source: {brief.source_label}")
     message.context(escape(" \u00b7 ".join(meta)))
-    if brief.title_original or len(title) > MAX_HEADER:
-        full_titles = [escape(brief.title)] if len(title) > MAX_HEADER else []
-        if brief.title_original:
-            full_titles.append(escape(brief.title_original))
-        message.section("\n".join(full_titles))
-    if brief.summary:
-        _long_text(message, "At a glance", brief.summary, brief)
-    if brief.goals and not message.full:
+    if brief.title_original:
+        message.section(escape(brief.title_original))
+    message.brief_actions(brief, show=False, shareable=shareable, reserve=3)
+    parts = brief_parts(brief)
+    if parts.summary:
+        _long_text(message, "At a glance", parts.summary, brief)
+    if parts.goals and not message.full:
         lines = []
-        for goal in brief.goals:
+        for line in parts.goals:
+            goal = line.goal
             when = escape(goal.deadline_label)
             if goal.due_on:
                 when += f", {countdown(goal.days_left)}"
             status = "" if goal.status == "open" else f" [{escape(goal.status)}]"
-            lines.append(f"\u2022 `{escape(goal.ref)}` *{when}*{status}: {escape(goal.text)}")
+            lines.append(f"\u2022 `{escape(goal.ref)}` *{when}*{status}: {escape(line.text)}")
         _long_text_raw(message, "Goals", "\n".join(lines), brief)
     if brief.comment and not message.full:
         _long_text(message, "Comment", brief.comment, brief)
-    if brief.links and not message.full:
-        _links(message, brief)
+    # The first link is the Source button already; the list has the others.
+    others = [link for link in brief.links if link != source_link(brief)]
+    if others and not message.full:
+        _links(message, others)
 
 
-def _links(message: _Message, brief: BriefView) -> None:
+def _links(message: _Message, links: list[str]) -> None:
     lines: list[str] = []
     size = len("*Links*\n")
-    for link in brief.links[:20]:
+    for link in links[:20]:
         label = escape(cut(link, 80))
         if len(link) <= MAX_LINK and link.lower().startswith(("http://", "https://")):
             # The URL part is escaped too (Slack reads &amp; back as &); a "|" would end it.
@@ -257,20 +329,24 @@ def _long_text_piece(message: _Message, heading: str, chunk: str, brief: BriefVi
     message.section(prefix + chunk, reserve=3)
 
 
-def _deadline(message: _Message, item: DeadlineView, reserve: int = 2) -> bool:
+def _deadline(
+    message: _Message, item: DeadlineView, reserve: int = 2, shareable: bool = False
+) -> bool:
     goal = item.goal
     note = f":new: _{escape(item.note)}_ \u00b7 " if item.note else ""
+    title = "" if title_repeats_goal(item) else f" \u00b7 {escape(cut(item.brief.title, 200))}"
     text = (
         f"{note}*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
         f" \u00b7 `{escape(goal.ref)}`\n"
         f"{escape(cut(goal.text, 600))}\n"
-        f"_{escape(item.brief.ref)} \u00b7 {escape(cut(item.brief.title, 200))}"
+        f"_{escape(item.brief.ref)}{title}"
         f" \u00b7 {escape(item.brief.date_label)}"
         + (f" \u00b7 {escape(cut(item.brief.bodies_label, 200))}" if item.brief.bodies else "")
         + "_"
     )
-    show = Button("Show brief", f"show {item.brief.ref}")
-    return message.section(text, accessory=show, reserve=reserve)
+    return message.section(text, reserve=reserve + 1) and message.brief_actions(
+        item.brief, show=True, shareable=shareable, reserve=reserve
+    )
 
 
 def _not_shown(message: _Message, count: int, noun: str) -> None:
@@ -281,24 +357,43 @@ def _not_shown(message: _Message, count: int, noun: str) -> None:
         message.chars += len(text)
 
 
-def render_blocks(reply: Reply) -> dict[str, Any]:
-    """The message payload: text (notification fallback), blocks, response_type."""
-    message = _Message(reserve_chars=_actions_size(reply.buttons) + 200)
+def share_button(reply: Reply, command: str | None) -> Button | None:
+    """Share: the same command again, posted to the channel, on an answer only the asker
+    sees that shows briefs or deadlines."""
+    if (
+        command is None
+        or reply.is_error
+        or reply.visibility is not Visibility.EPHEMERAL
+        or not (reply.briefs or reply.detail or reply.deadlines)
+    ):
+        return None
+    return Button("Share", f"{command.strip()} share")
+
+
+def render_blocks(reply: Reply, command: str | None = None) -> dict[str, Any]:
+    """The message payload: text (notification fallback), blocks, response_type.
+
+    `command` is the text that produced the reply: given it, an ephemeral answer gets Share."""
+    share = share_button(reply, command)
+    buttons = [*reply.buttons, share] if share else reply.buttons
+    shareable = reply.visibility is Visibility.EPHEMERAL
+    message = _Message(reserve_chars=_actions_size(buttons) + 200)
     text = reply.text.strip() or ELLIPSIS
-    headline = (":warning: " if reply.is_error else "") + escape(text)
-    message.section(f"*{cut(headline, 2900)}*" if not reply.is_error else headline)
+    if reply.is_error or not headline_repeats_detail(text, reply.detail):
+        headline = (":warning: " if reply.is_error else "") + escape(text)
+        message.section(f"*{cut(headline, 2900)}*" if not reply.is_error else headline)
     if reply.notes:
         message.context(escape(" ".join(reply.notes)))
     for index, brief in enumerate(reply.briefs):
-        if (index and not message.add(DividerBlock(), reserve=3)) or not _brief_item(
-            message, brief, reserve=3
+        if (index and not message.add(DividerBlock(), reserve=4)) or not _brief_item(
+            message, brief, reserve=3, shareable=shareable
         ):
             _not_shown(message, len(reply.briefs) - index, "briefs")
             break
     if reply.detail is not None:
-        _detail(message, reply.detail)
+        _detail(message, reply.detail, shareable)
     for index, item in enumerate(reply.deadlines):
-        if not _deadline(message, item, reserve=3):
+        if not _deadline(message, item, reserve=3, shareable=shareable):
             _not_shown(message, len(reply.deadlines) - index, "deadlines")
             break
     for section in reply.sections:
@@ -308,7 +403,7 @@ def render_blocks(reply: Reply) -> dict[str, Any]:
     for entry in reply.help:
         examples = "  ".join(f"`{escape(e)}`" for e in entry.examples)
         message.section(f"*{escape(entry.usage)}*\n{escape(entry.summary)}\n{examples}")
-    message.actions(reply.buttons)
+    message.actions(buttons)
     return {
         "text": cut(escape(text), MAX_FALLBACK),
         "blocks": [block.to_dict() for block in message.blocks],

@@ -5,6 +5,12 @@ from __future__ import annotations
 import textwrap
 
 from policybot.data.views import BriefView, DeadlineView, GoalView, countdown, due_summary
+from policybot.handlers.reading import (
+    brief_parts,
+    headline_repeats_detail,
+    snippet_source,
+    title_repeats_goal,
+)
 from policybot.handlers.replies import Reply
 
 WIDTH = 92
@@ -21,12 +27,12 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
     return lines[:-1]
 
 
-def _goal_line(goal: GoalView) -> str:
+def _goal_line(goal: GoalView, text: str) -> str:
     deadline = goal.deadline_label
     if goal.due_on:
         deadline += f", {countdown(goal.days_left)}"
     status = "" if goal.status == "open" else f" [{goal.status}]"
-    return f"{goal.ref} ({deadline}){status}: {goal.text}"
+    return f"{goal.ref} ({deadline}){status}: {text}"
 
 
 def _brief_heading(brief: BriefView) -> list[str]:
@@ -44,9 +50,9 @@ def _brief_heading(brief: BriefView) -> list[str]:
 
 def _brief_item(brief: BriefView) -> list[str]:
     lines = _brief_heading(brief)
-    summary = brief.summary.split("\n\n")[0]
-    snippet = textwrap.shorten(summary, 240, placeholder=" \u2026")
-    lines += _wrap(snippet, "      ")
+    if summary := snippet_source(brief):
+        snippet = textwrap.shorten(summary, 240, placeholder=" \u2026")
+        lines += _wrap(snippet, "      ")
     due = due_summary(brief)
     if due:
         lines.append(f"      {due}")
@@ -55,13 +61,17 @@ def _brief_item(brief: BriefView) -> list[str]:
 
 def _detail(brief: BriefView) -> list[str]:
     lines = _brief_heading(brief)
-    if brief.summary:
-        lines += ["", "At a glance:", *_wrap(brief.summary)]
-    if brief.goals:
+    parts = brief_parts(brief)
+    if parts.summary:
+        lines += ["", "At a glance:", *_wrap(parts.summary)]
+    if parts.goals:
         lines += ["", "Goals:"]
-        for goal in brief.goals:
+        for line in parts.goals:
             lines += textwrap.wrap(
-                _goal_line(goal), WIDTH, initial_indent="  - ", subsequent_indent="    "
+                _goal_line(line.goal, line.text),
+                WIDTH,
+                initial_indent="  - ",
+                subsequent_indent="    ",
             )
     if brief.comment:
         lines += ["", "Comment:", *_wrap(brief.comment)]
@@ -73,9 +83,10 @@ def _detail(brief: BriefView) -> list[str]:
 def _deadline(item: DeadlineView) -> list[str]:
     goal = item.goal
     note = f"[{item.note}] " if item.note else ""
+    title = "" if title_repeats_goal(item) else f" {item.brief.title}"
     head = (
         f"{note}{goal.deadline_label} ({countdown(goal.days_left)}) {goal.ref}"
-        f" in [{item.brief.ref}] {item.brief.title}"
+        f" in [{item.brief.ref}]{title}"
     )
     meta = [item.brief.date_label]
     if item.brief.bodies:
@@ -91,13 +102,15 @@ def _size(n: int) -> str:
 
 
 def render_text(reply: Reply) -> str:
-    lines = [("Sorry: " if reply.is_error else "") + reply.text]
+    # `show` answers "b8: <title>"; the brief's own heading says it just below.
+    shown_below = not reply.is_error and headline_repeats_detail(reply.text, reply.detail)
+    lines = [] if shown_below else [("Sorry: " if reply.is_error else "") + reply.text]
     for note in reply.notes:
         lines.append(f"  {note}")
     for brief in reply.briefs:
         lines += ["", *_brief_item(brief)]
     if reply.detail is not None:
-        lines += ["", *_detail(reply.detail)]
+        lines += ["", *_detail(reply.detail)] if lines else _detail(reply.detail)
     for item in reply.deadlines:
         lines += ["", *_deadline(item)]
     for section in reply.sections:

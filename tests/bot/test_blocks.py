@@ -13,17 +13,21 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from policybot.bot.blocks import (
+    ACTION_LINK,
+    ACTION_MENU,
     ACTION_RUN,
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
     MAX_BUTTON_VALUE,
     MAX_HEADER,
     MAX_SECTION,
+    MAX_URL,
     cut,
     escape,
     render_blocks,
 )
 from policybot.data.views import BriefView, DeadlineView, GoalView
+from policybot.handlers.render_text import render_text
 from policybot.handlers.replies import Button, HelpEntry, Reply, Visibility
 
 SLACK_TOTAL_CHARS = 12000
@@ -40,12 +44,26 @@ def _assert_escaped(text: str) -> None:
 
 
 def _button(element: dict[str, Any], action_ids: list[str]) -> int:
+    """A command button, a source-link (URL) button or a brief's overflow menu."""
+    action_ids.append(element["action_id"])
+    if element["type"] == "overflow":
+        assert element["action_id"].startswith(f"{ACTION_MENU}:")
+        options = element["options"]
+        assert 1 <= len(options) <= 5
+        for option in options:
+            assert 0 < len(option["text"]["text"]) <= 75 and 0 < len(option["value"]) <= 150
+        return sum(len(o["text"]["text"]) + len(o["value"]) for o in options)
     assert element["type"] == "button"
-    label, value = element["text"]["text"], element["value"]
+    label = element["text"]["text"]
     assert 0 < len(label) <= MAX_BUTTON_TEXT
+    if "url" in element:
+        assert element["action_id"].startswith(f"{ACTION_LINK}:")
+        assert element["url"].startswith(("http://", "https://"))
+        assert len(element["url"]) <= MAX_URL and "value" not in element
+        return len(label) + len(element["url"])
+    value = element["value"]
     assert 0 < len(value) <= MAX_BUTTON_VALUE
     assert element["action_id"].startswith(f"{ACTION_RUN}:")
-    action_ids.append(element["action_id"])
     return len(label) + len(value)
 
 
@@ -106,8 +124,36 @@ def buttons(payload: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     for block in payload["blocks"]:
         elements = [block["accessory"]] if "accessory" in block else block.get("elements", [])
-        found += [(e["text"]["text"], e["value"]) for e in elements if e.get("type") == "button"]
+        found += [(e["text"]["text"], e["value"]) for e in elements if "value" in e]
     return found
+
+
+def menus(payload: dict[str, Any]) -> list[list[str]]:
+    """The option values of each overflow menu, in order."""
+    return [
+        [o["value"] for o in e["options"]]
+        for block in payload["blocks"]
+        for e in block.get("elements", [])
+        if isinstance(e, dict) and e.get("type") == "overflow"
+    ]
+
+
+def links(payload: dict[str, Any]) -> list[str]:
+    return [
+        e["url"]
+        for block in payload["blocks"]
+        for e in block.get("elements", [])
+        if isinstance(e, dict) and "url" in e
+    ]
+
+
+def sentence_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+        key = re.sub(r"[\W_]+", " ", sentence.casefold()).strip()
+        if len(key) > 20:  # sentences, not labels such as "Goals"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def goal(n: int, text: str = "Build things", due: date | None = date(2027, 12, 31)) -> GoalView:
@@ -192,23 +238,49 @@ def test_user_text_is_escaped_everywhere() -> None:
     assert label.startswith("Search <!channel>") and len(label) <= MAX_BUTTON_TEXT
 
 
-def test_list_of_briefs_with_show_buttons_and_more() -> None:
+def test_list_of_briefs_with_show_source_and_menu_and_more() -> None:
     reply = Reply(
         text="8 briefs for MIIT",
         briefs=[brief(ref=f"b{n}") for n in range(5)],
         notes=["Showing 1\u20135 of 8."],
         buttons=[Button("More", "MIIT page:2")],
     )
-    payload = render_blocks(reply)
+    payload = render_blocks(reply, "MIIT")
     assert_valid_message(payload)
     assert payload["response_type"] == "ephemeral"
     assert [b["type"] for b in payload["blocks"]] == (
-        ["section", "context"] + ["section", "divider"] * 4 + ["section", "actions"]
-    )
+        ["section", "context"] + ["section", "actions", "divider"] * 4 + ["section", "actions"]
+    ) + ["actions"]
     assert buttons(payload) == [("Show", f"show b{n}") for n in range(5)] + [
-        ("More", "MIIT page:2")
+        ("More", "MIIT page:2"),
+        ("Share", "MIIT share"),
     ]
+    assert links(payload) == ["https://example.com/a?x=1&y=2"] * 5
+    assert menus(payload)[0] == ["share:b0", "similar:b0", "remind:b0"]
     assert ":dart: 1 goal due by end of 2027" in texts(payload)
+
+
+def test_shared_answers_have_no_share_button_or_menu_entry() -> None:
+    reply = Reply(text="1 brief", briefs=[brief()], visibility=Visibility.IN_CHANNEL)
+    payload = render_blocks(reply, "storage share")
+    assert_valid_message(payload)
+    assert all(label != "Share" for label, _ in buttons(payload))
+    assert menus(payload) == [["similar:b7", "remind:b7"]]
+
+
+def test_errors_and_plain_answers_get_no_share_button() -> None:
+    for reply in (Reply(text="bad", is_error=True), Reply(text="Subscribed s1")):
+        payload = render_blocks(reply, "whatever")
+        assert all(label != "Share" for label, _ in buttons(payload))
+
+
+def test_a_brief_without_dated_goals_or_web_links_has_a_smaller_menu() -> None:
+    payload = render_blocks(
+        Reply(text="1 brief", briefs=[brief(goals=(), links=("javascript:alert(1)",))])
+    )
+    assert_valid_message(payload)
+    assert links(payload) == []
+    assert menus(payload) == [["share:b7", "similar:b7"]]
 
 
 def test_in_channel() -> None:
@@ -223,10 +295,11 @@ def test_error_is_marked() -> None:
 
 
 def test_show_brief_in_full() -> None:
-    payload = render_blocks(Reply(text="b7: Action plan", detail=brief()))
+    two_links = ("https://example.com/a?x=1&y=2", "https://example.com/b")
+    payload = render_blocks(Reply(text="b7: Action plan", detail=brief(links=two_links)))
     assert_valid_message(payload)
     kinds = [b["type"] for b in payload["blocks"]]
-    assert kinds[:3] == ["section", "header", "context"]  # headline, title, meta
+    assert kinds[:4] == ["section", "header", "context", "section"]  # headline, title, meta
     body = texts(payload)
     for part in (
         "At a glance",
@@ -236,17 +309,43 @@ def test_show_brief_in_full() -> None:
         "Links",
     ):
         assert part in body
-    assert "<https://example.com/a?x=1&amp;y=2|https://example.com/a?x=1&amp;y=2>" in body
+    # The first link is the Source button; the list holds the others.
+    assert links(payload) == ["https://example.com/a?x=1&y=2"]
+    assert "<https://example.com/b|https://example.com/b>" in body
+    assert "example.com/a" not in body
     assert "Show full brief" not in str(payload)
 
 
-def test_long_title_is_cut_in_the_header_and_shown_in_full_below() -> None:
+def test_show_says_each_sentence_once() -> None:
+    """A news item whose title is its summary and its goal (demo b8, b18): once each."""
+    sentence = (
+        "The State Council approved the upgrading of four provincial-level development "
+        "zones, i.e., Guangzhou Huadu Economic Development Zone, Jiangxi Guixi Economic "
+        "Development Zone, Chongqing Fuling Industrial Park, and Shenyang Financial and "
+        "Trade Development Zone, to state-level economic and technological development zones."
+    )
+    news = brief(
+        kind="news",
+        title=sentence,
+        title_original=None,
+        summary=sentence + " Zones get tax breaks.",
+        comment="",
+        goals=(goal(3, sentence),),
+    )
+    payload = render_blocks(Reply(text=f"b7: {sentence}", detail=news), "show b7")
+    assert_valid_message(payload)
+    counts = sentence_counts(texts(payload))
+    assert counts and max(counts.values()) == 1, counts
+    assert "Zones get tax breaks." in texts(payload)
+    assert "the target in the title" in texts(payload)
+
+
+def test_long_title_is_shown_once_in_full() -> None:
     title = "Notice on " + "industrial development " * 20
     payload = render_blocks(Reply(text="b7", detail=brief(title=title)))
     assert_valid_message(payload)
-    header = payload["blocks"][1]["text"]["text"]
-    assert len(header) <= MAX_HEADER and header.endswith("\u2026")
-    assert title.strip() in texts(payload)
+    assert all(b["type"] != "header" for b in payload["blocks"])
+    assert texts(payload).count(title.strip()) == 1
 
 
 def test_empty_title_and_text_still_make_a_valid_message() -> None:
@@ -312,3 +411,30 @@ def test_links_that_are_not_plain_urls_are_text() -> None:
     body = texts(payload)
     assert "<javascript" not in body
     assert "<https://x.example/a%7Cb&gt;c|" in body
+
+
+def test_a_deadline_whose_goal_is_the_title_says_it_once() -> None:
+    sentence = "Airbus announced it will open a second A320 assembly line in China by 2026."
+    item = DeadlineView(goal(20, sentence), brief(title=sentence, kind="news"))
+    payload = render_blocks(Reply(text="1 deadline", deadlines=[item]), "deadlines")
+    assert_valid_message(payload)
+    assert texts(payload).count(sentence) == 1
+    assert ("Show", "show b7") in buttons(payload)
+    text = render_text(Reply(text="1 deadline", deadlines=[item]))
+    assert text.count(sentence) == 1
+
+
+def test_text_renderer_says_each_sentence_of_show_once() -> None:
+    sentence = "Airbus announced it will open a second A320 assembly line in China by 2026."
+    news = brief(
+        kind="news",
+        title=sentence,
+        title_original=None,
+        summary=sentence + " Chinese airlines operate 2,232 Airbus planes.",
+        comment="",
+        goals=(goal(20, sentence),),
+    )
+    text = render_text(Reply(text=f"b7: {sentence}", detail=news))
+    assert text.count(sentence) == 1
+    assert "Chinese airlines operate 2,232 Airbus planes." in text
+    assert "g20 (by end of 2027, 397 days left): the target in the title" in text

@@ -25,7 +25,7 @@ def test_ask_json_is_block_kit(runner: CliRunner, db: str) -> None:
     result = runner.invoke(main, ["--db", db, "ask", "/policy show b1", "--json", "--now", NOW])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert payload["blocks"][0]["type"] == "section"
+    assert payload["blocks"][0]["type"] == "header"  # the title once, no headline above it
     assert any(b["type"] == "header" for b in payload["blocks"])
     assert len(payload["blocks"]) <= 50
 
