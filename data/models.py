@@ -348,6 +348,22 @@ class GoalAssessment(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class GoalAssessmentChange(Base):
+    """Every answer a team gave to "was this target met?", oldest first: the history behind
+    the current GoalAssessment, so a corrected click shows who answered what and when."""
+
+    __tablename__ = "goal_assessment_changes"
+    __table_args__ = (Index("ix_goal_assessment_changes_team_goal", "team_id", "goal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    status: Mapped[GoalStatus] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(40))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class SearchDocument(Base):
     """A brief as search indexes it: analysed fields (space-separated terms, in order) and
     what filters read, stamped with the revision that wrote it. A removed brief leaves a

@@ -1,26 +1,76 @@
-"""Admin commands: corpus removal."""
+"""Admin commands: corpus removal, in two steps: `forget b12` shows what would go and asks;
+`forget b12 confirm` (the confirmation button) removes it."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
-from policybot.data.search.engines import engine_for
-from policybot.handlers.context import Context
 from policybot.data.errors import UserError
+from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal
+from policybot.data.search.engines import engine_for
+from policybot.data.views import deadline_label
+from policybot.handlers.context import Context
 from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Reply
+from policybot.handlers.replies import Button, Reply, Section
+
+CONFIRM = "confirm"
+SHOWN_GOALS = 20
+
+
+def _pending_deliveries(session: Session, brief: Brief) -> int:
+    """Digest items and alerts of this brief that were not sent yet (every workspace)."""
+    goal_ids = select(Goal.id).where(Goal.brief_id == brief.id)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                or_(Delivery.brief_id == brief.id, Delivery.goal_id.in_(goal_ids)),
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+            )
+        )
+        or 0
+    )
+
+
+def _preview(session: Session, brief: Brief) -> Reply:
+    goals = tuple(
+        f"{g.ref} ({deadline_label(g.due_on, g.precision, g.window_start)}): {g.text}"
+        for g in brief.goals[:SHOWN_GOALS]
+    )
+    if len(brief.goals) > SHOWN_GOALS:
+        goals += (f"\u2026and {len(brief.goals) - SHOWN_GOALS} more goals",)
+    pending = _pending_deliveries(session, brief)
+    noun = "alert or digest item" if pending == 1 else "alerts and digest items"
+    sections = [Section(f"{len(brief.goals)} goals", goals)] if goals else []
+    return Reply(
+        text=f"Forget {brief.ref} ({brief.title})? It is removed for every workspace.",
+        sections=[
+            *sections,
+            Section("Pending deliveries", (f"{pending} {noun} not sent yet would be dropped.",)),
+        ],
+        notes=["Nothing is removed until you confirm."],
+        buttons=[
+            Button(f"Yes, forget {brief.ref}", f"forget {brief.ref} {CONFIRM}", replaces=True),
+            Button("Keep it", f"show {brief.ref}", primary=True, replaces=True),
+        ],
+    )
 
 
 def forget(session: Session, ctx: Context, text: str, _page: int) -> Reply:
-    """Remove a brief from the shared corpus (for every workspace)."""
+    """Remove a brief from the shared corpus (for every workspace), once confirmed."""
     require_admin(ctx, "remove briefs from the corpus")
-    brief_id = store.parse_brief_ref(text)
-    if brief_id is None:
+    words = text.split()
+    brief_id = store.parse_brief_ref(words[0]) if words else None
+    if brief_id is None or len(words) > 2 or (len(words) == 2 and words[1].lower() != CONFIRM):
         raise UserError("Which brief? `/policy forget b12` removes brief b12 for everyone.")
     brief = store.get_brief(session, brief_id)
     if brief is None:
         raise UserError(f"There is no brief `b{brief_id}`.")
+    if len(words) == 1:
+        return _preview(session, brief)
     title = brief.title
     engine_for(session).remove(session, [brief.id])
     session.delete(brief)

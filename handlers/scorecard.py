@@ -3,24 +3,77 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
-from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
-from policybot.data.store import BriefFilter
-from policybot.data.views import deadline_label
-from policybot.data.query.compiler import build_filter
-from policybot.handlers.context import Context
 from policybot.data.errors import UserError
+from policybot.data.models import Brief, Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
+from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
-from policybot.handlers.replies import Reply, Section
+from policybot.data.store import BriefFilter
+from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
+from policybot.handlers.context import Context
+from policybot.handlers.replies import Button, Reply, Section
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}
 MAX_NOTE = 500
 MAX_SECTIONS = 15
+CONFIRM = "confirm"  # `status g5 met confirm`: the answer was meant, however early
+EARLY_DAYS = 365  # an answer this long before the deadline asks for confirmation first
+SHOWN_HISTORY = 6
+
+
+def _confirmation(goal: Goal, answer: GoalStatus, note: str, today: date) -> Reply:
+    """An answer a year or more before the deadline is most likely a slip: ask first."""
+    label = LABELS[answer]
+    due = deadline_label(goal.due_on, goal.precision, goal.window_start)
+    days = (goal.due_on - today).days if goal.due_on else 0
+    confirm = f"status {goal.ref} {label} {CONFIRM}" + (f" {note}" if note else "")
+    return Reply(
+        text=f"{goal.ref} is not due until {days} days from now ({due}). Mark it {label} already?",
+        notes=[f"{goal.ref}: {goal.text}", "Nothing is recorded until you confirm."],
+        buttons=[
+            Button(f"Yes, mark it {label}", confirm, primary=True, replaces=True),
+            Button("Show the brief", f"show {goal.ref}", replaces=True),
+        ],
+    )
+
+
+def _history(session: Session, team_id: str, goal: Goal) -> list[GoalAssessmentChange]:
+    return list(
+        session.scalars(
+            select(GoalAssessmentChange)
+            .where(GoalAssessmentChange.team_id == team_id, GoalAssessmentChange.goal_id == goal.id)
+            .order_by(GoalAssessmentChange.answered_at.desc(), GoalAssessmentChange.id.desc())
+            .limit(SHOWN_HISTORY + 1)
+        )
+    )
+
+
+def _who(user_id: str, ctx: Context) -> str:
+    return ctx.user_label if user_id == ctx.user_id else user_id
+
+
+def _change_line(change: GoalAssessmentChange, ctx: Context) -> str:
+    when = change.answered_at.astimezone(ctx.tz)
+    line = (
+        f"{LABELS[GoalStatus(change.status)]} \u2014 {_who(change.answered_by, ctx)},"
+        f" {when.day} {when:%b %Y %H:%M} {ctx.tz.key}"
+    )
+    return line + (f" ({change.note})" if change.note else "")
+
+
+def answer_buttons(goal_ref: str, current: GoalStatus | None = None) -> list[Button]:
+    """Met / Missed / Unclear: each replaces the message it is on, so an answer can be
+    changed where it was given."""
+    return [
+        Button(label, f"status {goal_ref} {word}", primary=ANSWERS[word] == current, replaces=True)
+        for label, word in (("Met", "met"), ("Missed", "missed"), ("Unclear", "unclear"))
+    ]
 
 
 def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
@@ -38,7 +91,15 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     goal = session.get(Goal, goal_id) if goal_id < 2**62 else None
     if goal is None:
         raise UserError(f"There is no goal `g{goal_id}`.")
-    note = words[2][:MAX_NOTE] if len(words) > 2 else ""
+    note = words[2] if len(words) > 2 else ""
+    confirmed = note.split(maxsplit=1)[:1] == [CONFIRM]
+    if confirmed:
+        note = note[len(CONFIRM) :].strip()
+    note = note[:MAX_NOTE]
+    today = ctx.now.astimezone(ctx.tz).date()
+    early = goal.due_on is not None and (goal.due_on - today).days >= EARLY_DAYS
+    if early and not confirmed:
+        return _confirmation(goal, answer, note, today)
     assessment = session.scalar(
         select(GoalAssessment).where(
             GoalAssessment.team_id == ctx.team_id, GoalAssessment.goal_id == goal.id
@@ -51,16 +112,34 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     assessment.note = note
     assessment.answered_by = ctx.user_id
     assessment.answered_at = ctx.now
+    session.add(
+        GoalAssessmentChange(
+            team_id=ctx.team_id,
+            goal_id=goal.id,
+            status=answer,
+            note=note,
+            answered_by=ctx.user_id,
+            answered_at=ctx.now,
+        )
+    )
     session.flush()
     when = ctx.now.astimezone(ctx.tz).strftime("%-d %b %Y")
+    history = _history(session, ctx.team_id, goal)
+    earlier = tuple(_change_line(change, ctx) for change in history[1:SHOWN_HISTORY])
+    if len(history) > SHOWN_HISTORY:
+        earlier += ("\u2026and earlier answers",)
     return Reply(
         text=(
             f"{goal.ref} marked {LABELS[answer]} by {ctx.user_label} on {when}: {goal.text}"
             + (f" \u2014 note: {note}" if note else "")
         ),
+        deadlines=[DeadlineView(goal_view(goal, today), brief_view(goal.brief, today))],
+        sections=[Section("Earlier answers", earlier)] if earlier else [],
         notes=[
-            f"From {goal.brief.ref}: {goal.brief.title}. `/policy scorecard` shows all answers."
+            "Was this target met? Change the answer with the buttons below; "
+            "`/policy scorecard` shows all answers."
         ],
+        buttons=answer_buttons(goal.ref, answer),
     )
 
 

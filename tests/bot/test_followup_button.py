@@ -4,6 +4,7 @@ and channel permissions checked with Slack's own member list."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -11,26 +12,35 @@ from sqlalchemy import func, select
 from policybot.bot.blocks import render_blocks
 from policybot.bot.posters import as_reply
 from policybot.bot.services import Services
-from policybot.data.models import Goal, GoalAssessment, GoalStatus, Subscription
+from policybot.data.models import (
+    Goal,
+    GoalAssessment,
+    GoalAssessmentChange,
+    GoalStatus,
+    Subscription,
+)
 from policybot.data.views import brief_view, goal_view
 from policybot.scheduler.messages import FollowUp
 from tests.bot.conftest import LiveServer
+from tests.bot.test_blocks import assert_valid_message, buttons, texts
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.conftest import NOW
 from tests.fakeslack import FakeSlack
 
 
-def test_follow_up_button_records_the_answer_and_updates_the_message(
-    live: LiveServer, services: Services, fake: FakeSlack
-) -> None:
-    with services.sessions() as session:
-        goal = session.scalar(select(Goal).where(Goal.text.like("Airbus%")))
-        assert goal is not None
-        message = FollowUp(goal_view(goal, NOW.date()), brief_view(goal.brief, NOW.date()), (1,))
-    payload = render_blocks(as_reply(message))
-    buttons = [e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    missed = next(b for b in buttons if b["text"]["text"] == "Missed")
-    click = {
+def click(
+    live: LiveServer, fake: FakeSlack, message: dict[str, Any], label: str, key: str
+) -> dict[str, Any]:
+    """Press the button `label` on `message` as U7 in C100; the response_url's update."""
+    buttons = [
+        e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button" and "value" in e
+    ]
+    button = next(b for b in buttons if b["text"]["text"] == label)
+    body = {
         "type": "block_actions",
         "team": {"id": "T1", "domain": "policy"},
         "user": {"id": "U7", "name": "analyst", "team_id": "T1"},
@@ -41,28 +51,59 @@ def test_follow_up_button_records_the_answer_and_updates_the_message(
         "channel": {"id": "C100", "name": "policy"},
         "message": {
             "ts": "1700000000.000100",
-            "text": payload["text"],
-            "blocks": payload["blocks"],
+            "text": message["text"],
+            "blocks": message["blocks"],
         },
-        "response_url": fake.response_url("followup"),
-        "actions": [{**missed, "block_id": "b", "action_ts": "1700000001.000200"}],
+        "response_url": fake.response_url(key),
+        "actions": [{**button, "block_id": "b", "action_ts": "1700000001.000200"}],
     }
-    status, _ = post(f"{live.url}/slack/events", urlencode({"payload": json.dumps(click)}))
+    status, _ = post(f"{live.url}/slack/events", urlencode({"payload": json.dumps(body)}))
     assert status == 200
-    assert wait_for(lambda: fake.calls_to("response_url"))
-    update = fake.calls_to("response_url")[0].params
+    path = f"/response/{key}"
+    assert wait_for(lambda: any(c.path == path for c in fake.calls_to("response_url")))
+    return next(c.params for c in fake.calls_to("response_url") if c.path == path)
+
+
+def test_follow_up_answer_updates_the_question_and_can_be_changed(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    with services.sessions() as session:
+        goal = session.scalar(select(Goal).where(Goal.text.like("Airbus%")))
+        assert goal is not None
+        message = FollowUp(goal_view(goal, NOW.date()), brief_view(goal.brief, NOW.date()), (1,))
+    payload = render_blocks(as_reply(message))
+
+    update = click(live, fake, payload, "Missed", "first")
     assert update["replace_original"] is True
+    assert "response_type" not in update  # the channel's message is updated in place
+    message = {k: update[k] for k in ("text", "blocks")}
+    assert_valid_message({**message, "response_type": "in_channel"})
     assert f"{goal.ref} marked missed by analyst" in update["text"]
+    shown = texts(update)
+    assert "Was this target met?" in shown and goal.text in shown  # the question stays
+    assert [label for label, _ in buttons(update)][-3:] == ["Met", "Missed", "Unclear"]
+
+    # A wrong click is corrected on the same message; the first answer stays in the history.
+    corrected = click(live, fake, update, "Met", "second")
+    assert f"{goal.ref} marked met by analyst" in corrected["text"]
+    assert "Earlier answers" in texts(corrected) and "missed \u2014 analyst" in texts(corrected)
     with services.sessions() as session:
         answer = session.scalar(select(GoalAssessment))
-    assert answer is not None
-    assert (answer.team_id, answer.goal_id, answer.status, answer.answered_by) == (
-        "T1",
-        goal.id,
-        GoalStatus.MISSED,
-        "U7",
-    )
-    assert answer.answered_at == NOW
+        history = session.scalars(
+            select(GoalAssessmentChange).order_by(GoalAssessmentChange.id)
+        ).all()
+        assert answer is not None
+        assert (answer.team_id, answer.goal_id, answer.status, answer.answered_by) == (
+            "T1",
+            goal.id,
+            GoalStatus.MET,
+            "U7",
+        )
+        assert answer.answered_at == NOW
+        assert [(h.status, h.answered_by, h.goal_id) for h in history] == [
+            (GoalStatus.MISSED, "U7", goal.id),
+            (GoalStatus.MET, "U7", goal.id),
+        ]
 
 
 def test_non_member_cannot_subscribe_a_channel(

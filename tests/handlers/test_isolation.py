@@ -62,7 +62,7 @@ def test_team_b_cannot_see_or_change_team_a(
     assert "Quiet hours set" in runner.run("quiet 20:00-08:00", a).text
     with factory() as session:
         goal = f"g{session.scalar(select(func.min(Goal.id)))}"
-    assert "marked met" in runner.run(f"status {goal} met", a).text
+    assert "marked met" in runner.run(f"status {goal} met confirm", a).text
     with factory() as session:
         sub_id = session.scalar(select(Subscription.id))
         rule_id = session.scalar(select(ReminderRule.id))
@@ -78,7 +78,7 @@ def test_team_b_cannot_see_or_change_team_a(
     scorecard_b = runner.run("scorecard", b)
     assert "met" not in scorecard_b.text.replace("awaiting", "")  # A's answer is not B's
     # B answering the same goal does not overwrite A's answer.
-    runner.run(f"status {goal} missed", b)
+    runner.run(f"status {goal} missed confirm", b)
     after = counts(factory)
     assert after["subscriptions"] == before["subscriptions"]
     assert after["rules"] == before["rules"]
@@ -125,7 +125,10 @@ def test_forget_needs_an_admin(runner: CommandRunner, factory: sessionmaker[Sess
     refused = runner.run(f"forget {ref}", team("TA", admin=False))
     assert refused.is_error and "Only workspace admins" in refused.text
     assert counts(factory) == before
-    done = runner.run(f"forget {ref}", team("TA", admin=True))
+    asked = runner.run(f"forget {ref}", team("TA", admin=True))
+    assert not asked.is_error and asked.text.startswith(f"Forget {ref}")
+    assert counts(factory) == before  # only the confirmation removes
+    done = runner.run(f"forget {ref} confirm", team("TA", admin=True))
     assert not done.is_error and f"Removed {ref}" in done.text
     assert counts(factory)["briefs"] == before["briefs"] - 1  # type: ignore[operator]
     assert "no brief" in runner.run(f"show {ref}", team("TA")).text.lower()
