@@ -331,8 +331,16 @@ class _Parser:
             return
         if last_brief is None:
             return
+        titled = [b for b in self.briefs[:-1] if "article" in b.sections]
         if "article" not in last_brief.sections:
-            return  # policy_record names the missing title
+            if titled and not last_brief.links and len(titled) == len(self.briefs) - 1:
+                raise ParseError(
+                    self.source,
+                    last_brief.line,
+                    f"the brief that starts on line {last_brief.line} has no 'Article:' title line, "
+                    "unlike the others; the file looks truncated",
+                )
+            return  # policy_record keeps it, with a warning
         article = join_wrapped(last_brief.sections["article"])
         if article.count("(") + article.count("\uff08") > article.count(")") + article.count(
             "\uff09"

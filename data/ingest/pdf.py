@@ -36,7 +36,7 @@ def pdf_pages(raw: bytes, source: str) -> list[str]:
         document = pypdfium2.PdfDocument(raw)
     except pypdfium2.PdfiumError as exc:
         raise ParseError(
-            source, None, f"cannot read this PDF ({exc}); it may be damaged or password-protected"
+            source, 1, f"cannot read this PDF ({exc}); it may be damaged or password-protected"
         ) from exc
     try:
         if len(document) > MAX_PAGES:

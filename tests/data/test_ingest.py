@@ -210,7 +210,18 @@ def test_demo_goals_and_document(session: Session, corpus: None) -> None:
     (document,) = session.scalars(select(SourceDocument))
     assert document.issue_date == date(2024, 11, 1)
     assert document.brief_count == BRIEFS_IN_DEMO
-    assert len(document.unassigned_links) == 7
+    assert document.unassigned_links == []  # every news link placed
+    assert document.publication == "China Industrial Policy Tracker"
+    kinds = {
+        g.brief.title[:25]: g.kind for g in session.scalars(select(Goal)) if g.brief.kind == "news"
+    }
+    assert kinds == {
+        "The MIIT released guideli": "policy",
+        "Volkswagen has entered in": "company",
+        "Airbus announced it will ": "company",
+    }
+    authors = {b.comment_author for b in session.scalars(select(Brief)) if b.kind == "policy"}
+    assert authors == {"MERICS"}
 
 
 def test_bodies_keep_the_order_of_the_latest_edit(factory: Factory) -> None:
