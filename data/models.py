@@ -188,6 +188,8 @@ class Goal(Base):
     __table_args__ = (
         UniqueConstraint("brief_id", "position", name="uq_goals_brief_id_position"),
         Index("ix_goals_due_on", "due_on"),
+        # Reminder planning reads the goals whose window opens on given days.
+        Index("ix_goals_window_start", "window_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +283,10 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_subscription_brief", "subscription_id", "brief_id"),
+        # "Was this goal alerted?" for newly ingested or moved goals, and the ON DELETE
+        # actions of goals and reminder rules, are lookups rather than ledger scans.
+        Index("ix_deliveries_goal_id", "goal_id"),
+        Index("ix_deliveries_reminder_id", "reminder_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -327,6 +333,10 @@ class ReminderRule(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paused_reason: Mapped[str | None] = mapped_column(String(200))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Planning has written every alert that fell due up to this instant, and has seen every
+    # brief written up to this search revision (scheduler/reminders.py); None: not yet.
+    checked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_revision: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def ref(self) -> str:

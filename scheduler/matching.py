@@ -1,0 +1,84 @@
+"""Which of a few candidate briefs each of many standing queries matches, for the planners.
+
+A tick asks thousands of subscriptions or reminder rules about the same handful of
+candidates (the briefs that arrived, the goals that fall due). Each distinct search term is
+tested once against the candidates, each distinct set of structured filters once, and each
+query is then set arithmetic over those answers; each distinct query text is compiled once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from sqlalchemy.orm import Session
+
+from policybot.data import store
+from policybot.data.errors import UserError
+from policybot.data.query.compiler import BodyNames, build_filter
+from policybot.data.query.language import parse_query
+from policybot.data.search.analysis import TermQuery
+from policybot.data.search.engines import engine_for
+from policybot.data.store import BriefFilter
+
+
+class QueryFilters:
+    """Query text -> its store filter, compiled once per text (None: it no longer works)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._names: BodyNames | None = None
+        self._filters: dict[str, BriefFilter | UserError] = {}
+
+    def get(self, text: str) -> BriefFilter | UserError:
+        """The filter, or the error saying why the query stopped making sense (a body alias
+        it named was removed, say)."""
+        if text not in self._filters:
+            if self._names is None:
+                self._names = BodyNames(self.session)
+            try:
+                self._filters[text] = build_filter(self.session, parse_query(text), self._names)[0]
+            except UserError as error:
+                self._filters[text] = error
+        return self._filters[text]
+
+
+class CandidateMatcher:
+    """Matches filters against one fixed set of candidate brief ids, sharing the work."""
+
+    def __init__(self, session: Session, candidates: Collection[int]) -> None:
+        self.session = session
+        self.ids = sorted(set(candidates))
+        self.engine = engine_for(session)
+        self._terms: dict[TermQuery, frozenset[int]] = {}
+        self._structured: dict[BriefFilter, frozenset[int]] = {}
+        self._queries: dict[BriefFilter, frozenset[int]] = {}
+
+    def matching(self, where: BriefFilter) -> frozenset[int]:
+        """The candidates `where` matches."""
+        found = self._queries.get(where)
+        if found is None:
+            found = self._queries[where] = self._evaluate(where)
+        return found
+
+    def _evaluate(self, where: BriefFilter) -> frozenset[int]:
+        found = set(self.ids)
+        for query in where.include:
+            found &= self._term(query)
+        for query in where.exclude:
+            found -= self._term(query)
+        for group in where.any_of:
+            found &= set().union(*(self._term(query) for query in group))
+        rest = replace(where, include=(), exclude=(), any_of=())
+        if rest != BriefFilter():
+            if rest not in self._structured:
+                self._structured[rest] = frozenset(
+                    store.matching_ids(self.session, rest, only_ids=self.ids)
+                )
+            found &= self._structured[rest]
+        return frozenset(found)
+
+    def _term(self, query: TermQuery) -> frozenset[int]:
+        if query not in self._terms:
+            self._terms[query] = frozenset(self.engine.among(self.session, [query], [], self.ids))
+        return self._terms[query]
