@@ -427,7 +427,7 @@ class _Parser:
             if text
         ]
         if not goals:
-            goals = _sentence_goals(summary, published)
+            goals = sentence_goals(summary, published)
         record.title_original = original
         record.bodies = bodies
         record.bodies_more = more
@@ -469,7 +469,7 @@ class _Parser:
         kind = news_goal_kind(label, body_text)
         record.goals = [
             GoalRecord(goal.text, goal.deadline, kind)
-            for goal in _sentence_goals(body_text, record.published_on)
+            for goal in sentence_goals(body_text, record.published_on)
         ]
         return record
 
@@ -537,7 +537,7 @@ def split_title(article: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _sentence_goals(text: str, published: date | None) -> list[GoalRecord]:
+def sentence_goals(text: str, published: date | None) -> list[GoalRecord]:
     """Targets stated in running text ("By 2027, over 100 new standards ...")."""
     goals = []
     for sentence in sentences(text.replace("\n", " ")):
