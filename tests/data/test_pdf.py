@@ -10,16 +10,14 @@ from reportlab.pdfgen import canvas
 
 from policybot.data.ingest.parser import parse_bytes, parse_file, parse_text
 from policybot.data.ingest.pdf import pdf_pages, pdf_text
+from policybot.data.ingest.records import BriefRecord
 from policybot.data.ingest.text import ParseError
 from tests.data.layout_variants import DEMO
 from tests.data.tracker_pdf import tracker_pdf
 
 
-def _without_lines(issue_briefs: list[object]) -> list[dict[str, object]]:
-    return [
-        {k: v for k, v in dataclasses.asdict(b).items() if k != "line"}  # type: ignore[call-overload]
-        for b in issue_briefs
-    ]
+def _without_lines(briefs: list[BriefRecord]) -> list[dict[str, object]]:
+    return [{k: v for k, v in dataclasses.asdict(b).items() if k != "line"} for b in briefs]
 
 
 def test_demo_pdf_ingests_field_for_field_like_the_text_file() -> None:
