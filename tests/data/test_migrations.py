@@ -32,4 +32,4 @@ def test_schema_is_current_and_has_search_index(engine: Engine) -> None:
     assert {"briefs", "goals", "issuing_bodies", "brief_bodies", "body_aliases"} <= names
     assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= names
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM brief_search")).scalar() is not None
+        assert connection.execute(text("SELECT count(*) FROM search_documents")).scalar() is not None
