@@ -6,18 +6,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from policybot.bot.settings import BOT_SCOPES, Settings
-from policybot.bot.slack_client import make_web_client
+from policybot.bot.slack_client import RETRY_HANDLERS, make_web_client
 from policybot.data.db import SessionFactory
 from policybot.data.pauses import resume_team
+from policybot.handlers.context import Clock, system_clock
 from policybot.scheduler.messages import DeliveryError, FailureKind
 
 log = logging.getLogger(__name__)
@@ -39,8 +45,44 @@ class PolicyInstallationStore(SQLAlchemyInstallationStore):
                 log.info("reinstalled: resumed %s", ", ".join(resumed))
 
 
+class PurgingOAuthStateStore(SQLAlchemyOAuthStateStore):
+    """slack_sdk's state store on an injected clock, deleting expired states whenever it
+    issues one: every unauthenticated GET /slack/install adds a row, so rows that nobody
+    completed must not pile up."""
+
+    def __init__(self, engine: Engine, clock: Clock, expiration_seconds: int = 600) -> None:
+        super().__init__(expiration_seconds=expiration_seconds, engine=engine)
+        self.clock = clock
+
+    def _now(self) -> datetime:
+        now = normalize_datetime_for_db(self.clock().astimezone(UTC))
+        assert now is not None
+        return now
+
+    def issue(self, *args: object, **kwargs: object) -> str:
+        state = str(uuid4())
+        now = self._now()
+        table = self.oauth_states
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.expire_at <= now))
+            connection.execute(
+                table.insert(),
+                {"state": state, "expire_at": now + timedelta(seconds=self.expiration_seconds)},
+            )
+        return state
+
+    def consume(self, state: str) -> bool:
+        table = self.oauth_states
+        with self.engine.begin() as connection:
+            # One statement: a state is good once, and only before it expires.
+            deleted = connection.execute(
+                table.delete().where(table.c.state == state, table.c.expire_at > self._now())
+            )
+        return deleted.rowcount > 0
+
+
 def build_oauth_settings(
-    settings: Settings, engine: Engine, sessions: SessionFactory
+    settings: Settings, engine: Engine, sessions: SessionFactory, clock: Clock = system_clock
 ) -> OAuthSettings:
     assert settings.client_id and settings.client_secret
     return OAuthSettings(
@@ -48,7 +90,7 @@ def build_oauth_settings(
         client_secret=settings.client_secret,
         scopes=list(BOT_SCOPES),
         installation_store=PolicyInstallationStore(settings.client_id, engine, sessions),
-        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+        state_store=PurgingOAuthStateStore(engine, clock),
     )
 
 
@@ -56,14 +98,23 @@ class TeamClients:
     """The Web API client for a team: the one bot token, or the team's installation."""
 
     def __init__(
-        self, settings: Settings, store: SQLAlchemyInstallationStore | None, ttl: float = 300
+        self,
+        settings: Settings,
+        store: SQLAlchemyInstallationStore | None,
+        ttl: float = 300,
+        retry_handlers: Sequence[RetryHandler] = RETRY_HANDLERS,
     ) -> None:
         self.settings = settings
         self.store = store
         self.ttl = ttl
+        self.retry_handlers = retry_handlers
         self._cache: dict[str, tuple[float, WebClient]] = {}
         self._lock = threading.Lock()
-        self._single = make_web_client(settings, settings.bot_token) if settings.bot_token else None
+        self._single = (
+            make_web_client(settings, settings.bot_token, retry_handlers=retry_handlers)
+            if settings.bot_token
+            else None
+        )
 
     def __call__(self, team_id: str) -> WebClient:
         if self._single is not None:
@@ -77,7 +128,7 @@ class TeamClients:
             raise DeliveryError(
                 FailureKind.AUTH, "not_installed", "the app is not installed in the workspace"
             )
-        client = make_web_client(self.settings, bot.bot_token)
+        client = make_web_client(self.settings, bot.bot_token, retry_handlers=self.retry_handlers)
         with self._lock:
             self._cache[team_id] = (time.monotonic(), client)
         return client

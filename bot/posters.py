@@ -137,15 +137,9 @@ class SlackPoster:
                 channel=channel_id, unfurl_links=False, unfurl_media=False, **payload
             )
         except SlackApiError as error:
-            code = str(error.response.get("error") or f"http_{error.response.status_code}")
-            reason = READABLE.get(code, "Slack refused the post")
-            if code in CHANNEL_ERRORS:
-                raise DeliveryError(FailureKind.CHANNEL, code, reason) from error
-            if code in AUTH_ERRORS:
-                raise DeliveryError(FailureKind.AUTH, code, reason) from error
-            raise DeliveryError(FailureKind.RETRY, code, reason) from error
+            raise _refused(error) from error
         except (URLError, TimeoutError, OSError) as error:
-            raise DeliveryError(FailureKind.RETRY, type(error).__name__) from error
+            raise _network_failure(error) from error
         return str(response.get("ts") or "")
 
     def find_posted(
@@ -171,12 +165,41 @@ class SlackPoster:
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor or delivery_ids <= found:
                     break
-        except (SlackApiError, DeliveryError, URLError, TimeoutError, OSError) as error:
+        except SlackApiError as error:
+            refused = _refused(error)
+            if refused.kind is FailureKind.RETRY:
+                raise refused from error  # rate limited or 5xx: look again later
             # Without history (scope, membership) we cannot tell; the row is posted again.
-            log.warning(
-                "could not check %s for earlier posts: %s", channel_id, type(error).__name__
-            )
+            log.warning("could not check %s for earlier posts: %s", channel_id, refused.code)
+            return set()
+        except (URLError, TimeoutError, OSError) as error:
+            raise DeliveryError(FailureKind.RETRY, type(error).__name__) from error
         return found & delivery_ids
+
+
+def _refused(error: SlackApiError) -> DeliveryError:
+    """Slack answered and did not post: why, and what the scheduler should do about it."""
+    response = error.response
+    code = str(response.get("error") or f"http_{response.status_code}")
+    reason = READABLE.get(code, "Slack refused the post")
+    if code in CHANNEL_ERRORS:
+        return DeliveryError(FailureKind.CHANNEL, code, reason)
+    if code in AUTH_ERRORS:
+        return DeliveryError(FailureKind.AUTH, code, reason)
+    retry_after = None
+    if response.status_code == 429 or code == "ratelimited":
+        header = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        retry_after = float(header) if str(header or "").isdigit() else 60.0
+    return DeliveryError(FailureKind.RETRY, code, reason, retry_after=retry_after)
+
+
+def _network_failure(error: OSError) -> DeliveryError:
+    """urllib wraps what fails while connecting or sending in URLError: Slack never had the
+    whole request. A timeout or reset while waiting for the answer (raised as it is) may
+    follow a post that went out, so that outcome is uncertain."""
+    if isinstance(error, URLError):
+        return DeliveryError(FailureKind.RETRY, type(error.reason).__name__)
+    return DeliveryError(FailureKind.UNCERTAIN, type(error).__name__)
 
 
 class PrintPoster:

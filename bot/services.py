@@ -14,6 +14,7 @@ from policybot.bot.metrics import MeteredPoster, Metrics
 from policybot.bot.oauth import TeamClients
 from policybot.bot.posters import PrintPoster, SlackPoster
 from policybot.bot.settings import Mode, Settings
+from policybot.bot.slack_client import POSTING_RETRY_HANDLERS
 from policybot.data.db import (
     SessionFactory,
     make_engine,
@@ -84,10 +85,12 @@ def build_poster(services: Services) -> Poster:
     """Slack with the bot token or each team's installation; else the console prints."""
     settings = services.settings
     if settings.bot_token:
-        return MeteredPoster(SlackPoster(TeamClients(settings, None)), services.metrics)
+        clients = TeamClients(settings, None, retry_handlers=POSTING_RETRY_HANDLERS)
+        return MeteredPoster(SlackPoster(clients), services.metrics)
     if settings.mode is Mode.OAUTH and settings.client_id:
         store = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=services.engine)
-        return MeteredPoster(SlackPoster(TeamClients(settings, store)), services.metrics)
+        clients = TeamClients(settings, store, retry_handlers=POSTING_RETRY_HANDLERS)
+        return MeteredPoster(SlackPoster(clients), services.metrics)
     return PrintPoster()
 
 

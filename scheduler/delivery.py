@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from threading import Lock
 from typing import Protocol
@@ -90,6 +90,15 @@ class TickReport:
                 setattr(self, name, getattr(self, name) + value)
 
 
+@dataclass(frozen=True)
+class ChannelStop:
+    """The channel takes nothing more this tick: its untried rows wait `wait` (None: until
+    the next tick, or until a paused owner is resumed)."""
+
+    wait: timedelta | None
+    code: str
+
+
 class Courier(Protocol):
     """What a delivery kind may use of the ticker that runs it."""
 
@@ -107,18 +116,21 @@ class Courier(Protocol):
         channel: str,
         subscription_id: int | None,
         owner: str | None,
+        message_ids: list[int],
         remaining: list[int],
         items: list[ClaimedItem],
         now: datetime,
         report: TickReport,
-    ) -> bool:
-        """Handle a refused post (retry later, or pause); True when the channel failed."""
+    ) -> ChannelStop | None:
+        """Handle a failed post of `message_ids` (`remaining`: those and the batch's rows
+        not yet posted): retry later, hold as uncertain, or pause. A ChannelStop when the
+        channel's other batches must wait."""
         ...
 
 
-# Posts one batch of a channel's claimed rows; True when the channel itself failed (the
-# channel's other batches then wait).
-Deliver = Callable[[Courier, str, str, list[ClaimedItem], datetime, TickReport], bool]
+# Posts one batch of a channel's claimed rows; a ChannelStop when the channel's other
+# batches must wait (what `Courier.failed` returned).
+Deliver = Callable[[Courier, str, str, list[ClaimedItem], datetime, TickReport], ChannelStop | None]
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ does not hold up the others; within a channel, posts go one after another.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
-from functools import partial
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from policybot.data.db import SessionFactory
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
 from policybot.scheduler import ledger
-from policybot.scheduler.delivery import ClaimedItem, TickReport
+from policybot.scheduler.delivery import ChannelStop, ClaimedItem, TickReport
 from policybot.scheduler.messages import (
     DeliveryError,
     FailureKind,
@@ -39,6 +39,8 @@ CLAIM_BATCH = 500
 TICK_BUDGET_SECONDS = 45.0  # under the 60 s interval, so ticks do not pile up
 LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lock of the ticker
 _ORDER = {kind.name: position for position, kind in enumerate(KINDS)}
+# A post that may have gone out is looked up in the channel's history this long after.
+UNCERTAIN_RECHECK = timedelta(seconds=30)
 
 
 class Ticker:
@@ -56,6 +58,11 @@ class Ticker:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.max_workers = max_workers
         self.leader_lock = leader_lock
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Finish the posts in flight, claim nothing more, hand untried rows back (SIGTERM)."""
+        self._stopping.set()
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -69,7 +76,7 @@ class Ticker:
             # Keep claiming while a batch came back full, within a time budget, so a large
             # fan-out finishes in one tick instead of 500 rows a minute.
             started = time.monotonic()
-            while True:
+            while not self._stopping.is_set():
                 with self.sessions() as session, session.begin():
                     claims = ledger.claim_due(session, now, self.worker_id, OWNERS, CLAIM_BATCH)
                     claimed = [ClaimedItem.of(c) for c in claims]
@@ -114,38 +121,72 @@ class Ticker:
         batches: dict[Hashable, list[ClaimedItem]] = defaultdict(list)
         for item in sorted(items, key=lambda i: (_ORDER[i.kind], i.id)):
             batches[BY_NAME[item.kind].batch_key(item)].append(item)
-        jobs: list[tuple[list[ClaimedItem], Callable[[], bool]]] = [
-            (
-                batch,
-                partial(BY_NAME[batch[0].kind].deliver, self, team, channel, batch, now, report),
-            )
-            for batch in batches.values()
-        ]
-        for job_items, job in jobs:
+        jobs = list(batches.values())
+        for position, batch in enumerate(jobs):
+            if self._stopping.is_set():
+                # Shutting down: what was claimed and not yet tried goes back untouched.
+                self._release_untried(jobs[position:], now, None, "shutting down")
+                return
+            kind = BY_NAME[batch[0].kind]
             try:
-                channel_failed = job()
+                stop = kind.deliver(self, team, channel, batch, now, report)
             except Exception:
                 # Unknown whether a post went out: the rows stay claimed, and after their lease
                 # the channel's history decides (find_posted) rather than posting blindly.
                 log.exception(
                     "delivery to %s failed unexpectedly",
                     channel,
-                    extra={"delivery_ids": [i.id for i in job_items]},
+                    extra={"delivery_ids": [i.id for i in batch]},
                 )
-                channel_failed = False
-            if channel_failed:
+                stop = None
+            if stop is not None:
+                # The channel cannot take more now (rate limited, paused): its other batches
+                # wait too, instead of being tried one after another.
+                self._release_untried(jobs[position + 1 :], now, stop.wait, stop.code)
                 return
+
+    def _release_untried(
+        self,
+        jobs: list[list[ClaimedItem]],
+        now: datetime,
+        wait: timedelta | None,
+        why: str,
+    ) -> None:
+        ids = [item.id for batch in jobs for item in batch]
+        if not ids:
+            return
+        with self.sessions() as session, session.begin():
+            ledger.release_for_retry(
+                session, ids, self.worker_id, 0, now, why, wait=wait or timedelta(0)
+            )
 
     def _recover(
         self, team: str, channel: str, items: list[ClaimedItem], now: datetime, report: TickReport
     ) -> list[ClaimedItem]:
-        """Rows a vanished worker held may have been posted before it died: ask the channel's
-        history (messages carry their ledger ids) and record those as sent, not post again."""
+        """Rows whose post may have gone out (a worker died, or a post timed out, before it
+        was recorded): ask the channel's history (messages carry their ledger ids) and
+        record those as sent, not post again. When the history cannot be read right now,
+        those rows keep waiting, uncertain, rather than being posted blind."""
         uncertain = [i for i in items if i.uncertain_since is not None]
         if not uncertain:
             return items
         since = min(i.uncertain_since for i in uncertain if i.uncertain_since)
-        found = self.poster.find_posted(team, channel, since, {i.id for i in uncertain})
+        try:
+            found = self.poster.find_posted(team, channel, since, {i.id for i in uncertain})
+        except DeliveryError as error:
+            wait = timedelta(seconds=error.retry_after or UNCERTAIN_RECHECK.total_seconds())
+            with self.sessions() as session, session.begin():
+                ledger.hold_uncertain(
+                    session,
+                    [i.id for i in uncertain],
+                    self.worker_id,
+                    now,
+                    max(wait, UNCERTAIN_RECHECK),
+                )
+            log.warning(
+                "could not read %s's history yet (%s); will look again", channel, error.code
+            )
+            return [i for i in items if i.uncertain_since is None]
         if found:
             self.mark_sent(sorted(found), now, "recovered")
             report.add(recovered=len(found))
@@ -164,15 +205,36 @@ class Ticker:
         channel: str,
         subscription_id: int | None,
         owner: str | None,
+        message_ids: list[int],
         remaining: list[int],
         items: list[ClaimedItem],
         now: datetime,
         report: TickReport,
-    ) -> bool:
-        if error.kind is FailureKind.RETRY:
-            self._retry(remaining, max(i.attempts for i in items), now, error.code)
+    ) -> ChannelStop | None:
+        """A post of `message_ids` failed; `remaining` are those and the batch's later rows."""
+        untried = [i for i in remaining if i not in set(message_ids)]
+        if error.kind is FailureKind.UNCERTAIN:
+            # It may have been posted: look in the channel's history before posting again.
+            with self.sessions() as session, session.begin():
+                ledger.hold_uncertain(session, message_ids, self.worker_id, now, UNCERTAIN_RECHECK)
+                ledger.release_for_retry(
+                    session, untried, self.worker_id, 0, now, error.code, wait=timedelta(0)
+                )
             report.add(retried=len(remaining))
-            return False
+            log.warning(
+                "post to %s timed out (%s); its history decides before any retry",
+                channel,
+                error.code,
+                extra={"delivery_ids": message_ids},
+            )
+            return ChannelStop(UNCERTAIN_RECHECK, error.code)
+        if error.kind is FailureKind.RETRY:
+            wait = timedelta(seconds=error.retry_after) if error.retry_after is not None else None
+            self._retry(remaining, max(i.attempts for i in items), now, error.code, wait)
+            report.add(retried=len(remaining))
+            # Rate limited: the channel's other batches wait as long; a 5xx or network
+            # failure: they are still tried (another post may well go through).
+            return ChannelStop(wait, error.code) if wait is not None else None
         reason = f"{error.reason} ({error.code})"
         if error.kind is FailureKind.AUTH:
             reason = f"{ACCESS_LOST}: {reason}"  # lifted by a reinstall (resume_team)
@@ -183,7 +245,7 @@ class Ticker:
         log.warning("paused %s in %s: %s", ", ".join(paused) or "nothing", channel, error.code)
         if owner and error.kind is FailureKind.CHANNEL:
             self._tell_owner(team, owner, channel, paused, reason)
-        return True
+        return ChannelStop(None, error.code)
 
     def _pause(
         self,
@@ -229,6 +291,8 @@ class Ticker:
             ledger.mark_sent(session, ids, self.worker_id, now, ts)
         log.info("delivered %s item(s) as %s", len(ids), ts, extra={"delivery_ids": ids})
 
-    def _retry(self, ids: list[int], attempts: int, now: datetime, error: str) -> None:
+    def _retry(
+        self, ids: list[int], attempts: int, now: datetime, error: str, wait: timedelta | None
+    ) -> None:
         with self.sessions() as session, session.begin():
-            ledger.release_for_retry(session, ids, self.worker_id, attempts, now, error)
+            ledger.release_for_retry(session, ids, self.worker_id, attempts, now, error, wait)

@@ -168,6 +168,7 @@ class FakeSlack:
         self.errors: list[str] = []  # tracebacks of bugs inside the fake itself
         # fault state
         self._queued: dict[str, deque[Fault]] = {}
+        self._channel_queued: dict[str, deque[Fault]] = {}
         self._random_rate = 0.0
         self._random_faults: tuple[Fault, ...] = ()
         self._random_methods: frozenset[str] = frozenset()
@@ -189,6 +190,7 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.history": self._conversations_history,
+            "chat.unfurl": self._chat_unfurl,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -287,6 +289,11 @@ class FakeSlack:
         """Queue faults for the next calls of ``method`` ("*" = any method), one per call."""
         with self._lock:
             self._queued.setdefault(method, deque()).extend(faults)
+
+    def fail_channel_next(self, channel: str, *faults: Fault) -> None:
+        """Queue faults for the next posts to one channel (e.g. a 429 that only it gets)."""
+        with self._lock:
+            self._channel_queued.setdefault(channel, deque()).extend(faults)
 
     def fail_randomly(
         self,
@@ -444,6 +451,10 @@ class FakeSlack:
     def _pick_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for key in (method, "*"):
             queue = self._queued.get(key)
+            if queue:
+                return queue.popleft()
+        if method in CHANNEL_POST_METHODS:
+            queue = self._channel_queued.get(str(params.get("channel") or ""))
             if queue:
                 return queue.popleft()
         if self._random_rate > 0 and (
@@ -690,6 +701,12 @@ class FakeSlack:
             }
         )
         return body
+
+    def _chat_unfurl(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        has_target = params.get("channel") and params.get("ts")
+        if not params.get("unfurls") or not (has_target or params.get("unfurl_id")):
+            return self._err("invalid_arguments")
+        return {"ok": True}
 
     def _views_publish(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not params.get("user_id") or not params.get("view"):

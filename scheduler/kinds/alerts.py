@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from policybot.data.models import Goal
 from policybot.data.views import brief_view, goal_view
-from policybot.scheduler.delivery import ClaimedItem, Courier, DeliveryKind, Owner, TickReport
+from policybot.scheduler.delivery import (
+    ChannelStop,
+    ClaimedItem,
+    Courier,
+    DeliveryKind,
+    Owner,
+    TickReport,
+)
 from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
 from policybot.scheduler.messages import Alert, AlertBatch, DeliveryError
 
@@ -27,7 +34,7 @@ def deliver_alerts(
     items: list[ClaimedItem],
     now: datetime,
     report: TickReport,
-) -> bool:
+) -> ChannelStop | None:
     with courier.sessions() as session:
         goals = {
             g.id: g
@@ -68,10 +75,12 @@ def deliver_alerts(
             ts = courier.poster.post(team, channel, message)
         except DeliveryError as error:
             remaining = [delivered[i] for c in chunks[index:] for i in c]
-            return courier.failed(error, team, channel, None, None, remaining, items, now, report)
+            return courier.failed(
+                error, team, channel, None, None, ids, remaining, items, now, report
+            )
         courier.mark_sent(ids, now, ts)
         report.add(messages=1, sent=len(ids))
-    return False
+    return None
 
 
 KINDS = (

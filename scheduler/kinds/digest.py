@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from policybot.data.models import Brief, BriefKind, Subscription
 from policybot.data.views import BriefView, brief_view
-from policybot.scheduler.delivery import ClaimedItem, Courier, DeliveryKind, Owner, TickReport
+from policybot.scheduler.delivery import (
+    ChannelStop,
+    ClaimedItem,
+    Courier,
+    DeliveryKind,
+    Owner,
+    TickReport,
+)
 from policybot.scheduler.messages import DeliveryError, Digest
 
 DIGEST = "digest"
@@ -24,7 +31,7 @@ def deliver_digest(
     items: list[ClaimedItem],
     now: datetime,
     report: TickReport,
-) -> bool:
+) -> ChannelStop | None:
     """Post one subscription's digest; True when the channel itself failed."""
     subscription_id = items[0].subscription_id
     with courier.sessions() as session:
@@ -46,11 +53,11 @@ def deliver_digest(
         except DeliveryError as error:
             remaining = [by_brief[int(v.ref[1:])].id for c in chunks[index:] for v in c]
             return courier.failed(
-                error, team, channel, subscription_id, owner, remaining, items, now, report
+                error, team, channel, subscription_id, owner, ids, remaining, items, now, report
             )
         courier.mark_sent(ids, now, ts)
         report.add(messages=1, sent=len(ids))
-    return False
+    return None
 
 
 def _views(session: Session, brief_ids: list[int], now: datetime) -> list[BriefView]:

@@ -6,7 +6,14 @@ from datetime import datetime
 
 from policybot.data.models import Goal
 from policybot.data.views import brief_view, goal_view
-from policybot.scheduler.delivery import ClaimedItem, Courier, DeliveryKind, Owner, TickReport
+from policybot.scheduler.delivery import (
+    ChannelStop,
+    ClaimedItem,
+    Courier,
+    DeliveryKind,
+    Owner,
+    TickReport,
+)
 from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
 from policybot.scheduler.messages import DeliveryError, FollowUp
 
@@ -20,22 +27,24 @@ def deliver_followup(
     items: list[ClaimedItem],
     now: datetime,
     report: TickReport,
-) -> bool:
+) -> ChannelStop | None:
     (item,) = items
     with courier.sessions() as session:
         goal = session.get(Goal, item.goal_id) if item.goal_id else None
         if goal is None:
             courier.mark_sent([item.id], now, "gone")
-            return False
+            return None
         today = now.astimezone(rule_zones(session, [item]).get(item.reminder_id, UTC_ZONE)).date()
         message = FollowUp(goal_view(goal, today), brief_view(goal.brief, today), (item.id,))
     try:
         ts = courier.poster.post(team, channel, message)
     except DeliveryError as error:
-        return courier.failed(error, team, channel, None, None, [item.id], [item], now, report)
+        return courier.failed(
+            error, team, channel, None, None, [item.id], [item.id], [item], now, report
+        )
     courier.mark_sent([item.id], now, ts)
     report.add(messages=1, sent=1)
-    return False
+    return None
 
 
 KIND = DeliveryKind(

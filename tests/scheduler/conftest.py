@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +35,19 @@ def tracker_issue(
             f"https://example.org/brief/{n}\n"
         )
     return "\n\n".join(parts).encode()
+
+
+def shown_briefs(message: dict[str, Any]) -> list[str]:
+    """The brief refs a posted message shows, by their Show buttons (a section's accessory
+    or an actions block's elements), so the count does not depend on the layout."""
+    blocks = message.get("blocks") or []
+    refs = []
+    for block in json.loads(blocks) if isinstance(blocks, str) else blocks:
+        for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
+            match = re.fullmatch(r"show (b\d+)", str(element.get("value", "")))
+            if match:
+                refs.append(match.group(1))
+    return refs
 
 
 def ingest(factory: sessionmaker[Session], raw: bytes, at: datetime) -> None:

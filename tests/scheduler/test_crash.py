@@ -3,10 +3,8 @@ and duplicates can only come from the one documented window (posted, not yet mar
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -20,7 +18,7 @@ from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler import ledger
 from tests.fakeslack import FakeSlack
-from tests.scheduler.conftest import ingest, tracker_issue
+from tests.scheduler.conftest import ingest, shown_briefs, tracker_issue
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -31,12 +29,8 @@ TRIALS = 20
 def posted_refs(fake: FakeSlack) -> Counter[tuple[str, str]]:
     refs: Counter[tuple[str, str]] = Counter()
     for message in fake.posted_messages():
-        blocks = message["blocks"]
-        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
-        for block in blocks:
-            value = (block.get("accessory") or {}).get("value", "")
-            if re.fullmatch(r"show b\d+", value):
-                refs[(message["channel"], value[5:])] += 1
+        for ref in shown_briefs(message):
+            refs[(message["channel"], ref)] += 1
     return refs
 
 

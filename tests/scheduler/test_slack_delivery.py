@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +19,7 @@ from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import subscribe, subscriptions
 from policybot.scheduler.ticker import Ticker
 from tests.fakeslack import FakeSlack, Fault
-from tests.scheduler.conftest import ingest, tracker_issue
+from tests.scheduler.conftest import ingest, shown_briefs, tracker_issue
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 CHANNELS = [f"C{n:03d}" for n in range(8)]
@@ -64,13 +62,7 @@ def subscribe_all(services: Services, text: str = "instant") -> None:
 def delivered_refs(fake: FakeSlack, channel: str) -> Counter[str]:
     refs: Counter[str] = Counter()
     for message in fake.posted_messages(channel):
-        blocks = message["blocks"]
-        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
-        for block in blocks:
-            accessory = block.get("accessory") or {}
-            match = re.fullmatch(r"show (b\d+)", accessory.get("value", ""))
-            if match:
-                refs[match.group(1)] += 1
+        refs.update(shown_briefs(message))
     return refs
 
 
