@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import Delivery, GoalAssessment, GoalStatus
+from policybot.data.pauses import UNINSTALLED, pause_team, resume_team
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind, remind_off
 from policybot.handlers.scorecard import scorecard, status
@@ -195,3 +197,99 @@ def test_a_moved_deadline_is_alerted_again(
     ingest(factory, final, datetime(2026, 6, 1, tzinfo=UTC))  # the final version moves it
     ticker.tick(datetime(2026, 8, 31, 9, 0, tzinfo=UTC))  # 30 days before 2026-09-30
     assert [days for _, days, _ in alerts(poster)] == [30, 30]
+
+
+def test_a_deadline_moved_into_a_passed_lead_is_alerted_on_the_next_tick(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """A goal edited so that a lead of its new date already passed is read again (its brief
+    was written since the rule last looked) and the latest such lead is sent."""
+    set_up(factory, "leads 30,7 tz UTC", now=datetime(2026, 1, 1, tzinfo=UTC))
+    draft = tracker_issue("Pulled Plan", published=date(2026, 1, 5)).replace(
+        b"By 2028,", b"By December 2026,"
+    )
+    ingest(factory, draft, datetime(2026, 1, 6, tzinfo=UTC))
+    ticker.tick(datetime(2026, 10, 14, 9, 0, tzinfo=UTC))
+    assert alerts(poster) == []
+    pulled = draft.replace(b"By December 2026,", b"By October 2026,")  # 30-day lead: 10-01
+    ingest(factory, pulled, datetime(2026, 10, 15, tzinfo=UTC))
+    ticker.tick(datetime(2026, 10, 15, 0, 1, tzinfo=UTC))
+    ticker.tick(datetime(2026, 10, 15, 0, 2, tzinfo=UTC))
+    assert [a[1:] for a in alerts(poster)] == [(16, False)]
+    ticker.tick(datetime(2026, 10, 24, 9, 0, tzinfo=UTC))
+    assert [a[1:] for a in alerts(poster)] == [(16, False), (7, False)]
+
+
+def test_a_rule_resumed_after_lost_access_gets_the_latest_missed_lead(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """Paused rules are not planned, so their mark stays where it was: the leads that came
+    due meanwhile fold into the latest, as after downtime."""
+    set_up(factory, "leads 90,30,7 tz UTC", now=datetime(2027, 1, 1, tzinfo=UTC))
+    raw = tracker_issue("Paused Plan", published=date(2026, 12, 1)).replace(
+        b"By 2028,", b"By June 2027,"
+    )
+    ingest(factory, raw, datetime(2027, 1, 1, 1, 0, tzinfo=UTC))
+    ticker.tick(datetime(2027, 1, 2, 9, 0, tzinfo=UTC))
+    with factory() as session, session.begin():
+        pause_team(session, "T1", UNINSTALLED, datetime(2027, 1, 3, tzinfo=UTC))
+    for month in (3, 4, 5):
+        ticker.tick(datetime(2027, month, 15, 9, 0, tzinfo=UTC))
+    with factory() as session, session.begin():
+        resume_team(session, "T1")
+    ticker.tick(datetime(2027, 6, 2, 9, 0, tzinfo=UTC))
+    assert [a[1:] for a in alerts(poster)] == [(28, False)]
+
+
+def test_rules_in_several_zones_each_alert_once_over_daily_ticks(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """Hourly ticks through the days of the alerts: every zone gets each lead once, on
+    its own local morning, and re-running a tick (a restart) adds nothing."""
+    zones = ["UTC", "Asia/Shanghai", "America/New_York", "Pacific/Auckland"]
+    for n, zone in enumerate(zones):
+        set_up(
+            factory, f"leads 30,7 tz {zone}", now=datetime(2026, 1, 1, tzinfo=UTC), channel=f"C{n}"
+        )
+    raw = tracker_issue("Zoned Plan", published=date(2026, 1, 5)).replace(
+        b"By 2028,", b"By June 2026,"
+    )
+    ingest(factory, raw, datetime(2026, 1, 6, tzinfo=UTC))
+    for first_day in (datetime(2026, 5, 30, tzinfo=UTC), datetime(2026, 6, 22, tzinfo=UTC)):
+        for hour in range(72):
+            moment = first_day + timedelta(hours=hour)
+            ticker.tick(moment)
+            ticker.tick(moment)
+    by_channel = sorted(
+        (channel, a.lead_days)
+        for _, channel, m in poster.posts
+        if isinstance(m, AlertBatch)
+        for a in m.alerts
+    )
+    assert by_channel == sorted((f"C{n}", lead) for n in range(len(zones)) for lead in (30, 7))
+    with factory() as session:
+        local_days = {
+            (
+                row.channel_id,
+                row.sent_at.astimezone(ZoneInfo(zones[int(row.channel_id[1:])])).date(),
+            )
+            for row in session.scalars(select(Delivery).where(Delivery.status == "sent"))
+            if row.sent_at is not None
+        }
+    assert {day for _, day in local_days} == {date(2026, 5, 31), date(2026, 6, 23)}
+
+
+def test_updating_a_rule_sends_no_lead_again(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    set_up(factory, "leads 30 tz UTC", now=datetime(2026, 1, 1, tzinfo=UTC))
+    raw = tracker_issue("Updated Plan", published=date(2026, 1, 5)).replace(
+        b"By 2028,", b"By June 2026,"
+    )
+    ingest(factory, raw, datetime(2026, 1, 6, tzinfo=UTC))
+    ticker.tick(datetime(2026, 5, 31, 9, 0, tzinfo=UTC))
+    # The rule gains leads that already passed (90) and one still ahead (7).
+    set_up(factory, "leads 90,30,7 tz UTC", now=datetime(2026, 6, 1, tzinfo=UTC))
+    for day in range(1, 25):
+        ticker.tick(datetime(2026, 6, day, 9, 0, tzinfo=UTC))
+    assert [a[1:] for a in alerts(poster)] == [(30, False), (7, False)]
