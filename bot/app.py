@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from policybot.bot import menus, modals, unfurls
 from policybot.bot.blocks import ACTION_RUN, render_blocks
 from policybot.bot.directory import SlackDirectory
-from policybot.bot.home import register_home
+from policybot.bot.home import publish_home, register_home
 from policybot.bot.lifecycle import register_lifecycle
 from policybot.bot.logs import request_id
 from policybot.bot.oauth import build_oauth_settings
@@ -82,7 +83,7 @@ class CommandDispatcher:
             ack(text=WORKING, response_type="ephemeral")
             future.add_done_callback(lambda done: self._respond_later(done, respond, ctx, client))
             return
-        ack(**render_blocks(reply))
+        ack(**render_blocks(reply, text))
         self.upload(reply, ctx, client, respond)
 
     def _respond_later(
@@ -141,7 +142,7 @@ class CommandDispatcher:
         reply = self.run_measured(text, ctx)
         if respond is not None:
             self.upload(reply, ctx, client, respond)
-        return render_blocks(reply)
+        return render_blocks(reply, text)
 
 
 def build_app(
@@ -173,7 +174,18 @@ def build_app(
         request_id.set(str(body.get("event_id") or body.get("trigger_id") or uuid.uuid4().hex)[:40])
         return next()
 
-    register_home(app, services)
+    def contexts(payload: dict[str, Any], client: WebClient) -> Context:
+        return slack_context(payload, services, client, directory)
+
+    register_home(app, services, contexts)
+    modals.register(
+        app,
+        services,
+        contexts,
+        lambda client, team, user: publish_home(services, client, team, user),
+    )
+    menus.register(app, services, contexts)
+    unfurls.register(app, services)
     dispatcher = CommandDispatcher(services, ack_budget)
 
     @app.command(re.compile(r"^/policy"))
@@ -181,7 +193,11 @@ def build_app(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ctx = slack_context(command, services, client, directory)
-        dispatcher.answer(command.get("text") or "", ctx, ack, respond, client)
+        text = command.get("text") or ""
+        if modals.open_from_command(text, command, client, services, ctx):
+            ack()  # `subscribe` or `remind` alone: the form opened instead
+            return
+        dispatcher.answer(text, ctx, ack, respond, client)
 
     @app.action(re.compile(f"^{ACTION_RUN}:"))
     def policy_button(

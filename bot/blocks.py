@@ -409,3 +409,11 @@ def render_blocks(reply: Reply, command: str | None = None) -> dict[str, Any]:
         "blocks": [block.to_dict() for block in message.blocks],
         "response_type": str(reply.visibility),
     }
+
+
+def brief_card(brief: BriefView) -> list[dict[str, Any]]:
+    """One brief as a list item shows it (title, meta, snippet, Show, Source, menu): the
+    card a link unfurls into."""
+    message = _Message()
+    _brief_item(message, brief, reserve=0)
+    return [block.to_dict() for block in message.blocks]

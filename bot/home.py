@@ -12,24 +12,38 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from policybot.bot.blocks import ELLIPSIS, cut, escape
+from policybot.bot.modals import ContextFactory, open_setup, search_view
 from policybot.bot.services import Services
+from policybot.data.errors import UserError
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
 from policybot.handlers.context import Context
 from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
+from policybot.handlers.panel import (
+    SetupForm,
+    brief_by_ref,
+    goals_query,
+    removal_command,
+    setup_form,
+    toggle_pause,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +54,10 @@ SHOWN_DEADLINES = 15
 SHOWN_SETUPS_PER_CHANNEL = 12
 MAX_LINE = 300
 _CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
+ACTION_NEW = "home_new"  # value: "subscribe" or "remind"
+ACTION_SEARCH = "home_search"
+ACTION_REMIND = "home_remind"  # value: a brief ref; opens the remind form for its goals
+ACTION_SETUP = "home_setup"  # overflow on a setup: "pause:s3", "edit:s3", "delete:s3"
 
 
 class _View:
@@ -63,6 +81,27 @@ class _View:
 
     def divider(self) -> None:
         self.blocks.append(DividerBlock())
+
+    def add(self, block: Block) -> None:
+        self.blocks.append(block)
+
+
+def _button(label: str, action_id: str, value: str, primary: bool = False) -> ButtonElement:
+    return ButtonElement(
+        text=label, action_id=action_id, value=value, style="primary" if primary else None
+    )
+
+
+def _setup_menu(setup: SetupView) -> OverflowMenuElement:
+    pause = "Resume" if setup.paused else "Pause"
+    return OverflowMenuElement(
+        action_id=f"{ACTION_SETUP}:{setup.ref}",
+        options=[
+            Option(label=pause, value=f"pause:{setup.ref}"),
+            Option(label="Edit", value=f"edit:{setup.ref}"),
+            Option(label="Delete", value=f"delete:{setup.ref}"),
+        ],
+    )
 
 
 def _and_more(count: int, noun: str, hint: str = "") -> str:
@@ -112,26 +151,27 @@ def _picked(setups: tuple[SetupView, ...]) -> list[SetupView]:
     return subs[: most - n_rules] + rules[:n_rules]
 
 
-def _channel(channel: ChannelView) -> str:
+def _channel(view: _View, channel: ChannelView) -> int:
+    """The channel's name, then one line per setup with Pause / Edit / Delete; returns how
+    many setups were shown."""
     name = (
         f"<#{channel.channel_id}>"
         if _CHANNEL_ID.match(channel.channel_id)
         else escape(cut(channel.channel_id, 40))
     )
-    lines = [f"*{name}*"]
-    size = len(lines[0])
+    view.section(f"*{name}*")
+    picked = _picked(channel.setups)
     shown = 0
-    for setup in _picked(channel.setups):
-        line = _setup(setup)
-        if size + len(line) + 1 > MAX_SECTION - 100:
+    for setup in picked:
+        if view.room(reserve=3) < 1:
             break
-        lines.append(line)
-        size += len(line) + 1
+        text = MarkdownTextObject(text=_setup(setup))
+        view.add(SectionBlock(text=text, accessory=_setup_menu(setup)))
         shown += 1
     if shown < len(channel.setups):
         hidden = len(channel.setups) - shown
-        lines.append(_and_more(hidden, "here", "`/policy subscriptions` there"))
-    return "\n".join(lines)
+        view.context(_and_more(hidden, "here", "`/policy subscriptions` there"))
+    return shown
 
 
 def render_home(home: HomeView) -> dict[str, Any]:
@@ -142,13 +182,24 @@ def render_home(home: HomeView) -> dict[str, Any]:
         f"Chinese industrial-policy briefs and their deadlines, as of {home.today.day} "
         f"{home.today:%b %Y}. Type `/policy help` in any channel for every command."
     )
+    view.add(
+        ActionsBlock(
+            elements=[
+                _button("New subscription", f"{ACTION_NEW}:subscribe", "subscribe", True),
+                _button("New reminders", f"{ACTION_NEW}:remind", "remind"),
+                _button("Search policies", ACTION_SEARCH, "search"),
+            ]
+        )
+    )
 
     scope = "Your deadlines" if home.followed_only else "Deadlines"
     view.header(f"{scope} in the next {home.horizon_months} months")
     if not home.deadlines:
         view.section(f"No deadlines in the next {home.horizon_months} months.")
-    for item in home.deadlines[:SHOWN_DEADLINES]:
-        view.section(_deadline(item))
+    for index, item in enumerate(home.deadlines[:SHOWN_DEADLINES]):
+        remind = _button("Remind", f"{ACTION_REMIND}:{index}", item.brief.ref)
+        text = cut(_deadline(item), MAX_SECTION)
+        view.add(SectionBlock(text=MarkdownTextObject(text=text), accessory=remind))
     hidden = home.deadlines_total - min(len(home.deadlines), SHOWN_DEADLINES)
     if hidden > 0:
         command = f"`/policy deadlines within {home.horizon_months}m`"
@@ -171,34 +222,96 @@ def render_home(home: HomeView) -> dict[str, Any]:
         )
     shown_setups = 0
     for index, channel in enumerate(home.channels):
-        if view.room(reserve=1) < 1:
+        if view.room(reserve=4) < 1:
             rest = len(home.channels) - index
             view.context(
                 _and_more(rest, "channels" if rest > 1 else "channel")[:-1]
                 + f" ({home.setups_total - shown_setups} subscriptions and reminder rules)."
             )
             break
-        view.section(_channel(channel))
+        _channel(view, channel)
         shown_setups += len(channel.setups)
     return View(type="home", blocks=view.blocks).to_dict()
 
 
-def register_home(app: App, services: Services) -> None:
-    """Publish the App Home tab whenever a user opens it."""
+def publish_home(services: Services, client: WebClient, team_id: str, user_id: str) -> None:
+    ctx = Context(now=services.clock(), team_id=team_id, channel_id="", user_id=user_id)
+    with services.sessions() as session:
+        home = build_home(session, ctx)
+    client.views_publish(user_id=user_id, view=render_home(home))
+
+
+def register_home(app: App, services: Services, make_context: ContextFactory | None = None) -> None:
+    """Publish the App Home tab whenever a user opens it; its buttons open forms, pause,
+    edit and delete the user's setups."""
 
     @app.event("app_home_opened")
-    def publish_home(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab
         user = event.get("user") or ""
         if not user:
             return
-        ctx = Context(
-            now=services.clock(),
-            team_id=context.team_id or "",
-            channel_id=event.get("channel") or "",
-            user_id=user,
-        )
+        publish_home(services, client, context.team_id or "", user)
+
+    if make_context is None:
+        return
+    contexts: ContextFactory = make_context
+
+    @app.action(re.compile(f"^{ACTION_NEW}:"))
+    def new_setup(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        ctx = contexts(body, client)
+        kind = "remind" if action.get("value") == "remind" else "subscribe"
+        form = SetupForm("", kind, "", "", zone=ctx.zone.key)
+        open_setup(client, services, str(body.get("trigger_id")), form, home=True)
+
+    @app.action(ACTION_SEARCH)
+    def search(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=search_view("", None))
+
+    @app.action(re.compile(f"^{ACTION_REMIND}:"))
+    def remind_goals(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        ctx = contexts(body, client)
         with services.sessions() as session:
-            home = build_home(session, ctx)
-        client.views_publish(user_id=user, view=render_home(home))
+            brief = brief_by_ref(session, str(action.get("value") or ""), ctx.today)
+        query = goals_query(brief) if brief is not None else ""
+        form = SetupForm("", "remind", "", query, zone=ctx.zone.key)
+        open_setup(client, services, str(body.get("trigger_id")), form, home=True)
+
+    @app.action(re.compile(f"^{ACTION_SETUP}:"))
+    def change_setup(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        what, _, ref = str((action.get("selected_option") or {}).get("value") or "").partition(":")
+        ctx = contexts(body, client)
+        try:
+            with services.sessions() as session, session.begin():
+                form = setup_form(session, ctx, ref)
+                # The setup's own channel: membership checks and replies are about it.
+                ctx = contexts({**body, "channel": {"id": form.channel_id}}, client)
+                if what == "pause":
+                    toggle_pause(session, ctx, ref, services.clock())
+        except UserError as error:
+            _tell(client, ctx, str(error))
+            return
+        if what == "edit":
+            open_setup(client, services, str(body.get("trigger_id")), form, home=True)
+            return
+        if what == "delete":
+            reply = services.runner.run(removal_command(ref), ctx)
+            if reply.is_error:
+                _tell(client, ctx, reply.text)
+        publish_home(services, client, ctx.team_id, ctx.user_id)
+
+
+def _tell(client: WebClient, ctx: Context, text: str) -> None:
+    """A refusal from App Home: a direct message from the bot (the home tab has no reply)."""
+    client.chat_postMessage(channel=ctx.user_id, text=text)

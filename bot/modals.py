@@ -1,0 +1,344 @@
+"""Modals: subscribe and remind forms (from `/policy subscribe` or `/policy remind` with no
+arguments, App Home and the brief menu), and the "Search policies" shortcut's search modal.
+
+A submission becomes the command text a person would type and runs through the same
+CommandRunner, so a form gets exactly the typed command's checks; what is wrong comes back
+under its field (`response_action: errors`), never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    ConversationSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    TimePickerElement,
+)
+from slack_sdk.models.views import View
+
+from policybot.bot.blocks import cut, escape, render_blocks
+from policybot.bot.services import Services
+from policybot.handlers.context import Context
+from policybot.handlers.panel import (
+    CADENCES,
+    DEFAULT_LEADS,
+    WEEKDAYS,
+    FieldError,
+    SetupForm,
+    count_matches,
+    remind_command,
+    removal_command,
+    subscribe_command,
+)
+from policybot.handlers.replies import Reply
+
+log = logging.getLogger(__name__)
+
+ContextFactory = Callable[[dict[str, Any], WebClient], Context]
+CALLBACK_SUBSCRIBE = "policy_subscribe_form"
+CALLBACK_REMIND = "policy_remind_form"
+CALLBACK_SEARCH = "policy_search_form"
+SHORTCUT_SEARCH = "policy_search"  # the global shortcut's callback_id (slack/manifest.yml)
+ACTION_QUERY = "panel_query"  # the query field of a form: each keystroke pause recounts
+ACTION_SEARCH = "panel_search"  # the search modal's query field: Enter searches
+MAX_ERROR = 150
+MAX_MODAL_BLOCKS = 100
+_FIELD_BLOCKS = {"query", "cadence", "weekday", "time", "tz", "leads", "channel"}
+
+
+def _options(values: tuple[str, ...]) -> list[Option]:
+    return [Option(label=v.capitalize(), value=v) for v in values]
+
+
+def _initial(options: list[Option], value: str) -> Option | None:
+    return next((o for o in options if o.value == value), None)
+
+
+def setup_view(form: SetupForm, count: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The subscribe or remind form, filled from `form`; `count` is the live match line."""
+    subscribing = form.kind == "subscribe"
+    blocks: list[Block] = [
+        InputBlock(
+            block_id="channel",
+            label="Channel",
+            element=ConversationSelectElement(
+                action_id="value",
+                initial_conversation=form.channel_id or None,
+                default_to_current_conversation=not form.channel_id or None,
+            ),
+        ),
+        InputBlock(
+            block_id="query",
+            label="Briefs matching" if subscribing else "Goals of briefs matching",
+            optional=True,
+            dispatch_action=True,
+            hint="Words and filters as in search (body:MIIT, kind:policy); empty: everything.",
+            element=PlainTextInputElement(
+                action_id=ACTION_QUERY,
+                initial_value=form.query or None,
+                max_length=500,
+                dispatch_action_config={"trigger_actions_on": ["on_character_entered"]},
+            ),
+        ),
+        ContextBlock(block_id="count", elements=[MarkdownTextObject(text=escape(count))]),
+    ]
+    if subscribing:
+        cadences, days = _options(CADENCES), _options(WEEKDAYS)
+        blocks += [
+            InputBlock(
+                block_id="cadence",
+                label="How often",
+                element=StaticSelectElement(
+                    action_id="value",
+                    options=cadences,
+                    initial_option=_initial(cadences, form.cadence),
+                ),
+            ),
+            InputBlock(
+                block_id="weekday",
+                label="Day (weekly digests)",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id="value", options=days, initial_option=_initial(days, form.weekday)
+                ),
+            ),
+        ]
+    else:
+        blocks.append(
+            InputBlock(
+                block_id="leads",
+                label="Days before each deadline",
+                element=PlainTextInputElement(
+                    action_id="value", initial_value=form.leads or DEFAULT_LEADS, max_length=60
+                ),
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id="time",
+            label="Time of day",
+            element=TimePickerElement(action_id="value", initial_time=form.clock),
+        ),
+        InputBlock(
+            block_id="tz",
+            label="Time zone",
+            element=PlainTextInputElement(
+                action_id="value", initial_value=form.zone, max_length=64
+            ),
+        ),
+    ]
+    if form.ref:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"Saving replaces `{form.ref}`.")])
+        )
+    title = ("Edit " if form.ref else "New ") + ("subscription" if subscribing else "reminders")
+    return View(
+        type="modal",
+        callback_id=CALLBACK_SUBSCRIBE if subscribing else CALLBACK_REMIND,
+        title=title,
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({**metadata, "ref": form.ref, "kind": form.kind}),
+        blocks=blocks,
+    ).to_dict()
+
+
+def search_view(query: str, reply: Reply | None) -> dict[str, Any]:
+    """The search modal; under the field, the answer's briefs (their buttons left out:
+    a modal has no response_url to answer them)."""
+    blocks: list[dict[str, Any]] = [
+        InputBlock(
+            block_id="query",
+            label="Search policy briefs",
+            dispatch_action=True,
+            element=PlainTextInputElement(
+                action_id=ACTION_SEARCH, initial_value=query or None, max_length=500
+            ),
+            hint="Press Enter to search; e.g. storage, 储能, body:MIIT since:2024-11.",
+        ).to_dict()
+    ]
+    if reply is not None:
+        for block in render_blocks(reply)["blocks"]:
+            if block["type"] == "actions" or len(blocks) >= MAX_MODAL_BLOCKS - 1:
+                continue
+            block.pop("accessory", None)
+            blocks.append(block)
+    return View(
+        type="modal",
+        callback_id=CALLBACK_SEARCH,
+        title="Search policies",
+        submit="Search",
+        close="Close",
+        blocks=blocks,
+    ).to_dict()
+
+
+def _values(body: dict[str, Any]) -> dict[str, str]:
+    """A form's state as block id -> the value typed or picked."""
+    found: dict[str, str] = {}
+    for block_id, actions in (
+        ((body.get("view") or {}).get("state") or {}).get("values", {}).items()
+    ):
+        for state in actions.values():
+            value = (
+                state.get("value")
+                or (state.get("selected_option") or {}).get("value")
+                or state.get("selected_time")
+                or state.get("selected_conversation")
+            )
+            found[block_id] = str(value or "")
+    return found
+
+
+def _form_from_state(body: dict[str, Any]) -> SetupForm:
+    meta = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
+    values = _values(body)
+    return SetupForm(
+        ref=str(meta.get("ref") or ""),
+        kind="remind" if meta.get("kind") == "remind" else "subscribe",
+        channel_id=values.get("channel", ""),
+        query=values.get("query", ""),
+        cadence=values.get("cadence") or "daily",
+        weekday=values.get("weekday") or "monday",
+        clock=values.get("time") or "09:00",
+        zone=values.get("tz") or "UTC",
+        leads=values.get("leads") or DEFAULT_LEADS,
+    )
+
+
+def command_for(form: SetupForm) -> str:
+    if not form.channel_id:
+        raise FieldError("channel", "Pick the channel that gets these deliveries.")
+    if form.kind == "subscribe":
+        return subscribe_command(form.query, form.cadence, form.weekday, form.clock, form.zone)
+    return remind_command(form.query, form.leads, form.clock, form.zone)
+
+
+def _field_for(reply: Reply) -> str:
+    """Which field a refusal from the command belongs to."""
+    text = reply.text.lower()
+    if "member" in text or "channel" in text:
+        return "channel"
+    if "time zone" in text or " tz" in text:
+        return "tz"
+    return "query"
+
+
+def open_setup(
+    client: WebClient, services: Services, trigger_id: str, form: SetupForm, **meta: Any
+) -> None:
+    with services.sessions() as session:
+        count = count_matches(session, form.query)
+    client.views_open(trigger_id=trigger_id, view=setup_view(form, count, meta))
+
+
+def register(
+    app: App,
+    services: Services,
+    make_context: ContextFactory,
+    refresh_home: Callable[[WebClient, str, str], None],
+) -> None:
+    """Form and search listeners; `refresh_home` republishes a user's App Home."""
+
+    @app.action(ACTION_QUERY)
+    def recount(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        form = _form_from_state(body)
+        view = body.get("view") or {}
+        with services.sessions() as session:
+            count = count_matches(session, form.query)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=setup_view(form, count, meta)
+        )
+
+    def submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        form = _form_from_state(body)
+        user = body.get("user") or {}
+        payload = {
+            "team_id": (body.get("team") or {}).get("id")
+            or (body.get("view") or {}).get("team_id"),
+            "channel_id": form.channel_id,
+            "user_id": user.get("id"),
+            "user_name": user.get("name") or user.get("username"),
+        }
+        ctx = make_context(payload, client)
+        try:
+            text = command_for(form)
+        except FieldError as error:
+            ack(response_action="errors", errors={error.field: cut(str(error), MAX_ERROR)})
+            return
+        reply = services.runner.run(text, ctx)
+        if reply.is_error:
+            errors = {_field_for(reply): cut(reply.text, MAX_ERROR)}
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        if form.ref:  # an edit: the new setup replaced the old one
+            removed = services.runner.run(removal_command(form.ref), ctx)
+            reply.notes.append(removed.text)
+        client.chat_postEphemeral(channel=ctx.channel_id, user=ctx.user_id, **_message(reply))
+        refresh_home(client, ctx.team_id, ctx.user_id)
+
+    app.view(CALLBACK_SUBSCRIBE)(submit)
+    app.view(CALLBACK_REMIND)(submit)
+
+    @app.shortcut(SHORTCUT_SEARCH)
+    def open_search(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=search_view("", None))
+
+    def _search(body: dict[str, Any], client: WebClient) -> dict[str, Any]:
+        query = _values(body).get("query", "").strip()
+        user = body.get("user") or {}
+        ctx = make_context(
+            {"team_id": (body.get("team") or {}).get("id"), "user_id": user.get("id")}, client
+        )
+        reply = services.runner.run(f"search {query}", ctx) if query else None
+        return search_view(query, reply)
+
+    @app.action(ACTION_SEARCH)
+    def search_as_typed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body.get("view") or {}
+        client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=_search(body, client)
+        )
+
+    @app.view(CALLBACK_SEARCH)
+    def search_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        if not _values(body).get("query", "").strip():
+            ack(response_action="errors", errors={"query": "Type what to look for."})
+            return
+        ack(response_action="update", view=_search(body, client))
+
+
+def _message(reply: Reply) -> dict[str, Any]:
+    payload = render_blocks(reply)
+    payload.pop("response_type", None)
+    return payload
+
+
+def open_from_command(
+    text: str, command: dict[str, Any], client: WebClient, services: Services, ctx: Context
+) -> bool:
+    """`/policy subscribe` or `/policy remind` with nothing after it opens the form."""
+    words = text.lower().split()
+    if words not in (["subscribe"], ["remind"]) or not command.get("trigger_id"):
+        return False
+    zone = ctx.zone.key
+    form = SetupForm("", words[0], ctx.channel_id, "", zone=zone)
+    open_setup(client, services, str(command["trigger_id"]), form)
+    return True

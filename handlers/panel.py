@@ -1,0 +1,223 @@
+"""The control panel behind modals, menus and App Home buttons, as plain values.
+
+Forms are turned into the same command text a person would type (`subscribe storage weekly
+monday at 08:30 tz Europe/Berlin`), so a modal runs the typed command's handler and its
+checks; this module only adds what a form needs besides: a live count of matches, the field
+an error belongs to, the settings of a subscription being edited, and pausing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policybot.data import store
+from policybot.data.errors import UserError
+from policybot.data.models import ReminderRule, Subscription
+from policybot.data.query.compiler import build_filter
+from policybot.data.query.language import parse_query
+from policybot.data.schedules import format_clock
+from policybot.data.views import BriefView, brief_view
+from policybot.handlers.context import Context
+
+CADENCES = ("daily", "weekly", "instant")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_LEADS = "365,180,90,30,7"
+USER_PAUSE = "paused by "  # a pause someone chose (resumable here), not a delivery problem
+_LEADS = re.compile(r"^\s*\d{1,4}(\s*,\s*\d{1,4}){0,9}\s*$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_SIMILAR_WORD = re.compile(r"[A-Za-z][A-Za-z-]{4,}")
+_COMMON = frozenset(
+    [
+        "about",
+        "action",
+        "china",
+        "chinese",
+        "development",
+        "guidelines",
+        "industry",
+        "industrial",
+        "notice",
+        "opinions",
+        "policy",
+        "released",
+        "issued",
+        "measures",
+        "national",
+        "plans",
+        "state",
+        "their",
+        "these",
+        "which",
+    ]
+)
+
+
+class FieldError(UserError):
+    """Bad input in one field of a form: the modal shows `str(self)` under that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def count_matches(session: Session, query_text: str) -> str:
+    """What a query would match today, for the line under a modal's query field."""
+    if not query_text.strip():
+        return "Every brief matches an empty query."
+    try:
+        where = build_filter(session, parse_query(query_text))[0]
+    except UserError as error:
+        return f"Not understood yet: {error}"
+    page = store.search(session, where, 1, 0)
+    if page.total == 0 or page.partial:
+        return "No stored brief matches this yet."
+    noun = "brief matches" if page.total == 1 else "briefs match"
+    return f"{page.total} stored {noun} this today."
+
+
+def similar_query(brief: BriefView) -> str:
+    """A starting query for "Subscribe to similar": its issuing body and kind, else the
+    title's most telling words."""
+    if brief.bodies:
+        return f"body:{brief.bodies[0]} kind:{brief.kind}"
+    words = [w for w in _SIMILAR_WORD.findall(brief.title) if w.lower() not in _COMMON]
+    return " ".join(sorted(words, key=len, reverse=True)[:2]) or f"kind:{brief.kind}"
+
+
+def goals_query(brief: BriefView) -> str:
+    """A reminder query that follows one brief's goals: its title's words as a phrase."""
+    words = re.findall(r"[\w\u4e00-\u9fff]+", brief.title)[:8]
+    return '"' + " ".join(words) + '"' if words else ""
+
+
+def check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FieldError("tz", f"`{name[:40]}` is not a time zone; e.g. Europe/Berlin.") from None
+    return name.strip()
+
+
+def check_query(query_text: str) -> str:
+    try:
+        parse_query(query_text)
+    except UserError as error:
+        raise FieldError("query", str(error)) from None
+    return query_text.strip()
+
+
+def subscribe_command(query: str, cadence: str, weekday: str, clock: str, zone: str) -> str:
+    """The typed command a subscribe form stands for (each field checked first)."""
+    if cadence not in CADENCES:
+        raise FieldError("cadence", "Pick how often: daily, weekly or instant.")
+    if cadence == "weekly" and weekday not in WEEKDAYS:
+        raise FieldError("weekday", "A weekly digest needs a day of the week.")
+    if not _CLOCK.match(clock):
+        raise FieldError("time", "Pick a time of day, e.g. 09:00.")
+    parts = ["subscribe", check_query(query), cadence]
+    if cadence == "weekly":
+        parts.append(weekday)
+    if cadence != "instant":
+        parts += ["at", clock]
+    parts += ["tz", check_zone(zone)]
+    return " ".join(p for p in parts if p)
+
+
+def remind_command(query: str, leads: str, clock: str, zone: str) -> str:
+    if not _LEADS.match(leads):
+        raise FieldError("leads", "Days before the deadline, comma-separated: 365,90,30,7.")
+    if not _CLOCK.match(clock):
+        raise FieldError("time", "Pick a time of day, e.g. 09:00.")
+    leads = ",".join(part.strip() for part in leads.split(","))
+    parts = ["remind", check_query(query), "leads", leads, "at", clock, "tz", check_zone(zone)]
+    return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class SetupForm:
+    """A subscription's or reminder rule's settings, to fill a modal for editing."""
+
+    ref: str
+    kind: str  # "subscribe" or "remind"
+    channel_id: str
+    query: str
+    cadence: str = "daily"
+    weekday: str = "monday"
+    clock: str = "09:00"
+    zone: str = "UTC"
+    leads: str = DEFAULT_LEADS
+    paused: str | None = None
+
+
+def _own_setup(session: Session, ctx: Context, ref: str) -> Subscription | ReminderRule:
+    """The user's team's subscription `s3` or rule `r2`; another team's ids find nothing."""
+    number = ref[1:]
+    if ref[:1] not in ("s", "r") or not number.isdecimal() or len(number) > 12:
+        raise UserError(f"`{ref[:20]}` is not a subscription or reminder rule.")
+    row: Subscription | ReminderRule | None
+    if ref[:1] == "s":
+        row = session.scalar(
+            select(Subscription).where(
+                Subscription.id == int(number), Subscription.team_id == ctx.team_id
+            )
+        )
+    else:
+        row = session.scalar(
+            select(ReminderRule).where(
+                ReminderRule.id == int(number), ReminderRule.team_id == ctx.team_id
+            )
+        )
+    if row is None:
+        raise UserError(f"{ref} no longer exists.")
+    return row
+
+
+def setup_form(session: Session, ctx: Context, ref: str) -> SetupForm:
+    row = _own_setup(session, ctx, ref)
+    clock, zone = format_clock(row.at_minute), row.timezone
+    if isinstance(row, Subscription):
+        weekday = WEEKDAYS[row.weekday] if row.weekday is not None else "monday"
+        return SetupForm(
+            row.ref, "subscribe", row.channel_id, row.query_text, str(row.schedule),
+            weekday, clock, zone, paused=row.paused_reason,
+        )  # fmt: skip
+    leads = ",".join(str(days) for days in row.leads)
+    return SetupForm(
+        row.ref, "remind", row.channel_id, row.query_text, clock=clock, zone=zone, leads=leads,
+        paused=row.paused_reason,
+    )  # fmt: skip
+
+
+def toggle_pause(session: Session, ctx: Context, ref: str, now: datetime) -> str:
+    """Pause a running setup, or resume one a person paused (a delivery problem's pause is
+    lifted by fixing the problem, not here). Needs membership of its channel."""
+    row = _own_setup(session, ctx, ref)
+    if not ctx.is_channel_member():
+        raise UserError("Only members of that channel can pause or resume its deliveries.")
+    if row.paused_reason is None:
+        row.paused_reason = f"{USER_PAUSE}{ctx.user_label}"[:200]
+        row.paused_at = now
+        return f"Paused {row.ref}."
+    if not row.paused_reason.startswith(USER_PAUSE):
+        raise UserError(f"{row.ref} is paused because {row.paused_reason}; fix that first.")
+    row.paused_reason = None
+    row.paused_at = None
+    return f"Resumed {row.ref}."
+
+
+def removal_command(ref: str) -> str:
+    """The typed command that removes a setup."""
+    return f"unsubscribe {ref}" if ref.startswith("s") else f"remind off {ref}"
+
+
+def brief_by_ref(session: Session, ref: str, today: date) -> BriefView | None:
+    """A brief named in a menu's value ("b12"), or None when it is gone."""
+    brief_id = store.parse_brief_ref(ref)
+    brief = store.get_brief(session, brief_id) if brief_id is not None else None
+    return brief_view(brief, today) if brief is not None else None
