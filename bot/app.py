@@ -41,6 +41,15 @@ log = logging.getLogger(__name__)
 ACK_BUDGET_SECONDS = 2.0
 SORRY = "Sorry, something went wrong on my side. Please try again; if it keeps happening, tell your admin."
 WORKING = "Working on it\u2026"
+NOT_INSTALLED = (
+    "policybot is not installed in this workspace (or its installation was removed), so it "
+    "cannot answer here. A workspace admin can install it from the bot's /slack/install page."
+)
+
+
+def not_our_command(name: str, ours: tuple[str, ...]) -> str:
+    listed = ", ".join(f"`{n}`" for n in ours)
+    return f"`{name}` is not a policybot command here; use {listed} (try `{ours[0]} help`)."
 
 
 def slack_context(
@@ -156,7 +165,7 @@ def build_app(
     client = client or make_web_client(settings, settings.bot_token)
     directory = SlackDirectory(settings.admins, shared=settings.mode is Mode.OAUTH)
     oauth = (
-        build_oauth_settings(settings, services.engine, services.sessions)
+        build_oauth_settings(settings, services.engine, services.sessions, services.clock)
         if settings.mode is Mode.OAUTH
         else None
     )
@@ -166,6 +175,7 @@ def build_app(
         token_verification_enabled=token_verification and oauth is None,
         oauth_settings=oauth,
         raise_error_for_unhandled_request=False,
+        user_facing_authorize_error_message=NOT_INSTALLED,
     )
     register_lifecycle(app, services, oauth)
 
@@ -188,7 +198,8 @@ def build_app(
     unfurls.register(app, services)
     dispatcher = CommandDispatcher(services, ack_budget)
 
-    @app.command(re.compile(r"^/policy"))
+    # Exactly the configured names: a pattern such as ^/policy would also take /policyx.
+    @app.command(re.compile("^(?:" + "|".join(map(re.escape, settings.commands)) + ")$"))
     def policy_command(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
@@ -198,6 +209,15 @@ def build_app(
             ack()  # `subscribe` or `remind` alone: the form opened instead
             return
         dispatcher.answer(text, ctx, ack, respond, client)
+
+    @app.command(re.compile(".*"))
+    def other_command(ack: Ack, command: dict[str, Any]) -> None:
+        # A command the app's manifest routes here but these settings do not answer.
+        log.warning("command %s is not one of %s", command.get("command"), settings.commands)
+        ack(
+            text=not_our_command(str(command.get("command")), settings.commands),
+            response_type="ephemeral",
+        )
 
     @app.action(re.compile(f"^{ACTION_RUN}:"))
     def policy_button(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -14,7 +15,10 @@ from sqlalchemy.engine import make_url
 from policybot.data.db import default_database_url
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
-SECRET_FIELDS = ("bot_token", "app_token", "signing_secret", "client_secret")
+SECRET_FIELDS = ("bot_token", "app_token", "signing_secret", "client_secret", "metrics_token")
+DEFAULT_COMMANDS = ("/policy",)
+# Slack's own rule for command names: a slash, then lower-case letters, digits, - or _.
+_COMMAND_NAME = re.compile(r"^/[a-z0-9_\-\u00c0-\uffff]{1,31}$")
 BOT_SCOPES = (
     "commands",
     "chat:write",
@@ -56,6 +60,20 @@ class Settings:
     admins: tuple[str, ...] = ()  # user ids allowed admin commands besides workspace admins
     scheduler_enabled: bool = True
     tick_seconds: int = 60  # how often the scheduler looks for due work
+    commands: tuple[str, ...] = DEFAULT_COMMANDS  # the slash commands this app answers
+    # The HTTP edge: request threads, open connections, idle seconds before a connection is
+    # closed, and the largest request body accepted (Slack's payloads are a few KB).
+    http_threads: int = 8
+    connection_limit: int = 1000
+    idle_timeout: int = 30
+    max_body_bytes: int = 1_048_576
+    # Commands run on their own pool, apart from the request threads.
+    command_workers: int = 16
+    # /metrics: on its own listener when metrics_port is set, and behind a bearer token
+    # when metrics_token is set.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
 
     @classmethod
     def from_env(
@@ -74,11 +92,7 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
-        port_text = get("PORT") or "3000"
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise SettingsError(f"PORT must be a number, not {port_text!r}") from None
+        port = _port(get("PORT") or "3000", "PORT")
         api_url = get("SLACK_API_URL") or SLACK_DEFAULT_API_URL
         log_format = (get("POLICYBOT_LOG_FORMAT") or "text").lower()
         if log_format not in ("text", "json"):
@@ -103,6 +117,25 @@ class Settings:
             "tick_seconds": _positive_int(
                 get("POLICYBOT_TICK_SECONDS"), 60, "POLICYBOT_TICK_SECONDS"
             ),
+            "commands": _command_names(get("POLICYBOT_COMMANDS")),
+            "http_threads": _positive_int(
+                get("POLICYBOT_HTTP_THREADS"), 8, "POLICYBOT_HTTP_THREADS", "threads"
+            ),
+            "connection_limit": _positive_int(
+                get("POLICYBOT_CONNECTION_LIMIT"), 1000, "POLICYBOT_CONNECTION_LIMIT", "connections"
+            ),
+            "idle_timeout": _positive_int(
+                get("POLICYBOT_IDLE_TIMEOUT"), 30, "POLICYBOT_IDLE_TIMEOUT"
+            ),
+            "max_body_bytes": _positive_int(
+                get("POLICYBOT_MAX_BODY_BYTES"), 1_048_576, "POLICYBOT_MAX_BODY_BYTES", "bytes"
+            ),
+            "command_workers": _positive_int(
+                get("POLICYBOT_COMMAND_WORKERS"), 16, "POLICYBOT_COMMAND_WORKERS", "threads"
+            ),
+            "metrics_token": get("POLICYBOT_METRICS_TOKEN"),
+            "metrics_host": get("POLICYBOT_METRICS_HOST") or "127.0.0.1",
+            "metrics_port": _port(get("POLICYBOT_METRICS_PORT"), "POLICYBOT_METRICS_PORT"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -148,8 +181,21 @@ class Settings:
                 "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET contradict: "
                 "set a bot token for one workspace, or OAuth settings for many"
             )
-        if not 0 < self.port < 65536:
-            found.append(f"PORT must be between 1 and 65535, not {self.port}")
+        for name, port in (("PORT", self.port), ("POLICYBOT_METRICS_PORT", self.metrics_port)):
+            if port is not None and not 0 < port < 65536:
+                found.append(f"{name} must be between 1 and 65535, not {port}")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            found.append("POLICYBOT_METRICS_PORT must differ from PORT")
+        return found
+
+    def warnings(self) -> list[str]:
+        """Settings that work but deserve a second look."""
+        found = []
+        if self.metrics_port is None and not self.metrics_token:
+            found.append(
+                "/metrics is open to anyone who reaches PORT: set POLICYBOT_METRICS_TOKEN, "
+                "or POLICYBOT_METRICS_PORT to serve it on its own interface"
+            )
         return found
 
     def check_serve(self) -> Mode:
@@ -173,12 +219,12 @@ class Settings:
         return [s for s in [*values, password] if s]
 
     def masked(self) -> dict[str, str]:
-        """Every setting, secrets shown only by their first characters."""
+        """Every setting; of a secret only whether it is set (no prefix, no length)."""
         out = {}
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name in SECRET_FIELDS and value:
-                value = value[:5] + "\u2026" + f" ({len(value)} characters)"
+                value = "(set, hidden)"
             elif item.name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
             elif value is None or value == ():
@@ -187,12 +233,34 @@ class Settings:
         return out
 
 
-def _positive_int(value: str | None, default: int, name: str) -> int:
+def _positive_int(value: str | None, default: int, name: str, unit: str = "seconds") -> int:
     if value is None:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise SettingsError(f"{name} must be a whole number of seconds, not {value!r}")
+        raise SettingsError(f"{name} must be a whole number of {unit}, not {value!r}")
     return int(value)
+
+
+def _port(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {value!r}") from None
+
+
+def _command_names(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_COMMANDS
+    names = tuple(dict.fromkeys(n for n in value.replace(" ", ",").split(",") if n))
+    bad = [n for n in names if not _COMMAND_NAME.match(n)]
+    if bad or not names:
+        raise SettingsError(
+            "POLICYBOT_COMMANDS must be slash command names like /policy (comma-separated), "
+            f"not {value!r}"
+        )
+    return names
 
 
 def _flag(value: str | None, default: bool) -> bool:

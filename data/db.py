@@ -30,7 +30,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Wait up to 10 s for another connection's write instead of failing with "database is
+    # locked"; with WAL, readers never wait for a writer and a writer waits only for writers.
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")  # a no-op (stays "memory") for :memory:
     cursor.close()
 
 

@@ -53,7 +53,7 @@ def post(
     headers = {"Content-Type": content_type}
     if secret is not None:
         ts = str(timestamp if timestamp is not None else int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
         headers |= {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:

@@ -10,14 +10,14 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from policybot.bot.app import build_app
+from policybot.bot.app import NOT_INSTALLED, build_app
 from policybot.bot.logs import configure_logging
 from policybot.bot.server import make_wsgi_app
 from policybot.bot.services import Services, build_services, build_ticker
@@ -143,10 +143,68 @@ def test_uninstall_pauses_and_removes_tokens_reinstall_resumes(
         assert wait_for(paused)
         store_rows = oauth_services.engine.connect()
         with store_rows:
-            from sqlalchemy import text
-
             assert store_rows.execute(text("SELECT count(*) FROM slack_bots")).scalar() == 0
         install(server)
     with oauth_services.sessions() as session:
         sub = session.scalar(select(Subscription))
         assert sub is not None and sub.paused_reason is None
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def state_rows(services: Services) -> int:
+    with services.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM slack_oauth_states")).scalar_one())
+
+
+def test_expired_oauth_states_are_purged(tmp_path: Path, fake: FakeSlack) -> None:
+    clock = MovableClock()
+    settings = Settings.from_env(
+        {},
+        database_url=f"sqlite:///{tmp_path / 'states.sqlite3'}",
+        client_id="111.222",
+        client_secret=CLIENT_SECRET,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake.url,
+    )
+    services = build_services(settings, clock=clock)
+    try:
+        with LiveServer(make_wsgi_app(build_app(services), services)) as server:
+            for _ in range(30):  # unauthenticated visitors who never finish
+                assert get(f"{server.url}/slack/install")[0] in (200, 302)
+            assert state_rows(services) == 30
+            _, page, headers = get(f"{server.url}/slack/install")
+            stale = re.search(r"state=([\w-]+)", page + headers.get("Location", ""))
+            assert stale is not None
+            clock.now = NOW + timedelta(minutes=11)
+            install(server)  # issues a fresh state, purging the 31 expired ones
+            assert state_rows(services) == 0  # the fresh one was consumed
+            cookie = headers["Set-Cookie"].split(";")[0]
+            status, _, _ = get(
+                f"{server.url}/slack/oauth_redirect?code=good-code&state={stale.group(1)}", cookie
+            )
+            assert status != 200  # an expired state never completes an install
+    finally:
+        services.close()
+
+
+def test_a_workspace_that_never_installed_is_told_so(
+    oauth_services: Services, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = build_app(oauth_services)
+    with caplog.at_level(logging.INFO), LiveServer(make_wsgi_app(app, oauth_services)) as server:
+        form = slash_form(fake, "storage", team_id="T9", channel_id="C9", user_id="U9")
+        status, body = post(f"{server.url}/slack/events", urlencode(form))
+    assert status == 200
+    # Bolt sends the message to the command's response_url and acks with an empty body.
+    assert wait_for(lambda: fake.calls_to("response_url"))
+    sent = fake.calls_to("response_url")[0].params
+    assert sent["text"] == NOT_INSTALLED
+    assert "Sorry" not in body + json.dumps(sent)
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]

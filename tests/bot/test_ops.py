@@ -203,3 +203,62 @@ def test_config_check_masks_secrets(tmp_path: Path) -> None:
     assert "hunter22secret" not in result.output
     assert "http    ready" in result.output
     assert "Socket Mode needs SLACK_APP_TOKEN" in result.output
+
+
+def test_config_check_never_prints_any_part_of_a_secret() -> None:
+    from click.testing import CliRunner
+
+    from policybot.bot.cli import main
+
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-93f1Qz-7Hk2Lw",
+        "SLACK_APP_TOKEN": "xapp-1-Zr4Tq9Wm",
+        "SLACK_SIGNING_SECRET": "a9Zq81LmX0pR",
+        "POLICYBOT_METRICS_TOKEN": "Mt8Yp2Vn6Kd",
+    }
+    result = CliRunner().invoke(main, ["config", "check"], env=secrets)
+    assert result.exit_code == 0, result.output
+    for value in secrets.values():
+        # Neither the start after Slack's public prefix (the old mask showed 5 characters)
+        # nor the end of any secret.
+        rest = value.removeprefix("xoxb-").removeprefix("xapp-")
+        assert rest[:4] not in result.output and rest[-4:] not in result.output, value
+    assert result.output.count("(set, hidden)") == 4
+
+
+def test_config_check_warns_while_metrics_are_open() -> None:
+    from click.testing import CliRunner
+
+    from policybot.bot.cli import main
+
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    open_metrics = CliRunner().invoke(main, ["config", "check"], env=env)
+    assert "warning: /metrics is open" in open_metrics.output
+    guarded = CliRunner().invoke(
+        main, ["config", "check"], env={**env, "POLICYBOT_METRICS_TOKEN": "m3trics-token-abcdef"}
+    )
+    assert "/metrics is open" not in guarded.output
+
+
+def test_serve_with_an_unreachable_database_prints_one_clear_line() -> None:
+    from click.testing import CliRunner
+
+    from policybot.bot.cli import main
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "POLICYBOT_DATABASE_URL": f"postgresql+psycopg://u:hunter22secret@127.0.0.1:{port}/x",
+        "POLICYBOT_LOG_LEVEL": "WARNING",
+    }
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: cannot reach the database at postgresql+psycopg://u:***@")
+    assert "hunter22secret" not in result.output

@@ -1,0 +1,225 @@
+"""The HTTP edge in front of Bolt: every request to /slack/events is size-checked, then its
+signature and timestamp are verified on the raw bytes, and only then is it decoded and its
+shape checked. A request that fails gets a 4xx and one WARNING line, never a traceback, and
+Bolt only ever sees bodies it can parse."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+# Fields Bolt and the listeners read as objects when they are present.
+_OBJECT_FIELDS = ("team", "user", "channel", "container", "view", "event", "message", "state")
+
+
+class Refused(Exception):
+    """A request that is answered with `status` and never reaches Bolt."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+_STATUS_LINES = {
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    413: "413 Payload Too Large",
+    415: "415 Unsupported Media Type",
+}
+
+
+def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
+    """The body, refused (413) from its declared length before a byte of it is read; a
+    body without a length (chunked) is read only up to the limit."""
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared:
+        if not declared.isdigit():
+            raise Refused(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise Refused(413, f"body of {declared} bytes is over the limit of {limit}")
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    body: bytes = stream.read(min(int(declared), limit) if declared else limit + 1)
+    if len(body) > limit:
+        raise Refused(413, f"body is over the limit of {limit} bytes")
+    return body
+
+
+class RawBodyVerifier(SignatureVerifier):
+    """slack_sdk's verifier (timestamp window, constant-time compare), signing the raw bytes:
+    the stock one decodes them first and raises on a body that is not UTF-8."""
+
+    def generate_signature(self, *, timestamp: str, body: str | bytes) -> str | None:
+        raw = body.encode() if isinstance(body, str) else body
+        base = b"v0:" + timestamp.encode() + b":" + raw
+        digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        return f"v0={digest}"
+
+
+def verify_signature(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> None:
+    timestamp = headers.get("x-slack-request-timestamp")
+    signature = headers.get("x-slack-signature")
+    if not timestamp or not signature:
+        raise Refused(401, "no Slack signature")
+    if not timestamp.isdigit():
+        raise Refused(401, "the request timestamp is not a number")
+    if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+        raise Refused(401, "bad signature or stale timestamp")
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    text: str  # the body as Bolt will read it
+    payload: dict[str, Any]  # what Bolt will parse it into
+
+
+def decode(body: bytes, content_type: str) -> SlackRequest:
+    """Parse the body the way Bolt does (JSON, a form, or a form with a JSON `payload`)."""
+    media = content_type.split(";")[0].strip().lower()
+    if media not in (FORM, JSON):
+        raise Refused(415, f"content type {media or '(none)'} is not a Slack request")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "body is not UTF-8") from None
+    if not text:
+        raise Refused(400, "empty body")
+    try:
+        if media == JSON or text.startswith("{"):
+            payload = json.loads(text)
+        else:
+            form = dict(parse_qsl(text, keep_blank_values=True))
+            # Bolt's rule: a form that mentions "payload" is an interactive payload.
+            raw = form.get("payload")
+            payload = form if "payload" not in text else json.loads(raw) if raw is not None else {}
+    except ValueError:
+        raise Refused(400, "body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise Refused(400, "body is not a JSON object")
+    check_shape(payload)
+    return SlackRequest(text, payload)
+
+
+def check_shape(payload: dict[str, Any]) -> None:
+    """The parts of a payload that Bolt and the listeners index into have the types Slack
+    sends; anything else is refused before it can raise inside a listener."""
+    kind = payload.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise Refused(400, "type is not a string")
+    for name in _OBJECT_FIELDS:
+        if name in payload and payload[name] is not None and not isinstance(payload[name], dict):
+            raise Refused(400, f"{name} is not an object")
+    for name in ("authorizations", "response_urls"):
+        if name in payload and not _list_of_objects(payload[name]):
+            raise Refused(400, f"{name} is not a list of objects")
+    if "command" in payload:
+        if not isinstance(payload["command"], str) or not payload["command"].startswith("/"):
+            raise Refused(400, "command is not a slash command")
+        if not isinstance(payload.get("text", ""), str):
+            raise Refused(400, "text is not a string")
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not actions or not _list_of_objects(actions):
+            raise Refused(400, "actions is not a list of actions")
+        if not all(isinstance(a.get("action_id"), str) for a in actions):
+            raise Refused(400, "an action has no action_id")
+    if kind == "event_callback":
+        event = payload.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise Refused(400, "event has no type")
+    if kind == "url_verification" and not isinstance(payload.get("challenge"), str):
+        raise Refused(400, "challenge is not a string")
+    for holder in (payload, payload.get("view") or {}):
+        if "state" in holder:
+            _check_state(holder["state"])
+
+
+def _check_state(state: Any) -> None:
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    if not isinstance(values, dict) or not all(
+        isinstance(block, dict) and all(isinstance(v, dict) for v in block.values())
+        for block in values.values()
+    ):
+        raise Refused(400, "state.values is not an object of blocks")
+
+
+def _list_of_objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def is_ssl_check(body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's certificate check of a slash command URL (Bolt answers it with an empty 200)."""
+    if not headers.get("content-type", "").startswith(FORM) or len(body) > 200:
+        return False
+    return dict(parse_qsl(body.decode("latin-1"))).get("ssl_check") == "1"
+
+
+def headers_of(environ: WSGIEnvironment) -> dict[str, str]:
+    found = {
+        key[5:].lower().replace("_", "-"): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            found[key.lower().replace("_", "-")] = str(environ[key])
+    return found
+
+
+def refuse(start_response: StartResponse, refused: Refused) -> list[bytes]:
+    body = f"{refused.reason}\n".encode()
+    start_response(
+        _STATUS_LINES.get(refused.status, f"{refused.status} Refused"),
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+class GuardedSlackEndpoint:
+    """WSGI for /slack/events: checks first, then Bolt's adapter on the checked body."""
+
+    def __init__(self, bolt: WSGIApplication, signing_secret: str, max_body_bytes: int) -> None:
+        self.bolt = bolt
+        self.verifier = RawBodyVerifier(signing_secret)
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                raise Refused(405, "Slack requests are POSTs")
+            body = read_body(environ, self.max_body_bytes)
+            headers = headers_of(environ)
+            if not is_ssl_check(body, headers):
+                verify_signature(self.verifier, body, headers)
+                decode(body, headers.get("content-type", ""))
+        except Refused as refused:
+            log.warning(
+                "refused %s %s from %s: %s %s",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+                environ.get("REMOTE_ADDR", "?"),
+                refused.status,
+                refused.reason,
+            )
+            return refuse(start_response, refused)
+        checked = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        return self.bolt(checked, start_response)
