@@ -365,6 +365,7 @@ def share_button(reply: Reply, command: str | None) -> Button | None:
         or reply.is_error
         or reply.visibility is not Visibility.EPHEMERAL
         or not (reply.briefs or reply.detail or reply.deadlines)
+        or any(b.replaces for b in reply.buttons)  # a question being answered, not results
     ):
         return None
     return Button("Share", f"{command.strip()} share")

@@ -130,7 +130,8 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         earlier += ("\u2026and earlier answers",)
     return Reply(
         text=(
-            f"{goal.ref} marked {LABELS[answer]} by {ctx.user_label} on {when}: {goal.text}"
+            # The goal's text is in the card below: the headline does not repeat it.
+            f"{goal.ref} marked {LABELS[answer]} by {ctx.user_label} on {when}"
             + (f" \u2014 note: {note}" if note else "")
         ),
         deadlines=[DeadlineView(goal_view(goal, today), brief_view(goal.brief, today))],

@@ -76,8 +76,8 @@ def test_follow_up_answer_updates_the_question_and_can_be_changed(
     update = click(live, fake, payload, "Missed", "first")
     assert update["replace_original"] is True
     assert "response_type" not in update  # the channel's message is updated in place
-    message = {k: update[k] for k in ("text", "blocks")}
-    assert_valid_message({**message, "response_type": "in_channel"})
+    shown_message = {k: update[k] for k in ("text", "blocks")}
+    assert_valid_message({**shown_message, "response_type": "in_channel"})
     assert f"{goal.ref} marked missed by analyst" in update["text"]
     shown = texts(update)
     assert "Was this target met?" in shown and goal.text in shown  # the question stays

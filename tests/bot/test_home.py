@@ -120,11 +120,11 @@ def test_many_subscriptions_stay_within_100_blocks(services: Services) -> None:
     assert home.setups_total == 250
     assert len(home.channels) == 150
     payload = validated(render_home(home))
-    assert len(payload["blocks"]) == MAX_BLOCKS
+    assert MAX_BLOCKS - 3 <= len(payload["blocks"]) <= MAX_BLOCKS
     last = text_of(payload["blocks"][-1])
     assert "more channels" in last
     shown_channels = text_of(payload).count("<#C")
-    assert 50 < shown_channels < 150
+    assert 20 < shown_channels < 150  # each setup has its own line with Pause / Edit / Delete
     assert f"and {150 - shown_channels} more channels" in last
 
 

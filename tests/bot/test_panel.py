@@ -5,12 +5,12 @@ fake Slack."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import re
 from slack_sdk.models.views import View
 from sqlalchemy import func, select
 
