@@ -219,7 +219,9 @@ class VocabularyTerm(Base):
 
 class ScheduleKind(StrEnum):
     DAILY = "daily"
+    WEEKDAYS = "weekdays"  # Monday to Friday
     WEEKLY = "weekly"
+    MONTHLY = "monthly"
     INSTANT = "instant"
 
 
@@ -236,6 +238,8 @@ class Subscription(Base):
     query_text: Mapped[str] = mapped_column(Text, default="")
     schedule: Mapped[ScheduleKind] = mapped_column(String(10))
     weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday, for weekly
+    # Day of the month for monthly (1-31; a day a month lacks means its last day).
+    month_day: Mapped[int | None] = mapped_column(Integer)
     at_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)  # local minute of the day
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

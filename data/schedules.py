@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,6 +22,7 @@ class Schedule:
     at_minute: int = 9 * 60  # minutes after local midnight
     weekday: int | None = None  # Monday = 0, for weekly
     timezone: str = "UTC"
+    month_day: int | None = None  # 1-31, for monthly (past a month's end: its last day)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -33,6 +35,7 @@ def schedule_of(subscription: Subscription) -> Schedule:
         subscription.at_minute,
         subscription.weekday,
         subscription.timezone,
+        subscription.month_day,
     )
 
 
@@ -62,13 +65,27 @@ def next_run(schedule: Schedule, after: datetime) -> datetime:
         return after
     zone = schedule.zone
     day = after.astimezone(zone).date() - timedelta(days=1)
-    for _ in range(16):
-        if schedule.kind is ScheduleKind.DAILY or day.weekday() == schedule.weekday:
+    for _ in range(64):  # two months and a day: every cadence fires in that span
+        if runs_on(schedule, day):
             candidate = local_instant(day, schedule.at_minute, zone)
             if candidate > after:
                 return candidate
         day += timedelta(days=1)
-    raise ValueError(f"no run found for {schedule}")  # pragma: no cover - weekday 0..6 always hits
+    raise ValueError(f"no run found for {schedule}")  # pragma: no cover - every cadence hits
+
+
+def runs_on(schedule: Schedule, day: date) -> bool:
+    """Whether the schedule fires on this local calendar day."""
+    if schedule.kind is ScheduleKind.DAILY:
+        return True
+    if schedule.kind is ScheduleKind.WEEKDAYS:
+        return day.weekday() < 5
+    if schedule.kind is ScheduleKind.WEEKLY:
+        return day.weekday() == schedule.weekday
+    if schedule.kind is ScheduleKind.MONTHLY:
+        last = calendar.monthrange(day.year, day.month)[1]
+        return day.day == min(schedule.month_day or 1, last)
+    return False
 
 
 def in_quiet_hours(moment: datetime, start: int, end: int, zone: ZoneInfo) -> bool:

@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from policybot.data.db import SessionFactory
-from policybot.handlers import admin, briefs, export, reminders, scorecard, subscriptions
-from policybot.handlers.context import Context
 from policybot.data.errors import UserError
 from policybot.data.query.language import FILTERS, clean_text
+from policybot.handlers import (
+    admin,
+    briefs,
+    export,
+    previews,
+    reminders,
+    scorecard,
+    subscriptions,
+)
+from policybot.handlers.context import Context
 from policybot.handlers.replies import HelpEntry, Reply, Visibility
 
 Handler = Callable[[Session, Context, str, int], Reply]
@@ -118,6 +126,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy subscribe kind:policy instant tz Europe/Berlin",
         ),
         subscriptions.subscribe,
+    ),
+    CommandSpec(
+        "sample",
+        "/policy sample <subscription-id>",
+        "Post to this channel what a subscription would have delivered in the last 30 days.",
+        ("/policy sample s3",),
+        previews.sample,
     ),
     CommandSpec(
         "subscriptions",

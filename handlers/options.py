@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from policybot.data.schedules import parse_clock
 from policybot.data.errors import UserError
+from policybot.data.schedules import parse_clock
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -32,7 +32,9 @@ def take_time_options(text: str) -> tuple[list[str], int | None, str | None]:
     while i < len(words):
         word = words[i].lower()
         following = words[i + 1] if i + 1 < len(words) else None
-        if word == "at" and following and any(ch.isdigit() for ch in following):
+        if word == "at":
+            if not following:
+                raise UserError("`at` needs a time, for example `at 09:00` or `at 9am`.")
             try:
                 minute = parse_clock(following)
             except ValueError:

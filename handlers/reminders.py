@@ -7,19 +7,24 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policybot.data.errors import UserError
 from policybot.data.leads import DEFAULT_LEADS, describe_leads, parse_leads
 from policybot.data.models import ReminderRule
 from policybot.data.pauses import drop_undelivered
-from policybot.data.schedules import format_clock
 from policybot.data.query.compiler import build_filter
-from policybot.handlers.context import Context
-from policybot.data.errors import UserError
 from policybot.data.query.language import parse_query
+from policybot.data.schedules import format_clock
+from policybot.handlers.cadence import describe_cadence, take_cadence
+from policybot.handlers.context import Context
 from policybot.handlers.options import take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.replies import Reply
 
 MAX_RULES_PER_CHANNEL = 20
+REMINDER_OPTIONS = (
+    "Reminders come before each deadline at lead times (`leads 365,90,30,7`), at one time of "
+    "day (`at 09:00`) in a zone (`tz Europe/Berlin`)."
+)
 
 
 def _parse_rule(text: str) -> tuple[str, tuple[int, ...] | None, int | None, str | None]:
@@ -42,7 +47,21 @@ def _parse_rule(text: str) -> tuple[str, tuple[int, ...] | None, int | None, str
         else:
             rest.append(words[i])
         i += 1
+    _refuse_cadence(rest)
     return " ".join(rest), leads, minute, zone
+
+
+def _refuse_cadence(words: list[str]) -> None:
+    """Reminders follow deadlines, not a cadence: a schedule word is a mistake, not a query."""
+    try:
+        _, cadence = take_cadence(words)
+    except UserError as error:
+        raise UserError(f"{REMINDER_OPTIONS} ({error})") from None
+    if cadence is not None:
+        raise UserError(
+            f"{REMINDER_OPTIONS} A cadence such as `{describe_cadence(cadence.kind, cadence.weekday, cadence.month_day)}` "
+            "is for digests: `/policy subscribe <words> weekly monday`."
+        )
 
 
 def channel_rules(session: Session, ctx: Context) -> list[ReminderRule]:

@@ -10,25 +10,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policybot.data.errors import UserError
 from policybot.data.models import (
     ChannelSettings,
     ScheduleKind,
     Subscription,
 )
 from policybot.data.pauses import drop_undelivered
-from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock
 from policybot.data.query.compiler import build_filter
-from policybot.handlers.context import Context
-from policybot.data.errors import UserError
 from policybot.data.query.language import parse_query
+from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock
+from policybot.handlers.cadence import describe_cadence, take_cadence
+from policybot.handlers.context import Context
 from policybot.handlers.options import take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
+from policybot.handlers.previews import add_preview
 from policybot.handlers.reminders import channel_rules, describe_rule
 from policybot.handlers.replies import Reply
 
 DEFAULT_MINUTE = 9 * 60
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 50
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _QUIET = re.compile(r"^(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})$")
 
 
@@ -41,56 +42,29 @@ class ScheduleRequest:
     explicit_minute: bool = False
 
 
-def _weekday(word: str) -> int | None:
-    word = word.lower().rstrip(",")
-    for index, name in enumerate(WEEKDAYS):
-        if len(word) >= 3 and name.startswith(word):
-            return index
-    return None
-
-
 def parse_schedule(text: str, default_tz: str) -> ScheduleRequest:
-    """`daily|weekly <day>|instant`, `at HH:MM` and `tz ZONE`, anywhere in the text."""
+    """The cadence (`daily`, `weekdays`, `weekly monday`, `monthly`, `instant`), `at HH:MM`
+    and `tz ZONE`, anywhere in the text; everything else is the query."""
     words, minute, zone = take_time_options(text)
-    rest: list[str] = []
-    kind = ScheduleKind.DAILY
-    weekday: int | None = None
-    explicit_kind = False
-    i = 0
-    while i < len(words):
-        word = words[i].lower()
-        following = words[i + 1] if i + 1 < len(words) else None
-        if word in ("daily", "instant", "instantly", "immediately"):
-            kind = ScheduleKind.DAILY if word == "daily" else ScheduleKind.INSTANT
-            explicit_kind = True
-        elif word == "weekly":
-            kind = ScheduleKind.WEEKLY
-            explicit_kind = True
-            day = _weekday(following) if following else None
-            if day is None:
-                raise UserError("`weekly` needs a day, for example `weekly monday`.")
-            weekday = day
-            i += 1
-        else:
-            rest.append(words[i])
-        i += 1
+    rest, cadence = take_cadence(words)
+    kind = cadence.kind if cadence else ScheduleKind.DAILY
     schedule = Schedule(
-        kind, DEFAULT_MINUTE if minute is None else minute, weekday, zone or default_tz
+        kind,
+        DEFAULT_MINUTE if minute is None else minute,
+        cadence.weekday if cadence else None,
+        zone or default_tz,
+        cadence.month_day if cadence else None,
     )
     return ScheduleRequest(
-        schedule, " ".join(rest), zone is not None, explicit_kind, minute is not None
+        schedule, " ".join(rest), zone is not None, cadence is not None, minute is not None
     )
 
 
 def describe_schedule(subscription: Subscription) -> str:
+    cadence = describe_cadence(subscription.schedule, subscription.weekday, subscription.month_day)
     if subscription.schedule == ScheduleKind.INSTANT:
-        return "instantly"
-    clock = format_clock(subscription.at_minute)
-    if subscription.schedule == ScheduleKind.WEEKLY and subscription.weekday is not None:
-        return (
-            f"weekly on {WEEKDAYS[subscription.weekday].title()} at {clock} {subscription.timezone}"
-        )
-    return f"daily at {clock} {subscription.timezone}"
+        return cadence
+    return f"{cadence} at {format_clock(subscription.at_minute)} {subscription.timezone}"
 
 
 def local_label(moment: datetime, zone: str) -> str:
@@ -141,10 +115,12 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             schedule.at_minute if request.explicit_minute else existing.at_minute,
             schedule.weekday if request.explicit_kind else existing.weekday,
             schedule.timezone if request.explicit_tz else existing.timezone,
+            schedule.month_day if request.explicit_kind else existing.month_day,
         )
     existing.created_by = ctx.user_id
     existing.schedule = schedule.kind
     existing.weekday = schedule.weekday
+    existing.month_day = schedule.month_day
     existing.at_minute = schedule.at_minute
     existing.timezone = schedule.timezone
     existing.paused_reason = None
@@ -152,7 +128,7 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     existing.next_due_at = next_run(schedule, ctx.now)
     session.flush()
     what = f"new briefs matching {query_text}" if query_text else "every new brief"
-    return Reply(
+    reply = Reply(
         text=f"{verb} {existing.ref}: this channel gets {what}, {describe_schedule(existing)}.",
         notes=[
             "Next delivery: "
@@ -164,6 +140,8 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             + ". `/policy subscriptions` lists this channel's subscriptions."
         ],
     )
+    add_preview(session, ctx, existing, reply)
+    return reply
 
 
 def _channel_subscriptions(session: Session, ctx: Context) -> list[Subscription]:
@@ -227,7 +205,9 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     argument = text.strip().lower()
     match = re.match(r"^s?(\d{1,12})$", argument)
     if not match:
-        raise UserError("Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`.")
+        raise UserError(
+            "Which subscription? `/policy unsubscribe s3` or `/policy unsubscribe all`."
+        )
     wanted = int(match.group(1))
     chosen = [s for s in _channel_subscriptions(session, ctx) if s.id == wanted]
     if not chosen:
