@@ -23,7 +23,7 @@ def test_export_ics_to_stdout_is_a_calendar_and_stable(runner: CliRunner, db: st
     first = runner.invoke(main, ["--db", db, "--now", NOW, "export", "ics"])
     assert first.exit_code == 0, first.output
     assert first.stdout_bytes.startswith(b"BEGIN:VCALENDAR\r\n")
-    assert len(uids(first.stdout_bytes)) == 9
+    assert len(uids(first.stdout_bytes)) == 7  # policy targets (company plans left out)
     again = runner.invoke(main, ["--db", db, "--now", NOW, "export", "ICS"])
     assert again.exit_code == 0, again.output
     assert again.stdout_bytes == first.stdout_bytes
@@ -102,5 +102,5 @@ def test_console_says_when_it_cannot_save(
     (tmp_path / "policybot-deadlines.csv").mkdir()  # a directory where the file would go
     result = runner.invoke(main, ["--db", db, "--now", NOW], input="/policy deadlines csv\nquit\n")
     assert result.exit_code == 0, result.output
-    assert "Spreadsheet of 9 deadlines (policybot-deadlines.csv)" in result.output
+    assert "Spreadsheet of 7 deadlines (policybot-deadlines.csv)" in result.output
     assert f"Could not save {tmp_path / 'policybot-deadlines.csv'}" in result.output

@@ -27,14 +27,14 @@ from tests.conftest import DEMO_CORPUS, NOW
 pytestmark = pytest.mark.usefixtures("corpus")
 
 # Future deadlines of the demo corpus at NOW (2026-11-29): text prefix -> (due, window start).
+# Policy targets only: Airbus's "by 2026" and Volkswagen's "next five years" are company
+# commitments, which deadlines leave out unless asked.
 FUTURE = {
-    "Airbus announced": (date(2026, 12, 31), None),
     "By 2027, data aggregation": (date(2027, 12, 31), None),
     "Cultivate between three to five": (date(2027, 12, 31), None),
     "Increase new energy storage": (date(2027, 12, 31), None),
     "Promote international cooperation": (date(2027, 12, 31), None),
     "By 2027, over 100 new national": (date(2027, 12, 31), None),
-    "Volkswagen has entered": (date(2029, 11, 12), date(2024, 11, 12)),
     "Over the next five to ten years": (date(2034, 10, 28), date(2029, 10, 28)),
     "By 2035, the new materials": (date(2035, 12, 31), None),
 }
@@ -143,7 +143,7 @@ def test_uids_survive_reingesting_an_edited_file(factory: sessionmaker[Session])
     # The edited brief's events carry the new stamp (a calendar sees them as newer)...
     assert after[changed]["DTSTAMP"].dt > before[changed]["DTSTAMP"].dt
     # ...and the other briefs' events are unchanged.
-    untouched = uid(ids["Airbus announced"])
+    untouched = uid(ids["By 2035, the new materials"])
     assert after[untouched].to_ical() == before[untouched].to_ical()
 
 
@@ -154,7 +154,7 @@ def test_within_and_words_select_like_deadlines(factory: sessionmaker[Session]) 
     storage = events(export(factory, "ics", "storage"))
     assert set(storage) == {uid(ids[p]) for p in STORAGE_GOALS}
     miit_2y = events(export(factory, "ics", "within 2y body:工信部"))
-    assert uid(ids["Airbus announced"]) not in miit_2y
+    assert uid(ids["Over the next five to ten years"]) not in miit_2y
     assert uid(ids["Cultivate between three to five"]) in miit_2y
     assert uid(ids["By 2035, the new materials"]) not in miit_2y
 
@@ -173,7 +173,7 @@ def test_csv_columns_rows_and_team_answers(factory: sessionmaker[Session]) -> No
         session.add(
             GoalAssessment(
                 team_id="T1",
-                goal_id=ids["Airbus announced"],
+                goal_id=ids["By 2027, over 100 new national"],
                 status=GoalStatus.MET,
                 answered_by="U1",
                 answered_at=NOW,
@@ -185,11 +185,11 @@ def test_csv_columns_rows_and_team_answers(factory: sessionmaker[Session]) -> No
     assert raw.count(b"\r\n") == len(rows)  # RFC 4180 line ends
     by_goal = {row[0]: dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]}
     assert set(by_goal) == {f"g{ids[p]}" for p in FUTURE}
-    airbus = by_goal[f"g{ids['Airbus announced']}"]
-    assert airbus["deadline"] == "2026-12-31"
-    assert airbus["precision"] == "year"
-    assert airbus["days_left"] == "32"
-    assert airbus["status"] == "met"  # this team's answer
+    standards = by_goal[f"g{ids['By 2027, over 100 new national']}"]
+    assert standards["deadline"] == "2027-12-31"
+    assert standards["precision"] == "year"
+    assert standards["days_left"] == "397"
+    assert standards["status"] == "met"  # this team's answer
     factories = by_goal[f"g{ids['Over the next five to ten years']}"]
     assert factories["precision"] == "window"
     assert factories["window_start"] == "2029-10-28"
@@ -238,11 +238,11 @@ def run(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
 
 def test_deadlines_ics_command_replies_with_the_file(run) -> None:  # type: ignore[no-untyped-def]
     reply: Reply = run("/policy deadlines ics")
-    assert reply.text == "Calendar of 9 deadlines (policybot-deadlines.ics)"
+    assert reply.text == "Calendar of 7 deadlines (policybot-deadlines.ics)"
     assert reply.attachment is not None
     assert reply.attachment.filename == "policybot-deadlines.ics"
     assert reply.attachment.mime == "text/calendar"
-    assert len(events(reply.attachment.content)) == 9
+    assert len(events(reply.attachment.content)) == 7
     text = render_text(reply)
     assert "File: policybot-deadlines.ics (text/calendar" in text
 
@@ -252,8 +252,9 @@ def test_deadlines_ics_command_replies_with_the_file(run) -> None:  # type: igno
     )
     assert within.attachment is not None and within.attachment.mime == "text/csv"
 
+    # Airbus's line is a company commitment, not a policy target.
     one = run("/policy deadline ICS airbus")
-    assert one.text == "Calendar of 1 deadline for airbus (policybot-deadlines.ics)"
+    assert one.text == "No deadlines ahead for airbus to export."
 
 
 def test_deadlines_ics_without_matches_has_no_file(run) -> None:  # type: ignore[no-untyped-def]
@@ -268,4 +269,4 @@ def test_deadlines_ics_without_matches_has_no_file(run) -> None:  # type: ignore
 def test_plain_deadlines_are_unchanged(run) -> None:  # type: ignore[no-untyped-def]
     reply: Reply = run("/policy deadlines")
     assert reply.attachment is None
-    assert reply.text == "6 deadlines in the next 24 months"
+    assert reply.text == "5 deadlines in the next 24 months"
