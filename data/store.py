@@ -124,7 +124,7 @@ def all_briefs(session: Session) -> Sequence[Brief]:
     return session.scalars(select(Brief).order_by(Brief.id)).all()
 
 
-_Statement = TypeVar("_Statement", bound=Select[Any])
+_Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
 
 
 def _newest_first() -> tuple[UnaryExpression[Any], ...]:

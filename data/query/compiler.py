@@ -147,13 +147,13 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
     for group in query.any_of:
         members: list[TermQuery] = []
         for member in group:
-            phrase = member[1:-1] if member.startswith('"') and member.endswith('"') else None
-            text = phrase if phrase is not None else member
+            quoted = member[1:-1] if member.startswith('"') and member.endswith('"') else None
+            text = quoted if quoted is not None else member
             body = names.find(text) if not text.isdigit() else None
             if body is not None:
                 found = names.query(body)
-            elif phrase is not None:
-                found = _phrase_term(phrase, synonyms)
+            elif quoted is not None:
+                found = _phrase_term(quoted, synonyms)
             else:
                 found = term_for(member, synonyms)
                 if found is not None:

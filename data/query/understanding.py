@@ -196,19 +196,19 @@ def _time_phrase(query: Query, words: list[str], today: date, reading: Reading) 
             days = amount * {"months": 30, "weeks": 7, "days": 1}[third]
             return _published(query, today - timedelta(days=days), None, reading, 3)
     if first == "since" and second in _MONTHS:
-        month = _MONTHS[second]
+        month_number = _MONTHS[second]
         if _YEAR.match(third):
-            return _published(query, date(int(third), month, 1), None, reading, 3)
-        year = today.year if month <= today.month else today.year - 1
-        return _published(query, date(year, month, 1), None, reading, 2)
+            return _published(query, date(int(third), month_number, 1), None, reading, 3)
+        year = today.year if month_number <= today.month else today.year - 1
+        return _published(query, date(year, month_number, 1), None, reading, 2)
     if first == "since" and _YEAR.match(second):
         return _published(query, date(int(second), 1, 1), None, reading, 2)
     if first == "in" and second in _MONTHS and len(second) > 3:
-        month = _MONTHS[second]
+        month_number = _MONTHS[second]
         if _YEAR.match(third):
-            return _published(query, *_month_bounds(int(third), month), reading, 3)
-        year = today.year if month <= today.month else today.year - 1
-        return _published(query, *_month_bounds(year, month), reading, 2)
+            return _published(query, *_month_bounds(int(third), month_number), reading, 3)
+        year = today.year if month_number <= today.month else today.year - 1
+        return _published(query, *_month_bounds(year, month_number), reading, 2)
     return 0
 
 

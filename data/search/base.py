@@ -75,7 +75,8 @@ def _metadata(session: Session, brief_ids: Sequence[int]) -> dict[int, dict[str,
             Goal.brief_id.in_(brief_ids), Goal.due_on.is_not(None)
         )
     ):
-        out[brief_id]["due_years"].append(due_on.year)
+        if due_on is not None:
+            out[brief_id]["due_years"].append(due_on.year)
     return out
 
 
@@ -118,7 +119,12 @@ class SearchEngine(ABC):
         if not brief_ids:
             return
         revision = bump_revision(session)
-        empty = {"kind": "policy", "published_on": None, "body_ids": [], "due_years": []}
+        empty: dict[str, Any] = {
+            "kind": "policy",
+            "published_on": None,
+            "body_ids": [],
+            "due_years": [],
+        }
         fields = IndexedFields("", "", "", "")
         rows = [{**document_row(i, fields, empty, revision), "deleted": True} for i in brief_ids]
         self._upsert(session, rows)

@@ -1,11 +1,16 @@
-"""The in-process inverted index: postings as numpy arrays, BM25F scores computed here.
+"""The in-process inverted index: postings as compact numpy arrays, BM25F scores computed here.
 
 Scoring is ours, not the database's, so a ranking is exact over the whole store and the same
 data gives the same order on SQLite and PostgreSQL. An index is a list of segments (a large
 base built at start, small ones for later changes, as Lucene does); a segment holds, per
-term, the briefs it occurs in with a term frequency per field, and the positions of each
-occurrence (for phrases). Scores depend only on the live documents (their field lengths and
-the terms' document frequencies), not on how they are split into segments.
+term, the briefs it occurs in with a term frequency per field (uint16), and the positions of
+each occurrence (for phrases). Scores depend only on the live documents (their field lengths
+and the terms' document frequencies), not on how they are split into segments.
+
+Positions are offsets in one token stream per segment: every field's analysed terms one
+after another, each field followed by a separator that takes a position of its own, so a
+phrase never runs from one field (or brief) into the next and a phrase check is a lookup in
+a bitmap of that stream, linear in the postings read.
 
 Stopwords are not posted (a phrase skips them, keeping their positions); everything else is.
 """
@@ -13,9 +18,11 @@ Stopwords are not posted (a phrase skips them, keeping their positions); everyth
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -26,23 +33,26 @@ FIELDS = 4  # title, bodies, text (summary and goals), comment
 FIELD_WEIGHTS = np.array([4.0, 2.0, 1.0, 0.5], dtype=np.float64)
 FIELD_B = np.array([0.5, 0.3, 0.75, 0.75], dtype=np.float64)
 K1 = 1.2
-MAX_PREFIX_TERMS = 500  # a prefix reads at most this many terms (the most frequent)
-_POSITION_BITS = 17  # position in a field
-_FIELD_SHIFT = _POSITION_BITS
-_SLOT_SHIFT = _POSITION_BITS + 3
-_MAX_POSITION = (1 << _POSITION_BITS) - 1
+MAX_PREFIX_TERMS = 500  # a prefix reads at most this many terms (the first in term order)
+SEPARATOR = "|"  # ends each field in the token stream; never an analysed term
+_MAX_TF = np.iinfo(np.uint16).max
 
 Ints = npt.NDArray[np.int64]
+Slots = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
+Scores = npt.NDArray[np.float32]
 Bools = npt.NDArray[np.bool_]
+Frequencies = npt.NDArray[np.uint16]
+Offsets = npt.NDArray[np.uint32]
 
 
 @dataclass(frozen=True)
 class Document:
-    """One brief as the index sees it: analysed fields and what filters read."""
+    """One brief as the index sees it: analysed fields (terms joined by spaces, as
+    search_documents stores them) and what filters read."""
 
     brief_id: int
-    fields: tuple[tuple[str, ...], ...]  # FIELDS term sequences
+    fields: tuple[str, str, str, str]
     kind: str = "policy"
     published: int = -1  # date ordinal, -1 undated
     body_ids: tuple[int, ...] = ()
@@ -50,21 +60,24 @@ class Document:
 
 
 class Vocabulary:
-    """Term ids shared by every segment of an index."""
+    """Term ids shared by every segment of an index. The separator and the stopwords take
+    the first ids, so "is this token posted" is one comparison."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-        self._sorted: list[str] | None = None
+        counter = itertools.count()
+        # A defaultdict's item lookup runs in C: mapping a million tokens takes a tenth of a
+        # second, where a Python-level `id()` per token would take seconds.
+        self.ids: defaultdict[str, int] = defaultdict(counter.__next__)
+        for reserved in (SEPARATOR, *sorted(STOPWORDS)):
+            self.ids[reserved]  # noqa: B018 - a lookup assigns the next id
+        self.reserved = len(self.ids)
+        self._sorted: list[str] = []
 
-    def id(self, term: str) -> int:
-        found = self.ids.get(term)
-        if found is None:
-            found = self.ids[term] = len(self.ids)
-            self._sorted = None
-        return found
+    def get(self, term: str) -> int | None:
+        return self.ids.get(term)
 
     def with_prefix(self, prefix: str) -> list[int]:
-        if self._sorted is None:
+        if len(self._sorted) != len(self.ids):
             self._sorted = sorted(self.ids)
         start = bisect.bisect_left(self._sorted, prefix)
         out = []
@@ -77,137 +90,276 @@ class Vocabulary:
 
 @dataclass
 class Postings:
-    slots: Ints  # sorted
-    tf: npt.NDArray[np.float64]  # (len(slots), FIELDS)
+    slots: Slots  # sorted
+    tf: Frequencies  # (len(slots), FIELDS)
+
+
+class _Stream:
+    """Collects a segment's token stream in chunks of documents (bounded memory)."""
+
+    CHUNK = 4096
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.term_ids: list[npt.NDArray[np.int32]] = []
+        self.offsets: list[Offsets] = []
+        self.field_numbers: list[Slots] = []
+        self.lengths: list[npt.NDArray[np.int64]] = []
+        self.field_starts: list[Ints] = []
+        self.size = 0  # tokens so far, separators included
+        self.documents = 0
+
+    def add(self, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        text = " ".join(
+            f"{d.fields[0]} | {d.fields[1]} | {d.fields[2]} | {d.fields[3]} |" for d in documents
+        )
+        tokens = text.split()
+        ids = np.fromiter(
+            map(self.vocabulary.ids.__getitem__, tokens), dtype=np.int32, count=len(tokens)
+        )
+        separators = ids == 0
+        field_number = np.cumsum(separators) - separators  # fields ended before each token
+        ends = np.flatnonzero(separators)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        posted = ids >= self.vocabulary.reserved
+        fields_here = FIELDS * len(documents)
+        self.lengths.append(
+            np.bincount(field_number[posted], minlength=fields_here).reshape(-1, FIELDS)
+        )
+        self.field_starts.append(starts + self.size)
+        self.term_ids.append(ids[posted])
+        self.offsets.append((np.flatnonzero(posted) + self.size).astype(np.uint32))
+        self.field_numbers.append((field_number[posted] + FIELDS * self.documents).astype(np.int32))
+        self.size += len(tokens)
+        self.documents += len(documents)
 
 
 class Segment:
     """An immutable batch of documents; `live` marks those not replaced since."""
 
-    def __init__(self, documents: Sequence[Document], vocabulary: Vocabulary) -> None:
-        n = len(documents)
-        self.size = n
-        self.brief_ids = np.array([d.brief_id for d in documents], dtype=np.int64)
-        self.live = np.ones(n, dtype=np.bool_)
-        self.published = np.array([d.published for d in documents], dtype=np.int64)
-        self.kinds = np.array([d.kind == "news" for d in documents], dtype=np.bool_)
-        self.lengths = np.zeros((n, FIELDS), dtype=np.int64)
-        self.body_slots: dict[int, list[int]] = {}
-        self.year_slots: dict[int, list[int]] = {}
-        term_ids: list[int] = []
-        slot_list: list[int] = []
-        keys: list[int] = []
-        stop = STOPWORDS
-        term_id = vocabulary.id
-        for slot, document in enumerate(documents):
-            for body in document.body_ids:
-                self.body_slots.setdefault(body, []).append(slot)
+    def __init__(self, documents: Iterable[Document], vocabulary: Vocabulary) -> None:
+        stream = _Stream(vocabulary)
+        brief_ids: list[int] = []
+        published: list[int] = []
+        news: list[bool] = []
+        bodies: defaultdict[int, list[int]] = defaultdict(list)
+        years: defaultdict[int, list[int]] = defaultdict(list)
+        chunk: list[Document] = []
+        for document in documents:
+            slot = len(brief_ids)
+            brief_ids.append(document.brief_id)
+            published.append(document.published)
+            news.append(document.kind == "news")
+            for body in set(document.body_ids):
+                bodies[body].append(slot)
             for year in set(document.due_years):
-                self.year_slots.setdefault(year, []).append(slot)
-            base = slot << _SLOT_SHIFT
-            for index, terms in enumerate(document.fields):
-                field_base = base | (index << _FIELD_SHIFT)
-                posted = 0
-                for position, term in enumerate(terms):
-                    if term in stop:
-                        continue
-                    posted += 1
-                    term_ids.append(term_id(term))
-                    slot_list.append(slot)
-                    keys.append(field_base | min(position, _MAX_POSITION))
-                self.lengths[slot, index] = posted
-        tids = np.array(term_ids, dtype=np.int64)
-        position_keys = np.array(keys, dtype=np.int64)
-        order = np.lexsort((position_keys, tids))
-        self._tids = tids[order]
-        self._keys = position_keys[order]
-        # Per (term, slot, field): a term frequency, from the sorted positions.
-        fields = (self._keys >> _FIELD_SHIFT) & 0b111
-        slots = self._keys >> _SLOT_SHIFT
-        self._terms, self._term_starts = np.unique(self._tids, return_index=True)
-        self._term_ends = np.append(self._term_starts[1:], len(self._tids))
-        pair = self._tids * (n + 1) + slots
-        pair_starts = np.flatnonzero(np.diff(pair, prepend=-1))
-        self._pair_slots = slots[pair_starts]
-        counts = np.zeros((len(pair_starts), FIELDS), dtype=np.float64)
-        pair_index = np.cumsum(np.diff(pair, prepend=-1) != 0) - 1
-        np.add.at(counts, (pair_index, fields), 1.0)
-        self._pair_tf = counts
-        pair_terms = self._tids[pair_starts]
-        self._pair_term_starts = np.searchsorted(pair_terms, self._terms, side="left")
-        self._pair_term_ends = np.searchsorted(pair_terms, self._terms, side="right")
-        self._slot_of_brief = {int(b): i for i, b in enumerate(self.brief_ids)}
+                years[year].append(slot)
+            chunk.append(document)
+            if len(chunk) >= _Stream.CHUNK:
+                stream.add(chunk)
+                chunk = []
+        stream.add(chunk)
+        del chunk
+        n = len(brief_ids)
+        self.size = n
+        self.brief_ids = np.array(brief_ids, dtype=np.int64)
+        self.live = np.ones(n, dtype=np.bool_)
+        self.published = np.array(published, dtype=np.int64)
+        self.kinds = np.array(news, dtype=np.bool_)
+        self.body_slots = {k: np.array(v, dtype=np.int32) for k, v in bodies.items()}
+        self.year_slots = {k: np.array(v, dtype=np.int32) for k, v in years.items()}
+        self._slot_of_brief = {b: i for i, b in enumerate(brief_ids)}
+        self.stream_size = stream.size
+        self.lengths = (
+            np.concatenate(stream.lengths) if stream.lengths else np.zeros((0, FIELDS), np.int64)
+        )
+        self._field_starts = (
+            np.concatenate(stream.field_starts) if stream.field_starts else np.zeros(0, np.int64)
+        )
+        self._build_postings(stream)
+        self._norms: tuple[tuple[float, ...], Scores] | None = None
+        self._live_totals: tuple[int, Floats] | None = None
+
+    def _build_postings(self, stream: _Stream) -> None:
+        term_ids = np.concatenate(stream.term_ids) if stream.term_ids else np.zeros(0, np.int32)
+        stream.term_ids.clear()
+        # Stable: within a term the stream order (slot, field, position) is kept.
+        order = np.argsort(term_ids, kind="stable")
+        term_ids = term_ids[order]
+        offsets = np.concatenate(stream.offsets) if stream.offsets else np.zeros(0, np.uint32)
+        stream.offsets.clear()
+        self._positions: Offsets = offsets[order]
+        del offsets
+        field_numbers = (
+            np.concatenate(stream.field_numbers) if stream.field_numbers else np.zeros(0, np.int32)
+        )
+        stream.field_numbers.clear()
+        field_numbers = field_numbers[order]
+        del order
+        slots = field_numbers // FIELDS
+        fields = field_numbers % FIELDS
+        del field_numbers
+        new_pair = np.ones(len(term_ids), dtype=np.bool_)
+        new_pair[1:] = (term_ids[1:] != term_ids[:-1]) | (slots[1:] != slots[:-1])
+        pair_starts = np.flatnonzero(new_pair)
+        pair_index = np.cumsum(new_pair) - 1
+        del new_pair
+        pairs = len(pair_starts)
+        self._pair_tf: Frequencies = np.zeros((pairs, FIELDS), dtype=np.uint16)
+        for f in range(FIELDS):
+            counts = np.bincount(pair_index[fields == f], minlength=pairs)
+            self._pair_tf[:, f] = np.minimum(counts, _MAX_TF)
+        del pair_index, fields
+        self._pair_slots: Slots = slots[pair_starts].astype(np.int32)
+        del slots
+        pair_terms = term_ids[pair_starts]
+        terms = np.unique(pair_terms)
+        # Term id -> its rows, by direct lookup (-1: not in this segment).
+        self._row_of_term = np.full(int(terms[-1]) + 1 if len(terms) else 0, -1, dtype=np.int32)
+        self._row_of_term[terms] = np.arange(len(terms), dtype=np.int32)
+        self._pair_bounds = np.stack(
+            (
+                np.searchsorted(pair_terms, terms, side="left"),
+                np.searchsorted(pair_terms, terms, side="right"),
+            ),
+            axis=1,
+        )
+        self._position_bounds = np.stack(
+            (
+                np.searchsorted(term_ids, terms, side="left"),
+                np.searchsorted(term_ids, terms, side="right"),
+            ),
+            axis=1,
+        )
+
+    def nbytes(self) -> int:
+        """Memory held by the arrays (the index's size, for benchmarks)."""
+        arrays = [
+            self.brief_ids,
+            self.live,
+            self.published,
+            self.kinds,
+            self.lengths,
+            self._field_starts,
+            self._positions,
+            self._pair_tf,
+            self._pair_slots,
+            self._row_of_term,
+            self._pair_bounds,
+            self._position_bounds,
+            *self.body_slots.values(),
+            *self.year_slots.values(),
+        ]
+        return sum(a.nbytes for a in arrays)
 
     def _row(self, term_id: int) -> int:
-        row = int(np.searchsorted(self._terms, term_id))
-        return row if row < len(self._terms) and self._terms[row] == term_id else -1
+        if term_id >= len(self._row_of_term):
+            return -1
+        return int(self._row_of_term[term_id])
 
     def postings(self, term_id: int) -> Postings | None:
         row = self._row(term_id)
         if row < 0:
             return None
-        start, end = self._pair_term_starts[row], self._pair_term_ends[row]
+        start, end = self._pair_bounds[row]
         return Postings(self._pair_slots[start:end], self._pair_tf[start:end])
 
-    def positions(self, term_id: int) -> Ints:
+    def positions(self, term_id: int) -> Offsets:
         row = self._row(term_id)
         if row < 0:
-            return np.zeros(0, dtype=np.int64)
-        return self._keys[self._term_starts[row] : self._term_ends[row]]
+            return np.zeros(0, dtype=np.uint32)
+        start, end = self._position_bounds[row]
+        return self._positions[start:end]
 
     def phrase(self, term_ids: Sequence[int | None]) -> Postings | None:
         """Where the terms occur one after another (None: a skipped stopword)."""
         anchored = [(offset, t) for offset, t in enumerate(term_ids) if t is not None]
         if not anchored:
             return None
+        # The rarest term first: the candidates only shrink from there.
+        anchored.sort(key=lambda pair: len(self.positions(pair[1])))
         first_offset, first = anchored[0]
-        keys = self.positions(first) - first_offset
+        starts = self.positions(first).astype(np.int64) - first_offset
+        starts = starts[starts >= 0]
         for offset, term in anchored[1:]:
-            if not len(keys):
+            if not len(starts):
                 break
-            following = self.positions(term) - offset
-            at = np.searchsorted(following, keys)
-            at[at >= len(following)] = 0
-            keys = keys[following[at] == keys] if len(following) else keys[:0]
-        if not len(keys):
+            following = self.positions(term).astype(np.int64) - offset
+            present = np.zeros(self.stream_size + 1, dtype=np.bool_)
+            present[following[following >= 0]] = True
+            starts = starts[present[starts]]
+        if not len(starts):
             return None
-        slots = keys >> _SLOT_SHIFT
-        fields = (keys >> _FIELD_SHIFT) & 0b111
+        starts.sort()
+        where = np.searchsorted(self._field_starts, starts, side="right") - 1
+        slots = (where // FIELDS).astype(np.int32)
+        fields = where % FIELDS
         unique, index = np.unique(slots, return_inverse=True)
-        tf = np.zeros((len(unique), FIELDS), dtype=np.float64)
-        np.add.at(tf, (index, fields), 1.0)
+        tf = np.zeros((len(unique), FIELDS), dtype=np.uint16)
+        np.add.at(tf, (index, fields), 1)
         return Postings(unique, tf)
 
     def slot(self, brief_id: int) -> int | None:
         return self._slot_of_brief.get(brief_id)
 
+    def drop(self, slot: int) -> None:
+        self.live[slot] = False
+        self._live_totals = None
 
-@dataclass
-class Statistics:
-    """What BM25F needs of the whole index: live documents and field lengths."""
+    def live_totals(self) -> tuple[int, Floats]:
+        """Live documents and their summed field lengths (cached until a slot is dropped)."""
+        if self._live_totals is None:
+            lengths = self.lengths[self.live].sum(axis=0).astype(np.float64)
+            self._live_totals = (int(self.live.sum()), lengths)
+        return self._live_totals
 
-    documents: int
-    average_lengths: Floats
+    def norms(self, average_lengths: Floats) -> Scores:
+        """Per slot and field: the field's weight / (1 - b + b * length / average length),
+        what a term frequency is multiplied by. Cached for the last averages seen (they
+        change only when the documents do)."""
+        key = tuple(float(a) for a in average_lengths)
+        cached = self._norms
+        if cached is None or cached[0] != key:
+            norm = 1.0 - FIELD_B + FIELD_B * self.lengths / average_lengths
+            cached = self._norms = (key, (FIELD_WEIGHTS / norm).astype(np.float32))
+        return cached[1]
 
 
 class Index:
-    """Segments over one vocabulary; a brief lives in at most one segment."""
+    """Segments over one vocabulary; a brief lives in at most one segment. The documents of
+    the small segments are kept, to merge them; the base segment's are not."""
 
-    MERGE_AT = 20  # more segments than this are merged into one
+    MERGE_AT = 20  # more small segments than this are merged into one
 
     def __init__(self) -> None:
         self.vocabulary = Vocabulary()
         self.segments: list[Segment] = []
+        self.base: Segment | None = None
         self._where: dict[int, tuple[Segment, int]] = {}
         self._documents: dict[int, Document] = {}
-        self._norms: dict[int, Floats] = {}
-        self._statistics: Statistics | None = None
 
     def __len__(self) -> int:
         return len(self._where)
 
+    def nbytes(self) -> int:
+        return sum(s.nbytes() for s in self.segments)
+
     def document(self, brief_id: int) -> Document | None:
         return self._documents.get(brief_id)
+
+    def load(self, documents: Iterable[Document]) -> None:
+        """Build the base segment from all documents (streamed: none of them is kept)."""
+        self.segments, self._where, self._documents = [], {}, {}
+        segment = Segment(documents, self.vocabulary)
+        self.base = segment
+        self.segments = [segment] if segment.size else []
+        for slot, brief_id in enumerate(segment.brief_ids.tolist()):
+            found = self._where.get(brief_id)
+            if found is not None:  # the same brief twice: the later one wins
+                found[0].drop(found[1])
+            self._where[brief_id] = (segment, slot)
 
     def apply(self, replaced: Iterable[Document], removed: Iterable[int] = ()) -> None:
         """Add or replace these documents and drop the removed briefs (one new segment)."""
@@ -216,57 +368,20 @@ class Index:
             found = self._where.pop(brief_id, None)
             self._documents.pop(brief_id, None)
             if found is not None:
-                found[0].live[found[1]] = False
+                found[0].drop(found[1])
         if documents:
-            if len(self.segments) >= self.MERGE_AT:
-                documents = [*self._documents.values(), *documents]
-                self.segments, self._where = [], {}
+            small = [s for s in self.segments if s is not self.base]
+            if len(small) >= self.MERGE_AT:
+                kept = [self._documents[int(b)] for s in small for b in s.brief_ids[s.live]]
+                documents = [*kept, *documents]
+                self.segments = [s for s in self.segments if s is self.base]
             segment = Segment(documents, self.vocabulary)
             self.segments.append(segment)
             for slot, document in enumerate(documents):
                 self._where[document.brief_id] = (segment, slot)
                 self._documents[document.brief_id] = document
         self.segments = [s for s in self.segments if s.live.any()]
-        self._norms.clear()
-        self._statistics = None
-
-    def statistics(self) -> Statistics:
-        if self._statistics is None:
-            total = np.zeros(FIELDS, dtype=np.int64)
-            count = 0
-            for segment in self.segments:
-                total += segment.lengths[segment.live].sum(axis=0)
-                count += int(segment.live.sum())
-            average = total / max(count, 1)
-            self._statistics = Statistics(count, np.maximum(average, 1e-9))
-        return self._statistics
-
-    def norms(self, segment: Segment) -> Floats:
-        """Per slot and field: 1 / (1 - b + b * length / average length), times the field's
-        weight (what a term frequency is multiplied by)."""
-        key = id(segment)
-        if key not in self._norms:
-            average = self.statistics().average_lengths
-            norm = 1.0 - FIELD_B + FIELD_B * segment.lengths / average
-            self._norms[key] = FIELD_WEIGHTS / norm
-        return self._norms[key]
 
 
 def idf(documents: int, frequency: int) -> float:
     return math.log(1.0 + (documents - frequency + 0.5) / (frequency + 0.5))
-
-
-@dataclass
-class Hits:
-    """One query part over one segment: a score per slot (0 where it does not match)."""
-
-    scores: Floats
-    matched: Bools
-    frequency: int = 0  # live documents matched in this segment
-
-
-@dataclass
-class SegmentView:
-    segment: Segment
-    visible: Bools  # live and not shadowed by a newer version of the brief
-    extra: dict[str, object] = field(default_factory=dict)

@@ -15,7 +15,7 @@ a stale or missing index never loses a search.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import Connection, Engine, event, select
@@ -43,20 +43,11 @@ _COLUMNS = (
 )
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(value.split(" ")) if value else ()
-
-
 def _document(row: Sequence[object]) -> Document:
     published = row[5]
     return Document(
-        brief_id=int(row[0]),  # type: ignore[call-overload]
-        fields=(
-            _split(str(row[8])),
-            _split(str(row[9])),
-            _split(str(row[10])),
-            _split(str(row[11])),
-        ),
+        brief_id=int(str(row[0])),
+        fields=(str(row[8]), str(row[9]), str(row[10]), str(row[11])),
         kind=str(row[4]),
         published=published.toordinal() if isinstance(published, date) else -1,
         body_ids=tuple(int(i) for i in str(row[6]).split()),
@@ -108,21 +99,54 @@ class LiveIndex:
         self.index = Index()
         self.revision = -1  # not built
         self.lock = threading.RLock()
+        self.searcher: Searcher | None = None
 
     def refresh(self, connection: Connection, session: Session) -> None:
         """Read what was committed since the last refresh (everything, the first time)."""
         current = connection.scalar(select(SearchState.revision).where(SearchState.id == 1)) or 0
         if current == self.revision:
             return
-        live, removed, stale = _documents(connection, self.revision, current)
         if self.revision < 0:
-            indexed = {d.brief_id for d in live} | set(removed)
-            missing = set(connection.scalars(select(Brief.id))) - indexed
-            stale = [*stale, *missing]
-        if stale:
-            live += _analysed(session, stale)
-        self.index.apply(live, removed)
+            self._build(connection, session, current)
+        else:
+            live, removed, stale = _documents(connection, self.revision, current)
+            if stale:
+                live += _analysed(session, stale)
+            self.index.apply(live, removed)
         self.revision = current
+        self.searcher = None
+
+    def _build(self, connection: Connection, session: Session, upto: int) -> None:
+        """The base segment from every current document, streamed from the database."""
+        self.index = Index()
+        seen: set[int] = set()
+        stale: list[int] = []
+
+        def current_documents() -> Iterator[Document]:
+            statement = select(*_COLUMNS).where(SearchDocument.revision <= upto)
+            for row in connection.execute(statement.execution_options(yield_per=2000)):
+                seen.add(int(row[0]))
+                if row[2]:
+                    continue
+                if row[3] != ANALYSIS_VERSION:
+                    stale.append(int(row[0]))
+                else:
+                    yield _document(row)
+
+        self.index.load(current_documents())
+        # Briefs stored before search documents existed (until `policybot db upgrade` writes
+        # theirs), or analysed by an older version: analysed here, never lost.
+        missing = [i for i in connection.scalars(select(Brief.id)) if i not in seen]
+        if stale or missing:
+            self.index.apply(_analysed(session, [*stale, *missing]))
+
+    def shared_searcher(self) -> Searcher:
+        """The searcher of the committed index (its statistics cached until a refresh)."""
+        searcher = self.searcher
+        if searcher is None:
+            parts = [Part(self.index, s, s.live) for s in self.index.segments]
+            searcher = self.searcher = Searcher(parts)
+        return searcher
 
 
 _REGISTRY: dict[str, LiveIndex] = {}
@@ -171,7 +195,7 @@ class SearchView:
         with self.live.lock:
             if _in_memory(engine):
                 # No second connection sees this database: the session's view is the index.
-                self.live.index, self.live.revision = Index(), -1
+                self.live.index, self.live.revision, self.live.searcher = Index(), -1, None
                 self.live.refresh(connection, session)
             elif wrote:
                 with engine.connect() as committed:
@@ -186,7 +210,10 @@ class SearchView:
                 self.shadowed = {d.brief_id for d in own} | set(removed)
             else:
                 self.shadowed = set()
-            self.searcher = Searcher(self._parts())
+            if self.overlay is None and not self.shadowed:
+                self.searcher = self.live.shared_searcher()
+            else:
+                self.searcher = Searcher(self._parts())
 
     def _parts(self) -> list[Part]:
         parts = []
@@ -199,7 +226,7 @@ class SearchView:
                         visible[slot] = False
             parts.append(Part(self.live.index, segment, visible))
         if self.overlay is not None:
-            parts += [Part(self.overlay, s, s.live.copy()) for s in self.overlay.segments]
+            parts += [Part(self.overlay, s, s.live) for s in self.overlay.segments]
         return parts
 
 
@@ -214,7 +241,8 @@ def among(session: Session, plan: Plan, brief_ids: Sequence[int]) -> set[int]:
     key = ("policybot.among", revision, tuple(wanted))
     cached = session.info.get("policybot.among")
     if cached is not None and cached[0] == key:
-        return cached[1].matching(plan)
+        reused: Searcher = cached[1]
+        return reused.matching(plan)
     documents: list[Document] = []
     stale: list[int] = []
     for start in range(0, len(wanted), 500):
@@ -233,6 +261,6 @@ def among(session: Session, plan: Plan, brief_ids: Sequence[int]) -> set[int]:
     documents += _analysed(session, stale)
     index = Index()
     index.apply(documents)
-    searcher = Searcher([Part(index, s, s.live.copy()) for s in index.segments])
+    searcher = Searcher([Part(index, s, s.live) for s in index.segments])
     session.info["policybot.among"] = (key, searcher)
     return searcher.matching(plan)

@@ -7,11 +7,15 @@ score is the sum over clauses. Briefs that match every clause come first; when n
 the best partial matches are returned instead (`Ranked.partial`), provided the clauses they
 match carry at least half of the query's information (idf), so one common word out of a
 question about something absent does not answer it.
+
+Every matching brief is scored (the top k is exact over the whole store); the work per
+search is the postings of its terms plus a few passes over per-slot arrays. What depends
+only on the documents (field-length norms) is computed once per revision (Segment.norms).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,17 +23,16 @@ import numpy as np
 
 from policybot.data.search.analysis import STOPWORDS, TermQuery
 from policybot.data.search.index import (
-    FIELD_B,
-    FIELD_WEIGHTS,
     FIELDS,
     K1,
     MAX_PREFIX_TERMS,
     Bools,
     Floats,
     Index,
-    Ints,
     Postings,
+    Scores,
     Segment,
+    Slots,
     idf,
 )
 
@@ -56,7 +59,8 @@ class Plan:
 
 @dataclass
 class Part:
-    """A segment and which of its slots a search may see."""
+    """A segment and which of its slots a search may see (`visible` is `segment.live`
+    itself unless a session's own documents shadow some of them)."""
 
     index: Index
     segment: Segment
@@ -69,31 +73,39 @@ class Ranked:
     total: int
     partial: bool = False  # no brief matched every clause: these match some
     unmatched: list[int] = field(default_factory=list)  # clauses no brief matches at all
-    matched_terms: set[str] = field(default_factory=set)
+    # Per brief on the page: the index terms its matching clauses found in it (what a
+    # renderer highlights).
+    matched_terms: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
-def _filter_mask(segment: Segment, filters: Filters) -> Bools:
-    mask = np.ones(segment.size, dtype=np.bool_)
+def _filter_mask(segment: Segment, filters: Filters) -> Bools | None:
+    """Slots the structured filters let through (None: no filter)."""
+    mask: Bools | None = None
+
+    def narrow(condition: Bools) -> None:
+        nonlocal mask
+        mask = condition if mask is None else mask & condition
+
     if filters.kind_news is not None:
-        mask &= segment.kinds == filters.kind_news
+        narrow(segment.kinds == filters.kind_news)
     if filters.since is not None:
-        mask &= segment.published >= filters.since.toordinal()
+        narrow(segment.published >= filters.since.toordinal())
     if filters.until is not None:
-        mask &= (segment.published >= 0) & (segment.published <= filters.until.toordinal())
+        narrow((segment.published >= 0) & (segment.published <= filters.until.toordinal()))
     for ids in filters.body_ids:
-        mask &= _slots_mask(segment, segment.body_slots, ids)
+        narrow(_slots_mask(segment, segment.body_slots, ids))
     if filters.exclude_body_ids:
-        mask &= ~_slots_mask(segment, segment.body_slots, filters.exclude_body_ids)
+        narrow(~_slots_mask(segment, segment.body_slots, filters.exclude_body_ids))
     if filters.due_year is not None:
-        mask &= _slots_mask(segment, segment.year_slots, (filters.due_year,))
+        narrow(_slots_mask(segment, segment.year_slots, (filters.due_year,)))
     return mask
 
 
-def _slots_mask(segment: Segment, table: dict[int, list[int]], keys: object) -> Bools:
+def _slots_mask(segment: Segment, table: dict[int, Slots], keys: Iterable[int]) -> Bools:
     mask = np.zeros(segment.size, dtype=np.bool_)
-    for key in keys:  # type: ignore[attr-defined]
+    for key in keys:
         slots = table.get(key)
-        if slots:
+        if slots is not None:
             mask[slots] = True
     return mask
 
@@ -101,25 +113,36 @@ def _slots_mask(segment: Segment, table: dict[int, list[int]], keys: object) -> 
 def _alternative_postings(part: Part, terms: Sequence[str], prefix: bool) -> list[Postings]:
     vocabulary = part.index.vocabulary
     if prefix and len(terms) == 1:
-        ids = vocabulary.with_prefix(terms[0])
-        if len(ids) > MAX_PREFIX_TERMS:
-            ids = ids[:MAX_PREFIX_TERMS]
-        return [p for p in (part.segment.postings(i) for i in ids) if p is not None]
+        prefixed = vocabulary.with_prefix(terms[0])[:MAX_PREFIX_TERMS]
+        return [p for p in (part.segment.postings(i) for i in prefixed) if p is not None]
     if len(terms) == 1:
-        term_id = vocabulary.ids.get(terms[0])
+        term_id = vocabulary.get(terms[0])
         found = part.segment.postings(term_id) if term_id is not None else None
         return [found] if found is not None else []
-    ids: list[int | None] = []
+    phrase: list[int | None] = []
     for term in terms:
         if term in STOPWORDS:
-            ids.append(None)
+            phrase.append(None)
             continue
-        term_id = vocabulary.ids.get(term)
+        term_id = vocabulary.get(term)
         if term_id is None:
             return []
-        ids.append(term_id)
-    found = part.segment.phrase(ids)
+        phrase.append(term_id)
+    found = part.segment.phrase(phrase)
     return [found] if found is not None else []
+
+
+@dataclass
+class _QueryHits:
+    """One query over every part: a score per slot, which slots match, which in a title."""
+
+    scores: list[Scores]
+    matched: list[Bools]
+    in_title: list[Bools]
+    literal_idf: float
+    count: int
+    # Per part: (term, slots) of each alternative that matched, for highlighting.
+    found: list[list[tuple[tuple[str, ...], Slots]]]
 
 
 class Searcher:
@@ -127,77 +150,109 @@ class Searcher:
 
     def __init__(self, parts: Sequence[Part]) -> None:
         self.parts = list(parts)
-        self.documents = sum(int(p.visible.sum()) for p in self.parts)
+        self.documents = 0
         total = np.zeros(FIELDS, dtype=np.float64)
         for part in self.parts:
-            total += part.segment.lengths[part.visible].sum(axis=0)
-        average = np.maximum(total / max(self.documents, 1), 1e-9)
-        self.norms = [
-            FIELD_WEIGHTS / (1.0 - FIELD_B + FIELD_B * p.segment.lengths / average)
-            for p in self.parts
-        ]
+            if part.visible is part.segment.live:
+                count, lengths = part.segment.live_totals()
+            else:
+                count = int(part.visible.sum())
+                lengths = part.segment.lengths[part.visible].sum(axis=0).astype(np.float64)
+            self.documents += count
+            total += lengths
+        average: Floats = np.maximum(total / max(self.documents, 1), 1e-9)
+        self.norms = [p.segment.norms(average) for p in self.parts]
 
-    def _query(self, query: TermQuery) -> tuple[list[Floats], list[Bools], float, int]:
+    def _visible_postings(self, part: Part, postings: Postings) -> Postings:
+        if part.visible is part.segment.live and part.segment.live.all():
+            return postings
+        keep = part.visible[postings.slots]
+        return postings if keep.all() else Postings(postings.slots[keep], postings.tf[keep])
+
+    def _query(self, query: TermQuery) -> _QueryHits:
         """Scores and matches of one query per part, its literal form's idf, and how many
-        documents any form matches. `self.in_title` notes the slots matched in a title."""
-        scores = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
-        matched = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
-        self.in_title = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
+        documents any form matches."""
+        sizes = [p.segment.size for p in self.parts]
+        scores = [np.zeros(n, dtype=np.float32) for n in sizes]
+        matched = [np.zeros(n, dtype=np.bool_) for n in sizes]
+        in_title = [np.zeros(n, dtype=np.bool_) for n in sizes]
+        found: list[list[tuple[tuple[str, ...], Slots]]] = [[] for _ in sizes]
         literal_idf = idf(self.documents, 0)
         weights = query.weights or (1.0,) * len(query.alternatives)
         for number, (terms, weight) in enumerate(zip(query.alternatives, weights, strict=True)):
-            per_part = [_alternative_postings(p, terms, query.prefix) for p in self.parts]
-            for postings_list, part in zip(per_part, self.parts, strict=True):
-                for postings in postings_list:
-                    visible = part.visible[postings.slots]
-                    postings.slots, postings.tf = postings.slots[visible], postings.tf[visible]
-            frequency = sum(len(p.slots) for ps in per_part for p in ps)
+            per_part = [
+                [
+                    self._visible_postings(p, q)
+                    for q in _alternative_postings(p, terms, query.prefix)
+                ]
+                for p in self.parts
+            ]
+            frequency = sum(len(q.slots) for qs in per_part for q in qs)
             if number == 0:
                 literal_idf = idf(self.documents, frequency)
             if not frequency:
                 continue
-            value = idf(self.documents, frequency) * weight
+            value = np.float32(idf(self.documents, frequency) * weight)
             for i, postings_list in enumerate(per_part):
                 for postings in postings_list:
-                    tf = (postings.tf * self.norms[i][postings.slots]).sum(axis=1)
-                    score = value * tf * (K1 + 1.0) / (K1 + tf)
-                    current = scores[i][postings.slots]
-                    scores[i][postings.slots] = np.maximum(current, score)
-                    matched[i][postings.slots] = True
-                    self.in_title[i][postings.slots[postings.tf[:, 0] > 0]] = True
+                    if not len(postings.slots):
+                        continue
+                    slots = postings.slots
+                    tf = np.einsum("ij,ij->i", postings.tf, self.norms[i][slots], dtype=np.float32)
+                    score = value * tf * np.float32(K1 + 1.0) / (np.float32(K1) + tf)
+                    # Slots are unique within one postings list: gather, compare, scatter.
+                    scores[i][slots] = np.maximum(scores[i][slots], score)
+                    matched[i][slots] = True
+                    in_title[i][slots[postings.tf[:, 0] > 0]] = True
+                    found[i].append((terms, slots))
         count = sum(int(m.sum()) for m in matched)
-        return scores, matched, literal_idf, count
+        return _QueryHits(scores, matched, in_title, literal_idf, count, found)
 
     def rank(
-        self, plan: Plan, limit: int, offset: int = 0, *, allow_partial: bool = True
+        self,
+        plan: Plan,
+        limit: int,
+        offset: int = 0,
+        *,
+        allow_partial: bool = True,
+        with_terms: bool = True,
     ) -> Ranked:
-        bases = [p.visible & _filter_mask(p.segment, plan.filters) for p in self.parts]
+        n_parts = range(len(self.parts))
+        bases: list[Bools] = []
+        for part in self.parts:
+            mask = _filter_mask(part.segment, plan.filters)
+            bases.append(part.visible.copy() if mask is None else part.visible & mask)
         for query in plan.exclude:
-            _, matched, _, _ = self._query(query)
-            bases = [b & ~m for b, m in zip(bases, matched, strict=True)]
-        totals = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
-        titles = [np.zeros(p.segment.size, dtype=np.int64) for p in self.parts]
+            excluded = self._query(query)
+            for i in n_parts:
+                bases[i] &= ~excluded.matched[i]
+        totals = [np.zeros(p.segment.size, dtype=np.float32) for p in self.parts]
+        titles = [np.zeros(p.segment.size, dtype=np.int16) for p in self.parts]
         every = [b.copy() for b in bases]
         coverage = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
         information = 0.0
         unmatched: list[int] = []
+        clause_found: list[list[list[tuple[tuple[str, ...], Slots]]]] = []
         for number, clause in enumerate(plan.clauses):
             clause_matched = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
             clause_title = [np.zeros(p.segment.size, dtype=np.bool_) for p in self.parts]
             clause_idf = 0.0
             clause_count = 0
+            found: list[list[tuple[tuple[str, ...], Slots]]] = [[] for _ in n_parts]
             for query in clause:
-                scores, matched, literal_idf, count = self._query(query)
-                clause_idf = max(clause_idf, literal_idf)
-                clause_count += count
-                for i in range(len(self.parts)):
-                    totals[i] += scores[i]
-                    clause_matched[i] |= matched[i]
-                    clause_title[i] |= self.in_title[i]
+                hits = self._query(query)
+                clause_idf = max(clause_idf, hits.literal_idf)
+                clause_count += hits.count
+                for i in n_parts:
+                    totals[i] += hits.scores[i]
+                    clause_matched[i] |= hits.matched[i]
+                    clause_title[i] |= hits.in_title[i]
+                    found[i].extend(hits.found[i])
+            clause_found.append(found)
             if not clause_count:
                 unmatched.append(number)
             information += clause_idf
-            for i in range(len(self.parts)):
+            for i in n_parts:
                 titles[i] += clause_title[i]
                 every[i] &= clause_matched[i]
                 coverage[i] += clause_idf * clause_matched[i]
@@ -216,35 +271,57 @@ class Searcher:
             ]
         total = sum(int(m.sum()) for m in masks)
         wanted = offset + limit
-        candidates: list[tuple[Floats, Ints, Ints]] = []
-        for part, mask, score, title in zip(self.parts, masks, totals, titles, strict=True):
-            slots = np.flatnonzero(mask)
+        candidates: list[tuple[Floats, Slots, int]] = []
+        for i, mask in enumerate(masks):
+            slots = np.flatnonzero(mask).astype(np.int32)
             if not len(slots) or wanted <= 0:
                 continue
             # Tiers: every word found in a title beats any number of mentions in the text
             # (scores stay far below TITLE_TIER); BM25F orders briefs within a tier.
-            values = score[slots] + TITLE_TIER * title[slots]
+            values = totals[i][slots].astype(np.float64) + TITLE_TIER * titles[i][slots]
             if len(slots) > wanted:
                 # Everything that scores at least the wanted-th best (ties included).
                 cut = np.partition(values, len(values) - wanted)[len(values) - wanted]
                 keep = values >= cut
                 slots, values = slots[keep], values[keep]
-            candidates.append(
-                (values, part.segment.published[slots], part.segment.brief_ids[slots])
-            )
+            candidates.append((values, slots, i))
         if not candidates:
             return Ranked([], total, partial and total > 0, unmatched)
         values = np.concatenate([c[0] for c in candidates])
-        published = np.concatenate([c[1] for c in candidates])
-        brief_ids = np.concatenate([c[2] for c in candidates])
+        published = np.concatenate([self.parts[c[2]].segment.published[c[1]] for c in candidates])
+        brief_ids = np.concatenate([self.parts[c[2]].segment.brief_ids[c[1]] for c in candidates])
+        where = np.concatenate([np.full(len(c[1]), c[2]) for c in candidates])
+        slots_all = np.concatenate([c[1] for c in candidates])
         # Best score first, then newest, then most recently added; scores are rounded so
-        # that the last bits of a float sum never decide an order.
-        order = np.lexsort((-brief_ids, -published, -np.round(values, 9)))
-        page = brief_ids[order][offset:wanted]
-        return Ranked([int(b) for b in page], total, partial, unmatched)
+        # that float32 sums in a different order never decide an order.
+        order = np.lexsort((-brief_ids, -published, -np.round(values, 4)))[offset:wanted]
+        page = [int(b) for b in brief_ids[order]]
+        matched_terms = (
+            {
+                int(brief_ids[k]): _terms_at(clause_found, int(where[k]), int(slots_all[k]))
+                for k in order
+            }
+            if with_terms
+            else {}
+        )
+        return Ranked(page, total, partial, unmatched, matched_terms)
 
     def matching(self, plan: Plan, brief_ids: Sequence[int] | None = None) -> set[int]:
         """Ids of the briefs that match every clause (no partial matches)."""
-        ranked_all = self.rank(plan, limit=self.documents or 1, allow_partial=False)
+        ranked_all = self.rank(
+            plan, limit=self.documents or 1, allow_partial=False, with_terms=False
+        )
         found = set(ranked_all.brief_ids)
         return found if brief_ids is None else found & set(brief_ids)
+
+
+def _terms_at(
+    clause_found: list[list[list[tuple[tuple[str, ...], Slots]]]], part: int, slot: int
+) -> frozenset[str]:
+    terms: set[str] = set()
+    for found in clause_found:
+        for sequence, slots in found[part]:
+            at = int(np.searchsorted(slots, slot))
+            if at < len(slots) and slots[at] == slot:
+                terms.update(sequence)
+    return frozenset(terms)
