@@ -14,15 +14,16 @@ Everything else (a crash before the post, a failed post) re-sends nothing twice.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data import store
 from policybot.data.backends import backend_for
 from policybot.data.errors import UserError
 from policybot.data.models import (
@@ -34,14 +35,10 @@ from policybot.data.models import (
     ScheduleKind,
     Subscription,
 )
-from policybot.data.query.compiler import BodyNames, build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.schedules import in_quiet_hours, next_run, quiet_hours_end, schedule_of
-from policybot.data.search.analysis import TermQuery
-from policybot.data.search.engines import engine_for
-from policybot.data.store import BriefFilter
+from policybot.data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
 from policybot.scheduler.delivery import Claim, Owner
 from policybot.scheduler.kinds.digest import DIGEST
+from policybot.scheduler.matching import CandidateMatcher, QueryFilters
 
 # A brief whose ingestion transaction was still open when a digest was planned is caught by
 # the next plan: planning looks back this far behind the last horizon.
@@ -57,39 +54,111 @@ def plan_digests(session: Session, now: datetime) -> int:
     Work grows with what is due, not with history: the briefs that arrived since the
     earliest due horizon are read once, each distinct search term is tested once against
     just those briefs, and each subscription's query is then set arithmetic over them.
+    Subscriptions are read as plain columns and written back set-wise: one UPDATE per
+    distinct next slot (a handful), not one per subscription.
     """
-    statement = (
-        select(Subscription)
+    statement = cast(
+        "Select[Any]",  # the backend's claim lock is typed for one-entity selects
+        select(*_DUE_COLUMNS)
         .where(Subscription.paused_reason.is_(None), Subscription.next_due_at <= now)
-        .order_by(Subscription.id)
+        .order_by(Subscription.id),
     )
     statement = backend_for(session).lock_for_claim(statement)
-    due = [s for s in session.scalars(statement).all() if not _quiet_now(session, s, now)]
+    due = [_DueSubscription(*row) for row in session.execute(statement)]
     if not due:
         return 0
-    rows = _DigestPlanner(session, now, due).rows()
+    waiting = _quiet_until(session, due, now)
+    _move_schedules(session, {s.id: end for s, end in waiting.items()}, now, checked=False)
+    due = [s for s in due if s not in waiting]
+    planner = _DigestPlanner(session, now, due)
+    rows = planner.rows()
     if rows:
         # Another scheduler may have planned the same rows a moment ago: the unique key wins.
         session.execute(
             backend_for(session).insert_ignoring_duplicates(Delivery, ["dedupe_key"]), rows
         )
+    for subscription_id, reason in planner.broken.items():
+        # The query stopped making sense (a body alias was removed): say so, keep the rest.
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id == subscription_id)
+            .values(paused_reason=reason, paused_at=now)
+        )
+    slots: dict[Schedule, datetime] = {}
+    next_due = {}
     for subscription in due:
-        subscription.next_due_at = next_run(schedule_of(subscription), now)  # slots coalesce
-        subscription.checked_until = now
+        schedule = subscription.schedule
+        if schedule not in slots:
+            slots[schedule] = next_run(schedule, now)  # missed slots coalesce into one
+        next_due[subscription.id] = slots[schedule]
+    _move_schedules(session, next_due, now, checked=True)
     return len(rows)
 
 
+_DUE_COLUMNS = (
+    Subscription.id,
+    Subscription.team_id,
+    Subscription.channel_id,
+    Subscription.query_text,
+    Subscription.schedule,
+    Subscription.weekday,
+    Subscription.at_minute,
+    Subscription.timezone,
+    Subscription.created_at,
+    Subscription.checked_until,
+)
+_UPDATE_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class _DueSubscription:
+    """What planning reads of a due subscription (plain columns, no ORM object)."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    query_text: str
+    kind: str
+    weekday: int | None
+    at_minute: int
+    timezone: str
+    created_at: datetime
+    checked_until: datetime
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(ScheduleKind(self.kind), self.at_minute, self.weekday, self.timezone)
+
+
+def _move_schedules(
+    session: Session, next_due: Mapping[int, datetime], now: datetime, *, checked: bool
+) -> None:
+    """Set next_due_at (and checked_until = now when planned), one UPDATE per slot."""
+    by_slot: dict[datetime, list[int]] = defaultdict(list)
+    for subscription_id, slot in next_due.items():
+        by_slot[slot].append(subscription_id)
+    values: dict[str, object] = {"checked_until": now} if checked else {}
+    for slot, ids in by_slot.items():
+        ids.sort()
+        for start in range(0, len(ids), _UPDATE_CHUNK):
+            session.execute(
+                update(Subscription)
+                .where(Subscription.id.in_(ids[start : start + _UPDATE_CHUNK]))
+                .values(next_due_at=slot, **values)
+            )
+
+
 class _DigestPlanner:
-    def __init__(self, session: Session, now: datetime, due: list[Subscription]) -> None:
+    def __init__(self, session: Session, now: datetime, due: list[_DueSubscription]) -> None:
         self.session = session
         self.now = now
         self.due = due
-        self.engine = engine_for(session)
-        self.names = BodyNames(session)
-        self._terms: dict[TermQuery, set[int]] = {}
-        self._structured: dict[BriefFilter, set[int]] = {}
+        self.filters = QueryFilters(session)
+        self.broken: dict[int, str] = {}  # subscription id -> why its query stopped working
 
     def rows(self) -> list[dict[str, object]]:
+        if not self.due:
+            return []
         starts = {s.id: max(s.checked_until - INGEST_GRACE, s.created_at) for s in self.due}
         arrived = dict(
             self.session.execute(
@@ -98,44 +167,22 @@ class _DigestPlanner:
                 )
             ).all()
         )
-        if not arrived:
-            self._check_queries()
-            return []
         self.ids = sorted(arrived)
-        delivered = self._delivered()
-        filters: dict[str, BriefFilter | None] = {}
+        matcher = CandidateMatcher(self.session, self.ids)
+        delivered = self._delivered() if arrived else set()
         rows: list[dict[str, object]] = []
         for subscription in self.due:
-            text = subscription.query_text
-            if text not in filters:
-                filters[text] = self._filter(subscription)
-            where = filters[text]
-            if where is None:
+            where = self.filters.get(subscription.query_text)
+            if isinstance(where, UserError):
+                self.broken[subscription.id] = f"its query no longer works: {where}"[:200]
                 continue
-            for brief_id in sorted(self._matching(where)):
-                if (
-                    arrived[brief_id] > starts[subscription.id]
-                    and (
-                        subscription.id,
-                        brief_id,
-                    )
-                    not in delivered
-                ):
+            if not arrived:
+                continue
+            start = starts[subscription.id]
+            for brief_id in sorted(matcher.matching(where)):
+                if arrived[brief_id] > start and (subscription.id, brief_id) not in delivered:
                     rows.append(self._row(subscription, brief_id))
         return rows
-
-    def _check_queries(self) -> None:
-        for subscription in self.due:
-            self._filter(subscription)
-
-    def _filter(self, subscription: Subscription) -> BriefFilter | None:
-        try:
-            return build_filter(self.session, parse_query(subscription.query_text), self.names)[0]
-        except UserError as error:
-            # The query stopped making sense (a body alias was removed): say so, keep the rest.
-            subscription.paused_reason = f"its query no longer works: {error}"[:200]
-            subscription.paused_at = self.now
-            return None
 
     def _delivered(self) -> set[tuple[int, int]]:
         found: set[tuple[int, int]] = set()
@@ -151,27 +198,7 @@ class _DigestPlanner:
             )
         return found
 
-    def _term(self, query: TermQuery) -> set[int]:
-        if query not in self._terms:
-            self._terms[query] = set(self.engine.among(self.session, [query], [], self.ids))
-        return self._terms[query]
-
-    def _matching(self, where: BriefFilter) -> set[int]:
-        found = set(self.ids)
-        for query in where.include:
-            found &= self._term(query)
-        for query in where.exclude:
-            found -= self._term(query)
-        rest = replace(where, include=(), exclude=())
-        if rest != BriefFilter():
-            if rest not in self._structured:
-                self._structured[rest] = set(
-                    store.matching_ids(self.session, rest, only_ids=self.ids)
-                )
-            found &= self._structured[rest]
-        return found
-
-    def _row(self, subscription: Subscription, brief_id: int) -> dict[str, object]:
+    def _row(self, subscription: _DueSubscription, brief_id: int) -> dict[str, object]:
         return {
             "dedupe_key": f"digest:{subscription.id}:{brief_id}",
             "kind": DIGEST,
@@ -186,23 +213,34 @@ class _DigestPlanner:
         }
 
 
-def _quiet_now(session: Session, subscription: Subscription, now: datetime) -> bool:
-    """Instant subscriptions wait for the end of the channel's quiet hours."""
-    if subscription.schedule != ScheduleKind.INSTANT:
-        return False
-    settings = session.scalar(
-        select(ChannelSettings).where(
-            ChannelSettings.team_id == subscription.team_id,
-            ChannelSettings.channel_id == subscription.channel_id,
-        )
-    )
-    if settings is None or settings.quiet_start is None or settings.quiet_end is None:
-        return False
-    zone = ZoneInfo(settings.timezone)
-    if not in_quiet_hours(now, settings.quiet_start, settings.quiet_end, zone):
-        return False
-    subscription.next_due_at = quiet_hours_end(now, settings.quiet_start, settings.quiet_end, zone)
-    return True
+def _quiet_until(
+    session: Session, due: Sequence[_DueSubscription], now: datetime
+) -> dict[_DueSubscription, datetime]:
+    """Instant subscriptions wait for the end of their channel's quiet hours: when each of
+    those in quiet hours now may go (one read of the channels' settings)."""
+    instant = [s for s in due if s.kind == ScheduleKind.INSTANT]
+    if not instant:
+        return {}
+    channels = sorted({s.channel_id for s in instant})
+    settings: dict[tuple[str, str], ChannelSettings] = {}
+    for start in range(0, len(channels), 500):
+        for found in session.scalars(
+            select(ChannelSettings).where(
+                ChannelSettings.channel_id.in_(channels[start : start + 500])
+            )
+        ):
+            settings[(found.team_id, found.channel_id)] = found
+    waiting = {}
+    for subscription in instant:
+        channel = settings.get((subscription.team_id, subscription.channel_id))
+        if channel is None or channel.quiet_start is None or channel.quiet_end is None:
+            continue
+        zone = ZoneInfo(channel.timezone)
+        if in_quiet_hours(now, channel.quiet_start, channel.quiet_end, zone):
+            waiting[subscription] = quiet_hours_end(
+                now, channel.quiet_start, channel.quiet_end, zone
+            )
+    return waiting
 
 
 def claim_due(

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.models import Delivery, DeliveryStatus, Subscription
+from policybot.data.models import BodyAlias, Delivery, DeliveryStatus, Subscription
 from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import (
     quiet,
@@ -275,7 +275,59 @@ def test_unsubscribe_also_stops_rows_a_dead_worker_held(
     ingest(factory, tracker_issue("Held Brief"), start + timedelta(seconds=10))
     with factory() as session, session.begin():
         ledger.plan_digests(session, start + timedelta(minutes=1))
-        assert len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker", OWNERS)) == 1
+        assert (
+            len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker", OWNERS)) == 1
+        )
     assert "Removed" in do(factory, unsubscribe_all, ctx(start), "")
     Ticker(factory, poster, worker_id="w2", max_workers=1).tick(start + timedelta(hours=1))
     assert poster.posts == []
+
+
+def test_many_due_subscriptions_planned_set_wise_each_to_its_own_next_slot(
+    factory: sessionmaker[Session],
+) -> None:
+    """Planning writes schedules back per slot, not per subscription: each subscription
+    still gets its own next slot, a quiet instant one waits, a broken query is paused."""
+    created = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    ingest(factory, tracker_issue("Earlier Plan"), created - timedelta(days=1))  # knows MIIT
+    specs = {
+        "C1": "storage daily at 09:00 tz UTC",
+        "C2": "storage daily at 09:00 tz Europe/Berlin",
+        "C3": "weekly friday at 09:00 tz UTC",
+        "C4": "instant",
+        "C5": "body:MIIT instant",
+    }
+    for n in range(30):
+        for channel, text in specs.items():
+            do(factory, subscribe, ctx(created, f"{channel}-{n}"), text)
+    do(factory, quiet, ctx(created, "C4-0"), "06:00-12:00 tz UTC")
+    ingest(factory, tracker_issue("Setwise Storage Plan"), created + timedelta(minutes=5))
+    with factory() as session, session.begin():
+        # Every subscription due now (as after downtime); MIIT is no longer a known body.
+        session.execute(update(Subscription).values(next_due_at=created + timedelta(hours=1)))
+        session.execute(delete(BodyAlias).where(BodyAlias.normalized == "miit"))
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # Tuesday
+    with factory() as session, session.begin():
+        planned = ledger.plan_digests(session, now)
+    with factory() as session:
+        rows = session.execute(
+            select(
+                Subscription.channel_id,
+                Subscription.next_due_at,
+                Subscription.checked_until,
+                Subscription.paused_reason,
+            )
+        ).all()
+        ledger_rows = session.scalar(select(func.count()).select_from(Delivery))
+    by_channel = {channel: (due, checked, paused) for channel, due, checked, paused in rows}
+    assert planned == ledger_rows == 30 * 3 + 29  # storage x2, weekly (all briefs), instant
+    for n in range(30):
+        assert by_channel[f"C1-{n}"][:2] == (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), now)
+        assert by_channel[f"C2-{n}"][0] == at(BERLIN, 2026, 12, 2, 9, 0)
+        assert by_channel[f"C3-{n}"][0] == datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+        assert "no longer works" in (by_channel[f"C5-{n}"][2] or "")
+        if n:
+            assert by_channel[f"C4-{n}"][:2] == (now, now)
+    # The quiet channel waits for 12:00 and was not planned: its brief is still ahead of it.
+    assert by_channel["C4-0"][0] == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert by_channel["C4-0"][1] < now
