@@ -34,6 +34,8 @@ def _month_end(year: int, month: int) -> date:
 
 
 def chinese_deadlines(text: str, published_on: date | None) -> Iterator[Found]:
+    if "年" not in text and "五" not in text:
+        return  # no Chinese date or plan at all (most English goals): skip the scans
     for m in _YEAR_PHRASE.finditer(text):
         if not (m["trig"] or m["end"] or m["before"]):
             continue

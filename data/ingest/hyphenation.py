@@ -18,6 +18,7 @@ from policybot.data.search.analysis import stem
 
 _WORD = re.compile(r"[A-Za-z]+(?:[-\u2010\u2011][A-Za-z]+)*")
 _BROKEN_END = re.compile(r"([A-Za-z]+)[-\u2010\u2011\u00ad]$")
+_HYPHENS = ("-", "\u2010", "\u2011", "\u00ad")
 _NEXT_START = re.compile(r"^([a-z]+)(.*)$", re.S)
 # Parts that open compounds rather than words ("non-ferrous", "e-commerce", "self-reliance").
 _PREFIXES = frozenset(
@@ -31,17 +32,16 @@ class Vocabulary:
     """The words and hyphenated compounds a document uses within its lines."""
 
     def __init__(self, lines: list[Line]) -> None:
-        self.words: set[str] = set()
-        self.compounds: set[str] = set()
-        for line in lines:
-            text = _BROKEN_END.sub("", line.text)  # a broken fragment is not a word
-            for token in _WORD.findall(text):
-                token = token.lower()
-                if "-" in token or "\u2010" in token or "\u2011" in token:
-                    self.compounds.add(re.sub("[\u2010\u2011]", "-", token))
-                    self.words.update(re.split("[-\u2010\u2011]", token))
-                else:
-                    self.words.add(token)
+        # One pass over the whole text; a fragment before a line-end hyphen is no word.
+        text = "\n".join(
+            _BROKEN_END.sub("", line.text) if line.text.endswith(_HYPHENS) else line.text
+            for line in lines
+        ).lower()
+        tokens = set(_WORD.findall(text))
+        self.compounds = {re.sub("[\u2010\u2011]", "-", t) for t in tokens if not t.isalpha()}
+        self.words = {t for t in tokens if t.isalpha()}
+        for compound in self.compounds:
+            self.words.update(compound.split("-"))
         self._stems: set[str] | None = None  # built on the first broken word only
 
     def is_word(self, word: str) -> bool:
@@ -69,12 +69,14 @@ def layout_broke(vocabulary: Vocabulary, left: str, right: str) -> bool:
 
 def repair_hyphenation(lines: list[Line]) -> list[Line]:
     """Join words broken across lines; the joined word ends the first line."""
-    if not any(_BROKEN_END.search(line.text) for line in lines):
+    if not any(line.text.endswith(_HYPHENS) for line in lines):
         return lines
     vocabulary = Vocabulary(lines)
     out = list(lines)
     for index in range(len(out) - 1):
         current, following = out[index], out[index + 1]
+        if not current.text.endswith(_HYPHENS):
+            continue
         end = _BROKEN_END.search(current.text)
         start = _NEXT_START.match(following.text)
         if end is None or start is None or following.bullet or current.para_end:
