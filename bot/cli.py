@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from policybot.bot.console import ConsoleSession, run_console
 from policybot.bot.logs import configure_logging
@@ -25,6 +26,7 @@ from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.preview import preview_bytes
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, ingest_paths
+from policybot.data.maintenance import maintain, stale_tables
 from policybot.data.models import Brief
 from policybot.handlers.context import Clock, system_clock
 
@@ -357,6 +359,22 @@ def db_upgrade(state: AppState) -> None:
     finally:
         engine.dispose()
     click.echo("database is up to date")
+
+
+@db.command("maintain")
+@pass_state
+def db_maintain(state: AppState) -> None:
+    """Refresh the search table's and the ledger's statistics (VACUUM ANALYZE on
+    PostgreSQL): worth running after a bulk ingest."""
+    engine = make_engine(state.settings.database_url)
+    try:
+        with Session(engine) as session:
+            stale = stale_tables(session)
+        tables = maintain(engine)
+    finally:
+        engine.dispose()
+    before = f" (statistics were stale: {', '.join(stale)})" if stale else ""
+    click.echo(f"maintained {', '.join(tables)}{before}")
 
 
 @main.command()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, Table
+from sqlalchemy import Connection, Engine, Select, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 
@@ -31,3 +31,12 @@ class Backend(ABC):
     @abstractmethod
     def leader_lock(self, engine: Engine, key: int) -> AbstractContextManager[bool]:
         """Try to become the one process acting for `key`; yields whether this one is."""
+
+    @abstractmethod
+    def stale_tables(self, connection: Connection, tables: Sequence[str]) -> list[str]:
+        """Those of `tables` whose planner statistics (and, where the engine has one, the
+        visibility map) lag far behind what was written to them since."""
+
+    @abstractmethod
+    def maintain(self, engine: Engine, tables: Sequence[str]) -> None:
+        """Refresh those tables' statistics (VACUUM ANALYZE where the engine has it)."""

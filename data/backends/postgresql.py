@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, Table, text
+from sqlalchemy import Connection, Engine, Select, Table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
@@ -41,5 +41,33 @@ class PostgresBackend(Backend):
                     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 connection.commit()
 
+    def stale_tables(self, connection: Connection, tables: Sequence[str]) -> list[str]:
+        # A bulk load leaves the visibility map unset (no index-only scans) and the planner
+        # with the statistics of an empty table until autovacuum gets round to it.
+        rows = connection.execute(
+            text(
+                "SELECT relname, n_live_tup, n_ins_since_vacuum, n_mod_since_analyze, "
+                "n_dead_tup FROM pg_stat_user_tables WHERE relname = ANY(:tables)"
+            ),
+            {"tables": list(tables)},
+        )
+        stale = []
+        for name, live, inserted, modified, dead in rows:
+            threshold = max(STALE_ROWS, STALE_FRACTION * (live or 0))
+            if max(inserted or 0, modified or 0, dead or 0) > threshold:
+                stale.append(str(name))
+        return sorted(stale)
+
+    def maintain(self, engine: Engine, tables: Sequence[str]) -> None:
+        # VACUUM cannot run inside a transaction block.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in tables:
+                connection.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+
+
+# A table is stale when more rows than this (and than this share of its rows) were written
+# since it was last vacuumed or analysed.
+STALE_ROWS = 1000
+STALE_FRACTION = 0.2
 
 BACKEND = PostgresBackend()

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, Table
+from sqlalchemy import Connection, Engine, Select, Table, text
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
@@ -31,6 +31,16 @@ class SqliteBackend(Backend):
     @contextmanager
     def leader_lock(self, engine: Engine, key: int) -> Iterator[bool]:
         yield True
+
+    def stale_tables(self, connection: Connection, tables: Sequence[str]) -> list[str]:
+        # SQLite keeps no write counters; its query planner does well without statistics,
+        # which ANALYZE would add. Nothing here goes stale the way PostgreSQL's tables do.
+        return []
+
+    def maintain(self, engine: Engine, tables: Sequence[str]) -> None:
+        with engine.begin() as connection:
+            for table in tables:
+                connection.execute(text(f'ANALYZE "{table}"'))
 
 
 BACKEND = SqliteBackend()
