@@ -1,4 +1,5 @@
-"""Scheduler tick time for 1k and 10k subscriptions over 100k briefs, and the time to fan out
+"""Scheduler figures: digest ticks for 1k and 10k subscriptions over 100k briefs, reminder
+planning for 1, 100 and 10,000 rules over the goals of those briefs, and the time to fan out
 1,000 digests to the fake Slack with 50 ms latency.
 
     python -m benchmarks.scheduler [--briefs 100000] [--subscriptions 1000,10000]
@@ -22,6 +23,15 @@ What is measured, on the same database, first with 1,000 stored briefs and then 
   nothing is left; the figure says how many ticks that took. Channel pacing is on (one post
   per channel per second): every channel gets one message, so it never waits.
 
+- reminders (`--rules`): every goal's deadline is spread to one day in the next ten years
+  (the generated corpus says "By 2031": all on 31 December), then for each rule count
+  (one rule a channel, default leads, 09:00 UTC, a fifth in Asia/Shanghai, queries drawn as
+  the subscriptions' are, last checked by yesterday's 09:01 tick): `plan_reminders` a
+  minute after that tick (nothing newly due; goal < 50 ms) and at 09:00 UTC (a day's
+  alerts for the UTC channels; goal < 1 s), and the peak RSS of a child process running a
+  whole tick at 09:00 with the most rules (goal < 150 MB) beside the same child that only
+  connects. The baseline is the same figures over the small history.
+
 Subscriptions are inserted as rows (what `/policy subscribe` stores), with queries drawn from
 the generated corpus's vocabulary: mostly one word, some two words, some with `body:`,
 `kind:` or an excluded word. Each measurement is the median of a few runs; the database is
@@ -32,24 +42,29 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
 
 from benchmarks.corpus import BODIES, generate_issue, query_words
 from policybot.data.db import SessionFactory, make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
-from policybot.data.models import Brief, Delivery, ScheduleKind, Subscription
-from policybot.data.search.engines import engine_for
+from policybot.data.leads import DEFAULT_LEADS
+from policybot.data.models import Brief, Delivery, Goal, ReminderRule, ScheduleKind, Subscription
 from policybot.data.query.language import parse_query
+from policybot.data.search.engines import engine_for
 from policybot.scheduler import ledger
 from policybot.scheduler.messages import Outgoing
+from policybot.scheduler.reminders import plan_reminders, search_revision
 from policybot.scheduler.ticker import Ticker
 
 DUE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the subscriptions' 09:00 UTC slot
@@ -189,7 +204,9 @@ def median_of(run: Callable[[], float], runs: int = RUNS) -> float:
     return statistics.median(run() for _ in range(runs))
 
 
-def tick_figures(engine: Engine, factory: SessionFactory, subscriptions: int, label: str) -> None:
+def tick_figures(
+    engine: Engine, factory: SessionFactory, subscriptions: int, label: str, plan_only: bool
+) -> None:
     ticker = Ticker(factory, CountingPoster(), worker_id="bench")
 
     def idle() -> float:
@@ -203,10 +220,12 @@ def tick_figures(engine: Engine, factory: SessionFactory, subscriptions: int, la
     print(f"  {label}, {subscriptions:,} subscriptions")
     print(f"    idle tick (nothing due)                  {ms(median_of(idle))}")
     for fraction in (0.1, 1.0):
-        due_figures(factory, ticker, subscriptions, fraction)
+        due_figures(factory, ticker, subscriptions, fraction, plan_only)
 
 
-def due_figures(factory: SessionFactory, ticker: Ticker, subscriptions: int, fraction: float) -> None:
+def due_figures(
+    factory: SessionFactory, ticker: Ticker, subscriptions: int, fraction: float, plan_only: bool
+) -> None:
     planned: list[int] = []
     claimed: list[int] = []
 
@@ -227,12 +246,149 @@ def due_figures(factory: SessionFactory, ticker: Ticker, subscriptions: int, fra
 
     due = int(round(subscriptions * fraction))
     planning = median_of(plan)
-    whole = median_of(tick)
+    whole = "" if plan_only else f"; whole tick {ms(median_of(tick))} (claimed {claimed[-1]:,})"
+    goal = " (goal < 1 s)" if due >= 10_000 else ""
     print(
-        f"    {due:>6,} due: plan_digests {ms(planning)} ({planned[-1]:,} ledger rows, "
-        f"{planning / due * 1e6:,.0f} µs per due subscription); "
-        f"whole tick {ms(whole)} (claimed {claimed[-1]:,})"
+        f"    {due:>6,} due: plan_digests {ms(planning)}{goal} ({planned[-1]:,} ledger rows, "
+        f"{planning / due * 1e6:,.0f} µs per due subscription){whole}"
     )
+
+
+# -- reminders ---------------------------------------------------------------------------
+SPREAD_FROM = date(2026, 12, 1)  # deadlines are spread, one a day at random, from here on
+SPREAD_DAYS = 3650
+RULES_CHECKED = DUE - timedelta(days=1) + timedelta(minutes=1)  # yesterday's 09:01 tick
+
+
+def spread_deadlines(factory: SessionFactory) -> int:
+    """Give every goal a day-precision deadline in the next ten years (the generated corpus
+    says "By 2031", which puts every deadline on 31 December: a day's alerts would be a
+    year's). Returns the number of goals."""
+    with factory() as session, session.begin():
+        ids = list(session.scalars(select(Goal.id).order_by(Goal.id)))
+        spread = session.scalar(
+            select(func.count()).select_from(Goal).where(Goal.precision == "day")
+        )
+        if spread != len(ids):
+            rows = [
+                {"gid": gid, "due": SPREAD_FROM + timedelta(days=(gid * 7919) % SPREAD_DAYS)}
+                for gid in ids
+            ]
+            statement = (
+                update(Goal.__table__)
+                .where(Goal.__table__.c.id == bindparam("gid"))
+                .values(due_on=bindparam("due"), precision="day", window_start=None)
+            )
+            for start in range(0, len(rows), 10_000):
+                session.execute(statement, rows[start : start + 10_000])
+    return len(ids)
+
+
+def add_rules(factory: SessionFactory, count: int) -> None:
+    """`count` reminder rules, one per channel, with default leads at 09:00 (mostly UTC, a
+    fifth in Shanghai), queries drawn as the subscriptions' are; last checked yesterday."""
+    queries = subscription_queries(count, seed=424_242)
+    with factory() as session, session.begin():
+        session.execute(delete(Delivery))
+        session.execute(delete(ReminderRule))
+        revision = search_revision(session)
+        rows = [
+            {
+                "team_id": "T1",
+                "channel_id": f"R{n:05d}",
+                "created_by": "U1",
+                "query_text": queries[n],
+                "leads": list(DEFAULT_LEADS),
+                "at_minute": 9 * 60,
+                "timezone": "Asia/Shanghai" if n % 5 == 4 else "UTC",
+                "created_at": OLD,
+                "checked_until": RULES_CHECKED,
+                "checked_revision": revision,
+            }
+            for n in range(count)
+        ]
+        session.execute(insert(ReminderRule), rows)
+
+
+def reset_rules(factory: SessionFactory) -> None:
+    with factory() as session, session.begin():
+        session.execute(delete(Delivery))
+        session.execute(
+            update(ReminderRule).values(
+                checked_until=RULES_CHECKED, checked_revision=search_revision(session)
+            )
+        )
+
+
+def timed_plan(factory: SessionFactory, now: datetime) -> tuple[float, int]:
+    started = time.perf_counter()
+    with factory() as session, session.begin():
+        planned = plan_reminders(session, now)
+    return time.perf_counter() - started, planned
+
+
+def reminder_figures(engine: Engine, factory: SessionFactory, url: str, counts: list[int]) -> None:
+    goals = spread_deadlines(factory)
+    print(f"  reminders over {goals:,} goals (deadlines one a day over ten years)")
+    for count in counts:
+        add_rules(factory, count)
+        analyze(engine)
+        idle_runs: list[float] = []
+        for _ in range(5):  # a minute after yesterday's tick: nothing newly due
+            elapsed, planned = timed_plan(factory, RULES_CHECKED + timedelta(minutes=1))
+            assert planned == 0
+            idle_runs.append(elapsed)
+        day_runs: list[tuple[float, int]] = []
+        for _ in range(RUNS):  # 09:00 UTC: a day's alerts for the UTC channels
+            reset_rules(factory)
+            day_runs.append(timed_plan(factory, DUE))
+        day, alerts = sorted(day_runs)[len(day_runs) // 2]
+        print(
+            f"    {count:>6,} rules: tick with nothing newly due {ms(statistics.median(idle_runs))} "
+            f"(goal < 50 ms); a day's alerts {ms(day)} ({alerts:,} alerts; goal < 1 s)"
+        )
+    if counts:
+        reset_rules(factory)
+        bare = child_rss(url, DUE, tick=False)
+        ticked = child_rss(url, DUE, tick=True)
+        print(
+            f"    peak RSS of a tick process with {counts[-1]:,} rules, a day's alerts planned "
+            f"and posted: {ticked:,.0f} MB (goal < 150 MB); the same process without the "
+            f"tick: {bare:,.0f} MB"
+        )
+
+
+def child_rss(url: str, now: datetime, *, tick: bool) -> float:
+    """Peak RSS (MB) of a child process that ticks once (or only connects), as `serve`'s
+    scheduler would."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.scheduler",
+            "--rss-child",
+            url,
+            now.isoformat(),
+            str(int(tick)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def rss_child(url: str, now_text: str, tick: str) -> None:
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    with factory() as session:
+        session.execute(select(func.count()).select_from(ReminderRule)).scalar()
+    if tick == "1":
+        Ticker(factory, CountingPoster(), worker_id="bench-rss").tick(
+            datetime.fromisoformat(now_text)
+        )
+    engine.dispose()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # kB on Linux
 
 
 def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> None:
@@ -247,12 +403,20 @@ def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> Non
     # One brief arrives a minute before 09:00; every subscription ("every new brief": an
     # empty query), each in its own channel, last planned two minutes before, gets it.
     add_subscriptions(
-        factory, digests, first=0, channels=digests, queries=[""] * digests,
-        since=DUE - timedelta(minutes=2), due=DUE,
+        factory,
+        digests,
+        first=0,
+        channels=digests,
+        queries=[""] * digests,
+        since=DUE - timedelta(minutes=2),
+        due=DUE,
     )
     with factory() as session, session.begin():
         ingest_bytes(
-            session, generate_issue(1, seed=999_999_999).encode(), "fanout.txt", DUE - timedelta(minutes=1)
+            session,
+            generate_issue(1, seed=999_999_999).encode(),
+            "fanout.txt",
+            DUE - timedelta(minutes=1),
         )
     with FakeSlack(latency=latency) as fake:
         settings = Settings.from_env(
@@ -285,6 +449,7 @@ def run(url: str, name: str, args: argparse.Namespace) -> None:
     with factory() as session, session.begin():
         session.execute(delete(Delivery))
         session.execute(delete(Subscription))
+        session.execute(delete(ReminderRule))
     small = min(1000, args.briefs)
     if brief_count(factory) > small:
         print(f"  (the database already holds {brief_count(factory):,} briefs; history is that)")
@@ -294,28 +459,63 @@ def run(url: str, name: str, args: argparse.Namespace) -> None:
         replace_news(factory, args.new, seed=888_888_888 + history)
         with factory() as session, session.begin():
             session.execute(delete(Subscription))
+            session.execute(delete(ReminderRule))  # the digest figures tick without rules
         have = 0
         for target in args.subscriptions:
             add_subscriptions(factory, target - have, first=have, channels=max(1, target // 5))
             have = target
             analyze(engine)
-            tick_figures(engine, factory, target, f"{brief_count(factory):,} briefs")
-    fanout_figures(factory, args.digests, args.latency)
+            if "digests" in args.sections:
+                tick_figures(
+                    engine, factory, target, f"{brief_count(factory):,} briefs", args.plan_only
+                )
+        if "reminders" in args.sections:
+            reminder_figures(engine, factory, url, args.rules)
+    if "fanout" in args.sections:
+        fanout_figures(factory, args.digests, args.latency)
     engine.dispose()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--briefs", type=int, default=100_000)
     parser.add_argument(
-        "--subscriptions", type=lambda s: sorted(int(x) for x in s.split(",")), default=[1000, 10_000]
+        "--subscriptions",
+        type=lambda s: sorted(int(x) for x in s.split(",")),
+        default=[1000, 10_000],
     )
-    parser.add_argument("--new", type=int, default=20, help="briefs that arrived since the last digest")
+    parser.add_argument(
+        "--new", type=int, default=20, help="briefs that arrived since the last digest"
+    )
     parser.add_argument("--digests", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--postgres", help="PostgreSQL URL to benchmark too (a scratch database)")
     parser.add_argument("--sqlite", help="SQLite file to use (kept; default: a temporary file)")
+    parser.add_argument(
+        "--rules",
+        type=lambda s: sorted(int(x) for x in s.split(",")),
+        default=[1, 100, 10_000],
+        help="reminder rule counts to measure",
+    )
+    parser.add_argument(
+        "--sections",
+        default="digests,reminders,fanout",
+        help="which figures: digests, reminders, fanout (comma-separated)",
+    )
+    parser.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="time digest planning but not whole ticks (claiming and posting)",
+    )
+    parser.add_argument(
+        "--rss-child", nargs=3, metavar=("URL", "NOW", "TICK"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{args.sqlite or Path(tmp) / 'scheduler.sqlite3'}"
         run(sqlite_url, "SQLite", args)
