@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ K1 = 1.2
 MAX_PREFIX_TERMS = 500  # a prefix reads at most this many terms (the first in term order)
 SEPARATOR = "|"  # ends each field in the token stream; never an analysed term
 _MAX_TF = np.iinfo(np.uint16).max
+WEIGHT_CACHE_POSTINGS = 8_000_000  # term weights kept per segment (float32: 32 MB)
 
 Ints = npt.NDArray[np.int64]
 Slots = npt.NDArray[np.int32]
@@ -181,6 +183,12 @@ class Segment:
         self._build_postings(stream)
         self._norms: tuple[tuple[float, ...], Scores] | None = None
         self._live_totals: tuple[int, Floats] | None = None
+        # Per term, for the current norms: BM25F's saturated term frequency per posting and
+        # the slots that have the term in a title (see `term_weights`).
+        self._weights: tuple[Scores | None, dict[int, tuple[Scores, Slots]]] = (None, {})
+        self._weights_size = 0
+        self._scratch: Bools | None = None  # a phrase's bitmap of the token stream
+        self._scratch_lock = threading.Lock()
 
     def _build_postings(self, stream: _Stream) -> None:
         term_ids = np.concatenate(stream.term_ids) if stream.term_ids else np.zeros(0, np.int32)
@@ -287,9 +295,21 @@ class Segment:
             if not len(starts):
                 break
             following = self.positions(term).astype(np.int64) - offset
-            present = np.zeros(self.stream_size + 1, dtype=np.bool_)
-            present[following[following >= 0]] = True
-            starts = starts[present[starts]]
+            following = following[following >= 0]
+            if len(starts) * 16 < len(following):  # few candidates: binary search
+                at = np.searchsorted(following, starts)
+                at[at >= len(following)] = 0
+                starts = starts[following[at] == starts] if len(following) else starts[:0]
+                continue
+            # One bitmap of the stream, kept: marked, read, then cleared again (touching
+            # 20 MB of fresh zero pages per phrase would cost more than the lookups).
+            with self._scratch_lock:
+                if self._scratch is None:
+                    self._scratch = np.zeros(self.stream_size + 1, dtype=np.bool_)
+                present = self._scratch
+                present[following] = True
+                starts = starts[present[starts]]
+                present[following] = False
         if not len(starts):
             return None
         starts.sort()
@@ -300,6 +320,25 @@ class Segment:
         tf = np.zeros((len(unique), FIELDS), dtype=np.uint16)
         np.add.at(tf, (index, fields), 1)
         return Postings(unique, tf)
+
+    def term_weights(self, term_id: int, postings: Postings, norms: Scores) -> tuple[Scores, Slots]:
+        """The saturated BM25F term frequency of each posting of a term (what its idf is
+        multiplied by) and its slots with the term in a title. Depends only on the
+        documents, so it is kept per term until the norms change (a new revision); the
+        cache is bounded, and a term not in it costs one pass over its postings."""
+        cached = self._weights
+        if cached[0] is not norms:
+            cached = self._weights = (norms, {})
+            self._weights_size = 0
+        found = cached[1].get(term_id)
+        if found is None:
+            found = (saturate(postings.tf, norms[postings.slots]), titled(postings))
+            if self._weights_size > WEIGHT_CACHE_POSTINGS:
+                cached[1].clear()
+                self._weights_size = 0
+            cached[1][term_id] = found
+            self._weights_size += len(postings.slots)
+        return found
 
     def slot(self, brief_id: int) -> int | None:
         return self._slot_of_brief.get(brief_id)
@@ -381,6 +420,18 @@ class Index:
                 self._where[document.brief_id] = (segment, slot)
                 self._documents[document.brief_id] = document
         self.segments = [s for s in self.segments if s.live.any()]
+
+
+def saturate(tf: Frequencies, norms: Scores) -> Scores:
+    """BM25's saturation of the field-weighted, length-normalised term frequencies."""
+    weighted = np.einsum("ij,ij->i", tf, norms, dtype=np.float32)
+    saturated: Scores = weighted * np.float32(K1 + 1.0) / (np.float32(K1) + weighted)
+    return saturated
+
+
+def titled(postings: Postings) -> Slots:
+    found: Slots = postings.slots[postings.tf[:, 0] > 0]
+    return found
 
 
 def idf(documents: int, frequency: int) -> float:

@@ -24,7 +24,6 @@ import numpy as np
 from policybot.data.search.analysis import STOPWORDS, TermQuery
 from policybot.data.search.index import (
     FIELDS,
-    K1,
     MAX_PREFIX_TERMS,
     Bools,
     Floats,
@@ -34,6 +33,8 @@ from policybot.data.search.index import (
     Segment,
     Slots,
     idf,
+    saturate,
+    titled,
 )
 
 PARTIAL_COVERAGE = 0.5
@@ -110,15 +111,18 @@ def _slots_mask(segment: Segment, table: dict[int, Slots], keys: Iterable[int]) 
     return mask
 
 
-def _alternative_postings(part: Part, terms: Sequence[str], prefix: bool) -> list[Postings]:
+def _alternative_postings(
+    part: Part, terms: Sequence[str], prefix: bool
+) -> list[tuple[Postings, int | None]]:
+    """The postings of one alternative in a part, each with its term id (None: a phrase)."""
     vocabulary = part.index.vocabulary
     if prefix and len(terms) == 1:
         prefixed = vocabulary.with_prefix(terms[0])[:MAX_PREFIX_TERMS]
-        return [p for p in (part.segment.postings(i) for i in prefixed) if p is not None]
+        return [(p, i) for i in prefixed if (p := part.segment.postings(i)) is not None]
     if len(terms) == 1:
         term_id = vocabulary.get(terms[0])
         found = part.segment.postings(term_id) if term_id is not None else None
-        return [found] if found is not None else []
+        return [(found, term_id)] if found is not None else []
     phrase: list[int | None] = []
     for term in terms:
         if term in STOPWORDS:
@@ -129,7 +133,7 @@ def _alternative_postings(part: Part, terms: Sequence[str], prefix: bool) -> lis
             return []
         phrase.append(term_id)
     found = part.segment.phrase(phrase)
-    return [found] if found is not None else []
+    return [(found, None)] if found is not None else []
 
 
 @dataclass
@@ -163,11 +167,22 @@ class Searcher:
         average: Floats = np.maximum(total / max(self.documents, 1), 1e-9)
         self.norms = [p.segment.norms(average) for p in self.parts]
 
-    def _visible_postings(self, part: Part, postings: Postings) -> Postings:
-        if part.visible is part.segment.live and part.segment.live.all():
-            return postings
-        keep = part.visible[postings.slots]
-        return postings if keep.all() else Postings(postings.slots[keep], postings.tf[keep])
+    def _weighted(
+        self, i: int, postings: Postings, term_id: int | None
+    ) -> tuple[Slots, Scores, Slots]:
+        """A postings list's visible slots, saturated term frequencies, and title slots."""
+        part = self.parts[i]
+        if term_id is None:
+            weights, title = saturate(postings.tf, self.norms[i][postings.slots]), titled(postings)
+        else:
+            weights, title = part.segment.term_weights(term_id, postings, self.norms[i])
+        slots = postings.slots
+        if not (part.visible is part.segment.live and part.segment.live.all()):
+            keep = part.visible[slots]
+            if not keep.all():
+                slots, weights = slots[keep], weights[keep]
+                title = title[part.visible[title]]
+        return slots, weights, title
 
     def _query(self, query: TermQuery) -> _QueryHits:
         """Scores and matches of one query per part, its literal form's idf, and how many
@@ -179,31 +194,30 @@ class Searcher:
         found: list[list[tuple[tuple[str, ...], Slots]]] = [[] for _ in sizes]
         literal_idf = idf(self.documents, 0)
         weights = query.weights or (1.0,) * len(query.alternatives)
+        first = [True] * len(sizes)
         for number, (terms, weight) in enumerate(zip(query.alternatives, weights, strict=True)):
             per_part = [
-                [
-                    self._visible_postings(p, q)
-                    for q in _alternative_postings(p, terms, query.prefix)
-                ]
-                for p in self.parts
+                [self._weighted(i, q, t) for q, t in _alternative_postings(p, terms, query.prefix)]
+                for i, p in enumerate(self.parts)
             ]
-            frequency = sum(len(q.slots) for qs in per_part for q in qs)
+            frequency = sum(len(w[0]) for ws in per_part for w in ws)
             if number == 0:
                 literal_idf = idf(self.documents, frequency)
             if not frequency:
                 continue
             value = np.float32(idf(self.documents, frequency) * weight)
-            for i, postings_list in enumerate(per_part):
-                for postings in postings_list:
-                    if not len(postings.slots):
+            for i, weighted in enumerate(per_part):
+                for slots, saturated, title in weighted:
+                    if not len(slots):
                         continue
-                    slots = postings.slots
-                    tf = np.einsum("ij,ij->i", postings.tf, self.norms[i][slots], dtype=np.float32)
-                    score = value * tf * np.float32(K1 + 1.0) / (np.float32(K1) + tf)
-                    # Slots are unique within one postings list: gather, compare, scatter.
-                    scores[i][slots] = np.maximum(scores[i][slots], score)
+                    score = value * saturated
+                    if first[i]:  # nothing scored yet: no maximum to take
+                        scores[i][slots] = score
+                        first[i] = False
+                    else:  # slots are unique within one postings list
+                        scores[i][slots] = np.maximum(scores[i][slots], score)
                     matched[i][slots] = True
-                    in_title[i][slots[postings.tf[:, 0] > 0]] = True
+                    in_title[i][title] = True
                     found[i].append((terms, slots))
         count = sum(int(m.sum()) for m in matched)
         return _QueryHits(scores, matched, in_title, literal_idf, count, found)
@@ -229,7 +243,7 @@ class Searcher:
         totals = [np.zeros(p.segment.size, dtype=np.float32) for p in self.parts]
         titles = [np.zeros(p.segment.size, dtype=np.int16) for p in self.parts]
         every = [b.copy() for b in bases]
-        coverage = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
+        clause_masks: list[tuple[float, list[Bools]]] = []  # for partial matches
         information = 0.0
         unmatched: list[int] = []
         clause_found: list[list[list[tuple[tuple[str, ...], Slots]]]] = []
@@ -252,10 +266,10 @@ class Searcher:
             if not clause_count:
                 unmatched.append(number)
             information += clause_idf
+            clause_masks.append((clause_idf, clause_matched))
             for i in n_parts:
                 titles[i] += clause_title[i]
                 every[i] &= clause_matched[i]
-                coverage[i] += clause_idf * clause_matched[i]
         masks = every
         partial = False
         if (
@@ -265,6 +279,11 @@ class Searcher:
             and len(plan.clauses) > 1
         ):
             partial = True
+            # How much of the query's information (idf) each brief's matching clauses carry.
+            coverage = [np.zeros(p.segment.size, dtype=np.float64) for p in self.parts]
+            for clause_idf, clause_matched in clause_masks:
+                for i in n_parts:
+                    coverage[i] += clause_idf * clause_matched[i]
             masks = [
                 b & (c >= PARTIAL_COVERAGE * information) & (c > 0)
                 for b, c in zip(bases, coverage, strict=True)
