@@ -102,8 +102,11 @@ def _strong_match(label: str | None, parts: list[str]) -> bool:
     return len(initials) >= 3 and first == initials
 
 
-def affinity(label: str | None, url: str, others: Sequence[str | None]) -> float:
-    """How well a URL fits an item with this source label (others: the block's labels)."""
+def affinity(
+    label: str | None, url: str, others: Sequence[str | None], resolvable: bool = False
+) -> float:
+    """How well a URL fits an item with this source label (others: the block's labels;
+    resolvable: the block holds a link of this label's own site)."""
     parts = host_parts(url)
     if _strong_match(label, parts):
         return _STRONG
@@ -111,6 +114,8 @@ def affinity(label: str | None, url: str, others: Sequence[str | None]) -> float
         _strong_match(other, parts) for other in others if source_key(other) != source_key(label)
     ):
         return _CONFLICT  # the link is another source's
+    if resolvable and not is_government(label):
+        return _CONFLICT  # this source's own links are in the block, and this is not one
     if is_government(label):
         if parts[-2:] == ["gov", "cn"]:
             return _GOVERNMENT
@@ -123,7 +128,11 @@ def affinity(label: str | None, url: str, others: Sequence[str | None]) -> float
 def place_links(labels: Sequence[str | None], urls: Sequence[str]) -> LinkPlacement:
     """Align `urls` to the items whose source labels are `labels`, keeping their order."""
     n, m = len(labels), len(urls)
-    score = [[affinity(labels[i], urls[j], labels) for j in range(m)] for i in range(n)]
+    hosts = [host_parts(url) for url in urls]
+    resolvable = [any(_strong_match(label, parts) for parts in hosts) for label in labels]
+    score = [
+        [affinity(labels[i], urls[j], labels, resolvable[i]) for j in range(m)] for i in range(n)
+    ]
     neg = float("-inf")
     # best[i][j]: items < i and urls < j handled; step records how we got there.
     best = [[neg] * (m + 1) for _ in range(n + 1)]

@@ -256,3 +256,23 @@ def test_a_brief_missing_a_field_is_kept_with_a_warning() -> None:
     assert second.warnings == [
         "brief 'The MIIT set goals for robots.' has no title line; its summary names it"
     ]
+
+
+YICAI = [f"https://www.yicaiglobal.com/news/{n}" for n in range(3)]
+
+
+def test_an_unrelated_link_among_a_sources_own_is_not_placed() -> None:
+    """Three Yicai items, their three links and an unrelated one between them: order alone
+    would shift the last two; the domain keeps them in place."""
+    urls = [YICAI[0], YICAI[1], "https://www.example.com/x", YICAI[2]]
+    placed = place_links(["Yicai Global"] * 3, urls)
+    assert placed.links == [[YICAI[0]], [YICAI[1]], [YICAI[2]]]
+    assert placed.unplaced == ["https://www.example.com/x"]
+
+
+def test_a_missing_link_in_a_mixed_block_leaves_only_its_item_without() -> None:
+    labels = ["Yicai Global", "Reuters", "Yicai Global", "SCMP"]
+    urls = [YICAI[0], YICAI[1], "https://www.scmp.com/a"]  # the Reuters link is missing
+    placed = place_links(labels, urls)
+    assert placed.links == [[YICAI[0]], [], [YICAI[1]], ["https://www.scmp.com/a"]]
+    assert placed.unplaced == []
