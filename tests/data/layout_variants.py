@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -208,6 +209,63 @@ COMBINATIONS: dict[str, list[str]] = {
 }
 
 
+_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December"]  # fmt: skip
+
+
+def _wrapped(text: str, width: int, first: str = "") -> list[str]:
+    """Lines of a paragraph as a layout of `width` characters sets them."""
+    return textwrap.wrap(first + text, width, break_long_words=False, break_on_hyphens=False)
+
+
+def _paragraphs(label: str, text: str, width: int) -> list[str]:
+    out: list[str] = []
+    for index, paragraph in enumerate(text.split("\n\n")):
+        lines = _wrapped(paragraph, width, label if index == 0 else "")
+        lines[-1] += "  "  # a paragraph's end, as pdftotext marks it
+        out += lines + [""]
+    return out
+
+
+def reflowed(width: int) -> str:
+    """The demo issue laid out anew from its records: every section wrapped at `width`,
+    single-spaced with blank lines between paragraphs, sections in the demo's order."""
+    issue = parse_file(DEMO)
+    out: list[str] = []
+    for brief in issue.policy_briefs:
+        out += _paragraphs("At a glance: ", brief.summary, width)
+        for goal in brief.goals:
+            out += _wrapped(goal.text, width - 2, "\u2022 ")
+        out.append("")
+        if brief.comment:
+            out += _paragraphs(f"{brief.comment_author} comment: ", brief.comment, width)
+        title = f"{brief.title} ({brief.title_original}) (Link)"
+        out += _wrapped(title, width, "Article: ")
+        bodies = ", ".join(brief.bodies) + (" etc." if brief.bodies_more else "")
+        label = "Issuing bodies: " if len(brief.bodies) > 1 else "Issuing body: "
+        out.append(label + bodies)
+        day = brief.published_on
+        assert day is not None
+        out += [f"Date: {_MONTH_NAMES[day.month - 1]} {day.day}, {day.year}", ""]
+        out += brief.links + [""]
+    runs: list[list[BriefRecord]] = []
+    for item in issue.news:
+        if not runs or (runs[-1][-1].source_label or "").endswith(("notice", "Notice")) != (
+            item.source_label or ""
+        ).endswith(("notice", "Notice")):
+            runs.append([])
+        runs[-1].append(item)
+    for run in runs:
+        for item in run:
+            day = item.published_on
+            assert day is not None
+            text = f"{_MONTH_NAMES[day.month - 1]} {day.day}: {item.summary} ({item.source_label})"
+            out += _wrapped(text, width - 2, "\u2022 ")
+        out.append("")
+        out += [link for item in run for link in item.links] + [""]
+    return "\n".join(out) + "\n"
+
+
 def variants() -> list[Variant]:
     demo = DEMO.read_text(encoding="utf-8")
     out: list[Variant] = []
@@ -221,6 +279,11 @@ def variants() -> list[Variant]:
     out.append(Variant("PDF", demo, [], DEMO.with_suffix(".pdf").name, as_pdf=True))
     hyphenated, _ = hyphenated_breaks(demo)
     out.append(Variant("PDF, hyphenated", hyphenated, [], DEMO.with_suffix(".pdf").name, True))
+    for width in (64, 110):
+        out.append(Variant(f"re-flowed at {width} columns", reflowed(width), []))
+    out.append(
+        Variant("PDF, re-flowed at 80", reflowed(80), [], DEMO.with_suffix(".pdf").name, True)
+    )
     return out
 
 
