@@ -10,6 +10,7 @@ so that page furniture can be found by repetition across pages (furniture.py).
 from __future__ import annotations
 
 import re
+import threading
 
 import pypdfium2
 
@@ -18,6 +19,9 @@ from policybot.data.ingest.text import ParseError
 
 PDF_MAGIC = b"%PDF-"
 MAX_PAGES = 2000
+# PDFium is not thread-safe (pypdfium2's documentation says so); uploads handled on a
+# worker pool must take turns.
+_PDFIUM_LOCK = threading.Lock()
 # A line gap this many times the usual spacing ends a paragraph; a much wider one sets
 # apart a region of the page (a footer, a header), not a paragraph.
 _PARAGRAPH_GAP = (1.35, 2.5)
@@ -32,6 +36,18 @@ def is_pdf(raw: bytes) -> bool:
 
 
 def pdf_pages(raw: bytes, source: str) -> list[str]:
+    with _PDFIUM_LOCK:
+        pages = _extract(raw, source)
+    if not any(page.strip() for page in pages):
+        raise ParseError(
+            source,
+            None,
+            "this PDF has no text layer (a scan?); run it through OCR, or ingest the text",
+        )
+    return pages
+
+
+def _extract(raw: bytes, source: str) -> list[str]:
     try:
         document = pypdfium2.PdfDocument(raw)
     except pypdfium2.PdfiumError as exc:
@@ -58,12 +74,6 @@ def pdf_pages(raw: bytes, source: str) -> list[str]:
         raise ParseError(source, None, f"cannot read this PDF's text ({exc})") from exc
     finally:
         document.close()
-    if not any(page.strip() for page in pages):
-        raise ParseError(
-            source,
-            None,
-            "this PDF has no text layer (a scan?); run it through OCR, or ingest the text",
-        )
     return pages
 
 

@@ -79,3 +79,14 @@ def test_footers_in_text_without_pages_are_dropped_too() -> None:
         lines[index] += f"\nChina Industrial Policy Tracker | {index // 40}"
     issue = parse_text("\n".join(lines) + "\n", DEMO.name)
     assert _without_lines(issue.briefs) == _without_lines(parse_file(DEMO).briefs)
+
+
+def test_pdfs_parsed_from_several_threads_at_once_come_out_whole() -> None:
+    """PDFium is not thread-safe: uploads on a worker pool take turns, results stay exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    raw = tracker_pdf(DEMO.read_text("utf-8"))
+    expected = _without_lines(parse_bytes(raw, "t-2024-11.pdf").briefs)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: parse_bytes(raw, "t-2024-11.pdf").briefs, range(8)))
+    assert all(_without_lines(briefs) == expected for briefs in results)
