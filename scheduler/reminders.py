@@ -201,11 +201,14 @@ class ReminderPlanner:
             by_brief = _by_brief(group.timed)
             changed_by_brief = _by_brief(group.changed)
             for rule in group.rules:
+                if not candidates:
+                    planned.append(rule.id)  # nothing to match: only the marks move
+                    continue
                 where = filters.get(rule.query_text)
                 if isinstance(where, UserError):
                     self._pause(rule, where)
                     continue
-                matched = matcher.matching(where) if candidates else frozenset()
+                matched = matcher.matching(where)
                 self._plan_rule(group, rule, matched, by_brief, changed_by_brief, sent)
                 planned.append(rule.id)
         self._insert()
