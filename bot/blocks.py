@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from policybot.data.search.highlight import emphasise
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
 from policybot.handlers.reading import (
     brief_parts,
@@ -215,7 +216,8 @@ def _brief_item(
 ) -> bool:
     text = _brief_lines(brief)
     if snippet := snippet_source(brief):
-        text += "\n" + escape(cut(snippet, 280))
+        # Search results: the matched words in bold (the title is bold already).
+        text += "\n" + emphasise(escape(cut(snippet, 280)), brief.matched_terms)
     if due := due_summary(brief):
         text += "\n:dart: " + escape(due)
     return message.section(text, reserve=reserve + 1) and message.brief_actions(
@@ -404,6 +406,8 @@ def render_blocks(reply: Reply, command: str | None = None) -> dict[str, Any]:
     for entry in reply.help:
         examples = "  ".join(f"`{escape(e)}`" for e in entry.examples)
         message.section(f"*{escape(entry.usage)}*\n{escape(entry.summary)}\n{examples}")
+    if reply.footer:
+        message.context(escape(" \u00b7 ".join(reply.footer)))
     message.actions(buttons)
     return {
         "text": cut(escape(text), MAX_FALLBACK),

@@ -62,12 +62,14 @@ AUTH_ERRORS = frozenset(
 def as_reply(message: Outgoing) -> Reply:
     """Scheduled messages reuse the command replies' rendering."""
     if isinstance(message, Digest):
-        return Reply(text=message.headline, briefs=list(message.briefs))
+        return _digest_reply(message)
     if isinstance(message, AlertBatch):
-        return Reply(
+        reply = Reply(
             text=message.headline,
             deadlines=[DeadlineView(a.goal, a.brief, a.note) for a in message.alerts],
         )
+        _more(reply, message.more, "deadline alert")
+        return reply
     if isinstance(message, FollowUp):
         goal = message.goal
         return Reply(
@@ -79,6 +81,46 @@ def as_reply(message: Outgoing) -> Reply:
             ],
         )
     return Reply(text=message.text)
+
+
+MAX_FOOTER_BUTTONS = 3  # Unsubscribe buttons named in a digest's footer
+
+
+def _digest_reply(message: Digest) -> Reply:
+    """One slot's message: the briefs (each once), the alerts due with them, "and N more"
+    behind a button, and a footer naming the subscriptions with their controls."""
+    reply = Reply(
+        text=message.headline,
+        briefs=list(message.briefs),
+        deadlines=[DeadlineView(a.goal, a.brief, a.note) for a in message.alerts],
+    )
+    _more(reply, message.more_briefs, "brief")
+    _more(reply, message.more_alerts, "deadline alert")
+    named = message.subscriptions or ((message.subscription_ref, message.query_text),)
+    if len(named) > 1:
+        shared = [
+            f"{brief.ref} matched {' and '.join(refs)}"
+            for brief, refs in zip(message.briefs, message.matched, strict=False)
+            if len(refs) > 1
+        ]
+        reply.footer.extend(shared)
+    reply.footer.append(
+        "From "
+        + ", ".join(f"{ref} ({query or 'every new brief'})" for ref, query in named)
+        + ". `/policy subscriptions` to change them."
+    )
+    for ref, _ in named[:MAX_FOOTER_BUTTONS]:
+        if ref.startswith("s") and ref[1:].isdecimal():
+            reply.buttons.append(Button(f"Unsubscribe {ref}", f"unsubscribe {ref}"))
+    reply.buttons.append(Button("Edit subscriptions", "subscriptions"))
+    return reply
+
+
+def _more(reply: Reply, refs: tuple[str, ...], noun: str) -> None:
+    if refs:
+        plural = noun if len(refs) == 1 else f"{noun}s"
+        reply.notes.append(f"\u2026and {len(refs)} more {plural}.")
+        reply.buttons.append(Button(f"See the other {len(refs)}", "list " + " ".join(refs)))
 
 
 class ChannelPacer:

@@ -21,6 +21,7 @@ from policybot.handlers import (
     admin,
     briefs,
     export,
+    listing,
     previews,
     reminders,
     scorecard,
@@ -76,6 +77,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "One brief in full: titles, bodies, date, summary, goals with countdowns, comment, links.",
         ("/policy show b2",),
         lambda s, c, t, p: briefs.show(s, c, t),
+    ),
+    CommandSpec(
+        "list",
+        "/policy list <ids>",
+        "Named briefs, five a page (a goal id names its brief): what a capped digest lists.",
+        ("/policy list b3 b7 g5",),
+        listing.list_briefs,
     ),
     CommandSpec(
         "latest",

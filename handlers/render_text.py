@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
+from policybot.data.search.highlight import emphasise
 from policybot.data.views import BriefView, DeadlineView, GoalView, countdown, due_summary
 from policybot.handlers.reading import (
     brief_parts,
@@ -49,10 +51,12 @@ def _brief_heading(brief: BriefView) -> list[str]:
 
 
 def _brief_item(brief: BriefView) -> list[str]:
-    lines = _brief_heading(brief)
+    # A search result emphasises the words the search matched (*word*).
+    matched = brief.matched_terms
+    lines = _brief_heading(replace(brief, title=emphasise(brief.title, matched)))
     if summary := snippet_source(brief):
         snippet = textwrap.shorten(summary, 240, placeholder=" \u2026")
-        lines += _wrap(snippet, "      ")
+        lines += _wrap(emphasise(snippet, matched), "      ")
     due = due_summary(brief)
     if due:
         lines.append(f"      {due}")
@@ -120,6 +124,8 @@ def render_text(reply: Reply) -> str:
     for entry in reply.help:
         lines += ["", entry.usage, *_wrap(entry.summary, "    ")]
         lines += [f"      e.g. {example}" for example in entry.examples]
+    if reply.footer:
+        lines += ["", *_wrap(" \u00b7 ".join(reply.footer), "  ")]
     if reply.attachment is not None:
         file = reply.attachment
         lines += ["", f"  File: {file.filename} ({file.mime}, {_size(len(file.content))})"]

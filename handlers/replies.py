@@ -58,6 +58,7 @@ class Reply:
     help: list[HelpEntry] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # context: paging, did-you-mean, adjustments
+    footer: list[str] = field(default_factory=list)  # closing context: where a message came from
     buttons: list[Button] = field(default_factory=list)
     visibility: Visibility = Visibility.EPHEMERAL
     is_error: bool = False

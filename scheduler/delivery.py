@@ -109,6 +109,16 @@ class Courier(Protocol):
         """Record rows as delivered by the message `ts` (or a reason: "gone")."""
         ...
 
+    def alerted_recently(
+        self, team: str, channel: str, goal_ids: set[int], since: datetime
+    ) -> set[int]:
+        """Of these goals, those the channel got an alert about since `since`."""
+        ...
+
+    def fold(self, ids: list[int]) -> None:
+        """Record rows as folded into another alert (never posted on their own)."""
+        ...
+
     def failed(
         self,
         error: DeliveryError,

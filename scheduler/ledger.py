@@ -326,6 +326,38 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(attempts, 10)), MAX_ATTEMPTS_BACKOFF)
 
 
+def goals_alerted_since(
+    session: Session,
+    team: str,
+    channel: str,
+    goal_ids: set[int],
+    since: datetime,
+    kinds: Sequence[str],
+) -> set[int]:
+    """Goals of `goal_ids` that the channel got an alert about (sent) since `since`."""
+    return set(
+        session.scalars(
+            select(Delivery.goal_id)
+            .where(
+                Delivery.team_id == team,
+                Delivery.channel_id == channel,
+                Delivery.goal_id.in_(list(goal_ids)),
+                Delivery.kind.in_(list(kinds)),
+                Delivery.status == DeliveryStatus.SENT,
+                Delivery.sent_at >= since,
+            )
+            .distinct()
+        )
+    )
+
+
+def fold(session: Session, ids: Sequence[int], worker: str) -> None:
+    """Rows another alert already covered: never posted, kept as folded."""
+    session.execute(
+        update(Delivery).where(_held_by(worker, ids)).values(status=DeliveryStatus.FOLDED)
+    )
+
+
 def hold_uncertain(
     session: Session, ids: Sequence[int], worker: str, now: datetime, recheck_after: timedelta
 ) -> None:

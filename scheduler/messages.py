@@ -12,19 +12,42 @@ from policybot.data.views import BriefView, GoalView
 
 @dataclass(frozen=True)
 class Digest:
+    """What a channel gets in one slot: the new briefs its due subscriptions matched (each
+    brief once, with the subscriptions it matched) and, when they fall due together, its
+    deadline alerts. Past the caps, the rest are named in `more_briefs` / `more_alerts`
+    (delivered as a list behind a button)."""
+
     subscription_ref: str
     query_text: str
     briefs: tuple[BriefView, ...]
     part: int = 1
     parts: int = 1
     delivery_ids: tuple[int, ...] = ()  # ledger rows this message delivers
+    matched: tuple[tuple[str, ...], ...] = ()  # per brief: refs of the subscriptions it matched
+    subscriptions: tuple[tuple[str, str], ...] = ()  # (ref, query text) of the slot's
+    alerts: tuple[Alert, ...] = ()
+    more_briefs: tuple[str, ...] = ()  # refs of briefs past the cap
+    more_alerts: tuple[str, ...] = ()  # goal refs of alerts past the cap
+
+    @property
+    def brief_count(self) -> int:
+        return len(self.briefs) + len(self.more_briefs)
 
     @property
     def headline(self) -> str:
-        what = f"matching {self.query_text}" if self.query_text else ""
-        noun = "brief" if len(self.briefs) == 1 else "briefs"
+        parts = []
+        if self.brief_count:
+            noun = "brief" if self.brief_count == 1 else "briefs"
+            if len(self.subscriptions) > 1:
+                what = "for " + ", ".join(ref for ref, _ in self.subscriptions)
+            else:
+                what = f"matching {self.query_text}" if self.query_text else ""
+            parts.append(f"{self.brief_count} new {noun} {what}".strip())
+        alerts = len(self.alerts) + len(self.more_alerts)
+        if alerts:
+            parts.append(f"{alerts} deadline alert{'s' if alerts > 1 else ''}")
         part = f" (part {self.part} of {self.parts})" if self.parts > 1 else ""
-        return f"{len(self.briefs)} new {noun} {what}{part}".replace("  ", " ").strip()
+        return (" · ".join(parts) + part).replace("  ", " ").strip()
 
 
 @dataclass(frozen=True)
@@ -48,12 +71,14 @@ class AlertBatch:
     part: int = 1
     parts: int = 1
     delivery_ids: tuple[int, ...] = ()
+    more: tuple[str, ...] = ()  # goal refs of alerts past the cap
 
     @property
     def headline(self) -> str:
-        noun = "deadline alert" if len(self.alerts) == 1 else "deadline alerts"
+        count = len(self.alerts) + len(self.more)
+        noun = "deadline alert" if count == 1 else "deadline alerts"
         part = f" (part {self.part} of {self.parts})" if self.parts > 1 else ""
-        return f"{len(self.alerts)} {noun}{part}"
+        return f"{count} {noun}{part}"
 
 
 @dataclass(frozen=True)

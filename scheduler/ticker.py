@@ -25,6 +25,7 @@ from policybot.data.models import ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
 from policybot.scheduler import ledger
 from policybot.scheduler.delivery import ChannelStop, ClaimedItem, TickReport
+from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
 from policybot.scheduler.messages import (
     DeliveryError,
     FailureKind,
@@ -41,6 +42,7 @@ LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lo
 _ORDER = {kind.name: position for position, kind in enumerate(KINDS)}
 # A post that may have gone out is looked up in the channel's history this long after.
 UNCERTAIN_RECHECK = timedelta(seconds=30)
+ALERT_KINDS = (REMINDER, NEWLY)
 
 
 class Ticker:
@@ -285,6 +287,19 @@ class Ticker:
             self.poster.post(team, owner, Notice(text))
         except DeliveryError as error:
             log.warning("could not tell %s about the pause: %s", owner, error.code)
+
+    def alerted_recently(
+        self, team: str, channel: str, goal_ids: set[int], since: datetime
+    ) -> set[int]:
+        if not goal_ids:
+            return set()
+        with self.sessions() as session:
+            return ledger.goals_alerted_since(session, team, channel, goal_ids, since, ALERT_KINDS)
+
+    def fold(self, ids: list[int]) -> None:
+        with self.sessions() as session, session.begin():
+            ledger.fold(session, ids, self.worker_id)
+        log.info("folded %s repeated alert(s)", len(ids), extra={"delivery_ids": ids})
 
     def mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
         with self.sessions() as session, session.begin():

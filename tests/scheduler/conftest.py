@@ -38,15 +38,18 @@ def tracker_issue(
 
 
 def shown_briefs(message: dict[str, Any]) -> list[str]:
-    """The brief refs a posted message shows, by their Show buttons (a section's accessory
-    or an actions block's elements), so the count does not depend on the layout."""
+    """The brief refs a posted message delivers: by their Show buttons (a section's accessory
+    or an actions block's elements) and the "See the other N" button of a capped digest
+    (`list b11 b12 ...`), so the count does not depend on the layout."""
     blocks = message.get("blocks") or []
     refs = []
     for block in json.loads(blocks) if isinstance(blocks, str) else blocks:
         for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
-            match = re.fullmatch(r"show (b\d+)", str(element.get("value", "")))
-            if match:
+            value = str(element.get("value", ""))
+            if match := re.fullmatch(r"show (b\d+)", value):
                 refs.append(match.group(1))
+            elif value.startswith("list "):
+                refs += [ref for ref in value.split()[1:] if re.fullmatch(r"b\d+", ref)]
     return refs
 
 

@@ -22,7 +22,8 @@ from tests.scheduler.conftest import ingest, shown_briefs, tracker_issue
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-CHANNELS = [f"C{n}" for n in range(6)]
+# One message per channel per slot: many channels give each run many posts to die between.
+CHANNELS = [f"C{n}" for n in range(20)]
 TRIALS = 20
 
 
@@ -75,7 +76,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
 
     rng = random.Random(20261129)
     kills = 0
-    with FakeSlack(latency=0.02) as fake:
+    with FakeSlack(latency=0.03) as fake:
         for trial in range(TRIALS):
             # Each run starts a lease later, so it may reclaim what a killed run held.
             now = START + timedelta(minutes=1) + trial * (ledger.CLAIM_LEASE + timedelta(seconds=1))

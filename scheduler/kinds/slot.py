@@ -1,0 +1,169 @@
+"""One message per channel per slot: the digests and deadline alerts a channel has due in
+one tick go out together, each brief once (naming the subscriptions it matched), each goal
+once, within caps; what is past a cap is named and listed behind a button. A goal already
+alerted in the channel within the last day is not alerted again (its row is folded).
+
+Digest rows carry a brief and no goal; alert rows carry a goal (scheduler/kinds/digest.py
+and alerts.py declare them). Exactly-once holds as for any message: every row of the slot is
+marked sent with the one post, or handed back together when it fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policybot.data.models import Brief, BriefKind, Goal, Subscription
+from policybot.data.views import BriefView, brief_view, goal_view
+from policybot.scheduler.delivery import ChannelStop, ClaimedItem, Courier, TickReport
+from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
+from policybot.scheduler.messages import Alert, AlertBatch, DeliveryError, Digest
+
+SLOT = ("slot",)  # the batch key the slot's kinds share
+MAX_BRIEFS = 10  # shown in full per message (~21 blocks), the rest named behind a button
+MAX_ALERTS = 10
+SAME_GOAL_QUIET = timedelta(days=1)  # never the same goal's alert twice in a day
+
+
+def deliver_slot(
+    courier: Courier,
+    team: str,
+    channel: str,
+    items: list[ClaimedItem],
+    now: datetime,
+    report: TickReport,
+) -> ChannelStop | None:
+    digest_rows = [i for i in items if i.goal_id is None]
+    alert_rows = [i for i in items if i.goal_id is not None]
+    recent = courier.alerted_recently(
+        team, channel, {i.goal_id for i in alert_rows if i.goal_id}, now - SAME_GOAL_QUIET
+    )
+    repeated = [i.id for i in alert_rows if i.goal_id in recent]
+    if repeated:
+        courier.fold(repeated)
+        alert_rows = [i for i in alert_rows if i.goal_id not in recent]
+    with courier.sessions() as session:
+        subscriptions = _subscriptions(session, digest_rows)
+        views = brief_views(session, sorted({i.brief_id for i in digest_rows if i.brief_id}), now)
+        alerts, gone_goals = alerts_for(session, alert_rows, now) if alert_rows else ([], [])
+    shown_ids = {int(v.ref[1:]) for v in views}
+    gone = [i.id for i in digest_rows if i.brief_id not in shown_ids] + gone_goals
+    if gone:  # deleted after planning: nothing to post for them
+        courier.mark_sent(gone, now, "gone")
+    if not views and not alerts:
+        return None
+    matched: dict[int, list[str]] = {}
+    for item in digest_rows:
+        ref = (
+            subscriptions[item.subscription_id][0]
+            if item.subscription_id in subscriptions
+            else "s?"
+        )
+        if item.brief_id is not None and ref not in matched.setdefault(item.brief_id, []):
+            matched[item.brief_id].append(ref)
+    ids = tuple(i.id for i in digest_rows if i.id not in gone) + tuple(
+        row for _, rows in alerts for row in rows
+    )
+    message = _message(views, matched, alerts, subscriptions, ids)
+    owner = next(iter(subscriptions.values()))[2] if subscriptions else None
+    try:
+        ts = courier.poster.post(team, channel, message)
+    except DeliveryError as error:
+        subscription_id = digest_rows[0].subscription_id if digest_rows else None
+        return courier.failed(
+            error, team, channel, subscription_id, owner, list(ids), list(ids), items, now, report
+        )
+    courier.mark_sent(list(ids), now, ts)
+    report.add(messages=1, sent=len(ids))
+    return None
+
+
+def _message(
+    views: list[BriefView],
+    matched: dict[int, list[str]],
+    alerts: list[tuple[Alert, list[int]]],
+    subscriptions: dict[int | None, tuple[str, str, str | None]],
+    ids: tuple[int, ...],
+) -> Digest | AlertBatch:
+    shown_alerts = tuple(alert for alert, _ in alerts[:MAX_ALERTS])
+    more_alerts = tuple(alert.goal.ref for alert, _ in alerts[MAX_ALERTS:])
+    if not views:
+        return AlertBatch(shown_alerts, delivery_ids=ids, more=more_alerts)
+    named = tuple(sorted({(ref, query) for ref, query, _ in subscriptions.values()}))
+    first_query = named[0][1] if named else ""
+    return Digest(
+        named[0][0] if len(named) == 1 else ", ".join(ref for ref, _ in named),
+        first_query if len(named) == 1 else "",
+        tuple(views[:MAX_BRIEFS]),
+        delivery_ids=ids,
+        matched=tuple(tuple(matched.get(int(v.ref[1:]), ())) for v in views[:MAX_BRIEFS]),
+        subscriptions=named,
+        alerts=shown_alerts,
+        more_briefs=tuple(v.ref for v in views[MAX_BRIEFS:]),
+        more_alerts=more_alerts,
+    )
+
+
+def _subscriptions(
+    session: Session, items: list[ClaimedItem]
+) -> dict[int | None, tuple[str, str, str | None]]:
+    """(ref, query text, creator) of the subscriptions the digest rows belong to."""
+    ids = {i.subscription_id for i in items if i.subscription_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Subscription.id, Subscription.query_text, Subscription.created_by).where(
+            Subscription.id.in_(ids)
+        )
+    )
+    return {sid: (f"s{sid}", query or "", creator) for sid, query, creator in rows}
+
+
+def brief_views(session: Session, brief_ids: list[int], now: datetime) -> list[BriefView]:
+    """The briefs still stored, newest policy briefs first, then news, newest first."""
+    briefs = list(session.scalars(select(Brief).where(Brief.id.in_(brief_ids))))
+    briefs.sort(
+        key=lambda b: (
+            b.kind != BriefKind.POLICY,
+            -(b.published_on.toordinal() if b.published_on else 0),
+            -b.id,
+        )
+    )
+    return [brief_view(b, now.date()) for b in briefs]
+
+
+def alerts_for(
+    session: Session, items: list[ClaimedItem], now: datetime
+) -> tuple[list[tuple[Alert, list[int]]], list[int]]:
+    """One alert per goal and edge (with the rows it stands for), and the rows whose goal is
+    gone. Two rules of a channel, or a "newly tracked" and a lead alert, may fall on the same
+    goal in one slot: the channel reads it once, at the nearest lead (newly tracked if it is)."""
+    goals = {
+        g.id: g
+        for g in session.scalars(select(Goal).where(Goal.id.in_([i.goal_id for i in items])))
+    }
+    zones = rule_zones(session, items)
+    by_goal: dict[tuple[int, str], list[ClaimedItem]] = {}
+    gone: list[int] = []
+    for item in sorted(items, key=lambda i: (i.goal_id or 0, i.lead_days or 0, i.id)):
+        if item.goal_id is None or item.goal_id not in goals:
+            gone.append(item.id)
+            continue
+        by_goal.setdefault((item.goal_id, item.edge or "due"), []).append(item)
+    found = []
+    for (goal_id, edge), rows in by_goal.items():
+        goal, first = goals[goal_id], rows[0]
+        # Days left count in the channel's zone, as the alert's schedule does.
+        today = now.astimezone(zones.get(first.reminder_id, UTC_ZONE)).date()
+        view = goal_view(goal, today)
+        if edge == "opens" and goal.window_start:
+            # Before a window opens, count the days to the opening.
+            view = replace(view, days_left=(goal.window_start - today).days)
+        newly = any(r.lead_days is None for r in rows)  # "newly tracked" rows have no lead
+        alert = Alert(view, brief_view(goal.brief, today), edge, first.lead_days, newly)
+        found.append((alert, [r.id for r in rows]))
+    found.sort(key=lambda pair: (not pair[0].newly_tracked, pair[0].goal.days_left or 0))
+    return found, gone
