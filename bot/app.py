@@ -5,14 +5,11 @@ Importing this module registers nothing; `build_app` wires a new App each time.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
-import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,8 +17,9 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from policybot.bot import menus, modals, unfurls
-from policybot.bot.blocks import ACTION_RUN, render_blocks
+from policybot.bot.blocks import ACTION_RUN
 from policybot.bot.directory import SlackDirectory
+from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
 from policybot.bot.home import publish_home, register_home
 from policybot.bot.lifecycle import register_lifecycle
 from policybot.bot.logs import request_id
@@ -29,18 +27,11 @@ from policybot.bot.oauth import build_oauth_settings
 from policybot.bot.services import Services
 from policybot.bot.settings import Mode
 from policybot.bot.slack_client import make_web_client
-from policybot.bot.uploads import upload_attachment
-from policybot.handlers.commands import parse_command
 from policybot.handlers.context import Context
-from policybot.handlers.replies import Reply
 
+__all__ = ["NOT_INSTALLED", "SORRY", "WORKING", "build_app", "slack_context"]
 log = logging.getLogger(__name__)
 
-# Slack shows `operation_timeout` after 3 s; answer in the ack when the reply is ready well
-# before that, otherwise ack at once and send the reply to the response_url when done.
-ACK_BUDGET_SECONDS = 2.0
-SORRY = "Sorry, something went wrong on my side. Please try again; if it keeps happening, tell your admin."
-WORKING = "Working on it\u2026"
 NOT_INSTALLED = (
     "policybot is not installed in this workspace (or its installation was removed), so it "
     "cannot answer here. A workspace admin can install it from the bot's /slack/install page."
@@ -73,87 +64,6 @@ def slack_context(
     )
 
 
-class CommandDispatcher:
-    """Runs commands off the request thread so the ack never waits past its budget."""
-
-    def __init__(self, services: Services, budget: float = ACK_BUDGET_SECONDS) -> None:
-        self.services = services
-        self.budget = budget
-        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="policy-command")
-
-    def answer(
-        self, text: str, ctx: Context, ack: Ack, respond: Respond, client: WebClient | None = None
-    ) -> None:
-        # The worker thread carries this request's id into its log lines.
-        future = self.executor.submit(contextvars.copy_context().run, self.run_measured, text, ctx)
-        try:
-            reply = future.result(timeout=self.budget)
-        except FutureTimeout:
-            ack(text=WORKING, response_type="ephemeral")
-            future.add_done_callback(lambda done: self._respond_later(done, respond, ctx, client))
-            return
-        ack(**render_blocks(reply, text))
-        self.upload(reply, ctx, client, respond)
-
-    def _respond_later(
-        self, done: Future[Reply], respond: Respond, ctx: Context, client: WebClient | None
-    ) -> None:
-        try:
-            reply = done.result()
-            payload = render_blocks(reply)
-        except Exception:
-            log.exception("a slow command failed")
-            respond(text=SORRY, response_type="ephemeral", replace_original=True)
-            return
-        respond(**payload, replace_original=True)
-        self.upload(reply, ctx, client, respond)
-
-    def upload(
-        self, reply: Reply, ctx: Context, client: WebClient | None, respond: Respond
-    ) -> None:
-        """A reply's file (a calendar export) goes to the channel off the request thread."""
-        if reply.attachment is not None and client is not None:
-            self.executor.submit(upload_attachment, client, reply, ctx.channel_id, respond)
-
-    def run_measured(self, text: str, ctx: Context) -> Reply:
-        """Run a command, counting it and timing it for /metrics and the log."""
-        name = parse_command(text).spec.name
-        started = time.perf_counter()
-        outcome = "error"
-        try:
-            reply = self.services.runner.run(text, ctx)
-            outcome = "refused" if reply.is_error else "ok"
-            return reply
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics = self.services.metrics
-            metrics.commands.labels(name, outcome).inc()
-            metrics.latency.labels(name).observe(elapsed)
-            log.info(
-                "command %s %s in %.0f ms",
-                name,
-                outcome,
-                elapsed * 1000,
-                extra={
-                    "command": name,
-                    "team": ctx.team_id,
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
-
-    def run_now(
-        self,
-        text: str,
-        ctx: Context,
-        client: WebClient | None = None,
-        respond: Respond | None = None,
-    ) -> dict[str, Any]:
-        reply = self.run_measured(text, ctx)
-        if respond is not None:
-            self.upload(reply, ctx, client, respond)
-        return render_blocks(reply, text)
-
-
 def build_app(
     services: Services,
     *,
@@ -176,6 +86,11 @@ def build_app(
         oauth_settings=oauth,
         raise_error_for_unhandled_request=False,
         user_facing_authorize_error_message=NOT_INSTALLED,
+        # Bolt runs each listener on this pool while the request thread waits for its ack:
+        # one per request thread, and as many again for listeners still working after it.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=2 * settings.http_threads, thread_name_prefix="bolt-listener"
+        ),
     )
     register_lifecycle(app, services, oauth)
 
@@ -210,7 +125,9 @@ def build_app(
             return
         dispatcher.answer(text, ctx, ack, respond, client)
 
-    @app.command(re.compile(".*"))
+    # Every other name. Not ".*": Bolt tries the next matching listener when one does not
+    # ack within 3 s, and this one must never answer one of ours.
+    @app.command(re.compile("^(?!(?:" + "|".join(map(re.escape, settings.commands)) + ")$)"))
     def other_command(ack: Ack, command: dict[str, Any]) -> None:
         # A command the app's manifest routes here but these settings do not answer.
         log.warning("command %s is not one of %s", command.get("command"), settings.commands)
@@ -225,11 +142,8 @@ def build_app(
     ) -> None:
         ack()
         ctx = slack_context(body, services, client, directory)
-        payload = dispatcher.run_now(action.get("value") or "help", ctx, client, respond)
         replaces = ":replace:" in (action.get("action_id") or "")
-        if replaces:
-            payload.pop("response_type", None)  # an update keeps the message where it is
-        respond(**payload, replace_original=replaces)
+        dispatcher.answer_later(action.get("value") or "help", ctx, respond, client, replaces)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

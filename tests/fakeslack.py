@@ -160,6 +160,7 @@ class FakeSlack:
         self.latency = latency
         self._seed = seed
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # wakes wait_for_call
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -261,6 +262,23 @@ class FakeSlack:
         """A copy of every recorded call, in arrival order."""
         with self._lock:
             return list(self._calls)
+
+    def wait_for_call(
+        self, predicate: Callable[[RecordedCall], bool], timeout: float
+    ) -> RecordedCall | None:
+        """The first recorded call (already here or arriving within `timeout` seconds) that
+        matches, or None; woken by each arrival instead of polling."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._arrived:
+            while True:
+                for call in self._calls[seen:]:
+                    if predicate(call):
+                        return call
+                seen = len(self._calls)
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._arrived.wait(left):
+                    return next((c for c in self._calls[seen:] if predicate(c)), None)
 
     def calls_to(self, method: str) -> list[RecordedCall]:
         """Recorded calls of one method."""
@@ -411,6 +429,7 @@ class FakeSlack:
                     fault=fault.kind if fault else None,
                 )
             )
+            self._arrived.notify_all()
 
         delay = self.latency + (fault.delay if fault and fault.kind == "timeout" else 0.0)
         if delay > 0:

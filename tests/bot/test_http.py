@@ -11,15 +11,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_bolt import Ack, Respond
 from slack_sdk.signature import SignatureVerifier
 
 from policybot.bot.app import SORRY, WORKING, build_app
+from policybot.bot.dispatcher import CommandDispatcher
 from policybot.bot.server import make_wsgi_app
 from policybot.bot.services import Services
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Reply
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, GatedRunner, LiveServer
+from tests.conftest import NOW
 from tests.fakeslack import FakeSlack
 
 
@@ -205,3 +208,51 @@ def test_health_and_readiness(live: LiveServer) -> None:
         urllib.request.urlopen(f"{live.url}/nothing-here", timeout=5)
     missing.value.close()
     assert missing.value.code == 404
+
+
+def ack_text(ack: Ack) -> str:
+    assert ack.response is not None
+    body = ack.response.body
+    return str(json.loads(body)["text"] if body.startswith("{") else body)
+
+
+def test_a_saturated_pool_acks_at_once_and_answers_later(
+    services: Services, fake: FakeSlack
+) -> None:
+    slow = GatedRunner(services.sessions)
+    services.runner = slow
+    dispatcher = CommandDispatcher(services, budget=5, workers=1)
+    dispatcher.times.record("search", 9.0)  # the first goes to respond() at once
+    ctx = Context(now=NOW, team_id="T1", channel_id="C100", user_id="U100")
+    first = Ack()
+    dispatcher.answer("storage", ctx, first, Respond(response_url=fake.response_url("first")))
+    assert ack_text(first) == WORKING
+    # It holds the only worker. `latest` has never been slow, but waiting on a busy pool
+    # would hold its ack for the whole 5-second budget: it is acked at once.
+    second = Ack()
+    started = time.monotonic()
+    dispatcher.answer("latest", ctx, second, Respond(response_url=fake.response_url("second")))
+    assert time.monotonic() - started < 1.0
+    assert ack_text(second) == WORKING
+    assert fake.calls_to("response_url") == []
+    slow.release.set()
+    assert wait_for(lambda: len(fake.calls_to("response_url")) == 2)
+    sent = {c.path.rsplit("/", 1)[1]: c.params["text"] for c in fake.calls_to("response_url")}
+    assert "1 brief for storage" in sent["first"]
+    assert "latest" in sent["second"].lower() or "newest" in sent["second"].lower()
+
+
+def test_a_command_slow_lately_goes_to_respond_at_once(services: Services, fake: FakeSlack) -> None:
+    slow = GatedRunner(services.sessions)
+    services.runner = slow
+    dispatcher = CommandDispatcher(services, budget=5, workers=4)
+    dispatcher.times.record("deadlines", 1.8)  # as at 10,000 briefs
+    ctx = Context(now=NOW, team_id="T1", channel_id="C100", user_id="U100")
+    ack = Ack()
+    started = time.monotonic()
+    dispatcher.answer("deadlines", ctx, ack, Respond(response_url=fake.response_url("d")))
+    assert time.monotonic() - started < 1.0  # not held for the 5-second budget
+    assert ack_text(ack) == WORKING
+    slow.release.set()
+    assert wait_for(lambda: fake.calls_to("response_url"))
+    assert "deadline" in fake.calls_to("response_url")[0].params["text"].lower()

@@ -1,0 +1,199 @@
+"""Commands run on a pool of their own, never on the request threads, and the ack never
+waits on a busy pool: a command that has been slow lately, or any command while every
+worker is busy, is acked "Working on it..." at once and answered through its response_url
+when done; others get their reply in the ack when it is ready within the budget."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from policybot.bot.blocks import render_blocks
+from policybot.bot.services import Services
+from policybot.bot.uploads import upload_attachment
+from policybot.handlers.commands import parse_command
+from policybot.handlers.context import Context
+from policybot.handlers.replies import Reply
+
+log = logging.getLogger(__name__)
+
+# Slack shows `operation_timeout` after 3 s; answer in the ack when the reply is ready well
+# before that, otherwise ack at once and send the reply to the response_url when done.
+ACK_BUDGET_SECONDS = 2.0
+SORRY = "Sorry, something went wrong on my side. Please try again; if it keeps happening, tell your admin."
+WORKING = "Working on it\u2026"
+
+
+class CommandTimes:
+    """How long each command has been taking lately (an exponential moving average), so a
+    command that is slow on this corpus goes to respond() at once instead of holding the
+    ack first: `deadlines` and `scorecard` take 1-2 s at 10,000 briefs, milliseconds on the
+    demo corpus."""
+
+    def __init__(self, slow_after: float, weight: float = 0.3) -> None:
+        self.slow_after = slow_after
+        self.weight = weight
+        self._average: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def record(self, name: str, seconds: float) -> None:
+        with self._lock:
+            before = self._average.get(name, seconds)
+            self._average[name] = before + self.weight * (seconds - before)
+
+    def is_slow(self, name: str) -> bool:
+        with self._lock:
+            return self._average.get(name, 0.0) > self.slow_after
+
+
+class CommandPool:
+    """A thread pool that knows whether a new task would have to queue."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policy-command")
+        self._running = 0
+        self._lock = threading.Lock()
+
+    @property
+    def saturated(self) -> bool:
+        with self._lock:
+            return self._running >= self.workers
+
+    def submit(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
+        with self._lock:
+            self._running += 1
+        # The worker thread carries this request's id into its log lines.
+        future = self.executor.submit(contextvars.copy_context().run, work, *args)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+
+
+class CommandDispatcher:
+    def __init__(
+        self, services: Services, budget: float = ACK_BUDGET_SECONDS, workers: int | None = None
+    ) -> None:
+        self.services = services
+        self.budget = budget
+        self.pool = CommandPool(workers or services.settings.command_workers)
+        self.times = CommandTimes(slow_after=budget / 4)
+
+    def answer(
+        self, text: str, ctx: Context, ack: Ack, respond: Respond, client: WebClient | None = None
+    ) -> None:
+        """A slash command: the reply in the ack when it is ready within the budget."""
+        defer = self.pool.saturated or self.times.is_slow(parse_command(text).spec.name)
+        future = self.pool.submit(self.run_measured, text, ctx)
+        if not defer:
+            try:
+                reply = future.result(timeout=self.budget)
+            except FutureTimeout:
+                pass
+            else:
+                ack(**render_blocks(reply, text))
+                self.upload(reply, ctx, client, respond)
+                return
+        ack(text=WORKING, response_type="ephemeral")
+        future.add_done_callback(
+            lambda done: self._respond(done, text, respond, ctx, client, replace=True, move=True)
+        )
+
+    def answer_later(
+        self, text: str, ctx: Context, respond: Respond, client: WebClient | None, replace: bool
+    ) -> None:
+        """A button (already acked): the whole command runs on the pool, then respond()."""
+        future = self.pool.submit(self.run_measured, text, ctx)
+        future.add_done_callback(
+            lambda done: self._respond(
+                done, text, respond, ctx, client, replace=replace, move=False
+            )
+        )
+
+    def _respond(
+        self,
+        done: Future[Reply],
+        text: str,
+        respond: Respond,
+        ctx: Context,
+        client: WebClient | None,
+        *,
+        replace: bool,
+        move: bool,
+    ) -> None:
+        """`move`: the reply may change where it shows (a shared answer replacing the private
+        "Working on it"); otherwise an update keeps the message where it is."""
+        try:
+            reply = done.result()
+            payload = render_blocks(reply, text)
+        except Exception:
+            log.exception("a command failed")
+            respond(text=SORRY, response_type="ephemeral", replace_original=replace)
+            return
+        if replace and not move:
+            payload.pop("response_type", None)
+        try:
+            respond(**payload, replace_original=replace)
+        except Exception as error:  # the response_url expired or Slack is unreachable
+            log.warning("could not send a reply to the response_url: %s", error)
+            return
+        self.upload(reply, ctx, client, respond)
+
+    def upload(
+        self, reply: Reply, ctx: Context, client: WebClient | None, respond: Respond
+    ) -> None:
+        """A reply's file (a calendar export) goes to the channel off the request thread."""
+        if reply.attachment is not None and client is not None:
+            self.pool.submit(upload_attachment, client, reply, ctx.channel_id, respond)
+
+    def run_measured(self, text: str, ctx: Context) -> Reply:
+        """Run a command, counting it and timing it for /metrics and the log."""
+        name = parse_command(text).spec.name
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            reply = self.services.runner.run(text, ctx)
+            outcome = "refused" if reply.is_error else "ok"
+            return reply
+        finally:
+            elapsed = time.perf_counter() - started
+            self.times.record(name, elapsed)
+            metrics = self.services.metrics
+            metrics.commands.labels(name, outcome).inc()
+            metrics.latency.labels(name).observe(elapsed)
+            log.info(
+                "command %s %s in %.0f ms",
+                name,
+                outcome,
+                elapsed * 1000,
+                extra={
+                    "command": name,
+                    "team": ctx.team_id,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+
+    def run_now(
+        self,
+        text: str,
+        ctx: Context,
+        client: WebClient | None = None,
+        respond: Respond | None = None,
+    ) -> dict[str, Any]:
+        """Run on the caller's thread (for listeners that must answer in place)."""
+        reply = self.run_measured(text, ctx)
+        if respond is not None:
+            self.upload(reply, ctx, client, respond)
+        return render_blocks(reply, text)
