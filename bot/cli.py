@@ -21,14 +21,14 @@ from policybot.bot.logs import configure_logging
 from policybot.bot.services import DatabaseNotReady, Services, build_services
 from policybot.bot.settings import Mode, Settings, SettingsError
 from policybot.data import store
-from policybot.data.db import make_engine, upgrade
+from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.preview import preview_bytes
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, ingest_paths
 from policybot.data.maintenance import maintain, stale_tables
 from policybot.data.models import Brief
-from policybot.handlers.context import Clock, system_clock
+from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
 
 
 def parse_now(value: str | None) -> Clock:
@@ -290,9 +290,9 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
 
     Calendar events keep their UIDs from one export to the next, so importing a newer file
     updates the events instead of adding copies."""
+    from policybot.data.errors import UserError
     from policybot.handlers.context import Context
     from policybot.handlers.export import export_deadlines
-    from policybot.data.errors import UserError
 
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()
@@ -353,11 +353,19 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: AppState) -> None:
     """Apply schema migrations (safe to run repeatedly)."""
+    from policybot.data.search.backfill import write_missing_documents
+
     engine = make_engine(state.settings.database_url)
     try:
         upgrade(engine)
+        # Once: search documents for briefs stored before they existed (or analysed by an
+        # older version), so no process has to analyse them at every start.
+        with session_factory(engine)() as session, session.begin():
+            written = write_missing_documents(session)
     finally:
         engine.dispose()
+    if written:
+        click.echo(f"wrote the search documents of {written} briefs")
     click.echo("database is up to date")
 
 
@@ -379,15 +387,34 @@ def db_maintain(state: AppState) -> None:
 
 @main.command()
 @click.option("--now", "now_override", help=NOW_HELP)
+@click.option(
+    "--dry-run", is_flag=True, help="Print what is due without posting or marking anything."
+)
 @pass_state
-def tick(state: AppState, now_override: str | None) -> None:
+def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
-    from policybot.bot.services import build_ticker
+    from policybot.bot.posters import PrintPoster
+    from policybot.bot.services import build_poster, build_ticker
+    from policybot.scheduler.ledger import waiting_elsewhere
+    from policybot.scheduler.ticker import dry_run as dry_run_tick
 
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
+    now = clock()
     try:
-        report = build_ticker(services).tick(clock())
+        if dry_run:
+            report = dry_run_tick(services.engine, PrintPoster(), now)
+            click.echo(
+                f"dry run: {report.sent} item(s) in {report.messages} message(s) would be sent; "
+                "nothing was posted or marked"
+            )
+            return
+        poster = build_poster(services)
+        report = build_ticker(services, poster).tick(now)
+        waiting = 0
+        if isinstance(poster, PrintPoster):
+            with services.sessions() as session:
+                waiting = waiting_elsewhere(session, CONSOLE_TEAM, now)
     finally:
         services.close()
     click.echo(
@@ -396,6 +423,11 @@ def tick(state: AppState, now_override: str | None) -> None:
         + (f", paused {', '.join(report.paused)}" if report.paused else "")
         + ("" if report.leader else " (another scheduler holds the lock; nothing done)")
     )
+    if waiting:
+        click.echo(
+            f"{waiting} item(s) for Slack channels were left for Slack: this tick has no Slack "
+            "token (set SLACK_BOT_TOKEN, or run `policybot serve`), so it posts to the console only"
+        )
 
 
 @main.command()

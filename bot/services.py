@@ -25,7 +25,7 @@ from policybot.data.db import (
 from policybot.data.ingest.writer import IngestSummary, ingest_bytes
 from policybot.data.models import SourceDocument
 from policybot.handlers.commands import CommandRunner
-from policybot.handlers.context import Clock, system_clock
+from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
 from policybot.scheduler.messages import Poster
 from policybot.scheduler.runner import SchedulerStatus
 from policybot.scheduler.ticker import Ticker
@@ -95,7 +95,10 @@ def build_poster(services: Services) -> Poster:
 
 
 def build_ticker(services: Services, poster: Poster | None = None) -> Ticker:
-    return Ticker(services.sessions, poster or build_poster(services))
+    poster = poster or build_poster(services)
+    # Printing reaches the console only: Slack workspaces' rows wait for a Slack poster.
+    only = CONSOLE_TEAM if isinstance(poster, PrintPoster) else None
+    return Ticker(services.sessions, poster, only_team=only)
 
 
 def build_services(

@@ -9,6 +9,9 @@ from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Clock = Callable[[], datetime]
+# The console is a workspace of its own: what it sets up is delivered to it, and a console
+# tick never spends a Slack workspace's deliveries.
+CONSOLE_TEAM = "console"
 
 
 def system_clock() -> datetime:
@@ -22,7 +25,7 @@ def _no_lookup() -> str | None:
 @dataclass(frozen=True)
 class Context:
     now: datetime  # timezone-aware
-    team_id: str = "console"
+    team_id: str = CONSOLE_TEAM
     channel_id: str = "console"
     user_id: str = "console"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
@@ -249,9 +249,11 @@ def claim_due(
     worker: str,
     owners: Mapping[str, Owner],
     limit: int = 500,
+    team: str | None = None,
 ) -> list[Claim]:
     """Claim pending rows that are due, and claimed rows whose lease ran out, of the kinds in
-    `owners` (kind name -> the column naming its owner)."""
+    `owners` (kind name -> the column naming its owner); only `team`'s when given (a poster
+    that reaches one workspace, like the console, spends no other workspace's rows)."""
     due = or_(
         and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= now - CLAIM_LEASE),
@@ -274,7 +276,10 @@ def claim_due(
             if owner in owners.values()
         )
     )
-    statement = select(Delivery).where(due, active).order_by(Delivery.id).limit(limit)
+    statement = select(Delivery).where(due, active)
+    if team is not None:
+        statement = statement.where(Delivery.team_id == team)
+    statement = statement.order_by(Delivery.id).limit(limit)
     statement = backend_for(session).lock_for_claim(statement)
     claims = []
     for row in session.scalars(statement):
@@ -285,6 +290,22 @@ def claim_due(
         row.claimed_at = now
         row.attempts += 1
     return claims
+
+
+def waiting_elsewhere(session: Session, team: str, now: datetime) -> int:
+    """Rows due for other workspaces than `team` (what a console tick leaves for Slack)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.team_id != team,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at <= now,
+            )
+        )
+        or 0
+    )
 
 
 def mark_sent(session: Session, ids: Sequence[int], worker: str, now: datetime, ts: str) -> None:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.backends import backend_for
 from policybot.data.db import SessionFactory
@@ -54,12 +54,15 @@ class Ticker:
         worker_id: str | None = None,
         max_workers: int = 8,
         leader_lock: bool = True,
+        only_team: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.poster = poster
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.max_workers = max_workers
         self.leader_lock = leader_lock
+        # A poster that reaches one workspace only (the console) claims only its rows.
+        self.only_team = only_team
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -80,7 +83,9 @@ class Ticker:
             started = time.monotonic()
             while not self._stopping.is_set():
                 with self.sessions() as session, session.begin():
-                    claims = ledger.claim_due(session, now, self.worker_id, OWNERS, CLAIM_BATCH)
+                    claims = ledger.claim_due(
+                        session, now, self.worker_id, OWNERS, CLAIM_BATCH, self.only_team
+                    )
                     claimed = [ClaimedItem.of(c) for c in claims]
                 report.add(claimed=len(claimed))
                 self._deliver(claimed, now, report)
@@ -311,3 +316,17 @@ class Ticker:
     ) -> None:
         with self.sessions() as session, session.begin():
             ledger.release_for_retry(session, ids, self.worker_id, attempts, now, error, wait)
+
+
+def dry_run(engine: Engine, poster: Poster, now: datetime) -> TickReport:
+    """What a tick at `now` would post, handed to `poster`, with nothing recorded: the whole
+    tick runs in one transaction that is rolled back (ledger rows, marks and all)."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            sessions = sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            return Ticker(sessions, poster, worker_id="dry-run", max_workers=1).tick(now)
+        finally:
+            outer.rollback()
