@@ -78,6 +78,8 @@ class Page:
     partial: bool = False
     # Positions (in BriefFilter.plan's clauses) of words that no brief matches at all.
     unmatched: list[int] = field(default_factory=list)
+    # Per brief id on the page: the index terms the search found in it (for highlighting).
+    matched_terms: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def has_more(self) -> bool:
@@ -188,7 +190,9 @@ def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) ->
     ranked = SearchView(session).searcher.rank(where.plan(), max(limit, 0), offset)
     loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ranked.brief_ids)))}
     briefs = [loaded[i] for i in ranked.brief_ids if i in loaded]
-    return Page(briefs, ranked.total, offset, limit, ranked.partial, ranked.unmatched)
+    return Page(
+        briefs, ranked.total, offset, limit, ranked.partial, ranked.unmatched, ranked.matched_terms
+    )
 
 
 def text_matches(session: Session, where: BriefFilter) -> set[int]:

@@ -41,6 +41,8 @@ class BriefView:
     links: tuple[str, ...]
     source_label: str | None
     goals: tuple[GoalView, ...]
+    # Search results: the index terms the search found in this brief (words to highlight).
+    matched_terms: frozenset[str] = frozenset()
 
     @property
     def bodies_label(self) -> str:

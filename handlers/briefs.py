@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
@@ -45,7 +46,13 @@ def _more_text(text: str) -> str:
 
 def _paged_reply(ctx: Context, page: Page, headline: str, command: str, page_number: int) -> Reply:
     today = ctx.today
-    reply = Reply(text=headline, briefs=[brief_view(b, today) for b in page.briefs])
+    reply = Reply(
+        text=headline,
+        briefs=[
+            replace(brief_view(b, today), matched_terms=page.matched_terms.get(b.id, frozenset()))
+            for b in page.briefs
+        ],
+    )
     if page.briefs and (page.total > len(page.briefs) or page_number > 1):
         first = page.offset + 1
         last = page.offset + len(page.briefs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -196,6 +196,15 @@ def joined_hyphen_term(word: str) -> str | None:
     if match is None or not (match[1] + match[2]).isascii():
         return None
     return stem(match[1] + match[2])
+
+
+def token_matches(text: str) -> Iterator[re.Match[str]]:
+    """The words of raw text as the analysis splits them, with their places in it."""
+    return _TOKEN.finditer(text)
+
+
+def is_cjk(token: str) -> bool:
+    return bool(_IS_CJK.match(token))
 
 
 def cjk_bigrams(run: str) -> list[str]:

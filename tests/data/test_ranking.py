@@ -235,3 +235,96 @@ def test_due_year_is_the_same_for_search_and_deadlines(session: Session) -> None
         due = store.due_goals(session, date(2025, 1, 1), date(2035, 1, 1), where)
         assert [d.brief.id for d in due] == expected
     assert datetime.now(UTC)
+
+
+# --- the index at its edges: segments, phrases, backfill, highlighting -----------------------
+
+
+def test_a_phrase_is_found_from_a_rare_or_a_common_first_word(session: Session) -> None:
+    """Both ways a phrase is checked: binary search from a rare word's few positions, and the
+    stream bitmap when both words are common."""
+    for i in range(20):
+        add_brief(session, f"Storage note {i}", summary="storage storage new storage")
+    energy = add_brief(session, "Energy storage plan", summary="New energy storage.")
+    apart = add_brief(session, "Energy and then storage", summary="energy policy, storage")
+    assert [b.id for b in found(session, '"energy storage"').briefs] == [energy.id]
+    assert apart.id not in {b.id for b in found(session, '"energy storage"').briefs}
+    common = found(session, '"new storage"')
+    assert common.total == 20 and energy.id not in {b.id for b in common.briefs}
+
+
+def test_a_replaced_brief_is_scored_once_with_its_new_text(session: Session) -> None:
+    from policybot.data.ingest.writer import indexed_fields
+
+    brief = add_brief(session, "Battery rules", summary="Cells.")
+    other = add_brief(session, "Battery plan", summary="Packs.")
+    brief.title, brief.summary = "Grid rules", "Transmission."
+    session.flush()
+    engine_for(session).index(session, [(brief.id, indexed_fields(brief))])
+    assert [b.id for b in found(session, "battery").briefs] == [other.id]
+    assert [b.id for b in found(session, "transmission").briefs] == [brief.id]
+
+
+def test_briefs_stored_before_search_documents_are_found_and_backfilled_once(
+    session: Session,
+) -> None:
+    from sqlalchemy import delete, select, update
+
+    from policybot.data.models import SearchDocument
+    from policybot.data.search.analysis import ANALYSIS_VERSION
+    from policybot.data.search.backfill import (
+        briefs_without_documents,
+        write_missing_documents,
+    )
+
+    old = add_brief(session, "Hydrogen roadmap", summary="Electrolysers.")
+    stale = add_brief(session, "Hydrogen pipelines", summary="Transport.")
+    kept = add_brief(session, "Grid plan", summary="Lines.")
+    session.execute(delete(SearchDocument).where(SearchDocument.brief_id == old.id))
+    session.execute(
+        update(SearchDocument).where(SearchDocument.brief_id == stale.id).values(analysis=1)
+    )
+    assert briefs_without_documents(session) == [old.id, stale.id]
+    assert write_missing_documents(session) == 2
+    assert briefs_without_documents(session) == []
+    assert write_missing_documents(session) == 0
+    rows = session.execute(select(SearchDocument.brief_id, SearchDocument.analysis))
+    analyses = {brief_id: analysis for brief_id, analysis in rows}
+    assert analyses == {
+        old.id: ANALYSIS_VERSION,
+        stale.id: ANALYSIS_VERSION,
+        kept.id: ANALYSIS_VERSION,
+    }
+    assert {b.id for b in found(session, "hydrogen").briefs} == {old.id, stale.id}
+
+
+def test_the_page_says_which_terms_each_brief_matched(session: Session) -> None:
+    both = add_brief(session, "Energy storage plan", summary="Stored power for the grid.")
+    one = add_brief(session, "Storage rules", summary="Warehouses.")
+    page = found(session, "storage grid")
+    assert page.briefs[0].id == both.id
+    assert {"storag", "grid"} <= page.matched_terms[both.id]
+    partial = found(session, "warehouses hydrogen")
+    assert partial.matched_terms == {} or "hydrogen" not in partial.matched_terms.get(one.id, set())
+    chinese = add_brief(session, "Plan", title_original="新型储能行动方案")
+    assert "储能" in found(session, "储能").matched_terms[chinese.id]
+
+
+def test_a_committed_brief_without_a_document_is_found_before_the_backfill(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import delete
+
+    from policybot.data.models import SearchDocument
+    from policybot.data.search.live import live_index
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine)
+    with session_factory(engine)() as session, session.begin():
+        brief_id = add_brief(session, "Hydrogen roadmap", summary="Electrolysers.").id
+    with session_factory(engine)() as session, session.begin():
+        session.execute(delete(SearchDocument))  # as a database from before migration 0007
+    with session_factory(engine)() as session:
+        assert [b.id for b in found(session, "hydrogen").briefs] == [brief_id]
+        assert len(live_index(engine).index) == 1
+    engine.dispose()

@@ -490,9 +490,7 @@ def test_suggest_close_words_and_bodies(session: Session) -> None:
 
 
 def test_a_title_match_outranks_newer_text_matches_of_several_words(session: Session) -> None:
-    titled = add_brief(
-        session, "Storage notice", comment="battery", published_on=date(2020, 1, 1)
-    )
+    titled = add_brief(session, "Storage notice", comment="battery", published_on=date(2020, 1, 1))
     texts = [
         add_brief(
             session,
@@ -519,14 +517,32 @@ def test_matching_ids_among_new_briefs(session: Session) -> None:
         brief.ingested_at = later
     session.flush()
     storage = BriefFilter(include=(w("storage"),))
-    assert store.matching_ids(session, storage, ingested_after=NOW) == [new_match.id, new_excluded.id]
+    assert store.matching_ids(session, storage, ingested_after=NOW) == [
+        new_match.id,
+        new_excluded.id,
+    ]
     assert store.matching_ids(session, storage, ingested_after=NOW, ingested_until=NOW) == []
     without_battery = BriefFilter(include=(w("storage"),), exclude=(w("battery"),))
     assert store.matching_ids(session, without_battery, ingested_after=NOW) == [new_match.id]
     only_exclusion = BriefFilter(exclude=(w("battery"),))
-    assert store.matching_ids(session, only_exclusion, ingested_after=NOW) == [new_match.id, new_other.id]
+    assert store.matching_ids(session, only_exclusion, ingested_after=NOW) == [
+        new_match.id,
+        new_other.id,
+    ]
     assert store.matching_ids(session, storage, only_ids=[old.id, new_other.id]) == [old.id]
     assert store.matching_ids(session, storage, only_ids=[]) == []
     assert set(store.matching_ids(session, storage)) == {old.id, new_match.id, new_excluded.id}
 
 
+# --- highlighting (no database) --------------------------------------------------------------
+
+
+def test_emphasise_marks_the_words_whose_terms_matched() -> None:
+    from policybot.data.search.highlight import emphasise
+
+    text = "Standardisation of stored energy, storage and 新型储能电池."
+    marked = emphasise(text, frozenset({"standard", "storag", "储能"}))
+    assert marked == "*Standardisation* of stored energy, *storage* and 新型*储能*电池."
+    assert emphasise(text, frozenset()) == text
+    assert emphasise("Grids &amp; lines", frozenset({"amp", "grid"}), "_") == "_Grids_ &amp; lines"
+    assert emphasise("储能电池", frozenset({"储能", "能电"})) == "*储能电*池"
