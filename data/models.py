@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -407,3 +408,36 @@ class SearchState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IntakeStatus(StrEnum):
+    PENDING = "pending"
+    INGESTED = "ingested"
+    CANCELLED = "cancelled"
+
+
+class PendingIntake(Base):
+    """A file uploaded in Slack, previewed and waiting for Ingest or Cancel. It lives in the
+    database, not in a process, so any replica can take the click; `status` leaves
+    `pending` in one UPDATE, so the same click twice (or a replayed request) writes once.
+    The file's bytes are kept until the decision, so what is written is what was previewed."""
+
+    __tablename__ = "pending_intakes"
+    __table_args__ = (
+        UniqueConstraint("team_id", "file_id", name="uq_pending_intakes_team_file"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # the buttons' value
+    team_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    file_id: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(500))
+    uploaded_by: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[IntakeStatus] = mapped_column(String(12), default=IntakeStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(Text, default="")  # what Ingest did, for a repeat
