@@ -123,12 +123,14 @@ def match_goals(old: list[str], new: list[str], cutoff: float = 0.6) -> dict[int
 
 
 def indexed_fields(brief: Brief) -> IndexedFields:
+    # The comment's author is searchable with it: `/policy MERICS` finds its comments.
+    author = f"{brief.comment_author} " if brief.comment_author else ""
     return IndexedFields(
         title=f"{brief.title} {brief.title_original or ''}",
         bodies=" ".join(f"{b.abbreviation} {b.full_name}" for b in brief.bodies)
         + f" {brief.source_label or ''}",
         text=" ".join([brief.summary, *(g.text for g in brief.goals)]),
-        comment=brief.comment,
+        comment=author + brief.comment,
     )
 
 

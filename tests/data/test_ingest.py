@@ -489,3 +489,20 @@ def test_goal_ids_follow_their_text_when_a_goal_is_inserted(
     )
     assert after["Build 3 test fields."] == before["Build 3 test fields"]  # edited: same id
     assert after["Set up an innovation center"] not in before.values()
+
+
+def test_the_comments_author_is_searchable(factory: Factory, corpus: None) -> None:
+    """ "MERICS comment:" keeps MERICS as the author, and `/policy MERICS` finds them."""
+    from policybot.handlers.commands import CommandRunner
+    from policybot.handlers.context import Context
+
+    with factory() as session:
+        policy = {b.ref for b in session.scalars(select(Brief)) if b.kind == "policy"}
+        authors = {b.comment_author for b in session.scalars(select(Brief)) if b.kind == "policy"}
+    assert authors == {"MERICS"}
+    reply = CommandRunner(factory).run("MERICS", Context(now=NOW))
+    found = {b.ref for b in reply.briefs}
+    while reply.buttons and "page:" in reply.buttons[0].command:
+        reply = CommandRunner(factory).run(reply.buttons[0].command, Context(now=NOW))
+        found |= {b.ref for b in reply.briefs}
+    assert policy <= found
