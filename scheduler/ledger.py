@@ -91,8 +91,26 @@ def plan_digests(session: Session, now: datetime) -> int:
         if schedule not in slots:
             slots[schedule] = next_run(schedule, now)  # missed slots coalesce into one
         next_due[subscription.id] = slots[schedule]
-    _move_schedules(session, next_due, now, checked=True)
+    _move_schedules(session, next_due, now, checked=False)
+    _advance_marks(session, [s.id for s in due], planner.newest_seen)
     return len(rows)
+
+
+def _advance_marks(session: Session, ids: list[int], seen: datetime | None) -> None:
+    """checked_until moves to the newest brief planning read, never to `now`: a tick at a
+    `now` ahead of the clock (`policybot tick --now ...`) must not pass over briefs that are
+    ingested later with earlier timestamps."""
+    if seen is None:
+        return
+    for start in range(0, len(ids), _UPDATE_CHUNK):
+        session.execute(
+            update(Subscription)
+            .where(
+                Subscription.id.in_(ids[start : start + _UPDATE_CHUNK]),
+                Subscription.checked_until < seen,
+            )
+            .values(checked_until=seen)
+        )
 
 
 _DUE_COLUMNS = (
@@ -106,6 +124,7 @@ _DUE_COLUMNS = (
     Subscription.timezone,
     Subscription.created_at,
     Subscription.checked_until,
+    Subscription.month_day,
 )
 _UPDATE_CHUNK = 1000
 
@@ -124,10 +143,13 @@ class _DueSubscription:
     timezone: str
     created_at: datetime
     checked_until: datetime
+    month_day: int | None
 
     @property
     def schedule(self) -> Schedule:
-        return Schedule(ScheduleKind(self.kind), self.at_minute, self.weekday, self.timezone)
+        return Schedule(
+            ScheduleKind(self.kind), self.at_minute, self.weekday, self.timezone, self.month_day
+        )
 
 
 def _move_schedules(
@@ -155,6 +177,7 @@ class _DigestPlanner:
         self.due = due
         self.filters = QueryFilters(session)
         self.broken: dict[int, str] = {}  # subscription id -> why its query stopped working
+        self.newest_seen: datetime | None = None  # the latest ingestion time planning read
 
     def rows(self) -> list[dict[str, object]]:
         if not self.due:
@@ -168,6 +191,7 @@ class _DigestPlanner:
             ).all()
         )
         self.ids = sorted(arrived)
+        self.newest_seen = max(arrived.values(), default=None)
         matcher = CandidateMatcher(self.session, self.ids)
         delivered = self._delivered() if arrived else set()
         rows: list[dict[str, object]] = []

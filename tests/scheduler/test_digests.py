@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import BodyAlias, Delivery, DeliveryStatus, Subscription
+from policybot.handlers.commands import Handler
 from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import (
     quiet,
@@ -28,15 +29,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def at(zone: ZoneInfo, *parts: int) -> datetime:
-    return datetime(*parts, tzinfo=zone).astimezone(UTC)
+def at(zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
 
 
 def ctx(now: datetime, channel: str = "C1", team: str = "T1", user: str = "U1") -> Context:
     return Context(now=now, team_id=team, channel_id=channel, user_id=user)
 
 
-def do(factory: sessionmaker[Session], handler, context: Context, text: str) -> str:  # type: ignore[no-untyped-def]
+def do(factory: sessionmaker[Session], handler: Handler, context: Context, text: str) -> str:
     with factory() as session, session.begin():
         reply = handler(session, context, text, 1)
     return reply.text + " " + " ".join(reply.notes)
@@ -320,13 +321,42 @@ def test_many_due_subscriptions_planned_set_wise_each_to_its_own_next_slot(
         ledger_rows = session.scalar(select(func.count()).select_from(Delivery))
     by_channel = {channel: (due, checked, paused) for channel, due, checked, paused in rows}
     assert planned == ledger_rows == 30 * 3 + 29  # storage x2, weekly (all briefs), instant
+    # Marks move to the newest brief planning read, not to `now`.
+    seen = created + timedelta(minutes=5)
     for n in range(30):
-        assert by_channel[f"C1-{n}"][:2] == (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), now)
+        assert by_channel[f"C1-{n}"][:2] == (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), seen)
         assert by_channel[f"C2-{n}"][0] == at(BERLIN, 2026, 12, 2, 9, 0)
         assert by_channel[f"C3-{n}"][0] == datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
         assert "no longer works" in (by_channel[f"C5-{n}"][2] or "")
         if n:
-            assert by_channel[f"C4-{n}"][:2] == (now, now)
+            assert by_channel[f"C4-{n}"][:2] == (now, seen)
     # The quiet channel waits for 12:00 and was not planned: its brief is still ahead of it.
     assert by_channel["C4-0"][0] == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert by_channel["C4-0"][1] < now
+
+
+def test_a_tick_ahead_of_the_clock_does_not_pass_over_later_briefs(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """`policybot tick --now <next week>` on a test machine: briefs ingested afterwards
+    (with today's timestamps) still reach the subscription."""
+    today = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(today), "storage daily at 09:00 tz UTC")
+    ingest(factory, tracker_issue("Before The Jump"), today + timedelta(minutes=5))
+    ticker.tick(today + timedelta(days=7, hours=2))  # a tick a week ahead
+    ingest(factory, tracker_issue("After The Jump"), today + timedelta(minutes=30))
+    ticker.tick(today + timedelta(days=8, hours=2))
+    assert poster.brief_titles() == ["Before The Jump", "After The Jump"]
+
+
+def test_monthly_on_the_15th_delivers_on_the_15th(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    start = datetime(2027, 1, 3, 8, 0, tzinfo=UTC)
+    do(factory, subscribe, ctx(start), "storage monthly on the 15th at 09:00 tz UTC")
+    ingest(factory, tracker_issue("Monthly Plan"), start + timedelta(minutes=5))
+    assert ticker.tick(datetime(2027, 1, 14, 9, 0, tzinfo=UTC)).sent == 0
+    assert ticker.tick(datetime(2027, 1, 15, 9, 0, tzinfo=UTC)).sent == 1
+    ingest(factory, tracker_issue("Next Monthly Plan"), datetime(2027, 1, 20, tzinfo=UTC))
+    assert ticker.tick(datetime(2027, 2, 14, 9, 0, tzinfo=UTC)).sent == 0
+    assert ticker.tick(datetime(2027, 2, 15, 9, 0, tzinfo=UTC)).sent == 1

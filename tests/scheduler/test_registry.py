@@ -62,10 +62,10 @@ def test_every_kind_is_claimed_and_delivered(factory: sessionmaker[Session]) -> 
         datetime(2027, 4, 8, 9, 0, tzinfo=UTC)
     )
     with factory() as session:
-        rows = session.execute(
+        found = session.execute(
             select(Delivery.id, Delivery.status).where(Delivery.id.in_(list(pending)))
         )
-        statuses = {row_id: status for row_id, status in rows}
+        statuses = {row_id: status for row_id, status in found}
     assert {statuses[i] for i in pending} == {DeliveryStatus.SENT}
     assert poster.posts
 
