@@ -212,7 +212,7 @@ class Segment:
         new_pair = np.ones(len(term_ids), dtype=np.bool_)
         new_pair[1:] = (term_ids[1:] != term_ids[:-1]) | (slots[1:] != slots[:-1])
         pair_starts = np.flatnonzero(new_pair)
-        pair_index = np.cumsum(new_pair) - 1
+        pair_index = np.cumsum(new_pair, dtype=np.int32) - 1
         del new_pair
         pairs = len(pair_starts)
         self._pair_tf: Frequencies = np.zeros((pairs, FIELDS), dtype=np.uint16)
