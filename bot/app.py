@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from policybot.bot import menus, modals, unfurls
+from policybot.bot import intake, menus, modals, unfurls
 from policybot.bot.blocks import ACTION_RUN
 from policybot.bot.directory import SlackDirectory
 from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
@@ -111,6 +111,7 @@ def build_app(
     )
     menus.register(app, services, contexts)
     unfurls.register(app, services)
+    intake.register(app, services, contexts)
     dispatcher = CommandDispatcher(services, ack_budget)
 
     # Exactly the configured names: a pattern such as ^/policy would also take /policyx.

@@ -29,6 +29,7 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "files:write",
+    "files:read",  # tracker files uploaded to the bot (files.info, url_private)
 )
 
 
@@ -74,6 +75,8 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    # Channels where an uploaded tracker file is previewed for ingestion (besides DMs).
+    intake_channels: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -136,6 +139,7 @@ class Settings:
             "metrics_token": get("POLICYBOT_METRICS_TOKEN"),
             "metrics_host": get("POLICYBOT_METRICS_HOST") or "127.0.0.1",
             "metrics_port": _port(get("POLICYBOT_METRICS_PORT"), "POLICYBOT_METRICS_PORT"),
+            "intake_channels": _channel_ids(get("POLICYBOT_INTAKE_CHANNELS")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -261,6 +265,17 @@ def _command_names(value: str | None) -> tuple[str, ...]:
             f"not {value!r}"
         )
     return names
+
+
+def _channel_ids(value: str | None) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(c for c in (value or "").replace(" ", ",").split(",") if c))
+    bad = [c for c in ids if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", c)]
+    if bad:
+        raise SettingsError(
+            "POLICYBOT_INTAKE_CHANNELS must be channel ids like C0123ABCD (comma-separated), "
+            f"not {', '.join(bad)}"
+        )
+    return ids
 
 
 def _flag(value: str | None, default: bool) -> bool:

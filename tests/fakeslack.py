@@ -11,6 +11,9 @@ Routes:
 * ``/response/<key>``    what ``respond()`` posts to (``method`` = ``"response_url"``)
 * ``/upload/<file_id>``  the upload URL from ``files.getUploadURLExternal``
   (``method`` = ``"upload"``, raw bytes in ``params["_content"]``)
+* ``/files/<file_id>/<name>``  a shared file's ``url_private`` (``method`` =
+  ``"file_download"``): its bytes for a request with a bearer token, else Slack's sign-in
+  page (HTML, status 200), as Slack answers a download without a token
 
 Every request is recorded as a :class:`RecordedCall`, faulted or not.
 
@@ -115,6 +118,8 @@ class _Answer:
     payload: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     text: str | None = None  # plain-text body instead of JSON
+    body: bytes | None = None  # raw bytes instead of JSON (a file download)
+    content_type: str = "application/octet-stream"
 
 
 class _Server(ThreadingHTTPServer):
@@ -179,6 +184,7 @@ class FakeSlack:
         self._users: dict[str, dict[str, Any]] = {}
         self._members: dict[str, list[str]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
+        self._files: dict[str, dict[str, Any]] = {}  # files users shared (files.info)
         self._counter = 0
         self._ts_counter = 100
         self._methods: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
@@ -200,6 +206,7 @@ class FakeSlack:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "oauth.v2.access": self._oauth_v2_access,
+            "files.info": self._files_info,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -376,6 +383,31 @@ class FakeSlack:
             if user_id not in members:
                 members.append(user_id)
 
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        mimetype: str = "text/plain",
+        filetype: str = "text",
+        user: str = "U100",
+        channel: str = "",
+        size: int | None = None,
+    ) -> None:
+        """A file a user shared: files.info describes it (``size`` overrides its real
+        length, to stand for a large file) and its ``url_private`` serves ``content``."""
+        with self._lock:
+            self._files[file_id] = {
+                "name": name,
+                "content": content,
+                "mimetype": mimetype,
+                "filetype": filetype,
+                "user": user,
+                "channel": channel,
+                "size": len(content) if size is None else size,
+            }
+
     # ------------------------------------------------------------------ request handling
 
     def _serve(self, handler: _Handler) -> None:
@@ -394,6 +426,8 @@ class FakeSlack:
             method = "response_url"
         elif route == "upload" and rest:
             method = "upload"
+        elif route == "files" and rest:
+            method = "file_download"
         else:
             method = path
 
@@ -435,7 +469,9 @@ class FakeSlack:
         if delay > 0:
             self._stopping.wait(delay)
 
-        if answer.text is not None:
+        if answer.body is not None:
+            data, ctype = answer.body, answer.content_type
+        elif answer.text is not None:
             data, ctype = answer.text.encode(), "text/plain; charset=utf-8"
         else:
             data, ctype = json.dumps(answer.payload).encode(), "application/json; charset=utf-8"
@@ -514,6 +550,8 @@ class FakeSlack:
                 return _Answer(404, {"ok": False, "error": "file_not_found"}, text="Not Found")
             upload["content"] = params["_content"]
             return _Answer(200, {"ok": True}, text=f"OK - {len(params['_content'])}")
+        if method == "file_download":
+            return self._file_download(rest, token)
         handler = self._methods.get(method)
         if handler is None:
             if method.startswith("/"):
@@ -778,6 +816,38 @@ class FakeSlack:
                 }
             )
         return {"ok": True, "files": out}
+
+    def _files_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        file_id = str(params.get("file", ""))
+        shared = self._files.get(file_id)
+        if shared is None:
+            return self._err("file_not_found")
+        url = f"{self._base}/files/{file_id}/{shared['name']}"
+        channel = shared["channel"]
+        return {
+            "ok": True,
+            "file": {
+                "id": file_id,
+                "name": shared["name"],
+                "title": shared["name"],
+                "mimetype": shared["mimetype"],
+                "filetype": shared["filetype"],
+                "size": shared["size"],
+                "user": shared["user"],
+                "url_private": url,
+                "url_private_download": url + "?download=1",
+                "shares": {"private": {channel: [{"ts": "1700000000.000500"}]}} if channel else {},
+            },
+        }
+
+    def _file_download(self, rest: str, token: str | None) -> _Answer:
+        shared = self._files.get(rest.split("/", 1)[0])
+        if shared is None:
+            return _Answer(404, {"ok": False, "error": "file_not_found"}, text="Not Found")
+        if not token:
+            page = b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
+            return _Answer(200, {"ok": False}, body=page, content_type="text/html")
+        return _Answer(200, {"ok": True}, body=shared["content"], content_type=shared["mimetype"])
 
     def _oauth_v2_access(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if params.get("code") != "good-code":

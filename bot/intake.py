@@ -1,0 +1,229 @@
+"""Tracker files uploaded to the bot (a DM, or a channel in POLICYBOT_INTAKE_CHANNELS): the
+file is described with `files.info`, refused there if it is too large or not a tracker,
+else fetched from its `url_private` with the bot token (as Slack documents), previewed with
+Ingest / Cancel buttons and kept pending (handlers/intake.py) until someone decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from policybot.bot.blocks import escape, render_blocks
+from policybot.bot.modals import ContextFactory
+from policybot.bot.services import Services
+from policybot.data.errors import UserError
+from policybot.data.ingest.files import DEFAULT_MAX_BYTES
+from policybot.data.ingest.text import ParseError
+from policybot.handlers.intake import IntakeDecision, StagedUpload, decide_intake, stage_upload
+from policybot.handlers.replies import Reply
+
+log = logging.getLogger(__name__)
+
+ACTION_INGEST = "intake_ingest"
+ACTION_CANCEL = "intake_cancel"
+DOWNLOAD_TIMEOUT = 30  # seconds
+# What a tracker issue arrives as: a PDF, or text extracted from one.
+TRACKER_FILETYPES = frozenset({"pdf", "text", "markdown"})
+TRACKER_MIMETYPES = frozenset({"application/pdf", "text/plain", "text/markdown"})
+TRACKER_SUFFIXES = (".pdf", ".txt", ".text", ".md")
+SLACK_FILE_HOST = "files.slack.com"
+
+
+class DownloadError(Exception):
+    """The file could not be fetched; the message is for the uploader."""
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def refusal(info: dict[str, Any], max_bytes: int) -> str | None:
+    """Why a file described by files.info is not fetched, or None to fetch it."""
+    name = str(info.get("name") or "this file")
+    if (
+        str(info.get("filetype") or "") not in TRACKER_FILETYPES
+        and str(info.get("mimetype") or "") not in TRACKER_MIMETYPES
+        and not name.lower().endswith(TRACKER_SUFFIXES)
+    ):
+        kind = str(info.get("pretty_type") or info.get("filetype") or "file").upper()
+        return (
+            f"{name} is a {kind}, not a tracker issue: I read tracker newsletters as PDF or "
+            "text files (.pdf, .txt). Nothing was added."
+        )
+    size = int(info.get("size") or 0)
+    if size > max_bytes:
+        return (
+            f"{name} is {_megabytes(size)}; I take tracker files up to {_megabytes(max_bytes)} "
+            "(a tracker issue is far smaller). Nothing was added."
+        )
+    return None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would carry the bot token to wherever it points: refuse it."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def trusted_url(url: str, api_url: str) -> bool:
+    """The token goes only to Slack's file host, or to the Slack API host we are set to
+    use (a local fake in tests, an enterprise proxy)."""
+    parts, api = urlsplit(url), urlsplit(api_url)
+    if parts.scheme == "https" and parts.hostname == SLACK_FILE_HOST:
+        return True
+    return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+
+
+def download(url: str, token: str, max_bytes: int, api_url: str) -> bytes:
+    """The file's bytes, read up to the limit (files.info's size may be stale)."""
+    if not trusted_url(url, api_url):
+        raise DownloadError("the file's address is not on Slack's file server")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=DOWNLOAD_TIMEOUT) as response:
+            if "text/html" in (response.headers.get("Content-Type") or ""):
+                # Slack answers a download it does not authorise with its sign-in page.
+                raise DownloadError("Slack did not let me read it (does the app have files:read?)")
+            data: bytes = response.read(max_bytes + 1)
+    except urllib.error.URLError as error:
+        raise DownloadError(f"Slack's file server did not answer ({error.reason})") from error
+    except TimeoutError as error:
+        raise DownloadError("Slack's file server did not answer in time") from error
+    if len(data) > max_bytes:
+        raise DownloadError(f"it is larger than {_megabytes(max_bytes)}")
+    return data
+
+
+def preview_message(staged: StagedUpload) -> dict[str, Any]:
+    """The preview, with Ingest / Cancel when there is something to decide."""
+    message = render_blocks(staged.reply)
+    message.pop("response_type", None)
+    if staged.token:
+        message["blocks"].append(
+            ActionsBlock(
+                block_id="intake",
+                elements=[
+                    ButtonElement(
+                        text="Ingest", action_id=ACTION_INGEST, value=staged.token, style="primary"
+                    ),
+                    ButtonElement(text="Cancel", action_id=ACTION_CANCEL, value=staged.token),
+                ],
+            ).to_dict()
+        )
+    return message
+
+
+def _share_ts(info: dict[str, Any], channel: str) -> str | None:
+    """The ts of the message that shared the file in `channel`, to answer in its thread."""
+    for scope in ("public", "private"):
+        shares = ((info.get("shares") or {}).get(scope) or {}).get(channel) or []
+        if shares and shares[0].get("ts"):
+            return str(shares[0]["ts"])
+    return None
+
+
+def register(app: App, services: Services, make_context: ContextFactory) -> None:
+    settings = services.settings
+    max_bytes = DEFAULT_MAX_BYTES
+
+    def tell(client: WebClient, channel: str, user: str, text: str, thread: str | None) -> None:
+        """A refusal: in a DM a message; in a channel only the uploader sees it."""
+        if channel.startswith("D"):
+            client.chat_postMessage(channel=channel, text=escape(text))
+        else:
+            client.chat_postEphemeral(
+                channel=channel, user=user, text=escape(text), thread_ts=thread
+            )
+
+    @app.event("file_shared")
+    def file_shared(
+        event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        channel = str(event.get("channel_id") or "")
+        user = str(event.get("user_id") or "")
+        file_id = str(event.get("file_id") or (event.get("file") or {}).get("id") or "")
+        if not file_id or user == context.bot_user_id:
+            return  # our own uploads (calendar exports) are not material
+        if not (channel.startswith("D") or channel in settings.intake_channels):
+            return  # a file shared in some other channel is none of our business
+        try:
+            info = dict(client.files_info(file=file_id).get("file") or {})
+        except SlackApiError as error:
+            log.warning("files.info failed: %s", error.response.get("error"))
+            tell(client, channel, user, "I could not look at that file; please try again.", None)
+            return
+        thread = _share_ts(info, channel)
+        name = str(info.get("name") or file_id)
+        why_not = refusal(info, max_bytes)
+        if why_not:
+            tell(client, channel, user, why_not, thread)
+            return
+        url = str(info.get("url_private_download") or info.get("url_private") or "")
+        try:
+            raw = download(url, str(client.token), max_bytes, settings.api_url)
+            ctx = make_context(
+                {"team_id": body.get("team_id"), "channel_id": channel, "user_id": user}, client
+            )
+            staged = stage_upload(services.sessions, ctx, file_id=file_id, filename=name, raw=raw)
+        except DownloadError as error:
+            tell(client, channel, user, f"I could not download {name}: {error}.", thread)
+            return
+        except ParseError as error:
+            tell(
+                client,
+                channel,
+                user,
+                f"I can't ingest {name}: {error.message}. Nothing was added.",
+                thread,
+            )
+            return
+        if staged.repeat:
+            return  # Slack sent the event again: the preview is posted already
+        client.chat_postMessage(channel=channel, thread_ts=thread, **preview_message(staged))
+
+    def decide(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        ingest: bool,
+    ) -> None:
+        ack()
+        ctx = make_context(body, client)
+        decision: IntakeDecision | None = None
+        try:
+            decision = decide_intake(services.sessions, ctx, str(action.get("value") or ""), ingest)
+            reply = decision.reply
+        except UserError as error:  # a refusal (not an admin): only the clicker sees it
+            reply = Reply(text=str(error), is_error=True)
+        if decision is None or not decision.decided:
+            respond(text=escape(reply.text), response_type="ephemeral", replace_original=False)
+            return
+        # The decision replaces the preview for everyone in the conversation.
+        message = render_blocks(reply)
+        message.pop("response_type", None)
+        respond(replace_original=True, **message)
+
+    @app.action(ACTION_INGEST)
+    def ingest_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        decide(ack, body, action, respond, client, ingest=True)
+
+    @app.action(ACTION_CANCEL)
+    def cancel_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        decide(ack, body, action, respond, client, ingest=False)
