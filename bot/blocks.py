@@ -265,6 +265,8 @@ def _detail(message: _Message, brief: BriefView, shareable: bool = False) -> Non
         meta.append(brief.bodies_label)
     if brief.source_label:
         meta.append(f"source: {brief.source_label}")
+    if brief.issue:
+        meta.append(f"from {brief.issue}")
     message.context(escape(" \u00b7 ".join(meta)))
     if brief.title_original:
         message.section(escape(brief.title_original))
@@ -283,7 +285,8 @@ def _detail(message: _Message, brief: BriefView, shareable: bool = False) -> Non
             lines.append(f"\u2022 `{escape(goal.ref)}` *{when}*{status}: {escape(line.text)}")
         _long_text_raw(message, "Goals", "\n".join(lines), brief)
     if brief.comment and not message.full:
-        _long_text(message, "Comment", brief.comment, brief)
+        label = f"{brief.comment_author} comment" if brief.comment_author else "Comment"
+        _long_text(message, label, brief.comment, brief)
     # The first link is the Source button already; the list has the others.
     others = [link for link in brief.links if link != source_link(brief)]
     if others and not message.full:

@@ -169,6 +169,8 @@ class Brief(Base):
     bodies: Mapped[list[IssuingBody]] = relationship(
         secondary=brief_bodies, order_by=brief_bodies.c.position, lazy="selectin"
     )
+    # The tracker issue it came from (provenance shown by `show`).
+    source_document: Mapped[SourceDocument | None] = relationship(lazy="selectin")
     goals: Mapped[list[Goal]] = relationship(
         back_populates="brief",
         cascade="all, delete-orphan",

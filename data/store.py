@@ -49,6 +49,9 @@ class BriefFilter:
     until: date | None = None
     due_year: int | None = None
     kind: BriefKind | None = None
+    # Whose goals deadline lists, reminders and the scorecard follow: government targets
+    # unless the query says `kind:company`. (Search ranks briefs and ignores it.)
+    goal_kinds: tuple[GoalKind, ...] = (GoalKind.POLICY,)
 
     @property
     def has_text(self) -> bool:
@@ -206,10 +209,12 @@ def due_goals(
     end: date,
     where: BriefFilter | None = None,
     *,
-    goal_kinds: Collection[GoalKind] = (GoalKind.POLICY,),
+    goal_kinds: Collection[GoalKind] | None = None,
 ) -> list[DueGoal]:
     """Goals with a deadline in [start, end] (a window: when it closes), soonest first.
-    Government targets only unless `goal_kinds` asks for company commitments too."""
+    Government targets only unless `goal_kinds` (or the filter's) asks for company ones."""
+    if goal_kinds is None:
+        goal_kinds = where.goal_kinds if where is not None else (GoalKind.POLICY,)
     statement = (
         select(Goal, Brief)
         .join(Brief, Goal.brief_id == Brief.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from policybot.data.models import Brief, Goal
+from policybot.data.models import Brief, Goal, SourceDocument
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class BriefView:
     links: tuple[str, ...]
     source_label: str | None
     goals: tuple[GoalView, ...]
+    comment_author: str | None = None  # "MERICS" of "MERICS comment:"
+    issue: str | None = None  # the tracker issue it came from, as a reader names it
     # Search results: the index terms the search found in this brief (words to highlight).
     matched_terms: frozenset[str] = frozenset()
 
@@ -114,7 +116,18 @@ def brief_view(brief: Brief, today: date) -> BriefView:
         links=tuple(brief.links),
         source_label=brief.source_label,
         goals=tuple(goal_view(g, today) for g in brief.goals),
+        comment_author=brief.comment_author,
+        issue=issue_label(brief.source_document),
     )
+
+
+def issue_label(document: SourceDocument | None) -> str | None:
+    """ "China Industrial Policy Tracker, Nov 2024" (or the file's name when the issue does
+    not name its newsletter)."""
+    if document is None:
+        return None
+    name = document.publication or document.name
+    return f"{name}, {document.issue_date:%b %Y}" if document.issue_date else name
 
 
 def due_summary(brief: BriefView) -> str:

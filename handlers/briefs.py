@@ -71,6 +71,12 @@ def _past_the_end(page_number: int, total: int) -> str:
 
 def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
     query = parse_query(text)
+    if query.company:
+        raise UserError(
+            "`kind:company` picks companies' own commitments in `/policy deadlines`, "
+            "`/policy remind` and `/policy scorecard`; a search finds briefs of every kind "
+            "(`kind:news` or `kind:policy` narrows it)."
+        )
     if query.is_empty and not query.has_exclusions:
         raise UserError(
             "Tell me what to look for, for example `/policy storage` or `/policy body:MIIT`."

@@ -78,9 +78,12 @@ def _detail(brief: BriefView) -> list[str]:
                 subsequent_indent="    ",
             )
     if brief.comment:
-        lines += ["", "Comment:", *_wrap(brief.comment)]
+        label = f"{brief.comment_author} comment" if brief.comment_author else "Comment"
+        lines += ["", f"{label}:", *_wrap(brief.comment)]
     if brief.links:
         lines += ["", "Links:", *(f"  {link}" for link in brief.links)]
+    if brief.issue:
+        lines += ["", f"From: {brief.issue}"]
     return lines
 
 

@@ -155,7 +155,9 @@ def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     }
     brief_ids = store.matching_ids(session, where) if (text.strip()) else None
     statement = (
-        select(Goal, Brief).join(Brief, Goal.brief_id == Brief.id).where(Goal.due_on.is_not(None))
+        select(Goal, Brief)
+        .join(Brief, Goal.brief_id == Brief.id)
+        .where(Goal.due_on.is_not(None), Goal.kind.in_([str(k) for k in where.goal_kinds]))
     )
     if brief_ids is not None:
         statement = statement.where(Goal.brief_id.in_(brief_ids))

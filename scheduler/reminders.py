@@ -44,6 +44,7 @@ from policybot.data.models import (
     Delivery,
     DeliveryStatus,
     Goal,
+    GoalKind,
     ReminderRule,
     SearchDocument,
     SearchState,
@@ -81,6 +82,7 @@ class GoalFacts:
     precision: str | None
     window_start: date | None
     ingested_at: datetime  # of its brief
+    kind: str = GoalKind.POLICY  # a government target, or a company's own plan
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,15 @@ class ReminderPlanner:
                     self._pause(rule, where)
                     continue
                 matched = matcher.matching(where)
-                self._plan_rule(group, rule, matched, by_brief, changed_by_brief, sent)
+                kinds = {str(kind) for kind in where.goal_kinds}
+                self._plan_rule(
+                    group,
+                    rule,
+                    matched,
+                    _of_kinds(by_brief, kinds),
+                    _of_kinds(changed_by_brief, kinds),
+                    sent,
+                )
                 planned.append(rule.id)
         self._insert()
         self._mark_checked(planned)
@@ -307,6 +317,7 @@ class ReminderPlanner:
                 Goal.precision,
                 Goal.window_start,
                 Brief.ingested_at,
+                Goal.kind,
             )
             .join(Brief, Goal.brief_id == Brief.id)
             .where(where)
@@ -545,3 +556,10 @@ def _by_brief(goals: dict[int, GoalFacts]) -> dict[int, list[GoalFacts]]:
 
 def plan_reminders(session: Session, now: datetime) -> int:
     return ReminderPlanner(session, now).plan()
+
+
+def _of_kinds(by_brief: dict[int, list[GoalFacts]], kinds: set[str]) -> dict[int, list[GoalFacts]]:
+    """Only the goals a rule follows: government targets unless it says `kind:company`."""
+    return {
+        brief: [goal for goal in goals if goal.kind in kinds] for brief, goals in by_brief.items()
+    }

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.bodies import normalize_name
 from policybot.data.errors import UserError
-from policybot.data.models import IssuingBody
+from policybot.data.models import GoalKind, IssuingBody
 from policybot.data.query.language import Query
 from policybot.data.search.analysis import (
     STOPWORDS,
@@ -220,6 +220,7 @@ def build_filter(
         until=query.until,
         due_year=query.due_year,
         kind=query.kind,
+        goal_kinds=(GoalKind.COMPANY,) if query.company else (GoalKind.POLICY,),
     )
     if text.unsearchable and not (
         where.include or where.any_of or where.exclude or query.has_filters

@@ -50,6 +50,9 @@ class Query:
     until: date | None = None
     due_year: int | None = None
     kind: BriefKind | None = None
+    # `kind:company`: companies' own commitments instead of government targets (deadlines,
+    # reminders, the scorecard and App Home list government targets otherwise).
+    company: bool = False
     notes: list[str] = field(default_factory=list)  # what the parser adjusted, for the reply
 
     @property
@@ -64,6 +67,7 @@ class Query:
             or self.until
             or self.due_year
             or self.kind
+            or self.company
         )
 
     @property
@@ -79,6 +83,7 @@ class Query:
             or self.until
             or self.due_year
             or self.kind
+            or self.company
         )
 
     def describe(self) -> str:
@@ -96,6 +101,8 @@ class Query:
             parts.append(f"due:{self.due_year}")
         if self.kind:
             parts.append(f"kind:{self.kind}")
+        if self.company:
+            parts.append("kind:company")
         return " ".join(parts)
 
 
@@ -231,10 +238,16 @@ def _apply_filter(query: Query, key: str, value: str, *, negated: bool = False) 
             raise UserError(f"`due:` takes a year, for example `due:2027` (not `{value}`).")
         query.due_year = int(value)
     elif key == "kind":
+        if value.lower() in ("company", "companies"):
+            query.company = True
+            return
         try:
             query.kind = BriefKind(value.lower())
         except ValueError:
-            raise UserError("`kind:` is `kind:policy` or `kind:news`.") from None
+            raise UserError(
+                "`kind:` is `kind:policy` or `kind:news` (the kind of brief), or `kind:company` "
+                "(companies' own commitments, in deadlines, reminders and the scorecard)."
+            ) from None
 
 
 def _filter_token(token: str) -> tuple[str, str, bool] | None:

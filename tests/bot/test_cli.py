@@ -129,5 +129,6 @@ def test_remind_then_tick_on_the_system_clock_under_freezegun(runner: CliRunner,
         second = runner.invoke(main, ["--db", db, "tick"])
     assert first.exit_code == 0, first.output
     assert first.output.count("(365 days left)") == 5
-    assert "tick: 6 item(s) sent in 1 message(s)" in first.output  # with the Airbus catch-up
+    # The five 2027 targets; Airbus's "by 2026" is a company's plan, not alerted by default.
+    assert "tick: 5 item(s) sent in 1 message(s)" in first.output
     assert second.output.strip() == "tick: 0 item(s) sent in 0 message(s), 0 to retry"

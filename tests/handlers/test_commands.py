@@ -246,7 +246,7 @@ def test_filters_combine(run, briefs) -> None:  # type: ignore[no-untyped-def]
         ("storage bdy:MIIT", "Did you mean `body:`?"),
         ("since:2025 until:2024", "is after"),
         ("due:twenty", "`due:` takes a year"),
-        ("kind:law", "`kind:` is `kind:policy` or `kind:news`."),
+        ("kind:law", "`kind:` is `kind:policy` or `kind:news` (the kind of brief)"),
         ("body:Hogwarts", "I don't know an issuing body called `Hogwarts`"),
     ],
 )
@@ -408,8 +408,9 @@ def test_show_a_brief_in_full(run, briefs) -> None:  # type: ignore[no-untyped-d
     for part in (
         "At a glance:",
         "Goals:",
-        "Comment:",
+        "MERICS comment:",
         "Links:",
+        "From: China Industrial Policy Tracker, Nov 2024",
         "397 days left",
         "6 Nov 2024",
         "MIIT",

@@ -263,7 +263,10 @@ def test_kind_values() -> None:
     assert parse_query("kind:policy").kind is BriefKind.POLICY
     with pytest.raises(UserError) as error:
         parse_query("kind:law")
-    assert str(error.value) == "`kind:` is `kind:policy` or `kind:news`."
+    assert str(error.value).startswith("`kind:` is `kind:policy` or `kind:news`")
+    assert "`kind:company`" in str(error.value)
+    company = parse_query("kind:company")
+    assert company.company and company.kind is None and company.describe() == "kind:company"
 
 
 @pytest.mark.parametrize("text", ["-since:2024", "-kind:news", "-due:2027"])

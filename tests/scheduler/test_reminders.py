@@ -58,9 +58,9 @@ def test_365_day_alerts_for_2027_goals_once(
     factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
 ) -> None:
     set_up(factory, "tz UTC")
-    # The Airbus news goal (by end of 2026) gets its 30- and 7-day alerts first.
-    assert ticker.tick(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)).sent == 1
-    assert ticker.tick(datetime(2026, 12, 24, 9, 0, tzinfo=UTC)).sent == 1
+    # Airbus's "by 2026" is a company's plan, not a policy target: no alerts for it.
+    assert ticker.tick(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)).sent == 0
+    assert ticker.tick(datetime(2026, 12, 24, 9, 0, tzinfo=UTC)).sent == 0
     assert ticker.tick(datetime(2026, 12, 31, 8, 59, tzinfo=UTC)).sent == 0
     ticker.tick(datetime(2026, 12, 31, 9, 0, tzinfo=UTC))
     year_end_2027 = [a for a in alerts(poster) if a[1] == 365]
@@ -136,8 +136,9 @@ def test_window_alerts_before_it_opens_and_before_it_closes(
 def test_one_follow_up_per_channel_and_status_is_recorded(
     factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
 ) -> None:
-    set_up(factory, "airbus tz UTC", channel="C1")
-    set_up(factory, "airbus tz UTC", channel="C2")
+    # Airbus's "by 2026" is a company's plan: rules follow it when they say so.
+    set_up(factory, "airbus kind:company tz UTC", channel="C1")
+    set_up(factory, "airbus kind:company tz UTC", channel="C2")
     after = datetime(2026, 12, 31, 9, 0, tzinfo=UTC) + FOLLOW_UP_DELAY
     for hours in (0, 1, 24):
         ticker.tick(after + timedelta(hours=hours))
@@ -150,8 +151,8 @@ def test_one_follow_up_per_channel_and_status_is_recorded(
     with factory() as session:
         answer = session.scalar(select(GoalAssessment))
         assert answer is not None and answer.status == GoalStatus.MET and answer.answered_by == "U1"
-        card = scorecard(session, ctx(after, "C1"), "", 1)
-        other_team = scorecard(session, ctx(after, "C9", team="T2"), "", 1)
+        card = scorecard(session, ctx(after, "C1"), "kind:company", 1)
+        other_team = scorecard(session, ctx(after, "C9", team="T2"), "kind:company", 1)
     assert card.text.startswith("Scorecard: 1 met")
     assert "met" not in other_team.text.split(":", 1)[1]  # another workspace sees no answer
 
