@@ -25,7 +25,8 @@ from policybot.data.schedules import format_clock
 from policybot.data.views import BriefView, brief_view
 from policybot.handlers.context import Context
 
-CADENCES = ("daily", "weekly", "instant")
+# The cadences a form offers (typed commands also take `monthly on the 15th`).
+CADENCES = ("daily", "weekdays", "weekly", "monthly", "instant")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_LEADS = "365,180,90,30,7"
 USER_PAUSE = "paused by "  # a pause someone chose (resumable here), not a delivery problem
@@ -115,7 +116,9 @@ def check_query(query_text: str) -> str:
 def subscribe_command(query: str, cadence: str, weekday: str, clock: str, zone: str) -> str:
     """The typed command a subscribe form stands for (each field checked first)."""
     if cadence not in CADENCES:
-        raise FieldError("cadence", "Pick how often: daily, weekly or instant.")
+        raise FieldError(
+            "cadence", "Pick how often: daily, weekdays, weekly, monthly or instant."
+        )
     if cadence == "weekly" and weekday not in WEEKDAYS:
         raise FieldError("weekday", "A weekly digest needs a day of the week.")
     if not _CLOCK.match(clock):

@@ -13,6 +13,7 @@ from policybot.data.models import ChannelSettings, ReminderRule, ScheduleKind, S
 from policybot.data.schedules import Schedule, next_run, runs_on
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
+from policybot.handlers.panel import subscribe_command
 from tests.conftest import NOW
 
 CONTEXT = Context(now=NOW, team_id="T1", channel_id="C1", user_id="U1")
@@ -158,3 +159,13 @@ def test_subscribe_previews_the_last_30_days_and_sample_posts_them(
     assert [b.ref for b in posted.briefs][: len(reply.briefs)] == [b.ref for b in reply.briefs]
     other_channel = Context(now=NOW, team_id="T1", channel_id="C2", user_id="U1")
     assert runner.run(sample.command, other_channel).is_error  # another channel's subscription
+
+
+@pytest.mark.parametrize("cadence", ["daily", "weekdays", "weekly", "monthly", "instant"])
+@pytest.mark.usefixtures("corpus")
+def test_the_subscribe_form_offers_every_cadence_the_grammar_takes(
+    runner: CommandRunner, cadence: str
+) -> None:
+    command = subscribe_command("storage", cadence, "friday", "08:30", "UTC")
+    reply = runner.run(command, CONTEXT)
+    assert not reply.is_error, reply.text
