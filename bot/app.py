@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from policybot.bot import intake, menus, modals, unfurls
+from policybot.bot import add_brief, intake, menus, modals, unfurls
 from policybot.bot.blocks import ACTION_RUN
 from policybot.bot.directory import SlackDirectory
 from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
@@ -112,6 +112,7 @@ def build_app(
     menus.register(app, services, contexts)
     unfurls.register(app, services)
     intake.register(app, services, contexts)
+    add_brief.register(app, services, contexts)
     dispatcher = CommandDispatcher(services, ack_budget)
 
     # Exactly the configured names: a pattern such as ^/policy would also take /policyx.
@@ -123,6 +124,13 @@ def build_app(
         text = command.get("text") or ""
         if modals.open_from_command(text, command, client, services, ctx):
             ack()  # `subscribe` or `remind` alone: the form opened instead
+            return
+        refused = add_brief.open_from_command(text, command, client, services, ctx)
+        if refused is not None:  # `add`: the add-brief form opened, or why it did not
+            if refused:
+                ack(text=refused, response_type="ephemeral")
+            else:
+                ack()
             return
         dispatcher.answer(text, ctx, ack, respond, client)
 

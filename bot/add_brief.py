@@ -1,0 +1,332 @@
+"""The add-brief form: `/policy add` opens it (pre-filled from any text after `add`), the
+message shortcut "Add to policybot" opens it pre-filled from the message. Issuing bodies
+complete from the bodies table and their aliases (an external select, `app.options`);
+typing goals updates the form with the deadline read from each, editable. The submission
+is checked field by field (`response_action: errors`) and stored by handlers/add_brief.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DatePickerElement,
+    ExternalDataMultiSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+)
+from slack_sdk.models.views import View
+
+from policybot.bot.blocks import cut, escape, render_blocks
+from policybot.bot.modals import MAX_ERROR, ContextFactory
+from policybot.bot.services import Services
+from policybot.data.errors import UserError
+from policybot.handlers.add_brief import (
+    CORPUS_ACTION,
+    MAX_GOALS,
+    MAX_TEXT,
+    BriefForm,
+    FormErrors,
+    body_choices,
+    deadline_text,
+    form_from_text,
+    goal_lines,
+    published,
+    read_deadline,
+    record_from_form,
+    save_brief,
+    what_saving_does,
+)
+from policybot.handlers.context import Context
+from policybot.handlers.permissions import PermissionDenied, require_admin
+from policybot.handlers.replies import Reply
+
+log = logging.getLogger(__name__)
+
+CALLBACK_ADD = "policy_add_form"
+SHORTCUT_ADD_MESSAGE = "policy_add_message"  # the message shortcut (slack/manifest.yml)
+ACTION_BODIES = "add_bodies"  # the bodies field: options come from app.options
+ACTION_GOALS = "add_goals"  # the goals field: each pause re-reads the deadlines
+DEADLINE_BLOCK = "deadline"
+
+
+def _deadline_block_id(index: int, goal: str) -> str:
+    """Named after the goal's text: an edited goal gets a new block (and its new reading),
+    an unchanged one keeps the block, and so what the person typed in it."""
+    digest = hashlib.sha1(goal.encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{DEADLINE_BLOCK}:{index}:{digest}"
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    value: str,
+    *,
+    optional: bool = True,
+    multiline: bool = False,
+    limit: int = MAX_TEXT,
+    **extra: Any,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id="value",
+            initial_value=cut(value, limit) or None,
+            multiline=multiline,
+            max_length=limit,
+        ),
+        **extra,
+    )
+
+
+def add_view(form: BriefForm, verdict: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    blocks: list[Block] = []
+    if form.warnings:
+        guessed = "; ".join(form.warnings)
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=cut(escape(f"Read from the text, please check: {guessed}"), 2000)
+                    )
+                ]
+            )
+        )
+    bodies = [Option(label=b[:75], value=b[:150]) for b in form.bodies[:20]]
+    blocks += [
+        _text_input("title", "Title (English)", form.title, optional=False, limit=300),
+        _text_input("title_original", "Title (Chinese)", form.title_original, limit=300),
+        InputBlock(
+            block_id="bodies",
+            label="Issuing bodies",
+            optional=True,
+            hint="Type an abbreviation, a name or an alias (工信部).",
+            element=ExternalDataMultiSelectElement(
+                action_id=ACTION_BODIES,
+                min_query_length=1,
+                initial_options=bodies or None,
+                placeholder="MIIT, NDRC, ...",
+            ),
+        ),
+        InputBlock(
+            block_id="date",
+            label="Date issued",
+            optional=True,
+            element=DatePickerElement(action_id="value", initial_date=form.published_on or None),
+        ),
+        _text_input("summary", "Summary", form.summary, multiline=True),
+        InputBlock(
+            block_id="goals",
+            label="Goals, one per line",
+            optional=True,
+            dispatch_action=True,
+            hint="policybot reads each goal's deadline as you type (By 2027, 到2030年, ...).",
+            element=PlainTextInputElement(
+                action_id=ACTION_GOALS,
+                initial_value=cut(form.goals, MAX_TEXT) or None,
+                multiline=True,
+                max_length=MAX_TEXT,
+                dispatch_action_config={"trigger_actions_on": ["on_character_entered"]},
+            ),
+        ),
+    ]
+    on = published(form)
+    for index, goal in enumerate(goal_lines(form.goals)[:MAX_GOALS]):
+        written = form.deadlines[index] if index < len(form.deadlines) else None
+        shown = deadline_text(read_deadline(goal, on)) if written is None else written
+        blocks.append(
+            InputBlock(
+                block_id=_deadline_block_id(index, goal),
+                label=f"Deadline of goal {index + 1}",
+                optional=True,
+                hint=cut(goal, 150),
+                element=PlainTextInputElement(
+                    action_id="value",
+                    initial_value=shown or None,
+                    placeholder="none read: 2027, 2026-06, 2026 to 2030",
+                    max_length=60,
+                ),
+            )
+        )
+    blocks += [
+        _text_input("link", "Link", form.link, limit=2000),
+        _text_input("note", "Note (your comment)", form.note, multiline=True),
+    ]
+    if verdict:
+        blocks.append(
+            ContextBlock(block_id="verdict", elements=[MarkdownTextObject(text=escape(verdict))])
+        )
+    return View(
+        type="modal",
+        callback_id=CALLBACK_ADD,
+        title="Add a brief",
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    ).to_dict()
+
+
+def form_from_state(view: dict[str, Any]) -> BriefForm:
+    """The form as the person left it. A deadline block named after another goal text is
+    stale (the goal was edited): that goal's deadline is read anew."""
+    values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+
+    def text(block: str) -> str:
+        state: dict[str, Any] = next(iter((values.get(block) or {}).values()), {})
+        return str(state.get("value") or state.get("selected_date") or "")
+
+    bodies_state: dict[str, Any] = next(iter((values.get("bodies") or {}).values()), {})
+    form = BriefForm(
+        title=text("title"),
+        title_original=text("title_original"),
+        bodies=[str(o.get("value")) for o in bodies_state.get("selected_options") or []],
+        published_on=text("date"),
+        summary=text("summary"),
+        goals=text("goals"),
+        link=text("link"),
+        note=text("note"),
+    )
+    goals = goal_lines(form.goals)
+    form.deadlines = [
+        text(_deadline_block_id(i, goal)) if _deadline_block_id(i, goal) in values else None
+        for i, goal in enumerate(goals)
+    ]
+    return form
+
+
+def _errors_by_block(errors: dict[str, str], form: BriefForm) -> dict[str, str]:
+    goals = goal_lines(form.goals)
+    out = {}
+    for key, message in errors.items():
+        if key.startswith(f"{DEADLINE_BLOCK}:"):
+            index = int(key.split(":")[1])
+            key = _deadline_block_id(index, goals[index])
+        out[key] = cut(message, MAX_ERROR)
+    return out
+
+
+def _message(reply: Reply) -> dict[str, Any]:
+    payload = render_blocks(reply)
+    payload.pop("response_type", None)
+    return payload
+
+
+def register(app: App, services: Services, make_context: ContextFactory) -> None:
+    def verdict(form: BriefForm, ctx: Context) -> str:
+        try:
+            record = record_from_form(form, ctx.today)
+        except FormErrors:
+            return ""
+        with services.sessions() as session:
+            return what_saving_does(session, record)
+
+    @app.options(ACTION_BODIES)
+    def body_options(ack: Ack, payload: dict[str, Any]) -> None:
+        with services.sessions() as session:
+            choices = body_choices(session, str(payload.get("value") or ""))
+        ack(
+            options=[
+                {"text": {"type": "plain_text", "text": label}, "value": abbreviation}
+                for abbreviation, label in choices
+            ]
+        )
+
+    @app.action(ACTION_GOALS)
+    def goals_typed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body.get("view") or {}
+        form = form_from_state(view)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        form.warnings = list(meta.get("warnings") or [])
+        ctx = make_context(body, client)
+        client.views_update(
+            view_id=view.get("id"),
+            hash=view.get("hash"),
+            view=add_view(form, verdict(form, ctx), meta),
+        )
+
+    @app.view(CALLBACK_ADD)
+    def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body.get("view") or {}
+        form = form_from_state(view)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body.get("user") or {}
+        ctx = make_context(
+            {
+                "team_id": (body.get("team") or {}).get("id") or view.get("team_id"),
+                "channel_id": meta.get("channel") or "",
+                "user_id": user.get("id"),
+                "user_name": user.get("name") or user.get("username"),
+            },
+            client,
+        )
+        try:
+            record = record_from_form(form, ctx.today)
+            reply = save_brief(services.sessions, ctx, record)
+        except FormErrors as error:
+            ack(response_action="errors", errors=_errors_by_block(error.errors, form))
+            return
+        except UserError as error:  # not allowed, or not stored: under the title
+            ack(response_action="errors", errors={"title": cut(str(error), MAX_ERROR)})
+            return
+        ack()
+        where = ctx.channel_id or ctx.user_id  # no channel: the app's DM with the person
+        if ctx.channel_id:
+            client.chat_postEphemeral(channel=where, user=ctx.user_id, **_message(reply))
+        else:
+            client.chat_postMessage(channel=where, **_message(reply))
+
+    @app.shortcut(SHORTCUT_ADD_MESSAGE)
+    def from_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel = str((body.get("channel") or {}).get("id") or "")
+        ctx = make_context(body, client)
+        text = str((body.get("message") or {}).get("text") or "")
+        problem = open_add_form(client, services, ctx, str(body.get("trigger_id")), text, channel)
+        if problem:
+            client.chat_postEphemeral(channel=channel, user=ctx.user_id, text=escape(problem))
+
+
+def open_add_form(
+    client: WebClient, services: Services, ctx: Context, trigger_id: str, text: str, channel: str
+) -> str:
+    """Open the form filled from `text`; else the sentence that says why not."""
+    try:
+        require_admin(ctx, CORPUS_ACTION)
+        form = form_from_text(text)
+    except (PermissionDenied, UserError) as error:
+        return str(error)
+    meta = {"channel": channel, "warnings": form.warnings[:10]}
+    verdict = ""
+    if form.title:
+        try:
+            with services.sessions() as session:
+                verdict = what_saving_does(session, record_from_form(form, ctx.today))
+        except FormErrors:
+            verdict = ""
+    client.views_open(trigger_id=trigger_id, view=add_view(form, verdict, meta))
+    return ""
+
+
+def open_from_command(
+    text: str, command: dict[str, Any], client: WebClient, services: Services, ctx: Context
+) -> str | None:
+    """`/policy add [text]` opens the form: None when the command is not `add`, "" once
+    the form is open, else the refusal to answer with."""
+    words = text.split(maxsplit=1)
+    if not words or words[0].lower() != "add" or not command.get("trigger_id"):
+        return None
+    rest = words[1] if len(words) > 1 else ""
+    return open_add_form(client, services, ctx, str(command["trigger_id"]), rest, ctx.channel_id)

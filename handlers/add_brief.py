@@ -1,0 +1,281 @@
+"""One brief typed or pasted in (the add-brief form): the form's fields, the deadlines read
+from each goal as it is typed, checks that name the field at fault, and the write, through
+the same parser (data/ingest/single.py), preview and writer as tracker files.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from policybot.data.bodies import normalize_name
+from policybot.data.db import SessionFactory
+from policybot.data.errors import UserError
+from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadline
+from policybot.data.ingest.preview import preview_issue
+from policybot.data.ingest.records import BriefRecord, GoalRecord
+from policybot.data.ingest.single import parse_single_brief, single_issue
+from policybot.data.ingest.text import ParseError
+from policybot.data.ingest.writer import IssueWriter, brief_identity
+from policybot.data.models import Brief, BriefKind, IssuingBody
+from policybot.handlers.context import Context
+from policybot.handlers.permissions import require_admin
+from policybot.handlers.replies import Button, Reply
+
+MAX_GOALS = 20  # a modal holds 100 blocks; each goal takes one for its deadline
+MAX_TITLE = 300
+MAX_TEXT = 3000  # Slack's limit for one text input
+DEADLINE_HINT = "Write a deadline as 2027, 2026-06, 2026-06-30 or 2026 to 2030 (empty: none)."
+_BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa\uf0a1*\-\u2013]|\d{1,2}[.)])\s*")
+_URL = re.compile(r"^https?://[^\s<>]+$")
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_RANGE = re.compile(r"^(\S+)\s*(?:to|until|\u2013|\u2014|-)\s*(\S+)$")
+CORPUS_ACTION = "add briefs to the shared corpus"
+
+
+class FormErrors(UserError):
+    """What is wrong, by field (the form shows each message under its field)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+@dataclass
+class BriefForm:
+    title: str = ""
+    title_original: str = ""
+    bodies: list[str] = field(default_factory=list)  # abbreviations (or names) of bodies
+    published_on: str = ""  # ISO date, as the date picker gives it
+    summary: str = ""
+    goals: str = ""  # one goal per line
+    # Deadline text per goal line, as shown (and maybe edited); None: read it from the goal.
+    deadlines: list[str | None] = field(default_factory=list)
+    link: str = ""
+    note: str = ""
+    warnings: list[str] = field(default_factory=list)  # what the text parser guessed
+
+
+def goal_lines(text: str) -> list[str]:
+    lines = (_BULLET.sub("", line).strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def published(form: BriefForm) -> date | None:
+    try:
+        return date.fromisoformat(form.published_on) if form.published_on else None
+    except ValueError:
+        return None
+
+
+def read_deadline(goal: str, on: date | None) -> Deadline | None:
+    return extract_deadline(goal, published_on=on)
+
+
+def deadline_text(deadline: Deadline | None) -> str:
+    """A deadline as the form shows it, in the forms `parse_deadline` reads back."""
+    if deadline is None:
+        return ""
+    due = deadline.due_on
+    if deadline.precision is Precision.WINDOW and deadline.window_start:
+        start = deadline.window_start
+        whole_years = (start.month, start.day, due.month, due.day) == (1, 1, 12, 31)
+        if whole_years:
+            return f"{start.year} to {due.year}"
+        return f"{start:%Y-%m} to {due:%Y-%m}"
+    if deadline.precision is Precision.YEAR:
+        return str(due.year)
+    if deadline.precision is Precision.MONTH:
+        return f"{due:%Y-%m}"
+    return due.isoformat()
+
+
+def _period(text: str) -> tuple[date, date, Precision] | None:
+    """First and last day of "2027", "2026-06" or "2026-06-30"."""
+    if m := _YEAR.match(text):
+        year = int(m[1])
+        return date(year, 1, 1), date(year, 12, 31), Precision.YEAR
+    if m := _MONTH.match(text):
+        year, month = int(m[1]), int(m[2])
+        return (
+            date(year, month, 1),
+            date(year, month, calendar.monthrange(year, month)[1]),
+            Precision.MONTH,
+        )
+    if m := _DAY.match(text):
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+        return day, day, Precision.DAY
+    return None
+
+
+def parse_deadline(text: str, on: date | None) -> Deadline | None:
+    """The deadline a person wrote in the form; ValueError names the accepted forms."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    try:
+        if (period := _period(text)) is not None:
+            return Deadline(period[1], period[2], phrase=text)
+        if (m := _RANGE.match(text)) and (a := _period(m[1])) and (b := _period(m[2])):
+            if b[1] < a[0]:
+                raise ValueError("The window ends before it starts.")
+            return Deadline(b[1], Precision.WINDOW, a[0], phrase=text)
+    except ValueError as error:
+        if "window" in str(error):
+            raise
+        raise ValueError(f"{text} is not a date. {DEADLINE_HINT}") from error
+    found = extract_deadline(text, published_on=on)  # "by March 2026", "到2027年"
+    if found is None:
+        raise ValueError(f"I cannot read a deadline in {text!r}. {DEADLINE_HINT}")
+    return found
+
+
+def form_from_record(record: BriefRecord) -> BriefForm:
+    return BriefForm(
+        title=record.title,
+        title_original=record.title_original or "",
+        bodies=list(record.bodies),
+        published_on=record.published_on.isoformat() if record.published_on else "",
+        summary=record.summary,
+        goals="\n".join(g.text for g in record.goals),
+        deadlines=[deadline_text(g.deadline) for g in record.goals],
+        link=record.links[0] if record.links else "",
+        note=record.comment,
+        warnings=list(record.warnings),
+    )
+
+
+def form_from_text(text: str) -> BriefForm:
+    """The form pre-filled from a message's text (the pasted-text parser guesses)."""
+    if not text.strip():
+        return BriefForm(warnings=["the message has no text: fill in the form"])
+    try:
+        return form_from_record(parse_single_brief(text, "the message"))
+    except ParseError as error:
+        raise UserError(f"I can't make one brief of this message: {error.message}.") from error
+
+
+def record_from_form(form: BriefForm, today: date) -> BriefRecord:
+    """The brief the form describes, or FormErrors naming each field at fault."""
+    errors: dict[str, str] = {}
+    title = " ".join(form.title.split())
+    if not title:
+        errors["title"] = "Give the brief a title."
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"A title is at most {MAX_TITLE} characters."
+    on = None
+    if form.published_on:
+        on = published(form)
+        if on is None:
+            errors["date"] = f"{form.published_on} is not a date."
+        elif on > today + timedelta(days=1):
+            errors["date"] = "The date is when the policy was issued; this one is ahead."
+    link = form.link.strip()
+    if link and not _URL.match(link):
+        errors["link"] = "A link starts with https:// (or http://) and has no spaces."
+    lines = goal_lines(form.goals)
+    if len(lines) > MAX_GOALS:
+        errors["goals"] = f"At most {MAX_GOALS} goals here; add a longer list as a tracker file."
+    goals: list[GoalRecord] = []
+    for index, line in enumerate(lines[:MAX_GOALS]):
+        written = form.deadlines[index] if index < len(form.deadlines) else None
+        try:
+            deadline = read_deadline(line, on) if written is None else parse_deadline(written, on)
+        except ValueError as error:
+            errors[f"deadline:{index}"] = str(error)
+            continue
+        goals.append(GoalRecord(line, deadline))
+    if errors:
+        raise FormErrors(errors)
+    note = form.note.strip()
+    return BriefRecord(
+        kind=BriefKind.POLICY,
+        title=title,
+        line=1,
+        title_original=" ".join(form.title_original.split()) or None,
+        bodies=list(dict.fromkeys(b for b in form.bodies if b)),
+        published_on=on,
+        summary=form.summary.strip(),
+        comment=note,
+        links=[link] if link else [],
+        goals=goals,
+    )
+
+
+def what_saving_does(session: Session, record: BriefRecord) -> str:
+    """The preview's verdict for this one brief: added, updated or unchanged."""
+    preview = preview_issue(session, single_issue(record), _content_hash(record))
+    brief = preview.briefs[0]
+    if brief.action == "add":
+        return "Saving adds a new brief."
+    if brief.action == "update":
+        return f"Saving updates {brief.existing_ref} (the same title and date)."
+    return f"{brief.existing_ref} says exactly this already."
+
+
+def _content_hash(record: BriefRecord) -> str:
+    """The document's hash: the same submission twice is one document, written once."""
+    fields = {
+        "title": record.title,
+        "title_original": record.title_original,
+        "bodies": record.bodies,
+        "published_on": str(record.published_on),
+        "summary": record.summary,
+        "comment": record.comment,
+        "author": record.comment_author,
+        "links": record.links,
+        "goals": [[g.text, deadline_text(g.deadline), str(g.deadline)] for g in record.goals],
+    }
+    return hashlib.sha256(json.dumps(["single", fields], sort_keys=True).encode()).hexdigest()
+
+
+def save_brief(factory: SessionFactory, ctx: Context, record: BriefRecord) -> Reply:
+    """Store the brief (admins only), as a document of one brief."""
+    require_admin(ctx, CORPUS_ACTION)
+    if record.comment:
+        record.comment_author = ctx.user_label  # who wrote the note (provenance)
+    issue = single_issue(record, f"added in Slack by {ctx.user_label}")
+    with factory() as session, session.begin():
+        summary = IssueWriter(session, ctx.now).write(issue, _content_hash(record))
+        brief = session.scalar(select(Brief).where(Brief.identity == brief_identity(record)))
+        if brief is None:  # the writer stores every brief it is given
+            raise UserError("The brief could not be stored; nothing was written.")
+        ref, title = brief.ref, brief.title
+    verb = "Added" if summary.added else "Updated" if summary.updated else "Unchanged:"
+    goals = [g for g in record.goals if g.deadline]
+    deadlines = ", ".join(deadline_text(g.deadline) for g in goals)
+    return Reply(
+        text=f"{verb} {ref} ({title})"
+        + (f", with {len(goals)} deadline(s): {deadlines}." if goals else "."),
+        buttons=[Button(f"Show {ref}", f"show {ref}", primary=True)],
+    )
+
+
+def body_choices(session: Session, typed: str, limit: int = 100) -> list[tuple[str, str]]:
+    """(abbreviation, label) of the bodies whose abbreviation, full name or an alias
+    contains what was typed; abbreviations that start with it first."""
+    wanted = normalize_name(typed)
+    if not wanted:
+        return []
+    bodies = session.scalars(select(IssuingBody).options(selectinload(IssuingBody.aliases))).all()
+    found: list[tuple[int, str, str]] = []
+    for body in bodies:
+        names = [body.abbreviation, body.full_name, *(a.alias for a in body.aliases)]
+        keys = [normalize_name(n) for n in names if n]
+        if not any(wanted in key for key in keys):
+            continue
+        rank = 0 if keys[0].startswith(wanted) else 1
+        extra = next((a.alias for a in body.aliases if wanted in a.normalized), "")
+        label = " \u2014 ".join(p for p in (body.abbreviation, body.full_name) if p)
+        label += f" ({extra})" if extra and extra not in label else ""
+        found.append((rank, body.abbreviation, label[:75]))
+    return [(abbr, label) for _, abbr, label in sorted(found)[:limit]]

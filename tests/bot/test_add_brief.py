@@ -1,0 +1,332 @@
+"""The add-brief form end to end (signed requests to the real HTTP endpoint, Web API calls
+to the fake Slack): `/policy add`, body completion, deadlines read as goals are typed,
+field errors, the stored brief; the "Add to policybot" message shortcut; and the form's
+checks and body completion on both engines."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from policybot.bot.add_brief import ACTION_BODIES, ACTION_GOALS, CALLBACK_ADD, SHORTCUT_ADD_MESSAGE
+from policybot.bot.services import Services
+from policybot.data.ingest.deadlines import Deadline, Precision
+from policybot.data.models import Brief
+from policybot.handlers.add_brief import (
+    BriefForm,
+    FormErrors,
+    body_choices,
+    deadline_text,
+    parse_deadline,
+    record_from_form,
+)
+from tests.bot.conftest import LiveServer
+from tests.bot.test_http import post, slash_form, wait_for
+from tests.bot.test_panel import interactive, opened_view
+from tests.fakeslack import FakeSlack
+
+ADMIN = "U100"  # the user of slash_form and test_panel.interactive
+GOALS = "By 2027, build 100 national standards for solid-state batteries.\nCut costs by 20%."
+
+
+@pytest.fixture(autouse=True)
+def people(fake: FakeSlack) -> None:
+    fake.set_user(ADMIN, is_admin=True, name="analyst")
+
+
+def count_briefs(services: Services) -> int:
+    with services.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Brief)) or 0
+
+
+def blocks_by_id(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in view["blocks"] if "block_id" in b}
+
+
+def deadline_blocks(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("deadline:")]
+
+
+def text_state(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def filled(view: dict[str, Any], **extra: dict[str, Any]) -> dict[str, Any]:
+    """The state of the form as a person filled it in."""
+    values: dict[str, Any] = {
+        "title": text_state("Solid-State Battery Standards Plan"),
+        "title_original": text_state("固态电池标准体系建设指南"),
+        "bodies": {
+            ACTION_BODIES: {
+                "type": "multi_external_select",
+                "selected_options": [
+                    {"text": {"type": "plain_text", "text": "MIIT"}, "value": "MIIT"}
+                ],
+            }
+        },
+        "date": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "summary": text_state("The MIIT issued a plan for solid-state battery standards."),
+        "goals": {ACTION_GOALS: {"type": "plain_text_input", "value": GOALS}},
+        "link": text_state("https://www.miit.gov.cn/solid-state"),
+        "note": text_state("A first step towards a national system."),
+    }
+    for block in deadline_blocks(view):
+        initial = block["element"].get("initial_value") or ""
+        values[block["block_id"]] = text_state(initial)
+    values.update(extra)
+    return {"values": values}
+
+
+def submit(live: LiveServer, view: dict[str, Any], state: dict[str, Any]) -> tuple[int, str]:
+    body = {
+        "type": "view_submission",
+        "trigger_id": "2.3.4",
+        "view": {**view, "id": "V1", "hash": "h1", "team_id": "T1", "state": state},
+    }
+    return interactive(live, body)
+
+
+def typed_goals(live: LiveServer, fake: FakeSlack, view: dict[str, Any]) -> dict[str, Any]:
+    """Type the goals: the form comes back with a deadline field per goal."""
+    state = filled(view)
+    body = {
+        "type": "block_actions",
+        "trigger_id": "3.4.5",
+        "container": {"type": "view", "view_id": "V1"},
+        "view": {**view, "id": "V1", "hash": "h1", "state": state},
+        "actions": [{"action_id": ACTION_GOALS, "block_id": "goals", "value": GOALS}],
+    }
+    status, _ = interactive(live, body)
+    assert status == 200
+    return opened_view(fake, "views.update")
+
+
+def test_add_opens_the_form_reads_deadlines_as_typed_and_stores_the_brief(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    before = count_briefs(services)
+    status, _ = post(f"{live.url}/slack/events", urlencode(slash_form(fake, "add")))
+    assert status == 200
+    view = opened_view(fake)
+    assert view["callback_id"] == CALLBACK_ADD
+    blocks = blocks_by_id(view)
+    assert {"title", "title_original", "bodies", "date", "summary", "goals", "link", "note"} <= set(
+        blocks
+    )
+    assert blocks["bodies"]["element"]["type"] == "multi_external_select"
+    assert blocks["goals"]["dispatch_action"] is True
+
+    # Completion: an alias finds its body.
+    status, body = interactive(
+        live,
+        {
+            "type": "block_suggestion",
+            "action_id": ACTION_BODIES,
+            "block_id": "bodies",
+            "value": "工信部",
+            "view": {**view, "id": "V1"},
+        },
+    )
+    assert status == 200
+    options = json.loads(body)["options"]
+    assert options[0]["value"] == "MIIT" and "Ministry of Industry" in options[0]["text"]["text"]
+
+    updated = typed_goals(live, fake, view)
+    deadlines = deadline_blocks(updated)
+    assert [b["element"].get("initial_value") for b in deadlines] == ["2027", None]
+    assert "solid-state" in deadlines[0]["hint"]["text"]
+    assert "Saving adds a new brief." in json.dumps(updated)
+
+    # The second goal had no deadline in its text: the analyst gives it one.
+    edited = {deadlines[1]["block_id"]: text_state("2026-06")}
+    status, body = submit(live, updated, filled(updated, **edited))
+    assert status == 200 and not body.strip(), body  # the form closes
+    assert count_briefs(services) == before + 1
+    with services.sessions() as session:
+        brief = session.scalars(select(Brief).where(Brief.title.like("Solid-State%"))).one()
+        assert (brief.title_original, brief.published_on, brief.links) == (
+            "固态电池标准体系建设指南",
+            date(2026, 11, 20),
+            ["https://www.miit.gov.cn/solid-state"],
+        )
+        assert [b.abbreviation for b in brief.bodies] == ["MIIT"]
+        assert (brief.comment, brief.comment_author) == (
+            "A first step towards a national system.",
+            "analyst",
+        )
+        assert [(g.text, g.due_on, g.precision) for g in brief.goals] == [
+            (GOALS.splitlines()[0], date(2027, 12, 31), "year"),  # read from its text
+            ("Cut costs by 20%.", date(2026, 6, 30), "month"),  # as edited
+        ]
+        ref = brief.ref
+    assert wait_for(lambda: fake.calls_to("chat.postEphemeral"))
+    confirmation = fake.calls_to("chat.postEphemeral")[0].params
+    assert confirmation["channel"] == "C100" and f"Added {ref}" in confirmation["text"]
+
+    # Slack retries the submission: the same brief, not a second one.
+    status, body = submit(live, updated, filled(updated, **edited))
+    assert status == 200 and not body.strip()
+    assert count_briefs(services) == before + 1
+
+
+def test_bad_fields_come_back_under_each_field_and_nothing_is_stored(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    before = count_briefs(services)
+    post(f"{live.url}/slack/events", urlencode(slash_form(fake, "add")))
+    updated = typed_goals(live, fake, opened_view(fake))
+    first = deadline_blocks(updated)[0]["block_id"]
+    state = filled(
+        updated,
+        link=text_state("www.miit.gov.cn no scheme"),
+        date={"value": {"type": "datepicker", "selected_date": "2031-01-01"}},
+        **{first: text_state("soonish")},
+    )
+    status, body = submit(live, updated, state)
+    assert status == 200 and "Traceback" not in body
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"link", "date", first}
+    assert "2026-06-30" in answer["errors"][first]  # it says how to write one
+    assert count_briefs(services) == before
+
+
+def test_only_admins_add_briefs(live: LiveServer, services: Services, fake: FakeSlack) -> None:
+    fake.set_user(ADMIN, is_admin=False, name="analyst")
+    status, body = post(f"{live.url}/slack/events", urlencode(slash_form(fake, "add")))
+    assert status == 200
+    assert "Only workspace admins" in json.loads(body)["text"]
+    assert not fake.calls_to("views.open")
+
+
+MESSAGE = (
+    "Policy name: Guidelines for Hydrogen Refuelling Networks (加氢网络建设指导意见)\n\n"
+    "Issuing body: NDRC\n\n"
+    "Date: 12 November 2026\n\n"
+    "At a glance: The NDRC set out a national hydrogen refuelling network. Key goals include:\n\n"
+    "\u2022 By 2030, build 1,000 refuelling stations\n\n"
+    "https://www.ndrc.gov.cn/hydrogen\n"
+)
+
+
+def test_the_message_shortcut_opens_the_form_filled_from_the_message(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    before = count_briefs(services)
+    body = {
+        "type": "message_action",
+        "callback_id": SHORTCUT_ADD_MESSAGE,
+        "trigger_id": "4.5.6",
+        "response_url": fake.response_url("shortcut"),
+        "channel": {"id": "C100", "name": "policy"},
+        "message": {"type": "message", "ts": "1700000000.000100", "text": MESSAGE},
+        "message_ts": "1700000000.000100",
+    }
+    status, _ = interactive(live, body)
+    assert status == 200
+    view = opened_view(fake)
+    blocks = blocks_by_id(view)
+    assert (
+        blocks["title"]["element"]["initial_value"] == "Guidelines for Hydrogen Refuelling Networks"
+    )
+    assert blocks["title_original"]["element"]["initial_value"] == "加氢网络建设指导意见"
+    assert blocks["date"]["element"]["initial_date"] == "2026-11-12"
+    assert [o["value"] for o in blocks["bodies"]["element"]["initial_options"]] == ["NDRC"]
+    assert blocks["link"]["element"]["initial_value"] == "https://www.ndrc.gov.cn/hydrogen"
+    [deadline] = deadline_blocks(view)
+    assert deadline["element"]["initial_value"] == "2030"
+
+    # Saved as it was read.
+    values = {
+        block_id: (
+            {"value": {"type": "datepicker", "selected_date": block["element"]["initial_date"]}}
+            if block_id == "date"
+            else {
+                ACTION_BODIES: {
+                    "type": "multi_external_select",
+                    "selected_options": block["element"]["initial_options"],
+                }
+            }
+            if block_id == "bodies"
+            else {
+                block["element"]["action_id"]: {
+                    "type": "plain_text_input",
+                    "value": block["element"].get("initial_value"),
+                }
+            }
+        )
+        for block_id, block in blocks.items()
+        if block["type"] == "input"
+    }
+    status, answer = submit(live, view, {"values": values})
+    assert status == 200 and not answer.strip(), answer
+    assert count_briefs(services) == before + 1
+    with services.sessions() as session:
+        brief = session.scalars(
+            select(Brief).where(Brief.title.like("Guidelines for Hydrogen%"))
+        ).one()
+        assert [(g.due_on, g.precision) for g in brief.goals] == [(date(2030, 12, 31), "year")]
+        assert [b.abbreviation for b in brief.bodies] == ["NDRC"]
+
+
+# ---------------------------------------------------------------- the form's steps
+
+
+@pytest.mark.parametrize(
+    ("text", "deadline"),
+    [
+        ("2027", Deadline(date(2027, 12, 31), Precision.YEAR)),
+        ("2026-06", Deadline(date(2026, 6, 30), Precision.MONTH)),
+        ("2026-02-28", Deadline(date(2026, 2, 28), Precision.DAY)),
+        ("2026 to 2030", Deadline(date(2030, 12, 31), Precision.WINDOW, date(2026, 1, 1))),
+        ("2026-03 to 2027-06", Deadline(date(2027, 6, 30), Precision.WINDOW, date(2026, 3, 1))),
+    ],
+)
+def test_deadlines_read_back_as_shown(text: str, deadline: Deadline) -> None:
+    parsed = parse_deadline(text, None)
+    assert parsed is not None
+    assert (parsed.due_on, parsed.precision, parsed.window_start) == (
+        deadline.due_on,
+        deadline.precision,
+        deadline.window_start,
+    )
+    assert deadline_text(parsed) == text
+
+
+def test_deadline_words_and_refusals() -> None:
+    by_march = parse_deadline("by March 2026", None)
+    assert by_march is not None and by_march.due_on == date(2026, 3, 31)
+    assert parse_deadline("  ", None) is None
+    for bad in ("2026-13", "2030 to 2026", "whenever"):
+        with pytest.raises(ValueError):
+            parse_deadline(bad, None)
+
+
+def test_the_form_checks_every_field_at_once() -> None:
+    form = BriefForm(
+        title=" ",
+        published_on="2026-02-30",
+        link="ftp://x",
+        goals="a\nb",
+        deadlines=[None, "later"],
+    )
+    with pytest.raises(FormErrors) as caught:
+        record_from_form(form, date(2026, 11, 29))
+    assert set(caught.value.errors) == {"title", "date", "link", "deadline:1"}
+
+
+def test_body_completion_uses_the_table_and_aliases(
+    factory: sessionmaker[Session], corpus: None
+) -> None:
+    with factory() as session:
+        assert body_choices(session, "工信部")[0][0] == "MIIT"
+        assert body_choices(session, "miit")[0][0] == "MIIT"
+        assert body_choices(session, "Development and Reform")[0][0] == "NDRC"
+        assert body_choices(session, "") == []
+        assert body_choices(session, "zzzz") == []
