@@ -29,6 +29,7 @@ from policybot.data.ingest.writer import IngestSummary, ingest_paths
 from policybot.data.maintenance import maintain, stale_tables
 from policybot.data.models import Brief
 from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
+from policybot.handlers.intake import preview_lines
 
 
 def parse_now(value: str | None) -> Clock:
@@ -205,20 +206,8 @@ def _ingest_preview(
         if as_json:
             previews.append(preview.as_json())
             continue
-        click.echo(
-            f"{preview.source}: would add {preview.count('add')}, update "
-            f"{preview.count('update')}, leave {preview.count('unchanged')} unchanged"
-            + (" (already ingested)" if preview.already_ingested else "")
-        )
-        for brief in preview.briefs:
-            where = f" ({brief.existing_ref})" if brief.existing_ref else ""
-            click.echo(f"  {brief.action:<9} {brief.record.kind:<6} {brief.record.title}{where}")
-            for warning in brief.record.warnings:
-                click.echo(f"            warning: {warning}")
-        brief_warnings = {w for b in preview.briefs for w in b.record.warnings}
-        for warning in preview.warnings:
-            if not any(warning.endswith(w) for w in brief_warnings):
-                click.echo(f"  warning: {warning}")
+        for line in preview_lines(preview):  # the preview a Slack upload shows, too
+            click.echo(line)
     if as_json:
         click.echo(json.dumps(previews, ensure_ascii=False, indent=2))
     return failures

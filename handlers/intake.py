@@ -74,12 +74,7 @@ def preview_reply(preview: IssuePreview) -> Reply:
         sections.append(
             Section("Links I could not place (kept on the issue)", tuple(preview.unassigned_links))
         )
-    headline = (
-        f"{preview.source}: would add {preview.count('add')}, update "
-        f"{preview.count('update')}, leave {preview.count('unchanged')} unchanged"
-        + (" (already ingested)" if preview.already_ingested else "")
-    )
-    return Reply(text=headline, sections=sections)
+    return Reply(text=preview_lines(preview)[0], sections=sections)
 
 
 @dataclass(frozen=True)

@@ -330,3 +330,22 @@ def test_body_completion_uses_the_table_and_aliases(
         assert body_choices(session, "Development and Reform")[0][0] == "NDRC"
         assert body_choices(session, "") == []
         assert body_choices(session, "zzzz") == []
+
+
+def test_the_shortcut_tells_a_non_admin_why_not(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    fake.set_user(ADMIN, is_admin=False, name="analyst")
+    body = {
+        "type": "message_action",
+        "callback_id": SHORTCUT_ADD_MESSAGE,
+        "trigger_id": "4.5.6",
+        "channel": {"id": "C100", "name": "policy"},
+        "message": {"type": "message", "ts": "1700000000.000100", "text": MESSAGE},
+    }
+    status, _ = interactive(live, body)
+    assert status == 200
+    assert wait_for(lambda: fake.calls_to("chat.postEphemeral"))
+    refusal = fake.calls_to("chat.postEphemeral")[0].params
+    assert refusal["user"] == ADMIN and "Only workspace admins" in refusal["text"]
+    assert not fake.calls_to("views.open")

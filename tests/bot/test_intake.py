@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.bot.add_brief import SHORTCUT_ADD_MESSAGE
 from policybot.bot.intake import ACTION_CANCEL, ACTION_INGEST, trusted_url
 from policybot.bot.services import Services
-from policybot.bot.settings import Settings
+from policybot.bot.settings import BOT_SCOPES, Settings, SettingsError
 from policybot.data.db import make_engine, session_factory
 from policybot.data.errors import UserError
 from policybot.data.ingest.text import ParseError
@@ -363,3 +364,19 @@ def test_two_replicas_clicking_at_once_write_once(fresh_postgres_url: str) -> No
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_intake_channels_are_channel_ids() -> None:
+    settings = Settings.from_env({"POLICYBOT_INTAKE_CHANNELS": "C0123ABCD, G0456EFGH"})
+    assert settings.intake_channels == ("C0123ABCD", "G0456EFGH")
+    with pytest.raises(SettingsError, match="POLICYBOT_INTAKE_CHANNELS"):
+        Settings.from_env({"POLICYBOT_INTAKE_CHANNELS": "#policy-intake"})
+
+
+def test_the_manifest_asks_for_what_intake_uses() -> None:
+    manifest = (Path(__file__).resolve().parents[2] / "slack" / "manifest.yml").read_text()
+    assert "      - files:read " in manifest and "files:read" in BOT_SCOPES
+    assert "      - file_shared " in manifest
+    assert f"callback_id: {SHORTCUT_ADD_MESSAGE}" in manifest and "type: message" in manifest
+    assert "message_menu_options_url:" in manifest  # the bodies field's completion
+    assert "messages_tab_read_only_enabled: false" in manifest  # files can be sent in a DM
