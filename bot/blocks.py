@@ -220,6 +220,8 @@ def _brief_item(
         text += "\n" + emphasise(escape(cut(snippet, 280)), brief.matched_terms)
     if due := due_summary(brief):
         text += "\n:dart: " + escape(due)
+    for note in brief.team_notes[:2]:
+        text += "\n:memo: " + escape(cut(note, 200))
     return message.section(text, reserve=reserve + 1) and message.brief_actions(
         brief, show=True, shareable=shareable, reserve=reserve
     )

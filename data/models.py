@@ -381,6 +381,21 @@ class GoalAssessmentChange(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TeamNote(Base):
+    """A workspace's note on a brief (`/policy note b2 ...`): shown with the brief and found by
+    that workspace's searches only; the shared corpus stays the same for everyone."""
+
+    __tablename__ = "team_notes"
+    __table_args__ = (Index("ix_team_notes_team_brief", "team_id", "brief_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    brief_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+
+
 class SearchDocument(Base):
     """A brief as search indexes it: analysed fields (space-separated terms, in order) and
     what filters read, stamped with the revision that wrote it. A removed brief leaves a

@@ -43,6 +43,8 @@ class BriefView:
     goals: tuple[GoalView, ...]
     comment_author: str | None = None  # "MERICS" of "MERICS comment:"
     issue: str | None = None  # the tracker issue it came from, as a reader names it
+    # The receiving workspace's notes on it ("U1: expect a final version"), for digests.
+    team_notes: tuple[str, ...] = ()
     # Search results: the index terms the search found in this brief (words to highlight).
     matched_terms: frozenset[str] = frozenset()
 

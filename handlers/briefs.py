@@ -18,6 +18,7 @@ from policybot.data.query.understanding import understand
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import DeadlineView, brief_view, goal_view
 from policybot.handlers.context import Context
+from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
 from policybot.handlers.replies import Button, Reply
 
 PAGE_SIZE = 5
@@ -90,8 +91,9 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     notes = [*query.notes, *_ignored_note(analysed, where)]
     if reading.changed:
         notes.insert(0, f"I read this as `{described}`.")
+    noted = notes_matching(session, ctx, query.words + query.phrases) if page_number == 1 else []
     if page.total == 0:
-        return _no_results(
+        reply = _no_results(
             session,
             f"No briefs match {described}.",
             text,
@@ -100,6 +102,8 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
             where=where,
             today=ctx.today,
         )
+        add_noted_section(reply, noted, ctx)
+        return reply
     noun = "brief" if page.total == 1 else "briefs"
     headline = f"{page.total} {noun} for {described}"
     if page.partial:
@@ -116,6 +120,8 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     if not page.briefs:
         reply.text = f"No more results for {described}."
     reply.notes[:0] = notes
+    shown = {b.id for b in page.briefs}
+    add_noted_section(reply, [n for n in noted if n.brief_id not in shown], ctx)
     return reply
 
 
@@ -217,7 +223,9 @@ def show(session: Session, ctx: Context, argument: str) -> Reply:
     if brief is None:
         raise UserError(f"There is no brief `{argument[:40]}`. `/policy latest` lists recent ones.")
     view = brief_view(brief, ctx.today)
-    return Reply(text=f"{view.ref}: {view.title}", detail=view)
+    reply = Reply(text=f"{view.ref}: {view.title}", detail=view)
+    add_notes_to_show(session, ctx, brief.id, reply)
+    return reply
 
 
 def latest(session: Session, ctx: Context, argument: str, page_number: int) -> Reply:

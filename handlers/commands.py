@@ -22,6 +22,7 @@ from policybot.handlers import (
     briefs,
     export,
     listing,
+    notes,
     previews,
     reminders,
     scorecard,
@@ -84,6 +85,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Named briefs, five a page (a goal id names its brief): what a capped digest lists.",
         ("/policy list b3 b7 g5",),
         listing.list_briefs,
+    ),
+    CommandSpec(
+        "note",
+        "/policy note <brief-id> [text]",
+        "Your workspace's note on a brief (who, when): shown with it, in digests and in your "
+        "searches, never to another workspace. Without text: the brief's notes.",
+        ("/policy note b2 Final version expected in spring.", "/policy note b2"),
+        notes.note,
     ),
     CommandSpec(
         "latest",

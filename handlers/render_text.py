@@ -60,6 +60,8 @@ def _brief_item(brief: BriefView) -> list[str]:
     due = due_summary(brief)
     if due:
         lines.append(f"      {due}")
+    for note in brief.team_notes[:2]:
+        lines += _wrap(f"Note: {note}", "      ")
     return lines
 
 

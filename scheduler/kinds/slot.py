@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data.models import Brief, BriefKind, Goal, Subscription
+from policybot.data.notes import notes_for
 from policybot.data.views import BriefView, brief_view, goal_view
 from policybot.scheduler.delivery import ChannelStop, ClaimedItem, Courier, TickReport
 from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
@@ -48,6 +49,7 @@ def deliver_slot(
     with courier.sessions() as session:
         subscriptions = _subscriptions(session, digest_rows)
         views = brief_views(session, sorted({i.brief_id for i in digest_rows if i.brief_id}), now)
+        views = _with_team_notes(session, team, views)
         alerts, gone_goals = alerts_for(session, alert_rows, now) if alert_rows else ([], [])
     shown_ids = {int(v.ref[1:]) for v in views}
     gone = [i.id for i in digest_rows if i.brief_id not in shown_ids] + gone_goals
@@ -167,3 +169,12 @@ def alerts_for(
         found.append((alert, [r.id for r in rows]))
     found.sort(key=lambda pair: (not pair[0].newly_tracked, pair[0].goal.days_left or 0))
     return found, gone
+
+
+def _with_team_notes(session: Session, team: str, views: list[BriefView]) -> list[BriefView]:
+    """A digest shows the receiving workspace's own notes on its briefs (no one else's)."""
+    found = notes_for(session, team, [int(v.ref[1:]) for v in views])
+    return [
+        replace(v, team_notes=tuple(f"{n.author}: {n.text}" for n in found.get(int(v.ref[1:]), ())))
+        for v in views
+    ]
