@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -123,14 +123,36 @@ def match_goals(old: list[str], new: list[str], cutoff: float = 0.6) -> dict[int
 
 
 def indexed_fields(brief: Brief) -> IndexedFields:
+    return _fields(
+        brief.title,
+        brief.title_original,
+        brief.bodies,
+        brief.source_label,
+        brief.summary,
+        [g.text for g in brief.goals],
+        brief.comment_author,
+        brief.comment,
+    )
+
+
+def _fields(
+    title: str,
+    title_original: str | None,
+    bodies: Iterable[IssuingBody],
+    source_label: str | None,
+    summary: str,
+    goals: Iterable[str],
+    comment_author: str | None,
+    comment: str,
+) -> IndexedFields:
     # The comment's author is searchable with it: `/policy MERICS` finds its comments.
-    author = f"{brief.comment_author} " if brief.comment_author else ""
+    author = f"{comment_author} " if comment_author else ""
     return IndexedFields(
-        title=f"{brief.title} {brief.title_original or ''}",
-        bodies=" ".join(f"{b.abbreviation} {b.full_name}" for b in brief.bodies)
-        + f" {brief.source_label or ''}",
-        text=" ".join([brief.summary, *(g.text for g in brief.goals)]),
-        comment=author + brief.comment,
+        title=f"{title} {title_original or ''}",
+        bodies=" ".join(f"{b.abbreviation} {b.full_name}" for b in bodies)
+        + f" {source_label or ''}",
+        text=" ".join([summary, *goals]),
+        comment=author + comment,
     )
 
 
@@ -170,6 +192,7 @@ class IssueWriter:
         }
         full_names = full_names_in(" ".join(f"{r.summary} {r.comment}" for r in issue.briefs))
         changed: list[Brief] = []
+        fresh: list[tuple[str, BriefRecord, str]] = []
         for identity, record in records.items():
             content = _content_hash(record)
             brief = existing.get(identity)
@@ -177,18 +200,111 @@ class IssueWriter:
                 summary.unchanged += 1
                 continue
             if brief is None:
-                brief = Brief(identity=identity, ingested_at=self.now)
-                self.session.add(brief)
+                fresh.append((identity, record, content))
                 summary.added += 1
-            else:
-                summary.updated += 1
+                continue
+            summary.updated += 1
             self._fill(brief, record, content, document.id, full_names | record.body_full_names)
             changed.append(brief)
         self.session.flush()
         self._number_bodies(changed)
-        engine_for(self.session).index(self.session, [(b.id, indexed_fields(b)) for b in changed])
+        indexed = [(b.id, indexed_fields(b)) for b in changed]
+        indexed += self._insert_new(fresh, document.id, full_names)
+        engine_for(self.session).index(self.session, indexed)
         self._add_vocabulary(changed)
         return summary
+
+    def _insert_new(
+        self,
+        fresh: Sequence[tuple[str, BriefRecord, str]],
+        document_id: int,
+        full_names: dict[str, str],
+    ) -> list[tuple[int, IndexedFields]]:
+        """New briefs as set-based inserts (a statement per table, not an ORM object graph
+        per brief): the bulk of a first ingestion. Returns what the search index needs."""
+        if not fresh:
+            return []
+        bodies = [
+            self._bodies_of(record, full_names | record.body_full_names) for _, record, _ in fresh
+        ]
+        self.session.flush()  # bodies first met in this file get their ids
+        rows = [
+            {
+                "identity": identity,
+                "content_hash": content,
+                "kind": record.kind,
+                "title": record.title,
+                "title_original": record.title_original,
+                "published_on": record.published_on,
+                "summary": record.summary,
+                "comment": record.comment,
+                "comment_author": record.comment_author,
+                "links": list(record.links),
+                "bodies_more": record.bodies_more,
+                "source_label": record.source_label,
+                "source_document_id": document_id,
+                "ingested_at": self.now,
+                "updated_at": self.now,
+            }
+            for identity, record, content in fresh
+        ]
+        ids = list(
+            self.session.scalars(
+                insert(Brief).returning(Brief.id, sort_by_parameter_order=True), rows
+            )
+        )
+        links = [
+            {"brief_id": brief_id, "body_id": body.id, "position": position}
+            for brief_id, found in zip(ids, bodies, strict=True)
+            for position, body in enumerate(found)
+        ]
+        if links:
+            self.session.execute(insert(brief_bodies), links)
+        goals = [
+            {
+                "brief_id": brief_id,
+                "position": position,
+                "text": goal.text,
+                "due_on": goal.deadline.due_on if goal.deadline else None,
+                "precision": str(goal.deadline.precision) if goal.deadline else None,
+                "window_start": goal.deadline.window_start if goal.deadline else None,
+                "status": GoalStatus.OPEN,
+                "kind": goal.kind,
+            }
+            for brief_id, (_, record, _) in zip(ids, fresh, strict=True)
+            for position, goal in enumerate(record.goals)
+        ]
+        if goals:
+            self.session.execute(insert(Goal), goals)
+        terms: set[str] = set()
+        for (_, record, _), found in zip(fresh, bodies, strict=True):
+            terms.update(_vocabulary(record.title, record.summary, found))
+        self._insert_vocabulary(terms)
+        return [
+            (
+                brief_id,
+                _fields(
+                    record.title,
+                    record.title_original,
+                    found,
+                    record.source_label,
+                    record.summary,
+                    [g.text for g in record.goals],
+                    record.comment_author,
+                    record.comment,
+                ),
+            )
+            for brief_id, (_, record, _), found in zip(ids, fresh, bodies, strict=True)
+        ]
+
+    def _bodies_of(self, record: BriefRecord, full_names: dict[str, str]) -> list[IssuingBody]:
+        """The record's issuing bodies in the tracker's order, then the one its source
+        label names ("(SAMR notice)")."""
+        found = list(dict.fromkeys(self.bodies.resolve(name, full_names) for name in record.bodies))
+        label_body = self._label_body(record.source_label)
+        if label_body is not None and label_body not in found:
+            found.append(label_body)
+        return found
 
     def _fill(
         self,
@@ -211,12 +327,7 @@ class IssueWriter:
         brief.source_label = record.source_label
         brief.source_document_id = document_id
         brief.updated_at = self.now
-        brief.bodies = list(
-            dict.fromkeys(self.bodies.resolve(name, full_names) for name in record.bodies)
-        )
-        label_body = self._label_body(record.source_label)
-        if label_body is not None and label_body not in brief.bodies:
-            brief.bodies.append(label_body)
+        brief.bodies = self._bodies_of(record, full_names)
         self._fill_goals(brief, record)
 
     def _label_body(self, label: str | None) -> IssuingBody | None:
@@ -284,14 +395,22 @@ class IssueWriter:
     def _add_vocabulary(self, briefs: Sequence[Brief]) -> None:
         found: set[str] = set()
         for brief in briefs:
-            found.update(words(f"{brief.title} {brief.summary}"))
-            found.update(b.abbreviation.lower() for b in brief.bodies)
-        found = {w[:100] for w in found}
+            found.update(_vocabulary(brief.title, brief.summary, brief.bodies))
+        self._insert_vocabulary(found)
+
+    def _insert_vocabulary(self, found: set[str]) -> None:
         if not found:
             return
         statement = backend_for(self.session).insert_ignoring_duplicates(VocabularyTerm, ["term"])
         for chunk in _chunks(sorted(found), 500):
             self.session.execute(statement, [{"term": t} for t in chunk])
+
+
+def _vocabulary(title: str, summary: str, bodies: Iterable[IssuingBody]) -> set[str]:
+    """The words "did you mean" may suggest from one brief."""
+    found = set(words(f"{title} {summary}"))
+    found.update(b.abbreviation.lower() for b in bodies)
+    return {w[:100] for w in found}
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -152,6 +152,8 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# Cached: a corpus repeats its words, and indexing a brief analyses every word of it.
+@lru_cache(maxsize=65536)
 def _word_term(word: str) -> str:
     word = re.sub(r"['\u2019]s$", "", word)
     word = word.replace("\u2019", "'")
