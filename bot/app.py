@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from policybot.bot import add_brief, intake, menus, modals, unfurls
+from policybot.bot import add_brief, intake, menus, modals, note_form, unfurls
 from policybot.bot.blocks import ACTION_RUN
 from policybot.bot.directory import SlackDirectory
 from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
@@ -113,6 +113,7 @@ def build_app(
     unfurls.register(app, services)
     intake.register(app, services, contexts)
     add_brief.register(app, services, contexts)
+    note_form.register(app, services, contexts)
     dispatcher = CommandDispatcher(services, ack_budget)
 
     # Exactly the configured names: a pattern such as ^/policy would also take /policyx.
@@ -151,8 +152,13 @@ def build_app(
     ) -> None:
         ack()
         ctx = slack_context(body, services, client, directory)
+        value = action.get("value") or "help"
+        if note_form.open_note_form(
+            client, str(body.get("trigger_id") or ""), value, ctx.channel_id
+        ):
+            return  # Add note: a form, not a list of notes
         replaces = ":replace:" in (action.get("action_id") or "")
-        dispatcher.answer_later(action.get("value") or "help", ctx, respond, client, replaces)
+        dispatcher.answer_later(value, ctx, respond, client, replaces)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

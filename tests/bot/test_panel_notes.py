@@ -1,0 +1,63 @@
+"""The Add note button opens a form; its submission stores the workspace's note once, and a
+bad note comes back under the field. Signed requests to the real HTTP endpoint."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from policybot.bot.blocks import ACTION_RUN
+from policybot.bot.note_form import CALLBACK_NOTE
+from policybot.bot.services import Services
+from policybot.data.models import Brief, TeamNote
+from tests.bot.conftest import LiveServer
+from tests.bot.test_panel import interactive, opened_view, submission
+from tests.fakeslack import FakeSlack
+
+
+def _notes(services: Services) -> int:
+    with services.sessions() as session:
+        return session.scalar(select(func.count()).select_from(TeamNote)) or 0
+
+
+def test_add_note_opens_a_form_and_saves_the_note(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    with services.sessions() as session:
+        brief_id = session.scalar(select(Brief.id).order_by(Brief.id).limit(1))
+    click = {
+        "type": "block_actions",
+        "trigger_id": "1.2.3",
+        "channel": {"id": "C100"},
+        "container": {"type": "message", "channel_id": "C100"},
+        "response_url": fake.response_url("note"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": f"{ACTION_RUN}:7",
+                "value": f"note b{brief_id}",
+                "block_id": "b",
+                "action_ts": "1",
+            }
+        ],
+    }
+    status, _ = interactive(live, click)
+    assert status == 200
+    view = opened_view(fake)
+    assert view["callback_id"] == CALLBACK_NOTE
+    note = {"note": {"type": "plain_text_input", "value": "x" * 1001}}
+    status, body = interactive(live, submission(view, **note))
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and "note" in answer["errors"]
+    assert _notes(services) == 0
+    good = {"note": {"type": "plain_text_input", "value": "Ask about the sodium-ion pilots."}}
+    status, body = interactive(live, submission(view, **good))
+    assert status == 200 and not body.strip()  # the form closes
+    with services.sessions() as session:
+        saved = session.scalars(select(TeamNote)).one()
+        assert (saved.team_id, saved.author, saved.text) == (
+            "T1",
+            "U100",
+            "Ask about the sodium-ion pilots.",
+        )
