@@ -6,12 +6,17 @@ import itertools
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.bot.services import Services, build_services
+from policybot.bot.settings import Settings
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.scheduler.messages import DeliveryError, Digest, Outgoing
 
@@ -87,3 +92,20 @@ class RecordingPoster:
 
     def brief_titles(self, channel: str | None = None) -> list[str]:
         return [b.title for d in self.digests(channel) for b in d.briefs]
+
+
+@contextmanager
+def slack_services(directory: Path, fake_url: str, now: datetime) -> Iterator[Services]:
+    """Services on a fresh SQLite file with a bot token, talking to the fake Slack."""
+    settings = Settings.from_env(
+        {},
+        database_url=f"sqlite:///{directory / 'deliver.sqlite3'}",
+        bot_token="xoxb-delivery-test",
+        api_url=fake_url,
+        load_demo=False,
+    )
+    services = build_services(settings, clock=lambda: now)
+    try:
+        yield services
+    finally:
+        services.close()

@@ -11,15 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from policybot.bot.posters import ChannelPacer, SlackPoster
-from policybot.bot.services import Services, build_services
-from policybot.bot.settings import Settings
+from policybot.bot.services import Services
 from policybot.bot.slack_client import make_web_client
 from policybot.data.models import Subscription
 from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import subscribe, subscriptions
 from policybot.scheduler.ticker import Ticker
 from tests.fakeslack import FakeSlack, Fault
-from tests.scheduler.conftest import ingest, shown_briefs, tracker_issue
+from tests.scheduler.conftest import ingest, shown_briefs, slack_services, tracker_issue
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 CHANNELS = [f"C{n:03d}" for n in range(8)]
@@ -33,16 +32,8 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def services(tmp_path: Path, fake: FakeSlack) -> Iterator[Services]:
-    settings = Settings.from_env(
-        {},
-        database_url=f"sqlite:///{tmp_path / 'deliver.sqlite3'}",
-        bot_token="xoxb-delivery-test",
-        api_url=fake.url,
-        load_demo=False,
-    )
-    services = build_services(settings, clock=lambda: START)
-    yield services
-    services.close()
+    with slack_services(tmp_path, fake.url, START) as services:
+        yield services
 
 
 def slack_ticker(services: Services, worker: str = "w1") -> Ticker:

@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 from policybot.bot.posters import ChannelPacer, SlackPoster
-from policybot.bot.services import Services, build_services
-from policybot.bot.settings import Settings
+from policybot.bot.services import Services
 from policybot.bot.slack_client import POSTING_RETRY_HANDLERS, make_web_client
 from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.ticker import Ticker
 from tests.fakeslack import FakeSlack, Fault
-from tests.scheduler.conftest import ingest, shown_briefs, tracker_issue
+from tests.scheduler.conftest import ingest, shown_briefs, slack_services, tracker_issue
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 CHANNELS = [f"C{n:03d}" for n in range(6)]
@@ -35,16 +34,8 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def services(tmp_path: Path, fake: FakeSlack) -> Iterator[Services]:
-    settings = Settings.from_env(
-        {},
-        database_url=f"sqlite:///{tmp_path / 'slow.sqlite3'}",
-        bot_token="xoxb-slow-slack-test",
-        api_url=fake.url,
-        load_demo=False,
-    )
-    services = build_services(settings, clock=lambda: START)
-    yield services
-    services.close()
+    with slack_services(tmp_path, fake.url, START) as services:
+        yield services
 
 
 def slack_ticker(services: Services, timeout: int = 1) -> Ticker:
