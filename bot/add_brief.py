@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -251,11 +252,16 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
         meta = json.loads(view.get("private_metadata") or "{}")
         form.warnings = list(meta.get("warnings") or [])
         ctx = make_context(body, client)
-        client.views_update(
-            view_id=view.get("id"),
-            hash=view.get("hash"),
-            view=add_view(form, verdict(form, ctx), meta),
-        )
+        try:
+            client.views_update(
+                view_id=view.get("id"),
+                hash=view.get("hash"),
+                view=add_view(form, verdict(form, ctx), meta),
+            )
+        except SlackApiError as error:
+            if error.response.get("error") != "hash_conflict":
+                raise
+            # The person kept typing: the update for the newer text follows.
 
     @app.view(CALLBACK_ADD)
     def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

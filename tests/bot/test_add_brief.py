@@ -6,6 +6,7 @@ checks and body completion on both engines."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ from policybot.handlers.add_brief import (
 from tests.bot.conftest import LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.bot.test_panel import interactive, opened_view
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import FakeSlack, Fault
 
 ADMIN = "U100"  # the user of slash_form and test_panel.interactive
 GOALS = "By 2027, build 100 national standards for solid-state batteries.\nCut costs by 20%."
@@ -349,3 +350,14 @@ def test_the_shortcut_tells_a_non_admin_why_not(
     refusal = fake.calls_to("chat.postEphemeral")[0].params
     assert refusal["user"] == ADMIN and "Only workspace admins" in refusal["text"]
     assert not fake.calls_to("views.open")
+
+
+def test_a_stale_update_while_typing_is_not_an_error(
+    live: LiveServer, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    post(f"{live.url}/slack/events", urlencode(slash_form(fake, "add")))
+    view = opened_view(fake)
+    fake.fail_next("views.update", Fault("error", error="hash_conflict"))
+    typed_goals(live, fake, view)  # answered hash_conflict: a newer keystroke follows
+    assert fake.calls_to("views.update")[0].response["error"] == "hash_conflict"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
