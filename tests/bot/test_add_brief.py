@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.bot.add_brief import ACTION_BODIES, ACTION_GOALS, CALLBACK_ADD, SHORTCUT_ADD_MESSAGE
 from policybot.bot.services import Services
+from policybot.data.errors import UserError
 from policybot.data.ingest.deadlines import Deadline, Precision
 from policybot.data.models import Brief
 from policybot.handlers.add_brief import (
@@ -24,6 +25,7 @@ from policybot.handlers.add_brief import (
     FormErrors,
     body_choices,
     deadline_text,
+    form_from_text,
     parse_deadline,
     record_from_form,
 )
@@ -361,3 +363,16 @@ def test_a_stale_update_while_typing_is_not_an_error(
     typed_goals(live, fake, view)  # answered hash_conflict: a newer keystroke follows
     assert fake.calls_to("views.update")[0].response["error"] == "hash_conflict"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_an_unlabelled_message_is_guessed_and_the_guesses_named() -> None:
+    form = form_from_text(
+        "MIIT plan for humanoid robots\n\nThe MIIT wants mass production by 2027.\n"
+        "https://www.miit.gov.cn/robots"
+    )
+    assert form.title == "MIIT plan for humanoid robots"
+    assert form.bodies == ["MIIT"] and form.link == "https://www.miit.gov.cn/robots"
+    assert form.deadlines == ["2027"]
+    assert any("first line is taken as the title" in w for w in form.warnings)
+    with pytest.raises(UserError, match="one brief"):
+        form_from_text("x" * 30_000)
