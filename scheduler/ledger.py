@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
@@ -46,6 +46,10 @@ INGEST_GRACE = timedelta(minutes=10)
 # A claimed row whose worker vanished (crash, SIGKILL) is claimable again after this.
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS_BACKOFF = timedelta(hours=1)
+
+# Ledger rows are written through the table, not the mapper: the ORM's bulk layer costs as
+# much as the database for tens of thousands of plain rows.
+DELIVERIES = cast(Table, Delivery.__table__)
 
 
 def plan_digests(session: Session, now: datetime) -> int:
@@ -75,7 +79,7 @@ def plan_digests(session: Session, now: datetime) -> int:
     if rows:
         # Another scheduler may have planned the same rows a moment ago: the unique key wins.
         session.execute(
-            backend_for(session).insert_ignoring_duplicates(Delivery, ["dedupe_key"]), rows
+            backend_for(session).insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"]), rows
         )
     for subscription_id, reason in planner.broken.items():
         # The query stopped making sense (a body alias was removed): say so, keep the rest.

@@ -18,7 +18,8 @@ from policybot.data.errors import UserError
 from policybot.data.query.compiler import BodyNames, build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.search.analysis import TermQuery
-from policybot.data.search.engines import engine_for
+from policybot.data.search.live import candidate_searcher
+from policybot.data.search.ranking import Plan, Searcher
 from policybot.data.store import BriefFilter
 
 
@@ -49,7 +50,7 @@ class CandidateMatcher:
     def __init__(self, session: Session, candidates: Collection[int]) -> None:
         self.session = session
         self.ids = sorted(set(candidates))
-        self.engine = engine_for(session)
+        self._searcher: Searcher | None = None  # the candidates' own index, built on first use
         self._terms: dict[TermQuery, frozenset[int]] = {}
         self._structured: dict[BriefFilter, frozenset[int]] = {}
         self._queries: dict[BriefFilter, frozenset[int]] = {}
@@ -80,5 +81,10 @@ class CandidateMatcher:
 
     def _term(self, query: TermQuery) -> frozenset[int]:
         if query not in self._terms:
-            self._terms[query] = frozenset(self.engine.among(self.session, [query], [], self.ids))
+            if not self.ids:
+                return frozenset()
+            if self._searcher is None:
+                # Held here: asking the engine per term would re-read the revision each time.
+                self._searcher = candidate_searcher(self.session, self.ids)
+            self._terms[query] = frozenset(self._searcher.matching(Plan(((query,),), ())))
         return self._terms[query]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from policybot.data.models import Brief, SearchDocument, SearchState
 from policybot.data.search.analysis import ANALYSIS_VERSION
-from policybot.data.search.base import WROTE_DOCUMENTS, IndexedFields, _metadata, document_row
+from policybot.data.search.documents import WROTE_DOCUMENTS, IndexedFields, document_row, metadata
 from policybot.data.search.index import Document, Index
 from policybot.data.search.ranking import Part, Plan, Searcher
 
@@ -78,13 +78,13 @@ def _documents(
 
 def _analysed(session: Session, brief_ids: Iterable[int]) -> list[Document]:
     """Documents made from the briefs themselves (not stored)."""
-    from policybot.data.ingest.writer import indexed_fields
+    from policybot.data.search.fields import indexed_fields
 
     ids = list(brief_ids)
     out: list[Document] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        meta = _metadata(session, chunk)
+        meta = metadata(session, chunk)
         for brief in session.scalars(select(Brief).where(Brief.id.in_(chunk))):
             fields: IndexedFields = indexed_fields(brief)
             row = document_row(brief.id, fields, meta.get(brief.id, {}), 0)
@@ -236,13 +236,20 @@ def among(session: Session, plan: Plan, brief_ids: Sequence[int]) -> set[int]:
     wanted = list(dict.fromkeys(brief_ids))
     if not wanted:
         return set()
-    # The scheduler asks about the same new briefs once per subscription term.
+    return candidate_searcher(session, wanted).matching(plan)
+
+
+def candidate_searcher(session: Session, brief_ids: Sequence[int]) -> Searcher:
+    """A searcher over the documents of these briefs alone, kept for the session while the
+    revision stays: the scheduler asks about the same new briefs once per term, and may
+    hold this searcher itself to skip even the revision check."""
+    wanted = list(dict.fromkeys(brief_ids))
     revision = session.scalar(select(SearchState.revision).where(SearchState.id == 1))
     key = ("policybot.among", revision, tuple(wanted))
     cached = session.info.get("policybot.among")
     if cached is not None and cached[0] == key:
         reused: Searcher = cached[1]
-        return reused.matching(plan)
+        return reused
     documents: list[Document] = []
     stale: list[int] = []
     for start in range(0, len(wanted), 500):
@@ -263,4 +270,4 @@ def among(session: Session, plan: Plan, brief_ids: Sequence[int]) -> set[int]:
     index.apply(documents)
     searcher = Searcher([Part(index, s, s.live) for s in index.segments])
     session.info["policybot.among"] = (key, searcher)
-    return searcher.matching(plan)
+    return searcher
