@@ -32,6 +32,7 @@ from policybot.data.models import (
 )
 from policybot.data.search.analysis import words
 from policybot.data.search.engines import IndexedFields, engine_for
+from policybot.data.search.fields import fields_of, indexed_fields
 
 
 @dataclass
@@ -120,40 +121,6 @@ def match_goals(old: list[str], new: list[str], cutoff: float = 0.6) -> dict[int
             matched[n] = o
             free.discard(o)
     return matched
-
-
-def indexed_fields(brief: Brief) -> IndexedFields:
-    return _fields(
-        brief.title,
-        brief.title_original,
-        brief.bodies,
-        brief.source_label,
-        brief.summary,
-        [g.text for g in brief.goals],
-        brief.comment_author,
-        brief.comment,
-    )
-
-
-def _fields(
-    title: str,
-    title_original: str | None,
-    bodies: Iterable[IssuingBody],
-    source_label: str | None,
-    summary: str,
-    goals: Iterable[str],
-    comment_author: str | None,
-    comment: str,
-) -> IndexedFields:
-    # The comment's author is searchable with it: `/policy MERICS` finds its comments.
-    author = f"{comment_author} " if comment_author else ""
-    return IndexedFields(
-        title=f"{title} {title_original or ''}",
-        bodies=" ".join(f"{b.abbreviation} {b.full_name}" for b in bodies)
-        + f" {source_label or ''}",
-        text=" ".join([summary, *goals]),
-        comment=author + comment,
-    )
 
 
 class IssueWriter:
@@ -283,7 +250,7 @@ class IssueWriter:
         return [
             (
                 brief_id,
-                _fields(
+                fields_of(
                     record.title,
                     record.title_original,
                     found,

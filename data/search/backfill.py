@@ -29,7 +29,7 @@ def briefs_without_documents(session: Session) -> list[int]:
 def write_missing_documents(session: Session) -> int:
     """Write the documents of every brief without a current one; how many were written.
     Idempotent: a second run finds none."""
-    from policybot.data.ingest.writer import indexed_fields  # ingest imports search
+    from policybot.data.search.fields import indexed_fields
 
     ids = briefs_without_documents(session)
     engine = engine_for(session)

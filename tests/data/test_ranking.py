@@ -225,7 +225,7 @@ def test_due_year_is_the_same_for_search_and_deadlines(session: Session) -> None
         [
             (
                 brief.id,
-                __import__("policybot.data.ingest.writer", fromlist=["x"]).indexed_fields(brief),
+                __import__("policybot.data.search.fields", fromlist=["x"]).indexed_fields(brief),
             )
         ],
     )
@@ -254,7 +254,7 @@ def test_a_phrase_is_found_from_a_rare_or_a_common_first_word(session: Session) 
 
 
 def test_a_replaced_brief_is_scored_once_with_its_new_text(session: Session) -> None:
-    from policybot.data.ingest.writer import indexed_fields
+    from policybot.data.search.fields import indexed_fields
 
     brief = add_brief(session, "Battery rules", summary="Cells.")
     other = add_brief(session, "Battery plan", summary="Packs.")

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.bodies import BodyRegistry
-from policybot.data.ingest.writer import indexed_fields
 from policybot.data.models import Brief, BriefKind, Goal, GoalStatus
 from policybot.data.search.analysis import (
     TermQuery,
@@ -25,6 +24,7 @@ from policybot.data.search.analysis import (
     word_query,
 )
 from policybot.data.search.engines import IndexedFields, engine_for
+from policybot.data.search.fields import indexed_fields
 from policybot.data.store import BriefFilter
 from tests.conftest import NOW
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from policybot.bot.blocks import render_blocks
 from policybot.data.db import make_engine, session_factory, upgrade
-from policybot.data.ingest.writer import indexed_fields, ingest_bytes
+from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief, BriefKind, Goal, GoalStatus
 from policybot.data.search.engines import engine_for
+from policybot.data.search.fields import indexed_fields
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
