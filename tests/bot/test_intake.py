@@ -18,7 +18,7 @@ from policybot.bot.add_brief import SHORTCUT_ADD_MESSAGE
 from policybot.bot.intake import ACTION_CANCEL, ACTION_INGEST, trusted_url
 from policybot.bot.services import Services
 from policybot.bot.settings import BOT_SCOPES, Settings, SettingsError
-from policybot.data.db import make_engine, session_factory
+from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.errors import UserError
 from policybot.data.ingest.text import ParseError
 from policybot.data.models import Brief, IntakeStatus, PendingIntake
@@ -332,10 +332,21 @@ def test_the_preview_is_the_dry_run_preview(factory: sessionmaker[Session]) -> N
     assert lines[1].split() == ["add", "policy", "Dry", "Run", "Plan"]
 
 
-@pytest.mark.postgres
-def test_two_replicas_clicking_at_once_write_once(fresh_postgres_url: str) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database two engines share, with real commits (not the rolled-back fixture)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("fresh_postgres_url"))
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def test_two_replicas_clicking_at_once_write_once(shared_url: str) -> None:
     """Two engines (two replicas) take the same click at the same moment: one writes."""
-    engines = [make_engine(fresh_postgres_url) for _ in range(2)]
+    engines = [make_engine(shared_url) for _ in range(2)]
     try:
         factories = [session_factory(e) for e in engines]
         staged = stage_upload(
