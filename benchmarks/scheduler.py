@@ -388,7 +388,17 @@ def rss_child(url: str, now_text: str, tick: str) -> None:
             datetime.fromisoformat(now_text)
         )
     engine.dispose()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # kB on Linux
+    print(peak_rss_mb())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries it across exec, so a child
+    started by a large parent (this benchmark, holding the corpus) would report the
+    parent's peak. VmHWM belongs to this process's own memory map."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc: kB on Linux
 
 
 def fanout_figures(factory: SessionFactory, digests: int, latency: float) -> None:
