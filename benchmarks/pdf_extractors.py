@@ -41,8 +41,9 @@ def _pypdf(layout: bool) -> Extractor:
         import pypdf
 
         reader = pypdf.PdfReader(io.BytesIO(raw))
-        mode = "layout" if layout else "plain"
-        return [page.extract_text(extraction_mode=mode) for page in reader.pages]
+        if layout:
+            return [page.extract_text(extraction_mode="layout") for page in reader.pages]
+        return [page.extract_text(extraction_mode="plain") for page in reader.pages]
 
     return extract
 

@@ -84,7 +84,7 @@ class GatedRunner(CommandRunner):
 class LiveServer:
     def __init__(self, wsgi: object) -> None:
         self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:

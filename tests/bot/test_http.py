@@ -224,12 +224,12 @@ def test_a_saturated_pool_acks_at_once_and_answers_later(
     dispatcher = CommandDispatcher(services, budget=5, workers=1)
     dispatcher.times.record("search", 9.0)  # the first goes to respond() at once
     ctx = Context(now=NOW, team_id="T1", channel_id="C100", user_id="U100")
-    first = Ack()
+    first = Ack()  # type: ignore[no-untyped-call]  # slack_bolt leaves __init__ unannotated
     dispatcher.answer("storage", ctx, first, Respond(response_url=fake.response_url("first")))
     assert ack_text(first) == WORKING
     # It holds the only worker. `latest` has never been slow, but waiting on a busy pool
     # would hold its ack for the whole 5-second budget: it is acked at once.
-    second = Ack()
+    second = Ack()  # type: ignore[no-untyped-call]  # slack_bolt leaves __init__ unannotated
     started = time.monotonic()
     dispatcher.answer("latest", ctx, second, Respond(response_url=fake.response_url("second")))
     assert time.monotonic() - started < 1.0
@@ -248,7 +248,7 @@ def test_a_command_slow_lately_goes_to_respond_at_once(services: Services, fake:
     dispatcher = CommandDispatcher(services, budget=5, workers=4)
     dispatcher.times.record("deadlines", 1.8)  # as at 10,000 briefs
     ctx = Context(now=NOW, team_id="T1", channel_id="C100", user_id="U100")
-    ack = Ack()
+    ack = Ack()  # type: ignore[no-untyped-call]  # slack_bolt leaves __init__ unannotated
     started = time.monotonic()
     dispatcher.answer("deadlines", ctx, ack, Respond(response_url=fake.response_url("d")))
     assert time.monotonic() - started < 1.0  # not held for the 5-second budget

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data import store
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.models import Brief
 from policybot.data.query.compiler import BodyNames, build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.query.understanding import understand
@@ -189,7 +190,7 @@ def test_every_process_follows_the_database(tmp_path: Path) -> None:
         assert titles(session, "zeppelin") == ["Zeppelin storage plan"]
     with ones() as session, session.begin():
         engine_for(session).remove(session, [brief_id])
-        session.delete(session.get_one(store.Brief, brief_id))
+        session.delete(session.get_one(Brief, brief_id))
     with twos() as session:
         assert titles(session, "zeppelin") == []
     first.dispose()

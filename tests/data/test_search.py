@@ -282,7 +282,7 @@ def test_exclusion_only(session: Session) -> None:
 def test_fts_and_sql_syntax_never_raise_nor_match_everything(session: Session, text: str) -> None:
     for n in range(4):
         add_brief(session, f"Brief {n} about storage", summary="Plans and targets.")
-    total = session.scalar(select(func.count()).select_from(Brief))
+    total = session.scalar(select(func.count()).select_from(Brief)) or 0
     queries = [q for q in (phrase_query(text), *(word_query(t) for t in text.split())) if q]
     found = ids(session, *queries) if queries else []
     excluded = ids(session, exclude=tuple(queries)) if queries else []

@@ -3,6 +3,8 @@ changing a channel needs membership; admin commands need an admin. Refusals chan
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,7 +85,9 @@ def test_team_b_cannot_see_or_change_team_a(
     assert after["subscriptions"] == before["subscriptions"]
     assert after["rules"] == before["rules"]
     assert after["quiet"] == before["quiet"]
-    assert sorted(after["answers"]) == sorted([*before["answers"], ("TB", "missed")])  # type: ignore[list-item]
+    answers_before = cast(list[tuple[str, str]], before["answers"])
+    answers_after = cast(list[tuple[str, str]], after["answers"])
+    assert sorted(answers_after) == sorted([*answers_before, ("TB", "missed")])
 
 
 @pytest.mark.usefixtures("corpus")
