@@ -22,12 +22,29 @@ from itertools import accumulate
 from policybot.data.search.analysis import STOPWORDS
 
 BODIES = ["MIIT", "NDRC", "MOF", "NDB", "SAMR", "MOFCOM", "MOST", "NEA", "CAC", "MEE"]
-CJK_WORDS = ["储能", "电池", "工业", "智能", "制造", "数据", "材料", "标准", "绿色", "技术", "发展", "行动"]
+CJK_WORDS = [
+    "储能",
+    "电池",
+    "工业",
+    "智能",
+    "制造",
+    "数据",
+    "材料",
+    "标准",
+    "绿色",
+    "技术",
+    "发展",
+    "行动",
+]
 
 
 @lru_cache(maxsize=1)
 def _demo_counts() -> Counter[str]:
-    text = resources.files("policybot.data").joinpath("corpus", "china-industrial-policy-tracker-2024-11.txt").read_text("utf-8")
+    text = (
+        resources.files("policybot.data")
+        .joinpath("corpus", "china-industrial-policy-tracker-2024-11.txt")
+        .read_text("utf-8")
+    )
     return Counter(w.lower() for w in re.findall(r"[A-Za-z][a-z]{3,}", text))
 
 
@@ -60,7 +77,9 @@ def _sentence(words: WordSource, n: int) -> str:
     return " ".join(words.draw(n)).capitalize() + "."
 
 
-def generate_issue(count: int, seed: int, start: date = date(2020, 1, 1), *, uniform: bool = False) -> str:
+def generate_issue(
+    count: int, seed: int, start: date = date(2020, 1, 1), *, uniform: bool = False
+) -> str:
     """One tracker issue text holding `count` policy briefs (unique titles)."""
     rng = random.Random(seed)
     words = WordSource(rng, uniform)
@@ -71,7 +90,8 @@ def generate_issue(count: int, seed: int, start: date = date(2020, 1, 1), *, uni
         original = "关于" + "".join(rng.choice(CJK_WORDS) for _ in range(4)) + f"{seed}-{i}的通知"
         bodies = ", ".join(rng.sample(BODIES, rng.randint(1, 3)))
         goals = "\n\n".join(
-            f"\uf0a1 By {rng.randint(2025, 2035)}, {_sentence(words, 10)[:-1]}" for _ in range(rng.randint(1, 3))
+            f"\uf0a1 By {rng.randint(2025, 2035)}, {_sentence(words, 10)[:-1]}"
+            for _ in range(rng.randint(1, 3))
         )
         parts.append(
             f"At a glance: {_sentence(words, 25)} {_sentence(words, 20)} Key goals include:\n\n"

@@ -440,9 +440,7 @@ class PendingIntake(Base):
     The file's bytes are kept until the decision, so what is written is what was previewed."""
 
     __tablename__ = "pending_intakes"
-    __table_args__ = (
-        UniqueConstraint("team_id", "file_id", name="uq_pending_intakes_team_file"),
-    )
+    __table_args__ = (UniqueConstraint("team_id", "file_id", name="uq_pending_intakes_team_file"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)  # the buttons' value

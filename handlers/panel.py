@@ -116,9 +116,7 @@ def check_query(query_text: str) -> str:
 def subscribe_command(query: str, cadence: str, weekday: str, clock: str, zone: str) -> str:
     """The typed command a subscribe form stands for (each field checked first)."""
     if cadence not in CADENCES:
-        raise FieldError(
-            "cadence", "Pick how often: daily, weekdays, weekly, monthly or instant."
-        )
+        raise FieldError("cadence", "Pick how often: daily, weekdays, weekly, monthly or instant.")
     if cadence == "weekly" and weekday not in WEEKDAYS:
         raise FieldError("weekday", "A weekly digest needs a day of the week.")
     if not _CLOCK.match(clock):

@@ -72,12 +72,16 @@ def downgrade() -> None:
             sa.Column(
                 "brief_id",
                 sa.Integer(),
-                sa.ForeignKey("briefs.id", ondelete="CASCADE", name="fk_brief_search_brief_id_briefs"),
+                sa.ForeignKey(
+                    "briefs.id", ondelete="CASCADE", name="fk_brief_search_brief_id_briefs"
+                ),
                 primary_key=True,
             ),
             sa.Column("document", postgresql.TSVECTOR(), nullable=False),
         )
-        op.create_index("ix_brief_search_document", "brief_search", ["document"], postgresql_using="gin")
+        op.create_index(
+            "ix_brief_search_document", "brief_search", ["document"], postgresql_using="gin"
+        )
         op.execute(
             "CREATE INDEX IF NOT EXISTS ix_brief_search_title "
             "ON brief_search USING gin (ts_filter(document, '{a}'))"
