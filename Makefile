@@ -11,8 +11,8 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --quiet --upgrade pip
+	$(PY) -m pip install --quiet --quiet -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
