@@ -27,7 +27,7 @@ from policybot.data.ingest.writer import IssueWriter, brief_identity
 from policybot.data.models import Brief, BriefKind, IssuingBody
 from policybot.handlers.context import Context
 from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Button, Reply
+from policybot.handlers.replies import Button, Reply, Section
 
 MAX_GOALS = 20  # a modal holds 100 blocks; each goal takes one for its deadline
 MAX_TITLE = 300
@@ -279,3 +279,28 @@ def body_choices(session: Session, typed: str, limit: int = 100) -> list[tuple[s
         label += f" ({extra})" if extra and extra not in label else ""
         found.append((rank, body.abbreviation, label[:75]))
     return [(abbr, label) for _, abbr, label in sorted(found)[:limit]]
+
+
+def add_preview(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+    """`add <pasted text>` where there is no form (the console): what the text gives as one
+    brief and what saving it would do; nothing is written. In Slack, `add` opens the form."""
+    if not text.strip():
+        raise UserError(
+            "Paste the brief after `add` (a title line, its bodies, date, summary and goals); "
+            "in Slack, `/policy add` opens a form. Tracker files go in with `policybot ingest`."
+        )
+    record = record_from_form(form_from_text(text), ctx.today)
+    lines = [f"Title: {record.title}"]
+    if record.bodies:
+        lines.append("Issuing bodies: " + ", ".join(record.bodies))
+    if record.published_on:
+        lines.append(f"Date: {record.published_on.isoformat()}")
+    lines += [
+        f"Goal: {g.text} ({deadline_text(g.deadline) or 'no deadline'})" for g in record.goals
+    ]
+    return Reply(
+        text="This is the brief I read; nothing was saved. "
+        "In Slack, `/policy add` opens a form to check and save it.",
+        sections=[Section("What the text gives", tuple(lines))],
+        notes=[what_saving_does(session, record)],
+    )

@@ -18,6 +18,7 @@ from policybot.data.db import SessionFactory
 from policybot.data.errors import UserError
 from policybot.data.query.language import FILTERS, clean_text
 from policybot.handlers import (
+    add_brief,
     admin,
     briefs,
     export,
@@ -220,6 +221,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
         scorecard.scorecard,
     ),
     CommandSpec(
+        "add",
+        "/policy add [pasted text]",
+        "Add one brief to the shared corpus (admins): in Slack a form, pre-filled from pasted "
+        "text, with deadlines read from the goals as you type. The console shows what the "
+        "text gives.",
+        ("/policy add", "/policy add Article: ... Issuing body: MIIT Date: 2024-11-07 ..."),
+        add_brief.add_preview,
+    ),
+    CommandSpec(
         "forget",
         "/policy forget <brief-id>",
         "Admins only: remove a brief from the shared corpus, with its goals.",
@@ -257,7 +267,12 @@ def parse_command(text: str) -> ParsedCommand:
     """Command text -> which command, its argument, the page and whether to share.
 
     `share` and `page:N` may come first or last; `search` forces a search ("search latest").
-    An alias whose argument does not fit (`new energy`) is a search, not the command."""
+    An alias whose argument does not fit (`new energy`) is a search, not the command.
+    `add` keeps the line breaks of its pasted text (they separate a brief's fields)."""
+    lines = _PREFIX.sub("", text, count=1).strip().splitlines()
+    if lines and lines[0].split()[:1] and lines[0].split()[0].lower() == "add":
+        pasted = "\n".join(clean_text(line).strip() for line in lines)[:MAX_COMMAND_CHARS]
+        return ParsedCommand(_BY_NAME["add"], pasted[3:].strip(), 1, False)
     text = clean_text(_PREFIX.sub("", text, count=1)).strip()
     if len(text) > MAX_COMMAND_CHARS:
         text = text[:MAX_COMMAND_CHARS]
