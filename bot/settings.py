@@ -29,6 +29,8 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "files:write",
+    "links:read",  # link_shared events for the unfurl domains
+    "links:write",  # chat.unfurl
     "files:read",  # tracker files uploaded to the bot (files.info, url_private)
 )
 

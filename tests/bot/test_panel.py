@@ -379,3 +379,10 @@ def test_manifest_lists_what_the_app_uses() -> None:
         if part.startswith("http") and part.split("/")[2].endswith("gov.cn")
     }
     assert hosts and all(any(h == d or h.endswith("." + d) for d in domains) for h in hosts)
+
+
+def test_oauth_asks_for_exactly_the_manifests_bot_scopes() -> None:
+    from policybot.bot.settings import BOT_SCOPES
+
+    manifest = (ROOT / "slack" / "manifest.yml").read_text()
+    assert set(_manifest_list(manifest, "bot")) == set(BOT_SCOPES)
