@@ -109,10 +109,17 @@ def quiet_hours_end(moment: datetime, start: int, end: int, zone: ZoneInfo) -> d
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|h)?$", re.I)
 
 
+_NAMED_TIMES = {"noon": 12 * 60, "midday": 12 * 60, "midnight": 0}
+
+
 def parse_clock(text: str) -> int:
-    """ "09:00", "9am", "9:30pm", "21h" -> minutes after midnight; ValueError otherwise."""
+    """ "09:00", "9", "9am", "9:30pm", "21h", "noon" -> minutes after midnight; ValueError
+    otherwise. A bare hour is on the 24-hour clock ("at 9" is 09:00, "at 21" is 21:00)."""
+    named = _NAMED_TIMES.get(text.strip().lower())
+    if named is not None:
+        return named
     match = _CLOCK.match(text.strip())
-    if not match or (match.group(2) is None and match.group(3) is None):
+    if not match:
         raise ValueError(text)
     h, m = int(match.group(1)), int(match.group(2) or 0)
     suffix = (match.group(3) or "").lower().replace(".", "")

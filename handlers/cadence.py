@@ -87,12 +87,17 @@ def take_cadence(words: list[str]) -> tuple[list[str], Cadence | None]:
         elif word in ("weekdays", "workdays"):
             cadence = Cadence(ScheduleKind.WEEKDAYS)
         elif word == "weekly":
+            if following in ("on", "every") and i + 2 < len(words):  # "weekly on friday"
+                taken_filler = 1
+                following = _plain(words[i + 2])
+            else:
+                taken_filler = 0
             day = weekday_named(following) if following else None
             if day is None:
                 raise UserError(
                     "`weekly` needs a day, for example `weekly monday` or `every friday`."
                 )
-            cadence, taken = Cadence(ScheduleKind.WEEKLY, weekday=day), 2
+            cadence, taken = Cadence(ScheduleKind.WEEKLY, weekday=day), 2 + taken_filler
         elif word == "monthly":
             day, taken = _month_day(words, i + 1)
             cadence = Cadence(ScheduleKind.MONTHLY, month_day=day)

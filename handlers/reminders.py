@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data.errors import UserError
-from policybot.data.leads import DEFAULT_LEADS, describe_leads, parse_leads
+from policybot.data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
 from policybot.data.models import ReminderRule
 from policybot.data.pauses import drop_undelivered
 from policybot.data.query.compiler import build_filter
@@ -36,13 +36,12 @@ def _parse_rule(text: str) -> tuple[str, tuple[int, ...] | None, int | None, str
     while i < len(words):
         if words[i].lower() == "leads":
             following = words[i + 1] if i + 1 < len(words) else ""
+            if leads is not None:
+                raise UserError("`leads` was given twice: name all lead times once, `leads 30,7`.")
             try:
                 leads = parse_leads(following)
-            except ValueError:
-                raise UserError(
-                    "`leads` takes days before the deadline, for example `leads 365,90,30,7` "
-                    "(up to 12 values, each 0 to 3650)."
-                ) from None
+            except LeadsError as error:
+                raise UserError(f"{error}.") from None
             i += 1
         else:
             rest.append(words[i])

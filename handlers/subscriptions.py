@@ -140,6 +140,22 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             + ". `/policy subscriptions` lists this channel's subscriptions."
         ],
     )
+    reply.notes[:0] = query.notes  # e.g. a quote closed at the end of the text
+    if verb != "Subscribed":
+        kept = [
+            name
+            for name, named in (
+                ("the schedule", request.explicit_kind),
+                ("the time", request.explicit_minute),
+                ("the time zone", request.explicit_tz),
+            )
+            if not named
+        ]
+        if kept:
+            reply.notes.append(
+                f"You subscribed to these words before: I kept {', '.join(kept)} as they were "
+                "(name a cadence, `at` or `tz` to change them)."
+            )
     add_preview(session, ctx, existing, reply)
     return reply
 

@@ -198,6 +198,7 @@ class _DigestPlanner:
         self.newest_seen = max(arrived.values(), default=None)
         matcher = CandidateMatcher(self.session, self.ids)
         delivered = self._delivered() if arrived else set()
+        in_channel = self._in_channels() if arrived else set()
         rows: list[dict[str, object]] = []
         for subscription in self.due:
             where = self.filters.get(subscription.query_text)
@@ -208,9 +209,31 @@ class _DigestPlanner:
                 continue
             start = starts[subscription.id]
             for brief_id in sorted(matcher.matching(where)):
-                if arrived[brief_id] > start and (subscription.id, brief_id) not in delivered:
-                    rows.append(self._row(subscription, brief_id))
+                if arrived[brief_id] <= start or (subscription.id, brief_id) in delivered:
+                    continue
+                # A brief reaches a channel once: another of its subscriptions (on another
+                # schedule) already has it planned or sent.
+                if (subscription.team_id, subscription.channel_id, brief_id) in in_channel:
+                    continue
+                rows.append(self._row(subscription, brief_id))
         return rows
+
+    def _in_channels(self) -> set[tuple[str, str, int]]:
+        """(team, channel, brief) of digest rows already planned or sent to the due
+        subscriptions' channels, for the briefs that arrived (dropped rows do not count)."""
+        channels = sorted({s.channel_id for s in self.due})
+        found: set[tuple[str, str, int]] = set()
+        for i in range(0, len(channels), 500):
+            rows = self.session.execute(
+                select(Delivery.team_id, Delivery.channel_id, Delivery.brief_id).where(
+                    Delivery.kind == DIGEST,
+                    Delivery.channel_id.in_(channels[i : i + 500]),
+                    Delivery.brief_id.in_(self.ids),
+                    Delivery.status != DeliveryStatus.DROPPED,
+                )
+            )
+            found.update((team, channel, brief) for team, channel, brief in rows if brief)
+        return found
 
     def _delivered(self) -> set[tuple[int, int]]:
         found: set[tuple[int, int]] = set()

@@ -94,7 +94,7 @@ def test_quiet_hours_across_midnight() -> None:
     assert quiet_hours_end(late, start, end, zone) == local(BERLIN, 2026, 6, 2, 8, 0)
 
 
-@pytest.mark.parametrize("text", ["25:00", "9", "09:60", "aa:bb", "", "9:5"])
+@pytest.mark.parametrize("text", ["25:00", "24", "09:60", "aa:bb", "", "9:5", "noonish"])
 def test_parse_clock_rejects_bad_times(text: str) -> None:
     with pytest.raises(ValueError):
         parse_clock(text)
@@ -109,6 +109,10 @@ def test_parse_clock_rejects_bad_times(text: str) -> None:
         ("12am", 0),
         ("12pm", 720),
         ("21h", 1260),
+        ("9", 540),  # a bare hour is on the 24-hour clock
+        ("21", 1260),
+        ("noon", 720),
+        ("midnight", 0),
     ],
 )
 def test_parse_clock_reads_common_forms(text: str, minute: int) -> None:

@@ -58,8 +58,10 @@ REFUSED = [
     ("remind storage monthly", "is for digests"),
     ("remind storage every monday", "is for digests"),
     ("remind storage twice a day", "Reminders come before each deadline"),
-    ("remind storage leads soon", "`leads` takes days"),
-    ("remind storage at 9", "`at 9` is not a time"),
+    ("remind storage leads soon", "`soon` is not a lead time"),
+    ("remind storage leads 400,0,-5", "`-5` is not a lead time"),
+    ("remind storage leads 30 leads 7", "`leads` was given twice"),
+    ("remind storage at 9:75", "`at 9:75` is not a time"),
     ("quiet 25:00-08:00", "Quiet hours need real times"),
     ("quiet evenings", "Write quiet hours as"),
     ("quiet 20:00-20:00", "must start and end at different times"),
@@ -96,6 +98,9 @@ UNDERSTOOD = [
     ("subscribe battery weekly thu", ScheduleKind.WEEKLY, 3, None, "weekly on Thursday"),
     ("subscribe battery every day", ScheduleKind.DAILY, None, None, "daily at 09:00"),
     ("subscribe battery instant", ScheduleKind.INSTANT, None, None, "instantly"),
+    ("subscribe storage weekly on friday", ScheduleKind.WEEKLY, 4, None, "weekly on Friday"),
+    ("subscribe storage daily at 9", ScheduleKind.DAILY, None, None, "daily at 09:00"),
+    ("subscribe storage daily at noon", ScheduleKind.DAILY, None, None, "daily at 12:00"),
 ]
 
 

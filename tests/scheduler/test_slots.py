@@ -110,3 +110,21 @@ def test_newly_tracked_and_the_lead_alert_of_one_morning_come_once(
         for a in m.alerts
     ]
     assert alerts == [(True, 30), (False, 7)]
+
+
+def test_a_brief_reaches_a_channel_once_across_its_schedules(
+    factory: sessionmaker[Session],
+) -> None:
+    """An instant and a weekly subscription of one channel both match a brief: the channel
+    gets it once (from the first), and the weekly digest does not repeat it."""
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    with factory() as session, session.begin():
+        subscribe(session, _context(monday), "battery instant", 1)
+        subscribe(session, _context(monday), "storage weekly friday at 09:00 tz UTC", 1)
+    ingest(factory, tracker_issue("Storage Battery Plan"), monday + timedelta(hours=1))
+    poster = RecordingPoster()
+    ticker = Ticker(factory, poster, worker_id="once", max_workers=1)
+    ticker.tick(monday + timedelta(hours=2))
+    ticker.tick(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))  # Friday: the weekly slot
+    digests = [m for _, _, m in poster.posts if isinstance(m, Digest)]
+    assert [b.title for d in digests for b in d.briefs] == ["Storage Battery Plan"]
