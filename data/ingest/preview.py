@@ -8,13 +8,14 @@ added, updated or unchanged, with the parser's warnings for it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policybot.data.ingest.matching import moved_by_identity
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.writer import _content_hash, brief_identity
@@ -102,9 +103,15 @@ def preview_issue(session: Session, issue: IssueRecord, content_hash: str) -> Is
         warnings=list(issue.warnings),
         unassigned_links=list(issue.unassigned_links),
     )
+    # The writer keeps the last of repeated entries; match the same one it will.
+    records = dict(zip(identities, issue.briefs, strict=True))
+    moved = moved_by_identity(session, records, existing)
     seen: set[str] = set()
     for identity, record in zip(identities, issue.briefs, strict=True):
         brief = existing.get(identity)
+        if identity in moved and identity not in seen:
+            brief = moved[identity].brief
+            record = replace(record, warnings=[*record.warnings, moved[identity].warning])
         if identity in seen or (brief is not None and brief.content_hash == _content_hash(record)):
             action = "unchanged"  # a repeat inside the file is stored once, too
         else:

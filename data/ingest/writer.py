@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
-from policybot.data.bodies import BodyRegistry, full_names_in, normalize_name
+from policybot.data.bodies import BodyRegistry, full_names_in
 from policybot.data.db import SessionFactory
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
+from policybot.data.ingest.matching import identity_key, moved_by_identity
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError
@@ -51,10 +52,7 @@ class IngestSummary:
 
 def brief_identity(record: BriefRecord) -> str:
     """What makes two tracker entries the same brief, whatever else was edited."""
-    if record.kind == "policy":
-        key = normalize_name(record.title_original or record.title)
-    else:
-        key = normalize_name(" ".join(record.summary.split()[:10]))
+    key = identity_key(record.kind, record.title, record.title_original, record.summary)
     raw = f"{record.kind}|{record.published_on}|{key}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -160,9 +158,15 @@ class IssueWriter:
         full_names = full_names_in(" ".join(f"{r.summary} {r.comment}" for r in issue.briefs))
         changed: list[Brief] = []
         fresh: list[tuple[str, BriefRecord, str]] = []
+        moved = moved_by_identity(self.session, records, existing)
         for identity, record in records.items():
             content = _content_hash(record)
             brief = existing.get(identity)
+            if identity in moved:  # a corrected date: the stored brief takes the new identity
+                summary.warnings.append(f"line {record.line}: {moved[identity].warning}")
+                brief = moved[identity].brief
+                if brief is not None:
+                    brief.identity = identity
             if brief is not None and brief.content_hash == content:
                 summary.unchanged += 1
                 continue
