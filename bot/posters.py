@@ -99,7 +99,7 @@ def _digest_reply(message: Digest) -> Reply:
     named = message.subscriptions or ((message.subscription_ref, message.query_text),)
     if len(named) > 1:
         shared = [
-            f"{brief.ref} matched {' and '.join(refs)}"
+            f"{brief.ref} matched {_and(refs)}"
             for brief, refs in zip(message.briefs, message.matched, strict=False)
             if len(refs) > 1
         ]
@@ -114,6 +114,10 @@ def _digest_reply(message: Digest) -> Reply:
             reply.buttons.append(Button(f"Unsubscribe {ref}", f"unsubscribe {ref}"))
     reply.buttons.append(Button("Edit subscriptions", "subscriptions"))
     return reply
+
+
+def _and(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _more(reply: Reply, refs: tuple[str, ...], noun: str) -> None:
@@ -254,8 +258,12 @@ class PrintPoster:
 
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
         with self._lock:
+            try:
+                self.write(f"--- to #{channel_id} ---\n" + render_text(as_reply(message)).rstrip())
+            except BrokenPipeError:
+                # The reader went away (`policybot tick | head`): not delivered, kept pending.
+                raise DeliveryError(FailureKind.RETRY, "console_closed") from None
             self._count += 1
-            self.write(f"--- to #{channel_id} ---\n" + render_text(as_reply(message)).rstrip())
             return f"console.{self._count}"
 
     def find_posted(

@@ -59,10 +59,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         briefs.SEARCH_COMMAND,
         "/policy [search] <words> [filters] [share]",
-        "Search briefs: titles (English and Chinese), summaries, goals and comments. "
-        "Quote phrases, `-word` excludes; filters: "
+        "Search briefs: titles (English and Chinese), summaries, goals and comments, best match "
+        "first. Quote phrases, `-word` or `NOT word` excludes, `OR` between words, `prefix*`; "
+        "plain questions work (`what did NDRC publish last month`, `targets for 2027`). "
+        "Filters: "
         + ", ".join(f"`{f}:`" for f in FILTERS)
-        + ". Add `share` to post the answer to the channel.",
+        + " (`kind:company` for companies' own commitments in deadlines, reminders and the "
+        "scorecard). Add `share` to post the answer to the channel; `more` in the console "
+        "shows the next page.",
         (
             "/policy storage",
             "/policy 储能",
@@ -128,20 +132,25 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "deadlines csv",
         "/policy deadlines csv [within 18m] [words and filters]",
-        "The same deadlines as a spreadsheet (.csv) posted to the channel.",
+        "The deadlines as a spreadsheet (.csv) posted to the channel: every future deadline "
+        "unless you say `within`, with your workspace's answers.",
         ("/policy deadlines csv within 24m body:MIIT",),
         lambda s, c, t, p: export.export_reply(s, c, "csv", t),
         aliases=("deadline csv",),
     ),
     CommandSpec(
         "subscribe",
-        "/policy subscribe [words and filters] [daily|weekly <day>|instant] [at HH:MM] [tz ZONE]",
+        "/policy subscribe [words and filters] [instant|daily|weekdays|weekly <day>|every <day>|"
+        "monthly [on the 15th]] [at HH:MM] [tz ZONE]",
         "This channel gets new matching briefs as a digest (default: daily at 09:00 in your "
-        "time zone). Same words and filters as search.",
+        "time zone), each brief once. Same words and filters as search. The reply shows what it "
+        "would have delivered over the last 30 days. Alone, it opens a form in Slack.",
         (
             "/policy subscribe storage",
             "/policy subscribe body:MIIT weekly monday at 08:30",
-            "/policy subscribe kind:policy instant tz Europe/Berlin",
+            "/policy subscribe semiconductors weekdays at 8am tz Asia/Shanghai",
+            "/policy subscribe kind:policy monthly on the 1st",
+            "/policy subscribe kind:news instant tz Europe/Berlin",
         ),
         subscriptions.subscribe,
     ),
@@ -209,7 +218,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "status",
         "/policy status <goal-id> met|missed|unclear [note]",
         "Record whether a target was met (for your workspace).",
-        ("/policy status g5 met", "/policy status g7 missed only 12 nodes built"),
+        ("/policy status g5 met", "/policy status g1 missed only 12 of 30 data nodes built"),
         scorecard.status,
     ),
     CommandSpec(

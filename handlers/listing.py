@@ -42,7 +42,9 @@ def list_briefs(session: Session, ctx: Context, text: str, page_number: int) -> 
     noun = "brief" if len(briefs) == 1 else "briefs"
     reply = Reply(text=f"{len(briefs)} {noun}", briefs=[brief_view(b, ctx.today) for b in shown])
     if missing:
-        reply.notes.append("No longer stored: " + ", ".join(f"`{m}`" for m in missing) + ".")
+        reply.notes.append(
+            "Not stored (removed, or never there): " + ", ".join(f"`{m}`" for m in missing) + "."
+        )
     if len(briefs) > PAGE_SIZE:
         reply.notes.append(f"Showing {offset + 1}\u2013{offset + len(shown)} of {len(briefs)}.")
     if offset + len(shown) < len(briefs):

@@ -3,6 +3,8 @@ the workspace's own searches (never another workspace's)."""
 
 from __future__ import annotations
 
+import textwrap
+
 from sqlalchemy.orm import Session
 
 from policybot.data import store
@@ -42,7 +44,7 @@ def note(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         )
     add_note(session, ctx.team_id, brief.id, ctx.user_id, body, ctx.now)
     return Reply(
-        text=f"Noted on {brief.ref} ({brief.title[:80]}): {body}",
+        text=f"Noted on {brief.ref} ({textwrap.shorten(brief.title, 80, placeholder=' …')}): {body}",
         notes=["Only your workspace sees it: in `show`, digests and searches."],
         buttons=[Button(f"Show {brief.ref}", f"show {brief.ref}")],
     )
