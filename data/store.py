@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -48,6 +48,9 @@ class BriefFilter:
     since: date | None = None
     until: date | None = None
     due_year: int | None = None
+    # A goal due in [due_from, due_by] ("by 2030": from today to the end of 2030).
+    due_from: date | None = None
+    due_by: date | None = None
     kind: BriefKind | None = None
     # Whose goals deadline lists, reminders and the scorecard follow: government targets
     # unless the query says `kind:company`. (Search ranks briefs and ignores it.)
@@ -167,7 +170,29 @@ def _apply_filters(statement: _Statement, where: BriefFilter) -> _Statement:
         statement = statement.where(
             exists().where(goal.brief_id == Brief.id, goal.due_on.between(start, end))
         )
+    if where.due_by is not None:
+        statement = statement.where(exists().where(*_due_by_conditions(aliased(Goal), where)))
     return statement
+
+
+def _due_by_conditions(goal: Any, where: BriefFilter) -> list[ColumnElement[bool]]:
+    conditions = [goal.brief_id == Brief.id, goal.due_on <= where.due_by]
+    if where.due_from is not None:
+        conditions.append(goal.due_on >= where.due_from)
+    return conditions
+
+
+def _plan(session: Session, where: BriefFilter) -> Plan:
+    """The index's plan; a due-by bound is exact to the day, which the index's per-year
+    slots cannot say, so the database names the briefs it allows."""
+    plan = where.plan()
+    if where.due_by is None:
+        return plan
+    conditions = [Goal.due_on <= where.due_by]
+    if where.due_from is not None:
+        conditions.append(Goal.due_on >= where.due_from)
+    allowed = frozenset(session.scalars(select(Goal.brief_id).where(*conditions).distinct()))
+    return replace(plan, filters=replace(plan.filters, brief_ids=allowed))
 
 
 def _has_structured_filters(where: BriefFilter) -> bool:
@@ -178,6 +203,7 @@ def _has_structured_filters(where: BriefFilter) -> bool:
         or where.body_ids
         or where.exclude_body_ids
         or where.due_year is not None
+        or where.due_by is not None
     )
 
 
@@ -190,7 +216,7 @@ def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) ->
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         newest = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
         return Page(list(newest), total, offset, limit)
-    ranked = SearchView(session).searcher.rank(where.plan(), max(limit, 0), offset)
+    ranked = SearchView(session).searcher.rank(_plan(session, where), max(limit, 0), offset)
     loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ranked.brief_ids)))}
     briefs = [loaded[i] for i in ranked.brief_ids if i in loaded]
     return Page(
@@ -200,7 +226,7 @@ def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) ->
 
 def text_matches(session: Session, where: BriefFilter) -> set[int]:
     """Ids of the briefs whose text matches (every word, no exclusion) and pass the filters."""
-    return SearchView(session).searcher.matching(where.plan())
+    return SearchView(session).searcher.matching(_plan(session, where))
 
 
 def due_goals(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.errors import UserError
 from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
-from policybot.data.query.language import MAX_QUERY_CHARS, clean_text, parse_query
+from policybot.data.query.language import MAX_QUERY_CHARS, Query, clean_text, parse_query
 from policybot.data.query.understanding import understand
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import DeadlineView, brief_view, goal_view
@@ -84,7 +84,7 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
         )
     names = BodyNames(session)
     reading = understand(query, ctx.today, names)
-    where, analysed = build_filter(session, query, names)
+    where, analysed = build_filter(session, query, names, today=ctx.today)
     offset = (page_number - 1) * PAGE_SIZE
     page = store.search(session, where, PAGE_SIZE, offset)
     described = query.describe()
@@ -148,7 +148,7 @@ def _finds_something(session: Session, text: str, today: date | None) -> bool:
         names = BodyNames(session)
         if today is not None:
             understand(query, today, names)
-        where, _ = build_filter(session, query, names)
+        where, _ = build_filter(session, query, names, today=today)
     except UserError:
         return False
     return store.search(session, where, 1).total > 0
@@ -290,6 +290,22 @@ def add_months(start: date, months: int) -> date:
     return date(year, month_index + 1, day)
 
 
+def _explicit_due_window(
+    query: Query | None, today: date, end: date, label: str
+) -> tuple[date, date, str]:
+    """`due:2035` lists the goals due in 2035 and `due:..2030` those due up to the end of
+    2030, however far off: the year asked for replaces the default window."""
+    year = query.due_year or query.due_by if query is not None else None
+    if year is None or query is None:
+        return today, end, label
+    year_end = date(year, 12, 31)
+    if year_end < today:
+        return today, end, label  # nothing ahead can be due then; the filter says so
+    start = max(today, date(year, 1, 1)) if query.due_year else today
+    months = (year_end.year - today.year) * 12 + year_end.month - today.month
+    return start, year_end, f"{months} months (to the end of {year})"
+
+
 def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
     words = text.split()
     window, rest, label = parse_window(words)
@@ -298,7 +314,8 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
     rest_text = " ".join(rest)
     query = parse_query(rest_text) if rest_text else None
     where, analysed = build_filter(session, query) if query else (None, TextQueries())
-    due = store.due_goals(session, today, end, where)
+    start, end, label = _explicit_due_window(query, today, end, label)
+    due = store.due_goals(session, start, end, where)
     offset = (page_number - 1) * PAGE_SIZE
     shown = due[offset : offset + PAGE_SIZE]
     about = f" for {query.describe()}" if query and query.describe() else ""

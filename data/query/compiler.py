@@ -10,6 +10,7 @@ scheduler hand to the store unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -207,11 +208,12 @@ def resolve_bodies(
 
 
 def build_filter(
-    session: Session, query: Query, names: BodyNames | None = None
+    session: Session, query: Query, names: BodyNames | None = None, *, today: date | None = None
 ) -> tuple[BriefFilter, TextQueries]:
     """The store filter for a query. Raises UserError when nothing in it can be searched
     (only stopwords, emoji or punctuation, and no filter). `names`: a body-name table to
-    reuse when building many filters at once (the scheduler)."""
+    reuse when building many filters at once (the scheduler). `today` starts a `due:..YEAR`
+    bound (without it, deadlines already passed count too)."""
     text = text_queries(session, query, names)
     where = BriefFilter(
         include=tuple(dict.fromkeys(text.include)),  # "storage storage" searches once
@@ -222,6 +224,8 @@ def build_filter(
         since=query.since,
         until=query.until,
         due_year=query.due_year,
+        due_from=today if query.due_by is not None else None,
+        due_by=date(query.due_by, 12, 31) if query.due_by is not None else None,
         kind=query.kind,
         goal_kinds=(GoalKind.COMPANY,) if query.company else (GoalKind.POLICY,),
     )

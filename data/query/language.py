@@ -4,7 +4,8 @@
     storage OR battery      NOT lithium      manuf*
 
 `due:YEAR` means a goal whose deadline falls in that year; a window's deadline is when it
-closes ("over the next five years" from 2024 is due in 2029, not in 2025-2028).
+closes ("over the next five years" from 2024 is due in 2029, not in 2025-2028). `due:..YEAR`
+means a goal due from today up to the end of that year ("by 2030").
 
 Tolerant by design: an unbalanced quote closes at the end of the text, stray operators are
 plain words, and anything that cannot mean what the user wants is a `UserError` with a
@@ -49,6 +50,7 @@ class Query:
     since: date | None = None
     until: date | None = None
     due_year: int | None = None
+    due_by: int | None = None  # `due:..2030`: a deadline from today to the end of that year
     kind: BriefKind | None = None
     # `kind:company`: companies' own commitments instead of government targets (deadlines,
     # reminders, the scorecard and App Home list government targets otherwise).
@@ -66,6 +68,7 @@ class Query:
             or self.since
             or self.until
             or self.due_year
+            or self.due_by
             or self.kind
             or self.company
         )
@@ -82,6 +85,7 @@ class Query:
             or self.since
             or self.until
             or self.due_year
+            or self.due_by
             or self.kind
             or self.company
         )
@@ -99,6 +103,8 @@ class Query:
             parts.append(f"until:{self.until.isoformat()}")
         if self.due_year:
             parts.append(f"due:{self.due_year}")
+        if self.due_by:
+            parts.append(f"due:..{self.due_by}")
         if self.kind:
             parts.append(f"kind:{self.kind}")
         if self.company:
@@ -213,7 +219,7 @@ _EXAMPLES = {
     "body": "body:MIIT",
     "since": "since:2024-11-01",
     "until": "until:2024-12-31",
-    "due": "due:2027",
+    "due": "due:2027 or due:..2030",
     "kind": "kind:news",
 }
 
@@ -234,9 +240,17 @@ def _apply_filter(query: Query, key: str, value: str, *, negated: bool = False) 
     elif key == "until":
         query.until = parse_date_bound(value, end=True)
     elif key == "due":
-        if not _YEAR.match(value) or not 1900 <= int(value) <= 2200:
-            raise UserError(f"`due:` takes a year, for example `due:2027` (not `{value}`).")
-        query.due_year = int(value)
+        by = value.startswith("..")
+        year = value[2:] if by else value
+        if not _YEAR.match(year) or not 1900 <= int(year) <= 2200:
+            raise UserError(
+                "`due:` takes a year, for example `due:2027`, or `due:..2030` for anything due "
+                f"by the end of 2030 (not `{value}`)."
+            )
+        if by:
+            query.due_by = int(year)
+        else:
+            query.due_year = int(year)
     elif key == "kind":
         if value.lower() in ("company", "companies"):
             query.company = True

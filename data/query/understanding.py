@@ -1,10 +1,13 @@
 """Plain questions -> filters: "what did NDRC publish", "targets for 2027", "since October".
 
 Known issuing bodies in the words become `body:` filters; time phrases become a deadline
-filter ("due next year", "targets for 2027", "by 2030" -> `due:YEAR`) or a publication-date
-filter ("last month", "since October", "this year" -> `since:`/`until:`). Question words
-("what did ... publish") are dropped when something else remains. Any word not understood
-stays a search word. The caller says how the query was read (`Reading.notes`).
+filter ("due next year", "targets for 2027" -> `due:YEAR`; "by 2030" -> `due:..2030`, due
+from today to the end of 2030) or a publication-date filter ("last month", "since October",
+"November 2024", "published in 2024" -> `since:`/`until:`). Question words ("what did ...
+publish") and, once something was understood, function words around it ("the", "from") and
+the deadline nouns a deadline filter already says ("targets", "goals") are dropped when
+something else remains. Any other word stays a search word. The caller says how the query
+was read (`Reading.notes`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import date, timedelta
 
 from policybot.data.query.compiler import BodyNames
 from policybot.data.query.language import Query
+from policybot.data.search.analysis import STOPWORDS
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -32,11 +36,22 @@ _DEADLINE_NOUNS = {
     "due",
 }
 _DEADLINE_PREPOSITIONS = {"for", "by", "in", "until", "before"}
+# "by 2030" is anything due up to then; "for 2030" / "in 2030" is due in that year.
+_UP_TO = {"by", "until", "before"}
+_PUBLISHED = {"published", "issued", "released", "announced", "publish", "issue", "release"}
 # Words of a question that say nothing about what to find.
 _QUESTION = frozenset(
     [
         "what",
+        "what's",
+        "whats",
         "which",
+        "who's",
+        "where's",
+        "there's",
+        "can",
+        "could",
+        "would",
         "who",
         "whom",
         "when",
@@ -143,8 +158,13 @@ def understand(query: Query, today: date, names: BodyNames) -> Reading:
             continue
         kept.append(words[i])
         i += 1
+    if query.due_year is not None or query.due_by is not None:
+        # "which targets are due by 2027": the filter already says "targets".
+        kept = [w for w in kept if _clean(w) not in _DEADLINE_NOUNS] or kept
     if reading.changed or any(_clean(w) in _QUESTION for w in kept):
-        meaningful = [w for w in kept if _clean(w) not in _QUESTION and _clean(w)]
+        # Function words only joined the words to the phrase understood ("the", "from").
+        dropped = _QUESTION | STOPWORDS if reading.changed else _QUESTION
+        meaningful = [w for w in kept if _clean(w) not in dropped and _clean(w)]
         has_other = meaningful or query.phrases or query.any_of or query.has_filters
         if has_other and len(meaningful) < len(kept):
             kept = [w.strip("?,.!;:") for w in meaningful]
@@ -159,23 +179,33 @@ def _time_phrase(query: Query, words: list[str], today: date, reading: Reading) 
     first = words[0]
     second = words[1] if len(words) > 1 else ""
     third = words[2] if len(words) > 2 else ""
-    # Deadlines: "due next year", "due this year", "due 2027", "due in 2027".
-    if first == "due" and query.due_year is None:
+    no_due = query.due_year is None and query.due_by is None
+    # Deadlines: "due next year", "due this year", "due 2027", "due in 2027", "due by 2030".
+    if first == "due" and no_due:
         if second in ("next", "this") and third == "year":
             return _due(query, today.year + (second == "next"), reading, 3)
         if _YEAR.match(second):
             return _due(query, int(second), reading, 2)
         if second in _DEADLINE_PREPOSITIONS and _YEAR.match(third):
-            return _due(query, int(third), reading, 3)
+            return _due_phrase(query, second, int(third), reading, 3)
     # "targets for 2027", "goals by 2030", "deadlines in 2026".
     deadline = first in _DEADLINE_NOUNS and second in _DEADLINE_PREPOSITIONS
-    if deadline and _YEAR.match(third) and query.due_year is None:
-        return _due(query, int(third), reading, 3)
+    if deadline and _YEAR.match(third) and no_due:
+        return _due_phrase(query, second, int(third), reading, 3)
     # "by 2030", "for 2027": a target year.
-    if first in ("by", "for") and _YEAR.match(second) and query.due_year is None:
-        return _due(query, int(second), reading, 2)
+    if first in ("by", "for", "until", "before") and _YEAR.match(second) and no_due:
+        return _due_phrase(query, first, int(second), reading, 2)
     if query.since is not None or query.until is not None:
         return 0
+    # "November 2024", "Nov 2024": published that month.
+    if first in _MONTHS and _YEAR.match(second):
+        return _published(query, *_month_bounds(int(second), _MONTHS[first]), reading, 2)
+    # "published in 2024", "issued 2023": published that year.
+    if first in _PUBLISHED:
+        said = second if _YEAR.match(second) else third if second in ("in", "during") else ""
+        if _YEAR.match(said):
+            whole = (date(int(said), 1, 1), date(int(said), 12, 31))
+            return _published(query, *whole, reading, 2 if said == second else 3)
     # Publication dates.
     if first in ("last", "past", "previous") and second == "month":
         month = today.replace(day=1) - timedelta(days=1)
@@ -210,6 +240,16 @@ def _time_phrase(query: Query, words: list[str], today: date, reading: Reading) 
         year = today.year if month_number <= today.month else today.year - 1
         return _published(query, *_month_bounds(year, month_number), reading, 2)
     return 0
+
+
+def _due_phrase(query: Query, preposition: str, year: int, reading: Reading, taken: int) -> int:
+    """ "for 2027" / "in 2027": due that year; "by 2030" / "until 2030": due up to its end;
+    "before 2030": up to the end of 2029."""
+    if preposition not in _UP_TO:
+        return _due(query, year, reading, taken)
+    query.due_by = year - 1 if preposition == "before" else year
+    reading.notes.append(f"due:..{query.due_by}")
+    return taken
 
 
 def _due(query: Query, year: int, reading: Reading, taken: int) -> int:

@@ -49,6 +49,8 @@ class Filters:
     body_ids: tuple[frozenset[int], ...] = ()
     exclude_body_ids: frozenset[int] = frozenset()
     due_year: int | None = None
+    # Only these briefs (None: any), for filters the database decides (a due-by bound).
+    brief_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ def _filter_mask(segment: Segment, filters: Filters) -> Bools | None:
         narrow(~_slots_mask(segment, segment.body_slots, filters.exclude_body_ids))
     if filters.due_year is not None:
         narrow(_slots_mask(segment, segment.year_slots, (filters.due_year,)))
+    if filters.brief_ids is not None:
+        allowed = np.fromiter(filters.brief_ids, dtype=np.int64, count=len(filters.brief_ids))
+        narrow(np.isin(segment.brief_ids, allowed))
     return mask
 
 

@@ -329,3 +329,21 @@ def test_a_committed_brief_without_a_document_is_found_before_the_backfill(
         assert [b.id for b in found(session, "hydrogen").briefs] == [brief_id]
         assert len(live_index(engine).index) == 1
     engine.dispose()
+
+
+def test_due_by_runs_from_today_to_the_end_of_the_year(session: Session) -> None:
+    """`due:..2030` read with a today: a deadline already passed is not "by 2030", one at
+    the end of 2030 is; search and deadlines agree."""
+    passed = add_brief(session, "Passed storage", goals=[("by mid 2026", date(2026, 6, 30))])
+    ahead = add_brief(session, "Ahead storage", goals=[("by 2030", date(2030, 12, 31))])
+    later = add_brief(session, "Later storage", goals=[("by 2031", date(2031, 12, 31))])
+    today = date(2026, 11, 29)
+    where, _ = build_filter(session, parse_query("storage due:..2030"), today=today)
+    assert [b.id for b in store.search(session, where, 10).briefs] == [ahead.id]
+    assert store.text_matches(session, where) == {ahead.id}
+    due = store.due_goals(session, today, date(2035, 1, 1), where)
+    assert [d.brief.id for d in due] == [ahead.id]
+    # Without a today (a subscription's filter) every deadline up to then counts.
+    where, _ = build_filter(session, parse_query("storage due:..2030"))
+    assert {b.id for b in store.search(session, where, 10).briefs} == {passed.id, ahead.id}
+    assert later.id not in store.matching_ids(session, where)
