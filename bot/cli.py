@@ -23,6 +23,7 @@ from policybot.bot.settings import Mode, Settings, SettingsError
 from policybot.data import store
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
+from policybot.data.ingest.parser import UNDATED
 from policybot.data.ingest.preview import preview_bytes
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, ingest_paths
@@ -170,7 +171,12 @@ def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -
         else:
             outcome = "already ingested" if result.already_ingested else "ok"
             if result.warnings:
-                outcome += f" ({len(result.warnings)} warnings)"
+                count = len(result.warnings)
+                undated = sum(UNDATED in w for w in result.warnings)
+                outcome += f" ({count} warning{'s' if count != 1 else ''}"
+                outcome += (
+                    f", {undated} brief{'s' if undated != 1 else ''} undated)" if undated else ")"
+                )
             table.add_row(
                 result.source,
                 str(result.added),

@@ -1,5 +1,5 @@
 """Dates as trackers write them: "October 30, 2024", "30 Oct 2024", "2024-10-30", "30.10.2024",
-"November 07"."""
+"30/10/2024", "November 07"."""
 
 from __future__ import annotations
 
@@ -35,9 +35,14 @@ _FULL_DATE = [
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),
     re.compile(r"\b(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})\b"),
     re.compile(r"\b(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})日"),
-    # European day-first with dots ("30.10.2024"); slashes stay ambiguous and unread.
+    # European day-first with dots ("30.10.2024"); slashes and dashes: see _NUMERIC.
     re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\b"),
 ]
+# "30/10/2024" (day first) and "10/30/2024" (month first) read alike where only one order
+# makes a date; "10/11/2024" could be either, and is not guessed (ambiguous_date names it).
+_NUMERIC = re.compile(
+    r"\b(?P<first>\d{1,2})(?P<sep>[/-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4})\b"
+)
 _MONTH_YEAR = re.compile(r"\b" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I)
 
 # " October 29: The State Administration ...", "29 October: ...", "2024-11-07: ..." and
@@ -80,10 +85,38 @@ def parse_date(text: str) -> date | None:
                 return date(int(match["year"]), _month_number(match["month"]), int(match["day"]))
             except ValueError:
                 continue
+    for match in _NUMERIC.finditer(text):
+        readings = _numeric_readings(match)
+        if len(readings) == 1:
+            return readings[0]
     match = _MONTH_YEAR.search(text)
     if match:
         return date(int(match["year"]), _month_number(match["month"]), 1)
     return None
+
+
+def ambiguous_date(text: str) -> tuple[str, date, date] | None:
+    """A numeric date parse_date leaves unread because it reads both ways: ("10/11/2024",
+    10 November, 11 October)."""
+    for match in _NUMERIC.finditer(text):
+        readings = _numeric_readings(match)
+        if len(readings) == 2:
+            return match[0], readings[0], readings[1]
+    return None
+
+
+def _numeric_readings(match: re.Match[str]) -> list[date]:
+    """The dates a day/month or month/day match can be, day first first."""
+    first, second, year = int(match["first"]), int(match["second"]), int(match["year"])
+    readings: list[date] = []
+    for day, month in ((first, second), (second, first)):
+        try:
+            reading = date(year, month, day)
+        except ValueError:
+            continue
+        if reading not in readings:
+            readings.append(reading)
+    return readings
 
 
 def infer_year(month: int, reference: date, day: int = 1) -> int:

@@ -24,7 +24,14 @@ from datetime import date
 from pathlib import Path
 
 from policybot.data.bodies import split_body_names as split_bodies
-from policybot.data.ingest.dates import MONTHS, NEWS_PREFIX, infer_year, news_date_parts, parse_date
+from policybot.data.ingest.dates import (
+    MONTHS,
+    NEWS_PREFIX,
+    ambiguous_date,
+    infer_year,
+    news_date_parts,
+    parse_date,
+)
 from policybot.data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.furniture import furniture_shapes, shape
@@ -404,8 +411,7 @@ class _Parser:
         date_text = join_wrapped(draft.sections.get("date", []))
         published = parse_date(date_text)
         if published is None:
-            what = f"unreadable date {date_text!r}" if date_text else "no date"
-            self._warn(record, f"brief {title!r} has {what}")
+            self._warn(record, f"brief {title!r} has {undated_reason(date_text)}{UNDATED}")
         bodies, more, full_names = split_bodies(join_wrapped(draft.sections.get("bodies", [])))
         if not bodies:
             self._warn(record, f"brief {title!r} names no issuing body")
@@ -461,17 +467,40 @@ class _Parser:
                 try:
                     record.published_on = date(year, draft.month, draft.day)
                 except ValueError:
-                    self._warn(record, "impossible date ignored")
+                    self._warn(
+                        record, f"news item {record.title!r} has an impossible date{UNDATED}"
+                    )
             else:
-                self._warn(record, "news item without a year, and the issue has no date")
+                self._warn(
+                    record,
+                    f"news item {record.title!r} has no year, and the issue has no date{UNDATED}",
+                )
         else:
-            self._warn(record, "news item without a date")
+            self._warn(record, f"news item {record.title!r} has no date{UNDATED}")
         kind = news_goal_kind(label, body_text)
         record.goals = [
             GoalRecord(goal.text, goal.deadline, kind)
             for goal in sentence_goals(body_text, record.published_on)
         ]
         return record
+
+
+# Said with every warning about a brief stored without a date: it drops out of date views.
+UNDATED = ": stored undated, so `latest` and `since:` will not show it"
+
+
+def undated_reason(date_text: str) -> str:
+    """Why a brief's date line gave no date; an ambiguous one is named, not guessed."""
+    if not date_text:
+        return "no date"
+    ambiguous = ambiguous_date(date_text)
+    if ambiguous is not None:
+        written, day_first, month_first = ambiguous
+        return (
+            f"an ambiguous date {written!r} ({day_first.day} {day_first:%b} or "
+            f"{month_first.day} {month_first:%b %Y}?), not guessed"
+        )
+    return f"unreadable date {date_text!r}"
 
 
 def _source_label(text: str) -> str | None:

@@ -12,8 +12,14 @@ from __future__ import annotations
 import re
 
 from policybot.data.bodies import known_bodies
-from policybot.data.ingest.dates import parse_date
-from policybot.data.ingest.parser import parse_text, sentence_goals, split_title
+from policybot.data.ingest.dates import ambiguous_date, parse_date
+from policybot.data.ingest.parser import (
+    UNDATED,
+    parse_text,
+    sentence_goals,
+    split_title,
+    undated_reason,
+)
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError, join_paragraphs, split_lines
 from policybot.data.models import BriefKind
@@ -85,7 +91,10 @@ def _unlabelled(text: str, source: str) -> BriefRecord:
     )
     record.warnings.append("no labels: the first line is taken as the title")
     if published is None:
-        record.warnings.append("no date found")
+        # An ambiguous "10/11/2024" anywhere in the text is named; other numbers are not dates.
+        ambiguous = ambiguous_date(text)
+        reason = undated_reason(ambiguous[0]) if ambiguous else "no date"
+        record.warnings.append(f"brief {record.title!r} has {reason}{UNDATED}")
     if record.bodies:
         record.warnings.append("issuing bodies read from the text: " + ", ".join(record.bodies))
     else:

@@ -72,11 +72,27 @@ def test_dry_run_json_has_per_brief_actions_and_warnings(
     assert result.exit_code == 0, result.output
     (preview,) = json.loads(result.output)
     actions = [b["action"] for b in preview["briefs"]]
-    # The brief whose date went unreadable is another brief (its identity has the date).
-    assert actions.count("add") == 1 and actions.count("unchanged") == 22
-    added = next(b for b in preview["briefs"] if b["action"] == "add")
-    assert added["warnings"] == [f"brief {added['title']!r} has unreadable date 'soon'"]
+    # The brief whose date went unreadable is the stored one, updated (same title).
+    assert actions.count("update") == 1 and actions.count("unchanged") == 22
+    updated = next(b for b in preview["briefs"] if b["action"] == "update")
+    assert updated["warnings"][0] == (
+        f"brief {updated['title']!r} has unreadable date 'soon': stored undated, "
+        "so `latest` and `since:` will not show it"
+    )
+    assert updated["warnings"][1].startswith("date no longer readable (was 6 Nov 2024)")
     assert _counts(empty_db) == (23, 1)
+
+
+def test_the_summary_counts_warnings_and_undated_briefs(
+    runner: CliRunner, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # the table's result column unwrapped
+    one = tmp_path / "one-ambiguous.txt"
+    one.write_text(DEMO.read_text("utf-8").replace("Date: November 6, 2024", "Date: 10/11/2024"))
+    result = runner.invoke(main, ["--db", empty_db, "ingest", str(one)])
+    assert result.exit_code == 0, result.output
+    assert "ok (1 warning, 1 brief undated)" in result.output
+    assert "ambiguous date '10/11/2024' (10 Nov or 11 Oct 2024?), not guessed" in result.output
 
 
 def test_not_regular_files_are_refused_and_later_files_still_run(
