@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.errors import UserError
 from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
-from policybot.data.query.language import MAX_QUERY_CHARS, Query, clean_text, parse_query
+from policybot.data.query.language import Query, parse_query, shortened
 from policybot.data.query.understanding import understand
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import DeadlineView, brief_view, goal_view
@@ -42,7 +42,7 @@ def _ignored_note(text: TextQueries, where: BriefFilter) -> list[str]:
 def _more_text(text: str) -> str:
     """The query text to repeat for the next page: as much as the parser reads, so that a
     long query still fits in a button."""
-    return clean_text(text).strip()[:MAX_QUERY_CHARS]
+    return shortened(text)
 
 
 def _paged_reply(ctx: Context, page: Page, headline: str, command: str, page_number: int) -> Reply:

@@ -31,9 +31,18 @@ _FILTER = re.compile(r"^([A-Za-z_]{2,15}):(.*)$", re.S)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
+_LAST_BOUNDARY = re.compile(r"\s\S*$")
 
 
-__all__ = ["FILTERS", "MAX_QUERY_CHARS", "Query", "UserError", "clean_text", "parse_query"]
+__all__ = [
+    "FILTERS",
+    "MAX_QUERY_CHARS",
+    "Query",
+    "UserError",
+    "clean_text",
+    "parse_query",
+    "shortened",
+]
 
 
 @dataclass
@@ -126,6 +135,18 @@ def clean_text(text: str) -> str:
         for ch in text
         if unicodedata.category(ch) not in ("Cf", "Cs", "Co") or ch in "\u200b\u200d"
     )
+
+
+def shortened(text: str) -> str:
+    """At most MAX_QUERY_CHARS of cleaned text, cut at a word boundary (a word cut in two
+    would be searched as another word)."""
+    text = clean_text(text).strip()
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    # The character after the limit tells whether the limit falls between two words.
+    boundary = _LAST_BOUNDARY.search(text[: MAX_QUERY_CHARS + 1])
+    # One giant word has no boundary to cut at: keep its first characters.
+    return text[: boundary.start()].rstrip() if boundary else text[:MAX_QUERY_CHARS]
 
 
 class Token(NamedTuple):
@@ -310,10 +331,13 @@ def _remove_term(query: Query, term: str) -> None:
 def parse_query(text: str) -> Query:
     """Parse search text into a Query, or raise UserError with a helpful sentence."""
     query = Query()
-    text = clean_text(text).strip()
-    if len(text) > MAX_QUERY_CHARS:
-        text = text[:MAX_QUERY_CHARS]
-        query.notes.append(f"Your query was long; I used its first {MAX_QUERY_CHARS} characters.")
+    full = clean_text(text).strip()
+    text = shortened(full)
+    if len(text) < len(full):
+        query.notes.append(
+            f"Your query was long; I used its first {MAX_QUERY_CHARS} characters, "
+            "up to the last whole word."
+        )
     tokens, unbalanced = tokenize(text)
     if unbalanced:
         query.notes.append("A quote was not closed; I closed it at the end of your text.")

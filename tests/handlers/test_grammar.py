@@ -14,6 +14,7 @@ from policybot.data.query.language import (
     clean_text,
     parse_date_bound,
     parse_query,
+    shortened,
     tokenize,
 )
 
@@ -290,6 +291,19 @@ def test_ten_thousand_characters_are_cut_with_a_note() -> None:
     assert len(" ".join(query.words)) <= MAX_QUERY_CHARS
     assert query.words[0] == "storage"
     assert any(str(MAX_QUERY_CHARS) in note for note in query.notes)
+
+
+@pytest.mark.parametrize("unit", ["at a glance, many storage ", "储能 电池 ", "lithium\tbattery "])
+def test_a_long_query_is_cut_between_words(unit: str) -> None:
+    text = clean_text(unit * (10_000 // len(unit)))  # a tab is a space
+    query = parse_query(text)
+    kept = shortened(text)
+    assert len(kept) <= MAX_QUERY_CHARS and text.startswith(kept)
+    assert text[len(kept)].isspace()  # the cut falls between two words
+    assert set(query.words) <= {w for w in unit.split()}  # no word cut short
+    # A single word longer than the limit still keeps its first characters.
+    assert shortened("x" * 900) == "x" * MAX_QUERY_CHARS
+    assert shortened("short query") == "short query"
 
 
 def test_control_characters_separate_words() -> None:

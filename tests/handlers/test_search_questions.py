@@ -130,3 +130,15 @@ def test_function_words_around_an_understood_phrase_are_dropped(
 ) -> None:
     reply = run(f"/policy {text}")
     assert f"I read this as `{described}`." in reply.notes, (reply.text, reply.notes)
+
+
+# --- 2. long queries ------------------------------------------------------------------------
+
+
+def test_a_long_query_is_cut_at_a_word_boundary(run: Run) -> None:
+    text = "at a glance, many storage " * 400  # 10,400 characters
+    reply = run(f"/policy {text}")
+    shown = " ".join([reply.text, *reply.notes, *(b.command for b in reply.buttons)])
+    for cut in ("stor ", "stor.", "stor`", "ma`", "glan`"):
+        assert cut not in shown + " ", shown[-300:]
+    assert not reply.is_error
