@@ -2,7 +2,7 @@
 
 Documents and queries go through the same steps in Python: NFKC, case folding, British
 spellings to American ones (standardisation -> standardization, centre -> center, labour ->
-labor), English (Snowball) stemming of Latin words, and overlapping bigrams for runs of CJK
+labor), dotted acronyms joined (A.I. -> ai, U.S. -> us), English (Snowball) stemming of Latin words, and overlapping bigrams for runs of CJK
 characters, so two-character Chinese words (储能, 电池) are whole index terms. Hyphenated
 words are indexed both ways: "e-commerce" holds the terms "e", "commerc" and "ecommerc".
 User text never reaches any query syntax: the index is ours (data/search/index.py).
@@ -71,7 +71,7 @@ _DERIVATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # Bumped whenever `terms` would analyse a text differently: stored documents of an older
 # analysis are analysed again from their briefs (see data/search/documents.py).
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 # British -> American endings, tried in order on a whole (lower-case) word. Applied to
 # documents and queries alike, so a rule that also catches a word with no American twin
@@ -152,6 +152,15 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# Dotted acronyms are one word: "A.I." is "ai", "U.S." is "us" (not the letters a and i,
+# which would find "i.e.").
+_DOTTED_ACRONYM = re.compile(r"(?<![a-z0-9])[a-z](?:\.[a-z])+\.?(?![a-z0-9])")
+
+
+def _join_acronyms(normalized: str) -> str:
+    return _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), normalized)
+
+
 # Cached: a corpus repeats its words, and indexing a brief analyses every word of it.
 @lru_cache(maxsize=65536)
 def _word_term(word: str) -> str:
@@ -163,7 +172,7 @@ def _word_term(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Index terms of text, in order (positions matter for phrases)."""
     out: list[str] = []
-    for match in _TOKEN.finditer(normalize(text)):
+    for match in _TOKEN.finditer(_join_acronyms(normalize(text))):
         token = match.group(0)
         if _IS_CJK.match(token):
             out.extend(cjk_bigrams(token))
@@ -268,9 +277,9 @@ def word_query(word: str) -> TermQuery | None:
         return TermQuery((sequence,), prefix=True)
     if len(sequence) > 1:
         return TermQuery((sequence,))
-    plain = normalize(word).strip()
-    if plain in STOPWORDS:
-        return None
+    plain = _join_acronyms(normalize(word)).strip(" .")
+    if plain in STOPWORDS or (len(plain) == 1 and plain.isascii() and plain.isalpha()):
+        return None  # a lone letter finds every "a" and "i." in the corpus
     alternatives = [sequence]
     if plain.isascii() and plain.isalpha():
         # Derive from the word and from its stem: "stored" -> "store" -> "storage".

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data import store
 from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.errors import UserError
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief
 from policybot.data.query.compiler import BodyNames, build_filter
@@ -347,3 +349,21 @@ def test_due_by_runs_from_today_to_the_end_of_the_year(session: Session) -> None
     where, _ = build_filter(session, parse_query("storage due:..2030"))
     assert {b.id for b in store.search(session, where, 10).briefs} == {passed.id, ahead.id}
     assert later.id not in store.matching_ids(session, where)
+
+
+def test_dotted_acronyms_are_one_word_and_a_lone_letter_is_not_searched(session: Session) -> None:
+    zones = add_brief(session, "Four zones upgraded", summary="Zones, i.e. parks, in Jiangxi.")
+    ai = add_brief(session, "A.I. chips", summary="Artificial intelligence hardware.")
+    written_out = add_brief(session, "Artificial intelligence plan")
+    states = add_brief(session, "Export rules", summary="Talks with the United States.")
+    union = add_brief(session, "Tariff talks", summary="The E.U. and China met.")
+    for text in ("A.I.", "a.i.", "AI", "A.I"):
+        assert {b.id for b in found(session, text).briefs} == {ai.id, written_out.id}, text
+    assert [b.id for b in found(session, "i.e.").briefs] == [zones.id]
+    assert [b.id for b in found(session, "U.S.").briefs] == [states.id]
+    assert [b.id for b in found(session, "EU").briefs] == [union.id]
+    assert [b.id for b in found(session, "European Union").briefs] == [union.id]
+    # "i" alone would find every "i.e." and "I": it is not a search term.
+    with pytest.raises(UserError):
+        build_filter(session, parse_query("i"))
+    assert [b.id for b in found(session, "zones i").briefs] == [zones.id]
