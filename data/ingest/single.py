@@ -1,6 +1,7 @@
 """One brief from pasted text: a policy copied from a web page, or a colleague's note.
 
-Labelled text (`Policy name:`, `At a glance:`, `Date:` ...) parses as a tracker brief does.
+Labelled text (`Policy name:`, `At a glance:`, `Date:` ...) parses as a tracker brief does,
+labels run together on one line (a Slack message) included.
 Text without labels still makes a brief: the first line is its title (with an original
 title in brackets split off), the rest its summary, the first full date its date, bodies
 the registry knows that the text names its issuing bodies, URLs its links; each guess is
@@ -13,6 +14,7 @@ import re
 
 from policybot.data.bodies import known_bodies
 from policybot.data.ingest.dates import ambiguous_date, parse_date
+from policybot.data.ingest.inline_labels import split_inline_labels
 from policybot.data.ingest.parser import (
     UNDATED,
     parse_text,
@@ -37,7 +39,7 @@ def parse_single_brief(text: str, source: str = "pasted text") -> BriefRecord:
             source, None, f"this is {len(text):,} characters; one brief is at most {MAX_CHARS:,}"
         )
     try:
-        issue = parse_text(text, source)
+        issue = parse_text(split_inline_labels(text), source)
     except ParseError:
         return _unlabelled(text, source)
     policy = issue.policy_briefs

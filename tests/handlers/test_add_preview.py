@@ -42,3 +42,21 @@ def test_add_in_the_console_previews_the_pasted_brief_and_writes_nothing(
 def test_add_without_text_says_what_to_do(factory: sessionmaker[Session]) -> None:
     reply = CommandRunner(factory).run("/policy add", Context(now=NOW))
     assert reply.is_error and "in Slack, `/policy add` opens a form" in reply.text
+
+
+@pytest.mark.usefixtures("corpus")
+def test_add_reads_labels_run_together_on_one_line(factory: sessionmaker[Session]) -> None:
+    """A Slack message often arrives as one line: each label still opens its field."""
+    one_line = (
+        "/policy add Article: Test Issuing body: MIIT Date: 2024-11-07 At a glance: The MIIT "
+        "set targets. By 2026, capacity will reach 300 EFLOPS. MERICS comment: A big step."
+    )
+    reply = CommandRunner(factory).run(one_line, Context(now=NOW))
+    assert not reply.is_error, reply.text
+    (section,) = reply.sections
+    assert section.lines == (
+        "Title: Test",
+        "Issuing bodies: MIIT",
+        "Date: 2024-11-07",
+        "Goal: By 2026, capacity will reach 300 EFLOPS. (2026)",
+    )
