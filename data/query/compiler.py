@@ -167,19 +167,16 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
             out.any_of.append(members)
     for word in query.excluded:
         body = names.find(word) if not word.isdigit() else None
-        # An exclusion is literal: -battery should not also drop every "电池".
-        found = (
-            names.query(body)
-            if body
-            else (prefix_query(word) if word.endswith("*") else word_query(word))
-        )
+        # An exclusion drops what the same word would find: -锂电池 also drops a brief that
+        # says only "lithium batteries", as 锂电池 alone finds it.
+        found = names.query(body) if body else term_for(word, synonyms)
         if found:
             out.exclude.append(found)
         else:
             out.unsearchable.append(f"-{word}")
     for phrase in query.excluded_phrases:
         body = names.find(phrase)
-        found = names.query(body) if body else phrase_query(phrase)
+        found = names.query(body) if body else _phrase_term(phrase, synonyms)
         if found:
             out.exclude.append(found)
         else:

@@ -71,7 +71,7 @@ _DERIVATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # Bumped whenever `terms` would analyse a text differently: stored documents of an older
 # analysis are analysed again from their briefs (see data/search/documents.py).
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 # British -> American endings, tried in order on a whole (lower-case) word. Applied to
 # documents and queries alike, so a rule that also catches a word with no American twin
@@ -104,6 +104,10 @@ _SPELLING_WORDS = {
     "fulfil": "fulfill",
     "enrolment": "enrollment",
     "sulphur": "sulfur",
+    "liquified": "liquefied",
+    "liquify": "liquefy",
+    "liquifies": "liquefies",
+    "liquifying": "liquefying",
 }
 # Words the rules must leave alone (the American spelling is the same, or another word).
 _SPELLING_KEEP = frozenset(

@@ -367,3 +367,24 @@ def test_dotted_acronyms_are_one_word_and_a_lone_letter_is_not_searched(session:
     with pytest.raises(UserError):
         build_filter(session, parse_query("i"))
     assert [b.id for b in found(session, "zones i").briefs] == [zones.id]
+
+
+def test_exclusions_expand_like_inclusions(session: Session) -> None:
+    english = add_brief(session, "Storage plan", summary="Lithium batteries and pumped hydro.")
+    chinese = add_brief(session, "Storage rules", summary="锂电池 and flywheels.")
+    plain = add_brief(session, "Storage pilot", summary="Compressed air.")
+    assert {b.id for b in found(session, "锂电池").briefs} == {english.id, chinese.id}
+    for text in ("storage -锂电池", "storage NOT 锂电池", 'storage -"lithium battery"'):
+        assert [b.id for b in found(session, text).briefs] == [plain.id], text
+
+
+def test_thesaurus_names_plurals_regions_and_spellings(session: Session) -> None:
+    smes = add_brief(session, "Platform rules", summary="Support SMEs in going digital.")
+    europe = add_brief(session, "R&D centre", summary="A lab in Europe.")
+    european = add_brief(session, "Chip venture", summary="A European chipmaker.")
+    gas = add_brief(session, "Gas deal", summary="Two million tons of liquefied natural gas.")
+    assert [b.id for b in found(session, "small businesses").briefs] == [smes.id]
+    assert {b.id for b in found(session, "Europe").briefs} == {europe.id, european.id}
+    assert {b.id for b in found(session, "European").briefs} == {europe.id, european.id}
+    for text in ("liquified", "liquified natural gas", "LNG"):
+        assert [b.id for b in found(session, text).briefs] == [gas.id], text
