@@ -218,8 +218,16 @@ def show(session: Session, ctx: Context, argument: str) -> Reply:
         brief = store.get_brief(session, brief_id)
     elif goal_id is not None:
         brief = store.get_brief_of_goal(session, goal_id)
+    elif argument.lower().startswith("me ") and len(argument.split()) > 1:
+        # "show me MIIT policies on batteries" is a question, not an id: search it.
+        reply = search(session, ctx, argument.split(maxsplit=1)[1], 1)
+        reply.notes.insert(0, "`show` takes a brief id such as `b3`; I searched for your words.")
+        return reply
     else:
-        raise UserError(f"`{argument[:40]}` is not a brief id; ids look like `b3`.")
+        raise UserError(
+            f"`{argument[:40]}` is not a brief id; ids look like `b3` "
+            "(to search, `/policy <words>`)."
+        )
     if brief is None:
         raise UserError(f"There is no brief `{argument[:40]}`. `/policy latest` lists recent ones.")
     view = brief_view(brief, ctx.today)
