@@ -139,8 +139,8 @@ def _replace_word(text: str, word: str, replacement: str) -> str:
 
 
 def _finds_something(session: Session, text: str, today: date | None) -> bool:
-    """Whether searching `text` would show a brief (a hint must never lead to nothing):
-    read exactly as `search` reads it."""
+    """Whether searching `text` would show a brief with all its words (a hint must never
+    lead to nothing, nor to a page of partial matches): read exactly as `search` reads it."""
     try:
         query = parse_query(text)
         if query.is_empty:
@@ -151,7 +151,8 @@ def _finds_something(session: Session, text: str, today: date | None) -> bool:
         where, _ = build_filter(session, query, names, today=today)
     except UserError:
         return False
-    return store.search(session, where, 1).total > 0
+    page = store.search(session, where, 1)
+    return page.total > 0 and not page.partial
 
 
 def _no_results(
@@ -170,6 +171,13 @@ def _no_results(
     reply = Reply(text=headline, notes=list(notes))
     check = command == SEARCH_COMMAND
     suggestions = store.suggest(session, analysed.plain_words)
+    names = BodyNames(session)
+
+    def spelled(term: str) -> str:
+        """A suggested term as a person writes it: a body by its name (`ndrc` -> NDRC)."""
+        body = names.find(term)
+        return body.abbreviation if body is not None else term
+
     offered: list[str] = []
     words: list[str] = []
     if suggestions.terms:
@@ -178,10 +186,17 @@ def _no_results(
         for candidate in candidates[:3]:
             fixed = _more_text(text)
             for word, alternatives in fixes.items():
-                fixed = _replace_word(fixed, word, candidate if word == first else alternatives[0])
+                replacement = candidate if word == first else alternatives[0]
+                fixed = _replace_word(fixed, word, spelled(replacement))
             if fixed not in offered and (not check or _finds_something(session, fixed, today)):
                 offered.append(fixed)
-                words.append(candidate)
+                # The corrected words, as the button searches them (not one word of them).
+                words.append(
+                    " ".join(
+                        spelled(candidate if w == first else fixes[w][0]) if w in fixes else w
+                        for w in analysed.plain_words
+                    )
+                )
                 reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
     if words:
         reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in words) + "?")
@@ -203,8 +218,34 @@ def _no_results(
             "Issuing bodies with similar names: " + ", ".join(f"`body:{b}`" for b in bodies)
         )
     if not offered and not bodies:
-        reply.notes.append(hint)
+        plain = analysed.plain_words
+        if check and len(plain) == 1 and where is not None and not _has_filters(where):
+            # One word: fewer words cannot help; say what can.
+            reply.notes.append(
+                f"No brief mentions `{plain[0][:40]}` yet. `/policy latest` lists what is "
+                f"stored; `/policy subscribe {plain[0][:40]}` tells this channel when one arrives."
+            )
+        elif check and plain and where is not None and _has_filters(where):
+            words_only = " ".join(plain)
+            if _finds_something(session, words_only, today):
+                reply.notes.append(f"Briefs match `{words_only}`, but none with your filters.")
+                reply.buttons.append(Button(f"Search {words_only}", f"{command} {words_only}"))
+            else:
+                reply.notes.append(hint)
+        else:
+            reply.notes.append(hint)
     return reply
+
+
+def _has_filters(where: BriefFilter) -> bool:
+    return bool(
+        where.body_ids
+        or where.exclude_body_ids
+        or where.since
+        or where.until
+        or where.due_year
+        or where.kind
+    )
 
 
 def show(session: Session, ctx: Context, argument: str) -> Reply:
