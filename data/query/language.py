@@ -368,7 +368,9 @@ def parse_query(text: str) -> Query:
         if (found := _filter_token(word)) is not None:
             key, value, negated = found
             if key not in FILTERS:
-                close = difflib.get_close_matches(key, FILTERS, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(
+                    key, FILTERS, n=1, cutoff=0.7
+                )  # "title" is not "until"
                 hint = f" Did you mean `{close[0]}:`?" if close else ""
                 raise UserError(
                     f"I don't know the filter `{key}:`.{hint} Filters: "

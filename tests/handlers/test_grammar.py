@@ -336,3 +336,12 @@ def test_lone_surrogates_are_dropped() -> None:
 def test_empty_text() -> None:
     query = parse_query("")
     assert query.is_empty and not query.has_exclusions and query.notes == []
+
+
+def test_an_unknown_filter_is_suggested_only_when_close() -> None:
+    with pytest.raises(UserError) as far:
+        parse_query("title:storage")
+    assert "Did you mean" not in str(far.value) and "`title:`" in str(far.value)
+    with pytest.raises(UserError) as near:
+        parse_query("untill:2024")
+    assert "Did you mean `until:`?" in str(near.value)
