@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    UnaryExpression,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from policybot.data.bodies import normalize_name
@@ -18,6 +28,7 @@ from policybot.data.models import (
     Brief,
     BriefKind,
     Goal,
+    GoalAssessment,
     GoalKind,
     IssuingBody,
     VocabularyTerm,
@@ -34,6 +45,8 @@ _GOAL_REF = re.compile(r"^\s*[gG](\d{1,12})\s*$")
 # typed beyond the range is simply not found.
 MAX_ID = 2**31 - 1
 MAX_SUGGESTED_WORDS = 8  # "did you mean" looks at this many of the query's words
+_LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
+_TALLY_CHUNK = 5000  # brief ids per counting pass of a scorecard narrowed by words
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,111 @@ def text_matches(session: Session, where: BriefFilter) -> set[int]:
     return SearchView(session).searcher.matching(_plan(session, where))
 
 
+def _due_kinds(where: BriefFilter | None, goal_kinds: Collection[GoalKind] | None) -> list[str]:
+    if goal_kinds is None:
+        goal_kinds = where.goal_kinds if where is not None else (GoalKind.POLICY,)
+    return [str(k) for k in goal_kinds]
+
+
+def _soonest_first() -> tuple[Any, ...]:
+    return (Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
+
+
+def _due_statement(
+    start: date, end: date, where: BriefFilter | None, kinds: list[str]
+) -> Select[int, int, date | None]:
+    """Goal id, brief id and deadline of the goals due in [start, end] that pass the
+    structured filters (plain columns: the text part is the index's)."""
+    statement: Select[int, int, date | None] = (
+        select(Goal.id, Goal.brief_id, Goal.due_on)
+        .join(Brief, Goal.brief_id == Brief.id)
+        .where(Goal.due_on.between(start, end), Goal.kind.in_(kinds))
+    )
+    return _apply_filters(statement, where) if where is not None else statement
+
+
+def _has_text(where: BriefFilter | None) -> bool:
+    return where is not None and bool(where.has_text or where.exclude)
+
+
+def due_goal_keys(
+    session: Session,
+    start: date,
+    end: date,
+    where: BriefFilter | None = None,
+    *,
+    goal_kinds: Collection[GoalKind] | None = None,
+) -> list[tuple[int, date]]:
+    """(goal id, deadline) of the goals `due_goals` returns, in its order, without loading
+    any goal."""
+    statement = _due_statement(start, end, where, _due_kinds(where, goal_kinds))
+    rows = session.execute(statement.order_by(*_soonest_first())).all()
+    allowed = text_matches(session, where) if where is not None and _has_text(where) else None
+    return [
+        (goal_id, due_on)
+        for goal_id, brief_id, due_on in rows
+        if due_on is not None and (allowed is None or brief_id in allowed)
+    ]
+
+
+def due_goal_ids(
+    session: Session,
+    start: date,
+    end: date,
+    where: BriefFilter | None = None,
+    *,
+    goal_kinds: Collection[GoalKind] | None = None,
+) -> list[int]:
+    """Ids of the goals `due_goals` returns, in its order."""
+    return [i for i, _ in due_goal_keys(session, start, end, where, goal_kinds=goal_kinds)]
+
+
+@dataclass(frozen=True)
+class DuePage:
+    goals: list[DueGoal]  # the page, soonest first
+    total: int  # every goal in the window that matches
+
+
+def due_goals_page(
+    session: Session,
+    start: date,
+    end: date,
+    where: BriefFilter | None = None,
+    *,
+    limit: int,
+    offset: int = 0,
+    goal_kinds: Collection[GoalKind] | None = None,
+) -> DuePage:
+    """One page of `due_goals` and the exact count. Only the page's goals and briefs are
+    loaded; without words the database counts and pages, with words the index filters the
+    window's ids (plain integers) first."""
+    kinds = _due_kinds(where, goal_kinds)
+    if _has_text(where):
+        ids = due_goal_ids(session, start, end, where, goal_kinds=goal_kinds)
+        return DuePage(load_due_goals(session, ids[offset : offset + max(limit, 0)]), len(ids))
+    statement = _due_statement(start, end, where, kinds)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    if limit <= 0 or offset >= total:
+        return DuePage([], total)
+    page = session.scalars(
+        statement.with_only_columns(Goal.id).order_by(*_soonest_first()).limit(limit).offset(offset)
+    )
+    return DuePage(load_due_goals(session, list(page)), total)
+
+
+def load_due_goals(session: Session, goal_ids: Sequence[int]) -> list[DueGoal]:
+    """These goals with their briefs, in the order given (each brief's own goals, bodies
+    and source come with it in one query per relation, not one per brief)."""
+    found: dict[int, DueGoal] = {}
+    for at in range(0, len(goal_ids), _LOAD_CHUNK):
+        chunk = goal_ids[at : at + _LOAD_CHUNK]
+        rows = session.execute(
+            select(Goal, Brief).join(Brief, Goal.brief_id == Brief.id).where(Goal.id.in_(chunk))
+        )
+        found.update((goal.id, DueGoal(goal, brief)) for goal, brief in rows)
+    return [found[i] for i in goal_ids if i in found]
+
+
 def due_goals(
     session: Session,
     start: date,
@@ -239,21 +357,83 @@ def due_goals(
 ) -> list[DueGoal]:
     """Goals with a deadline in [start, end] (a window: when it closes), soonest first.
     Government targets only unless `goal_kinds` (or the filter's) asks for company ones."""
-    if goal_kinds is None:
-        goal_kinds = where.goal_kinds if where is not None else (GoalKind.POLICY,)
-    statement = (
-        select(Goal, Brief)
+    return load_due_goals(session, due_goal_ids(session, start, end, where, goal_kinds=goal_kinds))
+
+
+@dataclass
+class ScoreTally:
+    """What a team's scorecard counts: goals whose deadline passed or that the team
+    answered, by the team's answer (None: not answered)."""
+
+    totals: Counter[str | None] = field(default_factory=Counter)
+    per_body: dict[str, Counter[str | None]] = field(default_factory=dict)
+    briefs: int = 0  # briefs with a scored goal
+    # (first scored goal's deadline, its id, brief id) of the earliest briefs, soonest first
+    first: list[tuple[date, int, int]] = field(default_factory=list)
+
+
+def score_tally(
+    session: Session, team_id: str, today: date, where: BriefFilter, *, first: int
+) -> ScoreTally:
+    """Counted by the database, not by loading goals: one pass per count over the scored
+    goals (words narrow them to the index's matches, a chunk of brief ids at a time)."""
+    answer = aliased(GoalAssessment)
+    scored = (
+        select()
+        .select_from(Goal)
         .join(Brief, Goal.brief_id == Brief.id)
-        .where(Goal.due_on.between(start, end), Goal.kind.in_([str(k) for k in goal_kinds]))
-        .order_by(Goal.due_on, Brief.published_on.desc().nulls_last(), Goal.id)
+        .outerjoin(answer, and_(answer.goal_id == Goal.id, answer.team_id == team_id))
+        .where(
+            Goal.due_on.is_not(None),
+            Goal.kind.in_([str(k) for k in where.goal_kinds]),
+            or_(answer.id.is_not(None), Goal.due_on < today),
+        )
     )
-    if where is not None:
-        statement = _apply_filters(statement, where)
-    rows = session.execute(statement).all()
-    if where is not None and (where.has_text or where.exclude):
-        allowed = text_matches(session, where)
-        rows = [row for row in rows if row[1].id in allowed]
-    return [DueGoal(goal, brief) for goal, brief in rows]
+    scored = _apply_filters(scored, where)
+    tally = ScoreTally()
+    if _has_text(where):
+        allowed = sorted(text_matches(session, where))
+        parts = [
+            scored.where(Goal.brief_id.in_(allowed[at : at + _TALLY_CHUNK]))
+            for at in range(0, len(allowed), _TALLY_CHUNK)
+        ]
+    else:
+        parts = [scored]
+    for part in parts:
+        for status, count in session.execute(
+            part.add_columns(answer.status, func.count()).group_by(answer.status)
+        ):
+            tally.totals[status] += count
+        # An alias: a body: filter's EXISTS over brief_bodies must not correlate to this join.
+        listed = brief_bodies.alias("listed_bodies")
+        by_body = (
+            part.join(listed, listed.c.brief_id == Brief.id)
+            .join(IssuingBody, IssuingBody.id == listed.c.body_id)
+            .add_columns(IssuingBody.abbreviation, answer.status, func.count())
+            .group_by(IssuingBody.abbreviation, answer.status)
+        )
+        for body, status, count in session.execute(by_body):
+            tally.per_body.setdefault(body, Counter())[status] += count
+        tally.briefs += (
+            session.scalar(part.add_columns(func.count(func.distinct(Goal.brief_id)))) or 0
+        )
+        ranked = part.add_columns(
+            Goal.brief_id,
+            Goal.due_on,
+            Goal.id,
+            func.row_number()
+            .over(partition_by=Goal.brief_id, order_by=(Goal.due_on, Goal.id))
+            .label("nth"),
+        ).subquery()
+        earliest = (
+            select(ranked.c.due_on, ranked.c.id, ranked.c.brief_id)
+            .where(ranked.c.nth == 1)
+            .order_by(ranked.c.due_on, ranked.c.id)
+            .limit(first)
+        )
+        tally.first += [(d, g, b) for d, g, b in session.execute(earliest)]
+    tally.first = sorted(tally.first)[:first]
+    return tally
 
 
 def resolve_body(session: Session, name: str) -> IssuingBody | None:

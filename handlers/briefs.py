@@ -364,15 +364,16 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
     query = parse_query(rest_text) if rest_text else None
     where, analysed = build_filter(session, query) if query else (None, TextQueries())
     start, end, label = _explicit_due_window(query, today, end, label)
-    due = store.due_goals(session, start, end, where)
     offset = (page_number - 1) * PAGE_SIZE
-    shown = due[offset : offset + PAGE_SIZE]
+    # Only the page shown is loaded; the count comes from the database (or the index).
+    page = store.due_goals_page(session, start, end, where, limit=PAGE_SIZE, offset=offset)
+    shown, total = page.goals, page.total
     about = f" for {query.describe()}" if query and query.describe() else ""
     notes = list(query.notes) if query else []
     if where is not None:
         notes += _ignored_note(analysed, where)
     window_words = " ".join(words[: len(words) - len(rest)])
-    if not due:
+    if not total:
         reply = _no_results(
             session,
             f"No deadlines in the next {label}{about}.",
@@ -383,20 +384,20 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
             hint="Try a longer window, e.g. `/policy deadlines within 5y`.",
         )
         return reply
-    noun = "deadline" if len(due) == 1 else "deadlines"
+    noun = "deadline" if total == 1 else "deadlines"
     reply = Reply(
-        text=f"{len(due)} {noun} in the next {label}{about}",
+        text=f"{total} {noun} in the next {label}{about}",
         deadlines=[
             DeadlineView(goal_view(d.goal, today), brief_view(d.brief, today)) for d in shown
         ],
         notes=notes,
     )
-    if shown and len(due) > PAGE_SIZE:
-        reply.notes.append(f"Showing {offset + 1}\u2013{offset + len(shown)} of {len(due)}.")
+    if shown and total > PAGE_SIZE:
+        reply.notes.append(f"Showing {offset + 1}\u2013{offset + len(shown)} of {total}.")
     elif not shown:
         reply.text = f"No more deadlines in the next {label}{about}."
-        reply.notes.append(_past_the_end(page_number, len(due)))
-    if offset + len(shown) < len(due):
+        reply.notes.append(_past_the_end(page_number, total))
+    if offset + len(shown) < total:
         more = " ".join(p for p in ("deadlines", window_words, _more_text(rest_text)) if p)
         reply.buttons.append(Button("More", f"{more} page:{page_number + 1}"))
     return reply

@@ -10,15 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
+from policybot.data.errors import UserError
 from policybot.data.leads import describe_leads
 from policybot.data.models import ReminderRule, ScheduleKind, Subscription
+from policybot.data.query.compiler import build_filter
+from policybot.data.query.language import parse_query
 from policybot.data.schedules import format_clock
 from policybot.data.views import BriefView, DeadlineView, brief_view, goal_view
-from policybot.data.query.compiler import build_filter
 from policybot.handlers.briefs import add_months
 from policybot.handlers.context import Context
-from policybot.data.errors import UserError
-from policybot.data.query.language import parse_query
 from policybot.handlers.subscriptions import describe_schedule
 
 HORIZON_MONTHS = 12
@@ -96,32 +96,36 @@ def _channels(session: Session, ctx: Context) -> tuple[tuple[ChannelView, ...], 
 
 def _your_deadlines(
     session: Session, ctx: Context, start: date, end: date
-) -> tuple[list[store.DueGoal], bool]:
-    """Goals that the user's own reminder rules follow; all goals when they have none."""
+) -> tuple[list[store.DueGoal], int, bool]:
+    """The soonest MAX_DEADLINES goals that the user's own reminder rules follow (all goals
+    when they have none), how many there are in all, and whether rules chose them. Only
+    the goals shown are loaded."""
     rules = list(
         session.scalars(
-            select(ReminderRule).where(
+            select(ReminderRule.query_text).where(
                 ReminderRule.team_id == ctx.team_id, ReminderRule.created_by == ctx.user_id
             )
         )
     )
     if not rules:
-        return store.due_goals(session, start, end), False
-    found: dict[int, store.DueGoal] = {}
-    for rule in rules:
+        page = store.due_goals_page(session, start, end, limit=MAX_DEADLINES)
+        return page.goals, page.total, False
+    found: dict[int, date] = {}
+    for query_text in dict.fromkeys(rules):
         try:
-            where = build_filter(session, parse_query(rule.query_text))[0]
+            where = build_filter(session, parse_query(query_text))[0]
         except UserError:
             continue
-        for due in store.due_goals(session, start, end, where):
-            found.setdefault(due.goal.id, due)
-    ordered = sorted(found.values(), key=lambda d: (d.goal.due_on or start, d.goal.id))
-    return ordered, True
+        found.update(store.due_goal_keys(session, start, end, where))
+    ordered = sorted(found, key=lambda goal_id: (found[goal_id], goal_id))
+    return store.load_due_goals(session, ordered[:MAX_DEADLINES]), len(found), True
 
 
 def build_home(session: Session, ctx: Context) -> HomeView:
     today = ctx.today
-    due, followed = _your_deadlines(session, ctx, today, add_months(today, HORIZON_MONTHS))
+    due, due_total, followed = _your_deadlines(
+        session, ctx, today, add_months(today, HORIZON_MONTHS)
+    )
     latest = store.latest(session, LATEST_BRIEFS)
     channels, total = _channels(session, ctx)
     return HomeView(
@@ -129,10 +133,9 @@ def build_home(session: Session, ctx: Context) -> HomeView:
         today=today,
         horizon_months=HORIZON_MONTHS,
         deadlines=tuple(
-            DeadlineView(goal_view(d.goal, today), brief_view(d.brief, today))
-            for d in due[:MAX_DEADLINES]
+            DeadlineView(goal_view(d.goal, today), brief_view(d.brief, today)) for d in due
         ),
-        deadlines_total=len(due),
+        deadlines_total=due_total,
         latest=tuple(brief_view(b, today) for b in latest.briefs),
         channels=channels,
         setups_total=total,

@@ -144,53 +144,32 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     )
 
 
+def _label(status: str | None) -> str:
+    if status is None:
+        return "awaiting answer"
+    return LABELS.get(GoalStatus(status), "open")
+
+
 def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     where = build_filter(session, parse_query(text))[0] if text.strip() else BriefFilter()
     today = ctx.today
-    answers = {
-        a.goal_id: a
-        for a in session.scalars(
-            select(GoalAssessment).where(GoalAssessment.team_id == ctx.team_id)
-        )
-    }
-    brief_ids = store.matching_ids(session, where) if (text.strip()) else None
-    statement = (
-        select(Goal, Brief)
-        .join(Brief, Goal.brief_id == Brief.id)
-        .where(Goal.due_on.is_not(None), Goal.kind.in_([str(k) for k in where.goal_kinds]))
-    )
-    if brief_ids is not None:
-        statement = statement.where(Goal.brief_id.in_(brief_ids))
-    rows = [
-        (goal, brief)
-        for goal, brief in session.execute(statement.order_by(Goal.due_on, Goal.id))
-        if goal.id in answers or (goal.due_on is not None and goal.due_on < today)
-    ]
-    if not rows:
+    # The database counts; only the briefs shown are loaded, with their scored goals.
+    tally = store.score_tally(session, ctx.team_id, today, where, first=MAX_SECTIONS)
+    if not tally.briefs:
         return Reply(
             text="No targets to score yet: none has passed its deadline or been answered.",
             notes=["Answer one with `/policy status g5 met`; upcoming ones: `/policy deadlines`."],
         )
     totals: Counter[str] = Counter()
+    for status, count in tally.totals.items():
+        totals[_label(status)] += count
     per_body: dict[str, Counter[str]] = defaultdict(Counter)
-    per_brief: dict[int, list[str]] = defaultdict(list)
-    titles: dict[int, str] = {}
-    for goal, brief in rows:
-        answer = answers.get(goal.id)
-        label = LABELS.get(GoalStatus(answer.status), "open") if answer else "awaiting answer"
-        totals[label] += 1
-        for body in brief.bodies or []:
-            per_body[body.abbreviation][label] += 1
-        line = f"{goal.ref} [{label}] {deadline_label(goal.due_on, goal.precision, goal.window_start)}: {goal.text}"
-        if answer and answer.note:
-            line += f" ({answer.note})"
-        per_brief[brief.id].append(line)
-        titles[brief.id] = f"{brief.ref} {brief.title}"
+    for body, counts in tally.per_body.items():
+        for status, count in counts.items():
+            per_body[body][_label(status)] += count
     order = ("met", "missed", "unclear", "awaiting answer")
     summary = ", ".join(f"{totals[k]} {k}" for k in order if totals[k])
-    sections = [
-        Section(titles[b], tuple(lines)) for b, lines in list(per_brief.items())[:MAX_SECTIONS]
-    ]
+    sections = _brief_sections(session, ctx, today, [b for _, _, b in tally.first], where)
     body_lines = tuple(
         f"{body}: " + ", ".join(f"{counts[k]} {k}" for k in order if counts[k])
         for body, counts in sorted(per_body.items())
@@ -198,8 +177,50 @@ def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     if body_lines:
         sections.append(Section("By issuing body", body_lines))
     reply = Reply(text=f"Scorecard: {summary}", sections=sections)
-    if len(per_brief) > MAX_SECTIONS:
+    if tally.briefs > MAX_SECTIONS:
         reply.notes.append(
-            f"Showing {MAX_SECTIONS} of {len(per_brief)} briefs; narrow it with words or filters."
+            f"Showing {MAX_SECTIONS} of {tally.briefs} briefs; narrow it with words or filters."
         )
     return reply
+
+
+def _brief_sections(
+    session: Session, ctx: Context, today: date, brief_ids: list[int], where: BriefFilter
+) -> list[Section]:
+    """One section per brief shown: each scored goal with the team's answer."""
+    if not brief_ids:
+        return []
+    answers = {
+        a.goal_id: a
+        for a in session.scalars(
+            select(GoalAssessment)
+            .join(Goal, Goal.id == GoalAssessment.goal_id)
+            .where(GoalAssessment.team_id == ctx.team_id, Goal.brief_id.in_(brief_ids))
+        )
+    }
+    goals = session.scalars(
+        select(Goal)
+        .where(
+            Goal.brief_id.in_(brief_ids),
+            Goal.due_on.is_not(None),
+            Goal.kind.in_([str(k) for k in where.goal_kinds]),
+        )
+        .order_by(Goal.due_on, Goal.id)
+    )
+    lines: dict[int, list[str]] = {b: [] for b in brief_ids}
+    for goal in goals:
+        answer = answers.get(goal.id)
+        if answer is None and not (goal.due_on is not None and goal.due_on < today):
+            continue
+        label = _label(answer.status) if answer else "awaiting answer"
+        line = f"{goal.ref} [{label}] {deadline_label(goal.due_on, goal.precision, goal.window_start)}: {goal.text}"
+        if answer and answer.note:
+            line += f" ({answer.note})"
+        lines[goal.brief_id].append(line)
+    titles = {
+        brief_id: f"b{brief_id} {title}"
+        for brief_id, title in session.execute(
+            select(Brief.id, Brief.title).where(Brief.id.in_(brief_ids))
+        )
+    }
+    return [Section(titles[b], tuple(lines[b])) for b in brief_ids if b in titles]
