@@ -20,10 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
+from policybot.data.errors import UserError
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
+from policybot.data.query.compiler import TextQueries, build_filter
+from policybot.data.query.language import parse_query
 from policybot.data.store import DueGoal
 from policybot.data.views import deadline_label
-from policybot.data.query.compiler import TextQueries, build_filter
 from policybot.handlers.briefs import (
     _ignored_note,
     _no_results,
@@ -31,8 +33,6 @@ from policybot.handlers.briefs import (
     parse_window,
 )
 from policybot.handlers.context import Context
-from policybot.data.errors import UserError
-from policybot.data.query.language import parse_query
 from policybot.handlers.replies import FileAttachment, Reply
 
 FORMATS = ("ics", "csv")

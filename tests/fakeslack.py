@@ -198,7 +198,6 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
             "conversations.history": self._conversations_history,
             "chat.unfurl": self._chat_unfurl,
-            "chat.unfurl": self._chat_unfurl,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -759,12 +758,6 @@ class FakeSlack:
             }
         )
         return body
-
-    def _chat_unfurl(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        has_target = params.get("channel") and params.get("ts")
-        if not params.get("unfurls") or not (has_target or params.get("unfurl_id")):
-            return self._err("invalid_arguments")
-        return {"ok": True}
 
     def _chat_unfurl(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         has_target = params.get("channel") and params.get("ts")
