@@ -39,7 +39,12 @@ def main() -> None:
         files = []
         for index in range(0, args.briefs, args.per_file):
             path = folder / f"issue-{index:06d}.txt"
-            path.write_text(generate_issue(min(args.per_file, args.briefs - index), seed=index, uniform=args.uniform), "utf-8")
+            path.write_text(
+                generate_issue(
+                    min(args.per_file, args.briefs - index), seed=index, uniform=args.uniform
+                ),
+                "utf-8",
+            )
             files.append(path)
         url = args.db or f"sqlite:///{folder / 'bench.sqlite3'}"
         engine = make_engine(url)
@@ -57,7 +62,9 @@ def main() -> None:
     print(f"engine:            {engine.dialect.name}")
     print(f"briefs ingested:   {added} in {len(files)} files")
     print(f"first ingestion:   {elapsed:.2f} s  -> {added / elapsed:,.0f} briefs/s (goal >= 1,000)")
-    print(f"re-ingestion:      {idle:.2f} s  -> {unchanged / idle:,.0f} briefs/s, {unchanged} unchanged")
+    print(
+        f"re-ingestion:      {idle:.2f} s  -> {unchanged / idle:,.0f} briefs/s, {unchanged} unchanged"
+    )
 
 
 def pdf_throughput(pages: int) -> None:
@@ -80,7 +87,9 @@ def pdf_throughput(pages: int) -> None:
     whole = (time.perf_counter() - started) / runs
     print(f"PDF:               {count} pages, {len(issue.briefs)} briefs, {len(raw) / 1024:.0f} KB")
     print(f"PDF extraction:    {extract * 1000:.0f} ms -> {count / extract:,.0f} pages/s")
-    print(f"PDF to records:    {whole * 1000:.0f} ms -> {count / whole:,.0f} pages/s (extraction + parsing)")
+    print(
+        f"PDF to records:    {whole * 1000:.0f} ms -> {count / whole:,.0f} pages/s (extraction + parsing)"
+    )
 
 
 if __name__ == "__main__":

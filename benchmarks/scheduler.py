@@ -53,7 +53,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, text, update
 
 from benchmarks.corpus import BODIES, generate_issue, query_words
 from policybot.data.db import SessionFactory, make_engine, session_factory, upgrade
@@ -85,6 +85,11 @@ class CountingPoster:
         with self._lock:
             self.posts += 1
             return f"ts.{self.posts}"
+
+    def find_posted(
+        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
+    ) -> set[int]:
+        return set()  # nothing is ever posted, so nothing needs recovering
 
 
 def ms(seconds: float) -> str:
@@ -274,9 +279,11 @@ def spread_deadlines(factory: SessionFactory) -> int:
                 {"gid": gid, "due": SPREAD_FROM + timedelta(days=(gid * 7919) % SPREAD_DAYS)}
                 for gid in ids
             ]
+            goals = Goal.__table__
+            assert isinstance(goals, Table)  # a mapped class's table, for update()
             statement = (
-                update(Goal.__table__)
-                .where(Goal.__table__.c.id == bindparam("gid"))
+                update(goals)
+                .where(goals.c.id == bindparam("gid"))
                 .values(due_on=bindparam("due"), precision="day", window_start=None)
             )
             for start in range(0, len(rows), 10_000):
