@@ -69,18 +69,7 @@ class Query:
     @property
     def is_empty(self) -> bool:
         """Nothing to look for (exclusions alone still narrow "everything")."""
-        return not (
-            self.words
-            or self.phrases
-            or self.any_of
-            or self.bodies
-            or self.since
-            or self.until
-            or self.due_year
-            or self.due_by
-            or self.kind
-            or self.company
-        )
+        return not (self.words or self.phrases or self.any_of or self._narrows)
 
     @property
     def has_exclusions(self) -> bool:
@@ -88,9 +77,13 @@ class Query:
 
     @property
     def has_filters(self) -> bool:
+        return bool(self.excluded_bodies or self._narrows)
+
+    @property
+    def _narrows(self) -> bool:
+        """A filter that picks briefs (bodies, dates, deadlines, kinds)."""
         return bool(
             self.bodies
-            or self.excluded_bodies
             or self.since
             or self.until
             or self.due_year
