@@ -58,7 +58,8 @@ def _pdfplumber(raw: bytes) -> list[str]:
 def _pdfminer(raw: bytes) -> list[str]:
     from pdfminer.high_level import extract_text
 
-    return extract_text(io.BytesIO(raw)).split("\f")
+    text: str = extract_text(io.BytesIO(raw))
+    return text.split("\f")
 
 
 def _policybot(raw: bytes) -> list[str]:
