@@ -232,6 +232,19 @@ def _no_results(
                 reply.buttons.append(Button(f"Search {words_only}", f"{command} {words_only}"))
             else:
                 reply.notes.append(hint)
+        elif check and not plain and where is not None and (where.since or where.until):
+            undated = replace(where, since=None, until=None)
+            page = store.search(session, undated, 1)
+            if page.total and page.briefs:
+                newest = page.briefs[0]
+                when = f"{newest.published_on:%-d %b %Y}" if newest.published_on else "undated"
+                reply.notes.append(
+                    f"Nothing in those dates; without them {page.total} brief"
+                    f"{'s' if page.total != 1 else ''} match, the newest {newest.ref} ({when})."
+                )
+                reply.buttons.append(Button(f"Show {newest.ref}", f"show {newest.ref}"))
+            else:
+                reply.notes.append(hint)
         else:
             reply.notes.append(hint)
     return reply

@@ -55,3 +55,11 @@ def test_words_that_match_without_the_filters_are_offered(ask: CommandRunner) ->
     reply = _run(ask, "NDRC storage")
     assert "Briefs match `storage`, but none with your filters." in reply.notes
     assert reply.buttons[-1].command == "search storage"
+
+
+@pytest.mark.usefixtures("corpus")
+def test_an_empty_date_window_names_the_newest_match_without_it(ask: CommandRunner) -> None:
+    reply = _run(ask, "body:MIIT since:2026-11-01")
+    note = next(n for n in reply.notes if n.startswith("Nothing in those dates"))
+    assert "briefs match, the newest b" in note and "Nov 2024" in note
+    assert reply.buttons[-1].command.startswith("show b")
