@@ -36,9 +36,12 @@ lint: $(STAMP)
 	PYTHONPATH=.namespace $(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
+	$(PY) -m benchmarks.relevance
+	$(PY) -m benchmarks.intake
 	$(PY) -m benchmarks.ingest
 	$(PY) -m benchmarks.search
 	$(PY) -m benchmarks.scheduler
+	$(PY) -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) build *.egg-info
