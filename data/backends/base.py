@@ -28,6 +28,10 @@ class Backend(ABC):
         """The statement locking the rows it reads against other claimers, skipping rows
         another transaction holds (a no-op where one process writes at a time)."""
 
+    def in_memory(self, engine: Engine) -> bool:
+        """Whether the database lives in this process's memory only (each engine its own)."""
+        return False
+
     @abstractmethod
     def leader_lock(self, engine: Engine, key: int) -> AbstractContextManager[bool]:
         """Try to become the one process acting for `key`; yields whether this one is."""

@@ -25,6 +25,9 @@ class SqliteBackend(Backend):
     ) -> Insert:
         return insert(target).on_conflict_do_nothing(index_elements=list(unique))
 
+    def in_memory(self, engine: Engine) -> bool:
+        return engine.url.database in (None, "", ":memory:")
+
     def lock_for_claim(self, statement: _Select) -> _Select:
         return statement  # a write transaction on SQLite already excludes other writers
 

@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 
+from policybot.data.backends import backend_for
 from policybot.data.models import Brief, SearchDocument, SearchState
 from policybot.data.search.analysis import ANALYSIS_VERSION
 from policybot.data.search.documents import WROTE_DOCUMENTS, IndexedFields, document_row, metadata
@@ -179,7 +180,7 @@ def live_index(engine: Engine) -> LiveIndex:
 
 
 def _in_memory(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    return backend_for(engine).in_memory(engine)
 
 
 class SearchView:
