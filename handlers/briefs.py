@@ -138,14 +138,16 @@ def _replace_word(text: str, word: str, replacement: str) -> str:
     return re.sub(rf"(?<!\S){re.escape(word)}(?!\S)", lambda _: replacement, text, count=1)
 
 
-def _finds_something(session: Session, text: str, today: date | None) -> bool:
+def _finds_something(
+    session: Session, text: str, today: date | None, names: BodyNames | None = None
+) -> bool:
     """Whether searching `text` would show a brief with all its words (a hint must never
     lead to nothing, nor to a page of partial matches): read exactly as `search` reads it."""
     try:
         query = parse_query(text)
         if query.is_empty:
             return False
-        names = BodyNames(session)
+        names = names or BodyNames(session)
         if today is not None:
             understand(query, today, names)
         where, _ = build_filter(session, query, names, today=today)
@@ -188,7 +190,9 @@ def _no_results(
             for word, alternatives in fixes.items():
                 replacement = candidate if word == first else alternatives[0]
                 fixed = _replace_word(fixed, word, spelled(replacement))
-            if fixed not in offered and (not check or _finds_something(session, fixed, today)):
+            if fixed not in offered and (
+                not check or _finds_something(session, fixed, today, names)
+            ):
                 offered.append(fixed)
                 # The corrected words, as the button searches them (not one word of them).
                 words.append(
@@ -205,13 +209,19 @@ def _no_results(
         for word in analysed.plain_words:
             without = _replace_word(_more_text(text), word, "").strip()
             without = " ".join(without.split())
-            if without and without not in offered and _finds_something(session, without, today):
+            if (
+                without
+                and without not in offered
+                and _finds_something(session, without, today, names)
+            ):
                 reply.notes.append(f"Without `{word[:40]}`: `{without}`.")
                 reply.buttons.append(Button(f"Search {without}", f"{command} {without}"))
                 offered.append(without)
                 break
     bodies = [
-        b for b in suggestions.bodies if not check or _finds_something(session, f"body:{b}", today)
+        b
+        for b in suggestions.bodies
+        if not check or _finds_something(session, f"body:{b}", today, names)
     ]
     if bodies:
         reply.notes.append(
@@ -227,7 +237,7 @@ def _no_results(
             )
         elif check and plain and where is not None and _has_filters(where):
             words_only = " ".join(plain)
-            if _finds_something(session, words_only, today):
+            if _finds_something(session, words_only, today, names):
                 reply.notes.append(f"Briefs match `{words_only}`, but none with your filters.")
                 reply.buttons.append(Button(f"Search {words_only}", f"{command} {words_only}"))
             else:

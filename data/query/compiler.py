@@ -138,9 +138,13 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
             else:
                 out.unsearchable.append(words[i])
             i += 1
+
+    def body_or_phrase(text: str) -> TermQuery | None:
+        body = names.find(text)
+        return names.query(body) if body else _phrase_term(text, synonyms)
+
     for phrase in query.phrases:
-        body = names.find(phrase)
-        found = names.query(body) if body else _phrase_term(phrase, synonyms)
+        found = body_or_phrase(phrase)
         if found:
             out.include.append(found)
         else:
@@ -175,8 +179,7 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
         else:
             out.unsearchable.append(f"-{word}")
     for phrase in query.excluded_phrases:
-        body = names.find(phrase)
-        found = names.query(body) if body else _phrase_term(phrase, synonyms)
+        found = body_or_phrase(phrase)
         if found:
             out.exclude.append(found)
         else:
