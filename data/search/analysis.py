@@ -11,6 +11,7 @@ User text never reaches any query syntax: the index is ours (data/search/index.p
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:['\u2019][^\W\d_{_CJK}]+)?")
 _IS_CJK = re.compile(f"[{_CJK}]")
 _STEMMER = snowballstemmer.stemmer("english")
+# The stemmer keeps the word being stemmed in itself: two threads at once corrupt each other.
+_STEMMER_LOCK = threading.Lock()
 
 MAX_TERM_CHARS = 200
 
@@ -136,7 +139,8 @@ _SPELLING_KEEP = frozenset(
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(american(word)))
+    with _STEMMER_LOCK:
+        return str(_STEMMER.stemWord(american(word)))
 
 
 def american(word: str) -> str:
