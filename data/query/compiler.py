@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.bodies import normalize_name
 from policybot.data.errors import UserError
-from policybot.data.models import GoalKind, IssuingBody
+from policybot.data.models import BodyAlias, GoalKind, IssuingBody
 from policybot.data.query.language import Query
 from policybot.data.search.analysis import (
     STOPWORDS,
@@ -45,19 +46,60 @@ class TextQueries:
     unsearchable: list[str] = field(default_factory=list)  # stopwords, emoji, punctuation
 
 
+@dataclass(frozen=True)
+class KnownBody:
+    """An issuing body as queries read it: its id, abbreviation and every name it goes by
+    (abbreviation, full name, aliases, as `store.body_names` lists them)."""
+
+    id: int
+    abbreviation: str
+    names: tuple[str, ...]
+
+
+def known_bodies_by_name(session: Session) -> dict[str, KnownBody]:
+    """Every body under each of its normalized names, read in one query of plain columns
+    (no ORM objects: a search reads this table on every request)."""
+    rows = session.execute(
+        select(
+            BodyAlias.normalized,
+            BodyAlias.alias,
+            IssuingBody.id,
+            IssuingBody.abbreviation,
+            IssuingBody.full_name,
+        )
+        .join(IssuingBody, BodyAlias.body_id == IssuingBody.id)
+        .order_by(BodyAlias.id)
+    ).all()
+    aliases: dict[int, list[str]] = {}
+    for _normalized, alias, body_id, _abbreviation, _full_name in rows:
+        aliases.setdefault(body_id, []).append(alias)
+    bodies: dict[int, KnownBody] = {}
+    for _normalized, _alias, body_id, abbreviation, full_name in rows:
+        if body_id not in bodies:
+            names = [abbreviation, full_name, *aliases[body_id]]
+            unique = tuple(dict.fromkeys(n for n in names if n))
+            bodies[body_id] = KnownBody(body_id, abbreviation, unique)
+    return {normalized: bodies[body_id] for normalized, _a, body_id, _ab, _f in rows}
+
+
 class BodyNames:
     """Issuing-body names in free text: "MIIT", "工信部" or "Ministry of Industry and
     Information Technology" all search for any of the body's names."""
 
     def __init__(self, session: Session) -> None:
-        self.by_name = store.bodies_by_name(session)
+        self.by_name = known_bodies_by_name(session)
+        self._queries: dict[int, TermQuery | None] = {}
 
-    def find(self, text: str) -> IssuingBody | None:
+    def find(self, text: str) -> KnownBody | None:
         return self.by_name.get(normalize_name(text)) if text.strip() else None
 
-    def query(self, body: IssuingBody) -> TermQuery | None:
-        found = any_phrase_query(store.body_names(body))
-        return TermQuery(found.alternatives, label=body.abbreviation) if found else None
+    def query(self, body: KnownBody) -> TermQuery | None:
+        if body.id not in self._queries:
+            found = any_phrase_query(list(body.names))
+            self._queries[body.id] = (
+                TermQuery(found.alternatives, label=body.abbreviation) if found else None
+            )
+        return self._queries[body.id]
 
 
 def with_synonyms(query: TermQuery, names: Thesaurus) -> TermQuery:
