@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
 from policybot.data.search.analysis import cjk_bigrams, is_cjk, terms, token_matches
 
@@ -28,7 +29,7 @@ def emphasise(text: str, matched: Collection[str], mark: str = "*") -> str:
         token = match.group(0)
         if is_cjk(token):
             spans += _cjk_spans(token, start, matched)
-        elif any(term in matched for term in terms(token)):
+        elif not _token_terms(token).isdisjoint(matched):
             spans.append((start, end))
     if not spans:
         return text
@@ -39,6 +40,13 @@ def emphasise(text: str, matched: Collection[str], mark: str = "*") -> str:
         at = end
     out.append(text[at:])
     return "".join(out)
+
+
+# Cached: every snippet of every search runs its words through the analyser again, and a
+# corpus repeats its words.
+@lru_cache(maxsize=65536)
+def _token_terms(token: str) -> frozenset[str]:
+    return frozenset(terms(token))
 
 
 def _cjk_spans(run: str, offset: int, matched: Collection[str]) -> list[tuple[int, int]]:
