@@ -427,14 +427,22 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
 
 @main.command()
 @click.option("--port", type=int, help="HTTP port (default: PORT or 3000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="HTTP worker processes on the port, about one per core (default: "
+    "POLICYBOT_WEB_WORKERS or 1).",
+)
 @pass_state
-def serve(state: AppState, port: int | None) -> None:
+def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
     from policybot.bot.server import serve as run_server
 
     settings = state.settings
-    if port is not None:
-        settings = Settings.from_env(env_file=Path(".env"), database_url=state.db, port=port)
+    if port is not None or workers is not None:
+        settings = Settings.from_env(
+            env_file=Path(".env"), database_url=state.db, port=port, web_workers=workers
+        )
     if not os.environ.get("POLICYBOT_LOG_LEVEL"):
         # A server should say what it does.
         configure_logging("INFO", settings.secrets(), settings.log_format)

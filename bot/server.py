@@ -5,17 +5,29 @@ HTTP serves `/slack/events` (checked by bot/edge.py before Bolt parses anything;
 `/readyz` (database reachable, migrations current, scheduler role) and `/metrics`
 (Prometheus; optionally behind a token, or on a listener of its own). SIGTERM stops taking requests, lets in-flight requests
 and the current scheduler tick finish, then exits.
+
+With POLICYBOT_WEB_WORKERS > 1 (`serve --workers N`), HTTP is pre-forked: the parent binds the
+port once and keeps N worker processes serving that one listening socket, each with its own
+GIL, database engine and search index; only worker 0 runs the scheduler. The parent only
+supervises (it starts a new worker when one dies) and passes SIGTERM on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
+import multiprocessing
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for_any
+from multiprocessing.process import BaseProcess
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -26,14 +38,20 @@ from sqlalchemy import text
 
 from policybot.bot.app import build_app
 from policybot.bot.edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
-from policybot.bot.services import Services, build_ticker
+from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Mode, Settings
 from policybot.data.db import pending_migrations
+from policybot.handlers.context import Clock
 from policybot.scheduler.runner import start_background_ticker
 
 log = logging.getLogger(__name__)
 
 WsgiApp = WSGIApplication
+WORKER_HEADER = "X-Policybot-Worker"  # which worker process answered (its index, not its pid)
+DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish after SIGTERM
+# A worker still running this long after SIGTERM is killed (its drain, then its last posts).
+KILL_AFTER_SECONDS = DRAIN_SECONDS + 3.0
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
@@ -155,10 +173,20 @@ class GracefulServer:
     that are running or queued finish and their answers go out, then closes every
     connection and `run` returns."""
 
-    def __init__(self, wsgi: WsgiApp, host: str, port: int, **limits: Any) -> None:
+    def __init__(
+        self,
+        wsgi: WsgiApp,
+        host: str = "",
+        port: int = 0,
+        *,
+        sockets: list[socket.socket] | None = None,
+        **limits: Any,
+    ) -> None:
+        """Binds host:port, or serves `sockets` already listening (a pre-forked worker)."""
         from waitress.server import create_server
 
-        self.server: Any = create_server(wsgi, host=host, port=port, **limits)
+        where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
+        self.server: Any = create_server(wsgi, **where, **limits)
         self.port: int = self.server.effective_port
         self._stopping = threading.Event()
 
@@ -166,7 +194,7 @@ class GracefulServer:
         self.server.run()
         self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
 
-    def stop(self, drain_seconds: float = 10.0) -> None:
+    def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
         if self._stopping.is_set():
             return
         self._stopping.set()
@@ -205,15 +233,35 @@ def _busy(channel: Any) -> bool:
 
 
 def serve(settings: Settings, services: Services, mode: Mode) -> None:
+    if settings.web_workers > 1 and mode is Mode.SOCKET:
+        log.warning("POLICYBOT_WEB_WORKERS is for HTTP: Socket Mode runs in one process")
+    elif settings.web_workers > 1:
+        # The parent's engine must not cross the fork: each worker builds its own.
+        services.close()
+        Supervisor(settings, services.clock, mode).run()
+        return
+    serve_process(settings, services, mode)
+
+
+def serve_process(
+    settings: Settings,
+    services: Services,
+    mode: Mode,
+    listener: socket.socket | None = None,
+    worker: int | None = None,
+) -> None:
+    """One process serving: alone, or as pre-forked `worker` on the parent's `listener`."""
     app = build_app(services)
     scheduler = None
     ticker = build_ticker(services)
-    if settings.scheduler_enabled:
+    if settings.scheduler_enabled and not worker:  # alone, or worker 0
         scheduler = start_background_ticker(
             ticker, services.clock, settings.tick_seconds, services.scheduler
         )
+    elif settings.scheduler_enabled:
+        services.scheduler.role = "in worker 0"  # what this worker's /readyz says
     try:
-        _run(app, settings, services, mode)
+        _run(app, settings, services, mode, listener, worker)
     finally:
         if scheduler is not None:
             # The running tick finishes the posts in flight and hands the rest back.
@@ -223,7 +271,14 @@ def serve(settings: Settings, services: Services, mode: Mode) -> None:
         log.info("stopped")
 
 
-def _run(app: App, settings: Settings, services: Services, mode: Mode) -> None:
+def _run(
+    app: App,
+    settings: Settings,
+    services: Services,
+    mode: Mode,
+    listener: socket.socket | None = None,
+    worker: int | None = None,
+) -> None:
     stop = threading.Event()
     if mode is Mode.SOCKET:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -240,11 +295,19 @@ def _run(app: App, settings: Settings, services: Services, mode: Mode) -> None:
         stop.wait()
         return
     limits = waitress_limits(settings)
-    server = GracefulServer(make_wsgi_app(app, services), settings.host, settings.port, **limits)
+    wsgi = make_wsgi_app(app, services)
+    if worker is not None:
+        wsgi = tag_worker(wsgi, worker)
+    if listener is not None:
+        server = GracefulServer(wsgi, sockets=[listener], **limits)
+    else:
+        server = GracefulServer(wsgi, settings.host, settings.port, **limits)
     ops = None
     if settings.metrics_port is not None:
+        # One metrics listener per worker (metrics are per process): metrics_port + index.
+        ops_port = settings.metrics_port + (worker or 0)
         ops = GracefulServer(
-            make_ops_wsgi_app(services), settings.metrics_host, settings.metrics_port, threads=2
+            make_ops_wsgi_app(services), settings.metrics_host, ops_port, threads=2
         )
         threading.Thread(target=ops.run, name="policybot-ops", daemon=True).start()
         log.info("serving /metrics on %s:%s", settings.metrics_host, ops.port)
@@ -255,8 +318,214 @@ def _run(app: App, settings: Settings, services: Services, mode: Mode) -> None:
             ops.stop()
 
     _on_sigterm(stop_all)
-    log.info("serving HTTP on %s:%s (%s mode)", settings.host, server.port, mode)
+    who = "" if worker is None else f"worker {worker} (pid {os.getpid()}) "
+    log.info("%sserving HTTP on %s:%s (%s mode)", who, settings.host, server.port, mode)
     server.run()
+
+
+def tag_worker(wsgi: WsgiApp, worker: int) -> WsgiApp:
+    """Every answer names the worker that gave it (its index: nothing a client could use)."""
+    header = (WORKER_HEADER, str(worker))
+
+    def tagged(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, header], exc_info)
+
+        return wsgi(environ, start)
+
+    return tagged
+
+
+# ---------------------------------------------------------------- pre-forked workers
+
+
+def bind_listener(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """The listening socket every worker inherits (waitress's own backlog)."""
+    family, kind, proto, _name, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+        listener.listen(backlog)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _worker_main(
+    index: int, listener: socket.socket, settings: Settings, clock: Clock, mode: Mode
+) -> None:
+    """A worker process: its own engine and services, serving the inherited socket."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent's fork
+    try:
+        services = build_services(settings, clock, prepare=False)  # the parent prepared it
+    except Exception:
+        # Logged (secrets masked) rather than multiprocessing's bare traceback on stderr.
+        log.exception("worker %s (pid %s) could not start", index, os.getpid())
+        raise SystemExit(1) from None
+    try:
+        serve_process(settings, services, mode, listener, index)
+    except Exception:
+        log.exception("worker %s (pid %s) failed", index, os.getpid())
+        raise SystemExit(1) from None
+    finally:
+        services.close()
+    # On return, multiprocessing joins this process's threads (threading._shutdown) before
+    # it exits: replies still being posted to a response_url are sent, not cut off.
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: BaseProcess
+    started: float
+    failures: int = 0  # deaths in a row soon after starting: the restart waits longer
+
+
+class Supervisor:
+    """The parent of the pre-forked workers.
+
+    Why one inherited socket rather than SO_REUSEPORT: with SO_REUSEPORT every worker has an
+    accept queue of its own, and connections waiting in a worker's queue are reset when that
+    worker closes it (SIGTERM, a crash); with one shared socket a worker that stops accepting
+    leaves the queue to the others, the parent keeps the socket open for a replacement worker,
+    and no other program can bind the port beside us.
+
+    Why the scheduler runs in worker 0, not here: the parent stays single-threaded, so that
+    forking a replacement worker never copies a lock some other thread was holding.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock, mode: Mode) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.mode = mode
+        self.context = multiprocessing.get_context("fork")
+        self.workers: dict[int, _Worker] = {}
+        self.restarts: dict[int, tuple[float, int]] = {}  # index -> (when, failures so far)
+        self.stopping_since: float | None = None
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+
+    def run(self) -> None:
+        listener = bind_listener(self.settings.host, self.settings.port)
+        self.listener: socket.socket | None = listener
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
+        try:
+            log.info(
+                "serving HTTP on %s:%s with %s worker processes (pid %s supervises)",
+                self.settings.host,
+                listener.getsockname()[1],
+                self.settings.web_workers,
+                os.getpid(),
+            )
+            for index in range(self.settings.web_workers):
+                self._start(index)
+            self._supervise()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self._close_listener()
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+        log.info("stopped")
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        # Only wake the loop: it does the rest outside the signal handler.
+        with contextlib.suppress(BlockingIOError):  # full: the loop is awake already
+            os.write(self._wake_write, bytes([signum]))
+
+    def _start(self, index: int, failures: int = 0) -> None:
+        assert self.listener is not None
+        process = self.context.Process(
+            target=_worker_main,
+            args=(index, self.listener, self.settings, self.clock, self.mode),
+            name=f"policybot-worker-{index}",
+        )
+        # A stop signal arriving during the fork waits until the worker has its own handlers
+        # (otherwise the parent's handler would run in the child, waking the parent).
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        self.workers[index] = _Worker(index, process, time.monotonic(), failures)
+
+    def _supervise(self) -> None:
+        while self.workers or (self.restarts and self.stopping_since is None):
+            ready = wait_for_any(
+                [self._wake_read, *(w.process.sentinel for w in self.workers.values())],
+                self._timeout(),
+            )
+            if self._wake_read in ready:
+                signals = os.read(self._wake_read, 64)
+                if self.stopping_since is None:
+                    self._begin_stop(signal.Signals(signals[0]).name)
+            for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
+                self._reap(worker)
+            now = time.monotonic()
+            for index, (when, failures) in list(self.restarts.items()):
+                if when <= now and self.stopping_since is None:
+                    del self.restarts[index]
+                    self._start(index, failures)
+            if self.stopping_since is not None and now - self.stopping_since > KILL_AFTER_SECONDS:
+                for worker in self.workers.values():
+                    log.warning(
+                        "worker %s (pid %s) still running %.0f s after the stop signal: killing it",
+                        worker.index,
+                        worker.process.pid,
+                        KILL_AFTER_SECONDS,
+                    )
+                    worker.process.kill()
+                self.stopping_since = now  # the kills are reaped on the next round
+
+    def _timeout(self) -> float | None:
+        now = time.monotonic()
+        if self.stopping_since is not None:
+            return max(0.0, self.stopping_since + KILL_AFTER_SECONDS - now) + 0.01
+        if self.restarts:
+            return max(0.0, min(when for when, _ in self.restarts.values()) - now)
+        return None
+
+    def _begin_stop(self, name: str) -> None:
+        log.info("received %s: stopping %s workers", name, len(self.workers))
+        self.stopping_since = time.monotonic()
+        self.restarts.clear()
+        # Our copy of the socket only; it stays open in workers still draining.
+        self._close_listener()
+        for worker in self.workers.values():
+            if worker.process.pid is not None:
+                os.kill(worker.process.pid, signal.SIGTERM)
+
+    def _reap(self, worker: _Worker) -> None:
+        process = worker.process
+        process.join()
+        del self.workers[worker.index]
+        code = process.exitcode or 0
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
+        if self.stopping_since is not None:
+            log.info("worker %s (pid %s) exited with %s", worker.index, process.pid, how)
+            return
+        # A worker that dies at once (the database is down, say) is not restarted in a loop.
+        failures = worker.failures + 1 if time.monotonic() - worker.started < 5 else 0
+        delay = min(30.0, 0.5 * 2**failures) if failures else 0.0
+        log.warning(
+            "worker %s (pid %s) exited unexpectedly with %s: starting another%s",
+            worker.index,
+            process.pid,
+            how,
+            f" in {delay:.1f} s" if delay else "",
+        )
+        self.restarts[worker.index] = (time.monotonic() + delay, failures)
+
+    def _close_listener(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
 
 
 def _on_sigterm(action: Callable[[], object]) -> None:

@@ -72,6 +72,9 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # Commands run on their own pool, apart from the request threads.
     command_workers: int = 16
+    # HTTP worker processes on the one port (each its own GIL, engine and search index):
+    # about one per core. Socket Mode always runs one process.
+    web_workers: int = 1
     # /metrics: on its own listener when metrics_port is set, and behind a bearer token
     # when metrics_token is set.
     metrics_token: str | None = field(default=None, repr=False)
@@ -138,6 +141,9 @@ class Settings:
             "command_workers": _positive_int(
                 get("POLICYBOT_COMMAND_WORKERS"), 16, "POLICYBOT_COMMAND_WORKERS", "threads"
             ),
+            "web_workers": _positive_int(
+                get("POLICYBOT_WEB_WORKERS"), 1, "POLICYBOT_WEB_WORKERS", "processes"
+            ),
             "metrics_token": get("POLICYBOT_METRICS_TOKEN"),
             "metrics_host": get("POLICYBOT_METRICS_HOST") or "127.0.0.1",
             "metrics_port": _port(get("POLICYBOT_METRICS_PORT"), "POLICYBOT_METRICS_PORT"),
@@ -192,6 +198,18 @@ class Settings:
                 found.append(f"{name} must be between 1 and 65535, not {port}")
         if self.metrics_port is not None and self.metrics_port == self.port:
             found.append("POLICYBOT_METRICS_PORT must differ from PORT")
+        if self.metrics_port is not None and self.web_workers > 1:
+            # Each HTTP worker process has a metrics listener of its own: metrics_port + index.
+            last = self.metrics_port + self.web_workers - 1
+            if self.metrics_port < self.port <= last:
+                found.append(
+                    f"POLICYBOT_METRICS_PORT to {last} (one port per worker) must not include PORT"
+                )
+            if last > 65535:
+                found.append(
+                    f"POLICYBOT_METRICS_PORT + POLICYBOT_WEB_WORKERS - 1 must be at most 65535, "
+                    f"not {last}"
+                )
         return found
 
     def warnings(self) -> list[str]:
