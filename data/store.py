@@ -99,10 +99,17 @@ class Page:
     unmatched: list[int] = field(default_factory=list)
     # Per brief id on the page: the index terms the search found in it (for highlighting).
     matched_terms: dict[int, frozenset[str]] = field(default_factory=dict)
+    # The page's brief ids in order: what `briefs` holds, or, from `search(load=False)`, the
+    # ids whose briefs the caller reads itself (data/views.brief_views).
+    ids: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.briefs and not self.ids:
+            self.ids = [b.id for b in self.briefs]
 
     @property
     def has_more(self) -> bool:
-        return self.offset + len(self.briefs) < self.total
+        return self.offset + len(self.ids) < self.total
 
 
 @dataclass(frozen=True)
@@ -220,16 +227,36 @@ def _has_structured_filters(where: BriefFilter) -> bool:
     )
 
 
-def search(session: Session, where: BriefFilter, limit: int, offset: int = 0) -> Page:
+def search(
+    session: Session, where: BriefFilter, limit: int, offset: int = 0, *, load: bool = True
+) -> Page:
     """Briefs matching the filter: best text match first (exact BM25F over the whole store:
     titles weigh most), then newest. Briefs with every word come first; when no brief has
-    them all, the best partial matches (`Page.partial`). Without text: newest first."""
+    them all, the best partial matches (`Page.partial`). Without text: newest first.
+    `load=False`: only the page's ids (`Page.ids`), for a caller that reads what it shows
+    itself or needs only the count."""
     if not (where.has_text or where.exclude):
         statement = _apply_filters(select(Brief), where)
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        if not load:
+            ids = _apply_filters(select(Brief.id), where).order_by(*_newest_first())
+            return Page(
+                [], total, offset, limit, ids=list(session.scalars(ids.limit(limit).offset(offset)))
+            )
         newest = session.scalars(statement.order_by(*_newest_first()).limit(limit).offset(offset))
         return Page(list(newest), total, offset, limit)
     ranked = SearchView(session).searcher.rank(_plan(session, where), max(limit, 0), offset)
+    if not load:
+        return Page(
+            [],
+            ranked.total,
+            offset,
+            limit,
+            ranked.partial,
+            ranked.unmatched,
+            ranked.matched_terms,
+            ids=list(ranked.brief_ids),
+        )
     loaded = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(ranked.brief_ids)))}
     briefs = [loaded[i] for i in ranked.brief_ids if i in loaded]
     return Page(

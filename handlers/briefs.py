@@ -16,7 +16,7 @@ from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
 from policybot.data.query.language import Query, parse_query, shortened
 from policybot.data.query.understanding import understand
 from policybot.data.store import BriefFilter, Page
-from policybot.data.views import DeadlineView, brief_view, goal_view
+from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
 from policybot.handlers.context import Context
 from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
 from policybot.handlers.replies import Button, Reply
@@ -45,20 +45,26 @@ def _more_text(text: str) -> str:
     return shortened(text)
 
 
-def _paged_reply(ctx: Context, page: Page, headline: str, command: str, page_number: int) -> Reply:
-    today = ctx.today
-    reply = Reply(
-        text=headline,
-        briefs=[
-            replace(brief_view(b, today), matched_terms=page.matched_terms.get(b.id, frozenset()))
-            for b in page.briefs
-        ],
-    )
-    if page.briefs and (page.total > len(page.briefs) or page_number > 1):
+def _page_views(session: Session, ctx: Context, page: Page) -> list[BriefView]:
+    """The page's briefs as shown, read in a few plain queries (`store.search(load=False)`
+    names them), with the words the search found in each; `page.ids` keeps only those read."""
+    views = brief_views(session, page.ids, ctx.today)
+    page.ids = list(views)
+    return [
+        replace(view, matched_terms=page.matched_terms.get(brief_id, frozenset()))
+        for brief_id, view in views.items()
+    ]
+
+
+def _paged_reply(
+    page: Page, views: list[BriefView], headline: str, command: str, page_number: int
+) -> Reply:
+    reply = Reply(text=headline, briefs=views)
+    if views and (page.total > len(views) or page_number > 1):
         first = page.offset + 1
-        last = page.offset + len(page.briefs)
+        last = page.offset + len(views)
         reply.notes.append(f"Showing {first}\u2013{last} of {page.total}.")
-    elif not page.briefs and page_number > 1:
+    elif not views and page_number > 1:
         reply.notes.append(_past_the_end(page_number, page.total))
     if page.has_more:
         reply.buttons.append(Button("More", f"{command} page:{page_number + 1}"))
@@ -86,7 +92,7 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     reading = understand(query, ctx.today, names)
     where, analysed = build_filter(session, query, names, today=ctx.today)
     offset = (page_number - 1) * PAGE_SIZE
-    page = store.search(session, where, PAGE_SIZE, offset)
+    page = store.search(session, where, PAGE_SIZE, offset, load=False)
     described = query.describe()
     notes = [*query.notes, *_ignored_note(analysed, where)]
     if reading.changed:
@@ -110,17 +116,18 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
         missing = ", ".join(q.label or "?" for q in where.include) or described
         headline = f"No brief has all of: {missing}. Closest matches ({page.total}):"
         notes += _without_missing(session, text, where, page)
+    views = _page_views(session, ctx, page)
     reply = _paged_reply(
-        ctx,
         page,
+        views,
         headline,
         f"{SEARCH_COMMAND} {_more_text(text)}",  # "search" keeps "latest ..." a search
         page_number,
     )
-    if not page.briefs:
+    if not views:
         reply.text = f"No more results for {described}."
     reply.notes[:0] = notes
-    shown = {b.id for b in page.briefs}
+    shown = set(page.ids)
     add_noted_section(reply, [n for n in noted if n.brief_id not in shown], ctx)
     return reply
 
@@ -153,7 +160,7 @@ def _finds_something(
         where, _ = build_filter(session, query, names, today=today)
     except UserError:
         return False
-    page = store.search(session, where, 1)
+    page = store.search(session, where, 1, load=False)
     return page.total > 0 and not page.partial
 
 
@@ -319,7 +326,8 @@ def latest(session: Session, ctx: Context, argument: str, page_number: int) -> R
     page.limit = size
     command = f"latest {int(argument) if argument else ''}".strip()
     noun = "brief" if page.total == 1 else "briefs"
-    return _paged_reply(ctx, page, f"The {page.total} newest {noun}", command, page_number)
+    views = [brief_view(b, ctx.today) for b in page.briefs]
+    return _paged_reply(page, views, f"The {page.total} newest {noun}", command, page_number)
 
 
 def parse_window(words: list[str]) -> tuple[timedelta | int, list[str], str]:

@@ -75,7 +75,7 @@ def count_matches(session: Session, query_text: str) -> str:
         where = build_filter(session, parse_query(query_text))[0]
     except UserError as error:
         return f"Not understood yet: {error}"
-    page = store.search(session, where, 1, 0)
+    page = store.search(session, where, 1, 0, load=False)
     if page.total == 0 or page.partial:
         return "No stored brief matches this yet."
     noun = "brief matches" if page.total == 1 else "briefs match"
