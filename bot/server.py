@@ -15,6 +15,7 @@ supervises (it starts a new worker when one dies) and passes SIGTERM on.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -238,7 +239,8 @@ def serve(settings: Settings, services: Services, mode: Mode) -> None:
     elif settings.web_workers > 1:
         # The parent's engine must not cross the fork: each worker builds its own.
         services.close()
-        Supervisor(settings, services.clock, mode).run()
+        work = functools.partial(_worker_main, settings=settings, clock=services.clock, mode=mode)
+        Supervisor(settings.host, settings.port, settings.web_workers, work).run()
         return
     serve_process(settings, services, mode)
 
@@ -356,12 +358,9 @@ def bind_listener(host: str, port: int, backlog: int = 1024) -> socket.socket:
 
 
 def _worker_main(
-    index: int, listener: socket.socket, settings: Settings, clock: Clock, mode: Mode
+    index: int, listener: socket.socket, *, settings: Settings, clock: Clock, mode: Mode
 ) -> None:
-    """A worker process: its own engine and services, serving the inherited socket."""
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent's fork
+    """A policybot worker process: its own engine and services, serving the inherited socket."""
     try:
         services = build_services(settings, clock, prepare=False)  # the parent prepared it
     except Exception:
@@ -375,6 +374,14 @@ def _worker_main(
         raise SystemExit(1) from None
     finally:
         services.close()
+
+
+def _in_worker(work: Callable[[int, socket.socket], None], index: int, sock: socket.socket) -> None:
+    # The parent's handlers are not ours; its fork left the stop signals blocked.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    work(index, sock)
     # On return, multiprocessing joins this process's threads (threading._shutdown) before
     # it exits: replies still being posted to a response_url are sent, not cut off.
 
@@ -400,30 +407,31 @@ class Supervisor:
     forking a replacement worker never copies a lock some other thread was holding.
     """
 
-    def __init__(self, settings: Settings, clock: Clock, mode: Mode) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.mode = mode
+    def __init__(
+        self, host: str, port: int, workers: int, work: Callable[[int, socket.socket], None]
+    ) -> None:
+        """`work(index, listener)` is one worker's life: it serves `listener` until SIGTERM."""
+        self.host, self.port, self.count, self.work = host, port, workers, work
         self.context = multiprocessing.get_context("fork")
         self.workers: dict[int, _Worker] = {}
         self.restarts: dict[int, tuple[float, int]] = {}  # index -> (when, failures so far)
         self.stopping_since: float | None = None
+        self.listener: socket.socket | None = None
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
 
     def run(self) -> None:
-        listener = bind_listener(self.settings.host, self.settings.port)
-        self.listener: socket.socket | None = listener
+        listener = self.listener = bind_listener(self.host, self.port)
         previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
         try:
             log.info(
                 "serving HTTP on %s:%s with %s worker processes (pid %s supervises)",
-                self.settings.host,
+                self.host,
                 listener.getsockname()[1],
-                self.settings.web_workers,
+                self.count,
                 os.getpid(),
             )
-            for index in range(self.settings.web_workers):
+            for index in range(self.count):
                 self._start(index)
             self._supervise()
         finally:
@@ -442,8 +450,8 @@ class Supervisor:
     def _start(self, index: int, failures: int = 0) -> None:
         assert self.listener is not None
         process = self.context.Process(
-            target=_worker_main,
-            args=(index, self.listener, self.settings, self.clock, self.mode),
+            target=_in_worker,
+            args=(self.work, index, self.listener),
             name=f"policybot-worker-{index}",
         )
         # A stop signal arriving during the fork waits until the worker has its own handlers
