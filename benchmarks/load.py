@@ -1,21 +1,39 @@
 """Commands under load: signed slash commands through the real HTTP server, beside a bare Bolt
 app that only acks, in the same run.
 
-The servers run in their own processes (so the clients' threads do not share their GIL); the
-fake Slack runs here and records every response_url post. A reply's latency is the FULL
-time until the user sees it: the HTTP answer when the ack carries the reply, otherwise the
-moment the deferred reply reaches the fake Slack's response_url.
+The servers run in their own processes (so the clients' threads do not share their GIL):
+policybot is the real `policybot serve` (`--workers N`: N pre-forked worker processes on one
+port), the bare app runs on one process and, with `--workers N`, on N processes under the same
+pre-fork runner (`policybot.bot.server.Supervisor`), so each policybot figure has a floor
+with the same number of processes beside it. The fake Slack runs here and records every
+response_url post. A reply's latency is the FULL time until the user sees it: the HTTP
+answer when the ack carries the reply, otherwise the moment the deferred reply reaches the
+fake Slack's response_url.
 
-    python -m benchmarks.load                      # 10,000 briefs, SQLite
-    python -m benchmarks.load --briefs 100000
+Bolt's request thread looks for the ack every 10 ms (slack_bolt's thread runner sleeps
+0.01 s between looks), so a latency is never below ~10 ms and one process with T request
+threads cannot ack more than T / 10 ms. The `cpu/req` column (CPU of the server's
+processes per request, from /proc) does not depend on that polling, and the printout says
+where a figure sits at the polling ceiling.
+
+The searches are an analyst's mix drawn from benchmarks/corpus.py's vocabulary (by its
+frequencies): two to four words, a body filter, a Chinese term, a quoted phrase from the
+stored titles, a date filter with an exclusion, a question, a page.
+
+    python -m benchmarks.load                      # 10,000 briefs, SQLite, one process
+    python -m benchmarks.load --workers 2          # policybot and the bare app on 2 processes
+    python -m benchmarks.load --briefs 100000 --only heavy --workers 2
     python -m benchmarks.load --db postgresql+psycopg://postgres@127.0.0.1:5432/bench
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import logging
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -25,53 +43,60 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from benchmarks.corpus import generate_issue, query_words
+from benchmarks.corpus import BODIES, CJK_WORDS, WordSource, generate_issue, query_words
+from policybot.bot.server import (
+    WORKER_HEADER,
+    GracefulServer,
+    Supervisor,
+    WsgiApp,
+    tag_worker,
+    waitress_limits,
+)
+from policybot.bot.settings import Settings
 
 SECRET = "load-benchmark-signing-secret"
 TOKEN = "xoxb-load-benchmark-token"
 SLACK_WINDOW = 3.0
 WORKING = "Working on it"
 ROOT = Path(__file__).resolve().parents[1]
+NOW = "2026-11-29T09:00:00+00:00"  # the moment the deadlines and scorecard are counted from
+ACK_POLL_SECONDS = 0.01  # slack_bolt's thread runner: how often the request thread looks
+HEAVY = ["deadlines", "deadlines within 5y", "scorecard", "scorecard storage"]
 
 
 # ---------------------------------------------------------------- server processes
 
 
-def serve_policybot(port: int, db: str, api_url: str) -> None:
-    from policybot.bot.app import build_app
-    from policybot.bot.server import GracefulServer, make_wsgi_app, waitress_limits
-    from policybot.bot.services import build_services
-    from policybot.bot.settings import Settings
-
-    settings = Settings.from_env(
-        dict(os.environ),
-        database_url=db,
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        api_url=api_url,
-        load_demo=False,
-    )
-    services = build_services(settings, clock=lambda: datetime(2026, 11, 29, 9, tzinfo=UTC))
-    app = build_app(services, token_verification=False)
-    limits = waitress_limits(settings)
-    GracefulServer(make_wsgi_app(app, services), "127.0.0.1", port, **limits).run()
+def policybot_command(port: int, db: str, workers: int) -> list[str]:
+    """The real `policybot serve` (the scheduler off: it would compete for the same CPU)."""
+    command = [sys.executable, "-m", "policybot.bot", "--db", db, "--now", NOW, "serve"]
+    return command + ["--port", str(port), "--workers", str(workers)]
 
 
-def serve_bare_bolt(port: int, api_url: str) -> None:
-    """The floor: Bolt and waitress with the same limits, a listener that only acks."""
+def policybot_env(api_url: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "POLICYBOT_HOST": "127.0.0.1",
+        "POLICYBOT_LOAD_DEMO": "0",
+        "POLICYBOT_SCHEDULER": "0",
+    }
+
+
+def bare_bolt_wsgi(api_url: str) -> WsgiApp:
+    """The floor: Bolt with one listener that only acks."""
     from slack_bolt import Ack, App
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
-
-    from policybot.bot.server import GracefulServer, waitress_limits
-    from policybot.bot.settings import Settings
 
     app = App(
         client=WebClient(token=TOKEN, base_url=api_url),
@@ -83,9 +108,29 @@ def serve_bare_bolt(port: int, api_url: str) -> None:
     def ack_only(ack: Ack) -> None:
         ack(text="ok", response_type="ephemeral")
 
-    settings = Settings.from_env(dict(os.environ), database_url="sqlite://")
-    limits = waitress_limits(settings)
-    GracefulServer(SlackRequestHandler(app), "127.0.0.1", port, **limits).run()
+    return SlackRequestHandler(app)
+
+
+def serve_bare_bolt(port: int, api_url: str, workers: int) -> None:
+    """The bare app on waitress with policybot's limits: in this process, or on `workers`
+    processes under policybot's pre-fork runner."""
+    logging.basicConfig(level=logging.ERROR)  # waitress's queue-depth warnings: not figures
+    if workers == 1:
+        limits = waitress_limits(bare_settings())
+        GracefulServer(bare_bolt_wsgi(api_url), "127.0.0.1", port, **limits).run()
+        return
+    Supervisor("127.0.0.1", port, workers, functools.partial(bare_worker, api_url=api_url)).run()
+
+
+def bare_worker(index: int, listener: socket.socket, *, api_url: str) -> None:
+    wsgi = tag_worker(bare_bolt_wsgi(api_url), index)
+    server = GracefulServer(wsgi, sockets=[listener], **waitress_limits(bare_settings()))
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    server.run()
+
+
+def bare_settings() -> Settings:
+    return Settings.from_env(dict(os.environ), database_url="sqlite://")
 
 
 # ---------------------------------------------------------------- the corpus
@@ -117,6 +162,49 @@ def build_corpus(db: str, briefs: int) -> None:
     print(f"corpus: {briefs:,} briefs in {time.perf_counter() - started:.0f} s")
 
 
+def search_mix(db: str, count: int = 40, seed: int = 13) -> list[str]:
+    """What analysts type: several words (drawn by their frequency in the corpus), a body
+    filter, a Chinese term, a quoted phrase from a stored title, a date filter with an
+    exclusion, a question, a second page. Seeded: runs compare."""
+    from sqlalchemy import select
+
+    from policybot.data.db import make_engine, session_factory
+    from policybot.data.models import Brief
+
+    rng = random.Random(seed)
+    searchable = set(query_words())
+    source = WordSource(rng)
+
+    def words(n: int) -> list[str]:
+        found: list[str] = []
+        while len(found) < n:
+            found += [w for w in source.draw(n) if w in searchable and w not in found]
+        return found[:n]
+
+    engine = make_engine(db)
+    with session_factory(engine)() as session:
+        titles = list(session.scalars(select(Brief.title).order_by(Brief.id).limit(500)))
+    engine.dispose()
+    phrases = []
+    for title in rng.sample(titles, min(len(titles), count)):
+        parts = [w.lower() for w in title.split() if len(w) > 3]
+        if len(parts) >= 2:
+            at = rng.randrange(len(parts) - 1)
+            phrases.append(f'"{parts[at]} {parts[at + 1]}"')
+    kinds = [
+        lambda: " ".join(words(rng.randint(2, 4))),
+        lambda: " ".join(words(rng.randint(2, 4))),
+        lambda: " ".join(words(rng.randint(2, 4))),
+        lambda: " ".join(words(rng.randint(1, 2))) + f" body:{rng.choice(BODIES)}",
+        lambda: rng.choice(CJK_WORDS) + ("" if rng.random() < 0.5 else " " + words(1)[0]),
+        lambda: rng.choice(phrases),
+        lambda: " ".join(words(2)) + f" since:{rng.randint(2021, 2025)}-01-01 -{words(1)[0]}",
+        lambda: f"what did {rng.choice(BODIES)} publish about {' '.join(words(2))}",
+        lambda: " ".join(words(2)) + " page:2",
+    ]
+    return [kinds[i % len(kinds)]() for i in range(count)]
+
+
 # ---------------------------------------------------------------- clients
 
 
@@ -124,6 +212,7 @@ def build_corpus(db: str, briefs: int) -> None:
 class Outcome:
     seconds: float | None  # None: no reply within the wait
     deferred: bool
+    worker: str | None = None  # the worker process that answered (pre-forked servers)
 
 
 def free_port() -> int:
@@ -175,14 +264,15 @@ def one_command(url: str, text: str, key: str, fake: object, wait: float) -> Out
     try:
         with urllib.request.urlopen(request, timeout=wait) as response:
             answer = response.read().decode()
+            worker = response.headers.get(WORKER_HEADER)
     except OSError:
         return Outcome(None, False)
     if WORKING not in answer:
-        return Outcome(time.monotonic() - started, False)
+        return Outcome(time.monotonic() - started, False, worker)
     path = f"/response/{key}"
     left = wait - (time.monotonic() - started)
     call = fake.wait_for_call(lambda c: c.path == path, max(0.0, left))
-    return Outcome(None if call is None else call.at - started, True)
+    return Outcome(None if call is None else call.at - started, True, worker)
 
 
 def run_clients(
@@ -207,7 +297,49 @@ def run_clients(
     return outcomes
 
 
-def summarize(label: str, clients: int, outcomes: list[Outcome], elapsed: float) -> str:
+def cpu_seconds(pid: int) -> float:
+    """CPU used so far by a process and its live descendants (the pre-forked workers)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+            for task in os.listdir(f"/proc/{current}/task"):
+                children = Path(f"/proc/{current}/task/{task}/children").read_text()
+                stack += [int(child) for child in children.split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended between two reads
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Server:
+    name: str  # "bare 1", "bare N", "policybot"
+    port: int
+    process: subprocess.Popen[bytes]
+    workers: int  # its processes
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    @property
+    def procs(self) -> str:
+        return f"{self.workers} proc" + ("s" if self.workers > 1 else "")
+
+
+@dataclass
+class Figures:
+    throughput: float
+    p50: float
+    p99: float
+    cpu_ms: float  # server CPU per request
+    by_worker: Counter[str | None] = field(default_factory=Counter)
+
+
+def summarize(label: str, clients: int, outcomes: list[Outcome], elapsed: float, cpu: float) -> str:
     done = sorted(o.seconds for o in outcomes if o.seconds is not None)
     lost = len(outcomes) - len(done)
     late = sum(1 for s in done if s > SLACK_WINDOW) + lost
@@ -217,27 +349,72 @@ def summarize(label: str, clients: int, outcomes: list[Outcome], elapsed: float)
         p99 = done[min(len(done) - 1, int(len(done) * 0.99))] * 1000
     else:
         p50 = p99 = float("nan")
+    shares = Counter(o.worker for o in outcomes if o.worker is not None)
+    by_worker = "/".join(f"{100 * shares[w] / len(outcomes):.0f}" for w in sorted(shares))
     return (
-        f"{label:<22} {clients:>3} clients  {len(outcomes) / elapsed:7.1f} req/s  "
+        f"{label:<30} {clients:>3} clients  {len(outcomes) / elapsed:7.1f} req/s  "
         f"p50 {p50:7.0f} ms  p99 {p99:7.0f} ms  >3s {late:>3}/{len(outcomes):<4} "
-        f"deferred {deferred:>3}  no reply {lost}"
+        f"deferred {deferred:>3}  no reply {lost}  cpu/req {1000 * cpu / len(outcomes):6.1f} ms"
+        + (f"  by worker % {by_worker}" if by_worker else "")
     )
 
 
+def warm(server: Server, texts: list[str], fake: object, label: str) -> None:
+    """Until every worker has answered (each builds its own search index on first use)."""
+    expected = {str(n) for n in range(server.workers)} if server.workers > 1 else {None}
+    seen: set[str | None] = set()
+    deadline = time.monotonic() + 300
+    round_ = 0
+    while not expected <= seen and time.monotonic() < deadline:
+        outcomes = run_clients(server.url, texts, 4, 2, fake, f"warm-{label}-{round_}")
+        seen |= {o.worker for o in outcomes if o.seconds is not None}
+        round_ += 1
+    if not expected <= seen:
+        raise SystemExit(f"{label}: workers {sorted(map(str, expected - seen))} never answered")
+
+
 def measure(
-    url: str, label: str, texts: list[str], levels: list[int], per: dict[int, int], fake: object
-) -> dict[int, tuple[float, float]]:
+    server: Server,
+    label: str,
+    texts: list[str],
+    levels: list[int],
+    per: dict[int, int],
+    fake: object,
+) -> dict[int, Figures]:
     figures = {}
-    run_clients(url, texts, 2, 3, fake, f"warm-{label}")
+    label = f"{label} ({server.procs})"
+    warm(server, texts, fake, label.replace(" ", "-"))
     for clients in levels:
+        cpu_before = cpu_seconds(server.process.pid)
         started = time.monotonic()
-        outcomes = run_clients(url, texts, clients, per[clients], fake, label)
+        outcomes = run_clients(server.url, texts, clients, per[clients], fake, label)
         elapsed = time.monotonic() - started
-        print(summarize(label, clients, outcomes, elapsed), flush=True)
+        cpu = cpu_seconds(server.process.pid) - cpu_before
+        print(summarize(label, clients, outcomes, elapsed, cpu), flush=True)
         done = sorted(o.seconds for o in outcomes if o.seconds is not None)
         p99 = done[min(len(done) - 1, int(len(done) * 0.99))] if done else float("inf")
-        figures[clients] = (len(outcomes) / elapsed, p99)
+        p50 = statistics.median(done) if done else float("inf")
+        shares = Counter(o.worker for o in outcomes)
+        figures[clients] = Figures(len(outcomes) / elapsed, p50, p99, cpu / len(outcomes), shares)
     return figures
+
+
+def start_servers(db: str, api_url: str, workers: int, tmp: str) -> list[Server]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYBOT_LOG_LEVEL": "ERROR"}
+    servers = []
+    bare = [1] if workers == 1 else [1, workers]
+    for count in bare:
+        port = free_port()
+        command = [sys.executable, "-m", "benchmarks.load", "--serve", "bare"]
+        command += ["--port", str(port), "--api-url", api_url, "--workers", str(count)]
+        process = subprocess.Popen(command, env=env, cwd=ROOT)
+        servers.append(Server(f"bare {count}", port, process, count))
+    port = free_port()
+    process = subprocess.Popen(
+        policybot_command(port, db, workers), env={**env, **policybot_env(api_url)}, cwd=tmp
+    )
+    servers.append(Server("policybot", port, process, workers))
+    return servers
 
 
 def main() -> None:
@@ -249,14 +426,18 @@ def main() -> None:
     parser.add_argument("--levels", default="1,20,50", help="concurrent clients")
     parser.add_argument("--requests", type=int, default=200, help="searches per level")
     parser.add_argument("--heavy", type=int, default=2, help="heavy commands per client")
-    parser.add_argument("--serve", choices=["policybot", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes for policybot and the bare app"
+    )
+    parser.add_argument(
+        "--only", choices=["search", "heavy"], help="measure only searches or heavy commands"
+    )
+    parser.add_argument("--serve", choices=["bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve == "policybot":
-        return serve_policybot(args.port, args.db, args.api_url)
     if args.serve == "bare":
-        return serve_bare_bolt(args.port, args.api_url)
+        return serve_bare_bolt(args.port, args.api_url, args.workers)
 
     from tests.fakeslack import FakeSlack
 
@@ -264,45 +445,75 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or f"sqlite:///{Path(tmp) / 'load.sqlite3'}"
         build_corpus(db, args.briefs)
+        searches = search_mix(db)
         with FakeSlack() as fake:
-            servers = {}
-            for name in ("bare", "policybot"):
-                port = free_port()
-                command = [sys.executable, "-m", "benchmarks.load", "--serve", name]
-                command += ["--port", str(port), "--db", db, "--api-url", fake.url]
-                env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYBOT_LOG_LEVEL": "ERROR"}
-                process = subprocess.Popen(command, env=env, cwd=ROOT)
-                servers[name] = (port, process)
+            servers = start_servers(db, fake.url, args.workers, tmp)
+            by_name = {s.name: s for s in servers}
             try:
-                for port, process in servers.values():
-                    wait_healthy(port, process)
-                bare_url = f"http://127.0.0.1:{servers['bare'][0]}/slack/events"
-                bot_url = f"http://127.0.0.1:{servers['policybot'][0]}/slack/events"
-                words = query_words()[:40]
-                searches = [" ".join(random.Random(i).sample(words, 1 + i % 2)) for i in range(40)]
-                per = {n: max(1, args.requests // n) for n in levels}
-                print(f"\n{args.briefs:,} briefs, {db.split(':')[0]}; full reply latency")
-                bare = measure(bare_url, "bare Bolt ack", searches, levels, per, fake)
-                ours = measure(bot_url, "policybot search", searches, levels, per, fake)
-                heavy = ["deadlines", "deadlines within 5y", "scorecard", "scorecard storage"]
-                measure(
-                    bot_url,
-                    "policybot heavy",
-                    heavy,
-                    levels,
-                    dict.fromkeys(levels, args.heavy),
-                    fake,
+                for server in servers:
+                    wait_healthy(server.port, server.process)
+                load = os.getloadavg()[0]
+                print(
+                    f"\n{args.briefs:,} briefs, {db.split(':')[0]}; full reply latency; "
+                    f"policybot on {args.workers} worker process(es); this machine has "
+                    f"{os.cpu_count()} cores; load average before: {load:.2f}"
                 )
-                print("\nsearch vs bare Bolt (goal: throughput >= 0.5x, p99 <= 2x)")
-                for n in levels:
-                    print(
-                        f"  {n:>3} clients: throughput {ours[n][0] / bare[n][0]:.2f}x, "
-                        f"p99 {ours[n][1] / bare[n][1]:.2f}x"
-                    )
+                print("searches, e.g.: " + " | ".join(searches[:9]))
+                per = {n: max(1, args.requests // n) for n in levels}
+                bare = {
+                    s.workers: measure(s, "bare Bolt ack", searches, levels, per, fake)
+                    for s in servers
+                    if s.name.startswith("bare")
+                }
+                bot = by_name["policybot"]
+                if args.only != "heavy":
+                    ours = measure(bot, "policybot search", searches, levels, per, fake)
+                if args.only != "search":
+                    heavy = dict.fromkeys(levels, args.heavy)
+                    measure(bot, "policybot heavy", HEAVY, levels, heavy, fake)
+                report_polling(bare)
+                if args.only != "heavy":
+                    report_ratios(ours, bare, args.workers, levels)
             finally:
-                for _port, process in servers.values():
-                    process.terminate()
-                    process.wait(timeout=30)
+                for server in servers:
+                    server.process.terminate()
+                    server.process.wait(timeout=30)
+
+
+def report_polling(bare: dict[int, dict[int, Figures]]) -> None:
+    threads = Settings.from_env({}, database_url="sqlite://").http_threads
+    print(
+        f"\nBolt's ack polling: a request thread looks for the ack every "
+        f"{ACK_POLL_SECONDS * 1000:.0f} ms, so one process with {threads} request threads acks "
+        f"at most {threads / ACK_POLL_SECONDS:.0f} req/s"
+    )
+    for processes, figures in bare.items():
+        for clients, f in figures.items():
+            ceiling = min(clients, threads * processes) / ACK_POLL_SECONDS
+            print(
+                f"  bare, {processes} proc, {clients:>3} clients: {f.throughput:6.0f} req/s = "
+                f"{100 * f.throughput / ceiling:3.0f}% of its polling ceiling "
+                f"({ceiling:.0f}); p50 {f.p50 * 1000:.0f} ms; cpu/req {f.cpu_ms * 1000:.2f} ms"
+            )
+
+
+def report_ratios(
+    ours: dict[int, Figures], bare: dict[int, dict[int, Figures]], workers: int, levels: list[int]
+) -> None:
+    print(
+        "\nsearch vs bare Bolt (goal: throughput >= 0.5x, p99 <= 2x; cpu/req is what the "
+        "ack polling cannot hide)"
+    )
+    for n in levels:
+        parts = []
+        for processes in sorted(bare):
+            floor = bare[processes][n]
+            parts.append(
+                f"vs bare on {processes} proc: throughput "
+                f"{ours[n].throughput / floor.throughput:.2f}x, p99 {ours[n].p99 / floor.p99:.2f}x, "
+                f"cpu/req {ours[n].cpu_ms / floor.cpu_ms:.1f}x"
+            )
+        print(f"  {n:>3} clients: " + ";  ".join(parts))
 
 
 if __name__ == "__main__":
