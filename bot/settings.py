@@ -220,6 +220,12 @@ class Settings:
                 "/metrics is open to anyone who reaches PORT: set POLICYBOT_METRICS_TOKEN, "
                 "or POLICYBOT_METRICS_PORT to serve it on its own interface"
             )
+        if self.metrics_port is None and self.web_workers > 1:
+            found.append(
+                "with POLICYBOT_WEB_WORKERS > 1, /metrics on PORT shows one worker's figures "
+                "(whichever takes the connection): set POLICYBOT_METRICS_PORT to scrape each "
+                "worker on its own port (POLICYBOT_METRICS_PORT + its index)"
+            )
         return found
 
     def check_serve(self) -> Mode:

@@ -45,6 +45,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A port p with p + 1 free too (each worker's metrics listener: p + its index)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as first, socket.socket() as second:
+            try:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two free ports in a row")
+
+
 def until(condition: Callable[[], object], timeout: float, what: str) -> None:
     """Poll `condition` until it holds; fail naming `what` at the deadline."""
     deadline = time.monotonic() + timeout
@@ -89,6 +103,7 @@ class Served:
 
     def __init__(self, database_url: str, fake: FakeSlack, log_path: Path) -> None:
         self.port = free_port()
+        self.metrics_port = free_port_pair()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {
@@ -100,6 +115,7 @@ class Served:
             "SLACK_API_URL": fake.url,
             "POLICYBOT_HOST": "127.0.0.1",
             "POLICYBOT_LOG_LEVEL": "INFO",
+            "POLICYBOT_METRICS_PORT": str(self.metrics_port),
         }
         self._log: IO[str] = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -190,8 +206,11 @@ def test_both_workers_answer_signed_commands_and_only_worker_0_schedules(
     pids = served.workers()
     assert len(set(pids.values())) == 2 and served.process.pid not in pids.values()
     seen: dict[str, Answer] = {}
+    sent = 0
 
     def both_answered() -> bool:
+        nonlocal sent
+        sent += 8
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda _: search(served, fake), range(8)))
         for answer in answers:
@@ -214,7 +233,15 @@ def test_both_workers_answer_signed_commands_and_only_worker_0_schedules(
     until(both_ready, 30, "/readyz from both workers")
     assert roles["1"] == "in worker 0"
     assert roles["0"] in ("starting", "leader", "follower"), roles
-    assert "policybot_commands" in request(f"{served.url}/metrics").body
+    # Metrics are per process: each worker on a port of its own, counting its own commands.
+    counted = []
+    for index in range(2):
+        metrics = request(f"http://127.0.0.1:{served.metrics_port + index}/metrics").body
+        found = re.findall(
+            r'policybot_commands_total\{command="search",outcome="ok"\} (\S+)', metrics
+        )
+        counted.append(float(found[0]) if found else 0.0)
+    assert all(counted) and sum(counted) == sent, (counted, sent)
 
 
 def test_a_killed_worker_is_replaced_with_one_warning(served: Served, fake: FakeSlack) -> None:
