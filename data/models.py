@@ -191,6 +191,9 @@ class Goal(Base):
     __table_args__ = (
         UniqueConstraint("brief_id", "position", name="uq_goals_brief_id_position"),
         Index("ix_goals_due_on", "due_on"),
+        # Deadlines and the scorecard: one kind's goals in a range of deadlines, counted and
+        # listed from the index alone (migration 0015).
+        Index("ix_goals_kind_due_on", "kind", "due_on", "brief_id"),
         # Reminder planning reads the goals whose window opens on given days.
         Index("ix_goals_window_start", "window_start"),
     )
