@@ -475,9 +475,22 @@ def main() -> None:
                 if args.only != "heavy":
                     report_ratios(ours, bare, args.workers, levels)
             finally:
-                for server in servers:
-                    server.process.terminate()
-                    server.process.wait(timeout=30)
+                stop_servers(servers)
+
+
+def stop_servers(servers: list[Server]) -> None:
+    """SIGTERM, then time to finish: one policybot process answers every command still
+    queued before it exits (at 100,000 briefs that can be a minute of heavy commands); a
+    pre-forked worker is killed 13 s after the signal."""
+    for server in servers:
+        server.process.terminate()
+    for server in servers:
+        try:
+            server.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            print(f"{server.name} still running 120 s after SIGTERM: killed", file=sys.stderr)
+            server.process.kill()
+            server.process.wait()
 
 
 def report_polling(bare: dict[int, dict[int, Figures]]) -> None:
