@@ -280,16 +280,49 @@ def _soonest_first() -> tuple[Any, ...]:
 
 
 def _due_statement(
-    start: date, end: date, where: BriefFilter | None, kinds: list[str]
+    start: date, end: date, where: BriefFilter | None, kinds: list[str], *, ordered: bool = True
 ) -> Select[int, int, date | None]:
     """Goal id, brief id and deadline of the goals due in [start, end] that pass the
-    structured filters (plain columns: the text part is the index's)."""
-    statement: Select[int, int, date | None] = (
-        select(Goal.id, Goal.brief_id, Goal.due_on)
-        .join(Brief, Goal.brief_id == Brief.id)
-        .where(Goal.due_on.between(start, end), Goal.kind.in_(kinds))
+    structured filters (plain columns: the text part is the index's). `ordered=False`: the
+    briefs are joined only when a filter reads them, so that counting reads the goals'
+    (kind, deadline, brief) index alone (every goal has its brief: a cascading foreign key)."""
+    statement: Select[int, int, date | None] = select(Goal.id, Goal.brief_id, Goal.due_on).where(
+        Goal.due_on.between(start, end), Goal.kind.in_(kinds)
     )
+    if ordered or (where is not None and _has_structured_filters(where)):
+        statement = statement.join(Brief, Goal.brief_id == Brief.id)
     return _apply_filters(statement, where) if where is not None else statement
+
+
+def _soonest_page(
+    session: Session, goals: list[tuple[date, int, int]], offset: int, limit: int
+) -> list[int]:
+    """Goal ids of one page of (deadline, goal id, brief id) in `_soonest_first` order. Only
+    the deadlines the page reaches need their briefs' dates to order goals due the same day."""
+    goals = sorted(goals)
+    end = offset + max(limit, 0)
+    if offset >= len(goals) or end <= offset:
+        return []
+    first_day, last_day = goals[offset][0], goals[end - 1 if end <= len(goals) else -1][0]
+    before = next(i for i, g in enumerate(goals) if g[0] == first_day)
+    reached = [g for g in goals[before:] if g[0] <= last_day]
+    brief_ids = sorted({b for _d, _g, b in reached})
+    published: dict[int, date | None] = {}
+    for at in range(0, len(brief_ids), _LOAD_CHUNK):
+        chunk = brief_ids[at : at + _LOAD_CHUNK]
+        published.update(
+            session.execute(select(Brief.id, Brief.published_on).where(Brief.id.in_(chunk)))
+            .tuples()
+            .all()
+        )
+
+    def soonest(goal: tuple[date, int, int]) -> tuple[date, bool, int, int]:
+        day = published.get(goal[2])
+        # Newest brief first, undated ones last, then the goal's id: as `_soonest_first`.
+        return (goal[0], day is None, -day.toordinal() if day else 0, goal[1])
+
+    reached.sort(key=soonest)
+    return [g for _d, g, _b in reached[offset - before : end - before]]
 
 
 def _has_text(where: BriefFilter | None) -> bool:
@@ -348,11 +381,21 @@ def due_goals_page(
     loaded; without words the database counts and pages, with words the index filters the
     window's ids (plain integers) first."""
     kinds = _due_kinds(where, goal_kinds)
-    if _has_text(where):
-        ids = due_goal_ids(session, start, end, where, goal_kinds=goal_kinds)
-        return DuePage(load_due_goals(session, ids[offset : offset + max(limit, 0)]), len(ids))
+    if where is not None and _has_text(where):
+        # The window's goals from the index on goals, those of the briefs the words match;
+        # only the page's deadlines are ordered by their briefs' dates.
+        allowed = text_matches(session, where)
+        rows = session.execute(_due_statement(start, end, where, kinds, ordered=False))
+        matched = [
+            (due_on, goal_id, brief_id)
+            for goal_id, brief_id, due_on in rows
+            if due_on is not None and brief_id in allowed
+        ]
+        page_ids = _soonest_page(session, matched, offset, limit)
+        return DuePage(load_due_goals(session, page_ids), len(matched))
     statement = _due_statement(start, end, where, kinds)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    counted = _due_statement(start, end, where, kinds, ordered=False)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     if limit <= 0 or offset >= total:
         return DuePage([], total)
     page = session.scalars(
@@ -404,6 +447,14 @@ def score_tally(
 ) -> ScoreTally:
     """Counted by the database, not by loading goals: one pass per count over the scored
     goals (words narrow them to the index's matches, a chunk of brief ids at a time)."""
+    allowed = text_matches(session, where) if _has_text(where) else None
+    return _split_score_tally(session, team_id, today, where, allowed, first=first)
+
+
+def _chunked_score_tally(
+    session: Session, team_id: str, today: date, where: BriefFilter, *, first: int
+) -> ScoreTally:
+    """The scorecard in one pass per count over every scored goal (kept to compare with)."""
     answer = aliased(GoalAssessment)
     scored = (
         select()
@@ -460,6 +511,141 @@ def score_tally(
         )
         tally.first += [(d, g, b) for d, g, b in session.execute(earliest)]
     tally.first = sorted(tally.first)[:first]
+    return tally
+
+
+def _split_score_tally(
+    session: Session,
+    team_id: str,
+    today: date,
+    where: BriefFilter,
+    allowed: set[int] | None,
+    *,
+    first: int,
+) -> ScoreTally:
+    """`score_tally` as two parts that do not overlap: the goals past their deadline, counted
+    from the goals' (kind, deadline, brief) index, and the team's answers (a few rows), which
+    say how many of the former are answered and add the answered goals not yet due. Words
+    (`allowed`: the briefs they match) keep the goals of those briefs: the past goals are
+    then read as plain (deadline, id, brief) rows and counted here."""
+    kinds = [str(k) for k in where.goal_kinds]
+    joined = _has_structured_filters(where)
+
+    def goals(*columns: Any) -> Select[Any]:
+        statement = select(*columns).select_from(Goal)
+        if joined:
+            statement = _apply_filters(statement.join(Brief, Goal.brief_id == Brief.id), where)
+        return statement.where(Goal.kind.in_(kinds), Goal.due_on.is_not(None))
+
+    past = goals(func.count()).where(Goal.due_on < today)
+    answered = [
+        (status, goal_id, brief_id, due_on)
+        for status, goal_id, brief_id, due_on in session.execute(
+            goals(GoalAssessment.status, Goal.id, Goal.brief_id, Goal.due_on)
+            .join(GoalAssessment, GoalAssessment.goal_id == Goal.id)
+            .where(GoalAssessment.team_id == team_id)
+        )
+        if due_on is not None and (allowed is None or brief_id in allowed)
+    ]
+    past_rows: list[tuple[date, int, int]] | None = None
+    if allowed is not None:
+        past_rows = [
+            (d, g, b)
+            for d, g, b in session.execute(
+                goals(Goal.due_on, Goal.id, Goal.brief_id).where(Goal.due_on < today)
+            )
+            if b in allowed
+        ]
+        past_rows.sort()
+    answered_briefs = sorted({b for _s, _g, b, _d in answered})
+    bodies_of: dict[int, list[str]] = {}
+    for at in range(0, len(answered_briefs), _LOAD_CHUNK):
+        for brief_id, body in session.execute(
+            select(brief_bodies.c.brief_id, IssuingBody.abbreviation)
+            .join(IssuingBody, IssuingBody.id == brief_bodies.c.body_id)
+            .where(brief_bodies.c.brief_id.in_(answered_briefs[at : at + _LOAD_CHUNK]))
+        ):
+            bodies_of.setdefault(brief_id, []).append(body)
+    tally = ScoreTally()
+    # Past goals: unanswered unless the team answered them.
+    tally.totals[None] = (session.scalar(past) or 0) if past_rows is None else len(past_rows)
+    listed = brief_bodies.alias("listed_bodies")
+    by_body = (
+        goals(IssuingBody.abbreviation, func.count())
+        .join(listed, listed.c.brief_id == Goal.brief_id)
+        .join(IssuingBody, IssuingBody.id == listed.c.body_id)
+        .where(Goal.due_on < today)
+    )
+    if allowed is None:
+        for body, count in session.execute(by_body.group_by(IssuingBody.abbreviation)):
+            tally.per_body.setdefault(body, Counter())[None] = count
+    else:
+        per_brief = by_body.add_columns(Goal.brief_id).group_by(
+            Goal.brief_id, IssuingBody.abbreviation
+        )
+        for body, count, brief_id in session.execute(per_brief):
+            if brief_id in allowed:
+                tally.per_body.setdefault(body, Counter())[None] += count
+    for status, _goal_id, brief_id, due_on in answered:
+        counted = [
+            tally.totals,
+            *(tally.per_body.setdefault(b, Counter()) for b in bodies_of.get(brief_id, [])),
+        ]
+        for counter in counted:
+            counter[status] += 1
+            if due_on < today:
+                counter[None] -= 1
+    tally.totals = +tally.totals  # drop the zeros: a body with nothing scored is not listed
+    tally.per_body = {b: +c for b, c in tally.per_body.items() if +c}
+    # Briefs: those with a past goal, and those with only answered goals not yet due.
+    later = {b for _s, _g, b, d in answered if d >= today}
+    with_past: set[int] = set()
+    if past_rows is not None:
+        past_brief_ids = {b for _d, _g, b in past_rows}
+        past_briefs = len(past_brief_ids)
+        with_past = later & past_brief_ids
+    else:
+        distinct = goals(func.count(func.distinct(Goal.brief_id))).where(Goal.due_on < today)
+        past_briefs = session.scalar(distinct) or 0
+    later_ids = sorted(later) if past_rows is None else []
+    for at in range(0, len(later_ids), _LOAD_CHUNK):
+        with_past.update(
+            session.scalars(
+                goals(Goal.brief_id)
+                .where(Goal.due_on < today, Goal.brief_id.in_(later_ids[at : at + _LOAD_CHUNK]))
+                .distinct()
+            )
+        )
+    tally.briefs = past_briefs + len(later - with_past)
+    # The earliest briefs: by their first past goal (in deadline order), then the briefs with
+    # only answered goals not yet due, by their first of those.
+    earliest: dict[int, tuple[date, int, int]] = {}
+    if first > 0 and past_rows is not None:
+        for due_on, goal_id, brief_id in past_rows:
+            if brief_id not in earliest:
+                earliest[brief_id] = (due_on, goal_id, brief_id)
+                if len(earliest) >= first:
+                    break
+    elif first > 0:
+        rows = session.execute(
+            goals(Goal.due_on, Goal.id, Goal.brief_id)
+            .where(Goal.due_on < today)
+            .order_by(Goal.due_on, Goal.id)
+            .execution_options(yield_per=500)
+        )
+        for due_on, goal_id, brief_id in rows:
+            if brief_id not in earliest:
+                earliest[brief_id] = (due_on, goal_id, brief_id)
+                if len(earliest) >= first:
+                    break
+        rows.close()
+    candidates = list(earliest.values())
+    only_later: dict[int, tuple[date, int, int]] = {}
+    for _status, goal_id, brief_id, due_on in answered:
+        if brief_id in later and brief_id not in with_past:
+            key = (due_on, goal_id, brief_id)
+            only_later[brief_id] = min(only_later.get(brief_id, key), key)
+    tally.first = sorted([*candidates, *only_later.values()])[:first]
     return tally
 
 
