@@ -310,11 +310,8 @@ def _soonest_page(
     published: dict[int, date | None] = {}
     for at in range(0, len(brief_ids), _LOAD_CHUNK):
         chunk = brief_ids[at : at + _LOAD_CHUNK]
-        published.update(
-            session.execute(select(Brief.id, Brief.published_on).where(Brief.id.in_(chunk)))
-            .tuples()
-            .all()
-        )
+        rows = session.execute(select(Brief.id, Brief.published_on).where(Brief.id.in_(chunk)))
+        published.update((brief_id, day) for brief_id, day in rows)
 
     def soonest(goal: tuple[date, int, int]) -> tuple[date, bool, int, int]:
         day = published.get(goal[2])
