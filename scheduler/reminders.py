@@ -50,6 +50,7 @@ from policybot.data.models import (
     SearchState,
 )
 from policybot.data.schedules import local_instant
+from policybot.scheduler.interval_alerts import IntervalBatch
 from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
 from policybot.scheduler.kinds.followup import FOLLOWUP
 from policybot.scheduler.matching import CandidateMatcher, QueryFilters
@@ -181,9 +182,14 @@ class _Group:
 
 
 class ReminderPlanner:
-    def __init__(self, session: Session, now: datetime) -> None:
+    """`in_database`: rules that already know their goals have their interval alerts planned
+    by one INSERT ... SELECT (interval_alerts.py); False plans every row in Python, the
+    reference the tests compare it with."""
+
+    def __init__(self, session: Session, now: datetime, *, in_database: bool = True) -> None:
         self.session = session
         self.now = now
+        self.in_database = in_database
         self.rows: list[dict[str, object]] = []
         self.revision = search_revision(session)
 
@@ -198,10 +204,12 @@ class ReminderPlanner:
         matcher = CandidateMatcher(self.session, candidates)
         filters = QueryFilters(self.session)
         sent = self._sent_keys(groups)
+        batch = IntervalBatch()
         planned: list[int] = []
-        for group in groups:
-            by_brief = _by_brief(group.timed)
-            changed_by_brief = _by_brief(group.changed)
+        for group_no, group in enumerate(groups):
+            by_brief = _KindsOf(group.timed)
+            changed_by_brief = _KindsOf(group.changed)
+            days = self._batch_days(group, batch, group_no)
             for rule in group.rules:
                 if not candidates:
                     planned.append(rule.id)  # nothing to match: only the marks move
@@ -211,19 +219,52 @@ class ReminderPlanner:
                     self._pause(rule, where)
                     continue
                 matched = matcher.matching(where)
-                kinds = {str(kind) for kind in where.goal_kinds}
-                self._plan_rule(
-                    group,
-                    rule,
-                    matched,
-                    _of_kinds(by_brief, kinds),
-                    _of_kinds(changed_by_brief, kinds),
-                    sent,
-                )
+                kinds = frozenset(str(kind) for kind in where.goal_kinds)
+                timed = by_brief.of(kinds)
+                if days is not None and rule.start == rule.checked_until:
+                    batch.add_rule(
+                        rule_id=rule.id,
+                        team_id=rule.team_id,
+                        channel_id=rule.channel_id,
+                        group_no=group_no,
+                        leads=rule.leads,
+                        days=days,
+                        today=group.today,
+                        watch_from=rule.created_at.astimezone(group.times.zone).date(),
+                        query=where,
+                        matched=matched,
+                        kinds=kinds,
+                    )
+                    timed = {}  # planned by the database
+                self._plan_rule(group, rule, matched, timed, changed_by_brief.of(kinds), sent)
                 planned.append(rule.id)
+        pending = batch.plan(self.session, self.now) if batch else 0
         self._insert()
         self._mark_checked(planned)
-        return sum(1 for r in self.rows if r["status"] == PENDING)
+        return pending + sum(1 for r in self.rows if r["status"] == PENDING)
+
+    def _batch_days(self, group: _Group, batch: IntervalBatch, group_no: int) -> list[date] | None:
+        """The days whose alert time fell in the group's interval, when its rules' interval
+        alerts can be planned in the database (the group was planned before); the group's
+        candidates go to the batch."""
+        until = group.key[2]
+        if not self.in_database or until is None or not group.timed:
+            return None
+        days = group.times.days_between(until, self.now)
+        batch.add_group(
+            group_no,
+            days,
+            group.today,
+            _follow_up_floor(group.today),
+            FOLLOW_UP_DELAY,
+            (
+                (goal.id, goal.brief_id, edge.name, edge.on, goal.kind)
+                for goal in group.timed.values()
+                if goal.id not in group.changed  # planned with the ledger, as new
+                for edge in edges(goal)
+            ),
+        )
+        return days
 
     # -- which rules have anything to do ----------------------------------------------
     def _working_groups(self) -> set[GroupKey]:
@@ -558,8 +599,19 @@ def plan_reminders(session: Session, now: datetime) -> int:
     return ReminderPlanner(session, now).plan()
 
 
-def _of_kinds(by_brief: dict[int, list[GoalFacts]], kinds: set[str]) -> dict[int, list[GoalFacts]]:
-    """Only the goals a rule follows: government targets unless it says `kind:company`."""
-    return {
-        brief: [goal for goal in goals if goal.kind in kinds] for brief, goals in by_brief.items()
-    }
+class _KindsOf:
+    """A group's goals by brief, only of the kinds a rule follows (government targets unless
+    it says `kind:company`); computed once per set of kinds, not once per rule."""
+
+    def __init__(self, goals: dict[int, GoalFacts]) -> None:
+        self.by_brief = _by_brief(goals)
+        self._of: dict[frozenset[str], dict[int, list[GoalFacts]]] = {}
+
+    def of(self, kinds: frozenset[str]) -> dict[int, list[GoalFacts]]:
+        found = self._of.get(kinds)
+        if found is None:
+            found = self._of[kinds] = {
+                brief: [goal for goal in goals if goal.kind in kinds]
+                for brief, goals in self.by_brief.items()
+            }
+        return found
