@@ -102,18 +102,8 @@ def build_app(
     def contexts(payload: dict[str, Any], client: WebClient) -> Context:
         return slack_context(payload, services, client, directory)
 
-    register_home(app, services, contexts)
-    modals.register(
-        app,
-        services,
-        contexts,
-        lambda client, team, user: publish_home(services, client, team, user),
-    )
-    menus.register(app, services, contexts)
-    unfurls.register(app, services)
-    intake.register(app, services, contexts)
-    add_brief.register(app, services, contexts)
-    note_form.register(app, services, contexts)
+    # Commands and their buttons are registered first: Bolt tries each listener's matchers
+    # in order until one matches, and these are most of the requests.
     dispatcher = CommandDispatcher(services, ack_budget)
 
     # Exactly the configured names: a pattern such as ^/policy would also take /policyx.
@@ -159,6 +149,19 @@ def build_app(
             return  # Add note: a form, not a list of notes
         replaces = ":replace:" in (action.get("action_id") or "")
         dispatcher.answer_later(value, ctx, respond, client, replaces)
+
+    register_home(app, services, contexts)
+    modals.register(
+        app,
+        services,
+        contexts,
+        lambda client, team, user: publish_home(services, client, team, user),
+    )
+    menus.register(app, services, contexts)
+    unfurls.register(app, services)
+    intake.register(app, services, contexts)
+    add_brief.register(app, services, contexts)
+    note_form.register(app, services, contexts)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

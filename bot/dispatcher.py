@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from policybot.bot.blocks import render_blocks
 from policybot.bot.services import Services
 from policybot.bot.uploads import upload_attachment
-from policybot.handlers.commands import parse_command
+from policybot.handlers.commands import ParsedCommand, parse_command
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Reply
 
@@ -95,8 +95,9 @@ class CommandDispatcher:
         self, text: str, ctx: Context, ack: Ack, respond: Respond, client: WebClient | None = None
     ) -> None:
         """A slash command: the reply in the ack when it is ready within the budget."""
-        defer = self.pool.saturated or self.times.is_slow(parse_command(text).spec.name)
-        future = self.pool.submit(self.run_measured, text, ctx)
+        command = parse_command(text)  # once for the dispatcher (the runner reads it again)
+        defer = self.pool.saturated or self.times.is_slow(command.spec.name)
+        future = self.pool.submit(self.run_measured, text, ctx, command)
         if not defer:
             try:
                 reply = future.result(timeout=self.budget)
@@ -158,9 +159,10 @@ class CommandDispatcher:
         if reply.attachment is not None and client is not None:
             self.pool.submit(upload_attachment, client, reply, ctx.channel_id, respond)
 
-    def run_measured(self, text: str, ctx: Context) -> Reply:
+    def run_measured(self, text: str, ctx: Context, command: ParsedCommand | None = None) -> Reply:
         """Run a command, counting it and timing it for /metrics and the log."""
-        name = parse_command(text).spec.name
+        command = command or parse_command(text)
+        name = command.spec.name
         started = time.perf_counter()
         outcome = "error"
         try:
