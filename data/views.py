@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from policybot.data.models import Brief, Goal, IssuingBody, SourceDocument, brief_bodies
@@ -127,34 +127,62 @@ def brief_view(brief: Brief, today: date) -> BriefView:
     )
 
 
+# Built once (a page is read on every search): only the ids change, as an expanding list.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_BODIES_OF = (
+    select(brief_bodies.c.brief_id, IssuingBody.abbreviation)
+    .join(IssuingBody, brief_bodies.c.body_id == IssuingBody.id)
+    .where(brief_bodies.c.brief_id.in_(_IDS))
+    .order_by(brief_bodies.c.brief_id, brief_bodies.c.position)
+)
+_GOALS_OF = (
+    select(
+        Goal.brief_id,
+        Goal.id,
+        Goal.text,
+        Goal.due_on,
+        Goal.precision,
+        Goal.window_start,
+        Goal.status,
+    )
+    .where(Goal.brief_id.in_(_IDS))
+    .order_by(Goal.brief_id, Goal.position)
+)
+_BRIEFS = (
+    select(
+        Brief.id,
+        Brief.kind,
+        Brief.title,
+        Brief.title_original,
+        Brief.bodies_more,
+        Brief.published_on,
+        Brief.summary,
+        Brief.comment,
+        Brief.links,
+        Brief.source_label,
+        Brief.comment_author,
+        SourceDocument.publication,
+        SourceDocument.name,
+        SourceDocument.issue_date,
+    )
+    .outerjoin(SourceDocument, Brief.source_document_id == SourceDocument.id)
+    .where(Brief.id.in_(_IDS))
+)
+
+
 def brief_views(session: Session, brief_ids: Sequence[int], today: date) -> dict[int, BriefView]:
     """What `brief_view` makes of each of these briefs, by id in this order (an id with no
     brief is left out), read as plain columns in three queries: no ORM objects for a page
     that only shows them."""
     if not brief_ids:
         return {}
-    ids = list(dict.fromkeys(brief_ids))
+    ids = {"ids": list(dict.fromkeys(brief_ids))}
     bodies: dict[int, list[str]] = {}
-    for brief_id, abbreviation in session.execute(
-        select(brief_bodies.c.brief_id, IssuingBody.abbreviation)
-        .join(IssuingBody, brief_bodies.c.body_id == IssuingBody.id)
-        .where(brief_bodies.c.brief_id.in_(ids))
-        .order_by(brief_bodies.c.brief_id, brief_bodies.c.position)
-    ):
+    for brief_id, abbreviation in session.execute(_BODIES_OF, ids):
         bodies.setdefault(brief_id, []).append(abbreviation)
     goals: dict[int, list[GoalView]] = {}
     for brief_id, goal_id, text, due_on, precision, window_start, status in session.execute(
-        select(
-            Goal.brief_id,
-            Goal.id,
-            Goal.text,
-            Goal.due_on,
-            Goal.precision,
-            Goal.window_start,
-            Goal.status,
-        )
-        .where(Goal.brief_id.in_(ids))
-        .order_by(Goal.brief_id, Goal.position)
+        _GOALS_OF, ids
     ):
         goals.setdefault(brief_id, []).append(
             GoalView(
@@ -168,26 +196,7 @@ def brief_views(session: Session, brief_ids: Sequence[int], today: date) -> dict
             )
         )
     views: dict[int, BriefView] = {}
-    for row in session.execute(
-        select(
-            Brief.id,
-            Brief.kind,
-            Brief.title,
-            Brief.title_original,
-            Brief.bodies_more,
-            Brief.published_on,
-            Brief.summary,
-            Brief.comment,
-            Brief.links,
-            Brief.source_label,
-            Brief.comment_author,
-            SourceDocument.publication,
-            SourceDocument.name,
-            SourceDocument.issue_date,
-        )
-        .outerjoin(SourceDocument, Brief.source_document_id == SourceDocument.id)
-        .where(Brief.id.in_(ids))
-    ):
+    for row in session.execute(_BRIEFS, ids):
         views[row.id] = BriefView(
             ref=f"b{row.id}",
             kind=str(row.kind),

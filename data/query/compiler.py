@@ -56,20 +56,23 @@ class KnownBody:
     names: tuple[str, ...]
 
 
+_BODY_TABLE = (
+    select(
+        BodyAlias.normalized,
+        BodyAlias.alias,
+        IssuingBody.id,
+        IssuingBody.abbreviation,
+        IssuingBody.full_name,
+    )
+    .join(IssuingBody, BodyAlias.body_id == IssuingBody.id)
+    .order_by(BodyAlias.id)
+)
+
+
 def known_bodies_by_name(session: Session) -> dict[str, KnownBody]:
     """Every body under each of its normalized names, read in one query of plain columns
     (no ORM objects: a search reads this table on every request)."""
-    rows = session.execute(
-        select(
-            BodyAlias.normalized,
-            BodyAlias.alias,
-            IssuingBody.id,
-            IssuingBody.abbreviation,
-            IssuingBody.full_name,
-        )
-        .join(IssuingBody, BodyAlias.body_id == IssuingBody.id)
-        .order_by(BodyAlias.id)
-    ).all()
+    rows = session.execute(_BODY_TABLE).all()
     aliases: dict[int, list[str]] = {}
     for _normalized, alias, body_id, _abbreviation, _full_name in rows:
         aliases.setdefault(body_id, []).append(alias)
