@@ -24,6 +24,7 @@ import pstats
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -173,14 +174,40 @@ def figures(label: str, cpu: list[float]) -> str:
     )
 
 
-def profile(app: WSGIApplication, texts: list[str], fake: FakeSlack, rounds: int) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
+def profile_threads() -> list[cProfile.Profile]:
+    """A profiler in every thread started from now on (Bolt's listener pool, the command
+    pool): the work of a request happens mostly off the calling thread."""
+    profiles: list[cProfile.Profile] = []
+
+    def start(_frame: object, _event: str, _arg: object) -> None:
+        profiler = cProfile.Profile()
+        profiles.append(profiler)
+        profiler.enable()  # replaces this hook in the thread
+
+    threading.setprofile(start)  # type: ignore[arg-type]
+    return profiles
+
+
+def profile(
+    app: WSGIApplication,
+    texts: list[str],
+    fake: FakeSlack,
+    rounds: int,
+    threads: list[cProfile.Profile],
+) -> None:
+    main_thread = cProfile.Profile()
+    for profiler in threads:
+        profiler.clear()
+    main_thread.enable()
     measure(app, texts, "profile", fake, rounds)
-    profiler.disable()
+    main_thread.disable()
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
-    stats.print_stats(60)
+    stats = pstats.Stats(main_thread, stream=out)
+    for profiler in threads:
+        profiler.create_stats()
+        if getattr(profiler, "stats", None):  # a thread that ran nothing has none
+            stats.add(pstats.Stats(profiler))
+    stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(70)
     print(out.getvalue())
 
 
@@ -199,6 +226,7 @@ def main() -> None:
     db = args.db or f"sqlite:///{Path(tempfile.gettempdir()) / f'command-cost-{args.briefs}.db'}"
     build_corpus(db, args.briefs)
     with FakeSlack() as fake:
+        threads = profile_threads() if args.profile else []
         ours = policybot_wsgi(db, fake.url)
         bare = bare_wsgi(fake.url)
         searches = search_mix(40)
@@ -207,7 +235,7 @@ def main() -> None:
         measure(ours, searches + HEAVY, "warm-ours", fake, 1)
         if args.profile:
             texts = searches if args.profile == "search" else HEAVY
-            return profile(ours, texts, fake, args.rounds)
+            return profile(ours, texts, fake, args.rounds, threads)
         print(f"\n{args.briefs:,} briefs, {db.split(':')[0]}; CPU per request, in process")
         if not args.heavy_only:
             print(figures("bare Bolt ack", measure(bare, searches, "bare", fake, args.rounds)))
