@@ -184,7 +184,7 @@ def profile_threads() -> list[cProfile.Profile]:
         profiles.append(profiler)
         profiler.enable()  # replaces this hook in the thread
 
-    threading.setprofile(start)  # type: ignore[arg-type]
+    threading.setprofile(start)
     return profiles
 
 
