@@ -193,8 +193,9 @@ class Goal(Base):
         UniqueConstraint("brief_id", "position", name="uq_goals_brief_id_position"),
         Index("ix_goals_due_on", "due_on"),
         # Deadlines and the scorecard: one kind's goals in a range of deadlines, counted and
-        # listed from the index alone (migration 0015).
-        Index("ix_goals_kind_due_on", "kind", "due_on", "brief_id"),
+        # listed from the index alone (migration 0015). The deadline leads: led by the kind,
+        # SQLite took it for any query naming a kind, even one naming a few briefs.
+        Index("ix_goals_due_on_kind", "due_on", "kind", "brief_id"),
         # Reminder planning reads the goals whose window opens on given days.
         Index("ix_goals_window_start", "window_start"),
     )

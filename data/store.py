@@ -535,15 +535,24 @@ def _split_score_tally(
         return statement.where(Goal.kind.in_(kinds), Goal.due_on.is_not(None))
 
     past = goals(func.count()).where(Goal.due_on < today)
-    answered = [
-        (status, goal_id, brief_id, due_on)
-        for status, goal_id, brief_id, due_on in session.execute(
-            goals(GoalAssessment.status, Goal.id, Goal.brief_id, Goal.due_on)
-            .join(GoalAssessment, GoalAssessment.goal_id == Goal.id)
-            .where(GoalAssessment.team_id == team_id)
-        )
-        if due_on is not None and (allowed is None or brief_id in allowed)
-    ]
+    # The team's answers by their (team, goal) key first, then those goals by id: a join
+    # would let the planner walk every goal of the kind instead.
+    statuses = dict(
+        session.execute(
+            select(GoalAssessment.goal_id, GoalAssessment.status).where(
+                GoalAssessment.team_id == team_id
+            )
+        ).all()
+    )
+    answered_ids = sorted(statuses)
+    answered: list[tuple[str, int, int, date]] = []
+    for at in range(0, len(answered_ids), _LOAD_CHUNK):
+        chunk = answered_ids[at : at + _LOAD_CHUNK]
+        for goal_id, brief_id, due_on in session.execute(
+            goals(Goal.id, Goal.brief_id, Goal.due_on).where(Goal.id.in_(chunk))
+        ):
+            if due_on is not None and (allowed is None or brief_id in allowed):
+                answered.append((statuses[goal_id], goal_id, brief_id, due_on))
     past_rows: list[tuple[date, int, int]] | None = None
     if allowed is not None:
         past_rows = [
@@ -624,18 +633,25 @@ def _split_score_tally(
                 if len(earliest) >= first:
                     break
     elif first > 0:
-        rows = session.execute(
-            goals(Goal.due_on, Goal.id, Goal.brief_id)
-            .where(Goal.due_on < today)
-            .order_by(Goal.due_on, Goal.id)
-            .execution_options(yield_per=500)
-        )
-        for due_on, goal_id, brief_id in rows:
-            if brief_id not in earliest:
-                earliest[brief_id] = (due_on, goal_id, brief_id)
-                if len(earliest) >= first:
-                    break
-        rows.close()
+        # The soonest past goals, more of them until they name `first` briefs (or run out):
+        # a top-N sort instead of ordering every past goal.
+        wanted = first * 8
+        while True:
+            rows = session.execute(
+                goals(Goal.due_on, Goal.id, Goal.brief_id)
+                .where(Goal.due_on < today)
+                .order_by(Goal.due_on, Goal.id)
+                .limit(wanted)
+            ).all()
+            earliest = {}
+            for due_on, goal_id, brief_id in rows:
+                if brief_id not in earliest:
+                    earliest[brief_id] = (due_on, goal_id, brief_id)
+                    if len(earliest) >= first:
+                        break
+            if len(earliest) >= first or len(rows) < wanted:
+                break
+            wanted *= 4
     candidates = list(earliest.values())
     only_later: dict[int, tuple[date, int, int]] = {}
     for _status, goal_id, brief_id, due_on in answered:

@@ -1,12 +1,14 @@
-"""Goals by kind and deadline
+"""Goals by deadline and kind
 
 Revision ID: 0015
 Revises: 0013
 Create Date: 2026-12-01
 
 Deadlines, reminders and the scorecard read the goals of one kind in a range of deadlines;
-with their brief id in the index too, counting and listing them reads the index alone
-(at 100,000 briefs a count of the window went from a scan of the table to ~2 ms).
+with their kind and brief id in the index too, counting and listing them reads the index
+alone (at 100,000 briefs a count of the window went from ~45 ms to a few). The deadline
+comes first: led by the kind, SQLite (without statistics) took this index for any query
+naming a kind, even one that names 15 briefs.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("goals", schema=None) as batch_op:
-        batch_op.create_index("ix_goals_kind_due_on", ["kind", "due_on", "brief_id"], unique=False)
+        batch_op.create_index("ix_goals_due_on_kind", ["due_on", "kind", "brief_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("goals", schema=None) as batch_op:
-        batch_op.drop_index("ix_goals_kind_due_on")
+        batch_op.drop_index("ix_goals_due_on_kind")
