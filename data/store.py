@@ -294,34 +294,6 @@ def _due_statement(
     return _apply_filters(statement, where) if where is not None else statement
 
 
-def _soonest_page(
-    session: Session, goals: list[tuple[date, int, int]], offset: int, limit: int
-) -> list[int]:
-    """Goal ids of one page of (deadline, goal id, brief id) in `_soonest_first` order. Only
-    the deadlines the page reaches need their briefs' dates to order goals due the same day."""
-    goals = sorted(goals)
-    end = offset + max(limit, 0)
-    if offset >= len(goals) or end <= offset:
-        return []
-    first_day, last_day = goals[offset][0], goals[end - 1 if end <= len(goals) else -1][0]
-    before = next(i for i, g in enumerate(goals) if g[0] == first_day)
-    reached = [g for g in goals[before:] if g[0] <= last_day]
-    brief_ids = sorted({b for _d, _g, b in reached})
-    published: dict[int, date | None] = {}
-    for at in range(0, len(brief_ids), _LOAD_CHUNK):
-        chunk = brief_ids[at : at + _LOAD_CHUNK]
-        rows = session.execute(select(Brief.id, Brief.published_on).where(Brief.id.in_(chunk)))
-        published.update((brief_id, day) for brief_id, day in rows)
-
-    def soonest(goal: tuple[date, int, int]) -> tuple[date, bool, int, int]:
-        day = published.get(goal[2])
-        # Newest brief first, undated ones last, then the goal's id: as `_soonest_first`.
-        return (goal[0], day is None, -day.toordinal() if day else 0, goal[1])
-
-    reached.sort(key=soonest)
-    return [g for _d, g, _b in reached[offset - before : end - before]]
-
-
 def _has_text(where: BriefFilter | None) -> bool:
     return where is not None and bool(where.has_text or where.exclude)
 
@@ -378,18 +350,9 @@ def due_goals_page(
     loaded; without words the database counts and pages, with words the index filters the
     window's ids (plain integers) first."""
     kinds = _due_kinds(where, goal_kinds)
-    if where is not None and _has_text(where):
-        # The window's goals from the index on goals, those of the briefs the words match;
-        # only the page's deadlines are ordered by their briefs' dates.
-        allowed = text_matches(session, where)
-        rows = session.execute(_due_statement(start, end, where, kinds, ordered=False))
-        matched = [
-            (due_on, goal_id, brief_id)
-            for goal_id, brief_id, due_on in rows
-            if due_on is not None and brief_id in allowed
-        ]
-        page_ids = _soonest_page(session, matched, offset, limit)
-        return DuePage(load_due_goals(session, page_ids), len(matched))
+    if _has_text(where):
+        ids = due_goal_ids(session, start, end, where, goal_kinds=goal_kinds)
+        return DuePage(load_due_goals(session, ids[offset : offset + max(limit, 0)]), len(ids))
     statement = _due_statement(start, end, where, kinds)
     counted = _due_statement(start, end, where, kinds, ordered=False)
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
