@@ -552,9 +552,12 @@ def _split_score_tally(
         per_brief = by_body.add_columns(Goal.brief_id).group_by(
             Goal.brief_id, IssuingBody.abbreviation
         )
+        past_by_body: Counter[str] = Counter()
         for body, count, brief_id in session.execute(per_brief):
             if brief_id in allowed:
-                tally.per_body.setdefault(body, Counter())[None] += count
+                past_by_body[body] += count
+        for body, count in past_by_body.items():
+            tally.per_body[body] = Counter({None: count})
     for status, _goal_id, brief_id, due_on in answered:
         counted = [
             tally.totals,
