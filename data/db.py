@@ -34,9 +34,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # locked"; with WAL, readers never wait for a writer and a writer waits only for writers.
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")  # a no-op (stays "memory") for :memory:
-    # Temporary tables (reminder planning's) and sorts stay in memory, not in a temp file
-    # written and read back: they are a few MB even on a busy morning.
-    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

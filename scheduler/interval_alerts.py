@@ -27,7 +27,8 @@ the database's own insert into the ledger, and memory stays flat.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -135,7 +136,9 @@ class IntervalBatch:
     fires: list[dict[str, object]] = field(default_factory=list)
     followups: list[dict[str, object]] = field(default_factory=list)
     _queries: dict[object, int] = field(default_factory=dict)
-    _matches: list[dict[str, object]] = field(default_factory=list)
+    # (query_no, matched brief ids): rows are made a chunk at a time when written (a
+    # hundred thousand dicts held at once would be most of the planner's memory).
+    _matches: list[tuple[int, list[int]]] = field(default_factory=list)
     _kinds: list[dict[str, object]] = field(default_factory=list)
     _fire_sets: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)
 
@@ -187,7 +190,7 @@ class IntervalBatch:
         query_no = self._queries.get(query)
         if query_no is None:
             query_no = self._queries[query] = len(self._queries)
-            self._matches.extend({"query_no": query_no, "brief_id": b} for b in sorted(matched))
+            self._matches.append((query_no, sorted(matched)))
             self._kinds.extend({"query_no": query_no, "kind": k} for k in sorted(set(kinds)))
         self.rules.append(
             {
@@ -217,6 +220,11 @@ class IntervalBatch:
                         )
         return number
 
+    def _match_rows(self) -> Iterator[dict[str, object]]:
+        for query_no, briefs in self._matches:
+            for brief_id in briefs:
+                yield {"query_no": query_no, "brief_id": brief_id}
+
     @property
     def may_fold(self) -> bool:
         """Whether one edge day fires with several leads (the interval spans several days:
@@ -233,14 +241,15 @@ class IntervalBatch:
         try:
             for table, rows in (
                 (RULES, self.rules),
-                (MATCHES, self._matches),
+                (MATCHES, self._match_rows()),
                 (QUERY_KINDS, self._kinds),
                 (CANDIDATES, self.candidates),
                 (FIRES, self.fires),
                 (FOLLOWUPS, self.followups),
             ):
-                for start in range(0, len(rows), _INSERT_CHUNK):
-                    connection.execute(table.insert(), rows[start : start + _INSERT_CHUNK])
+                rows_left = iter(rows)
+                while chunk := list(itertools.islice(rows_left, _INSERT_CHUNK)):
+                    connection.execute(table.insert(), chunk)
             # What each distinct (query, fire days) gives, once; then a row per rule asking it.
             connection.execute(ITEMS.insert().from_select(_ITEM_COLUMNS, _items(self.may_fold)))
             connection.execute(

@@ -21,7 +21,24 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
@@ -34,6 +51,7 @@ from policybot.data.models import (
     ReminderRule,
     ScheduleKind,
     Subscription,
+    UTCDateTime,
 )
 from policybot.data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
 from policybot.scheduler.delivery import Claim, Owner
@@ -75,12 +93,9 @@ def plan_digests(session: Session, now: datetime) -> int:
     _move_schedules(session, {s.id: end for s, end in waiting.items()}, now, checked=False)
     due = [s for s in due if s not in waiting]
     planner = _DigestPlanner(session, now, due)
-    rows = planner.rows()
-    if rows:
-        # Another scheduler may have planned the same rows a moment ago: the unique key wins.
-        session.execute(
-            backend_for(session).insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"]), rows
-        )
+    pairs = planner.pairs()
+    if pairs:
+        _write_digest_rows(session, pairs, now)
     for subscription_id, reason in planner.broken.items():
         # The query stopped making sense (a body alias was removed): say so, keep the rest.
         session.execute(
@@ -97,7 +112,70 @@ def plan_digests(session: Session, now: datetime) -> int:
         next_due[subscription.id] = slots[schedule]
     _move_schedules(session, next_due, now, checked=False)
     _advance_marks(session, [s.id for s in due], planner.newest_seen)
-    return len(rows)
+    return len(pairs)
+
+
+# Digest rows are written by the database from (subscription, brief) pairs: ten thousand
+# due subscriptions plan tens of thousands of rows, and binding thirteen typed values a row
+# in Python cost more than the insert itself.
+_DIGEST_PAIRS = Table(
+    "plan_digest_pairs",
+    MetaData(),
+    Column("subscription_id", Integer, primary_key=True),
+    Column("brief_id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _write_digest_rows(session: Session, pairs: list[dict[str, int]], now: datetime) -> None:
+    connection = session.connection()
+    pair = _DIGEST_PAIRS.c
+    _DIGEST_PAIRS.create(connection)
+    try:
+        for start in range(0, len(pairs), _PAIR_CHUNK):
+            connection.execute(_DIGEST_PAIRS.insert(), pairs[start : start + _PAIR_CHUNK])
+        key = (
+            literal("digest:")
+            + cast_(pair.subscription_id, String)
+            + ":"
+            + cast_(pair.brief_id, String)
+        )
+        rows = (
+            select(
+                key,
+                literal(DIGEST),
+                Subscription.team_id,
+                Subscription.channel_id,
+                pair.subscription_id,
+                pair.brief_id,
+                literal(DeliveryStatus.PENDING.value),
+                literal(now, UTCDateTime()),
+                literal(now, UTCDateTime()),
+                literal(0),
+            )
+            .select_from(_DIGEST_PAIRS.join(Subscription, Subscription.id == pair.subscription_id))
+            .where(true())  # SQLite: a WHERE keeps "ON CONFLICT" from reading as the join's ON
+        )
+        # Another scheduler may have planned the same rows a moment ago: the unique key wins.
+        insert = backend_for(session).insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"])
+        connection.execute(insert.from_select(_DIGEST_COLUMNS, rows))
+    finally:
+        _DIGEST_PAIRS.drop(connection)
+
+
+_PAIR_CHUNK = 5_000
+_DIGEST_COLUMNS = (
+    "dedupe_key",
+    "kind",
+    "team_id",
+    "channel_id",
+    "subscription_id",
+    "brief_id",
+    "status",
+    "created_at",
+    "next_attempt_at",
+    "attempts",
+)
 
 
 def _advance_marks(session: Session, ids: list[int], seen: datetime | None) -> None:
@@ -183,7 +261,8 @@ class _DigestPlanner:
         self.broken: dict[int, str] = {}  # subscription id -> why its query stopped working
         self.newest_seen: datetime | None = None  # the latest ingestion time planning read
 
-    def rows(self) -> list[dict[str, object]]:
+    def pairs(self) -> list[dict[str, int]]:
+        """(subscription, brief) of every digest row to plan."""
         if not self.due:
             return []
         starts = {s.id: max(s.checked_until - INGEST_GRACE, s.created_at) for s in self.due}
@@ -199,7 +278,7 @@ class _DigestPlanner:
         matcher = CandidateMatcher(self.session, self.ids)
         delivered = self._delivered() if arrived else set()
         in_channel = self._in_channels() if arrived else set()
-        rows: list[dict[str, object]] = []
+        rows: list[dict[str, int]] = []
         for subscription in self.due:
             where = self.filters.get(subscription.query_text)
             if isinstance(where, UserError):
@@ -215,7 +294,7 @@ class _DigestPlanner:
                 # schedule) already has it planned or sent.
                 if (subscription.team_id, subscription.channel_id, brief_id) in in_channel:
                     continue
-                rows.append(self._row(subscription, brief_id))
+                rows.append({"subscription_id": subscription.id, "brief_id": brief_id})
         return rows
 
     def _in_channels(self) -> set[tuple[str, str, int]]:
@@ -248,20 +327,6 @@ class _DigestPlanner:
                 ).all()  # type: ignore[arg-type]
             )
         return found
-
-    def _row(self, subscription: _DueSubscription, brief_id: int) -> dict[str, object]:
-        return {
-            "dedupe_key": f"digest:{subscription.id}:{brief_id}",
-            "kind": DIGEST,
-            "team_id": subscription.team_id,
-            "channel_id": subscription.channel_id,
-            "subscription_id": subscription.id,
-            "brief_id": brief_id,
-            "status": DeliveryStatus.PENDING,
-            "created_at": self.now,
-            "next_attempt_at": self.now,
-            "attempts": 0,
-        }
 
 
 def _quiet_until(

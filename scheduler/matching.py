@@ -23,25 +23,57 @@ from policybot.data.search.ranking import Plan, Searcher
 from policybot.data.store import BriefFilter
 
 
+class _CompiledFilters:
+    """Filters kept across ticks: a scheduler asks the same thousands of standing queries
+    every minute. A filter depends on the query text and on the body-name table (aliases
+    can be added or removed): the filters are kept for one table and dropped when another
+    is read. Errors are not kept (their suggestions depend on the briefs stored)."""
+
+    limit = 50_000
+
+    def __init__(self) -> None:
+        self.table: frozenset[object] | None = None
+        self.filters: dict[str, BriefFilter] = {}
+
+    def for_table(self, table: frozenset[object]) -> dict[str, BriefFilter]:
+        if table != self.table or len(self.filters) >= self.limit:
+            self.table, self.filters = table, {}
+        return self.filters
+
+
+_KEPT = _CompiledFilters()
+
+
 class QueryFilters:
-    """Query text -> its store filter, compiled once per text (None: it no longer works)."""
+    """Query text -> its store filter, compiled once per text and body-name table."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._names: BodyNames | None = None
+        self._kept: dict[str, BriefFilter] = {}
         self._filters: dict[str, BriefFilter | UserError] = {}
 
     def get(self, text: str) -> BriefFilter | UserError:
         """The filter, or the error saying why the query stopped making sense (a body alias
         it named was removed, say)."""
-        if text not in self._filters:
-            if self._names is None:
-                self._names = BodyNames(self.session)
-            try:
-                self._filters[text] = build_filter(self.session, parse_query(text), self._names)[0]
-            except UserError as error:
-                self._filters[text] = error
-        return self._filters[text]
+        found = self._filters.get(text)
+        if found is None:
+            found = self._filters[text] = self._compile(text)
+        return found
+
+    def _compile(self, text: str) -> BriefFilter | UserError:
+        if self._names is None:
+            self._names = BodyNames(self.session)
+            self._kept = _KEPT.for_table(frozenset(self._names.by_name.items()))
+        compiled = self._kept.get(text)
+        if compiled is not None:
+            return compiled
+        try:
+            compiled = build_filter(self.session, parse_query(text), self._names)[0]
+        except UserError as error:
+            return error
+        self._kept[text] = compiled
+        return compiled
 
 
 class CandidateMatcher:
