@@ -517,15 +517,13 @@ def _split_score_tally(
             if due_on is not None and (allowed is None or brief_id in allowed):
                 answered.append((statuses[goal_id], goal_id, brief_id, due_on))
     past_rows: list[tuple[date, int, int]] | None = None
+    past_per_brief: Counter[int] = Counter()  # with words: past goals per brief, any brief
     if allowed is not None:
-        past_rows = [
-            (d, g, b)
-            for d, g, b in session.execute(
-                goals(Goal.due_on, Goal.id, Goal.brief_id).where(Goal.due_on < today)
-            )
-            if b in allowed
-        ]
-        past_rows.sort()
+        every_past = session.execute(
+            goals(Goal.due_on, Goal.id, Goal.brief_id).where(Goal.due_on < today)
+        ).all()
+        past_per_brief = Counter(b for _d, _g, b in every_past)
+        past_rows = sorted((d, g, b) for d, g, b in every_past if b in allowed)
     answered_briefs = sorted({b for _s, _g, b, _d in answered})
     bodies_of: dict[int, list[str]] = {}
     for at in range(0, len(answered_briefs), _LOAD_CHUNK):
@@ -549,15 +547,26 @@ def _split_score_tally(
         for body, count in session.execute(by_body.group_by(IssuingBody.abbreviation)):
             tally.per_body.setdefault(body, Counter())[None] = count
     else:
-        per_brief = by_body.add_columns(Goal.brief_id).group_by(
-            Goal.brief_id, IssuingBody.abbreviation
-        )
+        # Each matched brief's past goals count for each of its bodies. Words that match
+        # most briefs: every past goal by body, less those of the briefs they do not match.
+        inside = [b for b in past_per_brief if b in allowed]
+        outside = [b for b in past_per_brief if b not in allowed]
         past_by_body: Counter[str] = Counter()
-        for body, count, brief_id in session.execute(per_brief):
-            if brief_id in allowed:
-                past_by_body[body] += count
+        if len(outside) < len(inside):
+            for body, count in session.execute(by_body.group_by(IssuingBody.abbreviation)):
+                past_by_body[body] = count
+        sign, briefs = (-1, outside) if len(outside) < len(inside) else (1, inside)
+        briefs.sort()
+        for at in range(0, len(briefs), _LOAD_CHUNK):
+            for brief_id, body in session.execute(
+                select(brief_bodies.c.brief_id, IssuingBody.abbreviation)
+                .join(IssuingBody, IssuingBody.id == brief_bodies.c.body_id)
+                .where(brief_bodies.c.brief_id.in_(briefs[at : at + _LOAD_CHUNK]))
+            ):
+                past_by_body[body] += sign * past_per_brief[brief_id]
         for body, count in past_by_body.items():
-            tally.per_body[body] = Counter({None: count})
+            if count:
+                tally.per_body[body] = Counter({None: count})
     for status, _goal_id, brief_id, due_on in answered:
         counted = [
             tally.totals,

@@ -17,7 +17,8 @@ from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.store import BriefFilter
 
-QUERIES = ["", "energy", "storage", "body:MIIT", "-body:MIIT", "kind:policy energy", "due:2025"]
+# Words that match few briefs and words that match most (counted from the other side).
+QUERIES = ["", "energy", "storage", "china", "-zzqx", "body:MIIT", "-body:MIIT", "due:2025"]
 
 
 @pytest.mark.usefixtures("corpus")
