@@ -105,6 +105,7 @@ def build_app(
     # Commands and their buttons are registered first: Bolt tries each listener's matchers
     # in order until one matches, and these are most of the requests.
     dispatcher = CommandDispatcher(services, ack_budget)
+    services.pending_replies = lambda: dispatcher.pool.pending  # a shutdown waits for them
 
     # Exactly the configured names: a pattern such as ^/policy would also take /policyx.
     @app.command(re.compile("^(?:" + "|".join(map(re.escape, settings.commands)) + ")$"))

@@ -69,6 +69,12 @@ class CommandPool:
         with self._lock:
             return self._running >= self.workers
 
+    @property
+    def pending(self) -> int:
+        """Tasks submitted and not yet done: queued or running (what a shutdown waits for)."""
+        with self._lock:
+            return self._running
+
     def submit(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
         with self._lock:
             self._running += 1

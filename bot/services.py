@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -47,6 +48,9 @@ class Services:
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
     scheduler: SchedulerStatus = field(default_factory=SchedulerStatus)
+    # Commands queued or running on the Slack app's pool (set by build_app): a shutdown
+    # waits for these deferred replies.
+    pending_replies: Callable[[], int] | None = None
 
     def close(self) -> None:
         self.engine.dispose()

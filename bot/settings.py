@@ -75,6 +75,9 @@ class Settings:
     # HTTP worker processes on the one port (each its own GIL, engine and search index):
     # about one per core. Socket Mode always runs one process.
     web_workers: int = 1
+    # After SIGTERM: how long requests in flight and deferred (response_url) replies may take
+    # to finish before the rest are abandoned (a worker still running 5 s later is killed).
+    drain_seconds: int = 20
     # /metrics: on its own listener when metrics_port is set, and behind a bearer token
     # when metrics_token is set.
     metrics_token: str | None = field(default=None, repr=False)
@@ -143,6 +146,9 @@ class Settings:
             ),
             "web_workers": _positive_int(
                 get("POLICYBOT_WEB_WORKERS"), 1, "POLICYBOT_WEB_WORKERS", "processes"
+            ),
+            "drain_seconds": _positive_int(
+                get("POLICYBOT_DRAIN_SECONDS"), 20, "POLICYBOT_DRAIN_SECONDS"
             ),
             "metrics_token": get("POLICYBOT_METRICS_TOKEN"),
             "metrics_host": get("POLICYBOT_METRICS_HOST") or "127.0.0.1",

@@ -179,6 +179,18 @@ def live_index(engine: Engine) -> LiveIndex:
     return found
 
 
+def warm(engine: Engine) -> tuple[int, int]:
+    """Build this process's index of the engine's database now rather than at the first
+    search, or catch up one it already has (inherited across a fork, say): a server calls it
+    before it takes requests. Returns the revisions before (-1: none) and after."""
+    live = live_index(engine)
+    with Session(engine) as session, live.lock:
+        before = live.revision
+        live.refresh(session.connection(), session)
+        live.shared_searcher()  # its statistics too
+        return before, live.revision
+
+
 def _in_memory(engine: Engine) -> bool:
     return backend_for(engine).in_memory(engine)
 
