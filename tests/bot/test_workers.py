@@ -101,7 +101,13 @@ def request(url: str, body: str | None = None, timeout: float = 20) -> Answer:
 class Served:
     """The `policybot serve --workers 2` process, its log, and its workers' pids."""
 
-    def __init__(self, database_url: str, fake: FakeSlack, log_path: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        fake: FakeSlack,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.metrics_port = free_port_pair()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -116,6 +122,7 @@ class Served:
             "POLICYBOT_HOST": "127.0.0.1",
             "POLICYBOT_LOG_LEVEL": "INFO",
             "POLICYBOT_METRICS_PORT": str(self.metrics_port),
+            **(env or {}),
         }
         self._log: IO[str] = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(

@@ -1,0 +1,146 @@
+"""How `policybot serve --workers 2` starts: the search index is warm before any worker
+serves (built once in the parent, caught up in each worker), and workers that cannot start
+stop the server with one clear line instead of being restarted forever."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
+
+from benchmarks.corpus import generate_issue
+from policybot.bot.dispatcher import WORKING
+from policybot.bot.server import MAX_STARTUP_FAILURES, startup_failure
+from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.ingest.writer import ingest_bytes
+from tests.bot.conftest import BOT_TOKEN
+from tests.bot.test_workers import Answer, Served, alive, search, until
+from tests.fakeslack import FakeSlack, Fault
+
+UNIQUE_WORD = "zeppelinium"  # in no generated brief: only in the one ingested after the fork
+
+
+def ingest(url: str, text: str, name: str) -> None:
+    engine = make_engine(url)
+    with session_factory(engine)() as session, session.begin():
+        ingest_bytes(session, text.encode(), name, datetime.now(UTC))
+    engine.dispose()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    """A SQLite store of a few hundred generated briefs."""
+    url = f"sqlite:///{tmp_path / 'briefs.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    ingest(url, generate_issue(300, seed=11), "generated.txt")
+    return url
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+def lines_of(log: str, pattern: str) -> list[int]:
+    return [n for n, line in enumerate(log.splitlines()) if re.search(pattern, line)]
+
+
+def test_workers_serve_warm_and_catch_up_with_briefs_written_after_the_fork(
+    store: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    served = Served(store, fake, tmp_path / "serve.log", {"POLICYBOT_LOAD_DEMO": "0"})
+    try:
+        served.wait_ready()
+        log = served.log()
+        built = re.findall(r"the parent: search index at revision (\d+) \(built\)", log)
+        assert len(built) == 1, log
+        for index in (0, 1):
+            # Each worker reached the parent's revision by catching up (not building), and
+            # only then served.
+            warm = lines_of(
+                log,
+                rf"worker {index}: search index at revision {built[0]} "
+                rf"\(caught up from revision {built[0]}\)",
+            )
+            serving = lines_of(log, rf"worker {index} \(pid \d+\) serving HTTP")
+            assert len(warm) == 1 and len(serving) == 1 and warm[0] < serving[0], log
+
+        # Each worker's first search is answered in its ack, not "Working on it".
+        first: dict[str, Answer] = {}
+
+        def first_from_both(word: str) -> bool:
+            answer = search(served, fake, word)
+            assert answer.status == 200, answer.body
+            assert answer.worker is not None
+            first.setdefault(answer.worker, answer)
+            return set(first) == {"0", "1"}
+
+        until(lambda: first_from_both("battery"), 30, "a search answered by each worker")
+        for worker, answer in first.items():
+            text = json.loads(answer.body)["text"]
+            assert text != WORKING and "for battery" in text, (worker, text)
+
+        # A brief written after the fork: every worker reads the new revision and finds it.
+        one = generate_issue(1, seed=12).replace("At a glance: ", f"At a glance: {UNIQUE_WORD} ")
+        ingest(store, one, "after-the-fork.txt")
+        found: set[str] = set()
+
+        def found_by_both() -> bool:
+            answer = search(served, fake, UNIQUE_WORD)
+            text = json.loads(answer.body)["text"]
+            assert f"1 brief for {UNIQUE_WORD}" in text, (answer.worker, text)
+            found.add(str(answer.worker))
+            return found == {"0", "1"}
+
+        until(found_by_both, 30, "both workers to find the new brief")
+    finally:
+        served.stop()
+
+
+def test_workers_that_cannot_start_stop_the_server_with_one_error_line(
+    store: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    # Slack refuses the token: every worker's app fails its auth.test.
+    fake.fail_next("auth.test", *[Fault("error", error="invalid_auth")] * 50)
+    served = Served(store, fake, tmp_path / "serve.log", {"POLICYBOT_LOAD_DEMO": "0"})
+    try:
+        code = served.process.wait(90)
+    except subprocess.TimeoutExpired:
+        served.process.send_signal(signal.SIGTERM)
+        raise AssertionError(f"serve kept restarting its workers:\n{served.log()}") from None
+    finally:
+        served.stop()
+    log = served.log()
+    assert code == 1, log
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, log
+    assert f"{MAX_STARTUP_FAILURES} in a row died before they were ready" in errors[0], log
+    assert "auth.test" in errors[0] and "invalid_auth" in errors[0], errors[0]
+    # Each death is one line naming the same reason; no traceback, no secret.
+    deaths = [line for line in log.splitlines() if "exited unexpectedly" in line]
+    assert len(deaths) == MAX_STARTUP_FAILURES - 1, log
+    assert all("before it was ready (BoltError: `token` is invalid" in d for d in deaths), log
+    assert "Traceback" not in log and BOT_TOKEN not in log
+    assert len(fake.calls_to("auth.test")) >= MAX_STARTUP_FAILURES
+    pids = {int(p) for p in re.findall(r"worker \d \(pid (\d+)\)", log)}
+    assert pids and not [pid for pid in pids if alive(pid)]
+
+
+def test_an_unreachable_database_is_named_without_its_password() -> None:
+    engine = create_engine("postgresql+psycopg://policybot:hunter2secret@127.0.0.1:1/test")
+    with pytest.raises(DBAPIError) as raised:
+        engine.connect()
+    cause = startup_failure(raised.value)
+    assert cause.startswith("the database is unreachable: ") and "\n" not in cause, cause
+    assert "127.0.0.1" in cause and "hunter2secret" not in cause, cause
