@@ -27,7 +27,6 @@ the database's own insert into the ledger, and memory stays flat.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -52,8 +51,6 @@ from policybot.data.backends import backend_for
 from policybot.data.models import Delivery, DeliveryStatus, UTCDateTime
 from policybot.scheduler.kinds.alerts import REMINDER
 from policybot.scheduler.kinds.followup import FOLLOWUP
-
-_INSERT_CHUNK = 5_000  # rows per executemany into a temporary table
 
 _metadata = MetaData()
 
@@ -131,15 +128,16 @@ TABLES = (RULES, MATCHES, QUERY_KINDS, CANDIDATES, FIRES, FOLLOWUPS, ITEMS, FOLL
 class IntervalBatch:
     """What the database needs to plan the interval alerts of many rules at once."""
 
-    rules: list[dict[str, object]] = field(default_factory=list)
-    candidates: list[dict[str, object]] = field(default_factory=list)
-    fires: list[dict[str, object]] = field(default_factory=list)
-    followups: list[dict[str, object]] = field(default_factory=list)
+    # Rows are tuples in their table's column order.
+    rules: list[tuple[object, ...]] = field(default_factory=list)
+    candidates: list[tuple[object, ...]] = field(default_factory=list)
+    fires: list[tuple[int, str, int]] = field(default_factory=list)
+    followups: list[tuple[object, ...]] = field(default_factory=list)
     _queries: dict[object, int] = field(default_factory=dict)
-    # (query_no, matched brief ids): rows are made a chunk at a time when written (a
-    # hundred thousand dicts held at once would be most of the planner's memory).
+    # (query_no, matched brief ids): the rows are made while they are written (a hundred
+    # thousand of them held at once would be much of the planner's memory).
     _matches: list[tuple[int, list[int]]] = field(default_factory=list)
-    _kinds: list[dict[str, object]] = field(default_factory=list)
+    _kinds: list[tuple[object, ...]] = field(default_factory=list)
     _fire_sets: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
@@ -157,20 +155,13 @@ class IntervalBatch:
         """A group's candidate edges (goal id, brief id, edge, day, kind) and the deadlines
         whose follow-up fell due on `days`."""
         self.candidates.extend(
-            {
-                "group_no": group_no,
-                "goal_id": goal_id,
-                "brief_id": brief_id,
-                "edge": edge,
-                "edge_day": day.isoformat(),
-                "kind": kind,
-            }
+            (brief_id, group_no, goal_id, edge, day.isoformat(), kind)
             for goal_id, brief_id, edge, day, kind in candidates
         )
         for day in days:
             due = day - delay
             if follow_up_floor <= due < today:
-                self.followups.append({"group_no": group_no, "due_day": due.isoformat()})
+                self.followups.append((group_no, due.isoformat()))
 
     def add_rule(
         self,
@@ -191,17 +182,18 @@ class IntervalBatch:
         if query_no is None:
             query_no = self._queries[query] = len(self._queries)
             self._matches.append((query_no, sorted(matched)))
-            self._kinds.extend({"query_no": query_no, "kind": k} for k in sorted(set(kinds)))
+            self._kinds.extend((query_no, kind) for kind in sorted(set(kinds)))
+        fire_set_no = self._fire_set(group_no, leads, days, today)
         self.rules.append(
-            {
-                "rule_id": rule_id,
-                "team_id": team_id,
-                "channel_id": channel_id,
-                "group_no": group_no,
-                "query_no": query_no,
-                "fire_set_no": self._fire_set(group_no, leads, days, today),
-                "watch_from": watch_from.isoformat(),
-            }
+            (
+                rule_id,
+                team_id,
+                channel_id,
+                group_no,
+                query_no,
+                fire_set_no,
+                watch_from.isoformat(),
+            )
         )
 
     def _fire_set(
@@ -215,63 +207,58 @@ class IntervalBatch:
                 for day in days:
                     edge_day = day + timedelta(days=lead)
                     if edge_day >= today:  # a passed edge alerts no more
-                        self.fires.append(
-                            {"fire_set_no": number, "edge_day": edge_day.isoformat(), "lead": lead}
-                        )
+                        self.fires.append((number, edge_day.isoformat(), lead))
         return number
 
-    def _match_rows(self) -> Iterator[dict[str, object]]:
+    def _match_rows(self) -> Iterator[tuple[int, int]]:
         for query_no, briefs in self._matches:
             for brief_id in briefs:
-                yield {"query_no": query_no, "brief_id": brief_id}
+                yield query_no, brief_id
 
     @property
     def may_fold(self) -> bool:
         """Whether one edge day fires with several leads (the interval spans several days:
         downtime), so that the earlier leads are folded into the latest."""
-        seen = {(row["fire_set_no"], row["edge_day"]) for row in self.fires}
+        seen = {(fire_set_no, edge_day) for fire_set_no, edge_day, _lead in self.fires}
         return len(seen) < len(self.fires)
 
     def plan(self, session: Session, now: datetime) -> int:
         """Insert the batch's alerts and follow-ups (a row another scheduler planned a moment
         ago is kept); returns how many pending ones were written."""
+        # The temporary tables are dropped when done; a failure rolls back their creation.
         connection = session.connection()
+        backend = backend_for(session)
         for table in TABLES:
             table.create(connection)
-        try:
-            for table, rows in (
-                (RULES, self.rules),
-                (MATCHES, self._match_rows()),
-                (QUERY_KINDS, self._kinds),
-                (CANDIDATES, self.candidates),
-                (FIRES, self.fires),
-                (FOLLOWUPS, self.followups),
-            ):
-                rows_left = iter(rows)
-                while chunk := list(itertools.islice(rows_left, _INSERT_CHUNK)):
-                    connection.execute(table.insert(), chunk)
-            # What each distinct (query, fire days) gives, once; then a row per rule asking it.
-            connection.execute(ITEMS.insert().from_select(_ITEM_COLUMNS, _items(self.may_fold)))
-            connection.execute(
-                FOLLOWUP_ITEMS.insert().from_select(_FOLLOWUP_ITEM_COLUMNS, _followup_items())
+        rows: Iterable[Sequence[object]]
+        for table, rows in (
+            (RULES, self.rules),
+            (MATCHES, self._match_rows()),
+            (QUERY_KINDS, self._kinds),
+            (CANDIDATES, self.candidates),
+            (FIRES, self.fires),
+            (FOLLOWUPS, self.followups),
+        ):
+            backend.fill_table(connection, table, rows)
+        # What each distinct (query, fire days) gives, once; then a row per rule asking it.
+        connection.execute(ITEMS.insert().from_select(_ITEM_COLUMNS, _items(self.may_fold)))
+        connection.execute(
+            FOLLOWUP_ITEMS.insert().from_select(_FOLLOWUP_ITEM_COLUMNS, _followup_items())
+        )
+        # On the connection (Core), not the ORM session: the ORM's bulk path has no rowcount.
+        insert = backend.insert_ignoring_duplicates(Delivery, ["dedupe_key"])
+        pending = 0
+        for statement in (_alerts(now, DeliveryStatus.PENDING), _follow_ups(now)):
+            written = connection.execute(
+                insert.from_select(_COLUMNS, statement),
+                execution_options={"preserve_rowcount": True},
             )
-            # On the connection (Core), not the ORM session: the ORM's bulk path has no rowcount.
-            insert = backend_for(session).insert_ignoring_duplicates(Delivery, ["dedupe_key"])
-            pending = 0
-            for statement in (_alerts(now, DeliveryStatus.PENDING), _follow_ups(now)):
-                written = connection.execute(
-                    insert.from_select(_COLUMNS, statement),
-                    execution_options={"preserve_rowcount": True},
-                )
-                pending += written.rowcount
-            if self.may_fold:
-                connection.execute(
-                    insert.from_select(_COLUMNS, _alerts(now, DeliveryStatus.FOLDED))
-                )
-            return pending
-        finally:
-            for table in reversed(TABLES):
-                table.drop(connection)
+            pending += written.rowcount
+        if self.may_fold:
+            connection.execute(insert.from_select(_COLUMNS, _alerts(now, DeliveryStatus.FOLDED)))
+        for table in reversed(TABLES):
+            table.drop(connection)
+        return pending
 
 
 _ITEM_COLUMNS = (

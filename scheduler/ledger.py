@@ -127,43 +127,42 @@ _DIGEST_PAIRS = Table(
 )
 
 
-def _write_digest_rows(session: Session, pairs: list[dict[str, int]], now: datetime) -> None:
+def _write_digest_rows(session: Session, pairs: list[tuple[int, int]], now: datetime) -> None:
+    """The digest rows of these (subscription, brief) pairs. The temporary table is dropped
+    when done; a failure rolls back its creation with the rest."""
     connection = session.connection()
+    backend = backend_for(session)
     pair = _DIGEST_PAIRS.c
     _DIGEST_PAIRS.create(connection)
-    try:
-        for start in range(0, len(pairs), _PAIR_CHUNK):
-            connection.execute(_DIGEST_PAIRS.insert(), pairs[start : start + _PAIR_CHUNK])
-        key = (
-            literal("digest:")
-            + cast_(pair.subscription_id, String)
-            + ":"
-            + cast_(pair.brief_id, String)
+    backend.fill_table(connection, _DIGEST_PAIRS, pairs)
+    key = (
+        literal("digest:")
+        + cast_(pair.subscription_id, String)
+        + ":"
+        + cast_(pair.brief_id, String)
+    )
+    rows = (
+        select(
+            key,
+            literal(DIGEST),
+            Subscription.team_id,
+            Subscription.channel_id,
+            pair.subscription_id,
+            pair.brief_id,
+            literal(DeliveryStatus.PENDING.value),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+            literal(0),
         )
-        rows = (
-            select(
-                key,
-                literal(DIGEST),
-                Subscription.team_id,
-                Subscription.channel_id,
-                pair.subscription_id,
-                pair.brief_id,
-                literal(DeliveryStatus.PENDING.value),
-                literal(now, UTCDateTime()),
-                literal(now, UTCDateTime()),
-                literal(0),
-            )
-            .select_from(_DIGEST_PAIRS.join(Subscription, Subscription.id == pair.subscription_id))
-            .where(true())  # SQLite: a WHERE keeps "ON CONFLICT" from reading as the join's ON
-        )
-        # Another scheduler may have planned the same rows a moment ago: the unique key wins.
-        insert = backend_for(session).insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"])
-        connection.execute(insert.from_select(_DIGEST_COLUMNS, rows))
-    finally:
-        _DIGEST_PAIRS.drop(connection)
+        .select_from(_DIGEST_PAIRS.join(Subscription, Subscription.id == pair.subscription_id))
+        .where(true())  # SQLite: a WHERE keeps "ON CONFLICT" from reading as the join's ON
+    )
+    # Another scheduler may have planned the same rows a moment ago: the unique key wins.
+    insert = backend.insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"])
+    connection.execute(insert.from_select(_DIGEST_COLUMNS, rows))
+    _DIGEST_PAIRS.drop(connection)
 
 
-_PAIR_CHUNK = 5_000
 _DIGEST_COLUMNS = (
     "dedupe_key",
     "kind",
@@ -261,7 +260,7 @@ class _DigestPlanner:
         self.broken: dict[int, str] = {}  # subscription id -> why its query stopped working
         self.newest_seen: datetime | None = None  # the latest ingestion time planning read
 
-    def pairs(self) -> list[dict[str, int]]:
+    def pairs(self) -> list[tuple[int, int]]:
         """(subscription, brief) of every digest row to plan."""
         if not self.due:
             return []
@@ -278,7 +277,7 @@ class _DigestPlanner:
         matcher = CandidateMatcher(self.session, self.ids)
         delivered = self._delivered() if arrived else set()
         in_channel = self._in_channels() if arrived else set()
-        rows: list[dict[str, int]] = []
+        rows: list[tuple[int, int]] = []
         for subscription in self.due:
             where = self.filters.get(subscription.query_text)
             if isinstance(where, UserError):
@@ -294,7 +293,7 @@ class _DigestPlanner:
                 # schedule) already has it planned or sent.
                 if (subscription.team_id, subscription.channel_id, brief_id) in in_channel:
                     continue
-                rows.append({"subscription_id": subscription.id, "brief_id": brief_id})
+                rows.append((subscription.id, brief_id))
         return rows
 
     def _in_channels(self) -> set[tuple[str, str, int]]:

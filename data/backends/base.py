@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 
 _Select = TypeVar("_Select", bound=Select[Any])
+_FILL_CHUNK = 5_000
 
 
 class Backend(ABC):
@@ -40,6 +42,18 @@ class Backend(ABC):
     def stale_tables(self, connection: Connection, tables: Sequence[str]) -> list[str]:
         """Those of `tables` whose planner statistics (and, where the engine has one, the
         visibility map) lag far behind what was written to them since."""
+
+    def fill_table(
+        self, connection: Connection, table: Table, rows: Iterable[Sequence[object]]
+    ) -> None:
+        """Write many rows (tuples in the table's column order) into a table of plain values,
+        such as a planner's temporary table: no types to convert, no conflicts."""
+        pending = iter(rows)
+        names = [column.name for column in table.columns]
+        while chunk := list(itertools.islice(pending, _FILL_CHUNK)):
+            connection.execute(
+                table.insert(), [dict(zip(names, row, strict=True)) for row in chunk]
+            )
 
     @abstractmethod
     def maintain(self, engine: Engine, tables: Sequence[str]) -> None:

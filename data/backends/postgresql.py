@@ -3,7 +3,7 @@ rows (`FOR UPDATE SKIP LOCKED`) and a session-level advisory lock elects one lea
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -19,6 +19,23 @@ _Select = TypeVar("_Select", bound=Select[Any])
 
 class PostgresBackend(Backend):
     name = "postgresql"
+
+    def fill_table(
+        self, connection: Connection, table: Table, rows: Iterable[Sequence[object]]
+    ) -> None:
+        # COPY: one stream instead of a statement per row (executemany over psycopg took
+        # ~30 µs a row, most of a digest plan's time at 10,000 due subscriptions).
+        names = ", ".join(
+            connection.dialect.identifier_preparer.quote(c.name) for c in table.columns
+        )
+        target = connection.dialect.identifier_preparer.format_table(table)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
 
     def insert_ignoring_duplicates(
         self, target: type[DeclarativeBase] | Table, unique: Sequence[str]
