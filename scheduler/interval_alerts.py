@@ -27,6 +27,7 @@ the database's own insert into the ledger, and memory stays flat.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,9 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    case,
     cast,
-    func,
     literal,
     select,
 )
@@ -53,6 +52,8 @@ from policybot.scheduler.kinds.alerts import REMINDER
 from policybot.scheduler.kinds.followup import FOLLOWUP
 
 _metadata = MetaData()
+PENDING = DeliveryStatus.PENDING.value
+FOLDED = DeliveryStatus.FOLDED.value
 
 
 def _temporary(name: str, *columns: Column[Any]) -> Table:
@@ -121,7 +122,8 @@ FOLLOWUP_ITEMS = _temporary(
     Column("brief_id", Integer),
     Column("due_day", String(10)),
 )
-TABLES = (RULES, MATCHES, QUERY_KINDS, CANDIDATES, FIRES, FOLLOWUPS, ITEMS, FOLLOWUP_ITEMS)
+_FILLED = (RULES, MATCHES, QUERY_KINDS, CANDIDATES, FIRES, FOLLOWUPS)  # from Python
+TABLES = (*_FILLED, ITEMS, FOLLOWUP_ITEMS)
 
 
 @dataclass
@@ -129,15 +131,17 @@ class IntervalBatch:
     """What the database needs to plan the interval alerts of many rules at once."""
 
     # Rows are tuples in their table's column order.
-    rules: list[tuple[object, ...]] = field(default_factory=list)
-    candidates: list[tuple[object, ...]] = field(default_factory=list)
-    fires: list[tuple[int, str, int]] = field(default_factory=list)
-    followups: list[tuple[object, ...]] = field(default_factory=list)
+    # (rule, team, channel, group, query, fire set, watch from)
+    rules: list[tuple[int, str, str, int, int, int, str]] = field(default_factory=list)
+    # (brief, group, goal, edge, edge day, kind)
+    candidates: list[tuple[int, int, int, str, str, str]] = field(default_factory=list)
+    fires: list[tuple[int, str, int]] = field(default_factory=list)  # (fire set, day, lead)
+    followups: list[tuple[int, str]] = field(default_factory=list)  # (group, due day)
     _queries: dict[object, int] = field(default_factory=dict)
     # (query_no, matched brief ids): the rows are made while they are written (a hundred
     # thousand of them held at once would be much of the planner's memory).
     _matches: list[tuple[int, list[int]]] = field(default_factory=list)
-    _kinds: list[tuple[object, ...]] = field(default_factory=list)
+    _kinds: list[tuple[int, str]] = field(default_factory=list)
     _fire_sets: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
@@ -215,6 +219,65 @@ class IntervalBatch:
             for brief_id in briefs:
                 yield query_no, brief_id
 
+    def _asked(self) -> list[tuple[int, int, int]]:
+        """The distinct (query, group, fire set) the rules ask."""
+        return sorted({(rule[4], rule[3], rule[5]) for rule in self.rules})
+
+    def _candidates_by_brief(self) -> dict[tuple[int, int], list[tuple[int, str, str, str]]]:
+        found: dict[tuple[int, int], list[tuple[int, str, str, str]]] = defaultdict(list)
+        for brief_id, group_no, goal_id, edge, edge_day, kind in self.candidates:
+            found[(group_no, brief_id)].append((goal_id, edge, edge_day, kind))
+        return found
+
+    def _items(self) -> Iterator[tuple[object, ...]]:
+        """Each distinct (query, fire set)'s alert edges: of the leads due for one edge
+        (several after downtime) only the latest is sent, the others are folded into it.
+        Worked out here rather than by a join: the database's planner cannot estimate the
+        match of edge days to fire days (PostgreSQL took 7-12 s over 1.4 million probes)."""
+        matches = dict(self._matches)
+        kinds = _kinds_by_query(self._kinds)
+        fires: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for fire_set_no, edge_day, lead in self.fires:
+            fires[fire_set_no][edge_day].append(lead)
+        candidates = self._candidates_by_brief()
+        for query_no, group_no, fire_set_no in self._asked():
+            fire_days, follows = fires[fire_set_no], kinds[query_no]
+            for brief_id in matches[query_no]:
+                for goal_id, edge, edge_day, kind in candidates.get((group_no, brief_id), ()):
+                    leads = fire_days.get(edge_day)
+                    if not leads or kind not in follows:
+                        continue
+                    latest = min(leads)
+                    for lead in leads:
+                        status = PENDING if lead == latest else FOLDED
+                        yield (
+                            query_no,
+                            fire_set_no,
+                            goal_id,
+                            edge,
+                            lead,
+                            brief_id,
+                            edge_day,
+                            status,
+                        )
+
+    def _followup_items(self) -> Iterator[tuple[object, ...]]:
+        """Each distinct (query, group)'s deadlines whose follow-up falls due."""
+        matches = dict(self._matches)
+        kinds = _kinds_by_query(self._kinds)
+        due_days: dict[int, set[str]] = defaultdict(set)
+        for group_no, due_day in self.followups:
+            due_days[group_no].add(due_day)
+        candidates = self._candidates_by_brief()
+        for query_no, group_no in sorted({(q, g) for q, g, _fire_set in self._asked()}):
+            days, follows = due_days.get(group_no, set()), kinds[query_no]
+            if not days:
+                continue
+            for brief_id in matches[query_no]:
+                for goal_id, edge, edge_day, kind in candidates.get((group_no, brief_id), ()):
+                    if edge == "due" and edge_day in days and kind in follows:
+                        yield (query_no, group_no, goal_id, brief_id, edge_day)
+
     @property
     def may_fold(self) -> bool:
         """Whether one edge day fires with several leads (the interval spans several days:
@@ -241,10 +304,9 @@ class IntervalBatch:
         ):
             backend.fill_table(connection, table, rows)
         # What each distinct (query, fire days) gives, once; then a row per rule asking it.
-        connection.execute(ITEMS.insert().from_select(_ITEM_COLUMNS, _items(self.may_fold)))
-        connection.execute(
-            FOLLOWUP_ITEMS.insert().from_select(_FOLLOWUP_ITEM_COLUMNS, _followup_items())
-        )
+        backend.fill_table(connection, ITEMS, self._items())
+        backend.fill_table(connection, FOLLOWUP_ITEMS, self._followup_items())
+        backend.analyze_filled(connection, (ITEMS, FOLLOWUP_ITEMS))
         # On the connection (Core), not the ORM session: the ORM's bulk path has no rowcount.
         insert = backend.insert_ignoring_duplicates(Delivery, ["dedupe_key"])
         pending = 0
@@ -260,18 +322,6 @@ class IntervalBatch:
             table.drop(connection)
         return pending
 
-
-_ITEM_COLUMNS = (
-    "query_no",
-    "fire_set_no",
-    "goal_id",
-    "edge",
-    "lead",
-    "brief_id",
-    "edge_day",
-    "status",
-)
-_FOLLOWUP_ITEM_COLUMNS = ("query_no", "group_no", "goal_id", "brief_id", "due_day")
 
 _COLUMNS = (
     "dedupe_key",
@@ -290,63 +340,11 @@ _COLUMNS = (
 )
 
 
-def _asked() -> Any:
-    """The distinct (query, group, fire set) the rules ask."""
-    r = RULES.c
-    return select(r.query_no, r.group_no, r.fire_set_no).distinct().subquery("asked")
-
-
-def _matched_candidates(asked: Any) -> Any:
-    m, k, c = MATCHES.c, QUERY_KINDS.c, CANDIDATES.c
-    return (
-        asked.join(MATCHES, m.query_no == asked.c.query_no)
-        .join(CANDIDATES, and_(c.group_no == asked.c.group_no, c.brief_id == m.brief_id))
-        .join(QUERY_KINDS, and_(k.query_no == asked.c.query_no, k.kind == c.kind))
-    )
-
-
-def _items(may_fold: bool) -> Any:
-    """Of the leads due for one edge (several after downtime) only the latest is sent, the
-    others are folded into it; with one fire day per edge day there is nothing to fold."""
-    asked, c, f = _asked(), CANDIDATES.c, FIRES.c
-    status: Any = literal(DeliveryStatus.PENDING.value)
-    if may_fold:
-        latest = func.min(f.lead).over(
-            partition_by=(asked.c.query_no, asked.c.fire_set_no, c.goal_id, c.edge)
-        )
-        status = case(
-            (f.lead == latest, DeliveryStatus.PENDING.value), else_=DeliveryStatus.FOLDED.value
-        )
-    joined = _matched_candidates(asked).join(
-        FIRES, and_(f.fire_set_no == asked.c.fire_set_no, f.edge_day == c.edge_day)
-    )
-    return select(
-        asked.c.query_no,
-        asked.c.fire_set_no,
-        c.goal_id,
-        c.edge,
-        f.lead,
-        c.brief_id,
-        c.edge_day,
-        status,
-    ).select_from(joined)
-
-
-def _followup_items() -> Any:
-    asked, c, u = _asked(), CANDIDATES.c, FOLLOWUPS.c
-    groups = select(asked.c.query_no, asked.c.group_no).distinct().subquery("asked_groups")
-    m, k = MATCHES.c, QUERY_KINDS.c
-    joined = (
-        groups.join(MATCHES, m.query_no == groups.c.query_no)
-        .join(CANDIDATES, and_(c.group_no == groups.c.group_no, c.brief_id == m.brief_id))
-        .join(QUERY_KINDS, and_(k.query_no == groups.c.query_no, k.kind == c.kind))
-        .join(FOLLOWUPS, and_(u.group_no == groups.c.group_no, u.due_day == c.edge_day))
-    )
-    return (
-        select(groups.c.query_no, groups.c.group_no, c.goal_id, c.brief_id, c.edge_day)
-        .select_from(joined)
-        .where(c.edge == "due")
-    )
+def _kinds_by_query(rows: Iterable[tuple[int, str]]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for query_no, kind in rows:
+        found[query_no].add(kind)
+    return found
 
 
 def _alerts(now: datetime, status: DeliveryStatus) -> Any:

@@ -55,6 +55,11 @@ class Backend(ABC):
                 table.insert(), [dict(zip(names, row, strict=True)) for row in chunk]
             )
 
+    def analyze_filled(self, connection: Connection, tables: Sequence[Table]) -> None:
+        """Give the planner statistics for tables just filled (temporary tables get none by
+        themselves). SQLite plans them well from their primary keys alone."""
+        return
+
     @abstractmethod
     def maintain(self, engine: Engine, tables: Sequence[str]) -> None:
         """Refresh those tables' statistics (VACUUM ANALYZE where the engine has it)."""

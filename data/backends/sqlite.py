@@ -3,7 +3,7 @@ and the one scheduler is always the leader."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -19,6 +19,23 @@ _Select = TypeVar("_Select", bound=Select[Any])
 
 class SqliteBackend(Backend):
     name = "sqlite"
+
+    def fill_table(
+        self, connection: Connection, table: Table, rows: Iterable[Sequence[object]]
+    ) -> None:
+        # The driver's executemany over plain tuples: SQLAlchemy's per-row parameter
+        # processing cost ten times the insert for a planner's hundred thousand rows.
+        preparer = connection.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(column.name) for column in table.columns)
+        marks = ", ".join("?" for _ in table.columns)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({marks})",
+                rows,  # type: ignore[arg-type]  # sqlite3 takes any iterable of rows
+            )
+        finally:
+            cursor.close()
 
     def insert_ignoring_duplicates(
         self, target: type[DeclarativeBase] | Table, unique: Sequence[str]
