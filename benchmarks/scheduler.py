@@ -544,6 +544,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--postgres", help="PostgreSQL URL to benchmark too (a scratch database)")
     parser.add_argument("--sqlite", help="SQLite file to use (kept; default: a temporary file)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="only the --postgres database")
     parser.add_argument(
         "--rules",
         type=lambda s: sorted(int(x) for x in s.split(",")),
@@ -569,7 +570,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{args.sqlite or Path(tmp) / 'scheduler.sqlite3'}"
-        run(sqlite_url, "SQLite", args)
+        if not args.skip_sqlite:
+            run(sqlite_url, "SQLite", args)
         if args.postgres:
             run(args.postgres, "PostgreSQL", args)
 
