@@ -5,24 +5,15 @@ the goals it already knew: an alert is due when a goal's edge minus one of the r
 is a local day whose alert time fell in (checked_until, now], and a follow-up when its
 deadline plus the follow-up delay is. With 10,000 channels that is hundreds of thousands of
 ledger rows on a busy morning; made one Python dict at a time they took 20 s and a
-gigabyte. Here Python only decides the small sets, written to temporary tables, and the
-database joins them into the ledger:
-
-- plan_rules: each rule's channel, which distinct query it asks (query_no), which fire
-  days its group and leads give (fire_set_no), and from which day it watches deadlines;
-- plan_matches: for each distinct query, the candidate briefs it matches (matched once per
-  query by the search index, in Python);
-- plan_query_kinds: which goal kinds each query follows (policy targets unless
-  `kind:company`);
-- plan_candidates: per group, the edges of the goals with an alert time in the interval;
-- plan_fires: per (group, leads), the edge days that fire now and with which lead;
-- plan_followups: per group, the deadlines whose follow-up falls due.
-
-The database then works out once per distinct (query, fire days) what falls due
-(plan_items, plan_followup_items: a few dozen rows each) and writes one ledger row per rule
-asking it. The rows are the ones `ReminderPlanner._plan_interval` writes for the same rules
-(tests/scheduler/test_interval_alerts.py compares the two on both engines); what is left is
-the database's own insert into the ledger, and memory stays flat.
+gigabyte. Here Python decides the small sets: for each rule, which distinct query it asks
+and which fire days its group and leads give (a fire set); for each distinct (query, fire
+set), the goal edges that fall due, with which leads (matched once per query by the search
+index; of the leads due for one edge after downtime only the latest is sent, the others
+folded) and the deadlines followed up. Those go to three temporary tables (plan_rules,
+plan_items, plan_followup_items), and the database writes one ledger row per rule and item
+in one INSERT ... SELECT. The rows are the ones `ReminderPlanner._plan_interval` writes for
+the same rules (tests/scheduler/test_interval_alerts.py compares the two on both engines);
+what is left is the database's own insert into the ledger, and memory stays flat.
 """
 
 from __future__ import annotations
@@ -70,37 +61,6 @@ RULES = _temporary(
     Column("fire_set_no", Integer),
     Column("watch_from", String(10)),  # ISO date: deadlines before it are not followed up
 )
-MATCHES = _temporary(
-    "plan_matches",
-    Column("query_no", Integer, primary_key=True),
-    Column("brief_id", Integer, primary_key=True),
-)
-QUERY_KINDS = _temporary(
-    "plan_query_kinds",
-    Column("query_no", Integer, primary_key=True),
-    Column("kind", String(20), primary_key=True),
-)
-CANDIDATES = _temporary(
-    "plan_candidates",
-    # Brief first: found from a query's matches (a few dozen), never scanned per group.
-    Column("brief_id", Integer, primary_key=True),
-    Column("group_no", Integer, primary_key=True),
-    Column("goal_id", Integer, primary_key=True),
-    Column("edge", String(10), primary_key=True),
-    Column("edge_day", String(10)),  # ISO dates compare as text on every engine
-    Column("kind", String(20)),
-)
-FIRES = _temporary(
-    "plan_fires",
-    Column("fire_set_no", Integer, primary_key=True),
-    Column("edge_day", String(10), primary_key=True),
-    Column("lead", Integer, primary_key=True),
-)
-FOLLOWUPS = _temporary(
-    "plan_followups",
-    Column("group_no", Integer, primary_key=True),
-    Column("due_day", String(10), primary_key=True),
-)
 # What each distinct (query, group, fire set) of the rules gives: the alert edges and their
 # leads (and whether the lead is the one sent), and the deadlines followed up.
 ITEMS = _temporary(
@@ -122,8 +82,7 @@ FOLLOWUP_ITEMS = _temporary(
     Column("brief_id", Integer),
     Column("due_day", String(10)),
 )
-_FILLED = (RULES, MATCHES, QUERY_KINDS, CANDIDATES, FIRES, FOLLOWUPS)  # from Python
-TABLES = (*_FILLED, ITEMS, FOLLOWUP_ITEMS)
+TABLES = (RULES, ITEMS, FOLLOWUP_ITEMS)
 
 
 @dataclass
@@ -138,8 +97,6 @@ class IntervalBatch:
     fires: list[tuple[int, str, int]] = field(default_factory=list)  # (fire set, day, lead)
     followups: list[tuple[int, str]] = field(default_factory=list)  # (group, due day)
     _queries: dict[object, int] = field(default_factory=dict)
-    # (query_no, matched brief ids): the rows are made while they are written (a hundred
-    # thousand of them held at once would be much of the planner's memory).
     _matches: list[tuple[int, list[int]]] = field(default_factory=list)
     _kinds: list[tuple[int, str]] = field(default_factory=list)
     _fire_sets: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)
@@ -213,11 +170,6 @@ class IntervalBatch:
                     if edge_day >= today:  # a passed edge alerts no more
                         self.fires.append((number, edge_day.isoformat(), lead))
         return number
-
-    def _match_rows(self) -> Iterator[tuple[int, int]]:
-        for query_no, briefs in self._matches:
-            for brief_id in briefs:
-                yield query_no, brief_id
 
     def _asked(self) -> list[tuple[int, int, int]]:
         """The distinct (query, group, fire set) the rules ask."""
@@ -293,20 +245,11 @@ class IntervalBatch:
         backend = backend_for(session)
         for table in TABLES:
             table.create(connection)
-        rows: Iterable[Sequence[object]]
-        for table, rows in (
-            (RULES, self.rules),
-            (MATCHES, self._match_rows()),
-            (QUERY_KINDS, self._kinds),
-            (CANDIDATES, self.candidates),
-            (FIRES, self.fires),
-            (FOLLOWUPS, self.followups),
-        ):
-            backend.fill_table(connection, table, rows)
+        backend.fill_table(connection, RULES, self.rules)
         # What each distinct (query, fire days) gives, once; then a row per rule asking it.
         backend.fill_table(connection, ITEMS, self._items())
         backend.fill_table(connection, FOLLOWUP_ITEMS, self._followup_items())
-        backend.analyze_filled(connection, (ITEMS, FOLLOWUP_ITEMS))
+        backend.analyze_filled(connection, TABLES)
         # On the connection (Core), not the ORM session: the ORM's bulk path has no rowcount.
         insert = backend.insert_ignoring_duplicates(Delivery, ["dedupe_key"])
         pending = 0
