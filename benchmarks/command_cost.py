@@ -36,7 +36,7 @@ from wsgiref.types import WSGIApplication
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.corpus import query_words
-from benchmarks.load import SECRET, TOKEN, WORKING, build_corpus
+from benchmarks.load import SECRET, TOKEN, WORKING, bare_bolt_wsgi, build_corpus, command_form
 from tests.fakeslack import FakeSlack
 
 HEAVY = ["deadlines", "deadlines within 5y", "deadlines storage", "scorecard", "scorecard energy"]
@@ -61,38 +61,8 @@ def policybot_wsgi(db: str, api_url: str) -> WSGIApplication:
     return make_wsgi_app(build_app(services, token_verification=False), services)
 
 
-def bare_wsgi(api_url: str) -> WSGIApplication:
-    """As `benchmarks.load.serve_bare_bolt` builds it: a listener that only acks."""
-    from slack_bolt import Ack, App
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from slack_sdk import WebClient
-
-    app = App(
-        client=WebClient(token=TOKEN, base_url=api_url),
-        signing_secret=SECRET,
-        token_verification_enabled=False,
-    )
-
-    @app.command("/policy")
-    def ack_only(ack: Ack) -> None:
-        ack(text="ok", response_type="ephemeral")
-
-    return SlackRequestHandler(app)
-
-
 def signed_environ(text: str, key: str, fake: FakeSlack) -> dict[str, Any]:
-    form = {
-        "token": "x",
-        "team_id": "T1",
-        "channel_id": "C100",
-        "user_id": "U100",
-        "user_name": "analyst",
-        "command": "/policy",
-        "text": text,
-        "response_url": fake.response_url(key),
-        "trigger_id": key,
-    }
-    body = urlencode(form).encode()
+    body = urlencode(command_form(text, key, fake.response_url(key))).encode()
     ts = str(int(time.time()))
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body.decode())
     return {
@@ -228,7 +198,7 @@ def main() -> None:
     with FakeSlack() as fake:
         threads = profile_threads() if args.profile else []
         ours = policybot_wsgi(db, fake.url)
-        bare = bare_wsgi(fake.url)
+        bare = bare_bolt_wsgi(fake.url)
         searches = search_mix(40)
         # Warm both (imports, caches, connections) and teach the dispatcher what is slow.
         measure(bare, searches[:5], "warm-bare", fake, 1)

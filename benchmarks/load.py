@@ -236,11 +236,9 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 1
     raise SystemExit(f"server on {port} did not start")
 
 
-def one_command(url: str, text: str, key: str, fake: object, wait: float) -> Outcome:
-    from tests.fakeslack import FakeSlack
-
-    assert isinstance(fake, FakeSlack)
-    form = {
+def command_form(text: str, key: str, response_url: str) -> dict[str, str]:
+    """A slash command's form as Slack posts it, `key` naming its reply."""
+    return {
         "token": "x",
         "team_id": "T1",
         "channel_id": "C100",
@@ -248,10 +246,16 @@ def one_command(url: str, text: str, key: str, fake: object, wait: float) -> Out
         "user_name": "analyst",
         "command": "/policy",
         "text": text,
-        "response_url": fake.response_url(key),
+        "response_url": response_url,
         "trigger_id": key,
     }
-    body = urlencode(form)
+
+
+def one_command(url: str, text: str, key: str, fake: object, wait: float) -> Outcome:
+    from tests.fakeslack import FakeSlack
+
+    assert isinstance(fake, FakeSlack)
+    body = urlencode(command_form(text, key, fake.response_url(key)))
     ts = str(int(time.time()))
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",

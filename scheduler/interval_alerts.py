@@ -31,16 +31,16 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    cast,
     literal,
     select,
 )
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
-from policybot.data.models import Delivery, DeliveryStatus, UTCDateTime
+from policybot.data.models import Delivery, DeliveryStatus
 from policybot.scheduler.kinds.alerts import REMINDER
 from policybot.scheduler.kinds.followup import FOLLOWUP
+from policybot.scheduler.ledger import key_expression, new_row_columns
 
 _metadata = MetaData()
 PENDING = DeliveryStatus.PENDING.value
@@ -292,20 +292,7 @@ def _kinds_by_query(rows: Iterable[tuple[int, str]]) -> dict[int, set[str]]:
 
 def _alerts(now: datetime, status: DeliveryStatus) -> Any:
     r, i = RULES.c, ITEMS.c
-    key = (
-        literal("remind:")
-        + r.team_id
-        + ":"
-        + r.channel_id
-        + ":"
-        + cast(i.goal_id, String)
-        + ":"
-        + i.edge
-        + ":"
-        + i.edge_day
-        + ":"
-        + cast(i.lead, String)
-    )
+    key = key_expression("remind", r.team_id, r.channel_id, i.goal_id, i.edge, i.edge_day, i.lead)
     joined = RULES.join(ITEMS, and_(i.query_no == r.query_no, i.fire_set_no == r.fire_set_no))
     return (
         select(
@@ -317,9 +304,7 @@ def _alerts(now: datetime, status: DeliveryStatus) -> Any:
             i.goal_id,
             i.brief_id,
             i.status,
-            literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
-            literal(0),
+            *new_row_columns(now),
             i.lead,
             i.edge,
         )
@@ -331,16 +316,7 @@ def _alerts(now: datetime, status: DeliveryStatus) -> Any:
 
 def _follow_ups(now: datetime) -> Any:
     r, i = RULES.c, FOLLOWUP_ITEMS.c
-    key = (
-        literal("followup:")
-        + r.team_id
-        + ":"
-        + r.channel_id
-        + ":"
-        + cast(i.goal_id, String)
-        + ":"
-        + i.due_day
-    )
+    key = key_expression("followup", r.team_id, r.channel_id, i.goal_id, i.due_day)
     joined = RULES.join(FOLLOWUP_ITEMS, and_(i.query_no == r.query_no, i.group_no == r.group_no))
     return (
         select(
@@ -352,9 +328,7 @@ def _follow_ups(now: datetime) -> Any:
             i.goal_id,
             i.brief_id,
             literal(DeliveryStatus.PENDING.value),
-            literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
-            literal(0),
+            *new_row_columns(now),
             literal(None, Integer),
             literal(None, String),
         )

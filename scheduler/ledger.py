@@ -127,6 +127,20 @@ _DIGEST_PAIRS = Table(
 )
 
 
+def key_expression(prefix: str, *parts: ColumnElement[Any]) -> ColumnElement[str]:
+    """A ledger dedupe key built by the database: `prefix:part:part...`, numbers as text
+    (the same keys the Python planners write)."""
+    key: ColumnElement[str] = literal(prefix)
+    for part in parts:
+        key = key + ":" + (part if isinstance(part.type, String) else cast_(part, String))
+    return key
+
+
+def new_row_columns(now: datetime) -> tuple[ColumnElement[Any], ...]:
+    """created_at, next_attempt_at and attempts of a row planned `now`."""
+    return (literal(now, UTCDateTime()), literal(now, UTCDateTime()), literal(0))
+
+
 def _write_digest_rows(session: Session, pairs: list[tuple[int, int]], now: datetime) -> None:
     """The digest rows of these (subscription, brief) pairs. The temporary table is dropped
     when done; a failure rolls back its creation with the rest."""
@@ -135,12 +149,7 @@ def _write_digest_rows(session: Session, pairs: list[tuple[int, int]], now: date
     pair = _DIGEST_PAIRS.c
     _DIGEST_PAIRS.create(connection)
     backend.fill_table(connection, _DIGEST_PAIRS, pairs)
-    key = (
-        literal("digest:")
-        + cast_(pair.subscription_id, String)
-        + ":"
-        + cast_(pair.brief_id, String)
-    )
+    key = key_expression("digest", pair.subscription_id, pair.brief_id)
     rows = (
         select(
             key,
@@ -150,9 +159,7 @@ def _write_digest_rows(session: Session, pairs: list[tuple[int, int]], now: date
             pair.subscription_id,
             pair.brief_id,
             literal(DeliveryStatus.PENDING.value),
-            literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
-            literal(0),
+            *new_row_columns(now),
         )
         .select_from(_DIGEST_PAIRS.join(Subscription, Subscription.id == pair.subscription_id))
         .where(true())  # SQLite: a WHERE keeps "ON CONFLICT" from reading as the join's ON
