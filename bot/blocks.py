@@ -1,8 +1,11 @@
-"""Render a Reply as a Slack message with slack_sdk's Block Kit models.
+"""Render a Reply as a Slack message: Block Kit as plain dicts, built once.
 
-slack_sdk validates each field's limit on `to_dict()`; this module keeps the message inside
-the limits that are not per field: 50 blocks, and about 12,000 characters of blocks in all
-(Slack rejects much more with `msg_blocks_too_long`). Long text is cut at a word with an
+The dicts are what slack_sdk's Block Kit models give from `to_dict()` (same keys, same
+order), written directly: building the models and then validating and reflecting over them
+cost more CPU than the rest of a search. This module keeps every field inside its limit
+(the tests parse each message back with slack_sdk's models, which validate it), and the
+message inside the limits that are not per field: 50 blocks, and about 12,000 characters
+of blocks in all (Slack rejects much more with `msg_blocks_too_long`). Long text is cut at a word with an
 ellipsis, and the brief gets a "Show full brief" button. Every piece of stored or typed text
 is escaped (& < >), so none of it can become a mention or a link.
 """
@@ -12,21 +15,6 @@ from __future__ import annotations
 import re
 import textwrap
 from typing import Any
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    InteractiveElement,
-    MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
-    PlainTextObject,
-    SectionBlock,
-)
 
 from policybot.data.search.highlight import emphasise
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
@@ -58,6 +46,66 @@ ACTION_LINK = "policy_link"
 MAX_URL = 3000  # a URL button's limit
 ELLIPSIS = "\u2026"
 _OPEN_ENTITY = re.compile(r"&[a-z]{0,4}$")  # "&am" left at the end of a cut
+
+
+Block = dict[str, Any]
+Option = dict[str, Any]
+DIVIDER: Block = {"type": "divider"}
+
+
+# slack_sdk's to_dict() sorts keys; these do too, so a payload is the same to the byte.
+def _plain(text: str) -> dict[str, str]:
+    return {"text": text, "type": "plain_text"}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"text": text, "type": "mrkdwn"}
+
+
+def section_block(text: str, accessory: Block | None = None) -> Block:
+    if accessory is None:
+        return {"text": _mrkdwn(text), "type": "section"}
+    return {"accessory": accessory, "text": _mrkdwn(text), "type": "section"}
+
+
+def context_block(text: str) -> Block:
+    return {"elements": [_mrkdwn(text)], "type": "context"}
+
+
+def header_block(text: str) -> Block:
+    return {"text": _plain(text), "type": "header"}
+
+
+def actions_block(elements: list[Block]) -> Block:
+    return {"elements": elements, "type": "actions"}
+
+
+def button_element(
+    text: str,
+    action_id: str,
+    *,
+    value: str | None = None,
+    url: str | None = None,
+    style: str | None = None,
+) -> Block:
+    element: Block = {"action_id": action_id}
+    if style is not None:
+        element["style"] = style
+    element["text"] = _plain(text)
+    element["type"] = "button"
+    if url is not None:
+        element["url"] = url
+    if value is not None:
+        element["value"] = value
+    return element
+
+
+def option(label: str, value: str) -> Option:
+    return {"text": {"emoji": True, "text": label, "type": "plain_text"}, "value": value}
+
+
+def overflow_element(action_id: str, options: list[Option]) -> Block:
+    return {"action_id": action_id, "options": options, "type": "overflow"}
 
 
 def escape(text: str) -> str:
@@ -106,22 +154,21 @@ class _Message:
             text = ELLIPSIS  # Slack refuses an empty section
         element = self.button(accessory) if accessory else None
         size = len(text) + (_button_size(accessory) if accessory and element else 0)
-        block = SectionBlock(text=MarkdownTextObject(text=text), accessory=element)
-        return self.add(block, size, reserve)
+        return self.add(section_block(text, element), size, reserve)
 
     def context(self, text: str, reserve: int = 2) -> bool:
         text = cut(text, MAX_SECTION)
         if not text.strip():
             return False
-        return self.add(ContextBlock(elements=[MarkdownTextObject(text=text)]), len(text), reserve)
+        return self.add(context_block(text), len(text), reserve)
 
-    def button(self, button: Button) -> ButtonElement | None:
+    def button(self, button: Button) -> Block | None:
         if len(button.command) > MAX_BUTTON_VALUE or not button.command.strip():
             return None
         self._button_ids += 1
-        return ButtonElement(
-            text=PlainTextObject(text=cut(button.label, MAX_BUTTON_TEXT) or "Go"),
-            action_id=f"{ACTION_RUN}:{'replace:' if button.replaces else ''}{self._button_ids}",
+        return button_element(
+            cut(button.label, MAX_BUTTON_TEXT) or "Go",
+            f"{ACTION_RUN}:{'replace:' if button.replaces else ''}{self._button_ids}",
             value=button.command,
             style="primary" if button.primary else None,
         )
@@ -134,24 +181,18 @@ class _Message:
         self, brief: BriefView, *, show: bool, shareable: bool, reserve: int = 2
     ) -> bool:
         """Show, the source link and the overflow menu under one brief."""
-        elements: list[InteractiveElement] = []
+        elements: list[Block] = []
         size = 0
         if show and (element := self.button(Button("Show", f"show {brief.ref}"))) is not None:
             elements.append(element)
             size += _button_size(Button("Show", f"show {brief.ref}"))
         if url := source_link(brief):
-            elements.append(
-                ButtonElement(
-                    text=PlainTextObject(text="Source"),
-                    url=url,
-                    action_id=self._next_id(ACTION_LINK),
-                )
-            )
+            elements.append(button_element("Source", self._next_id(ACTION_LINK), url=url))
             size += len(url) + 6
         options = brief_menu(brief, shareable)
-        elements.append(OverflowMenuElement(action_id=self._next_id(ACTION_MENU), options=options))
-        size += sum(len(str(o.label)) + len(str(o.value)) for o in options)
-        return self.add(ActionsBlock(elements=elements), size, reserve)
+        elements.append(overflow_element(self._next_id(ACTION_MENU), options))
+        size += sum(len(o["text"]["text"]) + len(o["value"]) for o in options)
+        return self.add(actions_block(elements), size, reserve)
 
     def actions(self, buttons: list[Button]) -> None:
         """The buttons that fit (in order) in one actions block at the end."""
@@ -164,7 +205,7 @@ class _Message:
                 elements.append(element)
                 self.chars += _button_size(button)
         if elements and len(self.blocks) < MAX_BLOCKS:
-            self.blocks.append(ActionsBlock(elements=elements))
+            self.blocks.append(actions_block(elements))
 
 
 def _sendable(buttons: list[Button]) -> list[Button]:
@@ -204,10 +245,10 @@ def brief_menu(brief: BriefView, shareable: bool) -> list[Option]:
     similar briefs, and remind of its goals (when it has dated ones)."""
     options = []
     if shareable:
-        options.append(Option(label="Share to channel", value=f"{MENU_SHARE}:{brief.ref}"))
-    options.append(Option(label="Subscribe to similar", value=f"{MENU_SIMILAR}:{brief.ref}"))
+        options.append(option("Share to channel", f"{MENU_SHARE}:{brief.ref}"))
+    options.append(option("Subscribe to similar", f"{MENU_SIMILAR}:{brief.ref}"))
     if any(goal.due_on for goal in brief.goals):
-        options.append(Option(label="Remind me of its goals", value=f"{MENU_REMIND}:{brief.ref}"))
+        options.append(option("Remind me of its goals", f"{MENU_REMIND}:{brief.ref}"))
     return options
 
 
@@ -259,7 +300,7 @@ def _detail(message: _Message, brief: BriefView, shareable: bool = False) -> Non
     title = " ".join(brief.title.split()) or "(untitled)"
     # A title too long for a header is shown once, whole, in bold (not cut, then repeated).
     if len(title) <= MAX_HEADER:
-        message.add(HeaderBlock(text=PlainTextObject(text=title)), len(title))
+        message.add(header_block(title), len(title))
     else:
         message.section(f"*{escape(title)}*")
     meta = [brief.ref, brief.kind, brief.date_label]
@@ -360,7 +401,7 @@ def _not_shown(message: _Message, count: int, noun: str) -> None:
     """Say what did not fit; items stop a block early and the budget keeps room for this."""
     text = f"{ELLIPSIS}and {count} more {noun} not shown here."
     if count > 0 and len(message.blocks) < MAX_BLOCKS - 1:
-        message.blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text)]))
+        message.blocks.append(context_block(text))
         message.chars += len(text)
 
 
@@ -393,7 +434,7 @@ def render_blocks(reply: Reply, command: str | None = None) -> dict[str, Any]:
     if reply.notes:
         message.context(escape(" ".join(reply.notes)))
     for index, brief in enumerate(reply.briefs):
-        if (index and not message.add(DividerBlock(), reserve=4)) or not _brief_item(
+        if (index and not message.add(dict(DIVIDER), reserve=4)) or not _brief_item(
             message, brief, reserve=3, shareable=shareable
         ):
             _not_shown(message, len(reply.briefs) - index, "briefs")
@@ -416,7 +457,7 @@ def render_blocks(reply: Reply, command: str | None = None) -> dict[str, Any]:
     message.actions(buttons)
     return {
         "text": cut(escape(text), MAX_FALLBACK),
-        "blocks": [block.to_dict() for block in message.blocks],
+        "blocks": message.blocks,
         "response_type": str(reply.visibility),
     }
 
@@ -426,4 +467,4 @@ def brief_card(brief: BriefView) -> list[dict[str, Any]]:
     card a link unfurls into."""
     message = _Message()
     _brief_item(message, brief, reserve=0)
-    return [block.to_dict() for block in message.blocks]
+    return message.blocks
