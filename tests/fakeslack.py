@@ -26,6 +26,11 @@ Semantics worth knowing:
 * Fault precedence for a call: queued faults (``fail_next`` for the method,
   then ``"*"``), then ``fail_randomly``, then ``fail_channel``.
 * ``fail_channel`` applies to the methods in :data:`CHANNEL_POST_METHODS`.
+* Block Kit is validated as Slack does: every ``blocks`` list, ``view`` and unfurl a call
+  carries (``response_url`` posts included) is parsed back through ``slack_sdk.models`` and
+  must come out the same; one that does not is answered ``invalid_blocks`` and recorded in
+  :attr:`FakeSlack.invalid_blocks`, which makes the fixture's test fail when it stops. The bot
+  builds Block Kit as plain dicts, so this is where every message it sends is validated.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 __all__ = [
     "CHANNEL_POST_METHODS",
@@ -158,6 +166,31 @@ def _parse_json_field(value: Any) -> Any:
     return value
 
 
+def _invalid_block_kit(params: dict[str, Any]) -> str | None:
+    """Why slack_sdk.models would not accept the Block Kit in a call, or None."""
+    lists: list[Any] = []
+    if "blocks" in params:
+        lists.append(_parse_json_field(params["blocks"]))
+    unfurls = _parse_json_field(params.get("unfurls"))
+    if isinstance(unfurls, dict):
+        lists.extend(u.get("blocks", []) for u in unfurls.values() if isinstance(u, dict))
+    try:
+        for blocks in lists:
+            if not isinstance(blocks, list):
+                return f"blocks is not a list: {str(blocks)[:200]}"
+            for block in blocks:
+                parsed = Block.parse(block)
+                if parsed is None or parsed.to_dict() != block:
+                    return f"block changes when parsed: {json.dumps(block)[:300]}"
+        if "view" in params:
+            view = _parse_json_field(params["view"])
+            if not isinstance(view, dict) or View(**view).to_dict() != view:
+                return f"view changes when parsed: {json.dumps(view)[:300]}"
+    except (SlackObjectFormationError, TypeError, KeyError, AttributeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 class FakeSlack:
     """A fake Slack Web API server on 127.0.0.1 with an OS-chosen port."""
 
@@ -172,6 +205,7 @@ class FakeSlack:
         self._base = ""
         self._calls: list[RecordedCall] = []
         self.errors: list[str] = []  # tracebacks of bugs inside the fake itself
+        self.invalid_blocks: list[str] = []  # Block Kit slack_sdk.models would not accept
         # fault state
         self._queued: dict[str, deque[Fault]] = {}
         self._channel_queued: dict[str, deque[Fault]] = {}
@@ -260,6 +294,8 @@ class FakeSlack:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+        if self.invalid_blocks and exc_info[0] is None:
+            raise AssertionError(f"invalid Block Kit sent to Slack: {self.invalid_blocks[:3]}")
 
     # ------------------------------------------------------------------ recorded calls
 
@@ -445,7 +481,11 @@ class FakeSlack:
 
         with self._lock:
             fault = self._pick_fault(method, params)
-            if fault is None or fault.kind == "timeout":
+            invalid = _invalid_block_kit(params)
+            if invalid is not None:
+                self.invalid_blocks.append(f"{method}: {invalid}")
+                answer = _Answer(200, {"ok": False, "error": "invalid_blocks"})
+            elif fault is None or fault.kind == "timeout":
                 answer = self._dispatch(method, rest, params, token)
             else:
                 answer = self._fault_answer(fault)

@@ -154,8 +154,16 @@ def test_other_chat_and_view_methods(fake: FakeSlack) -> None:
     view = {"type": "home", "blocks": [{"type": "divider"}]}
     home = client.views_publish(user_id="U1", view=view)
     assert home["view"]["id"].startswith("V") and home["view"]["type"] == "home"
-    modal = client.views_open(trigger_id="123.456", view={"type": "modal", "blocks": []})
+    form = {"type": "modal", "title": {"type": "plain_text", "text": "Form"}, **view}
+    form["type"] = "modal"
+    modal = client.views_open(trigger_id="123.456", view=form)
     assert modal["view"]["id"] != home["view"]["id"]
+    # Block Kit that slack_sdk.models would not accept is refused, as Slack refuses it
+    with pytest.raises(SlackApiError) as refused:
+        client.views_open(trigger_id="123.456", view={"type": "modal", "blocks": []})
+    assert refused.value.response["error"] == "invalid_blocks"
+    assert fake.invalid_blocks and "between 1 and 100 blocks" in fake.invalid_blocks[0]
+    fake.invalid_blocks.clear()
     # only the chat.postMessage counts as a posted message
     assert len(fake.posted_messages()) == 1
 
