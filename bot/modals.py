@@ -30,16 +30,19 @@ from slack_sdk.models.views import View
 
 from policybot.bot.blocks import cut, escape, render_blocks
 from policybot.bot.services import Services
+from policybot.data.models import ScheduleKind
+from policybot.handlers.cadence import describe_cadence
 from policybot.handlers.context import Context
+from policybot.handlers.options import FieldError
 from policybot.handlers.panel import (
     CADENCES,
     DEFAULT_LEADS,
+    MONTH_DAYS,
     WEEKDAYS,
-    FieldError,
     SetupForm,
     count_matches,
+    edit_setup,
     remind_command,
-    removal_command,
     subscribe_command,
 )
 from policybot.handlers.replies import Reply
@@ -55,7 +58,7 @@ ACTION_QUERY = "panel_query"  # the query field of a form: each keystroke pause 
 ACTION_SEARCH = "panel_search"  # the search modal's query field: Enter searches
 MAX_ERROR = 150
 MAX_MODAL_BLOCKS = 100
-_FIELD_BLOCKS = {"query", "cadence", "weekday", "time", "tz", "leads", "channel"}
+_FIELD_BLOCKS = {"query", "cadence", "weekday", "month_day", "time", "tz", "leads", "channel"}
 
 
 def _options(values: tuple[str, ...]) -> list[Option]:
@@ -64,6 +67,16 @@ def _options(values: tuple[str, ...]) -> list[Option]:
 
 def _initial(options: list[Option], value: str) -> Option | None:
     return next((o for o in options if o.value == value), None)
+
+
+def _month_day_options() -> list[Option]:
+    """1st ... 31st; a day a month lacks delivers on its last day (as typed `monthly on the
+    31st`), which the label says."""
+    options = []
+    for value in MONTH_DAYS:
+        label = describe_cadence(ScheduleKind.MONTHLY, None, int(value)).removeprefix("monthly ")
+        options.append(Option(label=label, value=value))
+    return options
 
 
 def setup_view(form: SetupForm, count: str, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +109,7 @@ def setup_view(form: SetupForm, count: str, metadata: dict[str, Any]) -> dict[st
     ]
     if subscribing:
         cadences, days = _options(CADENCES), _options(WEEKDAYS)
+        month_days = _month_day_options()
         blocks += [
             InputBlock(
                 block_id="cadence",
@@ -112,6 +126,16 @@ def setup_view(form: SetupForm, count: str, metadata: dict[str, Any]) -> dict[st
                 optional=True,
                 element=StaticSelectElement(
                     action_id="value", options=days, initial_option=_initial(days, form.weekday)
+                ),
+            ),
+            InputBlock(
+                block_id="month_day",
+                label="Day of the month (monthly digests)",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id="value",
+                    options=month_days,
+                    initial_option=_initial(month_days, form.month_day),
                 ),
             ),
         ]
@@ -141,7 +165,14 @@ def setup_view(form: SetupForm, count: str, metadata: dict[str, Any]) -> dict[st
     ]
     if form.ref:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"Saving replaces `{form.ref}`.")])
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Saving changes `{form.ref}` itself: it keeps its id, what it "
+                        "has delivered and any pause."
+                    )
+                ]
+            )
         )
     title = ("Edit " if form.ref else "New ") + ("subscription" if subscribing else "reminders")
     return View(
@@ -212,6 +243,7 @@ def _form_from_state(body: dict[str, Any]) -> SetupForm:
         query=values.get("query", ""),
         cadence=values.get("cadence") or "daily",
         weekday=values.get("weekday") or "monday",
+        month_day=values.get("month_day") or "1",
         clock=values.get("time") or "09:00",
         zone=values.get("tz") or "UTC",
         leads=values.get("leads") or DEFAULT_LEADS,
@@ -222,7 +254,9 @@ def command_for(form: SetupForm) -> str:
     if not form.channel_id:
         raise FieldError("channel", "Pick the channel that gets these deliveries.")
     if form.kind == "subscribe":
-        return subscribe_command(form.query, form.cadence, form.weekday, form.clock, form.zone)
+        return subscribe_command(
+            form.query, form.cadence, form.weekday, form.clock, form.zone, form.month_day
+        )
     return remind_command(form.query, form.leads, form.clock, form.zone)
 
 
@@ -280,15 +314,21 @@ def register(
         except FieldError as error:
             ack(response_action="errors", errors={error.field: cut(str(error), MAX_ERROR)})
             return
-        reply = services.runner.run(text, ctx)
+        if form.ref:
+            # An edit changes that very row (its id, history and pause stay), never a
+            # removal and a new one.
+            def member_of(channel: str) -> bool:
+                return make_context({**payload, "channel_id": channel}, client).is_channel_member()
+
+            reply = services.runner.apply(lambda session: edit_setup(session, ctx, form, member_of))
+        else:
+            reply = services.runner.run(text, ctx)
         if reply.is_error:
-            errors = {_field_for(reply): cut(reply.text, MAX_ERROR)}
+            field = reply.error_field if reply.error_field in _FIELD_BLOCKS else None
+            errors = {field or _field_for(reply): cut(reply.text, MAX_ERROR)}
             ack(response_action="errors", errors=errors)
             return
         ack()
-        if form.ref:  # an edit: the new setup replaced the old one
-            removed = services.runner.run(removal_command(form.ref), ctx)
-            reply.notes.append(removed.text)
         client.chat_postEphemeral(channel=ctx.channel_id, user=ctx.user_id, **_message(reply))
         refresh_home(client, ctx.team_id, ctx.user_id)
 

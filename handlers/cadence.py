@@ -148,8 +148,9 @@ def _month_day(words: list[str], start: int) -> tuple[int, int]:
         j += 1
     if j < len(words):
         value = _plain(words[j])
-        if value in ("last", "end"):
-            return 31, j - start + 2
+        if value in ("last", "end"):  # "monthly on the last day" takes "day" too
+            day_word = j + 1 < len(words) and _plain(words[j + 1]) == "day"
+            return 31, j - start + 2 + day_word
         if value == "first":
             return 1, j - start + 2
         if match := _MONTH_DAY.match(value):

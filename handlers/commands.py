@@ -326,13 +326,19 @@ class CommandRunner:
 
     def run(self, text: str, ctx: Context) -> Reply:
         command = parse_command(text)
+        reply = self.apply(
+            lambda session: command.spec.handler(session, ctx, command.argument, command.page)
+        )
+        if command.share and not reply.is_error:
+            reply.visibility = Visibility.IN_CHANNEL
+        return reply
+
+    def apply(self, work: Callable[[Session], Reply]) -> Reply:
+        """Run `work` in one transaction, as a command runs (a form's edit uses it)."""
         try:
             # The runner owns the transaction: what a handler wrote is committed with its
             # reply, and rolled back (nothing changed) when it raises.
             with self.sessions() as session, session.begin():
-                reply = command.spec.handler(session, ctx, command.argument, command.page)
+                return work(session)
         except UserError as error:
-            return Reply(text=str(error), is_error=True)
-        if command.share and not reply.is_error:
-            reply.visibility = Visibility.IN_CHANNEL
-        return reply
+            return Reply(text=str(error), is_error=True, error_field=getattr(error, "field", None))

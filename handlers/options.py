@@ -8,6 +8,14 @@ from policybot.data.errors import UserError
 from policybot.data.schedules import parse_clock
 
 
+class FieldError(UserError):
+    """Bad input in one field of a form: the modal shows `str(self)` under that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def zone_named(name: str) -> ZoneInfo:
     if "/" not in name and name.upper() not in ("UTC", "GMT"):
         raise UserError(f"`{name[:40]}` is not a time zone; use an IANA name like `Europe/Berlin`.")

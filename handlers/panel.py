@@ -9,6 +9,7 @@ an error belongs to, the settings of a subscription being edited, and pausing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,19 +19,26 @@ from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.errors import UserError
+from policybot.data.leads import LeadsError, parse_leads
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.schedules import format_clock
 from policybot.data.views import BriefView, brief_view
 from policybot.handlers.context import Context
+from policybot.handlers.options import FieldError
+from policybot.handlers.permissions import require_channel_member
+from policybot.handlers.reminders import edit_rule
+from policybot.handlers.replies import Reply
+from policybot.handlers.subscriptions import edit_subscription
 
-# The cadences a form offers (typed commands also take `monthly on the 15th`).
+# The cadences a form offers; with the weekday and day-of-month fields they cover every
+# cadence the typed grammar accepts (`every friday` is weekly on Friday).
 CADENCES = ("daily", "weekdays", "weekly", "monthly", "instant")
+MONTH_DAYS = tuple(str(day) for day in range(1, 32))
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_LEADS = "365,180,90,30,7"
 USER_PAUSE = "paused by "  # a pause someone chose (resumable here), not a delivery problem
-_LEADS = re.compile(r"^\s*\d{1,4}(\s*,\s*\d{1,4}){0,9}\s*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _SIMILAR_WORD = re.compile(r"[A-Za-z][A-Za-z-]{4,}")
 _COMMON = frozenset(
@@ -57,14 +65,6 @@ _COMMON = frozenset(
         "which",
     ]
 )
-
-
-class FieldError(UserError):
-    """Bad input in one field of a form: the modal shows `str(self)` under that field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def count_matches(session: Session, query_text: str) -> str:
@@ -113,30 +113,48 @@ def check_query(query_text: str) -> str:
     return query_text.strip()
 
 
-def subscribe_command(query: str, cadence: str, weekday: str, clock: str, zone: str) -> str:
-    """The typed command a subscribe form stands for (each field checked first)."""
+def schedule_words(cadence: str, weekday: str, month_day: str, clock: str, zone: str) -> str:
+    """A subscribe form's schedule fields as the typed grammar's words (`weekly friday at
+    08:30 tz Europe/Berlin`), each field checked first. The time is kept for `instant` too
+    (the grammar accepts it there), so editing an instant subscription keeps its time."""
     if cadence not in CADENCES:
         raise FieldError("cadence", "Pick how often: daily, weekdays, weekly, monthly or instant.")
     if cadence == "weekly" and weekday not in WEEKDAYS:
         raise FieldError("weekday", "A weekly digest needs a day of the week.")
+    if cadence == "monthly" and month_day not in MONTH_DAYS:
+        raise FieldError("month_day", "A monthly digest needs a day of the month, 1 to 31.")
     if not _CLOCK.match(clock):
         raise FieldError("time", "Pick a time of day, e.g. 09:00.")
-    parts = ["subscribe", check_query(query), cadence]
+    parts = [cadence]
     if cadence == "weekly":
         parts.append(weekday)
-    if cadence != "instant":
-        parts += ["at", clock]
-    parts += ["tz", check_zone(zone)]
-    return " ".join(p for p in parts if p)
+    if cadence == "monthly":
+        parts += ["on", "the", month_day]
+    parts += ["at", clock, "tz", check_zone(zone)]
+    return " ".join(parts)
+
+
+def subscribe_command(
+    query: str, cadence: str, weekday: str, clock: str, zone: str, month_day: str = "1"
+) -> str:
+    """The typed command a subscribe form stands for (each field checked first)."""
+    schedule = schedule_words(cadence, weekday, month_day, clock, zone)
+    return " ".join(p for p in ("subscribe", check_query(query), schedule) if p)
+
+
+def reminder_words(leads: str, clock: str, zone: str) -> str:
+    """A remind form's options as the typed grammar's words (`leads 90,30 at 09:00 tz UTC`)."""
+    try:
+        days = parse_leads(leads)
+    except LeadsError as error:
+        raise FieldError("leads", f"{error}.") from None
+    if not _CLOCK.match(clock):
+        raise FieldError("time", "Pick a time of day, e.g. 09:00.")
+    return " ".join(["leads", ",".join(str(d) for d in days), "at", clock, "tz", check_zone(zone)])
 
 
 def remind_command(query: str, leads: str, clock: str, zone: str) -> str:
-    if not _LEADS.match(leads):
-        raise FieldError("leads", "Days before the deadline, comma-separated: 365,90,30,7.")
-    if not _CLOCK.match(clock):
-        raise FieldError("time", "Pick a time of day, e.g. 09:00.")
-    leads = ",".join(part.strip() for part in leads.split(","))
-    parts = ["remind", check_query(query), "leads", leads, "at", clock, "tz", check_zone(zone)]
+    parts = ["remind", check_query(query), reminder_words(leads, clock, zone)]
     return " ".join(p for p in parts if p)
 
 
@@ -154,6 +172,7 @@ class SetupForm:
     zone: str = "UTC"
     leads: str = DEFAULT_LEADS
     paused: str | None = None
+    month_day: str = "1"  # 1-31, for monthly
 
 
 def _own_setup(session: Session, ctx: Context, ref: str) -> Subscription | ReminderRule:
@@ -186,7 +205,7 @@ def setup_form(session: Session, ctx: Context, ref: str) -> SetupForm:
         weekday = WEEKDAYS[row.weekday] if row.weekday is not None else "monday"
         return SetupForm(
             row.ref, "subscribe", row.channel_id, row.query_text, str(row.schedule),
-            weekday, clock, zone, paused=row.paused_reason,
+            weekday, clock, zone, paused=row.paused_reason, month_day=str(row.month_day or 1),
         )  # fmt: skip
     leads = ",".join(str(days) for days in row.leads)
     return SetupForm(
@@ -222,3 +241,28 @@ def brief_by_ref(session: Session, ref: str, today: date) -> BriefView | None:
     brief_id = store.parse_brief_ref(ref)
     brief = store.get_brief(session, brief_id) if brief_id is not None else None
     return brief_view(brief, today) if brief is not None else None
+
+
+def edit_setup(
+    session: Session, ctx: Context, form: SetupForm, member_of: Callable[[str], bool]
+) -> Reply:
+    """Save an edit form: the same subscription or rule changes in place (never a removal
+    and a new one), in the form's channel (`ctx`). `member_of(channel)` answers whether the
+    user belongs to the channel the setup is in now, when the form moves it."""
+    if form.kind == "subscribe":
+        words = schedule_words(form.cadence, form.weekday, form.month_day, form.clock, form.zone)
+    else:
+        words = reminder_words(form.leads, form.clock, form.zone)
+    query = check_query(form.query)
+    row = _own_setup(session, ctx, form.ref)
+    if ctx.channel_id != row.channel_id and not member_of(row.channel_id):
+        raise FieldError("channel", f"Only members of {row.ref}'s channel can move it.")
+    require_channel_member(ctx, "change this channel's subscriptions and reminders")
+    moved = ctx.channel_id != row.channel_id
+    if isinstance(row, Subscription):
+        if form.kind != "subscribe":
+            raise UserError(f"{row.ref} is a subscription, not a reminder rule.")
+        return edit_subscription(session, ctx, row, query, words, moved)
+    if form.kind != "remind":
+        raise UserError(f"{row.ref} is a reminder rule, not a subscription.")
+    return edit_rule(session, ctx, row, query, words, moved)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.errors import UserError
 from policybot.data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
-from policybot.data.models import ReminderRule
+from policybot.data.models import Delivery, DeliveryStatus, ReminderRule
 from policybot.data.pauses import drop_undelivered
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.schedules import format_clock
 from policybot.handlers.cadence import describe_cadence, take_cadence
 from policybot.handlers.context import Context
-from policybot.handlers.options import take_time_options, zone_named
+from policybot.handlers.options import FieldError, take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.replies import Reply
 
@@ -132,6 +132,64 @@ def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             "the target was met. `/policy subscriptions` lists this channel's settings."
         ],
     )
+
+
+def edit_rule(
+    session: Session, ctx: Context, rule: ReminderRule, query_text: str, options: str, moved: bool
+) -> Reply:
+    """Change rule `rule` in place to the form's words and options (`leads 90,30 at 09:00 tz
+    UTC`), in the channel of `ctx`: it keeps its id, what it has sent and any pause. Words
+    another rule of that channel already follows are refused."""
+    rest, leads, minute, zone = _parse_rule(options)
+    if rest:  # the form's option fields never leave words over
+        raise UserError(f"I can't read the reminder options `{options[:80]}`.")
+    query = parse_query(query_text)
+    build_filter(session, query)
+    described = query.describe()
+    other = session.scalar(
+        select(ReminderRule).where(
+            ReminderRule.team_id == ctx.team_id,
+            ReminderRule.channel_id == ctx.channel_id,
+            ReminderRule.query_text == described,
+            ReminderRule.id != rule.id,
+        )
+    )
+    if other is not None:
+        words = f"`{described}`" if described else "all goals"
+        raise FieldError(
+            "query",
+            f"{other.ref} in that channel already reminds of {words}: change the words, or "
+            f"edit or remove {other.ref} instead. Nothing was changed.",
+        )
+    if moved and len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
+        raise UserError("That channel has the most reminder rules I keep.")
+    new = (
+        described,
+        list(leads) if leads is not None else rule.leads,
+        minute if minute is not None else rule.at_minute,
+        zone or rule.timezone,
+    )
+    old = (rule.query_text, list(rule.leads), rule.at_minute, rule.timezone)
+    if new == old and not moved:
+        return Reply(text=f"Nothing to change: {describe_rule(rule)}.")
+    if moved:
+        # Alerts planned for the old channel and not yet taken go to the new one.
+        session.execute(
+            update(Delivery)
+            .where(Delivery.reminder_id == rule.id, Delivery.status == DeliveryStatus.PENDING)
+            .values(channel_id=ctx.channel_id)
+        )
+    if new != old:
+        # As with `/policy remind` on a rule: it watches from now, so leads it gained that
+        # already passed are not sent late.
+        rule.created_at = ctx.now
+    rule.channel_id = ctx.channel_id
+    rule.query_text, rule.leads, rule.at_minute, rule.timezone = new
+    session.flush()
+    notes = []
+    if rule.paused_reason:
+        notes.append(f"{rule.ref} is still paused; resume it to get reminders.")
+    return Reply(text=f"Reminders updated: {describe_rule(rule)}.", notes=notes)
 
 
 def remind_off(session: Session, ctx: Context, text: str, _page: int) -> Reply:

@@ -62,4 +62,5 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     visibility: Visibility = Visibility.EPHEMERAL
     is_error: bool = False
+    error_field: str | None = None  # a form's field the error is about (e.g. "tz")
     attachment: FileAttachment | None = None

@@ -7,22 +7,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.errors import UserError
 from policybot.data.models import (
     ChannelSettings,
+    Delivery,
+    DeliveryStatus,
     ScheduleKind,
     Subscription,
 )
 from policybot.data.pauses import drop_undelivered
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
-from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock
+from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
 from policybot.handlers.cadence import describe_cadence, take_cadence
 from policybot.handlers.context import Context
-from policybot.handlers.options import take_time_options, zone_named
+from policybot.handlers.options import FieldError, take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.previews import add_preview
 from policybot.handlers.reminders import channel_rules, describe_rule
@@ -158,6 +160,92 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             )
     add_preview(session, ctx, existing, reply)
     return reply
+
+
+def edit_subscription(
+    session: Session,
+    ctx: Context,
+    sub: Subscription,
+    query_text: str,
+    schedule_words: str,
+    moved: bool,
+) -> Reply:
+    """Change subscription `sub` in place to the form's words and schedule (the typed
+    grammar's `weekly friday at 08:30 tz Europe/Berlin`), in the channel of `ctx`.
+
+    The row keeps its id, when it was created, what it has delivered and any pause: an edit
+    is never a removal and a new subscription. Words another subscription of that channel
+    already follows are refused (two rows would deliver the same briefs twice)."""
+    request = parse_schedule(schedule_words, sub.timezone)
+    if request.query_text:  # the form's schedule fields never leave words over
+        raise UserError(f"I can't read the schedule `{schedule_words[:80]}`.")
+    query = parse_query(query_text)
+    build_filter(session, query)  # validates bodies and filters now, not at delivery time
+    described = query.describe()
+    other = session.scalar(
+        select(Subscription).where(
+            Subscription.team_id == ctx.team_id,
+            Subscription.channel_id == ctx.channel_id,
+            Subscription.query_text == described,
+            Subscription.id != sub.id,
+        )
+    )
+    if other is not None:
+        words = f"`{described}`" if described else "every new brief"
+        raise FieldError(
+            "query",
+            f"{other.ref} in that channel already follows {words}: change the words, or edit "
+            f"or remove {other.ref} instead. Nothing was changed.",
+        )
+    if moved and len(_channel_subscriptions(session, ctx)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
+        raise UserError(
+            f"That channel has {MAX_SUBSCRIPTIONS_PER_CHANNEL} subscriptions, the most I keep."
+        )
+    schedule = request.schedule
+    new_schedule = Schedule(
+        schedule.kind,
+        schedule.at_minute,
+        schedule.weekday if schedule.kind is ScheduleKind.WEEKLY else None,
+        schedule.timezone,
+        schedule.month_day if schedule.kind is ScheduleKind.MONTHLY else None,
+    )
+    changed_schedule = new_schedule != schedule_of(sub)
+    if not changed_schedule and described == sub.query_text and not moved:
+        return Reply(
+            text=f"Nothing to change: {sub.ref} stays as it was ({describe_schedule(sub)}).",
+            notes=_pause_notes(sub),
+        )
+    if moved:
+        # What was planned for the old channel and not yet taken by a worker goes to the new
+        # one: the briefs it holds are not planned again.
+        session.execute(
+            update(Delivery)
+            .where(Delivery.subscription_id == sub.id, Delivery.status == DeliveryStatus.PENDING)
+            .values(channel_id=ctx.channel_id)
+        )
+    sub.channel_id = ctx.channel_id
+    sub.query_text = described
+    if changed_schedule:
+        sub.schedule = new_schedule.kind
+        sub.weekday = new_schedule.weekday
+        sub.month_day = new_schedule.month_day
+        sub.at_minute = new_schedule.at_minute
+        sub.timezone = new_schedule.timezone
+        sub.next_due_at = next_run(new_schedule, ctx.now)
+    session.flush()
+    what = f"new briefs matching {described}" if described else "every new brief"
+    reply = Reply(
+        text=f"Updated {sub.ref}: this channel gets {what}, {describe_schedule(sub)}.",
+        notes=_pause_notes(sub),
+    )
+    reply.notes[:0] = query.notes
+    return reply
+
+
+def _pause_notes(sub: Subscription) -> list[str]:
+    if not sub.paused_reason:
+        return []
+    return [f"{sub.ref} is still paused ({sub.paused_reason}); resume it to get deliveries."]
 
 
 def _channel_subscriptions(session: Session, ctx: Context) -> list[Subscription]:

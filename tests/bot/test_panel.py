@@ -250,7 +250,7 @@ def test_app_home_buttons_open_forms_pause_and_delete(
         assert session.scalars(select(Subscription)).one().paused_reason is None
     choose("edit")
     form = opened_view(fake)
-    assert f"replaces `{ref}`" in json.dumps(form)
+    assert f"changes `{ref}` itself" in json.dumps(form)
     choose("delete")
     assert count_rows(services, Subscription) == 0
 

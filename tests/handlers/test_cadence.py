@@ -85,6 +85,7 @@ UNDERSTOOD = [
     ("subscribe storage monthly", ScheduleKind.MONTHLY, None, 1, "monthly on the 1st"),
     ("subscribe storage monthly on the 15th", ScheduleKind.MONTHLY, None, 15, "the 15th"),
     ("subscribe storage every month on the last", ScheduleKind.MONTHLY, None, 31, "last day"),
+    ("subscribe storage monthly on the last day", ScheduleKind.MONTHLY, None, 31, "last day"),
     (
         "subscribe storage weekdays at 8am",
         ScheduleKind.WEEKDAYS,
