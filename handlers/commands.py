@@ -51,8 +51,8 @@ class CommandSpec:
     alias_argument: re.Pattern[str] | None = None
 
 
-def _help(_session: Session, _ctx: Context, _text: str, _page: int) -> Reply:
-    return help_reply()
+def _help(_session: Session, _ctx: Context, text: str, _page: int) -> Reply:
+    return help_reply(text)
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -247,9 +247,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "help",
-        "/policy help",
-        "This list.",
-        ("/policy help",),
+        "/policy help [command]",
+        "This list; with a command's name, that command's help alone.",
+        ("/policy help", "/policy help subscribe", "/policy help deadlines ics"),
         _help,
         aliases=("?", "-h", "--help"),
     ),
@@ -257,11 +257,26 @@ COMMANDS: tuple[CommandSpec, ...] = (
 _BY_NAME = {name: spec for spec in COMMANDS for name in (spec.name, *spec.aliases)}
 
 
-def help_reply() -> Reply:
-    return Reply(
-        text="policybot: search Chinese industrial-policy briefs and track their deadlines.",
-        help=[HelpEntry(spec.usage, spec.summary, spec.examples) for spec in COMMANDS],
-    )
+def help_reply(command: str = "") -> Reply:
+    """Every command's help, or one command's (`help subscribe`, `help /policy remind off`)."""
+    if not command.strip():
+        return Reply(
+            text="policybot: search Chinese industrial-policy briefs and track their deadlines.",
+            help=[HelpEntry(spec.usage, spec.summary, spec.examples) for spec in COMMANDS],
+        )
+    name = " ".join(_PREFIX.sub("", clean_text(command), count=1).lower().split())
+    spec = _BY_NAME.get(name)
+    if spec is None:
+        names = ", ".join(f"`{s.name}`" for s in COMMANDS)
+        return Reply(
+            text=f"There is no command `{name[:40]}`. The commands are: {names}.",
+            notes=["`/policy help <command>` shows one of them; `/policy help` shows all."],
+            is_error=True,
+        )
+    entry = HelpEntry(spec.usage, spec.summary, spec.examples)
+    aliases = [a for a in spec.aliases if len(a) > 2]
+    notes = [f"Also written: {', '.join(f'`{a}`' for a in aliases)}."] if aliases else []
+    return Reply(text=f"`/policy {spec.name}`", help=[entry], notes=notes)
 
 
 @dataclass(frozen=True)

@@ -627,3 +627,38 @@ def test_repeated_words_are_searched_once(factory) -> None:  # type: ignore[no-u
     with factory() as session:
         where, _ = build_filter(session, parse_query("storage Storage storage -pilot -pilot"))
         assert len(where.include) == 1 and len(where.exclude) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("help subscribe", "subscribe"),
+        ("help deadlines ics", "deadlines ics"),
+        ("/policy help  Deadlines   CSV", "deadlines csv"),
+        ("help /policy remind off", "remind off"),
+        ("help unsubscribe all", "unsubscribe all"),
+        ("help new", "latest"),  # an alias names its command
+        ("? subs", "subscriptions"),
+        ("help search", "search"),
+        ("help help", "help"),
+    ],
+)
+def test_help_for_one_command_shows_only_its_entry(run, text: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    reply = run(text)
+    spec = next(s for s in COMMANDS if s.name == name)
+    assert not reply.is_error, reply.text
+    assert [(e.usage, e.summary, e.examples) for e in reply.help] == [
+        (spec.usage, spec.summary, spec.examples)
+    ]
+    rendered = render_text(reply)
+    assert spec.usage in rendered
+    assert all(other.usage not in rendered for other in COMMANDS if other.usage != spec.usage)
+
+
+@pytest.mark.parametrize("text", ["help subscrbe", "help deadlines pdf", "help 储能", "help <b>"])
+def test_help_for_an_unknown_command_says_so_and_lists_them(run, text: str) -> None:  # type: ignore[no-untyped-def]
+    reply = run(text)
+    assert reply.is_error and not reply.help
+    assert "There is no command" in reply.text
+    assert all(f"`{spec.name}`" in reply.text for spec in COMMANDS)
+    assert "help <command>" in " ".join(reply.notes)
