@@ -99,8 +99,19 @@ def select_deadlines(session: Session, ctx: Context, text: str) -> Selection:
     query = parse_query(rest)
     where, analysed = build_filter(session, query)
     described = query.describe()
+    # `due:2027` (or `due:..2030`) picks the goals due then, not every goal of a brief that
+    # has one: the file holds only deadlines inside the year asked for.
+    start = today
+    if where.due_year is not None:
+        start = max(start, date(where.due_year, 1, 1))
+        end = min(end, date(where.due_year, 12, 31))
+    if where.due_by is not None:
+        end = min(end, where.due_by)
+    if where.due_from is not None:
+        start = max(start, where.due_from)
+    due = store.due_goals(session, start, end, where) if start <= end else []
     return Selection(
-        store.due_goals(session, today, end, where),
+        due,
         period,
         f" for {described}" if described else "",
         [*query.notes, *_ignored_note(analysed, where)],

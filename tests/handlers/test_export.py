@@ -270,3 +270,46 @@ def test_plain_deadlines_are_unchanged(run) -> None:  # type: ignore[no-untyped-
     reply: Reply = run("/policy deadlines")
     assert reply.attachment is None
     assert reply.text == "5 deadlines in the next 24 months"
+
+
+def _csv_goals(raw: bytes, ids: dict[str, int]) -> set[str]:
+    by_ref = {f"g{i}": prefix for prefix, i in ids.items()}
+    rows = list(csv.DictReader(io.StringIO(raw.decode())))
+    return {by_ref[row["goal_id"]] for row in rows}
+
+
+def _ics_goals(raw: bytes, ids: dict[str, int]) -> set[str]:
+    by_uid = {uid(i): prefix for prefix, i in ids.items()}
+    return {by_uid[key] for key in events(raw)}
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("due:2027", {k for k, (due, _) in FUTURE.items() if due.year == 2027}),
+        ("due:2035", {"By 2035, the new materials"}),
+        ("materials due:2027", {"By 2027, data aggregation"}),  # its brief also has a 2035 goal
+        ("materials due:2035", {"By 2035, the new materials"}),
+        ("due:..2030", {k for k, (due, _) in FUTURE.items() if due <= date(2030, 12, 31)}),
+        ("due:..2034", {k for k, (due, _) in FUTURE.items() if due <= date(2034, 12, 31)}),
+        ("within 12m due:2027", set()),  # 2027's deadlines fall on 31 Dec 2027, past 12 months
+        ("within 36m due:2027", {k for k, (due, _) in FUTURE.items() if due.year == 2027}),
+        ("due:2025", set()),  # a year already past holds no deadline ahead
+    ],
+)
+def test_a_due_filter_exports_only_the_goals_due_then(
+    factory: sessionmaker[Session], text: str, wanted: set[str]
+) -> None:
+    ids = goal_ids(factory)
+    if wanted:
+        assert _csv_goals(export(factory, "csv", text), ids) == wanted
+        assert _ics_goals(export(factory, "ics", text), ids) == wanted
+    runner = CommandRunner(factory)
+    for fmt in ("csv", "ics"):
+        reply = runner.run(f"deadlines {fmt} {text}", ctx())
+        if not wanted:
+            assert reply.attachment is None, reply.text
+            continue
+        assert reply.attachment is not None, reply.text
+        found = (_csv_goals if fmt == "csv" else _ics_goals)(reply.attachment.content, ids)
+        assert found == wanted
