@@ -24,7 +24,7 @@ from policybot.handlers.reading import (
     snippet_source,
     title_repeats_goal,
 )
-from policybot.handlers.replies import Button, Reply, Visibility
+from policybot.handlers.replies import Button, Line, Person, Reply, Visibility
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -46,6 +46,8 @@ ACTION_LINK = "policy_link"
 MAX_URL = 3000  # a URL button's limit
 ELLIPSIS = "\u2026"
 _OPEN_ENTITY = re.compile(r"&[a-z]{0,4}$")  # "&am" left at the end of a cut
+_OPEN_MENTION = re.compile(r"<@[A-Z0-9]*$")  # a mention cut in half
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # a Slack user id, as mentions take it
 
 
 Block = dict[str, Any]
@@ -112,6 +114,20 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def mention(person: Person) -> str:
+    """A person as Slack draws them (`<@U100>`, their current name); an id that is not a
+    Slack user id (the console's) is shown as escaped text."""
+    if _USER_ID.fullmatch(person.user_id):
+        return f"<@{person.user_id}>"
+    return escape(person.plain())
+
+
+def _line(line: str | Line) -> str:
+    if isinstance(line, str):
+        return escape(line)
+    return "".join(mention(p) if isinstance(p, Person) else escape(p) for p in line.parts)
+
+
 def cut(text: str, limit: int) -> str:
     """Shorten at a word boundary with an ellipsis (never over `limit` characters), and
     never in the middle of an escaped character (`&amp;`)."""
@@ -122,6 +138,7 @@ def cut(text: str, limit: int) -> str:
     if space > limit // 2:
         shortened = shortened[:space]
     shortened = _OPEN_ENTITY.sub("", shortened.rstrip(" ,;:"))  # "&amp;" loses ";" first
+    shortened = _OPEN_MENTION.sub("", shortened)
     return shortened.rstrip(" ,;:") + ELLIPSIS
 
 
@@ -446,7 +463,7 @@ def render_blocks(reply: Reply, command: str | None = None) -> dict[str, Any]:
             _not_shown(message, len(reply.deadlines) - index, "deadlines")
             break
     for section in reply.sections:
-        body = "\n".join(escape(line) for line in section.lines)
+        body = "\n".join(_line(line) for line in section.lines)
         if not message.section(f"*{escape(section.title)}*\n{body}", reserve=3):
             break
     for entry in reply.help:

@@ -11,7 +11,7 @@ from policybot.data import store
 from policybot.data.errors import UserError
 from policybot.data.notes import MAX_NOTE_CHARS, NoteView, add_note, notes_for, search_notes
 from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Reply, Section
+from policybot.handlers.replies import Button, Line, Person, Reply, Section
 
 SHOWN_IN_SEARCH = 3
 
@@ -54,9 +54,11 @@ def notes_section(notes: list[NoteView], ctx: Context) -> Section:
     return Section("Team notes", tuple(note_line(n, ctx) for n in notes))
 
 
-def note_line(note: NoteView, ctx: Context) -> str:
+def note_line(note: NoteView, ctx: Context, prefix: str = "") -> Line:
+    """`<who> on 29 Nov 2026: <text>`, the author a Person (a mention in Slack)."""
     when = note.created_at.astimezone(ctx.zone)
-    return f"{note.author} on {when.day} {when:%b %Y}: {note.text}"
+    author = Person(note.author, ctx.user_label if note.author == ctx.user_id else "")
+    return Line((prefix, author, f" on {when.day} {when:%b %Y}: {note.text}"))
 
 
 def add_notes_to_show(session: Session, ctx: Context, brief_id: int, reply: Reply) -> None:
@@ -77,7 +79,7 @@ def add_noted_section(reply: Reply, noted: list[NoteView], ctx: Context) -> None
         return
     lines = []
     for found in noted[:SHOWN_IN_SEARCH]:
-        lines.append(f"b{found.brief_id} \u2014 {note_line(found, ctx)}")
+        lines.append(note_line(found, ctx, prefix=f"b{found.brief_id} \u2014 "))
     if len(noted) > SHOWN_IN_SEARCH:
-        lines.append(f"\u2026and {len(noted) - SHOWN_IN_SEARCH} more notes.")
+        lines.append(Line((f"\u2026and {len(noted) - SHOWN_IN_SEARCH} more notes.",)))
     reply.sections.append(Section("Also in your team's notes", tuple(lines)))

@@ -13,7 +13,7 @@ from policybot.handlers.reading import (
     snippet_source,
     title_repeats_goal,
 )
-from policybot.handlers.replies import Reply
+from policybot.handlers.replies import Line, Reply
 
 WIDTH = 92
 
@@ -125,7 +125,8 @@ def render_text(reply: Reply) -> str:
     for section in reply.sections:
         lines += ["", section.title]
         for line in section.lines:
-            lines += textwrap.wrap(line, WIDTH, initial_indent="  ", subsequent_indent="    ")
+            text = line.plain() if isinstance(line, Line) else line
+            lines += textwrap.wrap(text, WIDTH, initial_indent="  ", subsequent_indent="    ")
     for entry in reply.help:
         lines += ["", entry.usage, *_wrap(entry.summary, "    ")]
         lines += [f"      e.g. {example}" for example in entry.examples]

@@ -22,11 +22,34 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone a reply names (who wrote a note, who answered): a typed value, so Slack shows
+    a mention and the console a name or the id; never pre-formatted for one of them."""
+
+    user_id: str
+    name: str = ""  # a display name when the handler knows it (the asker's)
+
+    def plain(self) -> str:
+        return self.name or self.user_id
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of text with people in it: plain strings (user-typed or stored, escaped by
+    each renderer) and Person values (drawn by each renderer in its own way)."""
+
+    parts: tuple[str | Person, ...]
+
+    def plain(self) -> str:
+        return "".join(p.plain() if isinstance(p, Person) else p for p in self.parts)
+
+
+@dataclass(frozen=True)
 class Section:
     """A titled list of lines (e.g. one brief's goals in the scorecard)."""
 
     title: str
-    lines: tuple[str, ...]
+    lines: tuple[str | Line, ...]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from policybot.data.query.language import parse_query
 from policybot.data.store import BriefFilter
 from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
 from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Reply, Section
+from policybot.handlers.replies import Button, Line, Person, Reply, Section
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}
@@ -54,17 +54,20 @@ def _history(session: Session, team_id: str, goal: Goal) -> list[GoalAssessmentC
     )
 
 
-def _who(user_id: str, ctx: Context) -> str:
-    return ctx.user_label if user_id == ctx.user_id else user_id
+def _who(user_id: str, ctx: Context) -> Person:
+    return Person(user_id, ctx.user_label if user_id == ctx.user_id else "")
 
 
-def _change_line(change: GoalAssessmentChange, ctx: Context) -> str:
+def _change_line(change: GoalAssessmentChange, ctx: Context) -> Line:
     when = change.answered_at.astimezone(ctx.tz)
-    line = (
-        f"{LABELS[GoalStatus(change.status)]} \u2014 {_who(change.answered_by, ctx)},"
-        f" {when.day} {when:%b %Y %H:%M} {ctx.tz.key}"
+    note = f" ({change.note})" if change.note else ""
+    return Line(
+        (
+            f"{LABELS[GoalStatus(change.status)]} \u2014 ",
+            _who(change.answered_by, ctx),
+            f", {when.day} {when:%b %Y %H:%M} {ctx.tz.key}{note}",
+        )
     )
-    return line + (f" ({change.note})" if change.note else "")
 
 
 def answer_buttons(goal_ref: str, current: GoalStatus | None = None) -> list[Button]:
@@ -125,7 +128,9 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     session.flush()
     when = ctx.now.astimezone(ctx.tz).strftime("%-d %b %Y")
     history = _history(session, ctx.team_id, goal)
-    earlier = tuple(_change_line(change, ctx) for change in history[1:SHOWN_HISTORY])
+    earlier: tuple[str | Line, ...] = tuple(
+        _change_line(change, ctx) for change in history[1:SHOWN_HISTORY]
+    )
     if len(history) > SHOWN_HISTORY:
         earlier += ("\u2026and earlier answers",)
     return Reply(

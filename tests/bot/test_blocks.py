@@ -24,21 +24,31 @@ from policybot.bot.blocks import (
     MAX_URL,
     cut,
     escape,
+    mention,
     render_blocks,
 )
 from policybot.data.views import BriefView, DeadlineView, GoalView
 from policybot.handlers.render_text import render_text
-from policybot.handlers.replies import Button, HelpEntry, Reply, Visibility
+from policybot.handlers.replies import (
+    Button,
+    HelpEntry,
+    Line,
+    Person,
+    Reply,
+    Section,
+    Visibility,
+)
 
 SLACK_TOTAL_CHARS = 12000
 _LINK = re.compile(r"<https?://[^<>|\s]+\|[^<>]*>")
 _ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
+_MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>")  # exactly our mention of a Person
 
 
 def _assert_escaped(text: str) -> None:
-    """No raw < > (a mention, a link, a channel ping) except our own <url|label> links, and
-    no & that is not an entity."""
-    rest = _LINK.sub("", text)
+    """No raw < > (a channel ping, a typed mention or link) except our own <url|label> links
+    and our own user mentions <@U123>, and no & that is not an entity."""
+    rest = _MENTION.sub("", _LINK.sub("", text))
     assert "<" not in rest and ">" not in rest, text[:300]
     assert not _ENTITY.search(text), text[:300]
 
@@ -438,3 +448,42 @@ def test_text_renderer_says_each_sentence_of_show_once() -> None:
     assert text.count(sentence) == 1
     assert "Chinese airlines operate 2,232 Airbus planes." in text
     assert "g20 (by end of 2027, 397 days left): the target in the title" in text
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def test_people_are_mentions_in_slack_and_names_or_ids_in_the_console() -> None:
+    typed = "see <@U999> & <!channel> <https://evil.example|click>"  # a note's typed text
+    reply = Reply(
+        text="1 team note on b7",
+        sections=[
+            Section(
+                "Team notes",
+                (
+                    Line((Person("U100"), f" on 29 Nov 2026: {typed}")),
+                    Line(("b7 \u2014 ", Person("W0ABC", "analyst"), ": ok")),
+                    Line((Person("console"), " on 1 Dec 2026: <b>")),
+                    "a plain line with <@U555>",
+                ),
+            )
+        ],
+    )
+    payload = render_blocks(reply)
+    assert_valid_message(payload)
+    flat = texts(payload)
+    assert "<@U100> on 29 Nov 2026: see &lt;@U999&gt; &amp; &lt;!channel&gt;" in flat
+    assert "b7 \u2014 <@W0ABC>: ok" in flat
+    assert "console on 1 Dec 2026: &lt;b&gt;" in flat  # not a Slack user id: text
+    assert "&lt;@U555&gt;" in flat
+    assert set(_MENTION.findall(flat)) == {"<@U100>", "<@W0ABC>"}
+    console = render_text(reply)
+    assert f"U100 on 29 Nov 2026: {typed}" in console
+    assert "b7 \u2014 analyst: ok" in console and "<@U100>" not in console
+    assert "<@W0ABC>" not in console and "<@U555>" in console  # typed text stays as typed
+
+
+def test_a_cut_never_leaves_half_a_mention() -> None:
+    text = "x " * 10 + mention(Person("U12345678"))
+    for limit in range(len(text) - 8, len(text)):
+        _assert_escaped(cut(text, limit))

@@ -61,3 +61,35 @@ def test_add_note_opens_a_form_and_saves_the_note(
             "U100",
             "Ask about the sodium-ion pilots.",
         )
+
+
+def test_notes_and_earlier_answers_name_people_as_mentions(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    from urllib.parse import urlencode
+
+    from policybot.data.models import Goal
+    from tests.bot.test_blocks import assert_valid_message, texts
+    from tests.bot.test_http import post, slash_form
+
+    with services.sessions() as session:
+        brief_id = session.scalar(select(Brief.id).order_by(Brief.id).limit(1))
+        goal_id = session.scalar(select(Goal.id).where(Goal.due_on.is_not(None)).limit(1))
+    assert goal_id is not None
+
+    def slash(text: str, user: str) -> dict[str, object]:
+        form = slash_form(fake, text, user_id=user, user_name=user.lower())
+        status, body = post(f"{live.url}/slack/events", urlencode(form))
+        assert status == 200
+        payload = json.loads(body)
+        assert_valid_message(payload)
+        return dict(payload)
+
+    slash(f"note b{brief_id} ask <@U999> about <!channel> & more", "U100")
+    shown = texts(slash(f"show b{brief_id}", "U200"))
+    assert "<@U100> on " in shown and "U100 on" not in shown.replace("<@U100> on", "")
+    assert "ask &lt;@U999&gt; about &lt;!channel&gt; &amp; more" in shown
+
+    slash(f"status g{goal_id} met confirm", "U100")  # `confirm`: however early
+    answered = texts(slash(f"status g{goal_id} missed confirm", "U200"))
+    assert "Earlier answers" in answered and "met \u2014 <@U100>," in answered

@@ -33,7 +33,7 @@ def test_add_in_the_console_previews_the_pasted_brief_and_writes_nothing(
         "Issuing bodies: MIIT",
         "Date: 2024-11-20",
     )
-    assert "(2026)" in section.lines[3]
+    assert "(2026)" in str(section.lines[3])
     assert reply.notes == ["Saving adds a new brief."]
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Brief)) == before

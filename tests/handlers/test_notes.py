@@ -60,7 +60,7 @@ def test_notes_are_searched_within_the_workspace_only(
     mine = runner.run("zhangjiakou", TEAM_A)
     theirs = runner.run("zhangjiakou", TEAM_B)
     assert any(s.title == "Also in your team's notes" for s in mine.sections)
-    assert ref in " ".join(line for s in mine.sections for line in s.lines)
+    assert ref in render_text(mine)
     assert not theirs.sections
 
 
