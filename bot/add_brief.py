@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -58,6 +59,37 @@ SHORTCUT_ADD_MESSAGE = "policy_add_message"  # the message shortcut (slack/manif
 ACTION_BODIES = "add_bodies"  # the bodies field: options come from app.options
 ACTION_GOALS = "add_goals"  # the goals field: each pause re-reads the deadlines
 DEADLINE_BLOCK = "deadline"
+_SLACK_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|\s]+)(?:\|([^<>]*))?>", re.I)
+_MRKDWN_STYLE = re.compile(r"(?<![\w/*_~])([*_~])(?=\S)([^*_~\n]+?)(?<=\S)\1(?![\w*_~])")
+_SLACK_REFERENCE = re.compile(r"<([@#!])([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain_message(mrkdwn: str) -> str:
+    """A Slack message's text as a person reads it: `<https://x|label>` is "label
+    (https://x)" (a bare `<https://x>` the URL), `<@U1|ann>` "@ann", `<#C1|general>`
+    "#general", `<!here>` "@here", and &amp; &lt; &gt; the characters they stand for."""
+
+    def link(match: re.Match[str]) -> str:
+        url, label = match.group(1), (match.group(2) or "").strip()
+        bare = re.sub(r"^(?:https?://|mailto:)", "", url).rstrip("/")
+        if url.startswith("mailto:"):
+            return label or bare
+        domain_like = " " not in label and "." in label
+        if not label or (domain_like and label.lower().rstrip("/") in url.lower()):
+            return url  # the label is the address, or its domain
+        return f"{label} ({url})"
+
+    def reference(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil == "!" and target.startswith("date^"):
+            return label or ""  # <!date^1700000000^{date}|Nov 14, 2023>
+        name = (label or target.split("^")[0]).lstrip("@#")
+        return ("#" if sigil == "#" else "@") + name
+
+    text = _SLACK_LINK.sub(link, mrkdwn)
+    text = _SLACK_REFERENCE.sub(reference, text)
+    text = _MRKDWN_STYLE.sub(r"\2", text)  # *bold*, _italic_, ~struck~: their words
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _deadline_block_id(index: int, goal: str) -> str:
@@ -311,7 +343,7 @@ def open_add_form(
     """Open the form filled from `text`; else the sentence that says why not."""
     try:
         require_admin(ctx, CORPUS_ACTION)
-        form = form_from_text(text)
+        form = form_from_text(plain_message(text))  # Slack's markup, as a person reads it
     except (PermissionDenied, UserError) as error:
         return str(error)
     meta = {"channel": channel, "warnings": form.warnings[:10]}

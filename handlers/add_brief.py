@@ -9,7 +9,7 @@ import calendar
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from policybot.data.bodies import normalize_name
 from policybot.data.db import SessionFactory
 from policybot.data.errors import UserError
 from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadline
+from policybot.data.ingest.parser import sentence_goals
 from policybot.data.ingest.preview import preview_issue
 from policybot.data.ingest.records import BriefRecord, GoalRecord
 from policybot.data.ingest.single import parse_single_brief, single_issue
@@ -26,6 +27,7 @@ from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IssueWriter, brief_identity
 from policybot.data.models import Brief, BriefKind, IssuingBody
 from policybot.handlers.context import Context
+from policybot.handlers.message_brief import split_message
 from policybot.handlers.permissions import require_admin
 from policybot.handlers.replies import Button, Reply, Section
 
@@ -40,6 +42,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _RANGE = re.compile(r"^(\S+)\s*(?:to|until|\u2013|\u2014|-)\s*(\S+)$")
 CORPUS_ACTION = "add briefs to the shared corpus"
+_UNLABELLED = "no labels"  # the single-brief parser's warning for a text without labels
 
 
 class FormErrors(UserError):
@@ -159,9 +162,42 @@ def form_from_text(text: str) -> BriefForm:
     if not text.strip():
         return BriefForm(warnings=["the message has no text: fill in the form"])
     try:
-        return form_from_record(parse_single_brief(text, "the message"))
+        record = parse_single_brief(text, "the message")
     except ParseError as error:
         raise UserError(f"I can't make one brief of this message: {error.message}.") from error
+    form = form_from_record(record)
+    if not any(w.startswith(_UNLABELLED) for w in record.warnings):
+        return form
+    # No labels: a message written for people. Split it as a person would.
+    message = split_message(text)
+    if not message.title:
+        return form
+    goals = [g for line in message.goal_lines for g in sentence_goals(line, record.published_on)]
+    said = "the title is the first line or sentence" + (", cut" if message.title_cut else "")
+    warnings = [
+        f"no labels: {said}; the rest is the summary"
+        if w.startswith(_UNLABELLED)
+        else w.replace(record.title, message.title)
+        for w in record.warnings
+    ]
+    if message.title_original and message.title == message.title_original:
+        warnings.append("the title is the Chinese headline: write the English title")
+    return replace(
+        form,
+        title=message.title,
+        title_original=message.title_original or form.title_original,
+        summary="\n".join(
+            [message.summary] * bool(message.summary)
+            + [f"More links: {' '.join(message.links[1:])}"] * (len(message.links) > 1)
+        ),
+        goals="\n".join(g.text for g in goals),
+        deadlines=[deadline_text(g.deadline) for g in goals],
+        link=message.links[0] if message.links else form.link,
+        note="\n".join(message.links[1:])
+        if len(message.links) > 1 and not form.note
+        else form.note,
+        warnings=warnings,
+    )
 
 
 def record_from_form(form: BriefForm, today: date) -> BriefRecord:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.bot.add_brief import ACTION_BODIES, ACTION_GOALS, CALLBACK_ADD, SHORTCUT_ADD_MESSAGE
+from policybot.bot.add_brief import (
+    ACTION_BODIES,
+    ACTION_GOALS,
+    CALLBACK_ADD,
+    SHORTCUT_ADD_MESSAGE,
+    plain_message,
+)
 from policybot.bot.services import Services
 from policybot.data.errors import UserError
 from policybot.data.ingest.deadlines import Deadline, Precision
@@ -29,6 +36,7 @@ from policybot.handlers.add_brief import (
     parse_deadline,
     record_from_form,
 )
+from policybot.handlers.message_brief import MAX_AUTO_TITLE
 from tests.bot.conftest import LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
 from tests.bot.test_panel import interactive, opened_view
@@ -373,6 +381,224 @@ def test_an_unlabelled_message_is_guessed_and_the_guesses_named() -> None:
     assert form.title == "MIIT plan for humanoid robots"
     assert form.bodies == ["MIIT"] and form.link == "https://www.miit.gov.cn/robots"
     assert form.deadlines == ["2027"]
-    assert any("first line is taken as the title" in w for w in form.warnings)
+    assert any("the title is the first line or sentence" in w for w in form.warnings)
     with pytest.raises(UserError, match="one brief"):
         form_from_text("x" * 30_000)
+
+
+# ---------------------------------------------------------------- ordinary messages
+
+# (the message as Slack sends it, title, Chinese title, first link, a piece of the summary)
+ORDINARY = [
+    (
+        "MIIT issues guidelines for humanoid robot innovation. The plan wants mass production"
+        " by 2025 and a world-leading industry by 2027. <https://www.miit.gov.cn/art_1.html|Full"
+        " text>",
+        "MIIT issues guidelines for humanoid robot innovation",
+        "",
+        "https://www.miit.gov.cn/art_1.html",
+        "The plan wants mass production by 2025",
+    ),
+    (
+        "Heads up: <https://www.ndrc.gov.cn/t20241107.html> NDRC notice on new energy storage"
+        " pricing",
+        "NDRC notice on new energy storage pricing",
+        "",
+        "https://www.ndrc.gov.cn/t20241107.html",
+        "",
+    ),
+    (
+        "2024-11-20 MIIT: Guidelines on Computing Power Infrastructure (算力基础设施高质量发展行动计划)."
+        " Computing power to reach 300 EFLOPS by 2025.",
+        "MIIT: Guidelines on Computing Power Infrastructure",
+        "算力基础设施高质量发展行动计划",
+        "",
+        "Computing power to reach 300 EFLOPS by 2025.",
+    ),
+    (
+        "【工信部：到2027年人形机器人产业规模显著提升】11月5日，工业和信息化部印发《人形机器人创新发展指导意见》。"
+        "<https://www.gov.cn/x.htm|gov.cn>",
+        "工信部：到2027年人形机器人产业规模显著提升",
+        "工信部：到2027年人形机器人产业规模显著提升",
+        "https://www.gov.cn/x.htm",
+        "11月5日，工业和信息化部印发《人形机器人创新发展指导意见》。",
+    ),
+    (
+        "关于推动未来产业创新发展的实施意见（Implementation Opinions on Promoting Innovation in Future"
+        " Industries）\n工业和信息化部等七部门联合印发，到2027年未来产业综合实力显著提升。",
+        "Implementation Opinions on Promoting Innovation in Future Industries",
+        "关于推动未来产业创新发展的实施意见",
+        "",
+        "到2027年未来产业综合实力显著提升。",
+    ),
+    (
+        "Nov 7, 2024 \u2014 NDRC and NEA release the action plan for new-type power systems, calling"
+        " for grid-forming storage pilots and a unified market by 2029; details:"
+        " https://www.nea.gov.cn/a.htm",
+        "NDRC and NEA release the action plan for new-type power systems, calling for "
+        "grid-forming storage pilots and a unified market by 2029",
+        "",
+        "https://www.nea.gov.cn/a.htm",
+        "",
+    ),
+    (
+        "new energy storage plan out today, pretty big deal imo",
+        "new energy storage plan out today, pretty big deal imo",
+        "",
+        "",
+        "",
+    ),  # fmt: skip
+    (
+        "Shared by <@U0123|ann>: State Council opinions on the digital economy &amp; data markets"
+        " <https://www.gov.cn/content_1.htm|www.gov.cn/content_1.htm>",
+        "State Council opinions on the digital economy & data markets",
+        "",
+        "https://www.gov.cn/content_1.htm",
+        "",
+    ),
+    (
+        "国务院办公厅印发《关于加快构建废弃物循环利用体系的意见》，到2025年初步建成覆盖各领域、各环节的废弃物循环利用体系，"
+        "到2030年建成覆盖全面、运转高效、规范有序的废弃物循环利用体系。",
+        "关于加快构建废弃物循环利用体系的意见",
+        "关于加快构建废弃物循环利用体系的意见",
+        "",
+        "国务院办公厅印发《关于加快构建废弃物循环利用体系的意见》",
+    ),
+    (
+        "Ministry of Finance (财政部) extends NEV purchase tax exemption to 2027",
+        "Ministry of Finance (财政部) extends NEV purchase tax exemption to 2027",
+        "",  # a body in brackets is no title
+        "",
+        "",
+    ),
+    (
+        "NEA: China's installed new-type energy storage capacity topped 44 GW by end-June, up 40%"
+        " on the end of 2023, the NEA said on Tuesday, adding that the U.S. and Europe lag behind"
+        " and that it expects the capacity to pass 100 GW by 2027 as pilot projects across 18"
+        " provinces come online and market reforms take hold",
+        "NEA: China's installed new-type energy storage capacity topped 44 GW by end-June, up 40%"
+        " on the end of 2023, the NEA said on Tuesday",
+        "",
+        "",
+        "expects the capacity to pass 100 GW by 2027",  # the cut sentence stays whole here
+    ),
+    (
+        "*MIIT* draft rules on L3 autonomous driving pilots\n\n- 9 carmakers selected\n- pilots"
+        " run to end-2026\n\n<https://www.miit.gov.cn/l3|MIIT notice> \u00b7"
+        " <https://www.reuters.com/l3|Reuters>",
+        "MIIT draft rules on L3 autonomous driving pilots",
+        "",
+        "https://www.miit.gov.cn/l3",
+        "- 9 carmakers selected\n- pilots run to end-2026",
+    ),
+    (
+        "2024年11月12日 国家发展改革委印发《关于加快推动氢能产业高质量发展的实施意见》",
+        "关于加快推动氢能产业高质量发展的实施意见",
+        "关于加快推动氢能产业高质量发展的实施意见",
+        "",
+        "国家发展改革委印发",
+    ),
+    (
+        "Hydrogen: NDRC guidelines (氢能产业发展中长期规划). Targets: 50,000 fuel-cell vehicles by"
+        " 2025.\nSource: https://www.ndrc.gov.cn/h2.html",
+        "Hydrogen: NDRC guidelines",
+        "氢能产业发展中长期规划",
+        "https://www.ndrc.gov.cn/h2.html",
+        "Targets: 50,000 fuel-cell vehicles by 2025.",
+    ),
+    (
+        "FYI China's MIIT just published a 3-year action plan for the semiconductor materials"
+        " industry, it says domestic supply of key materials should hit 70% by 2026, no English"
+        " version yet",
+        "China's MIIT just published a 3-year action plan for the semiconductor materials industry",
+        "",
+        "",
+        "should hit 70% by 2026",
+    ),
+    (
+        "Smart factories: MIIT selects 421 demonstration plants (see 智能制造示范工厂揭榜单位名单)",
+        "Smart factories: MIIT selects 421 demonstration plants",
+        "智能制造示范工厂揭榜单位名单",
+        "",
+        "",
+    ),
+    (
+        "The State Council's 《新能源汽车产业发展规划（2021—2035年）》 sets out the NEV plan. By 2025 NEVs"
+        " should reach 20% of new car sales.",
+        "The State Council's 《新能源汽车产业发展规划（2021—2035年）》 sets out the NEV plan",
+        "新能源汽车产业发展规划（2021—2035年）",
+        "",
+        "By 2025 NEVs should reach 20% of new car sales.",
+    ),
+    (
+        "<https://www.miit.gov.cn/a|MIIT> and <https://www.nea.gov.cn/b|NEA> publish a joint"
+        " notice on virtual power plants\nIt sets pilots in 10 provinces.",
+        "MIIT and NEA publish a joint notice on virtual power plants",
+        "",
+        "https://www.miit.gov.cn/a",
+        "It sets pilots in 10 provinces.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "title", "original", "link", "summary"), ORDINARY, ids=[m[0][:30] for m in ORDINARY]
+)
+def test_an_ordinary_message_is_split_as_a_person_would(
+    message: str, title: str, original: str, link: str, summary: str
+) -> None:
+    form = form_from_text(plain_message(message))
+    assert (form.title, form.title_original, form.link) == (title, original, link)
+    assert summary in form.summary
+    # What every message gives, whatever its shape:
+    urls = re.findall(r"https?://[^\s<>|]+", message)
+    lines = form.summary.splitlines()
+    text = "\n".join(line for line in lines if not line.startswith("More links:"))
+    for field in (form.title, form.title_original, text):
+        assert "http" not in field and "<" not in field and "&amp;" not in field
+    assert 0 < len(form.title) <= MAX_AUTO_TITLE
+    assert not form.title.endswith((".", ":", ",", "\u3002"))
+    assert {form.link, *form.summary.split("More links: ")[-1:][0].split()} >= set(urls)
+    words = plain_message(message)
+    for url in urls:
+        words = words.replace(url, " ")
+    said = " ".join([form.title, form.title_original, form.summary])
+    for number in re.findall(r"\d+(?:[.,]\d+)*%?", words[12:]):  # past any leading date
+        assert number in said, number
+
+
+@pytest.mark.parametrize(
+    ("slack", "plain"),
+    [
+        ("<https://a.cn/x|the notice>", "the notice (https://a.cn/x)"),
+        ("<https://a.cn/x>", "https://a.cn/x"),
+        ("<https://a.cn/x|a.cn>", "https://a.cn/x"),
+        ("<mailto:ann@a.cn|ann@a.cn>", "ann@a.cn"),
+        ("<@U1|ann> <#C1|general> <!here> <!subteam^S1|@policy>", "@ann #general @here @policy"),
+        ("R&amp;D &lt;b&gt; *bold* _it_ ~gone~ art_1_x", "R&D <b> bold it gone art_1_x"),
+        ("<!date^1700000000^{date}|Nov 14, 2023>: plan", "Nov 14, 2023: plan"),
+    ],
+)
+def test_slack_markup_becomes_plain_text(slack: str, plain: str) -> None:
+    assert plain_message(slack) == plain
+
+
+def test_the_shortcut_splits_a_one_paragraph_message(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    message, title, _, link, summary = ORDINARY[0]
+    body = {
+        "type": "message_action",
+        "callback_id": SHORTCUT_ADD_MESSAGE,
+        "trigger_id": "4.5.7",
+        "response_url": fake.response_url("shortcut"),
+        "channel": {"id": "C100", "name": "policy"},
+        "message": {"type": "message", "ts": "1700000000.000200", "text": message},
+        "message_ts": "1700000000.000200",
+    }
+    status, _ = interactive(live, body)
+    assert status == 200
+    blocks = blocks_by_id(opened_view(fake))
+    assert blocks["title"]["element"]["initial_value"] == title
+    assert blocks["link"]["element"]["initial_value"] == link
+    assert summary in blocks["summary"]["element"]["initial_value"]
