@@ -10,26 +10,74 @@ must carry each of them (instant with a time, daily, weekdays, weekly <day>, eve
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk.models.views import View
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import inspect, select
 
+from policybot.bot.dispatcher import WORKING
 from policybot.bot.home import ACTION_SETUP
 from policybot.bot.services import Services, load_demo_corpus
 from policybot.bot.settings import Settings
 from policybot.data.db import make_engine, session_factory
 from policybot.data.models import ChannelSettings, ReminderRule, Subscription
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, LiveServer
-from tests.bot.test_http import post, slash_form, wait_for
-from tests.bot.test_panel import interactive, opened_view
+from tests.bot.test_http import slash_form
+from tests.bot.test_panel import USER
 from tests.conftest import NOW
 from tests.fakeslack import FakeSlack
 
 Row = dict[str, Any]
+# A busy machine (many test workers on two cores) can take seconds per request: these are
+# limits on waiting for something that does happen, never a pause.
+PATIENCE = 60.0
+
+
+def post(url: str, body: str) -> tuple[int, str]:
+    """A request signed as Slack signs it (tests/bot/test_http.py's, with more patience)."""
+    ts = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or "",
+    }
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=PATIENCE) as response:
+        return response.status, response.read().decode()
+
+
+def interactive(live: LiveServer, body: dict[str, Any]) -> tuple[int, str]:
+    base = {"team": {"id": "T1", "domain": "policy"}, "user": USER, "api_app_id": "A100"}
+    return post(
+        f"{live.url}/slack/events",
+        urlencode({"payload": json.dumps({**base, "token": "x", **body})}),
+    )
+
+
+def wait_for(condition: Any) -> bool:
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def opened_view(fake: FakeSlack) -> dict[str, Any]:
+    assert wait_for(lambda: fake.calls_to("views.open")), [c.method for c in fake.calls]
+    view = fake.calls_to("views.open")[-1].params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert View(**view).to_dict() == view  # slack_sdk accepts it as it is
+    return dict(view)
+
 
 # (cadence kind, the typed command that sets it up)
 SUBSCRIPTIONS = (
@@ -73,11 +121,17 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeSlack) ->
 
 
 def typed(live: LiveServer, fake: FakeSlack, text: str, channel: str = "C100") -> str:
+    """A slash command's reply: in the ack, or (a busy machine) through its response_url."""
+    earlier = len(fake.calls_to("response_url"))
     status, body = post(
         f"{live.url}/slack/events", urlencode(slash_form(fake, text, channel_id=channel))
     )
     assert status == 200, body
-    return str(json.loads(body)["text"])
+    answer = str(json.loads(body)["text"])
+    if answer != WORKING:
+        return answer
+    assert wait_for(lambda: len(fake.calls_to("response_url")) > earlier)
+    return str(fake.calls_to("response_url")[earlier].params["text"])
 
 
 def columns(row: object) -> Row:
