@@ -3,7 +3,9 @@ arguments, App Home and the brief menu), and the "Search policies" shortcut's se
 
 A submission becomes the command text a person would type and runs through the same
 CommandRunner, so a form gets exactly the typed command's checks; what is wrong comes back
-under its field (`response_action: errors`), never as a stack trace.
+under its field (`response_action: errors`), never as a stack trace. An edit (App Home's
+Edit) reads its fields with the same grammar but changes that very row in place
+(handlers/panel.py edit_setup): its id, history and pause stay.
 """
 
 from __future__ import annotations
