@@ -55,6 +55,7 @@ class Ticker:
         max_workers: int = 8,
         leader_lock: bool = True,
         only_team: str | None = None,
+        claim_batch: int = CLAIM_BATCH,
     ) -> None:
         self.sessions = sessions
         self.poster = poster
@@ -63,6 +64,7 @@ class Ticker:
         self.leader_lock = leader_lock
         # A poster that reaches one workspace only (the console) claims only its rows.
         self.only_team = only_team
+        self.claim_batch = claim_batch  # rows a claim starts from (tests lower it)
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -84,12 +86,15 @@ class Ticker:
             while not self._stopping.is_set():
                 with self.sessions() as session, session.begin():
                     claims = ledger.claim_due(
-                        session, now, self.worker_id, OWNERS, CLAIM_BATCH, self.only_team
+                        session, now, self.worker_id, OWNERS, self.claim_batch, self.only_team
                     )
                     claimed = [ClaimedItem.of(c) for c in claims]
                 report.add(claimed=len(claimed))
                 self._deliver(claimed, now, report)
-                if len(claimed) < CLAIM_BATCH or time.monotonic() - started > TICK_BUDGET_SECONDS:
+                if (
+                    len(claimed) < self.claim_batch
+                    or time.monotonic() - started > TICK_BUDGET_SECONDS
+                ):
                     break
         return report
 
