@@ -23,7 +23,7 @@ from policybot.data.backends import backend_for
 from policybot.data.db import SessionFactory
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
-from policybot.scheduler import ledger
+from policybot.scheduler import faults, ledger
 from policybot.scheduler.delivery import ChannelStop, ClaimedItem, TickReport
 from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
 from policybot.scheduler.messages import (
@@ -58,7 +58,7 @@ class Ticker:
         claim_batch: int = CLAIM_BATCH,
     ) -> None:
         self.sessions = sessions
-        self.poster = poster
+        self.poster = faults.watched(poster)  # the poster itself unless a test armed a point
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.max_workers = max_workers
         self.leader_lock = leader_lock
@@ -89,6 +89,8 @@ class Ticker:
                         session, now, self.worker_id, OWNERS, self.claim_batch, self.only_team
                     )
                     claimed = [ClaimedItem.of(c) for c in claims]
+                if faults.ARMED:
+                    faults.reach("after_claim")
                 report.add(claimed=len(claimed))
                 self._deliver(claimed, now, report)
                 if (
@@ -314,6 +316,8 @@ class Ticker:
     def mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
         with self.sessions() as session, session.begin():
             ledger.mark_sent(session, ids, self.worker_id, now, ts)
+        if faults.ARMED:
+            faults.reach("after_mark")
         log.info("delivered %s item(s) as %s", len(ids), ts, extra={"delivery_ids": ids})
 
     def _retry(

@@ -200,7 +200,7 @@ def test_a_crash_after_the_post_asks_once(services: Services, fake: FakeSlack) -
 
 
 def test_a_timeout_after_slack_accepted_asks_once(services: Services, fake: FakeSlack) -> None:
-    fake.fail_next("chat.postMessage", Fault("timeout", delay=1.5))
+    fake.fail_next("chat.postMessage", Fault("timeout", delay=5.0))
     ticker = Ticker(services.sessions, _slack_poster(services, timeout=1), worker_id="slow")
     report = ticker.tick(FOLLOW_UP_MORNING)
     assert report.sent == 0 and report.retried > 0
