@@ -44,7 +44,7 @@ def deliver_followup(
         live = [i for i in items if i.goal_id in goals]
         # Each goal once (a moved deadline may bring a second row for it: both go with it),
         # the longest passed first; only the shown ones are read in full.
-        first_row = {}
+        first_row: dict[int, ClaimedItem] = {}
         for item in live:
             first_row.setdefault(item.goal_id or 0, item)
         order = sorted(first_row, key=lambda g: (goals[g].due_on or date.max, g))
