@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.bot.blocks import render_blocks
+from policybot.bot.posters import as_reply
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.messages import DeliveryError, Digest, FailureKind
 from policybot.scheduler.ticker import CLAIM_BATCH, Ticker
+from tests.bot.test_blocks import assert_valid_message
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -114,3 +117,24 @@ def test_a_channel_held_by_retry_after_is_not_overtaken(factory: sessionmaker[Se
     ticker.tick(START + timedelta(minutes=3, seconds=1))
     c1 = poster.digests("C1")
     assert len(c1) == 1 and {b.title for b in c1[0].briefs} == {"First Brief", "Second Brief"}
+
+
+def test_a_very_large_slot_still_says_how_to_see_the_rest() -> None:
+    """The briefs past the cap are listed behind a button; when their ids are more than a
+    button holds (Slack: 2,000 characters), it lists as many as fit and says so, rather
+    than being dropped."""
+    more = tuple(f"b{10_000 + n}" for n in range(600))
+    digest = Digest("s1", "storage", (), more_briefs=more, subscriptions=(("s1", "storage"),))
+    payload = render_blocks(as_reply(digest))
+    assert_valid_message(payload)
+    (listed,) = [
+        element
+        for block in payload["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if str(element.get("value", "")).startswith("list ")
+    ]
+    refs = listed["value"].split()[1:]
+    assert refs == list(more[: len(refs)]) and 200 < len(refs) < len(more)
+    assert listed["text"]["text"] == f"See the next {len(refs)} of {len(more)}"
+    assert "600 more briefs" in str(payload["blocks"])
