@@ -93,7 +93,7 @@ def as_reply(message: Outgoing) -> Reply:
         reply = Reply(
             text=message.headline,
             deadlines=list(message.goals),
-            notes=[ANSWER_EACH],
+            notes=[answer_each(message)],
         )
         _more(reply, message.more, "target")
         return reply
@@ -162,10 +162,14 @@ def _more(reply: Reply, refs: tuple[str, ...], noun: str) -> None:
     reply.buttons.append(Button(label, "list " + " ".join(listed)))
 
 
-ANSWER_EACH = (
-    "Answer each with its buttons (or `/policy status g5 met`, `missed`, `unclear`); "
-    "`/policy scorecard` shows every answer."
-)
+def answer_each(message: FollowUp) -> str:
+    example = message.goals[0].goal.ref
+    return (
+        f"Answer each with its buttons or `/policy status {example} met` (or `missed`, "
+        "`unclear`); `/policy scorecard` shows every answer."
+    )
+
+
 MAX_GOAL_TEXT = 400  # of a goal's text in a follow-up with several goals
 
 
@@ -196,7 +200,7 @@ def follow_up_payload(message: FollowUp) -> dict[str, Any]:
 
     blocks = [
         section_block(f"*{escape(message.headline)}*"),
-        context_block(escape(ANSWER_EACH)),
+        context_block(escape(answer_each(message))),
     ]
     for item in message.goals:
         goal, brief = item.goal, item.brief
