@@ -253,6 +253,32 @@ def _delivery_ids(message: Outgoing) -> tuple[int, ...]:
     return getattr(message, "delivery_ids", ())
 
 
+def encode_ids(ids: tuple[int, ...]) -> str:
+    """A message's ledger ids as runs, "7-406,913": a slot's rows were planned together, so
+    a few hundred ids are a few runs instead of a few thousand characters of metadata."""
+    runs: list[str] = []
+    ordered = sorted(set(ids))
+    start = 0
+    for end in range(len(ordered)):
+        if end + 1 == len(ordered) or ordered[end + 1] != ordered[end] + 1:
+            first, last = ordered[start], ordered[end]
+            runs.append(str(first) if first == last else f"{first}-{last}")
+            start = end + 1
+    return ",".join(runs)
+
+
+def decode_ids(text: str, wanted: set[int]) -> set[int]:
+    """Which of `wanted` the ids `encode_ids` wrote (or the plain "1,2,3" of earlier
+    messages) name. Runs are compared, never expanded: another app's message may carry any
+    metadata at all."""
+    runs = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if first.isdigit() and (not last or last.isdigit()):
+            runs.append((int(first), int(last or first)))
+    return {i for i in wanted if any(first <= i <= last for first, last in runs)}
+
+
 class SlackPoster:
     def __init__(
         self, client_for_team: Callable[[str], WebClient], pacer: ChannelPacer | None = None
@@ -272,7 +298,7 @@ class SlackPoster:
             # recording can be recognised later (find_posted) instead of posting twice.
             payload["metadata"] = {
                 "event_type": METADATA_EVENT,
-                "event_payload": {"ids": ",".join(str(i) for i in ids)},
+                "event_payload": {"ids": encode_ids(ids)},
             }
         self.pacer.wait(channel_id)
         try:
@@ -304,7 +330,7 @@ class SlackPoster:
                     metadata = item.get("metadata") or {}
                     if metadata.get("event_type") == METADATA_EVENT:
                         ids = str((metadata.get("event_payload") or {}).get("ids") or "")
-                        found.update(int(i) for i in ids.split(",") if i.isdigit())
+                        found.update(decode_ids(ids, delivery_ids))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor or delivery_ids <= found:
                     break

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.bot.blocks import render_blocks
-from policybot.bot.posters import as_reply
+from policybot.bot.posters import as_reply, decode_ids, encode_ids
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
 from policybot.handlers.subscriptions import subscribe
@@ -97,6 +97,16 @@ def test_more_rows_than_the_default_batch_reach_a_channel_once(
         digest.headline.startswith(f"{count} new briefs for s") and len(digest.subscriptions) == 2
     )
     assert repeats(poster, "C1") == 0
+    # The message names its 600 ledger rows in its metadata as a few runs of ids.
+    ids = set(digest.delivery_ids)
+    assert len(ids) == 2 * count and len(encode_ids(digest.delivery_ids)) < 40
+    assert decode_ids(encode_ids(digest.delivery_ids), ids | {max(ids) + 1}) == ids
+
+
+def test_metadata_ids_are_compared_not_expanded() -> None:
+    assert encode_ids((9, 3, 4, 5, 7, 8)) == "3-5,7-9"
+    assert decode_ids("1,2,3", {2, 4}) == {2}  # the plain list of earlier messages
+    assert decode_ids("1-99999999999999,x,5-", {7, 10**12}) == {7, 10**12}
 
 
 def test_a_channel_held_by_retry_after_is_not_overtaken(factory: sessionmaker[Session]) -> None:
