@@ -405,13 +405,13 @@ def claim_due(
             if owner in owners.values()
         )
     )
+    # The held channels are read once (not per candidate row): the due index finds the rows
+    # waiting for a later attempt, and the database keeps their channels as one set.
     waiting = aliased(Delivery)
-    not_held = ~exists().where(
-        waiting.status == DeliveryStatus.PENDING,
-        waiting.next_attempt_at > now,
-        waiting.team_id == Delivery.team_id,
-        waiting.channel_id == Delivery.channel_id,
+    held = select(waiting.team_id, waiting.channel_id).where(
+        waiting.status == DeliveryStatus.PENDING, waiting.next_attempt_at > now
     )
+    not_held = tuple_(Delivery.team_id, Delivery.channel_id).not_in(held)
     claimable = and_(due, active, not_held)
     if team is not None:
         claimable = and_(claimable, Delivery.team_id == team)
