@@ -170,7 +170,11 @@ def answer_each(message: FollowUp) -> str:
     )
 
 
-MAX_GOAL_TEXT = 400  # of a goal's text in a follow-up with several goals
+# Of a goal's text and its brief's title in a follow-up with several goals, once escaped
+# ("&" is five characters then): ten goals with their buttons and the list behind "See the
+# other N" stay under Slack's ~12,000 characters a message.
+MAX_GOAL_TEXT = 400
+MAX_GOAL_TITLE = 150
 
 
 def answer_buttons(goal_ref: str, *, replaces: bool) -> list[Button]:
@@ -206,8 +210,8 @@ def follow_up_payload(message: FollowUp) -> dict[str, Any]:
         goal, brief = item.goal, item.brief
         text = (
             f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
-            f" \u00b7 `{escape(goal.ref)}`\n{escape(cut(goal.text, MAX_GOAL_TEXT))}\n"
-            f"_{escape(brief.ref)} \u00b7 {escape(cut(brief.title, 200))}"
+            f" \u00b7 `{escape(goal.ref)}`\n{cut(escape(goal.text), MAX_GOAL_TEXT)}\n"
+            f"_{escape(brief.ref)} \u00b7 {cut(escape(brief.title), MAX_GOAL_TITLE)}"
             f" \u00b7 {escape(brief.date_label)}_"
         )
         show = Button(f"Show {brief.ref}", f"show {brief.ref}")

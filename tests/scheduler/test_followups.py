@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from policybot.bot.posters import ChannelPacer, SlackPoster, follow_up_payload
 from policybot.bot.services import Services
 from policybot.bot.slack_client import POSTING_RETRY_HANDLERS, make_web_client
 from policybot.data.models import Delivery, DeliveryStatus
+from policybot.data.views import BriefView, DeadlineView, GoalView
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.scheduler import ledger
@@ -226,3 +227,41 @@ def test_retry_after_holds_the_follow_ups_and_sends_them_once(
     assert len(fake.posted_messages(CHANNEL)) == 1
     assert set(_asked(fake).values()) == {1} and len(_asked(fake)) == GOALS
     assert _all_sent(services)
+
+
+def test_the_longest_goals_still_fit_one_message() -> None:
+    """Ten goals of 3,000 characters with 1,000-character titles, and a long list behind
+    the button: within Slack's limits (blocks, fields, total characters)."""
+    brief = BriefView(
+        ref="b1",
+        kind="policy",
+        title="T" * 1000,
+        title_original="",
+        bodies=("MIIT",),
+        bodies_more=0,
+        published_on=date(2024, 11, 1),
+        summary="",
+        comment="",
+        links=(),
+        source_label="",
+        goals=(),
+    )
+    goals = tuple(
+        DeadlineView(
+            GoalView(
+                ref=f"g{n}",
+                text="a <target> & " * 230,
+                due_on=date(2027, 12, 31),
+                precision="year",
+                window_start=None,
+                status="open",
+                days_left=-7,
+            ),
+            brief,
+        )
+        for n in range(MAX_FOLLOW_UPS)
+    )
+    more = tuple(f"g{n}" for n in range(100_000, 100_400))
+    payload = {**follow_up_payload(FollowUp(goals, (1,), more)), "response_type": "in_channel"}
+    assert_valid_message(payload)
+    assert len(_answer_values(payload)) == 3 * MAX_FOLLOW_UPS
