@@ -238,7 +238,7 @@ def test_the_longest_goals_still_fit_one_message() -> None:
         title="T" * 1000,
         title_original="",
         bodies=("MIIT",),
-        bodies_more=0,
+        bodies_more=False,
         published_on=date(2024, 11, 1),
         summary="",
         comment="",
