@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot.blocks import render_blocks
-from policybot.data.views import DeadlineView
+from policybot.bot.blocks import (
+    ACTION_RUN,
+    MAX_FALLBACK,
+    actions_block,
+    button_element,
+    context_block,
+    cut,
+    escape,
+    render_blocks,
+    section_block,
+)
+from policybot.data.views import DeadlineView, countdown
 from policybot.handlers.render_text import render_text
 from policybot.handlers.replies import Button, Reply
 from policybot.scheduler.messages import (
@@ -71,15 +83,20 @@ def as_reply(message: Outgoing) -> Reply:
         _more(reply, message.more, "deadline alert")
         return reply
     if isinstance(message, FollowUp):
-        goal = message.goal
-        return Reply(
-            text=f"The deadline of {goal.ref} has passed ({goal.deadline_label}). Was this target met?",
-            deadlines=[DeadlineView(goal, message.brief)],
-            buttons=[
-                Button(label, f"status {goal.ref} {answer}", primary=answer == "met", replaces=True)
-                for label, answer in (("Met", "met"), ("Missed", "missed"), ("Unclear", "unclear"))
-            ],
+        if message.count == 1:
+            (item,) = message.goals
+            return Reply(
+                text=message.headline,
+                deadlines=[item],
+                buttons=answer_buttons(item.goal.ref, replaces=True),
+            )
+        reply = Reply(
+            text=message.headline,
+            deadlines=list(message.goals),
+            notes=[answer_each(message)],
         )
+        _more(reply, message.more, "target")
+        return reply
     return Reply(text=message.text)
 
 
@@ -120,11 +137,92 @@ def _and(items: tuple[str, ...]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+MAX_LIST_VALUE = 1500  # of a "See the other N" button's command (Slack's value limit: 2000)
+
+
 def _more(reply: Reply, refs: tuple[str, ...], noun: str) -> None:
-    if refs:
-        plural = noun if len(refs) == 1 else f"{noun}s"
-        reply.notes.append(f"\u2026and {len(refs)} more {plural}.")
-        reply.buttons.append(Button(f"See the other {len(refs)}", "list " + " ".join(refs)))
+    """ "...and N more", and a button listing them: all of them when their ids fit in a
+    button, else as many as fit (a very large slot), said on the button."""
+    if not refs:
+        return
+    plural = noun if len(refs) == 1 else f"{noun}s"
+    reply.notes.append(f"\u2026and {len(refs)} more {plural}.")
+    listed: list[str] = []
+    size = len("list")
+    for ref in refs:
+        if size + 1 + len(ref) > MAX_LIST_VALUE:
+            break
+        listed.append(ref)
+        size += 1 + len(ref)
+    label = (
+        f"See the other {len(refs)}"
+        if len(listed) == len(refs)
+        else f"See the next {len(listed)} of {len(refs)}"
+    )
+    reply.buttons.append(Button(label, "list " + " ".join(listed)))
+
+
+def answer_each(message: FollowUp) -> str:
+    example = message.goals[0].goal.ref
+    return (
+        f"Answer each with its buttons or `/policy status {example} met` (or `missed`, "
+        "`unclear`); `/policy scorecard` shows every answer."
+    )
+
+
+# Of a goal's text and its brief's title in a follow-up with several goals, once escaped
+# ("&" is five characters then): ten goals with their buttons and the list behind "See the
+# other N" stay under Slack's ~12,000 characters a message.
+MAX_GOAL_TEXT = 400
+MAX_GOAL_TITLE = 150
+
+
+def answer_buttons(goal_ref: str, *, replaces: bool) -> list[Button]:
+    """Met / Missed / Unclear for one goal. On a message about one goal the answer replaces
+    it (for everyone); on one about several, the answer goes to whoever clicked and the
+    message keeps the other goals' buttons."""
+    return [
+        Button(label, f"status {goal_ref} {answer}", primary=answer == "met", replaces=replaces)
+        for label, answer in (("Met", "met"), ("Missed", "missed"), ("Unclear", "unclear"))
+    ]
+
+
+def follow_up_payload(message: FollowUp) -> dict[str, Any]:
+    """Several goals' follow-ups in one message: each goal with its own buttons (a Reply has
+    buttons only at its end). Within Slack's limits by construction: two blocks a goal for at
+    most MAX_FOLLOW_UPS goals, texts cut."""
+    buttons = itertools.count(1)
+
+    def element(button: Button) -> dict[str, Any]:
+        replace = "replace:" if button.replaces else ""
+        return button_element(
+            button.label,
+            f"{ACTION_RUN}:{replace}{next(buttons)}",
+            value=button.command,
+            style="primary" if button.primary else None,
+        )
+
+    blocks = [
+        section_block(f"*{escape(message.headline)}*"),
+        context_block(escape(answer_each(message))),
+    ]
+    for item in message.goals:
+        goal, brief = item.goal, item.brief
+        text = (
+            f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
+            f" \u00b7 `{escape(goal.ref)}`\n{cut(escape(goal.text), MAX_GOAL_TEXT)}\n"
+            f"_{escape(brief.ref)} \u00b7 {cut(escape(brief.title), MAX_GOAL_TITLE)}"
+            f" \u00b7 {escape(brief.date_label)}_"
+        )
+        show = Button(f"Show {brief.ref}", f"show {brief.ref}")
+        row = [*answer_buttons(goal.ref, replaces=False), show]
+        blocks += [section_block(text), actions_block([element(b) for b in row])]
+    if message.more:
+        reply = Reply(text="")
+        _more(reply, message.more, "target")
+        blocks.append(context_block(escape(" ".join(reply.notes))))
+        blocks.append(actions_block([element(b) for b in reply.buttons]))
+    return {"text": cut(escape(message.headline), MAX_FALLBACK), "blocks": blocks}
 
 
 class ChannelPacer:
@@ -159,6 +257,32 @@ def _delivery_ids(message: Outgoing) -> tuple[int, ...]:
     return getattr(message, "delivery_ids", ())
 
 
+def encode_ids(ids: tuple[int, ...]) -> str:
+    """A message's ledger ids as runs, "7-406,913": a slot's rows were planned together, so
+    a few hundred ids are a few runs instead of a few thousand characters of metadata."""
+    runs: list[str] = []
+    ordered = sorted(set(ids))
+    start = 0
+    for end in range(len(ordered)):
+        if end + 1 == len(ordered) or ordered[end + 1] != ordered[end] + 1:
+            first, last = ordered[start], ordered[end]
+            runs.append(str(first) if first == last else f"{first}-{last}")
+            start = end + 1
+    return ",".join(runs)
+
+
+def decode_ids(text: str, wanted: set[int]) -> set[int]:
+    """Which of `wanted` the ids `encode_ids` wrote (or the plain "1,2,3" of earlier
+    messages) name. Runs are compared, never expanded: another app's message may carry any
+    metadata at all."""
+    runs = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if first.isdigit() and (not last or last.isdigit()):
+            runs.append((int(first), int(last or first)))
+    return {i for i in wanted if any(first <= i <= last for first, last in runs)}
+
+
 class SlackPoster:
     def __init__(
         self, client_for_team: Callable[[str], WebClient], pacer: ChannelPacer | None = None
@@ -167,15 +291,18 @@ class SlackPoster:
         self.pacer = pacer or ChannelPacer()
 
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
-        payload = render_blocks(as_reply(message))
-        payload.pop("response_type", None)
+        if isinstance(message, FollowUp) and message.count > 1:
+            payload = follow_up_payload(message)
+        else:
+            payload = render_blocks(as_reply(message))
+            payload.pop("response_type", None)
         ids = _delivery_ids(message)
         if ids:
             # Marks the message with its ledger rows, so a crash between posting and
             # recording can be recognised later (find_posted) instead of posting twice.
             payload["metadata"] = {
                 "event_type": METADATA_EVENT,
-                "event_payload": {"ids": ",".join(str(i) for i in ids)},
+                "event_payload": {"ids": encode_ids(ids)},
             }
         self.pacer.wait(channel_id)
         try:
@@ -207,7 +334,7 @@ class SlackPoster:
                     metadata = item.get("metadata") or {}
                     if metadata.get("event_type") == METADATA_EVENT:
                         ids = str((metadata.get("event_payload") or {}).get("ids") or "")
-                        found.update(int(i) for i in ids.split(",") if i.isdigit())
+                        found.update(decode_ids(ids, delivery_ids))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor or delivery_ids <= found:
                     break

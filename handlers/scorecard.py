@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
+from policybot.data.assessments import record_answer
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
 from policybot.data.query.compiler import build_filter
@@ -103,29 +104,7 @@ def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     early = goal.due_on is not None and (goal.due_on - today).days >= EARLY_DAYS
     if early and not confirmed:
         return _confirmation(goal, answer, note, today)
-    assessment = session.scalar(
-        select(GoalAssessment).where(
-            GoalAssessment.team_id == ctx.team_id, GoalAssessment.goal_id == goal.id
-        )
-    )
-    if assessment is None:
-        assessment = GoalAssessment(team_id=ctx.team_id, goal_id=goal.id)
-        session.add(assessment)
-    assessment.status = answer
-    assessment.note = note
-    assessment.answered_by = ctx.user_id
-    assessment.answered_at = ctx.now
-    session.add(
-        GoalAssessmentChange(
-            team_id=ctx.team_id,
-            goal_id=goal.id,
-            status=answer,
-            note=note,
-            answered_by=ctx.user_id,
-            answered_at=ctx.now,
-        )
-    )
-    session.flush()
+    record_answer(session, ctx.team_id, goal.id, answer, note, ctx.user_id, ctx.now)
     when = ctx.now.astimezone(ctx.tz).strftime("%-d %b %Y")
     history = _history(session, ctx.team_id, goal)
     earlier: tuple[str | Line, ...] = tuple(

@@ -36,10 +36,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from policybot.data.backends import backend_for
 from policybot.data.errors import UserError
@@ -375,7 +376,13 @@ def claim_due(
 ) -> list[Claim]:
     """Claim pending rows that are due, and claimed rows whose lease ran out, of the kinds in
     `owners` (kind name -> the column naming its owner); only `team`'s when given (a poster
-    that reaches one workspace, like the console, spends no other workspace's rows)."""
+    that reaches one workspace, like the console, spends no other workspace's rows).
+
+    Claims take whole channels: the first `limit` due rows name the channels, and every other
+    due row of those channels comes along, so a channel's slot is built from all of its rows
+    (one message, each brief once) however the rows fall across batches. A channel with rows
+    waiting for a later attempt (Retry-After, backoff) is skipped until they are due, so
+    nothing newer reaches it before what waits (their next attempt takes both together)."""
     due = or_(
         and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= now - CLAIM_LEASE),
@@ -398,13 +405,43 @@ def claim_due(
             if owner in owners.values()
         )
     )
-    statement = select(Delivery).where(due, active)
+    # The held channels are read once (not per candidate row): the due index finds the rows
+    # waiting for a later attempt, and the database keeps their channels as one set.
+    waiting = aliased(Delivery)
+    held = select(waiting.team_id, waiting.channel_id).where(
+        waiting.status == DeliveryStatus.PENDING, waiting.next_attempt_at > now
+    )
+    not_held = tuple_(Delivery.team_id, Delivery.channel_id).not_in(held)
+    claimable = and_(due, active, not_held)
     if team is not None:
-        statement = statement.where(Delivery.team_id == team)
-    statement = statement.order_by(Delivery.id).limit(limit)
-    statement = backend_for(session).lock_for_claim(statement)
+        claimable = and_(claimable, Delivery.team_id == team)
+    backend = backend_for(session)
+    first = list(
+        session.scalars(
+            backend.lock_for_claim(
+                select(Delivery).where(claimable).order_by(Delivery.id).limit(limit)
+            )
+        )
+    )
+    rows = first
+    if len(first) == limit:
+        # The rest of these channels' due rows: all later than the first batch's last row.
+        channels = sorted({(row.team_id, row.channel_id) for row in first})
+        for start in range(0, len(channels), _CHANNEL_CHUNK):
+            chunk = channels[start : start + _CHANNEL_CHUNK]
+            rows += session.scalars(
+                backend.lock_for_claim(
+                    select(Delivery)
+                    .where(
+                        claimable,
+                        Delivery.id > first[-1].id,
+                        tuple_(Delivery.team_id, Delivery.channel_id).in_(chunk),
+                    )
+                    .order_by(Delivery.id)
+                )
+            )
     claims = []
-    for row in session.scalars(statement):
+    for row in rows:
         expired = row.status == DeliveryStatus.CLAIMED
         claims.append(Claim(row, row.claimed_at if expired else None))
         row.status = DeliveryStatus.CLAIMED
@@ -412,6 +449,9 @@ def claim_due(
         row.claimed_at = now
         row.attempts += 1
     return claims
+
+
+_CHANNEL_CHUNK = 500
 
 
 def waiting_elsewhere(session: Session, team: str, now: datetime) -> int:

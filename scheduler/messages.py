@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from policybot.data.views import BriefView, GoalView
+from policybot.data.views import BriefView, DeadlineView, GoalView
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,26 @@ class AlertBatch:
 
 @dataclass(frozen=True)
 class FollowUp:
-    """After a deadline: was the target met?"""
+    """After deadlines passed: was each target met? A channel's follow-ups of one slot are one
+    message: the first few goals with their answer buttons, the rest named in `more`."""
 
-    goal: GoalView
-    brief: BriefView
-    delivery_ids: tuple[int, ...] = ()
+    goals: tuple[DeadlineView, ...]
+    delivery_ids: tuple[int, ...] = ()  # ledger rows this message delivers
+    more: tuple[str, ...] = ()  # goal refs past the cap
+
+    @property
+    def count(self) -> int:
+        return len(self.goals) + len(self.more)
+
+    @property
+    def headline(self) -> str:
+        if self.count == 1:
+            goal = self.goals[0].goal
+            return (
+                f"The deadline of {goal.ref} has passed ({goal.deadline_label}). "
+                "Was this target met?"
+            )
+        return f"{self.count} deadlines have passed. Was each target met?"
 
 
 @dataclass(frozen=True)

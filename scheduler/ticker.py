@@ -23,7 +23,7 @@ from policybot.data.backends import backend_for
 from policybot.data.db import SessionFactory
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
-from policybot.scheduler import ledger
+from policybot.scheduler import faults, ledger
 from policybot.scheduler.delivery import ChannelStop, ClaimedItem, TickReport
 from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
 from policybot.scheduler.messages import (
@@ -55,14 +55,16 @@ class Ticker:
         max_workers: int = 8,
         leader_lock: bool = True,
         only_team: str | None = None,
+        claim_batch: int = CLAIM_BATCH,
     ) -> None:
         self.sessions = sessions
-        self.poster = poster
+        self.poster = faults.watched(poster)  # the poster itself unless a test armed a point
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.max_workers = max_workers
         self.leader_lock = leader_lock
         # A poster that reaches one workspace only (the console) claims only its rows.
         self.only_team = only_team
+        self.claim_batch = claim_batch  # rows a claim starts from (tests lower it)
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -84,12 +86,17 @@ class Ticker:
             while not self._stopping.is_set():
                 with self.sessions() as session, session.begin():
                     claims = ledger.claim_due(
-                        session, now, self.worker_id, OWNERS, CLAIM_BATCH, self.only_team
+                        session, now, self.worker_id, OWNERS, self.claim_batch, self.only_team
                     )
                     claimed = [ClaimedItem.of(c) for c in claims]
+                if faults.ARMED:
+                    faults.reach("after_claim")
                 report.add(claimed=len(claimed))
                 self._deliver(claimed, now, report)
-                if len(claimed) < CLAIM_BATCH or time.monotonic() - started > TICK_BUDGET_SECONDS:
+                if (
+                    len(claimed) < self.claim_batch
+                    or time.monotonic() - started > TICK_BUDGET_SECONDS
+                ):
                     break
         return report
 
@@ -309,6 +316,8 @@ class Ticker:
     def mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
         with self.sessions() as session, session.begin():
             ledger.mark_sent(session, ids, self.worker_id, now, ts)
+        if faults.ARMED:
+            faults.reach("after_mark")
         log.info("delivered %s item(s) as %s", len(ids), ts, extra={"delivery_ids": ids})
 
     def _retry(

@@ -26,6 +26,14 @@ class Backend(ABC):
         """INSERT that skips rows whose `unique` columns already exist (no error)."""
 
     @abstractmethod
+    def insert_or_update(
+        self, target: type[DeclarativeBase] | Table, unique: Sequence[str], update: Sequence[str]
+    ) -> Insert:
+        """INSERT that, where a row with the same `unique` columns exists, sets its `update`
+        columns to the inserted values instead: one atomic statement, so two writers racing
+        for one key both succeed (the later one wins) instead of one failing."""
+
+    @abstractmethod
     def lock_for_claim(self, statement: _Select) -> _Select:
         """The statement locking the rows it reads against other claimers, skipping rows
         another transaction holds (a no-op where one process writes at a time)."""

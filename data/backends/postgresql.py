@@ -49,6 +49,14 @@ class PostgresBackend(Backend):
     ) -> Insert:
         return insert(target).on_conflict_do_nothing(index_elements=list(unique))
 
+    def insert_or_update(
+        self, target: type[DeclarativeBase] | Table, unique: Sequence[str], update: Sequence[str]
+    ) -> Insert:
+        statement = insert(target)
+        return statement.on_conflict_do_update(
+            index_elements=list(unique), set_={name: statement.excluded[name] for name in update}
+        )
+
     def lock_for_claim(self, statement: _Select) -> _Select:
         return statement.with_for_update(skip_locked=True)
 

@@ -42,6 +42,14 @@ class SqliteBackend(Backend):
     ) -> Insert:
         return insert(target).on_conflict_do_nothing(index_elements=list(unique))
 
+    def insert_or_update(
+        self, target: type[DeclarativeBase] | Table, unique: Sequence[str], update: Sequence[str]
+    ) -> Insert:
+        statement = insert(target)
+        return statement.on_conflict_do_update(
+            index_elements=list(unique), set_={name: statement.excluded[name] for name in update}
+        )
+
     def in_memory(self, engine: Engine) -> bool:
         return engine.url.database in (None, "", ":memory:")
 

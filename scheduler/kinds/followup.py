@@ -1,11 +1,17 @@
-"""Follow-ups: a week after a deadline passed, "Was this target met?" (one message a goal)."""
+"""Follow-ups: a week after a deadline passed, "Was this target met?". A channel's follow-ups
+of one slot are one message (as its deadline alerts are): each goal once with its Met /
+Missed / Unclear buttons, the first MAX_FOLLOW_UPS shown, the rest named behind a button.
+Exactly-once holds as for any message: every row is marked sent with the one post (the
+message carries all their ledger ids), or handed back together when it fails."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+
+from sqlalchemy import select
 
 from policybot.data.models import Goal
-from policybot.data.views import brief_view, goal_view
+from policybot.data.views import DeadlineView, brief_view, goal_view
 from policybot.scheduler.delivery import (
     ChannelStop,
     ClaimedItem,
@@ -18,6 +24,9 @@ from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
 from policybot.scheduler.messages import DeliveryError, FollowUp
 
 FOLLOWUP = "followup"
+# Two blocks a goal (the goal, its buttons): ten stay well inside Slack's 50 blocks and its
+# characters per message, with the headline, the note and "See the other N".
+MAX_FOLLOW_UPS = 10
 
 
 def deliver_followup(
@@ -28,28 +37,42 @@ def deliver_followup(
     now: datetime,
     report: TickReport,
 ) -> ChannelStop | None:
-    (item,) = items
     with courier.sessions() as session:
-        goal = session.get(Goal, item.goal_id) if item.goal_id else None
-        if goal is None:
-            courier.mark_sent([item.id], now, "gone")
-            return None
-        today = now.astimezone(rule_zones(session, [item]).get(item.reminder_id, UTC_ZONE)).date()
-        message = FollowUp(goal_view(goal, today), brief_view(goal.brief, today), (item.id,))
+        wanted = sorted({i.goal_id for i in items if i.goal_id is not None})
+        goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
+        gone = [i.id for i in items if i.goal_id not in goals]
+        live = [i for i in items if i.goal_id in goals]
+        # Each goal once (a moved deadline may bring a second row for it: both go with it),
+        # the longest passed first; only the shown ones are read in full.
+        first_row: dict[int, ClaimedItem] = {}
+        for item in live:
+            first_row.setdefault(item.goal_id or 0, item)
+        order = sorted(first_row, key=lambda g: (goals[g].due_on or date.max, g))
+        zones = rule_zones(session, live)
+        shown = []
+        for goal_id in order[:MAX_FOLLOW_UPS]:
+            goal, item = goals[goal_id], first_row[goal_id]
+            today = now.astimezone(zones.get(item.reminder_id, UTC_ZONE)).date()
+            shown.append(DeadlineView(goal_view(goal, today), brief_view(goal.brief, today)))
+        more = tuple(goals[goal_id].ref for goal_id in order[MAX_FOLLOW_UPS:])
+    if gone:  # deleted after planning: nothing to ask about
+        courier.mark_sent(gone, now, "gone")
+    if not shown:
+        return None
+    ids = [i.id for i in live]
+    message = FollowUp(tuple(shown), tuple(ids), more)
     try:
         ts = courier.poster.post(team, channel, message)
     except DeliveryError as error:
-        return courier.failed(
-            error, team, channel, None, None, [item.id], [item.id], [item], now, report
-        )
-    courier.mark_sent([item.id], now, ts)
-    report.add(messages=1, sent=1)
+        return courier.failed(error, team, channel, None, None, ids, ids, live, now, report)
+    courier.mark_sent(ids, now, ts)
+    report.add(messages=1, sent=len(ids))
     return None
 
 
 KIND = DeliveryKind(
     FOLLOWUP,
     Owner.REMINDER_RULE,
-    batch_key=lambda item: (FOLLOWUP, item.id),
+    batch_key=lambda item: (FOLLOWUP,),  # one message per channel per slot
     deliver=deliver_followup,
 )

@@ -11,7 +11,7 @@ marked sent with the one post, or handed back together when it fails.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,11 +48,14 @@ def deliver_slot(
         alert_rows = [i for i in alert_rows if i.goal_id not in recent]
     with courier.sessions() as session:
         subscriptions = _subscriptions(session, digest_rows)
-        views = brief_views(session, sorted({i.brief_id for i in digest_rows if i.brief_id}), now)
+        # Every brief of the slot is named; only the ones shown are read in full (a busy
+        # morning's slot may hold hundreds).
+        ordered = _ordered_briefs(session, {i.brief_id for i in digest_rows if i.brief_id})
+        views = brief_views(session, ordered[:MAX_BRIEFS], now)
         views = _with_team_notes(session, team, views)
         alerts, gone_goals = alerts_for(session, alert_rows, now) if alert_rows else ([], [])
-    shown_ids = {int(v.ref[1:]) for v in views}
-    gone = [i.id for i in digest_rows if i.brief_id not in shown_ids] + gone_goals
+    stored = set(ordered)
+    gone = [i.id for i in digest_rows if i.brief_id not in stored] + gone_goals
     if gone:  # deleted after planning: nothing to post for them
         courier.mark_sent(gone, now, "gone")
     if not views and not alerts:
@@ -69,7 +72,8 @@ def deliver_slot(
     ids = tuple(i.id for i in digest_rows if i.id not in gone) + tuple(
         row for _, rows in alerts for row in rows
     )
-    message = _message(views, matched, alerts, subscriptions, ids)
+    more_briefs = tuple(f"b{brief_id}" for brief_id in ordered[MAX_BRIEFS:])
+    message = _message(views, more_briefs, matched, alerts, subscriptions, ids)
     owner = next(iter(subscriptions.values()))[2] if subscriptions else None
     try:
         ts = courier.poster.post(team, channel, message)
@@ -85,6 +89,7 @@ def deliver_slot(
 
 def _message(
     views: list[BriefView],
+    more_briefs: tuple[str, ...],
     matched: dict[int, list[str]],
     alerts: list[tuple[Alert, list[int]]],
     subscriptions: dict[int | None, tuple[str, str, str | None]],
@@ -94,17 +99,18 @@ def _message(
     more_alerts = tuple(alert.goal.ref for alert, _ in alerts[MAX_ALERTS:])
     if not views:
         return AlertBatch(shown_alerts, delivery_ids=ids, more=more_alerts)
+    shown = views[:MAX_BRIEFS]
     named = tuple(sorted({(ref, query) for ref, query, _ in subscriptions.values()}))
     first_query = named[0][1] if named else ""
     return Digest(
         named[0][0] if len(named) == 1 else ", ".join(ref for ref, _ in named),
         first_query if len(named) == 1 else "",
-        tuple(views[:MAX_BRIEFS]),
+        tuple(shown),
         delivery_ids=ids,
-        matched=tuple(tuple(matched.get(int(v.ref[1:]), ())) for v in views[:MAX_BRIEFS]),
+        matched=tuple(tuple(matched.get(int(v.ref[1:]), ())) for v in shown),
         subscriptions=named,
         alerts=shown_alerts,
-        more_briefs=tuple(v.ref for v in views[MAX_BRIEFS:]),
+        more_briefs=more_briefs,
         more_alerts=more_alerts,
     )
 
@@ -124,17 +130,35 @@ def _subscriptions(
     return {sid: (f"s{sid}", query or "", creator) for sid, query, creator in rows}
 
 
-def brief_views(session: Session, brief_ids: list[int], now: datetime) -> list[BriefView]:
-    """The briefs still stored, newest policy briefs first, then news, newest first."""
-    briefs = list(session.scalars(select(Brief).where(Brief.id.in_(brief_ids))))
-    briefs.sort(
-        key=lambda b: (
-            b.kind != BriefKind.POLICY,
-            -(b.published_on.toordinal() if b.published_on else 0),
-            -b.id,
+def _ordered_briefs(session: Session, brief_ids: set[int]) -> list[int]:
+    """The briefs still stored, in the order a digest lists them: policy briefs first, then
+    news, each newest first (read as three plain columns)."""
+    found: list[tuple[int, str, date | None]] = []
+    wanted = sorted(brief_ids)
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(Brief.id, Brief.kind, Brief.published_on).where(
+                Brief.id.in_(wanted[start : start + _CHUNK])
+            )
+        )
+        found += [(brief_id, kind, published) for brief_id, kind, published in rows]
+    found.sort(
+        key=lambda row: (
+            row[1] != BriefKind.POLICY,
+            -(row[2].toordinal() if row[2] else 0),
+            -row[0],
         )
     )
-    return [brief_view(b, now.date()) for b in briefs]
+    return [brief_id for brief_id, _, _ in found]
+
+
+_CHUNK = 5000
+
+
+def brief_views(session: Session, brief_ids: list[int], now: datetime) -> list[BriefView]:
+    """Views of these briefs, in the order given."""
+    briefs = {b.id: b for b in session.scalars(select(Brief).where(Brief.id.in_(brief_ids)))}
+    return [brief_view(briefs[i], now.date()) for i in brief_ids if i in briefs]
 
 
 def alerts_for(

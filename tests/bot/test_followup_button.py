@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from policybot.bot.blocks import render_blocks
-from policybot.bot.posters import as_reply
+from policybot.bot.posters import as_reply, follow_up_payload
 from policybot.bot.services import Services
 from policybot.data.models import (
     Goal,
@@ -19,7 +19,7 @@ from policybot.data.models import (
     GoalStatus,
     Subscription,
 )
-from policybot.data.views import brief_view, goal_view
+from policybot.data.views import DeadlineView, brief_view, goal_view
 from policybot.scheduler.messages import FollowUp
 from tests.bot.conftest import LiveServer
 from tests.bot.test_blocks import assert_valid_message, buttons, texts
@@ -29,9 +29,15 @@ from tests.fakeslack import FakeSlack
 
 
 def click(
-    live: LiveServer, fake: FakeSlack, message: dict[str, Any], label: str, key: str
+    live: LiveServer,
+    fake: FakeSlack,
+    message: dict[str, Any],
+    label: str,
+    key: str,
+    value: str | None = None,
 ) -> dict[str, Any]:
-    """Press the button `label` on `message` as U7 in C100; the response_url's update."""
+    """Press the button `label` (with `value`, when given) on `message` as U7 in C100; the
+    response_url's update."""
     buttons = [
         e
         for b in message["blocks"]
@@ -39,7 +45,7 @@ def click(
         for e in b["elements"]
         if e["type"] == "button" and "value" in e
     ]
-    button = next(b for b in buttons if b["text"]["text"] == label)
+    button = next(b for b in buttons if b["text"]["text"] == label and value in (None, b["value"]))
     body = {
         "type": "block_actions",
         "team": {"id": "T1", "domain": "policy"},
@@ -70,7 +76,8 @@ def test_follow_up_answer_updates_the_question_and_can_be_changed(
     with services.sessions() as session:
         goal = session.scalar(select(Goal).where(Goal.text.like("Airbus%")))
         assert goal is not None
-        message = FollowUp(goal_view(goal, NOW.date()), brief_view(goal.brief, NOW.date()), (1,))
+        card = DeadlineView(goal_view(goal, NOW.date()), brief_view(goal.brief, NOW.date()))
+        message = FollowUp((card,), (1,))
     payload = render_blocks(as_reply(message))
 
     update = click(live, fake, payload, "Missed", "first")
@@ -104,6 +111,32 @@ def test_follow_up_answer_updates_the_question_and_can_be_changed(
             (GoalStatus.MISSED, "U7", goal.id),
             (GoalStatus.MET, "U7", goal.id),
         ]
+
+
+def test_a_follow_up_about_several_goals_answers_each_and_keeps_the_others(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    """One message asks about several goals: a click answers its own goal (to the clicker)
+    and leaves the message, with the other goals' buttons, as it is."""
+    with services.sessions() as session:
+        goals = list(
+            session.scalars(
+                select(Goal).where(Goal.due_on.is_not(None)).order_by(Goal.due_on).limit(3)
+            )
+        )
+        cards = tuple(
+            DeadlineView(goal_view(g, NOW.date()), brief_view(g.brief, NOW.date())) for g in goals
+        )
+    message = FollowUp(cards, (1, 2, 3))
+    payload = follow_up_payload(message)
+    assert_valid_message({**payload, "response_type": "in_channel"})
+    second = goals[0]  # the one due soonest (the others are years off), shown second
+    update = click(live, fake, payload, "Missed", "several", f"status {second.ref} missed")
+    assert update["replace_original"] is False  # the question about the others stays
+    assert f"{second.ref} marked missed by analyst" in update["text"]
+    with services.sessions() as session:
+        answers = [(a.goal_id, a.status) for a in session.scalars(select(GoalAssessment))]
+    assert answers == [(second.id, GoalStatus.MISSED)]
 
 
 def test_non_member_cannot_subscribe_a_channel(

@@ -1,7 +1,9 @@
-"""A scheduler process for the crash test: ticks until everything due is sent.
+"""A scheduler process for the crash test: one tick, posting to the fake Slack.
 
 Usage: python -m tests.scheduler.crash_child DB_URL SLACK_API_URL NOW_ISO
-Prints "ready" once imports and set-up are done, so the parent kills it mid-work.
+With POLICYBOT_KILL_AT set (scheduler/faults.py) it kills itself at that named point.
+One worker thread: the order of posts, and so what a kill at the n-th point leaves, is the
+same on every run.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ def main() -> None:
     client = make_web_client(settings, settings.bot_token)
     poster = SlackPoster(lambda _team: client, pacer=ChannelPacer(sleep=lambda _s: None))
     engine = make_engine(url)
-    ticker = Ticker(session_factory(engine), poster, max_workers=2)
-    print("ready", flush=True)
+    ticker = Ticker(session_factory(engine), poster, max_workers=1)
     report = ticker.tick(datetime.fromisoformat(now_text))
-    print(f"done sent={report.sent}", flush=True)
+    print(f"done sent={report.sent} recovered={report.recovered}", flush=True)
     engine.dispose()
 
 

@@ -144,7 +144,7 @@ def test_one_follow_up_per_channel_and_status_is_recorded(
         ticker.tick(after + timedelta(hours=hours))
     followups = [(channel, m) for _, channel, m in poster.posts if isinstance(m, FollowUp)]
     assert sorted(c for c, _ in followups) == ["C1", "C2"]
-    goal_ref = followups[0][1].goal.ref
+    goal_ref = followups[0][1].goals[0].goal.ref
     with factory() as session, session.begin():
         reply = status(session, ctx(after, "C1"), f"{goal_ref} met the line opened in Tianjin", 1)
     assert f"{goal_ref} marked met by U1" in reply.text
