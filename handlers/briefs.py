@@ -241,6 +241,8 @@ def _finds_something(
         if today is not None:
             first = text.split()[0].lower() if text.split() else ""
             query = understand(query, today, names, literal_first=first in _COMMAND_WORDS).query
+            if query.is_empty and not query.has_exclusions:
+                return False  # only an intent ("due", "latest"): nothing to find
         where, _ = build_filter(session, query, names, today=today)
     except UserError:
         return False
@@ -398,10 +400,11 @@ def latest(session: Session, ctx: Context, argument: str, page_number: int) -> R
     argument = argument.strip()
     words = argument.split()
     count: int | None = None
-    if words and _looks_like_number(words[0]):
+    year_first = len(words) > 1 and re.fullmatch(r"(19|20|21)\d\d", words[0])  # "latest 2027 ..."
+    if words and _looks_like_number(words[0]) and not year_first:
         count = _latest_count(words[0])
         words = words[1:]
-    elif len(words) > 1 and words[-1].isdecimal():
+    elif len(words) > 1 and words[-1].isdecimal() and int(words[-1]) <= MAX_LATEST:
         count = _latest_count(words[-1])
         words = words[:-1]
     if not words:

@@ -113,6 +113,10 @@ _WHO_VERBS = frozenset(
         "signed",
     ]
 )
+# "which goals fall due in 2027": verbs around a deadline that a deadline filter already says.
+_DEADLINE_VERBS = frozenset(
+    ["fall", "falls", "falling", "come", "comes", "coming", "expire", "expires", "expiring"]
+)
 # Nouns that only say "briefs": the store holds nothing else.
 _BRIEF_NOUNS = frozenset(
     [
@@ -216,6 +220,10 @@ _QUESTION = frozenset(
         "happen",
         "happening",
         "going",
+        "them",
+        "they",
+        "these",
+        "those",
     ]
 )
 _FUNCTION = _QUESTION | STOPWORDS | {"with", "till", "up", "since", "after", "before", "until"}
@@ -250,6 +258,7 @@ _CJK_WORDS = {
     "有关": "about",
 }
 _CJK_TAIL = ("吗", "呢", "了", "？")
+_CJK_PARTICLES = frozenset("吗呢了的啊吧？")  # a piece of only these says nothing
 
 
 @dataclass(frozen=True)
@@ -345,7 +354,7 @@ def _meaningful(state: _State, kept: list[str], literal_first: bool) -> list[str
     deadline = query.due_year is not None or query.due_by is not None
     if deadline or state.intent is Intent.DEADLINES:
         # "which targets are due by 2027": the filter already says "targets".
-        rest = [w for w in rest if _clean(w) not in _DEADLINE_NOUNS]
+        rest = [w for w in rest if _clean(w) not in _DEADLINE_NOUNS | _DEADLINE_VERBS]
     if state.asks_who:
         rest = [w for w in rest if _clean(w) not in _WHO_NOUNS | _WHO_VERBS]
     changed = bool(state.notes) or deadline or state.intent is not Intent.SEARCH
@@ -361,7 +370,7 @@ def _meaningful(state: _State, kept: list[str], literal_first: bool) -> list[str
             or query.has_filters
             or str(state.intent) in state.notes  # "latest" alone asks for something
         )
-        if has_other and len(meaningful) < len(rest):
+        if has_other and (changed or len(meaningful) < len(rest)):
             rest = [w.strip("?,.!;:？，。！") for w in meaningful]
     return first + rest
 
@@ -394,7 +403,7 @@ def _split_chinese(words: list[str], names: BodyNames) -> list[str]:
             position = match.end()
         if position < len(stripped):
             out.append(stripped[position:])
-    return [w for w in out if w]
+    return [w for w in out if w and not set(w) <= _CJK_PARTICLES]
 
 
 def _chinese_piece(piece: str) -> list[str]:
@@ -446,9 +455,6 @@ def _intent_phrase(state: _State, words: list[str], i: int) -> int:
         # "due" with a year is a deadline filter (read before this); alone it asks when.
         state.set_intent(Intent.DEADLINES)
         return 1
-    if word in ("coming", "falling") and following == "due":
-        state.set_intent(Intent.DEADLINES)
-        return 2
     if (
         word == "who"
         or (word in ("which", "what") and following in _WHO_NOUNS)
