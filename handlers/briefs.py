@@ -6,6 +6,7 @@ import calendar
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -260,11 +261,20 @@ def _no_results(
     hint: str = "Try fewer words, or `/policy latest` to see what is stored.",
     where: BriefFilter | None = None,
     today: date | None = None,
+    finds: Callable[[str], bool] | None = None,
 ) -> Reply:
-    """Say so, and suggest words and bodies that do exist, each checked to find something;
-    a button runs the corrected query."""
+    """Say so, and suggest words and bodies that do exist, each checked to find something
+    (`finds`: whether the command finds something for a text; a search's by default); a
+    button runs the corrected query."""
     reply = Reply(text=headline, notes=list(notes))
     check = command == SEARCH_COMMAND
+    checked = check or finds is not None
+
+    def finds_something(text: str) -> bool:
+        if finds is not None:
+            return finds(text)
+        return _finds_something(session, text, today, names)
+
     suggestions = store.suggest(session, analysed.plain_words)
     names = BodyNames(session)
 
@@ -283,9 +293,7 @@ def _no_results(
             for word, alternatives in fixes.items():
                 replacement = candidate if word == first else alternatives[0]
                 fixed = _replace_word(fixed, word, spelled(replacement))
-            if fixed not in offered and (
-                not check or _finds_something(session, fixed, today, names)
-            ):
+            if fixed not in offered and (not checked or finds_something(fixed)):
                 offered.append(fixed)
                 # The corrected words, as the button searches them (not one word of them).
                 words.append(
@@ -297,27 +305,19 @@ def _no_results(
                 reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
     if words:
         reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in words) + "?")
-    if check and len(analysed.plain_words) > 1:
+    if checked and len(analysed.plain_words) > 1:
         # One word that nothing matches: offer the query without it.
         for word in analysed.plain_words:
             if _finds_something(session, word, today, names):
                 continue  # a word briefs have matters to the query: never offer it away
             without = _replace_word(_more_text(text), word, "").strip()
             without = " ".join(without.split())
-            if (
-                without
-                and without not in offered
-                and _finds_something(session, without, today, names)
-            ):
+            if without and without not in offered and finds_something(without):
                 reply.notes.append(f"Without `{word[:40]}`: `{without}`.")
                 reply.buttons.append(Button(f"Search {without}", f"{command} {without}"))
                 offered.append(without)
                 break
-    bodies = [
-        b
-        for b in suggestions.bodies
-        if not check or _finds_something(session, f"body:{b}", today, names)
-    ]
+    bodies = [b for b in suggestions.bodies if not checked or finds_something(f"body:{b}")]
     if bodies:
         reply.notes.append(
             "Issuing bodies with similar names: " + ", ".join(f"`body:{b}`" for b in bodies)
@@ -484,12 +484,14 @@ def _newest(
         return _emptied_by_exclusions(session, query, where, notes, ctx.today) or _no_results(
             session,
             f"No briefs match {described}.",
-            more,
+            described,
             analysed,
             notes,
-            command="latest",
+            command=" ".join(f"latest {reading.count or ''}".split()),
             where=where,
             today=ctx.today,
+            # `latest` shows the briefs a search finds, newest first.
+            finds=lambda text: _finds_something(session, text, ctx.today, names),
         )
     matching = page.total
     page.total = min(page.total, wanted)
@@ -594,7 +596,11 @@ def _explicit_due_window(
     return start, year_end, f"{months} months (to the end of {year})"
 
 
-def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
+def deadlines(
+    session: Session, ctx: Context, text: str, page_number: int, *, suggest: bool = True
+) -> Reply:
+    """`deadlines [within 18m] [words and filters]`. `suggest`: offer corrections (each
+    checked by running it without suggestions)."""
     words = text.split()
     window, rest, label = parse_window(words)
     rest_text = " ".join(rest)
@@ -605,7 +611,7 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
         )
     reading, _names = _read(session, ctx, rest_text, Intent.DEADLINES)
     return _deadline_reply(
-        session, ctx, reading, (window, label, window_words), rest_text, page_number
+        session, ctx, reading, (window, label, window_words), rest_text, page_number, suggest
     )
 
 
@@ -636,6 +642,7 @@ def _deadline_reply(
     window_said: _Window,
     rest_text: str,
     page_number: int,
+    suggest: bool = True,
 ) -> Reply:
     window, label, window_words = window_said
     today = ctx.today
@@ -667,6 +674,9 @@ def _deadline_reply(
             notes,
             command="deadlines",
             hint="Try a longer window, e.g. `/policy deadlines within 5y`.",
+            finds=lambda text: (
+                suggest and bool(deadlines(session, ctx, text, 1, suggest=False).deadlines)
+            ),
         )
         return reply
     noun = "deadline" if total == 1 else "deadlines"

@@ -11,9 +11,6 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.ingest.writer import ingest_bytes
-from policybot.data.query.compiler import BodyNames
-from policybot.data.query.language import parse_query
-from policybot.data.query.understanding import understand
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
@@ -285,12 +282,25 @@ def test_who_names_the_issuing_bodies(run: Run, text: str) -> None:
 # --- suggestions ---------------------------------------------------------------------------------
 
 
-def test_a_suggestion_never_drops_a_word_briefs_have(run: Run, session: Session) -> None:
-    reply = run("/policy storage qqxyzzy")
-    offered = [b.command for b in reply.buttons]
-    assert "search storage" in offered and not any(c.endswith("qqxyzzy") for c in offered)
-    # Each word of each suggestion still reads the same way: searched first, it finds briefs.
-    names = BodyNames(session)
-    for command in offered:
-        query = understand(parse_query(command.removeprefix("search ")), NOW.date(), names).query
-        assert query.words, command
+@pytest.mark.parametrize(
+    "text",
+    [
+        "storage qqxyzzy",
+        "what are the deadlines for storage qqxyzzy",
+        "deadlines storage qqxyzzy",
+        "deadlines storage qqxyzzy body:NDRC",
+        "deadlines storag body:NDRC",
+        "latest storage qqxyzzy",
+        "latest 3 storag qqxyzzy",
+    ],
+)
+def test_every_suggestion_finds_something_and_keeps_the_words_briefs_have(
+    run: Run, text: str
+) -> None:
+    reply = run(f"/policy {text}")
+    assert not reply.briefs and not reply.deadlines, reply.text
+    for button in reply.buttons:
+        found = run(f"/policy {button.command}")
+        assert found.briefs or found.deadlines, (text, button.command, found.text)
+        assert "storag" in button.command, button.command  # never offered away
+    assert "Without `storage`" not in shown(reply)
