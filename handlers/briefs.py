@@ -135,7 +135,7 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
             reply = Reply(text=f"No brief matches {described}; your team's notes do.", notes=notes)
             add_noted_section(reply, noted, ctx)
             return reply
-        return _emptied_by_exclusions(session, query, where, notes, ctx.today) or _no_results(
+        return _emptied_by_exclusions(session, query, where, notes) or _no_results(
             session,
             f"No briefs match {described}.",
             text,
@@ -187,7 +187,7 @@ def _issuers(session: Session, ctx: Context, where: BriefFilter) -> list[str]:
 
 
 def _emptied_by_exclusions(
-    session: Session, query: Query, where: BriefFilter, notes: list[str], today: date
+    session: Session, query: Query, where: BriefFilter, notes: list[str]
 ) -> Reply | None:
     """An answer that only the exclusions emptied says so (not "no brief mentions ...")."""
     if not (where.exclude or where.exclude_body_ids) or not (where.has_text or query.has_filters):
@@ -481,7 +481,7 @@ def _newest(
     described = query.describe()
     notes = [*_read_note(reading, "latest"), *query.notes, *_ignored_note(analysed, where)]
     if page.total == 0:
-        return _emptied_by_exclusions(session, query, where, notes, ctx.today) or _no_results(
+        return _emptied_by_exclusions(session, query, where, notes) or _no_results(
             session,
             f"No briefs match {described}.",
             described,

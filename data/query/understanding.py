@@ -514,7 +514,6 @@ def _time_phrase(state: _State, words: list[str]) -> int:
     first = words[0]
     second = words[1] if len(words) > 1 else ""
     third = words[2] if len(words) > 2 else ""
-    fourth = words[3] if len(words) > 3 else ""
     no_due = query.due_year is None and query.due_by is None
     if no_due:
         taken = _deadline_phrase(state, words)
@@ -594,7 +593,6 @@ def _time_phrase(state: _State, words: list[str]) -> int:
         if _YEAR.match(third):
             return _published(state, *_month_bounds(int(third), month), 3)
         return _published(state, *_month_bounds(_recent_month(today, month), month), 2)
-    del fourth
     return 0
 
 
@@ -602,7 +600,7 @@ def _deadline_phrase(state: _State, words: list[str]) -> int:
     """A deadline year: "due next year", "targets for 2027", "by 2030", "2027 targets",
     "by the end of 2030", "in 2027" (ahead). How many words it took; 0 if none."""
     today = state.today
-    first, second, third, fourth = (words + ["", "", "", ""])[:4]
+    first, second, third = (words + ["", "", ""])[:3]
     if first == "due":
         if second in ("next", "this") and third == "year":
             return _due(state, today.year + (second == "next"), 3)
@@ -642,7 +640,6 @@ def _deadline_phrase(state: _State, words: list[str]) -> int:
         return _due(state, int(first), 1)
     if first == "next" and second == "year" and state.deadline_context:
         return _due(state, today.year + 1, 2)
-    del fourth
     return 0
 
 
