@@ -5,16 +5,20 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.errors import UserError
+from policybot.data.models import Brief
 from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
 from policybot.data.query.language import Query, parse_query, shortened
-from policybot.data.query.understanding import understand
+from policybot.data.query.understanding import Intent, Reading, understand
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
 from policybot.handlers.context import Context
@@ -26,6 +30,12 @@ MAX_LATEST = 50
 _ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
 _WITHIN = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?|m|months?|y|years?)$", re.I)
 SEARCH_COMMAND = "search"  # the command word that makes any text a search (for buttons)
+# Command words: a search that starts with one was asked for as words (`search latest`).
+_COMMAND_WORDS = frozenset(["latest", "deadlines", "deadline"])
+_DATE_LOOKUP_LIMIT = 2000  # matches whose dates are read by id; more: walk newest first
+_ID_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
+_NEWEST_BATCH = 1000
+_LATER_YEARS = 100  # "the next ones, however far off"
 
 
 def _ignored_note(text: TextQueries, where: BriefFilter) -> list[str]:
@@ -76,30 +86,56 @@ def _past_the_end(page_number: int, total: int) -> str:
     return f"Page {page_number} is past the end: there {verb} {total} in all."
 
 
-def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
+def _read(session: Session, ctx: Context, text: str, intent: Intent) -> tuple[Reading, BodyNames]:
+    """The question in `text` as search, `latest` and `deadlines` all read it."""
     query = parse_query(text)
+    first = text.split()[0].lower() if text.split() else ""
+    names = BodyNames(session)
+    # A search that starts with a command word was asked for as words (`search latest`):
+    # the command itself would have taken it otherwise.
+    literal = intent is Intent.SEARCH and first in _COMMAND_WORDS
+    return understand(query, ctx.today, names, intent, literal_first=literal), names
+
+
+def _read_note(reading: Reading, command: str = "") -> list[str]:
+    """ "I read this as `...`": what the question became, when it became something."""
+    if not reading.changed:
+        return []
+    said = " ".join(p for p in (command, reading.query.describe()) if p)
+    return [f"I read this as `{said}`."]
+
+
+def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
+    reading, names = _read(session, ctx, text, Intent.SEARCH)
+    if reading.intent is Intent.DEADLINES:
+        return _routed_deadlines(session, ctx, reading, names, page_number)
+    query = reading.query
     if query.company:
         raise UserError(
             "`kind:company` picks companies' own commitments in `/policy deadlines`, "
             "`/policy remind` and `/policy scorecard`; a search finds briefs of every kind "
             "(`kind:news` or `kind:policy` narrows it)."
         )
-    if query.is_empty and not query.has_exclusions:
+    if query.is_empty and not query.has_exclusions and reading.intent is Intent.SEARCH:
         raise UserError(
             "Tell me what to look for, for example `/policy storage` or `/policy body:MIIT`."
         )
-    names = BodyNames(session)
-    reading = understand(query, ctx.today, names)
+    if reading.intent is Intent.LATEST:
+        more = f"latest {reading.count or ''} {query.describe()}"
+        return _newest(session, ctx, reading, names, page_number, " ".join(more.split()))
     where, analysed = build_filter(session, query, names, today=ctx.today)
     offset = (page_number - 1) * PAGE_SIZE
     page = store.search(session, where, PAGE_SIZE, offset, load=False)
     described = query.describe()
-    notes = [*query.notes, *_ignored_note(analysed, where)]
-    if reading.changed:
-        notes.insert(0, f"I read this as `{described}`.")
+    notes = [*_read_note(reading), *query.notes, *_ignored_note(analysed, where)]
     noted = notes_matching(session, ctx, query.words + query.phrases) if page_number == 1 else []
     if page.total == 0:
-        reply = _no_results(
+        if noted:
+            # The workspace's own notes answer it: say that, not "no brief mentions".
+            reply = Reply(text=f"No brief matches {described}; your team's notes do.", notes=notes)
+            add_noted_section(reply, noted, ctx)
+            return reply
+        return _emptied_by_exclusions(session, query, where, notes) or _no_results(
             session,
             f"No briefs match {described}.",
             text,
@@ -108,8 +144,6 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
             where=where,
             today=ctx.today,
         )
-        add_noted_section(reply, noted, ctx)
-        return reply
     noun = "brief" if page.total == 1 else "briefs"
     headline = f"{page.total} {noun} for {described}"
     if page.partial:
@@ -127,8 +161,58 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     if not views:
         reply.text = f"No more results for {described}."
     reply.notes[:0] = notes
+    if reading.asks_who and page_number == 1 and not page.partial:
+        reply.notes += _issuers(session, ctx, where)
     shown = set(page.ids)
     add_noted_section(reply, [n for n in noted if n.brief_id not in shown], ctx)
+    return reply
+
+
+def _issuers(session: Session, ctx: Context, where: BriefFilter) -> list[str]:
+    """ "who issued ...": the issuing bodies of what matches (of the first 50)."""
+    page = store.search(session, where, MAX_LATEST, load=False)
+    counts: Counter[str] = Counter()
+    for view in brief_views(session, page.ids, ctx.today).values():
+        counts.update(view.bodies or ("no government body (company news)",))
+    if not counts:
+        return []
+    of = f" (of the first {len(page.ids)})" if page.total > len(page.ids) else ""
+    return [
+        f"Issued by{of}: "
+        + ", ".join(
+            f"{body} ({n} brief{'s' if n != 1 else ''})" for body, n in counts.most_common()
+        )
+        + "."
+    ]
+
+
+def _emptied_by_exclusions(
+    session: Session, query: Query, where: BriefFilter, notes: list[str]
+) -> Reply | None:
+    """An answer that only the exclusions emptied says so (not "no brief mentions ...")."""
+    if not (where.exclude or where.exclude_body_ids) or not (where.has_text or query.has_filters):
+        return None
+    kept = replace(where, exclude=(), exclude_body_ids=frozenset())
+    page = store.search(session, kept, 1, load=False)
+    if page.total == 0 or page.partial:
+        return None
+    without = replace(query, excluded=[], excluded_phrases=[], excluded_bodies=[])
+    excluded = Query(
+        excluded=query.excluded,
+        excluded_phrases=query.excluded_phrases,
+        excluded_bodies=query.excluded_bodies,
+    ).describe()
+    described = without.describe()
+    noun = "brief matches" if page.total == 1 else "briefs match"
+    reply = Reply(
+        text=f"No briefs match {query.describe()}.",
+        notes=[
+            *notes,
+            f"{page.total} {noun} `{described}`, but your exclusion (`{excluded}`) removed "
+            f"{'it' if page.total == 1 else 'every one'}.",
+        ],
+    )
+    reply.buttons.append(Button(f"Search {described}", f"{SEARCH_COMMAND} {described}"))
     return reply
 
 
@@ -156,7 +240,10 @@ def _finds_something(
             return False
         names = names or BodyNames(session)
         if today is not None:
-            understand(query, today, names)
+            first = text.split()[0].lower() if text.split() else ""
+            query = understand(query, today, names, literal_first=first in _COMMAND_WORDS).query
+            if query.is_empty and not query.has_exclusions:
+                return False  # only an intent ("due", "latest"): nothing to find
         where, _ = build_filter(session, query, names, today=today)
     except UserError:
         return False
@@ -174,11 +261,20 @@ def _no_results(
     hint: str = "Try fewer words, or `/policy latest` to see what is stored.",
     where: BriefFilter | None = None,
     today: date | None = None,
+    finds: Callable[[str], bool] | None = None,
 ) -> Reply:
-    """Say so, and suggest words and bodies that do exist, each checked to find something;
-    a button runs the corrected query."""
+    """Say so, and suggest words and bodies that do exist, each checked to find something
+    (`finds`: whether the command finds something for a text; a search's by default); a
+    button runs the corrected query."""
     reply = Reply(text=headline, notes=list(notes))
     check = command == SEARCH_COMMAND
+    checked = check or finds is not None
+
+    def finds_something(text: str) -> bool:
+        if finds is not None:
+            return finds(text)
+        return _finds_something(session, text, today, names)
+
     suggestions = store.suggest(session, analysed.plain_words)
     names = BodyNames(session)
 
@@ -197,9 +293,7 @@ def _no_results(
             for word, alternatives in fixes.items():
                 replacement = candidate if word == first else alternatives[0]
                 fixed = _replace_word(fixed, word, spelled(replacement))
-            if fixed not in offered and (
-                not check or _finds_something(session, fixed, today, names)
-            ):
+            if fixed not in offered and (not checked or finds_something(fixed)):
                 offered.append(fixed)
                 # The corrected words, as the button searches them (not one word of them).
                 words.append(
@@ -211,25 +305,19 @@ def _no_results(
                 reply.buttons.append(Button(f"Search {fixed}", f"{command} {fixed}"))
     if words:
         reply.notes.append("Did you mean: " + ", ".join(f"`{t}`" for t in words) + "?")
-    if check and len(analysed.plain_words) > 1:
+    if checked and len(analysed.plain_words) > 1:
         # One word that nothing matches: offer the query without it.
         for word in analysed.plain_words:
+            if _finds_something(session, word, today, names):
+                continue  # a word briefs have matters to the query: never offer it away
             without = _replace_word(_more_text(text), word, "").strip()
             without = " ".join(without.split())
-            if (
-                without
-                and without not in offered
-                and _finds_something(session, without, today, names)
-            ):
+            if without and without not in offered and finds_something(without):
                 reply.notes.append(f"Without `{word[:40]}`: `{without}`.")
                 reply.buttons.append(Button(f"Search {without}", f"{command} {without}"))
                 offered.append(without)
                 break
-    bodies = [
-        b
-        for b in suggestions.bodies
-        if not check or _finds_something(session, f"body:{b}", today, names)
-    ]
+    bodies = [b for b in suggestions.bodies if not checked or finds_something(f"body:{b}")]
     if bodies:
         reply.notes.append(
             "Issuing bodies with similar names: " + ", ".join(f"`body:{b}`" for b in bodies)
@@ -308,15 +396,56 @@ def show(session: Session, ctx: Context, argument: str) -> Reply:
 
 
 def latest(session: Session, ctx: Context, argument: str, page_number: int) -> Reply:
+    """`latest [n] [words and filters]`: the newest briefs, or the newest that match."""
     argument = argument.strip()
-    wanted = PAGE_SIZE
-    if argument:
-        # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
-        if not argument.isdecimal() or not 1 <= int(argument) <= MAX_LATEST:
-            raise UserError(
-                f"`latest` takes a number from 1 to {MAX_LATEST}, e.g. `/policy latest 10`."
-            )
-        wanted = int(argument)
+    words = argument.split()
+    count: int | None = None
+    year_first = len(words) > 1 and re.fullmatch(r"(19|20|21)\d\d", words[0])  # "latest 2027 ..."
+    if words and _looks_like_number(words[0]) and not year_first:
+        count = _latest_count(words[0])
+        words = words[1:]
+    elif len(words) > 1 and words[-1].isdecimal() and int(words[-1]) <= MAX_LATEST:
+        count = _latest_count(words[-1])
+        words = words[:-1]
+    if not words:
+        return _newest_of_all(session, ctx, count, page_number)
+    text = " ".join(words)
+    reading, names = _read(session, ctx, text, Intent.LATEST)
+    if reading.count is not None and count is None:
+        count = reading.count
+    reading = replace(reading, count=count)
+    if reading.query.company:
+        raise UserError("`kind:company` is for `/policy deadlines`; `latest` lists briefs.")
+    more = " ".join(f"latest {count or ''} {_more_text(text)}".split())
+    return _newest(session, ctx, reading, names, page_number, more)
+
+
+_NUMBER_WORDS = frozenset(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty"]
+)
+
+
+def _looks_like_number(word: str) -> bool:
+    """ "7", "ten", "1.5", "-1", "²": meant as how many (words that are not words)."""
+    return (
+        word.lower() in _NUMBER_WORDS
+        or bool(re.fullmatch(r"[-+]?[\d.,]+", word))
+        or (any(unicodedata.category(ch) == "No" for ch in word))
+    )
+
+
+def _latest_count(word: str) -> int:
+    # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
+    if not word.isdecimal() or not 1 <= int(word) <= MAX_LATEST:
+        raise UserError(
+            f"`latest` takes a number from 1 to {MAX_LATEST}, e.g. `/policy latest 10`, "
+            "and words or filters, e.g. `/policy latest body:MIIT`."
+        )
+    return int(word)
+
+
+def _newest_of_all(session: Session, ctx: Context, count: int | None, page_number: int) -> Reply:
+    wanted = count or PAGE_SIZE
     offset = (page_number - 1) * PAGE_SIZE
     size = max(0, min(PAGE_SIZE, wanted - offset))
     page = store.latest(session, size, offset)
@@ -324,10 +453,91 @@ def latest(session: Session, ctx: Context, argument: str, page_number: int) -> R
         return Reply(text="No briefs are stored yet; add tracker issues with `policybot ingest`.")
     page.total = min(page.total, wanted)
     page.limit = size
-    command = f"latest {int(argument) if argument else ''}".strip()
+    command = f"latest {count or ''}".strip()
     noun = "brief" if page.total == 1 else "briefs"
     views = [brief_view(b, ctx.today) for b in page.briefs]
     return _paged_reply(page, views, f"The {page.total} newest {noun}", command, page_number)
+
+
+def _newest(
+    session: Session,
+    ctx: Context,
+    reading: Reading,
+    names: BodyNames,
+    page_number: int,
+    more: str,
+) -> Reply:
+    """The newest briefs that match the reading (the same words and filters as search)."""
+    query = reading.query
+    if query.is_empty and not query.has_exclusions:
+        reply = _newest_of_all(session, ctx, reading.count, page_number)
+        reply.notes[:0] = [*_read_note(reading, "latest"), *query.notes]
+        return reply
+    where, analysed = build_filter(session, query, names, today=ctx.today)
+    wanted = reading.count or PAGE_SIZE
+    offset = (page_number - 1) * PAGE_SIZE
+    size = max(0, min(PAGE_SIZE, wanted - offset))
+    page = _newest_page(session, where, size, offset)
+    described = query.describe()
+    notes = [*_read_note(reading, "latest"), *query.notes, *_ignored_note(analysed, where)]
+    if page.total == 0:
+        return _emptied_by_exclusions(session, query, where, notes) or _no_results(
+            session,
+            f"No briefs match {described}.",
+            described,
+            analysed,
+            notes,
+            command=" ".join(f"latest {reading.count or ''}".split()),
+            where=where,
+            today=ctx.today,
+            # `latest` shows the briefs a search finds, newest first.
+            finds=lambda text: _finds_something(session, text, ctx.today, names),
+        )
+    matching = page.total
+    page.total = min(page.total, wanted)
+    noun = "brief" if page.total == 1 else "briefs"
+    of = f" of {matching}" if matching > page.total else ""
+    views = _page_views(session, ctx, page)
+    reply = _paged_reply(
+        page, views, f"The {page.total} newest{of} {noun} for {described}", more, page_number
+    )
+    reply.notes[:0] = notes
+    if reading.asks_who and page_number == 1:
+        reply.notes += _issuers(session, ctx, where)
+    return reply
+
+
+def _newest_page(session: Session, where: BriefFilter, limit: int, offset: int) -> Page:
+    """The ids of the briefs matching `where`, newest first (search ranks by relevance)."""
+    if not (where.has_text or where.exclude):
+        return store.search(session, where, limit, offset, load=False)  # newest first
+    matched = store.text_matches(session, where)
+    wanted = offset + limit
+    ordered: list[int] = []
+    if len(matched) <= _DATE_LOOKUP_LIMIT:
+        ids = sorted(matched)
+        rows: list[tuple[int, date | None]] = []
+        for at in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[at : at + _ID_CHUNK]
+            rows += [
+                (row[0], row[1])
+                for row in session.execute(
+                    select(Brief.id, Brief.published_on).where(Brief.id.in_(chunk))
+                )
+            ]
+        rows.sort(key=lambda r: (r[1] is not None, r[1] or date.min, r[0]), reverse=True)
+        ordered = [brief_id for brief_id, _day in rows]
+    else:
+        # Many matches: the newest briefs hold them densely, so walk the store newest first.
+        newest = select(Brief.id).order_by(Brief.published_on.desc().nulls_last(), Brief.id.desc())
+        at = 0
+        while len(ordered) < wanted:
+            batch = session.scalars(newest.limit(_NEWEST_BATCH).offset(at)).all()
+            if not batch:
+                break
+            ordered += [i for i in batch if i in matched]
+            at += _NEWEST_BATCH
+    return Page([], len(matched), offset, limit, ids=ordered[offset:wanted])
 
 
 def parse_window(words: list[str]) -> tuple[timedelta | int, list[str], str]:
@@ -386,24 +596,75 @@ def _explicit_due_window(
     return start, year_end, f"{months} months (to the end of {year})"
 
 
-def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
+def deadlines(
+    session: Session, ctx: Context, text: str, page_number: int, *, suggest: bool = True
+) -> Reply:
+    """`deadlines [within 18m] [words and filters]`. `suggest`: offer corrections (each
+    checked by running it without suggestions)."""
     words = text.split()
     window, rest, label = parse_window(words)
+    rest_text = " ".join(rest)
+    window_words = " ".join(words[: len(words) - len(rest)])
+    if not rest_text:
+        return _deadline_reply(
+            session, ctx, None, (window, label, window_words), rest_text, page_number
+        )
+    reading, _names = _read(session, ctx, rest_text, Intent.DEADLINES)
+    return _deadline_reply(
+        session, ctx, reading, (window, label, window_words), rest_text, page_number, suggest
+    )
+
+
+def _routed_deadlines(
+    session: Session, ctx: Context, reading: Reading, names: BodyNames, page_number: int
+) -> Reply:
+    """A question that asks for deadlines ("what are the deadlines for batteries") gets the
+    deadline list, read as `deadlines` reads its words."""
+    words = reading.query.words
+    window, rest, label = parse_window(words)
+    said = list(words)
+    for word in rest:
+        said.remove(word)
+    window_words = " ".join(said)  # "within 2 years", wherever the question said it
+    reading = replace(reading, query=replace(reading.query, words=rest))
+    more = reading.query.describe()
+    reply = _deadline_reply(session, ctx, reading, (window, label, window_words), more, page_number)
+    return reply
+
+
+_Window = tuple[timedelta | int, str, str]  # the window, its label, the words that said it
+
+
+def _deadline_reply(
+    session: Session,
+    ctx: Context,
+    reading: Reading | None,
+    window_said: _Window,
+    rest_text: str,
+    page_number: int,
+    suggest: bool = True,
+) -> Reply:
+    window, label, window_words = window_said
     today = ctx.today
     end = today + window if isinstance(window, timedelta) else add_months(today, window)
-    rest_text = " ".join(rest)
-    query = parse_query(rest_text) if rest_text else None
-    where, analysed = build_filter(session, query) if query else (None, TextQueries())
+    query = reading.query if reading is not None else None
+    where, analysed = build_filter(session, query, today=today) if query else (None, TextQueries())
     start, end, label = _explicit_due_window(query, today, end, label)
     offset = (page_number - 1) * PAGE_SIZE
     # Only the page shown is loaded; the count comes from the database (or the index).
     page = store.due_goals_page(session, start, end, where, limit=PAGE_SIZE, offset=offset)
+    later = False
+    if not page.total and not window_words and query is not None and query.describe():
+        # Nothing in the default window: the next ones, however far off, rather than none.
+        far = date(today.year + _LATER_YEARS, 12, 31)
+        page = store.due_goals_page(session, start, far, where, limit=PAGE_SIZE, offset=offset)
+        later = bool(page.total)
     shown, total = page.goals, page.total
     about = f" for {query.describe()}" if query and query.describe() else ""
-    notes = list(query.notes) if query else []
+    notes = [*_read_note(reading, "deadlines")] if reading is not None else []
+    notes += list(query.notes) if query else []
     if where is not None:
         notes += _ignored_note(analysed, where)
-    window_words = " ".join(words[: len(words) - len(rest)])
     if not total:
         reply = _no_results(
             session,
@@ -413,11 +674,17 @@ def deadlines(session: Session, ctx: Context, text: str, page_number: int) -> Re
             notes,
             command="deadlines",
             hint="Try a longer window, e.g. `/policy deadlines within 5y`.",
+            finds=lambda text: (
+                suggest and bool(deadlines(session, ctx, text, 1, suggest=False).deadlines)
+            ),
         )
         return reply
     noun = "deadline" if total == 1 else "deadlines"
+    headline = f"{total} {noun} in the next {label}{about}"
+    if later:
+        headline = f"{total} later {noun}{about} (none in the next {label})"
     reply = Reply(
-        text=f"{total} {noun} in the next {label}{about}",
+        text=headline,
         deadlines=[
             DeadlineView(goal_view(d.goal, today), brief_view(d.brief, today)) for d in shown
         ],

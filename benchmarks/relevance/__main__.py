@@ -5,7 +5,7 @@
 
 The corpus is the demo tracker plus the trackers in benchmarks/relevance/trackers (or those
 given with --tracker), ingested into a fresh database; every judged query
-(judgements.toml) is asked as `/policy <query>` through the command runner, on the
+(judgements.toml, then the analysts' questions in questions.toml, then both together) is asked as `/policy <query>` through the command runner, on the
 judgements' date, and the first page (5 briefs) is scored. The baseline ranks the same
 briefs with BM25 (k1 1.2, b 0.75) over one text of title, bodies, summary, goals and comment,
 analysed as a search box would (case folding, Snowball stemming, Chinese bigrams), and
@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.db import SessionFactory, make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief
 from policybot.handlers.commands import CommandRunner
@@ -159,12 +159,14 @@ def load_judgements(path: Path, session: Session) -> tuple[list[Judged], date]:
 def policybot_search(runner: CommandRunner, now: datetime) -> Callable[[str], list[int]]:
     def run(text: str) -> list[int]:
         reply = runner.run(text, Context(now=now))
-        return [int(view.ref[1:]) for view in reply.briefs]
+        # A question read as a deadline list answers with the briefs of its deadlines.
+        views = reply.briefs or [d.brief for d in reply.deadlines]
+        return list(dict.fromkeys(int(view.ref[1:]) for view in views))[:PAGE]
 
     return run
 
 
-def evaluate(url: str, trackers: Sequence[Path], judgements: Path, verbose: bool) -> None:
+def evaluate(url: str, trackers: Sequence[Path], files: Sequence[Path], verbose: bool) -> None:
     engine = make_engine(url)
     upgrade(engine)
     sessions = session_factory(engine)
@@ -173,8 +175,27 @@ def evaluate(url: str, trackers: Sequence[Path], judgements: Path, verbose: bool
         with sessions() as session, session.begin():
             ingest_bytes(session, path.read_bytes(), path.name, ingested)
     with sessions() as session:
-        judged, today = load_judgements(judgements, session)
+        sets = {path.stem: load_judgements(path, session) for path in files}
         baseline = Bm25Baseline(session)
+    days = {today for _judged, today in sets.values()}
+    if len(days) > 1:
+        raise SystemExit("the judgement files must share one `now`")
+    if len(sets) > 1:  # each file, then all of them together
+        sets["together"] = ([q for judged, _t in sets.values() for q in judged], days.pop())
+    for label, (judged, today) in sets.items():
+        print(f"--- {label}")
+        _evaluate_set(sessions, baseline, judged, today, engine.dialect.name, verbose)
+    engine.dispose()
+
+
+def _evaluate_set(
+    sessions: SessionFactory,
+    baseline: Bm25Baseline,
+    judged: list[Judged],
+    today: date,
+    dialect: str,
+    verbose: bool,
+) -> None:
     now = datetime.combine(today, time(9), tzinfo=UTC)
     systems: dict[str, Callable[[str], list[int]]] = {
         "policybot": policybot_search(CommandRunner(sessions), now),
@@ -191,7 +212,7 @@ def evaluate(url: str, trackers: Sequence[Path], judgements: Path, verbose: bool
                 print(f"    {value:.2f}  {query.text!r:<45} -> {ranked}  want {query.grades}")
     empty = sum(1 for q in judged if not q.grades)
     print(
-        f"{engine.dialect.name}: {len(judged)} queries ({len(judged) - empty} with relevant "
+        f"{dialect}: {len(judged)} queries ({len(judged) - empty} with relevant "
         f"briefs, {empty} that should find nothing), {len(baseline.docs)} briefs"
     )
     for name, figures in results.items():
@@ -205,25 +226,25 @@ def evaluate(url: str, trackers: Sequence[Path], judgements: Path, verbose: bool
         f"  policybot - baseline: {ours.mean_ndcg - base.mean_ndcg:+.3f} nDCG@5 "
         "(goals: nDCG@5 >= 0.85, +0.15 over the baseline, no zero-result, no false hit)"
     )
-    engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--judgements", type=Path, default=HERE / "judgements.toml")
+    parser.add_argument(
+        "--judgements", type=Path, action="append", help="default: judgements and questions"
+    )
     parser.add_argument("--tracker", type=Path, action="append", help="tracker files to add")
     parser.add_argument("--postgres", help="also on PostgreSQL (a scratch database URL)")
     parser.add_argument("--verbose", action="store_true", help="each query's page")
     args = parser.parse_args()
     trackers = args.tracker or sorted((HERE / "trackers").glob("*.txt"))
+    files = args.judgements or [HERE / "judgements.toml", HERE / "questions.toml"]
     with tempfile.TemporaryDirectory() as tmp:
-        evaluate(
-            f"sqlite:///{Path(tmp) / 'relevance.sqlite3'}", trackers, args.judgements, args.verbose
-        )
+        evaluate(f"sqlite:///{Path(tmp) / 'relevance.sqlite3'}", trackers, files, args.verbose)
     if args.postgres:
-        evaluate(args.postgres, trackers, args.judgements, args.verbose)
+        evaluate(args.postgres, trackers, files, args.verbose)
 
 
 if __name__ == "__main__":
