@@ -56,7 +56,8 @@ def test_dry_run_writes_nothing_and_says_what_would_happen(
 ) -> None:
     result = runner.invoke(main, ["--db", empty_db, "ingest", "--dry-run", str(DEMO)])
     assert result.exit_code == 0, result.output
-    assert "would add 23, update 0, leave 0 unchanged" in result.output
+    # A Nov 2024 issue read now is a back issue: stored as archive, not posted.
+    assert "would add 23 (23 archive: not posted), update 0, leave 0 unchanged" in result.output
     assert "add       policy Action Plan for the High-Quality Development" in result.output
     assert _counts(empty_db) == (0, 0)
 
@@ -72,13 +73,23 @@ def test_dry_run_json_has_per_brief_actions_and_warnings(
     assert result.exit_code == 0, result.output
     (preview,) = json.loads(result.output)
     actions = [b["action"] for b in preview["briefs"]]
-    # The brief whose date went unreadable is the stored one, updated (same title).
-    assert actions.count("update") == 1 and actions.count("unchanged") == 22
-    updated = next(b for b in preview["briefs"] if b["action"] == "update")
-    assert updated["warnings"][0] == (
-        f"brief {updated['title']!r} has unreadable date 'soon': stored undated, "
+    # The brief whose date went unreadable is the stored one (same title); losing its date
+    # is not applied without --replace: it stays unchanged, the loss named.
+    assert actions.count("update") == 0 and actions.count("unchanged") == 23
+    kept = next(b for b in preview["briefs"] if b["would_remove"])
+    assert kept["warnings"][0] == (
+        f"brief {kept['title']!r} has unreadable date 'soon': stored undated, "
         "so `latest` and `since:` will not show it"
     )
+    assert kept["would_remove"] == [f"{kept['id']}: its date (06 Nov 2024)"]
+    assert preview["would_remove"] == kept["would_remove"] and not preview["replace"]
+    replaced = runner.invoke(
+        main, ["--db", empty_db, "ingest", "--dry-run", "--json", "--replace", str(edited)]
+    )
+    (preview,) = json.loads(replaced.output)
+    actions = [b["action"] for b in preview["briefs"]]
+    assert actions.count("update") == 1 and actions.count("unchanged") == 22
+    updated = next(b for b in preview["briefs"] if b["action"] == "update")
     assert updated["warnings"][1].startswith("date no longer readable (was 6 Nov 2024)")
     assert _counts(empty_db) == (23, 1)
 

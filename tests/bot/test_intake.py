@@ -143,7 +143,7 @@ def test_a_pdf_in_a_dm_is_previewed_and_ingest_writes_it_once(
     assert wait_for(lambda: previews(fake, "D1"), timeout=10), [c.method for c in fake.calls]
     preview = previews(fake, "D1")[0]
     shown = texts(preview)
-    assert "tracker-dec.pdf: would add 2, update 0, leave 0 unchanged" in preview["text"]
+    assert "tracker-dec.pdf: would add 2 (2 new), update 0, leave 0 unchanged" in preview["text"]
     assert "Intake Alpha Plan" in shown and "Intake Beta Plan" in shown
     # Fetched as Slack documents: files.info, then url_private with the bot token.
     methods = [c.method for c in fake.calls if c.method in ("files.info", "file_download")]
@@ -164,7 +164,7 @@ def test_a_pdf_in_a_dm_is_previewed_and_ingest_writes_it_once(
     form = click_body(fake, preview, "Ingest", ADMIN, "first")
     done = answer(live, fake, form, "first")
     assert done["replace_original"] is True
-    assert "Ingested tracker-dec.pdf (by analyst): added 2, updated 0" in done["text"]
+    assert "Ingested tracker-dec.pdf (by analyst): added 2 (2 new), updated 0" in done["text"]
     assert not [b for b in done["blocks"] if b["type"] == "actions"]  # the buttons are gone
     assert briefs(services) == before + 2
 
@@ -283,7 +283,7 @@ def test_stage_then_decide_writes_once_and_only_for_admins(
     raw = tracker_issue("Staged Plan One", "Staged Plan Two")
     staged = stage_upload(factory, admin(), file_id="F1", filename="issue.txt", raw=raw)
     assert staged.token and not staged.repeat
-    assert staged.reply.text == "issue.txt: would add 2, update 0, leave 0 unchanged"
+    assert staged.reply.text == "issue.txt: would add 2 (2 new), update 0, leave 0 unchanged"
     assert count(factory, Brief) == 0
     again = stage_upload(factory, admin(), file_id="F1", filename="issue.txt", raw=raw)
     assert (again.token, again.repeat) == (staged.token, True)
@@ -327,8 +327,8 @@ def test_the_preview_is_the_dry_run_preview(factory: sessionmaker[Session]) -> N
 
     raw = tracker_issue("Dry Run Plan")
     with factory() as session:
-        lines = preview_lines(preview_bytes(session, raw, "d.txt"))
-    assert lines[0] == "d.txt: would add 1, update 0, leave 0 unchanged"
+        lines = preview_lines(preview_bytes(session, raw, "d.txt", NOW))
+    assert lines[0] == "d.txt: would add 1 (1 new), update 0, leave 0 unchanged"
     assert lines[1].split() == ["add", "policy", "Dry", "Run", "Plan"]
 
 
