@@ -215,11 +215,18 @@ def what_saving_does(session: Session, record: BriefRecord) -> str:
     """The preview's verdict for this one brief: added, updated or unchanged."""
     preview = preview_issue(session, single_issue(record), _content_hash(record))
     brief = preview.briefs[0]
+    kept = (
+        f" It keeps what the form leaves out: {'; '.join(brief.removals)}."
+        if brief.removals
+        else ""
+    )
+    if brief.action == "add" and not brief.new:
+        return "Saving adds a new brief as archive (dated over 90 days ago): searchable, not posted as new."
     if brief.action == "add":
         return "Saving adds a new brief."
     if brief.action == "update":
-        return f"Saving updates {brief.existing_ref} (the same title and date)."
-    return f"{brief.existing_ref} says exactly this already."
+        return f"Saving updates {brief.existing_ref} (the same title and date).{kept}"
+    return f"{brief.existing_ref} says exactly this already.{kept}"
 
 
 def _content_hash(record: BriefRecord) -> str:
@@ -255,7 +262,8 @@ def save_brief(factory: SessionFactory, ctx: Context, record: BriefRecord) -> Re
     deadlines = ", ".join(deadline_text(g.deadline) for g in goals)
     return Reply(
         text=f"{verb} {ref} ({title})"
-        + (f", with {len(goals)} deadline(s): {deadlines}." if goals else "."),
+        + (f", with {len(goals)} deadline(s): {deadlines}." if goals else ".")
+        + (f" Kept from before: {'; '.join(summary.kept)}." if summary.kept else ""),
         buttons=[Button(f"Show {ref}", f"show {ref}", primary=True)],
     )
 

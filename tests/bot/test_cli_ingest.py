@@ -161,3 +161,62 @@ def test_concurrent_ingests_of_one_file_on_postgresql(
         rows = [line for line in out.splitlines() if line.startswith("\u2502")]
         assert len(rows) == 2 and "error" not in out  # both files, the second one too
     assert _counts(fresh_postgres_url) == (24, 2)
+
+
+def test_archive_and_new_are_the_admins_word(
+    runner: CliRunner, empty_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By its date the Nov 2024 demo issue is archive when ingested in Nov 2026; --new makes
+    it news (stored briefs re-marked), --archive takes it back."""
+    monkeypatch.setenv("COLUMNS", "300")  # the table's result column unwrapped
+    now = ["--db", empty_db, "--now", "2026-11-29T09:00:00+00:00", "ingest"]
+    first = runner.invoke(main, [*now, str(DEMO)])
+    assert first.exit_code == 0, first.output
+    assert "23 archive: not posted" in first.output
+    marked = runner.invoke(main, [*now, "--new", str(DEMO)])
+    assert "23 new" in marked.output
+    back = runner.invoke(main, [*now, "--archive", str(DEMO)])
+    assert "23 archive: not posted" in back.output
+    fresh_db = empty_db.replace("empty.sqlite3", "fresh.sqlite3")
+    recent = runner.invoke(
+        main, ["--db", fresh_db, "--now", "2024-12-02T09:00:00+00:00", "ingest", str(DEMO)]
+    )
+    assert "23 new" in recent.output  # the same issue in its own month: news
+
+
+def test_a_degraded_pdf_keeps_stored_deadlines_until_replace(
+    runner: CliRunner, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policybot.data.ingest import pdf as extraction
+    from tests.data.test_ingest_degraded import DEGRADED, GOOD
+
+    monkeypatch.setattr(extraction, "SECOND_EXTRACTOR", None)  # no second reading helps
+    monkeypatch.setenv("COLUMNS", "300")
+    good, degraded = tmp_path / "robots.pdf", tmp_path / "robots-copy.pdf"
+    good.write_bytes(GOOD)
+    degraded.write_bytes(DEGRADED)
+    now = ["--db", empty_db, "--now", "2024-12-20T09:00:00+00:00", "ingest"]
+    assert runner.invoke(main, [*now, str(good)]).exit_code == 0
+    dry = runner.invoke(main, [*now, "--dry-run", str(degraded)])
+    assert "Stored facts this file lacks, kept" in dry.output
+    assert "b1: the deadline of g1 \u201c到2027年" in dry.output
+    kept = runner.invoke(main, [*now, str(degraded)])
+    assert kept.exit_code == 0, kept.output
+    assert "kept 2 stored fact(s)" in kept.output
+    assert "would remove b1: its date (10 Dec 2024): kept (--replace removes it)" in kept.output
+    engine = make_engine(empty_db)
+    try:
+        with session_factory(engine)() as session:
+            brief = session.scalars(select(Brief)).one()
+            assert brief.published_on is not None and brief.goals[0].due_on is not None
+    finally:
+        engine.dispose()
+    replaced = runner.invoke(main, [*now, "--replace", str(degraded)])
+    assert "removed as asked (--replace): b1: its date (10 Dec 2024)" in replaced.output
+    engine = make_engine(empty_db)
+    try:
+        with session_factory(engine)() as session:
+            brief = session.scalars(select(Brief)).one()
+            assert brief.published_on is None and brief.goals[0].due_on is None
+    finally:
+        engine.dispose()
