@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -211,9 +211,10 @@ def record_from_form(form: BriefForm, today: date) -> BriefRecord:
     )
 
 
-def what_saving_does(session: Session, record: BriefRecord) -> str:
-    """The preview's verdict for this one brief: added, updated or unchanged."""
-    preview = preview_issue(session, single_issue(record), _content_hash(record))
+def what_saving_does(session: Session, record: BriefRecord, now: datetime | None = None) -> str:
+    """The preview's verdict for this one brief: added (as news or archive, by its date at
+    `now`), updated or unchanged, and stored facts it would keep."""
+    preview = preview_issue(session, single_issue(record), _content_hash(record), now)
     brief = preview.briefs[0]
     kept = (
         f" It keeps what the form leaves out: {'; '.join(brief.removals)}."
@@ -310,5 +311,5 @@ def add_preview(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         text="This is the brief I read; nothing was saved. "
         "In Slack, `/policy add` opens a form to check and save it.",
         sections=[Section("What the text gives", tuple(lines))],
-        notes=[what_saving_does(session, record)],
+        notes=[what_saving_does(session, record, ctx.now)],
     )

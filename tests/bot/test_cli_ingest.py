@@ -146,7 +146,11 @@ def test_concurrent_ingests_of_one_file_on_postgresql(
         "\n\nIssuing body: NEA\n\nDate: December 20, 2024\n",
         "utf-8",
     )
-    env = os.environ | {"POLICYBOT_LOAD_DEMO": "0", "POLICYBOT_DATABASE_URL": fresh_postgres_url}
+    env = os.environ | {
+        "POLICYBOT_LOAD_DEMO": "0",
+        "POLICYBOT_DATABASE_URL": fresh_postgres_url,
+        "COLUMNS": "300",  # one table row per file: the result column unwrapped
+    }
     command = [sys.executable, "-m", "policybot.bot", "ingest", str(DEMO), str(second)]
     processes = [
         subprocess.Popen(
