@@ -40,7 +40,7 @@ from policybot.data.ingest.furniture import furniture_shapes, shape
 from policybot.data.ingest.goal_kinds import news_goal_kind
 from policybot.data.ingest.hyphenation import repair_hyphenation
 from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
-from policybot.data.ingest.links import official_first, place_links
+from policybot.data.ingest.links import place_links
 from policybot.data.ingest.pdf import PdfLink, is_pdf, pdf_extract
 from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
@@ -55,6 +55,7 @@ from policybot.data.ingest.text import (
     split_lines,
 )
 from policybot.data.models import BriefKind
+from policybot.data.sources import official_first
 
 _URL = re.compile(r"^<?(?:https?://|www\.)\S+?>?$", re.I)
 _URL_TAIL = re.compile(r"^[\w\-./?=&%#~:+,;@!$*'()]+$")

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.bot.blocks import render_blocks
-from policybot.data.ingest.links import is_official, official_first
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief, BriefKind
+from policybot.data.sources import is_official, official_first
 from policybot.handlers.briefs import show
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
