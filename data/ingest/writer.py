@@ -51,7 +51,7 @@ class IngestSummary:
     marked_new: int = 0  # stored briefs an explicit --new made new now
     marked_archive: int = 0  # stored briefs an explicit --archive took out of "new"
     # Facts the store has that this file lacks (a goal, a deadline, a date): kept, unless
-    # `replaced` says they were removed on an explicit request (losses.py).
+    # `removed` says they were removed on an explicit request (losses.py).
     kept: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
