@@ -250,7 +250,8 @@ def _brief_lines(brief: BriefView) -> str:
 
 
 def source_link(brief: BriefView) -> str | None:
-    """The brief's first web link, for a URL button (None: no link a button can open)."""
+    """The brief's first web link (official documents come first: data/views.py), for the
+    Source button (None: no link a button can open)."""
     for link in brief.links:
         if len(link) <= MAX_URL and link.lower().startswith(("http://", "https://")):
             return link
@@ -347,7 +348,7 @@ def _detail(message: _Message, brief: BriefView, shareable: bool = False) -> Non
     if brief.comment and not message.full:
         label = f"{brief.comment_author} comment" if brief.comment_author else "Comment"
         _long_text(message, label, brief.comment, brief)
-    # The first link is the Source button already; the list has the others.
+    # The first link (the official text) is the Source button; the others are coverage.
     others = [link for link in brief.links if link != source_link(brief)]
     if others and not message.full:
         _links(message, others)
@@ -355,7 +356,7 @@ def _detail(message: _Message, brief: BriefView, shareable: bool = False) -> Non
 
 def _links(message: _Message, links: list[str]) -> None:
     lines: list[str] = []
-    size = len("*Links*\n")
+    size = len("*Coverage*\n")
     for link in links[:20]:
         label = escape(cut(link, 80))
         if len(link) <= MAX_LINK and link.lower().startswith(("http://", "https://")):
@@ -368,7 +369,7 @@ def _links(message: _Message, links: list[str]) -> None:
             break
         lines.append(line)
         size += len(line) + 1
-    message.section("*Links*\n" + "\n".join(lines), reserve=1)
+    message.section("*Coverage*\n" + "\n".join(lines), reserve=1)
 
 
 def _long_text_raw(message: _Message, heading: str, text: str, brief: BriefView) -> None:

@@ -29,6 +29,7 @@ from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, ingest_paths
 from policybot.data.maintenance import maintain, stale_tables
 from policybot.data.models import Brief
+from policybot.data.novelty import Novelty
 from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
 from policybot.handlers.intake import preview_lines
 
@@ -130,27 +131,55 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
     show_default=True,
     help="Refuse files larger than this.",
 )
+@click.option(
+    "--new",
+    "novelty",
+    flag_value=Novelty.NEW.value,
+    help="Post these briefs as new whatever the files' dates (re-marks stored ones too).",
+)
+@click.option(
+    "--archive",
+    "novelty",
+    flag_value=Novelty.ARCHIVE.value,
+    help="Store these briefs as archive: searchable, never posted as new.",
+)
+@click.option(
+    "--replace",
+    "replace_facts",
+    is_flag=True,
+    help="Apply removals of stored goals, deadlines and dates (kept by default).",
+)
 @pass_state
 def ingest(
-    state: AppState, paths: tuple[Path, ...], dry_run: bool, as_json: bool, max_mb: float
+    state: AppState,
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    as_json: bool,
+    max_mb: float,
+    novelty: str | None,
+    replace_facts: bool,
 ) -> None:
-    """Add tracker issues (PDF or text files) to the store; each file is all or nothing."""
+    """Add tracker issues (PDF or text files) to the store; each file is all or nothing.
+    Briefs of an issue older than 90 days are archive (never posted as new) unless --new."""
     max_bytes = int(max_mb * 1024 * 1024)
     if as_json and not dry_run:
         raise click.UsageError("--json goes with --dry-run")
+    choice = (Novelty(novelty or Novelty.AUTO.value), replace_facts)
     services = state.services()
     try:
         if dry_run:
-            failures = _ingest_preview(services, paths, as_json, max_bytes)
+            failures = _ingest_preview(services, paths, as_json, max_bytes, choice)
         else:
-            failures = _ingest_write(services, paths, max_bytes)
+            failures = _ingest_write(services, paths, max_bytes, choice)
     finally:
         services.close()
     if failures:
         raise SystemExit(1)
 
 
-def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -> int:
+def _ingest_write(
+    services: Services, paths: tuple[Path, ...], max_bytes: int, choice: tuple[Novelty, bool]
+) -> int:
     console = Console(stderr=True)
     failures = 0
     with Progress(console=console, transient=True) as progress:
@@ -160,7 +189,13 @@ def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -
             progress.advance(task)
 
         results = ingest_paths(
-            services.sessions, paths, services.clock(), on_file=done, max_bytes=max_bytes
+            services.sessions,
+            paths,
+            services.clock(),
+            on_file=done,
+            max_bytes=max_bytes,
+            novelty=choice[0],
+            replace_facts=choice[1],
         )
     table = Table("file", "added", "updated", "unchanged", "result")
     for result in results:
@@ -177,6 +212,10 @@ def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -
                 outcome += (
                     f", {undated} brief{'s' if undated != 1 else ''} undated)" if undated else ")"
                 )
+            if result.novelty_label:
+                outcome += f"; {result.novelty_label}"
+            if result.kept:
+                outcome += f"; kept {len(result.kept)} stored fact(s)"
             table.add_row(
                 result.source,
                 str(result.added),
@@ -186,12 +225,23 @@ def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -
             )
             for warning in result.warnings:
                 click.echo(f"warning: {result.source}: {warning}", err=True)
+            for fact in result.kept:
+                click.echo(
+                    f"warning: {result.source}: would remove {fact}: kept (--replace removes it)",
+                    err=True,
+                )
+            for fact in result.removed:
+                click.echo(f"{result.source}: removed as asked (--replace): {fact}", err=True)
     Console().print(table)
     return failures
 
 
 def _ingest_preview(
-    services: Services, paths: tuple[Path, ...], as_json: bool, max_bytes: int
+    services: Services,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    max_bytes: int,
+    choice: tuple[Novelty, bool],
 ) -> int:
     """The preview of each file; nothing is written (the session only reads)."""
     failures = 0
@@ -200,7 +250,13 @@ def _ingest_preview(
         try:
             raw = read_tracker_file(path, max_bytes)
             with services.sessions() as session:
-                preview = preview_bytes(session, raw, str(path))
+                preview = preview_bytes(
+                    session,
+                    raw,
+                    str(path),
+                    services.clock(),
+                    *choice,
+                )
                 session.rollback()
         except ParseError as error:
             failures += 1

@@ -23,6 +23,7 @@ from policybot.bot.services import Services
 from policybot.data.errors import UserError
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES
 from policybot.data.ingest.text import ParseError
+from policybot.data.novelty import Novelty
 from policybot.handlers.intake import IntakeDecision, StagedUpload, decide_intake, stage_upload
 from policybot.handlers.replies import Reply
 
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 ACTION_INGEST = "intake_ingest"
 ACTION_CANCEL = "intake_cancel"
+# The admin's explicit choices (data/novelty.py, data/ingest/losses.py): the file's
+# briefs as new (or as archive) whatever its date says; an update's removals applied.
+ACTION_INGEST_NEW = "intake_ingest_new"
+ACTION_INGEST_ARCHIVE = "intake_ingest_archive"
+ACTION_REPLACE = "intake_replace"
 DOWNLOAD_TIMEOUT = 30  # seconds
 # What a tracker issue arrives as: a PDF, or text extracted from one.
 TRACKER_FILETYPES = frozenset({"pdf", "text", "markdown"})
@@ -110,17 +116,26 @@ def preview_message(staged: StagedUpload) -> dict[str, Any]:
     message = render_blocks(staged.reply)
     message.pop("response_type", None)
     if staged.token:
-        message["blocks"].append(
-            ActionsBlock(
-                block_id="intake",
-                elements=[
-                    ButtonElement(
-                        text="Ingest", action_id=ACTION_INGEST, value=staged.token, style="primary"
-                    ),
-                    ButtonElement(text="Cancel", action_id=ACTION_CANCEL, value=staged.token),
-                ],
-            ).to_dict()
-        )
+        token = staged.token
+        elements = [
+            ButtonElement(text="Ingest", action_id=ACTION_INGEST, value=token, style="primary")
+        ]
+        if staged.archive:
+            elements.append(
+                ButtonElement(text="Ingest as new", action_id=ACTION_INGEST_NEW, value=token)
+            )
+        else:
+            elements.append(
+                ButtonElement(
+                    text="Ingest as archive", action_id=ACTION_INGEST_ARCHIVE, value=token
+                )
+            )
+        if staged.removals:
+            elements.append(
+                ButtonElement(text="Replace", action_id=ACTION_REPLACE, value=token, style="danger")
+            )
+        elements.append(ButtonElement(text="Cancel", action_id=ACTION_CANCEL, value=token))
+        message["blocks"].append(ActionsBlock(block_id="intake", elements=elements).to_dict())
     return message
 
 
@@ -199,12 +214,21 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
         respond: Respond,
         client: WebClient,
         ingest: bool,
+        novelty: Novelty = Novelty.AUTO,
+        replace_facts: bool = False,
     ) -> None:
         ack()
         ctx = make_context(body, client)
         decision: IntakeDecision | None = None
         try:
-            decision = decide_intake(services.sessions, ctx, str(action.get("value") or ""), ingest)
+            decision = decide_intake(
+                services.sessions,
+                ctx,
+                str(action.get("value") or ""),
+                ingest,
+                novelty=novelty,
+                replace_facts=replace_facts,
+            )
             reply = decision.reply
         except UserError as error:  # a refusal (not an admin): only the clicker sees it
             reply = Reply(text=str(error), is_error=True)
@@ -221,6 +245,24 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         decide(ack, body, action, respond, client, ingest=True)
+
+    @app.action(ACTION_INGEST_NEW)
+    def ingest_new_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        decide(ack, body, action, respond, client, ingest=True, novelty=Novelty.NEW)
+
+    @app.action(ACTION_INGEST_ARCHIVE)
+    def ingest_archive_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        decide(ack, body, action, respond, client, ingest=True, novelty=Novelty.ARCHIVE)
+
+    @app.action(ACTION_REPLACE)
+    def replace_clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        decide(ack, body, action, respond, client, ingest=True, replace_facts=True)
 
     @app.action(ACTION_CANCEL)
     def cancel_clicked(

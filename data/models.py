@@ -143,6 +143,7 @@ class Brief(Base):
     __table_args__ = (
         Index("ix_briefs_published_on", "published_on"),
         Index("ix_briefs_ingested_at", "ingested_at"),
+        Index("ix_briefs_new_since", "new_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,6 +167,10 @@ class Brief(Base):
     )
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # From when the brief counts as new (digests, "newly tracked" alerts, previews): its
+    # ingestion, or when an admin marked it new; NULL: archive, never posted as new.
+    # The rule that sets it is data/novelty.py.
+    new_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     bodies: Mapped[list[IssuingBody]] = relationship(
         secondary=brief_bodies, order_by=brief_bodies.c.position, lazy="selectin"

@@ -14,6 +14,7 @@ from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from policybot.data.models import Brief, Goal, IssuingBody, SourceDocument, brief_bodies
+from policybot.data.sources import official_first
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class BriefView:
     published_on: date | None
     summary: str
     comment: str
+    # Official documents first (the Source), then coverage, each in the tracker's order;
+    # briefs stored before that order was kept are ranked as they are read.
     links: tuple[str, ...]
     source_label: str | None
     goals: tuple[GoalView, ...]
@@ -51,6 +54,16 @@ class BriefView:
     team_notes: tuple[str, ...] = ()
     # Search results: the index terms the search found in this brief (words to highlight).
     matched_terms: frozenset[str] = frozenset()
+
+    @property
+    def source(self) -> str | None:
+        """The official document (links are kept official first), else the first link."""
+        return self.links[0] if self.links else None
+
+    @property
+    def coverage(self) -> tuple[str, ...]:
+        """The other links: background reading, news coverage, archived copies."""
+        return self.links[1:]
 
     @property
     def bodies_label(self) -> str:
@@ -119,7 +132,7 @@ def brief_view(brief: Brief, today: date) -> BriefView:
         published_on=brief.published_on,
         summary=brief.summary,
         comment=brief.comment,
-        links=tuple(brief.links),
+        links=tuple(official_first(brief.links)),
         source_label=brief.source_label,
         goals=tuple(goal_view(g, today) for g in brief.goals),
         comment_author=brief.comment_author,
@@ -207,7 +220,7 @@ def brief_views(session: Session, brief_ids: Sequence[int], today: date) -> dict
             published_on=row.published_on,
             summary=row.summary,
             comment=row.comment,
-            links=tuple(row.links),
+            links=tuple(official_first(row.links)),
             source_label=row.source_label,
             goals=tuple(goals.get(row.id, ())),
             comment_author=row.comment_author,

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -247,15 +247,23 @@ def record_from_form(form: BriefForm, today: date) -> BriefRecord:
     )
 
 
-def what_saving_does(session: Session, record: BriefRecord) -> str:
-    """The preview's verdict for this one brief: added, updated or unchanged."""
-    preview = preview_issue(session, single_issue(record), _content_hash(record))
+def what_saving_does(session: Session, record: BriefRecord, now: datetime | None = None) -> str:
+    """The preview's verdict for this one brief: added (as news or archive, by its date at
+    `now`), updated or unchanged, and stored facts it would keep."""
+    preview = preview_issue(session, single_issue(record), _content_hash(record), now)
     brief = preview.briefs[0]
+    kept = (
+        f" It keeps what the form leaves out: {'; '.join(brief.removals)}."
+        if brief.removals
+        else ""
+    )
+    if brief.action == "add" and not brief.new:
+        return "Saving adds a new brief as archive (dated over 90 days ago): searchable, not posted as new."
     if brief.action == "add":
         return "Saving adds a new brief."
     if brief.action == "update":
-        return f"Saving updates {brief.existing_ref} (the same title and date)."
-    return f"{brief.existing_ref} says exactly this already."
+        return f"Saving updates {brief.existing_ref} (the same title and date).{kept}"
+    return f"{brief.existing_ref} says exactly this already.{kept}"
 
 
 def _content_hash(record: BriefRecord) -> str:
@@ -291,7 +299,8 @@ def save_brief(factory: SessionFactory, ctx: Context, record: BriefRecord) -> Re
     deadlines = ", ".join(deadline_text(g.deadline) for g in goals)
     return Reply(
         text=f"{verb} {ref} ({title})"
-        + (f", with {len(goals)} deadline(s): {deadlines}." if goals else "."),
+        + (f", with {len(goals)} deadline(s): {deadlines}." if goals else ".")
+        + (f" Kept from before: {'; '.join(summary.kept)}." if summary.kept else ""),
         buttons=[Button(f"Show {ref}", f"show {ref}", primary=True)],
     )
 
@@ -338,5 +347,5 @@ def add_preview(session: Session, ctx: Context, text: str, _page: int) -> Reply:
         text="This is the brief I read; nothing was saved. "
         "In Slack, `/policy add` opens a form to check and save it.",
         sections=[Section("What the text gives", tuple(lines))],
-        notes=[what_saving_does(session, record)],
+        notes=[what_saving_does(session, record, ctx.now)],
     )

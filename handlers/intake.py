@@ -23,6 +23,7 @@ from policybot.data.ingest.preview import IssuePreview, preview_issue
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, IssueWriter
 from policybot.data.models import IntakeStatus, PendingIntake
+from policybot.data.novelty import Novelty
 from policybot.handlers.context import Context
 from policybot.handlers.permissions import require_admin
 from policybot.handlers.replies import Reply, Section
@@ -36,14 +37,13 @@ CORPUS_ACTION = "add files to the shared corpus"
 def preview_lines(preview: IssuePreview) -> list[str]:
     """The dry-run preview as lines of text: the headline, then each brief with its
     warnings, then warnings of the issue no brief already showed."""
-    lines = [
-        f"{preview.source}: would add {preview.count('add')}, update "
-        f"{preview.count('update')}, leave {preview.count('unchanged')} unchanged"
-        + (" (already ingested)" if preview.already_ingested else "")
-    ]
+    lines = [headline(preview)]
     for brief in preview.briefs:
         where = f" ({brief.existing_ref})" if brief.existing_ref else ""
-        lines.append(f"  {brief.action:<9} {brief.record.kind:<6} {brief.record.title}{where}")
+        archive = " [archive]" if brief.action == "add" and not brief.new else ""
+        lines.append(
+            f"  {brief.action:<9} {brief.record.kind:<6} {brief.record.title}{where}{archive}"
+        )
         lines.extend(f"            warning: {w}" for w in brief.record.warnings)
     brief_warnings = {w for b in preview.briefs for w in b.record.warnings}
     lines.extend(
@@ -51,7 +51,30 @@ def preview_lines(preview: IssuePreview) -> list[str]:
         for w in preview.warnings
         if not any(w.endswith(shown) for shown in brief_warnings)
     )
+    if preview.removals:
+        lines.append(f"  {removals_heading(preview.replace_facts)}:")
+        lines.extend(f"    {r}" for r in preview.removals)
     return lines
+
+
+def headline(preview: IssuePreview) -> str:
+    """ "x.pdf: would add 17 (5 new, 12 archive: not posted), update 0, leave 0 unchanged" """
+    novelty = preview.novelty_label
+    return (
+        f"{preview.source}: would add {preview.count('add')}"
+        + (f" ({novelty})" if novelty else "")
+        + f", update {preview.count('update')}, leave {preview.count('unchanged')} unchanged"
+        + (" (already ingested)" if preview.already_ingested else "")
+    )
+
+
+def removals_heading(replace_facts: bool) -> str:
+    if replace_facts:
+        return "Stored facts this file lacks, removed as asked (replace)"
+    return (
+        "Stored facts this file lacks, kept (the rest of the update applies; "
+        "replace to remove them)"
+    )
 
 
 def preview_reply(preview: IssuePreview) -> Reply:
@@ -59,7 +82,8 @@ def preview_reply(preview: IssuePreview) -> Reply:
     briefs = []
     for brief in preview.briefs[:MAX_LISTED]:
         where = f" ({brief.existing_ref})" if brief.existing_ref else ""
-        briefs.append(f"{brief.action} {brief.record.kind}: {brief.record.title}{where}")
+        archive = " [archive]" if brief.action == "add" and not brief.new else ""
+        briefs.append(f"{brief.action} {brief.record.kind}: {brief.record.title}{where}{archive}")
         briefs.extend(f"    warning: {w}" for w in brief.record.warnings)
     if len(preview.briefs) > MAX_LISTED:
         briefs.append(f"\u2026and {len(preview.briefs) - MAX_LISTED} more briefs")
@@ -68,13 +92,17 @@ def preview_reply(preview: IssuePreview) -> Reply:
         w for w in preview.warnings if not any(w.endswith(s) for s in brief_warnings)
     )
     sections = [Section(f"{len(preview.briefs)} briefs", tuple(briefs))]
+    if preview.removals:
+        sections.append(
+            Section(removals_heading(preview.replace_facts), tuple(preview.removals[:MAX_LISTED]))
+        )
     if issue_warnings:
         sections.append(Section("Warnings", issue_warnings))
     if preview.unassigned_links:
         sections.append(
             Section("Links I could not place (kept on the issue)", tuple(preview.unassigned_links))
         )
-    return Reply(text=preview_lines(preview)[0], sections=sections)
+    return Reply(text=headline(preview), sections=sections)
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,8 @@ class StagedUpload:
     reply: Reply
     token: str | None  # the Ingest/Cancel buttons' value; None: nothing to decide
     repeat: bool = False  # the same upload was staged before (Slack replayed the event)
+    archive: bool = False  # by its date the file is archive (the other choice: "as new")
+    removals: bool = False  # the update lacks stored facts (offer "Replace")
 
 
 def stage_upload(
@@ -97,9 +127,9 @@ def stage_upload(
     digest = hashlib.sha256(raw).hexdigest()
     issue = parse_bytes(raw, filename)
     with factory() as session, session.begin():
-        preview = preview_issue(session, issue, digest)
+        preview = preview_issue(session, issue, digest, ctx.now)
         reply = preview_reply(preview)
-        if not preview.count("add") and not preview.count("update"):
+        if not preview.count("add") and not preview.count("update") and not preview.removals:
             reply.notes.append("Nothing new to ingest: every brief in it is stored already.")
             return StagedUpload(reply, None)
         existing = session.scalar(
@@ -107,8 +137,9 @@ def stage_upload(
                 PendingIntake.team_id == ctx.team_id, PendingIntake.file_id == file_id
             )
         )
+        choices = {"archive": preview.archive, "removals": bool(preview.removals)}
         if existing is not None and existing.status == IntakeStatus.PENDING:
-            return StagedUpload(reply, existing.token, repeat=True)
+            return StagedUpload(reply, existing.token, repeat=True, **choices)
         intake = existing or PendingIntake(team_id=ctx.team_id, file_id=file_id)
         intake.token = secrets.token_urlsafe(24)
         intake.channel_id = ctx.channel_id
@@ -131,16 +162,38 @@ def stage_upload(
     reply.notes.append(
         "Nothing is written until someone allowed to change the shared corpus presses Ingest."
     )
-    return StagedUpload(reply, token)
+    if preview.archive:
+        reply.notes.append(
+            "By its date this is a back issue: its briefs are searchable at once but never "
+            "posted as new. Press \u201cIngest as new\u201d if they are news to your readers."
+        )
+    if preview.removals:
+        reply.notes.append(
+            "Ingest keeps the stored facts listed above; \u201cReplace\u201d removes them."
+        )
+    return StagedUpload(reply, token, **choices)
 
 
-def _summary_text(summary: IngestSummary, filename: str, who: str) -> str:
-    return (
-        f"Ingested {filename} (by {who}): added {summary.added}, updated {summary.updated}, "
-        f"left {summary.unchanged} unchanged"
+def summary_text(summary: IngestSummary, filename: str, who: str | None = None) -> str:
+    """The ingest reply: counts, what counts as new, and stored facts kept or removed."""
+    novelty = summary.novelty_label
+    text = (
+        f"Ingested {filename}"
+        + (f" (by {who})" if who else "")
+        + f": added {summary.added}"
+        + (f" ({novelty})" if novelty else "")
+        + f", updated {summary.updated}, left {summary.unchanged} unchanged"
         + (" (this file was stored before)" if summary.already_ingested else "")
         + "."
     )
+    if summary.kept:
+        text += f" Kept {len(summary.kept)} stored fact(s) the file lacks: " + "; ".join(
+            summary.kept
+        )
+        text += " (replace to remove them)."
+    if summary.removed:
+        text += " Removed as asked: " + "; ".join(summary.removed) + "."
+    return text
 
 
 def _flip(session: Session, ctx: Context, token: str, to: IntakeStatus) -> int:
@@ -184,9 +237,16 @@ class IntakeDecision:
 
 
 def decide_intake(
-    factory: SessionFactory, ctx: Context, token: str, ingest: bool
+    factory: SessionFactory,
+    ctx: Context,
+    token: str,
+    ingest: bool,
+    novelty: Novelty = Novelty.AUTO,
+    replace_facts: bool = False,
 ) -> IntakeDecision:
-    """Ingest (admins only) or cancel (the uploader or an admin) one pending upload."""
+    """Ingest (admins only) or cancel (the uploader or an admin) one pending upload;
+    `novelty` and `replace_facts` are the admin's explicit choices (data/novelty.py,
+    losses.py)."""
     if ingest:
         require_admin(ctx, CORPUS_ACTION)
     for attempt in (1, 2):
@@ -215,8 +275,10 @@ def decide_intake(
                     raise UserError(
                         f"I could not read {intake.filename} again: {error.message}"
                     ) from error
-                summary = IssueWriter(session, ctx.now).write(issue, intake.content_hash)
-                intake.outcome = _summary_text(summary, intake.filename, ctx.user_label)
+                summary = IssueWriter(session, ctx.now).write(
+                    issue, intake.content_hash, novelty, replace_facts
+                )
+                intake.outcome = summary_text(summary, intake.filename, ctx.user_label)
                 intake.content = b""  # written: the corpus holds it now
                 return IntakeDecision(Reply(text=intake.outcome), decided=True)
         except IntegrityError:

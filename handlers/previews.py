@@ -1,7 +1,7 @@
 """What a subscription would have delivered: its preview when it is made, and a sample post.
 
-The same query the scheduler plans with (compiled by data/query) over the briefs ingested
-in the last PREVIEW_DAYS, so the preview tells the truth about what the channel will get.
+The same query the scheduler plans with (compiled by data/query) over the briefs that
+became new in the last PREVIEW_DAYS, so the preview tells the truth about what the channel will get.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from policybot.data import store
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Subscription
+from policybot.data.novelty import new_briefs_between
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.views import brief_view
@@ -26,11 +27,16 @@ SAMPLE_SHOWN = 5
 
 
 def recent_matches(session: Session, query_text: str, now: datetime) -> list[Brief]:
-    """Briefs ingested in the last PREVIEW_DAYS that the query matches, newest first."""
+    """Briefs that became new in the last PREVIEW_DAYS (the digests' rule, data/novelty.py:
+    an archive loaded lately is not among them) that the query matches, newest first."""
     where, _ = build_filter(session, parse_query(query_text))
-    ids = store.matching_ids(
-        session, where, ingested_after=now - timedelta(days=PREVIEW_DAYS), ingested_until=now
-    )
+    arrived = [
+        brief_id
+        for brief_id, _ in session.execute(
+            new_briefs_between(now - timedelta(days=PREVIEW_DAYS), now)
+        )
+    ]
+    ids = store.matching_ids(session, where, only_ids=arrived) if arrived else []
     if not ids:
         return []
     briefs = list(session.scalars(select(Brief).where(Brief.id.in_(ids))))

@@ -82,8 +82,10 @@ def _detail(brief: BriefView) -> list[str]:
     if brief.comment:
         label = f"{brief.comment_author} comment" if brief.comment_author else "Comment"
         lines += ["", f"{label}:", *_wrap(brief.comment)]
-    if brief.links:
-        lines += ["", "Links:", *(f"  {link}" for link in brief.links)]
+    if brief.source:  # the official text when there is one (data/views.py)
+        lines += ["", f"Source: {brief.source}"]
+    if brief.coverage:
+        lines += ["Coverage:", *(f"  {link}" for link in brief.coverage)]
     if brief.issue:
         lines += ["", f"From: {brief.issue}"]
     return lines

@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session, aliased
 from policybot.data.backends import backend_for
 from policybot.data.errors import UserError
 from policybot.data.models import (
-    Brief,
     ChannelSettings,
     Delivery,
     DeliveryStatus,
@@ -54,6 +53,7 @@ from policybot.data.models import (
     Subscription,
     UTCDateTime,
 )
+from policybot.data.novelty import new_briefs_between
 from policybot.data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
 from policybot.scheduler.delivery import Claim, Owner
 from policybot.scheduler.kinds.digest import DIGEST
@@ -273,12 +273,9 @@ class _DigestPlanner:
         if not self.due:
             return []
         starts = {s.id: max(s.checked_until - INGEST_GRACE, s.created_at) for s in self.due}
+        # "New" by data/novelty.py: archive briefs never arrive, whenever ingested.
         arrived = dict(
-            self.session.execute(
-                select(Brief.id, Brief.ingested_at).where(
-                    Brief.ingested_at > min(starts.values()), Brief.ingested_at <= self.now
-                )
-            ).all()
+            self.session.execute(new_briefs_between(min(starts.values()), self.now)).all()
         )
         self.ids = sorted(arrived)
         self.newest_seen = max(arrived.values(), default=None)

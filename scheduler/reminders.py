@@ -49,6 +49,7 @@ from policybot.data.models import (
     SearchDocument,
     SearchState,
 )
+from policybot.data.novelty import became_new_after
 from policybot.data.schedules import local_instant
 from policybot.scheduler.interval_alerts import IntervalBatch
 from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
@@ -84,6 +85,7 @@ class GoalFacts:
     window_start: date | None
     ingested_at: datetime  # of its brief
     kind: str = GoalKind.POLICY  # a government target, or a company's own plan
+    new_since: datetime | None = None  # of its brief: None for archive (data/novelty.py)
 
 
 @dataclass(frozen=True)
@@ -359,6 +361,7 @@ class ReminderPlanner:
                 Goal.window_start,
                 Brief.ingested_at,
                 Goal.kind,
+                Brief.new_since,
             )
             .join(Brief, Goal.brief_id == Brief.id)
             .where(where)
@@ -492,7 +495,7 @@ class ReminderPlanner:
                 if fire < known_since:
                     # Came due before this rule knew the goal: never sent; remembered as folded.
                     self._alert(rule, goal, edge, lead, FOLDED)
-                    newly = newly or goal.ingested_at > rule.created_at
+                    newly = newly or became_new_after(goal.new_since, rule.created_at)
                     continue
                 due.append(lead)
             if due:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.db import make_engine, upgrade
 from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.novelty import Novelty
 
 DEMO_CORPUS = (
     Path(__file__).resolve().parents[1]
@@ -102,9 +103,10 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def corpus(factory: sessionmaker[Session]) -> None:
-    """The demo corpus, ingested inside the test's transaction."""
+    """The demo corpus, ingested inside the test's transaction as this month's news (by its
+    Nov 2024 date it would be archive at NOW; tests of the archive rule say so themselves)."""
     with factory() as session, session.begin():
-        ingest_bytes(session, DEMO_CORPUS.read_bytes(), DEMO_CORPUS.name, NOW)
+        ingest_bytes(session, DEMO_CORPUS.read_bytes(), DEMO_CORPUS.name, NOW, Novelty.NEW)
 
 
 @pytest.fixture

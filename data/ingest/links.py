@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import urlsplit
 
 from policybot.data.bodies import known_bodies
+from policybot.data.sources import host_parts
 
 # Sites of sources whose domain does not spell their name. (The State Council's gov.cn
 # hosts every ministry's notices too, so it counts as any government source's domain.)
@@ -67,18 +67,6 @@ def is_government(label: str | None) -> bool:
     return key in _government_keys() or any(
         word in key for word in ("ministry", "commission", "council", "bureau")
     )
-
-
-def host_parts(url: str) -> list[str]:
-    """The labels of the URL's host, of the archived page for web.archive.org links."""
-    archived = re.search(r"/web/\d+[a-z_]*/(https?:/+.*)$", url)
-    if archived:
-        url = re.sub(r"^(https?:)/+", r"\1//", archived[1])
-    try:
-        host = urlsplit(url if "//" in url else "http://" + url).hostname or ""
-    except ValueError:
-        return []
-    return [p for p in host.lower().split(".") if p not in ("www", "english", "en", "m")]
 
 
 def _initials(label: str) -> str:

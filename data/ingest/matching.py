@@ -9,6 +9,7 @@ annual plan) is a different brief, kept apart with a warning naming the stored o
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -150,3 +151,35 @@ def moved_by_identity(
     unmatched = [(identity, r) for identity, r in records.items() if identity not in existing]
     found = find_moved(session, [r for _, r in unmatched], {b.id for b in existing.values()})
     return {unmatched[index][0]: match for index, match in found.items()}
+
+
+def match_goals(old: list[str], new: list[str], cutoff: float = 0.6) -> dict[int, int]:
+    """{new index: old index}: equal texts first, then the most similar remaining pairs."""
+
+    def key(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    matched: dict[int, int] = {}
+    free = set(range(len(old)))
+    by_text: dict[str, list[int]] = {}
+    for index in range(len(old)):
+        by_text.setdefault(key(old[index]), []).append(index)
+    for index, text in enumerate(new):
+        same = [i for i in by_text.get(key(text), []) if i in free]
+        if same:
+            matched[index] = same[0]
+            free.discard(same[0])
+    pairs = sorted(
+        (
+            (difflib.SequenceMatcher(None, key(new[n]), key(old[o])).ratio(), n, o)
+            for n in range(len(new))
+            if n not in matched
+            for o in free
+        ),
+        reverse=True,
+    )
+    for ratio, n, o in pairs:
+        if ratio >= cutoff and n not in matched and o in free:
+            matched[n] = o
+            free.discard(o)
+    return matched

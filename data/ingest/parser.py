@@ -18,7 +18,9 @@ warning; a file that ends inside a brief or a news item is refused as truncated.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,7 +41,7 @@ from policybot.data.ingest.goal_kinds import news_goal_kind
 from policybot.data.ingest.hyphenation import repair_hyphenation
 from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
 from policybot.data.ingest.links import place_links
-from policybot.data.ingest.pdf import is_pdf, pdf_text
+from policybot.data.ingest.pdf import PdfLink, is_pdf, pdf_extract
 from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
 from policybot.data.ingest.text import (
@@ -53,6 +55,7 @@ from policybot.data.ingest.text import (
     split_lines,
 )
 from policybot.data.models import BriefKind
+from policybot.data.sources import official_first
 
 _URL = re.compile(r"^<?(?:https?://|www\.)\S+?>?$", re.I)
 _URL_TAIL = re.compile(r"^[\w\-./?=&%#~:+,;@!$*'()]+$")
@@ -613,6 +616,8 @@ def parse_text(text: str, source: str) -> IssueRecord:
             "no briefs found: expected 'At a glance:' sections or dated news items "
             "such as '\u2022 October 29: ... (MIIT notice)'",
         )
+    for brief in briefs:  # the official text first: the brief's Source
+        brief.links = official_first(brief.links)
     return IssueRecord(
         source=source,
         issue_date=issue_date,
@@ -624,9 +629,46 @@ def parse_text(text: str, source: str) -> IssueRecord:
 
 
 def parse_bytes(raw: bytes, source: str) -> IssueRecord:
-    """A tracker file's bytes: a PDF (its text extracted) or text in UTF-8/UTF-16."""
-    text = pdf_text(raw, source) if is_pdf(raw) else decode(raw, source)
-    return parse_text(text, source)
+    """A tracker file's bytes: a PDF (its text extracted, its link annotations placed) or
+    text in UTF-8/UTF-16."""
+    if not is_pdf(raw):
+        return parse_text(decode(raw, source), source)
+    extracted = pdf_extract(raw, source)
+    issue = parse_text(extracted.text, source)
+    place_annotation_links(issue, extracted.text, extracted.links)
+    issue.warnings[:0] = extracted.warnings  # the extraction's, before the parser's
+    return issue
+
+
+def place_annotation_links(issue: IssueRecord, text: str, links: Sequence[PdfLink]) -> None:
+    """Give each link annotation to the brief whose text holds its line: the brief that
+    starts last at or before it. A link before the first brief (the issue's header), on
+    page furniture (a running footer's website), or printed in the text already (the
+    parser placed it) is left alone."""
+    if not links:
+        return
+    lines = text.splitlines()
+    furniture = furniture_shapes(text)
+    order = sorted(range(len(issue.briefs)), key=lambda i: issue.briefs[i].line)
+    starts = [issue.briefs[i].line for i in order]
+    known = {_link_key(url) for brief in issue.briefs for url in brief.links}
+    known.update(_link_key(url) for url in issue.unassigned_links)
+    for link in links:
+        at = bisect.bisect_right(starts, link.line) - 1
+        on_furniture = 0 < link.line <= len(lines) and shape(lines[link.line - 1]) in furniture
+        if at < 0 or on_furniture or _link_key(link.url) in known:
+            continue
+        brief = issue.briefs[order[at]]
+        # The link on the entry itself ("(Link)" after the title) is the document: ahead
+        # of the other official links (archived copies, related notices) when official.
+        brief.links = official_first([link.url, *brief.links])
+        known.add(_link_key(link.url))
+
+
+def _link_key(url: str) -> str:
+    """A URL as compared with another: no scheme, no "www.", no trailing slash."""
+    key = re.sub(r"^\s*(?:https?:)?/*(?:www\.)?", "", url.strip(), flags=re.I)
+    return key.rstrip("/").casefold()
 
 
 def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IssueRecord:

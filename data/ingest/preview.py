@@ -2,24 +2,28 @@
 --dry-run`, the Slack upload's confirmation and the add-brief modal show.
 
 Each brief is classified the way the writer will (same identity, same content hash):
-added, updated or unchanged, with the parser's warnings for it.
+added, updated or unchanged, with the parser's warnings for it, whether it will count as
+new or archive (data/novelty.py), and the stored facts the update would remove (kept
+unless replaced; losses.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policybot.data.ingest.losses import keep_stored_facts
 from policybot.data.ingest.matching import moved_by_identity
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.records import BriefRecord, IssueRecord
-from policybot.data.ingest.writer import _content_hash, brief_identity
+from policybot.data.ingest.writer import _content_hash, brief_identity, novelty_label
 from policybot.data.models import Brief, SourceDocument
+from policybot.data.novelty import Novelty, decide_archive
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,11 @@ class BriefPreview:
     action: str  # "add", "update" or "unchanged"
     record: BriefRecord
     existing_ref: str | None  # "b12" for an update or an unchanged brief
+    # Whether digests will post it: an added brief by the file's novelty, a stored one
+    # by its own (an explicit --new/--archive re-marks it).
+    new: bool = True
+    # Stored facts the file lacks: kept, unless the ingest replaces them.
+    removals: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         r = self.record
@@ -54,6 +63,8 @@ class BriefPreview:
                 for g in r.goals
             ],
             "warnings": r.warnings,
+            "new": self.new,
+            "would_remove": list(self.removals),
         }
 
 
@@ -66,9 +77,21 @@ class IssuePreview:
     briefs: list[BriefPreview] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unassigned_links: list[str] = field(default_factory=list)
+    archive: bool = False  # the file's new briefs will be stored as archive
+    replace_facts: bool = False  # the removals below will be applied
 
     def count(self, action: str) -> int:
         return sum(1 for b in self.briefs if b.action == action)
+
+    @property
+    def removals(self) -> list[str]:
+        return [r for b in self.briefs for r in b.removals]
+
+    @property
+    def novelty_label(self) -> str:
+        """ "5 new, 12 archive: not posted", over the briefs added (or re-marked)."""
+        added = [b for b in self.briefs if b.action == "add"]
+        return novelty_label(sum(1 for b in added if b.new), sum(1 for b in added if not b.new))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,14 +102,29 @@ class IssuePreview:
             "added": self.count("add"),
             "updated": self.count("update"),
             "unchanged": self.count("unchanged"),
+            "archive": self.archive,
+            "new_briefs": sum(1 for b in self.briefs if b.action == "add" and b.new),
+            "archive_briefs": sum(1 for b in self.briefs if b.action == "add" and not b.new),
+            "would_remove": self.removals,
+            "replace": self.replace_facts,
             "briefs": [b.as_json() for b in self.briefs],
             "warnings": self.warnings,
             "unassigned_links": self.unassigned_links,
         }
 
 
-def preview_issue(session: Session, issue: IssueRecord, content_hash: str) -> IssuePreview:
-    """Read-only: queries the store, adds nothing to the session."""
+def preview_issue(
+    session: Session,
+    issue: IssueRecord,
+    content_hash: str,
+    now: datetime | None = None,
+    novelty: Novelty = Novelty.AUTO,
+    replace_facts: bool = False,
+) -> IssuePreview:
+    """Read-only: queries the store, adds nothing to the session. `now` is when the
+    ingest would run (the novelty rule reads the issue's age at that moment)."""
+    moment = now or datetime.now(UTC)
+    archive = decide_archive(novelty, issue.issue_date, moment)
     identities = [brief_identity(r) for r in issue.briefs]
     existing = {
         b.identity: b
@@ -102,6 +140,8 @@ def preview_issue(session: Session, issue: IssueRecord, content_hash: str) -> Is
         already_ingested=known is not None,
         warnings=list(issue.warnings),
         unassigned_links=list(issue.unassigned_links),
+        archive=archive,
+        replace_facts=replace_facts,
     )
     # The writer keeps the last of repeated entries; match the same one it will.
     records = dict(zip(identities, issue.briefs, strict=True))
@@ -109,17 +149,47 @@ def preview_issue(session: Session, issue: IssueRecord, content_hash: str) -> Is
     seen: set[str] = set()
     for identity, record in zip(identities, issue.briefs, strict=True):
         brief = existing.get(identity)
+        removals: tuple[str, ...] = ()
         if identity in moved and identity not in seen:
             brief = moved[identity].brief
+        if brief is not None and identity not in seen:
+            kept = keep_stored_facts(record, brief)
+            removals = tuple(kept.removals)
+            if not replace_facts:
+                record = kept.record
+        moved_date = brief is None or brief.published_on != record.published_on
+        if identity in moved and identity not in seen and moved_date:
             record = replace(record, warnings=[*record.warnings, moved[identity].warning])
         if identity in seen or (brief is not None and brief.content_hash == _content_hash(record)):
             action = "unchanged"  # a repeat inside the file is stored once, too
         else:
             action = "add" if brief is None else "update"
         seen.add(identity)
-        preview.briefs.append(BriefPreview(action, record, brief.ref if brief else None))
+        if brief is None:
+            new = not archive
+        elif novelty is Novelty.AUTO:
+            new = brief.new_since is not None
+        else:
+            new = novelty is Novelty.NEW
+        preview.briefs.append(
+            BriefPreview(action, record, brief.ref if brief else None, new, removals)
+        )
     return preview
 
 
-def preview_bytes(session: Session, raw: bytes, source: str) -> IssuePreview:
-    return preview_issue(session, parse_bytes(raw, source), hashlib.sha256(raw).hexdigest())
+def preview_bytes(
+    session: Session,
+    raw: bytes,
+    source: str,
+    now: datetime | None = None,
+    novelty: Novelty = Novelty.AUTO,
+    replace_facts: bool = False,
+) -> IssuePreview:
+    return preview_issue(
+        session,
+        parse_bytes(raw, source),
+        hashlib.sha256(raw).hexdigest(),
+        now,
+        novelty,
+        replace_facts,
+    )

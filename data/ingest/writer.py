@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +17,8 @@ from policybot.data.backends import backend_for
 from policybot.data.bodies import BodyRegistry, full_names_in
 from policybot.data.db import SessionFactory
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
-from policybot.data.ingest.matching import identity_key, moved_by_identity
+from policybot.data.ingest.losses import keep_stored_facts
+from policybot.data.ingest.matching import identity_key, match_goals, moved_by_identity
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError
@@ -31,6 +31,7 @@ from policybot.data.models import (
     VocabularyTerm,
     brief_bodies,
 )
+from policybot.data.novelty import Novelty, decide_archive, new_since_value
 from policybot.data.search.analysis import words
 from policybot.data.search.engines import IndexedFields, engine_for
 from policybot.data.search.fields import fields_of, indexed_fields
@@ -44,10 +45,35 @@ class IngestSummary:
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
     already_ingested: bool = False  # this very file was stored before
+    archive: bool = False  # the file's briefs were stored as archive (data/novelty.py)
+    added_new: int = 0  # of `added`: briefs digests will post
+    added_archive: int = 0  # of `added`: archive, searchable, never posted as new
+    marked_new: int = 0  # stored briefs an explicit --new made new now
+    marked_archive: int = 0  # stored briefs an explicit --archive took out of "new"
+    # Facts the store has that this file lacks (a goal, a deadline, a date): kept, unless
+    # `removed` says they were removed on an explicit request (losses.py).
+    kept: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.added + self.updated + self.unchanged
+
+    @property
+    def novelty_label(self) -> str:
+        """ "5 new, 12 archive: not posted" (empty: nothing was added or re-marked)."""
+        return novelty_label(
+            self.added_new + self.marked_new, self.added_archive + self.marked_archive
+        )
+
+
+def novelty_label(new: int, archive: int) -> str:
+    parts = []
+    if new:
+        parts.append(f"{new} new")
+    if archive:
+        parts.append(f"{archive} archive: not posted")
+    return ", ".join(parts)
 
 
 def brief_identity(record: BriefRecord) -> str:
@@ -89,38 +115,6 @@ def _content_hash(record: BriefRecord) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def match_goals(old: list[str], new: list[str], cutoff: float = 0.6) -> dict[int, int]:
-    """{new index: old index}: equal texts first, then the most similar remaining pairs."""
-
-    def key(text: str) -> str:
-        return " ".join(text.casefold().split())
-
-    matched: dict[int, int] = {}
-    free = set(range(len(old)))
-    by_text: dict[str, list[int]] = {}
-    for index in range(len(old)):
-        by_text.setdefault(key(old[index]), []).append(index)
-    for index, text in enumerate(new):
-        same = [i for i in by_text.get(key(text), []) if i in free]
-        if same:
-            matched[index] = same[0]
-            free.discard(same[0])
-    pairs = sorted(
-        (
-            (difflib.SequenceMatcher(None, key(new[n]), key(old[o])).ratio(), n, o)
-            for n in range(len(new))
-            if n not in matched
-            for o in free
-        ),
-        reverse=True,
-    )
-    for ratio, n, o in pairs:
-        if ratio >= cutoff and n not in matched and o in free:
-            matched[n] = o
-            free.discard(o)
-    return matched
-
-
 class IssueWriter:
     """Writes one parsed issue inside the caller's transaction."""
 
@@ -129,8 +123,18 @@ class IssueWriter:
         self.now = now
         self.bodies = BodyRegistry(session)
 
-    def write(self, issue: IssueRecord, content_hash: str) -> IngestSummary:
-        summary = IngestSummary(issue.source, warnings=list(issue.warnings))
+    def write(
+        self,
+        issue: IssueRecord,
+        content_hash: str,
+        novelty: Novelty = Novelty.AUTO,
+        replace_facts: bool = False,
+    ) -> IngestSummary:
+        """Store the issue. `novelty` says whether its briefs count as new (AUTO: by the
+        issue's date); `replace_facts` applies an update's removals of stored goals,
+        deadlines and dates, which are otherwise kept and named in `summary.kept`."""
+        archive = decide_archive(novelty, issue.issue_date, self.now)
+        summary = IngestSummary(issue.source, warnings=list(issue.warnings), archive=archive)
         self.bodies.ensure_known()
         document = self.session.scalar(
             select(SourceDocument).where(SourceDocument.content_hash == content_hash)
@@ -160,19 +164,33 @@ class IssueWriter:
         fresh: list[tuple[str, BriefRecord, str]] = []
         moved = moved_by_identity(self.session, records, existing)
         for identity, record in records.items():
-            content = _content_hash(record)
             brief = existing.get(identity)
-            if identity in moved:  # a corrected date: the stored brief takes the new identity
-                summary.warnings.append(f"line {record.line}: {moved[identity].warning}")
+            if identity in moved:
                 brief = moved[identity].brief
-                if brief is not None:
-                    brief.identity = identity
+            if brief is not None:
+                kept = keep_stored_facts(record, brief)
+                if kept.removals and replace_facts:
+                    summary.removed += kept.removals
+                elif kept.removals:
+                    summary.kept += kept.removals
+                    record = kept.record
+                self._mark(brief, novelty, summary)
+            if identity in moved and (brief is None or brief.published_on != record.published_on):
+                summary.warnings.append(f"line {record.line}: {moved[identity].warning}")
+            if identity in moved and brief is not None:
+                # A corrected date: the stored brief takes the new identity.
+                brief.identity = brief_identity(record)
+            content = _content_hash(record)
             if brief is not None and brief.content_hash == content:
                 summary.unchanged += 1
                 continue
             if brief is None:
                 fresh.append((identity, record, content))
                 summary.added += 1
+                if archive:
+                    summary.added_archive += 1
+                else:
+                    summary.added_new += 1
                 continue
             summary.updated += 1
             self._fill(brief, record, content, document.id, full_names | record.body_full_names)
@@ -180,7 +198,7 @@ class IssueWriter:
         self.session.flush()
         self._number_bodies(changed)
         indexed = [(b.id, indexed_fields(b)) for b in changed]
-        indexed += self._insert_new(fresh, document.id, full_names)
+        indexed += self._insert_new(fresh, document.id, full_names, archive)
         engine_for(self.session).index(self.session, indexed)
         self._add_vocabulary(changed)
         return summary
@@ -190,6 +208,7 @@ class IssueWriter:
         fresh: Sequence[tuple[str, BriefRecord, str]],
         document_id: int,
         full_names: dict[str, str],
+        archive: bool,
     ) -> list[tuple[int, IndexedFields]]:
         """New briefs as set-based inserts (a statement per table, not an ORM object graph
         per brief): the bulk of a first ingestion. Returns what the search index needs."""
@@ -216,6 +235,7 @@ class IssueWriter:
                 "source_document_id": document_id,
                 "ingested_at": self.now,
                 "updated_at": self.now,
+                "new_since": new_since_value(archive, self.now),
             }
             for identity, record, content in fresh
         ]
@@ -276,6 +296,16 @@ class IssueWriter:
         if label_body is not None and label_body not in found:
             found.append(label_body)
         return found
+
+    def _mark(self, brief: Brief, novelty: Novelty, summary: IngestSummary) -> None:
+        """An admin's explicit word on a stored brief: --new makes an archive brief new
+        from now (the next digest posts it once), --archive takes a brief out of "new"."""
+        if novelty is Novelty.NEW and brief.new_since is None:
+            brief.new_since = self.now
+            summary.marked_new += 1
+        elif novelty is Novelty.ARCHIVE and brief.new_since is not None:
+            brief.new_since = None
+            summary.marked_archive += 1
 
     def _fill(
         self,
@@ -389,10 +419,19 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def ingest_bytes(session: Session, raw: bytes, source: str, now: datetime) -> IngestSummary:
+def ingest_bytes(
+    session: Session,
+    raw: bytes,
+    source: str,
+    now: datetime,
+    novelty: Novelty = Novelty.AUTO,
+    replace_facts: bool = False,
+) -> IngestSummary:
     """Parse and store one file in the caller's transaction."""
     issue = parse_bytes(raw, source)
-    return IssueWriter(session, now).write(issue, hashlib.sha256(raw).hexdigest())
+    return IssueWriter(session, now).write(
+        issue, hashlib.sha256(raw).hexdigest(), novelty, replace_facts
+    )
 
 
 def ingest_paths(
@@ -401,6 +440,8 @@ def ingest_paths(
     now: datetime,
     on_file: Callable[[Path, IngestSummary | ParseError], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    novelty: Novelty = Novelty.AUTO,
+    replace_facts: bool = False,
 ) -> list[IngestSummary | ParseError]:
     """Ingest each file in a transaction of its own; a bad file changes nothing, and the
     files after it still run."""
@@ -410,7 +451,8 @@ def ingest_paths(
         try:
             raw = read_tracker_file(path, max_bytes)
             issue = parse_bytes(raw, str(path))
-            result = _store(factory, issue, hashlib.sha256(raw).hexdigest(), now)
+            digest = hashlib.sha256(raw).hexdigest()
+            result = _store(factory, issue, digest, now, novelty, replace_facts)
         except ParseError as error:
             result = error
         results.append(result)
@@ -420,7 +462,12 @@ def ingest_paths(
 
 
 def _store(
-    factory: SessionFactory, issue: IssueRecord, content_hash: str, now: datetime
+    factory: SessionFactory,
+    issue: IssueRecord,
+    content_hash: str,
+    now: datetime,
+    novelty: Novelty,
+    replace_facts: bool,
 ) -> IngestSummary | ParseError:
     """Write one parsed issue. Another process storing the same file (or brief) at the same
     moment makes this transaction hit a unique key: it is rolled back and run once more,
@@ -428,7 +475,7 @@ def _store(
     for attempt in (1, 2):
         try:
             with factory() as session, session.begin():
-                return IssueWriter(session, now).write(issue, content_hash)
+                return IssueWriter(session, now).write(issue, content_hash, novelty, replace_facts)
         except IntegrityError:
             if attempt == 2:
                 break

@@ -316,10 +316,10 @@ def test_show_brief_in_full() -> None:
         "Goals",
         "`g1` *by end of 2027, 397 days left*",
         "Comment",
-        "Links",
+        "Coverage",
     ):
         assert part in body
-    # The first link is the Source button; the list holds the others.
+    # The first link is the Source button; the coverage list holds the others.
     assert links(payload) == ["https://example.com/a?x=1&y=2"]
     assert "<https://example.com/b|https://example.com/b>" in body
     assert "example.com/a" not in body

@@ -56,7 +56,8 @@ def test_dry_run_writes_nothing_and_says_what_would_happen(
 ) -> None:
     result = runner.invoke(main, ["--db", empty_db, "ingest", "--dry-run", str(DEMO)])
     assert result.exit_code == 0, result.output
-    assert "would add 23, update 0, leave 0 unchanged" in result.output
+    # A Nov 2024 issue read now is a back issue: stored as archive, not posted.
+    assert "would add 23 (23 archive: not posted), update 0, leave 0 unchanged" in result.output
     assert "add       policy Action Plan for the High-Quality Development" in result.output
     assert _counts(empty_db) == (0, 0)
 
@@ -72,13 +73,23 @@ def test_dry_run_json_has_per_brief_actions_and_warnings(
     assert result.exit_code == 0, result.output
     (preview,) = json.loads(result.output)
     actions = [b["action"] for b in preview["briefs"]]
-    # The brief whose date went unreadable is the stored one, updated (same title).
-    assert actions.count("update") == 1 and actions.count("unchanged") == 22
-    updated = next(b for b in preview["briefs"] if b["action"] == "update")
-    assert updated["warnings"][0] == (
-        f"brief {updated['title']!r} has unreadable date 'soon': stored undated, "
+    # The brief whose date went unreadable is the stored one (same title); losing its date
+    # is not applied without --replace: it stays unchanged, the loss named.
+    assert actions.count("update") == 0 and actions.count("unchanged") == 23
+    kept = next(b for b in preview["briefs"] if b["would_remove"])
+    assert kept["warnings"][0] == (
+        f"brief {kept['title']!r} has unreadable date 'soon': stored undated, "
         "so `latest` and `since:` will not show it"
     )
+    assert kept["would_remove"] == [f"{kept['id']}: its date (06 Nov 2024)"]
+    assert preview["would_remove"] == kept["would_remove"] and not preview["replace"]
+    replaced = runner.invoke(
+        main, ["--db", empty_db, "ingest", "--dry-run", "--json", "--replace", str(edited)]
+    )
+    (preview,) = json.loads(replaced.output)
+    actions = [b["action"] for b in preview["briefs"]]
+    assert actions.count("update") == 1 and actions.count("unchanged") == 22
+    updated = next(b for b in preview["briefs"] if b["action"] == "update")
     assert updated["warnings"][1].startswith("date no longer readable (was 6 Nov 2024)")
     assert _counts(empty_db) == (23, 1)
 
@@ -135,7 +146,11 @@ def test_concurrent_ingests_of_one_file_on_postgresql(
         "\n\nIssuing body: NEA\n\nDate: December 20, 2024\n",
         "utf-8",
     )
-    env = os.environ | {"POLICYBOT_LOAD_DEMO": "0", "POLICYBOT_DATABASE_URL": fresh_postgres_url}
+    env = os.environ | {
+        "POLICYBOT_LOAD_DEMO": "0",
+        "POLICYBOT_DATABASE_URL": fresh_postgres_url,
+        "COLUMNS": "300",  # one table row per file: the result column unwrapped
+    }
     command = [sys.executable, "-m", "policybot.bot", "ingest", str(DEMO), str(second)]
     processes = [
         subprocess.Popen(
@@ -150,3 +165,62 @@ def test_concurrent_ingests_of_one_file_on_postgresql(
         rows = [line for line in out.splitlines() if line.startswith("\u2502")]
         assert len(rows) == 2 and "error" not in out  # both files, the second one too
     assert _counts(fresh_postgres_url) == (24, 2)
+
+
+def test_archive_and_new_are_the_admins_word(
+    runner: CliRunner, empty_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By its date the Nov 2024 demo issue is archive when ingested in Nov 2026; --new makes
+    it news (stored briefs re-marked), --archive takes it back."""
+    monkeypatch.setenv("COLUMNS", "300")  # the table's result column unwrapped
+    now = ["--db", empty_db, "--now", "2026-11-29T09:00:00+00:00", "ingest"]
+    first = runner.invoke(main, [*now, str(DEMO)])
+    assert first.exit_code == 0, first.output
+    assert "23 archive: not posted" in first.output
+    marked = runner.invoke(main, [*now, "--new", str(DEMO)])
+    assert "23 new" in marked.output
+    back = runner.invoke(main, [*now, "--archive", str(DEMO)])
+    assert "23 archive: not posted" in back.output
+    fresh_db = empty_db.replace("empty.sqlite3", "fresh.sqlite3")
+    recent = runner.invoke(
+        main, ["--db", fresh_db, "--now", "2024-12-02T09:00:00+00:00", "ingest", str(DEMO)]
+    )
+    assert "23 new" in recent.output  # the same issue in its own month: news
+
+
+def test_a_degraded_pdf_keeps_stored_deadlines_until_replace(
+    runner: CliRunner, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policybot.data.ingest import pdf as extraction
+    from tests.data.test_ingest_degraded import DEGRADED, GOOD
+
+    monkeypatch.setattr(extraction, "SECOND_EXTRACTOR", None)  # no second reading helps
+    monkeypatch.setenv("COLUMNS", "300")
+    good, degraded = tmp_path / "robots.pdf", tmp_path / "robots-copy.pdf"
+    good.write_bytes(GOOD)
+    degraded.write_bytes(DEGRADED)
+    now = ["--db", empty_db, "--now", "2024-12-20T09:00:00+00:00", "ingest"]
+    assert runner.invoke(main, [*now, str(good)]).exit_code == 0
+    dry = runner.invoke(main, [*now, "--dry-run", str(degraded)])
+    assert "Stored facts this file lacks, kept" in dry.output
+    assert "b1: the deadline of g1 \u201c到2027年" in dry.output
+    kept = runner.invoke(main, [*now, str(degraded)])
+    assert kept.exit_code == 0, kept.output
+    assert "kept 2 stored fact(s)" in kept.output
+    assert "would remove b1: its date (10 Dec 2024): kept (--replace removes it)" in kept.output
+    engine = make_engine(empty_db)
+    try:
+        with session_factory(engine)() as session:
+            brief = session.scalars(select(Brief)).one()
+            assert brief.published_on is not None and brief.goals[0].due_on is not None
+    finally:
+        engine.dispose()
+    replaced = runner.invoke(main, [*now, "--replace", str(degraded)])
+    assert "removed as asked (--replace): b1: its date (10 Dec 2024)" in replaced.output
+    engine = make_engine(empty_db)
+    try:
+        with session_factory(engine)() as session:
+            brief = session.scalars(select(Brief)).one()
+            assert brief.published_on is None and brief.goals[0].due_on is None
+    finally:
+        engine.dispose()

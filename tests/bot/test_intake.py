@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.bot.add_brief import SHORTCUT_ADD_MESSAGE
-from policybot.bot.intake import ACTION_CANCEL, ACTION_INGEST, trusted_url
+from policybot.bot.intake import (
+    ACTION_CANCEL,
+    ACTION_INGEST,
+    ACTION_INGEST_ARCHIVE,
+    ACTION_INGEST_NEW,
+    ACTION_REPLACE,
+    trusted_url,
+)
 from policybot.bot.services import Services
 from policybot.bot.settings import BOT_SCOPES, Settings, SettingsError
 from policybot.data.db import make_engine, session_factory, upgrade
@@ -87,7 +94,16 @@ def click_body(fake: FakeSlack, preview: dict[str, Any], label: str, user: str, 
         for e in b["elements"]
         if e["text"]["text"] == label
     )
-    assert button["action_id"] == {"Ingest": ACTION_INGEST, "Cancel": ACTION_CANCEL}[label]
+    assert (
+        button["action_id"]
+        == {
+            "Ingest": ACTION_INGEST,
+            "Cancel": ACTION_CANCEL,
+            "Ingest as new": ACTION_INGEST_NEW,
+            "Ingest as archive": ACTION_INGEST_ARCHIVE,
+            "Replace": ACTION_REPLACE,
+        }[label]
+    )
     body = {
         "type": "block_actions",
         "team": {"id": "T1", "domain": "policy"},
@@ -143,7 +159,7 @@ def test_a_pdf_in_a_dm_is_previewed_and_ingest_writes_it_once(
     assert wait_for(lambda: previews(fake, "D1"), timeout=10), [c.method for c in fake.calls]
     preview = previews(fake, "D1")[0]
     shown = texts(preview)
-    assert "tracker-dec.pdf: would add 2, update 0, leave 0 unchanged" in preview["text"]
+    assert "tracker-dec.pdf: would add 2 (2 new), update 0, leave 0 unchanged" in preview["text"]
     assert "Intake Alpha Plan" in shown and "Intake Beta Plan" in shown
     # Fetched as Slack documents: files.info, then url_private with the bot token.
     methods = [c.method for c in fake.calls if c.method in ("files.info", "file_download")]
@@ -164,7 +180,7 @@ def test_a_pdf_in_a_dm_is_previewed_and_ingest_writes_it_once(
     form = click_body(fake, preview, "Ingest", ADMIN, "first")
     done = answer(live, fake, form, "first")
     assert done["replace_original"] is True
-    assert "Ingested tracker-dec.pdf (by analyst): added 2, updated 0" in done["text"]
+    assert "Ingested tracker-dec.pdf (by analyst): added 2 (2 new), updated 0" in done["text"]
     assert not [b for b in done["blocks"] if b["type"] == "actions"]  # the buttons are gone
     assert briefs(services) == before + 2
 
@@ -185,6 +201,60 @@ def test_a_pdf_in_a_dm_is_previewed_and_ingest_writes_it_once(
             ADMIN,
             b"",
         )
+
+
+def _labels(preview: dict[str, Any]) -> list[str]:
+    blocks = preview["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def _stored_dates(services: Services) -> tuple[object, list[object]]:
+    with services.sessions() as session:
+        brief = session.scalars(
+            select(Brief).where(Brief.title == "Implementation Plan for Humanoid Robots")
+        ).one()
+        return brief.published_on, [g.due_on for g in brief.goals]
+
+
+def test_a_back_issue_as_news_then_a_degraded_copy_kept_then_replaced(
+    live: LiveServer, services: Services, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dec 2024 PDF uploaded in Nov 2026 is a back issue: previewed as archive, with
+    "Ingest as new" to say otherwise. A degraded copy (its lost characters beyond repair)
+    shows what it would remove: Ingest keeps those facts, Replace removes them."""
+    from policybot.data.ingest import pdf as extraction
+    from tests.data.test_ingest_degraded import DEGRADED, GOOD
+
+    fake.add_file("F7", "robots.pdf", GOOD, mimetype="application/pdf", filetype="pdf")
+    file_event(live, "F7", "D1", "Ev7")
+    assert wait_for(lambda: previews(fake, "D1"), timeout=10)
+    preview = previews(fake, "D1")[-1]
+    assert "would add 1 (1 archive: not posted)" in preview["text"]
+    assert _labels(preview) == ["Ingest", "Ingest as new", "Cancel"]
+    done = answer(live, fake, click_body(fake, preview, "Ingest as new", ADMIN, "n"), "n")
+    assert "added 1 (1 new)" in done["text"]
+    stored = _stored_dates(services)
+
+    monkeypatch.setattr(extraction, "SECOND_EXTRACTOR", None)
+    for file_id, event, key in (("F8", "Ev8", "k"), ("F9", "Ev9", "r")):
+        shown_before = len(previews(fake, "D1"))
+        fake.add_file(file_id, "robots-copy.pdf", DEGRADED, mimetype="application/pdf")
+        file_event(live, file_id, "D1", event)
+        assert wait_for(lambda n=shown_before: len(previews(fake, "D1")) > n, timeout=10)
+        preview = previews(fake, "D1")[-1]
+        shown = texts(preview)
+        assert "Stored facts this file lacks, kept" in shown
+        assert "its date (10 Dec 2024)" in shown and "by end of 2027" in shown
+        assert "Replace" in _labels(preview)
+        label = "Ingest" if key == "k" else "Replace"
+        done = answer(live, fake, click_body(fake, preview, label, ADMIN, key), key)
+        if key == "k":
+            assert "Kept 2 stored fact(s) the file lacks" in done["text"]
+            assert _stored_dates(services) == stored  # nothing lost
+        else:
+            assert "Removed as asked" in done["text"]
+            assert _stored_dates(services) == (None, [None, *stored[1][1:]])
 
 
 def test_cancel_writes_nothing_and_ingest_after_it_is_refused(
@@ -283,7 +353,7 @@ def test_stage_then_decide_writes_once_and_only_for_admins(
     raw = tracker_issue("Staged Plan One", "Staged Plan Two")
     staged = stage_upload(factory, admin(), file_id="F1", filename="issue.txt", raw=raw)
     assert staged.token and not staged.repeat
-    assert staged.reply.text == "issue.txt: would add 2, update 0, leave 0 unchanged"
+    assert staged.reply.text == "issue.txt: would add 2 (2 new), update 0, leave 0 unchanged"
     assert count(factory, Brief) == 0
     again = stage_upload(factory, admin(), file_id="F1", filename="issue.txt", raw=raw)
     assert (again.token, again.repeat) == (staged.token, True)
@@ -327,8 +397,8 @@ def test_the_preview_is_the_dry_run_preview(factory: sessionmaker[Session]) -> N
 
     raw = tracker_issue("Dry Run Plan")
     with factory() as session:
-        lines = preview_lines(preview_bytes(session, raw, "d.txt"))
-    assert lines[0] == "d.txt: would add 1, update 0, leave 0 unchanged"
+        lines = preview_lines(preview_bytes(session, raw, "d.txt", NOW))
+    assert lines[0] == "d.txt: would add 1 (1 new), update 0, leave 0 unchanged"
     assert lines[1].split() == ["add", "policy", "Dry", "Run", "Plan"]
 
 

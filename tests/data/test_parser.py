@@ -53,13 +53,14 @@ POLICY: list[dict[str, Any]] = [
         "bodies": ["MIIT", "MOF", "NDB"],
         "bodies_more": False,
         "published_on": date(2024, 10, 30),
+        # The official text (an archived gov.cn page, printed last) first: the Source.
         "links": [
+            "https://web.archive.org/web/20241127110447/https:/www.gov.cn/zhengce/zhengceku/"
+            "202410/content_6983916.htm",
             "https://www.alcimed.com/en/insights/ai-materials/",
             "https://www.exomatter.ai/en/",
             "https://www.technologyreview.com/2024/10/18/1105880/the-race-to-find-new-materials"
             "-with-ai-needs-more-data-meta-is-giving-massive-amounts-away-for-free/",
-            "https://web.archive.org/web/20241127110447/https:/www.gov.cn/zhengce/zhengceku/"
-            "202410/content_6983916.htm",
         ],
         "goals": [
             (
@@ -181,9 +182,9 @@ POLICY: list[dict[str, Any]] = [
         "bodies_more": False,
         "published_on": date(2024, 10, 30),
         "links": [
-            "https://merics.org/en/merics-briefs/biotechnology-rd-smes-renewable-energy",
             "https://web.archive.org/web/20241125161650/https:/www.miit.gov.cn/zwgk/zcwj/wjfb/tz/"
             "art/2024/art_5f361cae3ad2457d9df5b80a65701710.html",
+            "https://merics.org/en/merics-briefs/biotechnology-rd-smes-renewable-energy",
         ],
         "goals": [
             (

@@ -34,7 +34,11 @@ def test_add_in_the_console_previews_the_pasted_brief_and_writes_nothing(
         "Date: 2024-11-20",
     )
     assert "(2026)" in str(section.lines[3])
-    assert reply.notes == ["Saving adds a new brief."]
+    # Dated 20 Nov 2024, read on 29 Nov 2026: a standalone document counts by its own date.
+    assert reply.notes == [
+        "Saving adds a new brief as archive (dated over 90 days ago): searchable, "
+        "not posted as new."
+    ]
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Brief)) == before
 

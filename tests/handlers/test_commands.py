@@ -409,7 +409,7 @@ def test_show_a_brief_in_full(run, briefs) -> None:  # type: ignore[no-untyped-d
         "At a glance:",
         "Goals:",
         "MERICS comment:",
-        "Links:",
+        "Coverage:",
         "From: China Industrial Policy Tracker, Nov 2024",
         "397 days left",
         "6 Nov 2024",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.bot.services import Services, build_services
 from policybot.bot.settings import Settings
 from policybot.data.ingest.writer import ingest_bytes
+from policybot.data.novelty import Novelty
 from policybot.scheduler.messages import DeliveryError, Digest, Outgoing
 
 _serial = itertools.count(1)
@@ -59,8 +60,10 @@ def shown_briefs(message: dict[str, Any]) -> list[str]:
 
 
 def ingest(factory: sessionmaker[Session], raw: bytes, at: datetime) -> None:
+    """Store a synthetic issue as news at `at` (its printed date pins deadlines, not its
+    novelty: the archive rule has tests of its own)."""
     with factory() as session, session.begin():
-        ingest_bytes(session, raw, f"issue-{next(_serial)}.txt", at)
+        ingest_bytes(session, raw, f"issue-{next(_serial)}.txt", at, Novelty.NEW)
 
 
 @dataclass
