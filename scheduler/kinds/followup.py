@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from policybot.data.db import reading
 from policybot.data.models import Goal
 from policybot.data.views import brief_view, goal_view
 from policybot.scheduler.delivery import (
@@ -29,7 +30,7 @@ def deliver_followup(
     report: TickReport,
 ) -> ChannelStop | None:
     (item,) = items
-    with courier.sessions() as session:
+    with reading(courier.sessions) as session:
         goal = session.get(Goal, item.goal_id) if item.goal_id else None
         if goal is None:
             courier.mark_sent([item.id], now, "gone")
