@@ -22,6 +22,7 @@ another connection had committed in between). "immediate" is make_engine today.
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import statistics
 import tempfile
@@ -95,6 +96,34 @@ def commands(count: int) -> list[tuple[str, str, str]]:
     return out
 
 
+class TickTrouble(logging.Handler):
+    """Counts ticks that failed (the runner's error) or were skipped because the one before
+    was still running (APScheduler's warning), instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = self.skipped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "policybot.scheduler.runner" and record.levelno >= logging.ERROR:
+            self.failed += 1
+        elif "maximum number of running instances" in record.getMessage():
+            self.skipped += 1
+
+    def __enter__(self) -> TickTrouble:
+        for name in ("policybot.scheduler.runner", "apscheduler.scheduler"):
+            logger = logging.getLogger(name)
+            logger.addHandler(self)
+            logger.propagate = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for name in ("policybot.scheduler.runner", "apscheduler.scheduler"):
+            logger = logging.getLogger(name)
+            logger.removeHandler(self)
+            logger.propagate = True
+
+
 @dataclass
 class Outcome:
     mode: str
@@ -106,6 +135,8 @@ class Outcome:
     latencies: list[float]
     wall: float
     errors: list[str]
+    ticks_failed: int
+    ticks_skipped: int
 
     def line(self) -> str:
         ordered = sorted(self.latencies)
@@ -114,7 +145,7 @@ class Outcome:
         return (
             f"{self.writers:>7}  {self.mode:<9}  {self.failures:>3}/{self.commands:<4}  "
             f"{self.refused:>7}  {self.stored:>3}/{self.commands:<4}  {p50:>7.1f}  {p99:>7.1f}  "
-            f"{self.wall:>6.2f}"
+            f"{self.wall:>6.2f}  {self.ticks_failed:>5}/{self.ticks_skipped:<5}"
         )
 
 
@@ -137,6 +168,7 @@ def run(template: Path, directory: Path, mode: str, writers: int, count: int, ti
     sessions = db.session_factory(engine)
     runner = CommandRunner(sessions)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+    trouble = TickTrouble().__enter__()
     scheduler = start_background_ticker(
         Ticker(sessions, CountingPoster()), clock, interval_seconds=tick
     )
@@ -172,13 +204,26 @@ def run(template: Path, directory: Path, mode: str, writers: int, count: int, ti
         wall = time.perf_counter() - started
     finally:
         scheduler.shutdown()
+        trouble.__exit__()
     with sessions() as session:
         stored = sum(
             session.scalar(select(func.count()).select_from(model)) or 0
             for model in (TeamNote, Subscription, ReminderRule)
         )
     engine.dispose()
-    return Outcome(mode, writers, count, len(errors), refused, stored, latencies, wall, errors)
+    return Outcome(
+        mode,
+        writers,
+        count,
+        len(errors),
+        refused,
+        stored,
+        latencies,
+        wall,
+        errors,
+        trouble.failed,
+        trouble.skipped,
+    )
 
 
 def main() -> None:
@@ -197,7 +242,10 @@ def main() -> None:
             f"{args.commands} write commands, scheduler every {args.tick} s, SQLite (WAL, "
             f"busy timeout {db.BUSY_TIMEOUT_MS} ms)"
         )
-        print("writers  BEGIN      failures  refused  stored    p50 ms   p99 ms  wall s")
+        print(
+            "writers  BEGIN      failures  refused  stored    p50 ms   p99 ms  wall s  "
+            "ticks failed/skipped"
+        )
         for writers in counts:
             for mode in modes:
                 outcome = run(template, directory, mode, writers, args.commands, args.tick)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -25,6 +26,7 @@ SessionFactory = sessionmaker[Session]
 # The execution option that marks a connection's transactions read-only (see reading()).
 READ_ONLY = "policybot_read_only"
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 64
 
 
 class NestedWriteError(RuntimeError):
@@ -51,6 +53,52 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _Line:
+    """This process's writers ask SQLite for the write lock one at a time, first come first
+    served. Left to SQLite's busy handler, waiters poll with growing sleeps and the newest
+    often wins: under steady load a few commands waited seconds while most took
+    milliseconds. The head of the line still waits in SQLite (for another process, or the
+    writer now committing); someone who waits here longer than the busy timeout asks
+    SQLite directly, as without the line."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._busy = False
+        self._waiting: deque[threading.Event] = deque()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        mine = self._enter()
+        try:
+            yield
+        finally:
+            if mine:
+                self._leave()
+
+    def _enter(self) -> bool:
+        with self._lock:
+            if not self._busy:
+                self._busy = True
+                return True
+            called = threading.Event()
+            self._waiting.append(called)
+        if called.wait(self.timeout):
+            return True
+        with self._lock:
+            if called.is_set():  # handed the turn just as the wait ran out
+                return True
+            self._waiting.remove(called)
+            return False
+
+    def _leave(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # the turn passes on; never free in between
+            else:
+                self._busy = False
+
+
 class _SqliteTransactions:
     """How every transaction on a SQLite engine begins.
 
@@ -69,6 +117,7 @@ class _SqliteTransactions:
         # Per thread: the connections whose write transactions it began, to refuse a second
         # one at once instead of waiting the busy timeout out on itself.
         self._writers = threading.local()
+        self._line = _Line(BUSY_TIMEOUT_MS / 1000)
 
     def begin(self, connection: Connection) -> None:
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
@@ -77,7 +126,11 @@ class _SqliteTransactions:
         if not read_only:
             self._refuse_nested_write(dbapi_connection, me)
         connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            with self._line.turn():
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
         # Who holds this connection's transaction now: the pool hands connections on.
         connection.connection.info[_HOLDER] = (me, not read_only)
         if not read_only:
@@ -117,6 +170,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database not in (None, "", ":memory:"):
+            # A connection for every thread that may use the database at once (command
+            # workers, Bolt's listeners, the scheduler's): threads queueing for one of the
+            # default 15 were overtaken by newcomers and some waited 20 s and more.
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _SqliteTransactions().begin)

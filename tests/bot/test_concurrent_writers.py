@@ -18,6 +18,7 @@ from sqlalchemy import text
 from policybot.bot.dispatcher import SORRY, WORKING
 from policybot.data.db import make_engine, read_only
 from tests.bot.cli_server import CliServer, http, until
+from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.bot.test_http import slash_form
 from tests.fakeslack import FakeSlack
 
@@ -105,3 +106,37 @@ def test_48_writes_8_at_a_time_with_the_scheduler_ticking(tmp_path: Path, fake: 
     assert sorry == [], sorry[:5]
     assert "database is locked" not in log
     assert counts == {"team_notes": EACH, "subscriptions": EACH, "reminder_rules": EACH}
+
+
+def config_check(env: dict[str, str]) -> str:
+    from click.testing import CliRunner
+
+    from policybot.bot.cli import main
+
+    base = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    result = CliRunner().invoke(main, ["config", "check"], env={**base, **env})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_config_check_says_when_sqlite_is_outgrown(tmp_path: Path) -> None:
+    sqlite = {"POLICYBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}"}
+    postgres = {"POLICYBOT_DATABASE_URL": "postgresql+psycopg://policybot@db/policybot"}
+    assert "SQLite" not in config_check(sqlite)  # one worker, the default pool: it serves
+    for outgrown in (
+        {"POLICYBOT_WEB_WORKERS": "2"},
+        {"POLICYBOT_COMMAND_WORKERS": "64"},
+        # OAuth: many workspaces (and no single bot token).
+        {
+            "SLACK_BOT_TOKEN": "",
+            "SLACK_CLIENT_ID": "111.222",
+            "SLACK_CLIENT_SECRET": "client-secret-abcdef",
+        },
+    ):
+        warned = [
+            line
+            for line in config_check({**sqlite, **outgrown}).splitlines()
+            if line.startswith("warning:") and "SQLite" in line
+        ]
+        assert len(warned) == 1 and "PostgreSQL" in warned[0], (outgrown, warned)
+        assert "SQLite" not in config_check({**postgres, **outgrown})

@@ -8,6 +8,7 @@ No sleeps: the second writer's progress is observed through SQLite's statement t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from policybot.data.db import (
     NestedWriteError,
+    _Line,
     make_engine,
     read_only,
     reading,
@@ -213,3 +215,55 @@ def test_every_read_only_command_runs_its_examples(seeded: Engine) -> None:
             runner.run(example, ctx)
             ran += 1
     assert ran >= 20
+
+
+def test_writers_of_one_process_take_the_write_lock_in_arrival_order() -> None:
+    # Left to SQLite's busy handler, waiters poll with growing sleeps and newcomers overtake
+    # them: with 32 writers some waited past the busy timeout and failed.
+    line = _Line(timeout=JOIN_SECONDS)
+    order: list[str] = []
+    holder = line.turn()
+    holder.__enter__()
+
+    def writer(name: str) -> None:
+        with line.turn():
+            order.append(name)
+
+    threads = []
+    for n, name in enumerate(("second", "third", "fourth")):
+        thread = threading.Thread(target=writer, args=(name,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        until_waiting(line, n + 1)
+    holder.__exit__(None, None, None)
+    for thread in threads:
+        thread.join(JOIN_SECONDS)
+    assert order == ["second", "third", "fourth"]
+    with line.turn():  # free again
+        pass
+
+
+def test_a_writer_that_waited_out_the_line_goes_to_sqlite_and_the_line_stays_whole() -> None:
+    line = _Line(timeout=0.01)
+    holder = line.turn()
+    holder.__enter__()
+    with line.turn():  # waited its timeout, went on without the turn
+        assert len(line._waiting) == 0
+    holder.__exit__(None, None, None)
+    taken = threading.Event()
+
+    def writer() -> None:
+        with line.turn():
+            taken.set()
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    assert taken.wait(JOIN_SECONDS)  # the line is free: no turn was lost with the waiter
+    thread.join(JOIN_SECONDS)
+
+
+def until_waiting(line: _Line, count: int) -> None:
+    deadline = time.monotonic() + JOIN_SECONDS
+    while len(line._waiting) < count:
+        assert time.monotonic() < deadline, "a writer never joined the line"
+        time.sleep(0.001)
