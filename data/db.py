@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +100,13 @@ class _Line:
                 self._busy = False
 
 
+def _in_transaction(dbapi_connection: Any) -> bool:
+    try:
+        return bool(dbapi_connection.in_transaction)
+    except Exception:  # closed: it holds nothing
+        return False
+
+
 class _SqliteTransactions:
     """How every transaction on a SQLite engine begins.
 
@@ -118,6 +126,9 @@ class _SqliteTransactions:
         # one at once instead of waiting the busy timeout out on itself.
         self._writers = threading.local()
         self._line = _Line(BUSY_TIMEOUT_MS / 1000)
+        # This process's writer now holding the lock, and a signal when its transaction ends.
+        self._writing: Any = None
+        self._ended = threading.Condition()
 
     def begin(self, connection: Connection) -> None:
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
@@ -130,11 +141,34 @@ class _SqliteTransactions:
             connection.exec_driver_sql("BEGIN")
         else:
             with self._line.turn():
+                self._await_writer()
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+                with self._ended:
+                    self._writing = dbapi_connection
         # Who holds this connection's transaction now: the pool hands connections on.
         connection.connection.info[_HOLDER] = (me, not read_only)
         if not read_only:
             self._held().append((dbapi_connection, connection.connection.info))
+
+    def ended(self, connection: Connection) -> None:
+        """A transaction is committing or rolling back: the next writer may go."""
+        with self._ended:
+            if self._writing is connection.connection.driver_connection:
+                self._writing = None
+                self._ended.notify_all()
+
+    def _await_writer(self) -> None:
+        """The head of the line waits here for this process's writer to finish instead of
+        in SQLite's busy handler, whose sleeps (up to 100 ms) outlast most transactions.
+        Should an end go unnoticed, SQLite's own state says the transaction is over."""
+        deadline = time.monotonic() + self._line.timeout
+        with self._ended:
+            while self._writing is not None and _in_transaction(self._writing):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return  # SQLite's busy timeout takes over
+                self._ended.wait(min(left, 0.05))
+            self._writing = None
 
     def _held(self) -> list[tuple[Any, dict[Any, Any]]]:
         held: list[tuple[Any, dict[Any, Any]]] | None = getattr(self._writers, "held", None)
@@ -177,7 +211,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _SqliteTransactions().begin)
+        transactions = _SqliteTransactions()
+        event.listen(engine, "begin", transactions.begin)
+        event.listen(engine, "commit", transactions.ended)
+        event.listen(engine, "rollback", transactions.ended)
         return engine
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
