@@ -204,7 +204,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        if parsed.database not in (None, "", ":memory:"):
+        if parsed.database not in (None, "", ":memory:") and "poolclass" not in kwargs:
             # A connection for every thread that may use the database at once (command
             # workers, Bolt's listeners, the scheduler's): threads queueing for one of the
             # default 15 were overtaken by newcomers and some waited 20 s and more.
