@@ -8,7 +8,8 @@ it as `serve` does (APScheduler, every --tick seconds) and sends --commands writ
 of its own) through the command runner that Slack's listeners call, --writers at a time. A
 failure is what the server answers "Sorry" to: an exception out of the runner (a friendly
 refusal of bad input would count apart, and there are none). Latency is the runner's call,
-queueing for the write lock included.
+queueing for the write lock included. Meanwhile --readers threads search, as colleagues
+do: their latency shows whether reads wait for writers.
 
 "deferred" is the engine as it was before: the same connection pragmas, and a plain BEGIN
 for every transaction (a transaction that read and then wrote was refused at once when
@@ -96,6 +97,15 @@ def commands(count: int) -> list[tuple[str, str, str]]:
     return out
 
 
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds (0 when nothing was measured)."""
+    if not seconds:
+        return 0.0, 0.0
+    ordered = sorted(seconds)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
 class TickTrouble(logging.Handler):
     """Counts ticks that failed (the runner's error) or were skipped because the one before
     was still running (APScheduler's warning), instead of printing them."""
@@ -137,15 +147,16 @@ class Outcome:
     errors: list[str]
     ticks_failed: int
     ticks_skipped: int
+    searches: list[float]
 
     def line(self) -> str:
-        ordered = sorted(self.latencies)
-        p50 = statistics.median(ordered) * 1000
-        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+        p50, p99 = percentiles(self.latencies)
+        search50, search99 = percentiles(self.searches)
         return (
             f"{self.writers:>7}  {self.mode:<9}  {self.failures:>3}/{self.commands:<4}  "
             f"{self.refused:>7}  {self.stored:>3}/{self.commands:<4}  {p50:>7.1f}  {p99:>7.1f}  "
-            f"{self.wall:>6.2f}  {self.ticks_failed:>5}/{self.ticks_skipped:<5}"
+            f"{self.wall:>6.2f}  {self.ticks_failed:>5}/{self.ticks_skipped:<5}  "
+            f"{len(self.searches):>5}  {search50:>7.1f}  {search99:>7.1f}"
         )
 
 
@@ -159,7 +170,9 @@ def prepare(directory: Path) -> Path:
     return template
 
 
-def run(template: Path, directory: Path, mode: str, writers: int, count: int, tick: int) -> Outcome:
+def run(
+    template: Path, directory: Path, mode: str, writers: int, count: int, tick: int, readers: int
+) -> Outcome:
     path = directory / f"{mode}-{writers}.sqlite3"
     shutil.copy(template, path)
     url = f"sqlite:///{path}"
@@ -196,12 +209,30 @@ def run(template: Path, directory: Path, mode: str, writers: int, count: int, ti
             elif reply.is_error:
                 refused += 1
 
+    searches: list[float] = []
+    writing = threading.Event()
+    writing.set()
+
+    def search(n: int) -> None:
+        # Searches beside the writes, as other people read while some write.
+        ctx = Context(now=clock(), team_id="T1", channel_id="C100", user_id=f"U{200 + n}")
+        words = ("storage", "semiconductors", "battery", "hydrogen", "data centres")
+        while writing.is_set():
+            started = time.perf_counter()
+            runner.run(words[len(searches) % len(words)], ctx)
+            with lock:
+                searches.append(time.perf_counter() - started)
+
     work = commands(count)
     started = time.perf_counter()
     try:
-        with ThreadPoolExecutor(writers) as pool:
+        with ThreadPoolExecutor(writers + readers) as pool:
+            reading = [pool.submit(search, n) for n in range(readers)]
             list(pool.map(send, work))
-        wall = time.perf_counter() - started
+            wall = time.perf_counter() - started
+            writing.clear()
+            for future in reading:
+                future.result()
     finally:
         scheduler.shutdown()
         trouble.__exit__()
@@ -223,6 +254,7 @@ def run(template: Path, directory: Path, mode: str, writers: int, count: int, ti
         errors,
         trouble.failed,
         trouble.skipped,
+        searches,
     )
 
 
@@ -231,6 +263,7 @@ def main() -> None:
     parser.add_argument("--writers", default="4,8", help="concurrent writers, comma-separated")
     parser.add_argument("--commands", type=int, default=48)
     parser.add_argument("--tick", type=int, default=1, help="scheduler interval (seconds)")
+    parser.add_argument("--readers", type=int, default=2, help="threads searching meanwhile")
     parser.add_argument("--only", choices=MODES, help="one way of beginning transactions")
     args = parser.parse_args()
     counts = [int(n) for n in args.writers.split(",")]
@@ -244,11 +277,13 @@ def main() -> None:
         )
         print(
             "writers  BEGIN      failures  refused  stored    p50 ms   p99 ms  wall s  "
-            "ticks failed/skipped"
+            "ticks failed/skipped  searches  p50 ms  p99 ms"
         )
         for writers in counts:
             for mode in modes:
-                outcome = run(template, directory, mode, writers, args.commands, args.tick)
+                outcome = run(
+                    template, directory, mode, writers, args.commands, args.tick, args.readers
+                )
                 print(outcome.line(), flush=True)
                 for error in sorted(set(outcome.errors))[:3]:
                     print(f"         {outcome.errors.count(error)} x {error}")
