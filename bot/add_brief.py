@@ -31,6 +31,7 @@ from slack_sdk.models.views import View
 from policybot.bot.blocks import cut, escape, render_blocks
 from policybot.bot.modals import MAX_ERROR, ContextFactory
 from policybot.bot.services import Services
+from policybot.data.db import reading
 from policybot.data.errors import UserError
 from policybot.handlers.add_brief import (
     CORPUS_ACTION,
@@ -262,12 +263,12 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
             record = record_from_form(form, ctx.today)
         except FormErrors:
             return ""
-        with services.sessions() as session:
+        with reading(services.sessions) as session:
             return what_saving_does(session, record)
 
     @app.options(ACTION_BODIES)
     def body_options(ack: Ack, payload: dict[str, Any]) -> None:
-        with services.sessions() as session:
+        with reading(services.sessions) as session:
             choices = body_choices(session, str(payload.get("value") or ""))
         ack(
             options=[
@@ -350,7 +351,7 @@ def open_add_form(
     verdict = ""
     if form.title:
         try:
-            with services.sessions() as session:
+            with reading(services.sessions) as session:
                 verdict = what_saving_does(session, record_from_form(form, ctx.today))
         except FormErrors:
             verdict = ""

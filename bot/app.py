@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from policybot.bot import add_brief, intake, menus, modals, note_form, unfurls
@@ -64,6 +68,29 @@ def slack_context(
     )
 
 
+class _ClientsOwnToken(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+@contextmanager
+def _same_token_not_warned(client: WebClient) -> Iterator[None]:
+    """Bolt takes its client as given (our base URL and retry handlers) but still reads
+    SLACK_BOT_TOKEN from the environment, and warns at every start that this token will be
+    unused. When it is the client's own token, nothing is unused: that warning is left out.
+    A different token in the environment still warns."""
+    if os.environ.get("SLACK_BOT_TOKEN") != client.token:
+        yield
+        return
+    bolt_log = logging.getLogger("slack_bolt.App")
+    quiet = _ClientsOwnToken()
+    bolt_log.addFilter(quiet)
+    try:
+        yield
+    finally:
+        bolt_log.removeFilter(quiet)
+
+
 def build_app(
     services: Services,
     *,
@@ -79,19 +106,20 @@ def build_app(
         if settings.mode is Mode.OAUTH
         else None
     )
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or "",
-        token_verification_enabled=token_verification and oauth is None,
-        oauth_settings=oauth,
-        raise_error_for_unhandled_request=False,
-        user_facing_authorize_error_message=NOT_INSTALLED,
-        # Bolt runs each listener on this pool while the request thread waits for its ack:
-        # one per request thread, and as many again for listeners still working after it.
-        listener_executor=ThreadPoolExecutor(
-            max_workers=2 * settings.http_threads, thread_name_prefix="bolt-listener"
-        ),
-    )
+    with _same_token_not_warned(client):
+        app = App(
+            client=client,
+            signing_secret=settings.signing_secret or "",
+            token_verification_enabled=token_verification and oauth is None,
+            oauth_settings=oauth,
+            raise_error_for_unhandled_request=False,
+            user_facing_authorize_error_message=NOT_INSTALLED,
+            # Bolt runs each listener on this pool while the request thread waits for its
+            # ack: one per request thread, and as many again for listeners still working.
+            listener_executor=ThreadPoolExecutor(
+                max_workers=2 * settings.http_threads, thread_name_prefix="bolt-listener"
+            ),
+        )
     register_lifecycle(app, services, oauth)
 
     @app.middleware

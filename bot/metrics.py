@@ -11,7 +11,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, reading
 from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
 from policybot.handlers.context import Clock
 from policybot.scheduler.messages import (
@@ -31,7 +31,7 @@ class _DatabaseGauges(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now: datetime = self.clock()
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             paused = sum(
                 session.scalar(
                     select(func.count()).select_from(model).where(model.paused_reason.is_not(None))

@@ -32,6 +32,7 @@ from slack_sdk.models.views import View
 
 from policybot.bot.blocks import cut, escape, render_blocks
 from policybot.bot.services import Services
+from policybot.data.db import reading
 from policybot.data.models import ScheduleKind
 from policybot.handlers.cadence import describe_cadence
 from policybot.handlers.context import Context
@@ -275,7 +276,7 @@ def _field_for(reply: Reply) -> str:
 def open_setup(
     client: WebClient, services: Services, trigger_id: str, form: SetupForm, **meta: Any
 ) -> None:
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         count = count_matches(session, form.query)
     client.views_open(trigger_id=trigger_id, view=setup_view(form, count, meta))
 
@@ -293,7 +294,7 @@ def register(
         ack()
         form = _form_from_state(body)
         view = body.get("view") or {}
-        with services.sessions() as session:
+        with reading(services.sessions) as session:
             count = count_matches(session, form.query)
         meta = json.loads(view.get("private_metadata") or "{}")
         client.views_update(

@@ -46,6 +46,10 @@ class SettingsError(ValueError):
     """Missing or contradictory settings; the message names the variables."""
 
 
+# More commands at once than the embedded SQLite database serves without long waits.
+SQLITE_COMMAND_WORKERS = 32
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -226,11 +230,39 @@ class Settings:
                 "/metrics is open to anyone who reaches PORT: set POLICYBOT_METRICS_TOKEN, "
                 "or POLICYBOT_METRICS_PORT to serve it on its own interface"
             )
+        found += self._sqlite_warnings()
         if self.metrics_port is None and self.web_workers > 1:
             found.append(
                 "with POLICYBOT_WEB_WORKERS > 1, /metrics on PORT shows one worker's figures "
                 "(whichever takes the connection): set POLICYBOT_METRICS_PORT to scrape each "
                 "worker on its own port (POLICYBOT_METRICS_PORT + its index)"
+            )
+        return found
+
+    def _sqlite_warnings(self) -> list[str]:
+        """The embedded database writes one transaction at a time, in one process's queue
+        (benchmarks/writers.py: no failures up to 64 commands at once in one process, but
+        the slowest waits seconds from 16 on); past that, PostgreSQL."""
+        if not self.database_url.startswith("sqlite"):
+            return []
+        move = "set POLICYBOT_DATABASE_URL to a PostgreSQL database"
+        found = []
+        if self.web_workers > 1:
+            found.append(
+                f"POLICYBOT_WEB_WORKERS={self.web_workers} with the embedded SQLite database: "
+                "the workers' writes contend for one file with no queue between them (and "
+                f"each builds its own search index): {move}, or run one worker"
+            )
+        if self.mode is Mode.OAUTH:
+            found.append(
+                "OAuth mode (many workspaces) with the embedded SQLite database, which writes "
+                f"one command at a time: {move}"
+            )
+        if self.command_workers > SQLITE_COMMAND_WORKERS:
+            found.append(
+                f"POLICYBOT_COMMAND_WORKERS={self.command_workers} with the embedded SQLite "
+                f"database: past {SQLITE_COMMAND_WORKERS} commands at once, writes queue for "
+                f"seconds: {move}"
             )
         return found
 

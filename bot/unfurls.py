@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from policybot.bot.blocks import brief_card
 from policybot.bot.services import Services
+from policybot.data.db import reading
 from policybot.handlers.links import briefs_for_links
 
 
@@ -19,7 +20,7 @@ def register(app: App, services: Services) -> None:
     def unfurl(event: dict[str, Any], client: WebClient) -> None:
         urls = [str(link.get("url") or "") for link in event.get("links") or []]
         today = services.clock().date()
-        with services.sessions() as session:
+        with reading(services.sessions) as session:
             found = briefs_for_links(session, [u for u in urls if u], today)
         if not found:
             return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, reading
 from policybot.data.errors import UserError
 from policybot.data.query.language import FILTERS, clean_text
 from policybot.handlers import (
@@ -49,6 +49,9 @@ class CommandSpec:
     # What must follow an alias for it to mean this command: "new 10" lists the latest
     # briefs, "new energy" searches. None: an alias always means the command.
     alias_argument: re.Pattern[str] | None = None
+    # Reads only: runs beside other people's writes instead of queueing behind them on
+    # SQLite. Enforced: a write in a read-only command fails (see data.db.reading).
+    read_only: bool = False
 
 
 def _help(_session: Session, _ctx: Context, text: str, _page: int) -> Reply:
@@ -76,6 +79,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy due:2027 share",
         ),
         lambda s, c, t, p: briefs.search(s, c, t, p),
+        read_only=True,
     ),
     CommandSpec(
         "show",
@@ -83,6 +87,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "One brief in full: titles, bodies, date, summary, goals with countdowns, comment, links.",
         ("/policy show b2",),
         lambda s, c, t, p: briefs.show(s, c, t),
+        read_only=True,
     ),
     CommandSpec(
         "list",
@@ -90,6 +95,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Named briefs, five a page (a goal id names its brief): what a capped digest lists.",
         ("/policy list b3 b7 g5",),
         listing.list_briefs,
+        read_only=True,
     ),
     CommandSpec(
         "note",
@@ -105,6 +111,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The newest briefs (5 unless you ask for up to 50).",
         ("/policy latest", "/policy latest 10"),
         lambda s, c, t, p: briefs.latest(s, c, t, p),
+        read_only=True,
         aliases=("new", "recent"),
         alias_argument=re.compile(r"\d*"),
     ),
@@ -118,6 +125,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy deadlines within 5y body:MIIT",
         ),
         lambda s, c, t, p: briefs.deadlines(s, c, t, p),
+        read_only=True,
         aliases=("deadline",),
     ),
     CommandSpec(
@@ -127,6 +135,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "deadline unless you say `within`; importing a newer file updates the events.",
         ("/policy deadlines ics", "/policy deadlines ics within 24m storage"),
         lambda s, c, t, p: export.export_reply(s, c, "ics", t),
+        read_only=True,
         aliases=("deadline ics",),
     ),
     CommandSpec(
@@ -136,6 +145,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "unless you say `within`, with your workspace's answers.",
         ("/policy deadlines csv within 24m body:MIIT",),
         lambda s, c, t, p: export.export_reply(s, c, "csv", t),
+        read_only=True,
         aliases=("deadline csv",),
     ),
     CommandSpec(
@@ -160,6 +170,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Post to this channel what a subscription would have delivered in the last 30 days.",
         ("/policy sample s3",),
         previews.sample,
+        read_only=True,
     ),
     CommandSpec(
         "subscriptions",
@@ -168,6 +179,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "any pause.",
         ("/policy subscriptions",),
         subscriptions.subscriptions,
+        read_only=True,
         aliases=("subs", "reminders", "settings"),
     ),
     CommandSpec(
@@ -228,6 +240,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "answer; per brief and per issuing body.",
         ("/policy scorecard", "/policy scorecard body:MIIT"),
         scorecard.scorecard,
+        read_only=True,
     ),
     CommandSpec(
         "add",
@@ -251,6 +264,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "This list; with a command's name, that command's help alone.",
         ("/policy help", "/policy help subscribe", "/policy help deadlines ics"),
         _help,
+        read_only=True,
         aliases=("?", "-h", "--help"),
     ),
 )
@@ -342,18 +356,21 @@ class CommandRunner:
     def run(self, text: str, ctx: Context) -> Reply:
         command = parse_command(text)
         reply = self.apply(
-            lambda session: command.spec.handler(session, ctx, command.argument, command.page)
+            lambda session: command.spec.handler(session, ctx, command.argument, command.page),
+            read_only=command.spec.read_only,
         )
         if command.share and not reply.is_error:
             reply.visibility = Visibility.IN_CHANNEL
         return reply
 
-    def apply(self, work: Callable[[Session], Reply]) -> Reply:
-        """Run `work` in one transaction, as a command runs (a form's edit uses it)."""
+    def apply(self, work: Callable[[Session], Reply], *, read_only: bool = False) -> Reply:
+        """Run `work` in one transaction, as a command runs (a form's edit uses it);
+        `read_only` work runs beside writers on SQLite (see data.db.reading)."""
         try:
             # The runner owns the transaction: what a handler wrote is committed with its
             # reply, and rolled back (nothing changed) when it raises.
-            with self.sessions() as session, session.begin():
+            opened = reading(self.sessions) if read_only else self.sessions()
+            with opened as session, session.begin():
                 return work(session)
         except UserError as error:
             return Reply(text=str(error), is_error=True, error_field=getattr(error, "field", None))

@@ -25,6 +25,15 @@ class SchedulerStatus:
     last_tick: datetime | None = None
 
 
+def quiet_executor_logs() -> None:
+    """APScheduler's executor logs two INFO lines per run ("Running job", "executed
+    successfully"): at a tick every minute, most of a healthy server's log. Its warnings
+    (a missed run) and errors (a job that raised) still come through; at DEBUG, all of it."""
+    executors = logging.getLogger("apscheduler.executors")
+    if executors.getEffectiveLevel() == logging.INFO:
+        executors.setLevel(logging.WARNING)
+
+
 def start_background_ticker(
     ticker: Ticker,
     clock: Callable[[], datetime],
@@ -38,6 +47,7 @@ def start_background_ticker(
     misfire grace so a late tick still runs instead of APScheduler's 1-second default dropping
     it. The in-memory job store holds nothing the database does not.
     """
+    quiet_executor_logs()
     scheduler = BackgroundScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.backends import backend_for
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, reading
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
 from policybot.scheduler import faults, ledger
@@ -305,7 +305,7 @@ class Ticker:
     ) -> set[int]:
         if not goal_ids:
             return set()
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             return ledger.goals_alerted_since(session, team, channel, goal_ids, since, ALERT_KINDS)
 
     def fold(self, ids: list[int]) -> None:

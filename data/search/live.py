@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
+from policybot.data.db import read_only
 from policybot.data.models import Brief, SearchDocument, SearchState
 from policybot.data.search.analysis import ANALYSIS_VERSION
 from policybot.data.search.documents import WROTE_DOCUMENTS, IndexedFields, document_row, metadata
@@ -184,7 +185,7 @@ def warm(engine: Engine) -> tuple[int, int]:
     search, or catch up one it already has (inherited across a fork, say): a server calls it
     before it takes requests. Returns the revisions before (-1: none) and after."""
     live = live_index(engine)
-    with Session(engine) as session, live.lock:
+    with Session(read_only(engine)) as session, live.lock:
         before = live.revision
         live.refresh(session.connection(), session)
         live.shared_searcher()  # its statistics too
@@ -211,7 +212,7 @@ class SearchView:
                 self.live.index, self.live.revision, self.live.searcher = Index(), -1, None
                 self.live.refresh(connection, session)
             elif wrote:
-                with engine.connect() as committed:
+                with read_only(engine).connect() as committed:
                     self.live.refresh(committed, session)
             else:
                 self.live.refresh(connection, session)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from policybot.data.db import reading
 from policybot.data.models import Goal
 from policybot.data.views import DeadlineView, brief_view, goal_view
 from policybot.scheduler.delivery import (
@@ -37,7 +38,7 @@ def deliver_followup(
     now: datetime,
     report: TickReport,
 ) -> ChannelStop | None:
-    with courier.sessions() as session:
+    with reading(courier.sessions) as session:
         wanted = sorted({i.goal_id for i in items if i.goal_id is not None})
         goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
         gone = [i.id for i in items if i.goal_id not in goals]

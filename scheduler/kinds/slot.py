@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policybot.data.db import reading
 from policybot.data.models import Brief, BriefKind, Goal, Subscription
 from policybot.data.notes import notes_for
 from policybot.data.views import BriefView, brief_view, goal_view
@@ -46,7 +47,7 @@ def deliver_slot(
     if repeated:
         courier.fold(repeated)
         alert_rows = [i for i in alert_rows if i.goal_id not in recent]
-    with courier.sessions() as session:
+    with reading(courier.sessions) as session:
         subscriptions = _subscriptions(session, digest_rows)
         # Every brief of the slot is named; only the ones shown are read in full (a busy
         # morning's slot may hold hundreds).

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from policybot.data.db import make_engine
+from policybot.data.db import make_engine, read_only
 
 
 def test_file_database_runs_in_wal_with_a_busy_timeout(tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_a_writer_commits_while_a_reader_holds_its_snapshot(tmp_path: Path) -> N
         with engine.begin() as setup:
             setup.execute(text("CREATE TABLE t (n INTEGER)"))
             setup.execute(text("INSERT INTO t VALUES (1)"))
-        with engine.connect() as reader, reader.begin():
+        with read_only(engine).connect() as reader, reader.begin():
             assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 1
             started = time.monotonic()
             with engine.begin() as writer:
