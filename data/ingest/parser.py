@@ -37,9 +37,10 @@ from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.furniture import furniture_shapes, shape
 from policybot.data.ingest.goal_kinds import news_goal_kind
 from policybot.data.ingest.hyphenation import repair_hyphenation
+from policybot.data.ingest.isolation import read_pdf_text
 from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
 from policybot.data.ingest.links import place_links
-from policybot.data.ingest.pdf import is_pdf, pdf_text
+from policybot.data.ingest.pdf import is_pdf
 from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
 from policybot.data.ingest.text import (
@@ -625,7 +626,7 @@ def parse_text(text: str, source: str) -> IssueRecord:
 
 def parse_bytes(raw: bytes, source: str) -> IssueRecord:
     """A tracker file's bytes: a PDF (its text extracted) or text in UTF-8/UTF-16."""
-    text = pdf_text(raw, source) if is_pdf(raw) else decode(raw, source)
+    text = read_pdf_text(raw, source) if is_pdf(raw) else decode(raw, source)
     return parse_text(text, source)
 
 

@@ -31,13 +31,17 @@ _PARAGRAPH_GAP = (1.35, 2.5)
 _HYPHEN_MARKS = re.compile("[\ufffe\x02]")
 
 
+class TextBudgetExceeded(ParseError):
+    """The text passed the caller's `max_text_bytes` (UTF-8): reading stopped there."""
+
+
 def is_pdf(raw: bytes) -> bool:
     return raw[:1024].lstrip().startswith(PDF_MAGIC)
 
 
-def pdf_pages(raw: bytes, source: str) -> list[str]:
+def pdf_pages(raw: bytes, source: str, max_text_bytes: int | None = None) -> list[str]:
     with _PDFIUM_LOCK:
-        pages = _extract(raw, source)
+        pages = _extract(raw, source, max_text_bytes)
     if not any(page.strip() for page in pages):
         raise ParseError(
             source,
@@ -47,7 +51,7 @@ def pdf_pages(raw: bytes, source: str) -> list[str]:
     return pages
 
 
-def _extract(raw: bytes, source: str) -> list[str]:
+def _extract(raw: bytes, source: str, max_text_bytes: int | None = None) -> list[str]:
     try:
         document = pypdfium2.PdfDocument(raw)
     except pypdfium2.PdfiumError as exc:
@@ -70,6 +74,10 @@ def _extract(raw: bytes, source: str) -> list[str]:
                     text_page.close()
             finally:
                 page.close()
+            if max_text_bytes is not None:
+                max_text_bytes -= len(pages[-1].encode("utf-8"))
+                if max_text_bytes < 0:
+                    raise TextBudgetExceeded(source, None, "the text passed its budget")
     except pypdfium2.PdfiumError as exc:
         raise ParseError(source, None, f"cannot read this PDF's text ({exc})") from exc
     finally:
@@ -109,6 +117,7 @@ def _page_text(text_page: pypdfium2.PdfTextPage) -> str:
     return "\n".join(out)
 
 
-def pdf_text(raw: bytes, source: str) -> str:
+def pdf_text(raw: bytes, source: str, max_text_bytes: int | None = None) -> str:
     """The PDF's text, pages separated by form feeds."""
-    return PAGE_BREAK.join(page.replace(PAGE_BREAK, "\n") for page in pdf_pages(raw, source))
+    pages = pdf_pages(raw, source, max_text_bytes)
+    return PAGE_BREAK.join(page.replace(PAGE_BREAK, "\n") for page in pages)

@@ -1,0 +1,423 @@
+"""Reading untrusted PDFs in a throwaway child process, within limits.
+
+A PDF of a few kilobytes can expand to gigabytes once read: a flate-compressed content
+stream of millions of text operators, thousands of pages sharing one such stream, form
+XObjects that draw each other twice over. PDFium then allocates until the machine gives
+out (it aborts the process when an allocation fails) or parses for minutes. So every PDF
+is read by a fresh `python` child that sets its own limits before it reads anything:
+
+- address space (RLIMIT_AS, `memory_bytes`) and CPU seconds (RLIMIT_CPU) via setrlimit,
+  no core dump, files it writes capped (its answer goes to a temporary file);
+- a wall-clock deadline (`seconds`): the parent kills the child when it passes;
+- what the streams inflate to (`inflated_bytes`), checked before PDFium sees the file,
+  and the extracted text (`text_bytes`), checked page by page: reading stops there;
+- at most `parallel` children at once per process, each at a lower CPU priority (nice
+  5), and one at a time per workspace (`reads_for`): a second upload is refused at once.
+
+The child is a fresh interpreter (no threads, locks, database connections or open sockets
+are inherited) with only harmless environment variables: no token reaches it. Whatever
+stops it (a signal, MemoryError, the deadline, a budget) comes back as PdfRefused, a
+ParseError whose message names the limit, logged once as a WARNING; never a traceback.
+The parent unpickles the child's answer with a short list of allowed types only.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import logging
+import os
+import pickle
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import IO, Any, Literal, ParamSpec, TypeVar
+
+from policybot.data.errors import UserError
+from policybot.data.ingest.text import ParseError
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+MB = 1024 * 1024
+Limit = Literal["memory", "time", "text", "inflated", "busy", "queue", "crash"]
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    memory_bytes: int = 1024 * MB  # the child's address space
+    seconds: int = 30  # wall clock, from start to answer; CPU time is capped a little above
+    text_bytes: int = 10 * MB  # extracted text (UTF-8); a tracker issue has ~50 KB
+    inflated_bytes: int = 64 * MB  # what the file's compressed streams inflate to, images aside
+    parallel: int = 2  # children at once in this process
+
+    def sentence(self, limit: Limit) -> str:
+        """What the uploader is told: the limit, by name and size."""
+        return {
+            "memory": f"this PDF needs more than {_size(self.memory_bytes)} of memory to read",
+            "time": f"this PDF took longer than {self.seconds} s to read",
+            "text": f"this PDF expands past {_size(self.text_bytes)} of text",
+            "inflated": f"this PDF expands past {_size(self.inflated_bytes)} when decompressed",
+            "busy": "I am already reading another PDF from this workspace; send this one again "
+            "when that one is done",
+            "queue": "too many PDFs are being read at the moment; send this one again in a minute",
+            "crash": "the PDF reader failed on this PDF (it may be damaged)",
+        }[limit] + ("" if limit in ("busy", "queue") else "; not read")
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * MB and count % (1024 * MB) == 0:
+        return f"{count // (1024 * MB)} GB"
+    if count % MB == 0:
+        return f"{count // MB} MB"
+    return f"{count / MB:.1f} MB"
+
+
+class PdfRefused(ParseError, UserError):
+    """A PDF not read because it passed a limit; the message names the limit."""
+
+    def __init__(self, source: str, limit: Limit, message: str) -> None:
+        super().__init__(source, None, message)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class ChildReport:
+    """How the last isolated read went (for tests and benchmarks/hostile_pdfs.py)."""
+
+    outcome: str  # "ok", "error" (a ParseError from the reader) or the limit that stopped it
+    seconds: float
+    # The child's peak RSS from wait4. Linux carries the spawning process's high-water mark
+    # into the child, so a figure at or below the parent's peak at spawn says only "at most
+    # this"; None where wait4 is missing.
+    peak_rss_bytes: int | None
+    parent_peak_bytes: int  # the parent's peak RSS when the child was spawned
+    cpu_seconds: float | None  # the child's user + system time
+    exit_status: int  # the child's exit code, or -signal
+
+
+_limits = ReadLimits()
+_slots = threading.BoundedSemaphore(_limits.parallel)
+_busy_keys: set[str] = set()
+_busy_lock = threading.Lock()
+_reading_for: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "pdf_reading_for", default=None
+)
+last_report: contextvars.ContextVar[ChildReport | None] = contextvars.ContextVar(
+    "pdf_last_report", default=None
+)
+
+
+def configure(limits: ReadLimits) -> None:
+    """Set the limits for this process (at start, from the settings)."""
+    global _limits, _slots
+    _limits, _slots = limits, threading.BoundedSemaphore(limits.parallel)
+
+
+def current_limits() -> ReadLimits:
+    return _limits
+
+
+@contextmanager
+def reads_for(key: str) -> Iterator[None]:
+    """PDFs read inside this block are read for `key` (a workspace): while one is being
+    read, another for the same key is refused at once rather than queued, so one member
+    cannot keep the reader (or a pool of waiting threads) to themselves."""
+    token = _reading_for.set(key)
+    try:
+        yield
+    finally:
+        _reading_for.reset(token)
+
+
+@contextmanager
+def _turn(source: str, limits: ReadLimits) -> Iterator[None]:
+    key = _reading_for.get()
+    if key is not None:
+        with _busy_lock:
+            if key in _busy_keys:
+                raise _refuse(source, "busy", limits, "another read for the same workspace")
+            _busy_keys.add(key)
+    try:
+        # Other workspaces' reads: wait for one to finish, as long as a read may take.
+        if not _slots.acquire(timeout=limits.seconds):
+            raise _refuse(source, "queue", limits, f"no free reader in {limits.seconds} s")
+        try:
+            yield
+        finally:
+            _slots.release()
+    finally:
+        if key is not None:
+            with _busy_lock:
+                _busy_keys.discard(key)
+
+
+def _refuse(source: str, limit: Limit, limits: ReadLimits, detail: str) -> PdfRefused:
+    log.warning("PDF %r not read (%s limit): %s", source[:200], limit, detail)
+    return PdfRefused(source, limit, limits.sentence(limit))
+
+
+def read_pdf_text(raw: bytes, source: str, limits: ReadLimits | None = None) -> str:
+    """The PDF's text as pdf.pdf_text gives it, read in a child within the limits."""
+    limits = limits or _limits
+    return run_isolated(
+        pdf_text_within, source, limits, raw, source, limits.text_bytes, limits.inflated_bytes
+    )
+
+
+def pdf_text_within(raw: bytes, source: str, text_bytes: int, inflated_bytes: int) -> str:
+    """In the child: the streams' inflated size first (cheap, bounded), then PDFium."""
+    from policybot.data.ingest.pdf import pdf_text
+
+    if inflated_size(raw, inflated_bytes) > inflated_bytes:
+        raise _ChildLimit("inflated")
+    return pdf_text(raw, source, max_text_bytes=text_bytes)
+
+
+_STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_INFLATE_CHUNK = 1024 * 1024
+
+
+def inflated_size(raw: bytes, budget: int) -> int:
+    """What the file's zlib streams inflate to, counted without keeping the output and
+    given up once past `budget`. Image data is skipped (text extraction does not decode
+    it); streams in other encodings count for nothing here (the child's memory and time
+    limits still hold them)."""
+    view, total, position = memoryview(raw), 0, 0
+    while total <= budget and (match := _STREAM_START.search(raw, position)):
+        start = match.end()
+        end = raw.find(b"endstream", start)
+        end = len(raw) if end < 0 else end
+        head = raw[max(0, match.start() - 2048) : match.start()]
+        if b"/Image" not in head[head.rfind(b"obj") + 1 :]:
+            total += _inflated(view[start:end], budget - total)
+        position = end
+    return total
+
+
+def _inflated(data: memoryview, budget: int) -> int:
+    inflater, count = zlib.decompressobj(), 0
+    try:
+        pending: bytes | memoryview = data
+        while pending and not inflater.eof and count <= budget:
+            count += len(inflater.decompress(pending, _INFLATE_CHUNK))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        pass  # not zlib, or damaged: what inflated so far counts
+    return count
+
+
+class _ChildLimit(Exception):
+    """In the child: a budget was reached (the parent says which, in its own words)."""
+
+    def __init__(self, limit: Limit) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def run_isolated(
+    function: Callable[P, T], source: str, limits: ReadLimits, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`function(*args, **kwargs)` in a fresh child within `limits`; its picklable result,
+    or PdfRefused naming the limit that stopped it. `function` must be importable by name
+    (a module's top-level function); its result may hold builtin containers, scalars,
+    dates and policybot's own classes."""
+    with _turn(source, limits):
+        return _run(function, source, limits, args, kwargs)
+
+
+# The child is told nothing secret: only what Python and the C library need.
+_CHILD_ENV = ("PATH", "PYTHONPATH", "PYTHONHOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+_EXIT_MEMORY = 86  # the child's own MemoryError, when it could not even say so
+# How a process ends when an allocation fails (PDFium aborts; the kernel's OOM killer kills).
+_MEMORY_SIGNALS = {
+    signal.SIGABRT,
+    signal.SIGSEGV,
+    signal.SIGBUS,
+    signal.SIGILL,
+    signal.SIGTRAP,
+    signal.SIGKILL,
+}
+_CHILD_CODE = "from policybot.data.ingest.isolation import child_main; child_main()"
+
+
+def _run(
+    function: Callable[..., T],
+    source: str,
+    limits: ReadLimits,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> T:
+    output_cap = 4 * limits.text_bytes + MB
+    with (
+        tempfile.TemporaryFile() as request,
+        tempfile.TemporaryFile() as answer,
+        tempfile.TemporaryFile() as errors,
+    ):
+        pickle.dump((limits.memory_bytes, limits.seconds, output_cap), request)
+        pickle.dump((function, args, kwargs), request, protocol=pickle.HIGHEST_PROTOCOL)
+        request.seek(0)
+        started = time.monotonic()
+        parent_peak = _peak_rss()
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_CODE],
+            stdin=request,
+            stdout=answer,
+            stderr=errors,
+            env={name: os.environ[name] for name in _CHILD_ENV if name in os.environ},
+        )
+        status, peak, cpu, timed_out = _wait(child, limits.seconds)
+        report = ChildReport("ok", time.monotonic() - started, peak, parent_peak, cpu, status)
+        if timed_out:
+            _fail(report, "time", source, limits, "killed at the deadline")
+        answer.seek(0)
+        message = answer.read(output_cap + 1)
+        if status != 0 or not message or len(message) > output_cap:
+            cause = _cause(status, peak if peak and peak > parent_peak else None, limits)
+            _fail(report, cause, source, limits, _why(status, errors))
+        try:
+            kind, *payload = _AnswerUnpickler(io.BytesIO(message)).load()
+        except Exception as error:  # a garbled or hostile answer
+            _fail(report, "crash", source, limits, f"unreadable answer ({error})")
+    if kind == "ok":
+        last_report.set(report)
+        return payload[0]  # type: ignore[no-any-return]
+    if kind == "limit":
+        _fail(report, payload[0], source, limits, "reached in the reader")
+    last_report.set(replace(report, outcome="error"))
+    if kind == "parse_error":
+        raise ParseError(*payload)
+    if kind == "user_error":
+        raise UserError(payload[0])
+    _fail(report, "crash", source, limits, f"{payload[0]}: {payload[1]}")
+    raise AssertionError("unreachable")
+
+
+def _fail(report: ChildReport, limit: Limit, source: str, limits: ReadLimits, why: str) -> None:
+    last_report.set(replace(report, outcome=limit))
+    peak = f"{report.peak_rss_bytes / MB:.0f} MB" if report.peak_rss_bytes else "unknown"
+    raise _refuse(source, limit, limits, f"{why}; child peak RSS {peak}, {report.seconds:.1f} s")
+
+
+def _wait(
+    child: subprocess.Popen[bytes], seconds: float
+) -> tuple[int, int | None, float | None, bool]:
+    """The child's exit status (code, or -signal), peak RSS in bytes, CPU seconds and
+    whether it was killed at the deadline: waited for on a pidfd, so that wait4 gives its
+    own rusage."""
+    timed_out = False
+    if hasattr(os, "pidfd_open") and hasattr(os, "wait4"):
+        pidfd = os.pidfd_open(child.pid)
+        try:
+            if not select.select([pidfd], [], [], seconds)[0]:
+                child.kill()
+                timed_out = True
+        finally:
+            os.close(pidfd)
+        _, raw_status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(raw_status)
+        cpu = usage.ru_utime + usage.ru_stime
+        return child.returncode, usage.ru_maxrss * 1024, cpu, timed_out
+    try:  # elsewhere (macOS): no per-child peak
+        child.wait(seconds)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        timed_out = True
+    return child.returncode, None, None, timed_out
+
+
+def _peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _cause(status: int, own_peak: int | None, limits: ReadLimits) -> Limit:
+    """Why a child ended without an answer. PDFium aborts the process when an allocation
+    fails: such an end is taken as that, unless the child is known to have used little
+    (`own_peak`: its peak RSS where it is known to be its own)."""
+    if status == _EXIT_MEMORY:
+        return "memory"
+    if status == -signal.SIGXCPU:
+        return "time"  # the CPU limit
+    if -status in _MEMORY_SIGNALS and (own_peak is None or own_peak >= limits.memory_bytes // 4):
+        return "memory"
+    return "crash"
+
+
+def _why(status: int, errors: IO[bytes]) -> str:
+    name = signal.Signals(-status).name if status < 0 else f"exit code {status}"
+    errors.seek(max(0, os.fstat(errors.fileno()).st_size - 300))
+    tail = errors.read().decode("utf-8", "replace").strip().splitlines()
+    return f"child ended by {name}" + (f" ({tail[-1][:200]!r})" if tail else "")
+
+
+class _AnswerUnpickler(pickle.Unpickler):
+    """The child may have been subverted by the file it read: its answer may name only
+    plain data types and policybot's classes, never a function to call."""
+
+    _BUILTINS = frozenset(
+        {"str", "bytes", "int", "float", "bool", "list", "tuple", "dict", "set", "frozenset"}
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in self._BUILTINS:
+            return super().find_class(module, name)
+        if module == "datetime" and name in ("date", "datetime", "timedelta", "timezone"):
+            return super().find_class(module, name)
+        if module.startswith("policybot.") and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"the PDF reader's answer named {module}.{name}")
+
+
+def child_main() -> None:
+    """The child: limits first, then the request from stdin, the answer to stdout."""
+    import resource
+
+    stdin = sys.stdin.buffer
+    # The answer goes to the original stdout; anything a library prints goes to stderr.
+    stdout = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    memory, seconds, output_cap = pickle.load(stdin)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = int(seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (output_cap, output_cap))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.nice(5)  # under load, the server's own threads come first
+    try:
+        function, args, kwargs = pickle.load(stdin)
+        answer: tuple[Any, ...] = ("ok", function(*args, **kwargs))
+    except MemoryError:
+        os._exit(_EXIT_MEMORY)
+    except _ChildLimit as limit:
+        answer = ("limit", limit.limit)
+    except ParseError as error:
+        from policybot.data.ingest.pdf import TextBudgetExceeded
+
+        if isinstance(error, TextBudgetExceeded):
+            answer = ("limit", "text")
+        else:
+            answer = ("parse_error", error.source, error.line, error.message)
+    except UserError as error:
+        answer = ("user_error", str(error))
+    except Exception as error:  # anything else is told to the parent, which logs it
+        answer = ("error", type(error).__name__, str(error)[:300])
+    try:
+        stdout.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        stdout.flush()
+    except MemoryError:
+        os._exit(_EXIT_MEMORY)
