@@ -49,9 +49,14 @@ def text_operators(line: bytes = b"Storage subsidies for 2025 ") -> bytes:
     return b"".join(run % (800 - 9 * (i % 88)) for i in range(88))
 
 
-def _text_stream(size: int) -> bytes:
-    """A compressed stream of about `size` bytes of text operators."""
-    block = text_operators()
+def path_operators() -> bytes:
+    """A block of content-stream drawing operators: 100 short stroked lines, no text."""
+    return b"".join(b"%d %d m %d %d l S\n" % (i, 2 * i, i + 40, 2 * i + 3) for i in range(100))
+
+
+def _content_stream(size: int, drawing: bool = False) -> bytes:
+    """A compressed stream of about `size` bytes of text (or drawing) operators."""
+    block = path_operators() if drawing else text_operators()
     return _stream(block, repeat=max(1, size // len(block)))
 
 
@@ -70,21 +75,22 @@ def flate_bomb(content_bytes: int) -> bytes:
             b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
             _FONT,
             _page(5),
-            _text_stream(content_bytes),
+            _content_stream(content_bytes),
         ]
     )
 
 
-def many_pages(pages: int, content_bytes: int) -> bytes:
-    """`pages` pages that all draw one shared content stream of `content_bytes`: the file
-    holds the stream once, the reader parses it once per page."""
+def many_pages(pages: int, content_bytes: int, *, drawing: bool = False) -> bytes:
+    """`pages` pages that all draw one shared content stream of `content_bytes` (text, or
+    with `drawing` lines and no text): the file holds the stream once, the reader parses
+    it once per page."""
     kids = b" ".join(b"5 0 R" for _ in range(pages))
     return build_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
             _FONT,
-            _text_stream(content_bytes),
+            _content_stream(content_bytes, drawing),
             _page(4),
         ]
     )
@@ -126,3 +132,11 @@ def deep_nesting(depth: int) -> bytes:
             _stream(b"BT /F1 9 Tf 40 400 Td " + nested + b" TJ (Storage) Tj ET\n"),
         ]
     )
+
+
+def wait_on_fifo(path: str) -> str:
+    """Run in a reader child by the tests: opens the FIFO at `path` (which blocks until the
+    test opens it for writing, telling the test the child is running) and answers with
+    what the test writes, once it closes its end: a read held open at a named point."""
+    with open(path, encoding="utf-8") as fifo:
+        return fifo.read()
