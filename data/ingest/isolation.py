@@ -124,10 +124,6 @@ def configure(limits: ReadLimits) -> None:
     _limits, _slots = limits, threading.BoundedSemaphore(limits.parallel)
 
 
-def current_limits() -> ReadLimits:
-    return _limits
-
-
 @contextmanager
 def reads_for(key: str) -> Iterator[None]:
     """PDFs read inside this block are read for `key` (a workspace): while one is being
@@ -150,12 +146,13 @@ def _turn(source: str, limits: ReadLimits) -> Iterator[None]:
             _busy_keys.add(key)
     try:
         # Other workspaces' reads: wait for one to finish, as long as a read may take.
-        if not _slots.acquire(timeout=limits.seconds):
+        slots = _slots
+        if not slots.acquire(timeout=limits.seconds):
             raise _refuse(source, "queue", limits, f"no free reader in {limits.seconds} s")
         try:
             yield
         finally:
-            _slots.release()
+            slots.release()
     finally:
         if key is not None:
             with _busy_lock:
@@ -269,14 +266,22 @@ def _run(
         request.seek(0)
         started = time.monotonic()
         parent_peak = _peak_rss()
-        child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD_CODE],
-            stdin=request,
-            stdout=answer,
-            stderr=errors,
-            env={name: os.environ[name] for name in _CHILD_ENV if name in os.environ},
-        )
-        status, peak, cpu, timed_out = _wait(child, limits.seconds)
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE],
+                stdin=request,
+                stdout=answer,
+                stderr=errors,
+                env={name: os.environ[name] for name in _CHILD_ENV if name in os.environ},
+            )
+        except OSError as error:  # no process to be had (EAGAIN, ENOMEM): try again later
+            raise _refuse(source, "queue", limits, f"could not start a reader ({error})") from None
+        try:
+            status, peak, cpu, timed_out = _wait(child, limits.seconds)
+        except BaseException:  # this thread is interrupted: the child must not outlive it
+            child.kill()
+            child.wait()
+            raise
         report = ChildReport("ok", time.monotonic() - started, peak, parent_peak, cpu, status)
         if timed_out:
             _fail(report, "time", source, limits, "killed at the deadline")
