@@ -105,9 +105,7 @@ def _death(code: int) -> str:
 
 
 def isolated(raw: bytes, limits: ReadLimits) -> tuple[str, float, float, str]:
-    """(child peak RSS, parent peak RSS MB, seconds, answer) of the isolated read. Linux
-    carries the parent's high-water mark into a child: a child peak at or below the
-    parent's is shown as "<=" it."""
+    """(reader peak RSS MB, parent peak RSS MB, seconds, answer) of the isolated read."""
     started = time.monotonic()
     try:
         answer = f"read {len(read_pdf_text(raw, 'x.pdf', limits)):,} characters"
@@ -115,12 +113,8 @@ def isolated(raw: bytes, limits: ReadLimits) -> tuple[str, float, float, str]:
         answer = error.message
     seconds = time.monotonic() - started
     report = last_report.get()
-    if report is None or report.peak_rss_bytes is None:
-        child = "?"
-    elif report.peak_rss_bytes <= report.parent_peak_bytes:
-        child = f"<={report.peak_rss_bytes / MB:.0f}"
-    else:
-        child = f"{report.peak_rss_bytes / MB:.0f}"
+    peak = report.peak_rss_bytes if report else None
+    child = "?" if peak is None else f"{peak / MB:.0f}"
     return child, _rss_mb(), seconds, answer
 
 
@@ -151,7 +145,7 @@ def main() -> None:
             print(f"  (in this process, no child: {time.monotonic() - started:.2f} s)")
         child, parent, seconds, answer = isolated(raw, limits)
         print(
-            f"  isolated:   child peak  {child:>7} MB  {seconds:6.1f} s  {answer}\n"
+            f"  isolated:   reader peak {child:>7} MB  {seconds:6.1f} s  {answer}\n"
             f"              parent peak {parent:7.0f} MB"
         )
         sys.stdout.flush()

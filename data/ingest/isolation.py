@@ -23,13 +23,13 @@ The parent unpickles the child's answer with a short list of allowed types only.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import io
 import logging
 import os
 import pickle
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -40,7 +40,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import IO, Any, Literal, ParamSpec, TypeVar
+from typing import IO, Any, Literal, NoReturn, ParamSpec, TypeVar
 
 from policybot.data.errors import UserError
 from policybot.data.ingest.text import ParseError
@@ -97,13 +97,9 @@ class ChildReport:
 
     outcome: str  # "ok", "error" (a ParseError from the reader) or the limit that stopped it
     seconds: float
-    # The child's peak RSS from wait4. Linux carries the spawning process's high-water mark
-    # into the child, so a figure at or below the parent's peak at spawn says only "at most
-    # this"; None where wait4 is missing.
-    peak_rss_bytes: int | None
-    parent_peak_bytes: int  # the parent's peak RSS when the child was spawned
-    cpu_seconds: float | None  # the child's user + system time
-    exit_status: int  # the child's exit code, or -signal
+    peak_rss_bytes: int | None  # the reader's own peak (None: killed before it was told)
+    cpu_seconds: float | None  # the reader's user + system time
+    exit_status: int  # the reader's exit code, or -signal
 
 
 _limits = ReadLimits()
@@ -235,7 +231,8 @@ def run_isolated(
 
 # The child is told nothing secret: only what Python and the C library need.
 _CHILD_ENV = ("PATH", "PYTHONPATH", "PYTHONHOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
-_EXIT_MEMORY = 86  # the child's own MemoryError, when it could not even say so
+_EXIT_MEMORY = 86  # the reader's own MemoryError, when it could not even say so
+_GRACE_SECONDS = 5  # past the deadline, for the child to kill its reader and report
 # How a process ends when an allocation fails (PDFium aborts; the kernel's OOM killer kills).
 _MEMORY_SIGNALS = {
     signal.SIGABRT,
@@ -259,104 +256,98 @@ def _run(
     with (
         tempfile.TemporaryFile() as request,
         tempfile.TemporaryFile() as answer,
+        tempfile.TemporaryFile() as usage,
         tempfile.TemporaryFile() as errors,
     ):
-        pickle.dump((limits.memory_bytes, limits.seconds, output_cap), request)
+        pickle.dump((limits.memory_bytes, limits.seconds, output_cap, usage.fileno()), request)
         pickle.dump((function, args, kwargs), request, protocol=pickle.HIGHEST_PROTOCOL)
         request.seek(0)
         started = time.monotonic()
-        parent_peak = _peak_rss()
         try:
             child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD_CODE],
                 stdin=request,
                 stdout=answer,
                 stderr=errors,
+                pass_fds=(usage.fileno(),),
                 env={name: os.environ[name] for name in _CHILD_ENV if name in os.environ},
+                start_new_session=True,  # its own process group: killed with its reader
             )
         except OSError as error:  # no process to be had (EAGAIN, ENOMEM): try again later
             raise _refuse(source, "queue", limits, f"could not start a reader ({error})") from None
         try:
-            status, peak, cpu, timed_out = _wait(child, limits.seconds)
+            timed_out = _wait(child, limits.seconds + _GRACE_SECONDS)
         except BaseException:  # this thread is interrupted: the child must not outlive it
-            child.kill()
+            _kill(child)
             child.wait()
             raise
-        report = ChildReport("ok", time.monotonic() - started, peak, parent_peak, cpu, status)
+        usage.seek(0)
+        try:  # the reader's exit status, peak RSS, CPU time and lateness, from the child
+            status, peak, cpu, late = pickle.loads(usage.read(4096))
+            timed_out = timed_out or late
+        except Exception:  # the child itself did not finish (killed with its reader)
+            status, peak, cpu = child.returncode, None, None
+        report = ChildReport("ok", time.monotonic() - started, peak, cpu, status)
         if timed_out:
             _fail(report, "time", source, limits, "killed at the deadline")
         answer.seek(0)
         message = answer.read(output_cap + 1)
         if status != 0 or not message or len(message) > output_cap:
-            cause = _cause(status, peak if peak and peak > parent_peak else None, limits)
-            _fail(report, cause, source, limits, _why(status, errors))
+            _fail(report, _cause(status, peak, limits), source, limits, _why(status, errors))
         try:
-            kind, *payload = _AnswerUnpickler(io.BytesIO(message)).load()
+            reply = _AnswerUnpickler(io.BytesIO(message)).load()
         except Exception as error:  # a garbled or hostile answer
             _fail(report, "crash", source, limits, f"unreadable answer ({error})")
-    if kind == "ok":
-        last_report.set(report)
-        return payload[0]  # type: ignore[no-any-return]
-    if kind == "limit":
-        _fail(report, payload[0], source, limits, "reached in the reader")
-    last_report.set(replace(report, outcome="error"))
-    if kind == "parse_error":
-        raise ParseError(*payload)
-    if kind == "user_error":
-        raise UserError(payload[0])
-    _fail(report, "crash", source, limits, f"{payload[0]}: {payload[1]}")
-    raise AssertionError("unreachable")
+    # The answer's shape is checked as well as its types: the child may not be trusted.
+    match reply:
+        case ("ok", value):
+            last_report.set(report)
+            return value  # type: ignore[no-any-return]
+        case ("limit", "text" | "inflated" as limit):
+            _fail(report, limit, source, limits, "reached in the reader")
+        case ("parse_error", str() as where, int() | None as line, str() as text):
+            last_report.set(replace(report, outcome="error"))
+            raise ParseError(where, line, text)
+        case ("user_error", str() as text):
+            last_report.set(replace(report, outcome="error"))
+            raise UserError(text)
+        case ("error", str() as name, str() as text):
+            _fail(report, "crash", source, limits, f"{name}: {text}")
+        case _:
+            _fail(report, "crash", source, limits, "an answer of an unknown shape")
 
 
-def _fail(report: ChildReport, limit: Limit, source: str, limits: ReadLimits, why: str) -> None:
+def _fail(report: ChildReport, limit: Limit, source: str, limits: ReadLimits, why: str) -> NoReturn:
     last_report.set(replace(report, outcome=limit))
     peak = f"{report.peak_rss_bytes / MB:.0f} MB" if report.peak_rss_bytes else "unknown"
     raise _refuse(source, limit, limits, f"{why}; child peak RSS {peak}, {report.seconds:.1f} s")
 
 
-def _wait(
-    child: subprocess.Popen[bytes], seconds: float
-) -> tuple[int, int | None, float | None, bool]:
-    """The child's exit status (code, or -signal), peak RSS in bytes, CPU seconds and
-    whether it was killed at the deadline: waited for on a pidfd, so that wait4 gives its
-    own rusage."""
-    timed_out = False
-    if hasattr(os, "pidfd_open") and hasattr(os, "wait4"):
-        pidfd = os.pidfd_open(child.pid)
-        try:
-            if not select.select([pidfd], [], [], seconds)[0]:
-                child.kill()
-                timed_out = True
-        finally:
-            os.close(pidfd)
-        _, raw_status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(raw_status)
-        cpu = usage.ru_utime + usage.ru_stime
-        return child.returncode, usage.ru_maxrss * 1024, cpu, timed_out
-    try:  # elsewhere (macOS): no per-child peak
+def _wait(child: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait for the child, at most `seconds`; True when it was killed at the deadline."""
+    try:
         child.wait(seconds)
+        return False
     except subprocess.TimeoutExpired:
-        child.kill()
+        _kill(child)
         child.wait()
-        timed_out = True
-    return child.returncode, None, None, timed_out
+        return True
 
 
-def _peak_rss() -> int:
-    import resource
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    """The child and its reader: the group the child leads."""
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(child.pid, signal.SIGKILL)
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
-
-def _cause(status: int, own_peak: int | None, limits: ReadLimits) -> Limit:
-    """Why a child ended without an answer. PDFium aborts the process when an allocation
-    fails: such an end is taken as that, unless the child is known to have used little
-    (`own_peak`: its peak RSS where it is known to be its own)."""
+def _cause(status: int, peak: int | None, limits: ReadLimits) -> Limit:
+    """Why a reader ended without an answer. PDFium aborts the process when an allocation
+    fails: such an end is taken as that, unless the reader is known to have used little."""
     if status == _EXIT_MEMORY:
         return "memory"
     if status == -signal.SIGXCPU:
         return "time"  # the CPU limit
-    if -status in _MEMORY_SIGNALS and (own_peak is None or own_peak >= limits.memory_bytes // 4):
+    if -status in _MEMORY_SIGNALS and (peak is None or peak >= limits.memory_bytes // 4):
         return "memory"
     return "crash"
 
@@ -389,22 +380,50 @@ class _AnswerUnpickler(pickle.Unpickler):
 
 
 def child_main() -> None:
-    """The child: limits first, then the request from stdin, the answer to stdout."""
+    """The child: limits first, then the request from stdin. The read itself runs in a
+    process forked from here, so that wait4 gives its own peak RSS and CPU time (a
+    process spawned by the server inherits the server's high-water mark); this process
+    stays small and reports them on `report_fd`."""
     import resource
 
     stdin = sys.stdin.buffer
     # The answer goes to the original stdout; anything a library prints goes to stderr.
-    stdout = os.fdopen(os.dup(1), "wb")
+    answer_file = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    memory, seconds, output_cap = pickle.load(stdin)
+    memory, seconds, output_cap, report_fd = pickle.load(stdin)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (output_cap, output_cap))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.nice(5)  # under load, the server's own threads come first
+    function, args, kwargs = pickle.load(stdin)
+    reader = os.fork()
+    if reader == 0:
+        _answer(answer_file, function, args, kwargs)
+    late: list[bool] = []
+
+    def at_deadline(signum: int, frame: object) -> None:
+        late.append(True)
+        os.kill(reader, signal.SIGKILL)
+
+    # The wall-clock deadline, kept here so that a late reader's figures are known too
+    # (the parent kills this whole group a little later if this does not answer).
+    signal.signal(signal.SIGALRM, at_deadline)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _, status, usage = os.wait4(reader, 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    cpu_time = usage.ru_utime + usage.ru_stime
+    with os.fdopen(report_fd, "wb") as report:
+        exit_status = os.waitstatus_to_exitcode(status)
+        pickle.dump((exit_status, usage.ru_maxrss * 1024, cpu_time, bool(late)), report)
+
+
+def _answer(
+    answer_file: IO[bytes], function: Callable[..., Any], args: Any, kwargs: Any
+) -> NoReturn:
+    """In the reader: the function's result (or what stopped it) to the answer file."""
     try:
-        function, args, kwargs = pickle.load(stdin)
         answer: tuple[Any, ...] = ("ok", function(*args, **kwargs))
     except MemoryError:
         os._exit(_EXIT_MEMORY)
@@ -422,7 +441,8 @@ def child_main() -> None:
     except Exception as error:  # anything else is told to the parent, which logs it
         answer = ("error", type(error).__name__, str(error)[:300])
     try:
-        stdout.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-        stdout.flush()
+        answer_file.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        answer_file.flush()
     except MemoryError:
         os._exit(_EXIT_MEMORY)
+    os._exit(0)
