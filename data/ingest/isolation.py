@@ -8,7 +8,9 @@ is read by a fresh `python` child that sets its own limits before it reads anyth
 
 - address space (RLIMIT_AS, `memory_bytes`) and CPU seconds (RLIMIT_CPU) via setrlimit,
   no core dump, files it writes capped (its answer goes to a temporary file);
-- a wall-clock deadline (`seconds`): the parent kills the child when it passes;
+- a wall-clock deadline (`seconds`): the child reads in a process it forks, kills that
+  reader when the deadline passes and reports its exit, peak RSS and CPU time; the parent
+  kills the child's whole process group a few seconds later if it has not answered;
 - what the streams inflate to (`inflated_bytes`), checked before PDFium sees the file,
   and the extracted text (`text_bytes`), checked page by page: reading stops there;
 - at most `parallel` children at once per process, each at a lower CPU priority (nice
@@ -18,7 +20,8 @@ The child is a fresh interpreter (no threads, locks, database connections or ope
 are inherited) with only harmless environment variables: no token reaches it. Whatever
 stops it (a signal, MemoryError, the deadline, a budget) comes back as PdfRefused, a
 ParseError whose message names the limit, logged once as a WARNING; never a traceback.
-The parent unpickles the child's answer with a short list of allowed types only.
+The parent unpickles the child's answer with a short list of allowed types only, and
+checks its shape: a reader subverted by the file it read cannot name code to run.
 """
 
 from __future__ import annotations
@@ -282,11 +285,21 @@ def _run(
             child.wait()
             raise
         usage.seek(0)
+        status: int = child.returncode
+        peak: int | None = None
+        cpu: float | None = None
         try:  # the reader's exit status, peak RSS, CPU time and lateness, from the child
-            status, peak, cpu, late = pickle.loads(usage.read(4096))
-            timed_out = timed_out or late
-        except Exception:  # the child itself did not finish (killed with its reader)
-            status, peak, cpu = child.returncode, None, None
+            match _AnswerUnpickler(io.BytesIO(usage.read(4096))).load():
+                case (
+                    int() as told_status,
+                    int() as told_peak,
+                    float() as told_cpu,
+                    bool() as late,
+                ):
+                    status, peak, cpu = told_status, told_peak, told_cpu
+                    timed_out = timed_out or late
+        except Exception:
+            pass  # the child itself did not finish (killed with its reader)
         report = ChildReport("ok", time.monotonic() - started, peak, cpu, status)
         if timed_out:
             _fail(report, "time", source, limits, "killed at the deadline")
@@ -400,6 +413,7 @@ def child_main() -> None:
     function, args, kwargs = pickle.load(stdin)
     reader = os.fork()
     if reader == 0:
+        os.close(report_fd)  # the reader cannot speak for itself
         _answer(answer_file, function, args, kwargs)
     late: list[bool] = []
 
