@@ -333,7 +333,7 @@ def _run(
 def _fail(report: ChildReport, limit: Limit, source: str, limits: ReadLimits, why: str) -> NoReturn:
     last_report.set(replace(report, outcome=limit))
     peak = f"{report.peak_rss_bytes / MB:.0f} MB" if report.peak_rss_bytes else "unknown"
-    raise _refuse(source, limit, limits, f"{why}; child peak RSS {peak}, {report.seconds:.1f} s")
+    raise _refuse(source, limit, limits, f"{why}; reader peak RSS {peak}, {report.seconds:.1f} s")
 
 
 def _wait(child: subprocess.Popen[bytes], seconds: float) -> bool:
@@ -369,7 +369,7 @@ def _why(status: int, errors: IO[bytes]) -> str:
     name = signal.Signals(-status).name if status < 0 else f"exit code {status}"
     errors.seek(max(0, os.fstat(errors.fileno()).st_size - 300))
     tail = errors.read().decode("utf-8", "replace").strip().splitlines()
-    return f"child ended by {name}" + (f" ({tail[-1][:200]!r})" if tail else "")
+    return f"reader ended by {name}" + (f" ({tail[-1][:200]!r})" if tail else "")
 
 
 class _AnswerUnpickler(pickle.Unpickler):
