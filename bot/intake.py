@@ -22,6 +22,7 @@ from policybot.bot.modals import ContextFactory
 from policybot.bot.services import Services
 from policybot.data.errors import UserError
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES
+from policybot.data.ingest.isolation import reads_for
 from policybot.data.ingest.text import ParseError
 from policybot.data.novelty import Novelty
 from policybot.handlers.intake import IntakeDecision, StagedUpload, decide_intake, stage_upload
@@ -190,7 +191,10 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
             ctx = make_context(
                 {"team_id": body.get("team_id"), "channel_id": channel, "user_id": user}, client
             )
-            staged = stage_upload(services.sessions, ctx, file_id=file_id, filename=name, raw=raw)
+            with reads_for(ctx.team_id):  # one PDF at a time per workspace
+                staged = stage_upload(
+                    services.sessions, ctx, file_id=file_id, filename=name, raw=raw
+                )
         except DownloadError as error:
             tell(client, channel, user, f"I could not download {name}: {error}.", thread)
             return

@@ -23,6 +23,7 @@ from policybot.data.db import (
     session_factory,
     upgrade,
 )
+from policybot.data.ingest.isolation import configure as configure_pdf_reading
 from policybot.data.ingest.writer import IngestSummary, ingest_bytes
 from policybot.data.models import SourceDocument
 from policybot.handlers.commands import CommandRunner
@@ -108,6 +109,7 @@ def build_ticker(services: Services, poster: Poster | None = None) -> Ticker:
 def build_services(
     settings: Settings, clock: Clock = system_clock, prepare: bool = True
 ) -> Services:
+    configure_pdf_reading(settings.pdf_limits())
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     if prepare:

@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
 from policybot.data.db import default_database_url
+from policybot.data.ingest.isolation import MB, ReadLimits
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SECRET_FIELDS = ("bot_token", "app_token", "signing_secret", "client_secret", "metrics_token")
@@ -32,6 +33,16 @@ BOT_SCOPES = (
     "links:read",  # link_shared events for the unfurl domains
     "links:write",  # chat.unfurl
     "files:read",  # tracker files uploaded to the bot (files.info, url_private)
+)
+
+
+# (field, variable, default, unit) of the limits on reading a PDF.
+_PDF_LIMITS = (
+    ("pdf_memory_mb", "POLICYBOT_PDF_MEMORY_MB", 1024, "MB"),
+    ("pdf_seconds", "POLICYBOT_PDF_SECONDS", 30, "seconds"),
+    ("pdf_text_mb", "POLICYBOT_PDF_TEXT_MB", 10, "MB"),
+    ("pdf_inflated_mb", "POLICYBOT_PDF_INFLATED_MB", 64, "MB"),
+    ("pdf_readers", "POLICYBOT_PDF_READERS", 2, "processes"),
 )
 
 
@@ -89,6 +100,13 @@ class Settings:
     metrics_port: int | None = None
     # Channels where an uploaded tracker file is previewed for ingestion (besides DMs).
     intake_channels: tuple[str, ...] = ()
+    # Each PDF is read in a child process within these (data/ingest/isolation.py): memory,
+    # wall-clock seconds, extracted text, what its streams inflate to, children at once.
+    pdf_memory_mb: int = 1024
+    pdf_seconds: int = 30
+    pdf_text_mb: int = 10
+    pdf_inflated_mb: int = 64
+    pdf_readers: int = 2
 
     @classmethod
     def from_env(
@@ -158,9 +176,22 @@ class Settings:
             "metrics_host": get("POLICYBOT_METRICS_HOST") or "127.0.0.1",
             "metrics_port": _port(get("POLICYBOT_METRICS_PORT"), "POLICYBOT_METRICS_PORT"),
             "intake_channels": _channel_ids(get("POLICYBOT_INTAKE_CHANNELS")),
+            **{
+                name: _positive_int(get(variable), default, variable, unit)
+                for name, variable, default, unit in _PDF_LIMITS
+            },
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def pdf_limits(self) -> ReadLimits:
+        return ReadLimits(
+            memory_bytes=self.pdf_memory_mb * MB,
+            seconds=self.pdf_seconds,
+            text_bytes=self.pdf_text_mb * MB,
+            inflated_bytes=self.pdf_inflated_mb * MB,
+            parallel=self.pdf_readers,
+        )
 
     @property
     def mode(self) -> Mode:

@@ -129,9 +129,6 @@ def stage_upload(
     with factory() as session, session.begin():
         preview = preview_issue(session, issue, digest, ctx.now)
         reply = preview_reply(preview)
-        if not preview.count("add") and not preview.count("update") and not preview.removals:
-            reply.notes.append("Nothing new to ingest: every brief in it is stored already.")
-            return StagedUpload(reply, None)
         existing = session.scalar(
             select(PendingIntake).where(
                 PendingIntake.team_id == ctx.team_id, PendingIntake.file_id == file_id
@@ -140,6 +137,13 @@ def stage_upload(
         choices = {"archive": preview.archive, "removals": bool(preview.removals)}
         if existing is not None and existing.status == IntakeStatus.PENDING:
             return StagedUpload(reply, existing.token, repeat=True, **choices)
+        if existing is not None and existing.content_hash == digest:
+            # Slack replayed the event after someone decided: the decision stands, whenever
+            # the replay's reading of the file finishes.
+            return StagedUpload(reply, None, repeat=True)
+        if not preview.count("add") and not preview.count("update") and not preview.removals:
+            reply.notes.append("Nothing new to ingest: every brief in it is stored already.")
+            return StagedUpload(reply, None)
         intake = existing or PendingIntake(team_id=ctx.team_id, file_id=file_id)
         intake.token = secrets.token_urlsafe(24)
         intake.channel_id = ctx.channel_id

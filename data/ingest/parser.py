@@ -39,9 +39,10 @@ from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.furniture import furniture_shapes, shape
 from policybot.data.ingest.goal_kinds import news_goal_kind
 from policybot.data.ingest.hyphenation import repair_hyphenation
+from policybot.data.ingest.isolation import read_pdf
 from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
 from policybot.data.ingest.links import place_links
-from policybot.data.ingest.pdf import PdfLink, is_pdf, pdf_extract
+from policybot.data.ingest.pdf import PdfLink, is_pdf
 from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
 from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
 from policybot.data.ingest.text import (
@@ -633,7 +634,7 @@ def parse_bytes(raw: bytes, source: str) -> IssueRecord:
     text in UTF-8/UTF-16."""
     if not is_pdf(raw):
         return parse_text(decode(raw, source), source)
-    extracted = pdf_extract(raw, source)
+    extracted = read_pdf(raw, source)  # in a child process within memory and time limits
     issue = parse_text(extracted.text, source)
     place_annotation_links(issue, extracted.text, extracted.links)
     issue.warnings[:0] = extracted.warnings  # the extraction's, before the parser's

@@ -78,16 +78,21 @@ class _Page:
 SecondExtractor = Callable[[bytes, Sequence[int]], dict[int, str]]
 
 
+class TextBudgetExceeded(ParseError):
+    """The text passed the caller's `max_text_bytes` (UTF-8): reading stopped there."""
+
+
 def is_pdf(raw: bytes) -> bool:
     return raw[:1024].lstrip().startswith(PDF_MAGIC)
 
 
-def pdf_extract(raw: bytes, source: str) -> PdfText:
+def pdf_extract(raw: bytes, source: str, max_text_bytes: int | None = None) -> PdfText:
     """The PDF's text (pages separated by form feeds), its link annotations by line, and
-    warnings about text that could not be read."""
+    warnings about text that could not be read; past `max_text_bytes` of text (UTF-8),
+    TextBudgetExceeded."""
     urls: list[str] = []
     with _PDFIUM_LOCK:
-        pages = _extract(raw, source, urls)
+        pages = _extract(raw, source, urls, max_text_bytes)
     if not any(page.text.strip() for page in pages):
         raise ParseError(
             source,
@@ -109,7 +114,9 @@ def pdf_pages(raw: bytes, source: str) -> list[str]:
     return pdf_extract(raw, source).text.split(PAGE_BREAK)
 
 
-def _extract(raw: bytes, source: str, urls: list[str]) -> list[_Page]:
+def _extract(
+    raw: bytes, source: str, urls: list[str], max_text_bytes: int | None = None
+) -> list[_Page]:
     try:
         document = pypdfium2.PdfDocument(raw)
     except pypdfium2.PdfiumError as exc:
@@ -134,6 +141,10 @@ def _extract(raw: bytes, source: str, urls: list[str]) -> list[_Page]:
                     text_page.close()
             finally:
                 page.close()
+            if max_text_bytes is not None:
+                max_text_bytes -= len(pages[-1].text.encode("utf-8"))
+                if max_text_bytes < 0:
+                    raise TextBudgetExceeded(source, None, "the text passed its budget")
     except pypdfium2.PdfiumError as exc:
         raise ParseError(source, None, f"cannot read this PDF's text ({exc})") from exc
     finally:

@@ -191,10 +191,9 @@ def test_archive_and_new_are_the_admins_word(
 def test_a_degraded_pdf_keeps_stored_deadlines_until_replace(
     runner: CliRunner, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policybot.data.ingest import pdf as extraction
-    from tests.data.test_ingest_degraded import DEGRADED, GOOD
+    from tests.data.test_ingest_degraded import DEGRADED, GOOD, without_second_extractor
 
-    monkeypatch.setattr(extraction, "SECOND_EXTRACTOR", None)  # no second reading helps
+    without_second_extractor(monkeypatch)  # no second reading helps
     monkeypatch.setenv("COLUMNS", "300")
     good, degraded = tmp_path / "robots.pdf", tmp_path / "robots-copy.pdf"
     good.write_bytes(GOOD)

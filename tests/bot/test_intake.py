@@ -223,8 +223,7 @@ def test_a_back_issue_as_news_then_a_degraded_copy_kept_then_replaced(
     """A Dec 2024 PDF uploaded in Nov 2026 is a back issue: previewed as archive, with
     "Ingest as new" to say otherwise. A degraded copy (its lost characters beyond repair)
     shows what it would remove: Ingest keeps those facts, Replace removes them."""
-    from policybot.data.ingest import pdf as extraction
-    from tests.data.test_ingest_degraded import DEGRADED, GOOD
+    from tests.data.test_ingest_degraded import DEGRADED, GOOD, without_second_extractor
 
     fake.add_file("F7", "robots.pdf", GOOD, mimetype="application/pdf", filetype="pdf")
     file_event(live, "F7", "D1", "Ev7")
@@ -236,7 +235,7 @@ def test_a_back_issue_as_news_then_a_degraded_copy_kept_then_replaced(
     assert "added 1 (1 new)" in done["text"]
     stored = _stored_dates(services)
 
-    monkeypatch.setattr(extraction, "SECOND_EXTRACTOR", None)
+    without_second_extractor(monkeypatch)  # no second reading helps
     for file_id, event, key in (("F8", "Ev8", "k"), ("F9", "Ev9", "r")):
         shown_before = len(previews(fake, "D1"))
         fake.add_file(file_id, "robots-copy.pdf", DEGRADED, mimetype="application/pdf")

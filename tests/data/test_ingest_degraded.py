@@ -8,14 +8,13 @@ and removes them only when asked (replace). Both engines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.ingest import pdf
+from policybot.data.ingest import parser, pdf
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.preview import preview_bytes
 from policybot.data.ingest.writer import IngestSummary, ingest_bytes
@@ -40,14 +39,17 @@ DEGRADED = tracker_pdf(ISSUE, link_urls=[OFFICIAL])  # one-character runs in the
 STORED = (date(2024, 12, 10), [date(2027, 12, 31), date(2030, 12, 31), date(2025, 12, 31)])
 
 
+def without_second_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What happens where no second extractor reads the page better. PDFs are read in a
+    child process (data/ingest/isolation.py) that this switch cannot reach, so here they
+    are read in this process: what is tested is what the parser and writer do next."""
+    monkeypatch.setattr(parser, "read_pdf", lambda raw, source: pdf.pdf_extract(raw, source))
+    monkeypatch.setattr(pdf, "SECOND_EXTRACTOR", None)
+
+
 @pytest.fixture
-def no_second_extractor() -> Iterator[None]:
-    """What happens where no second extractor reads the page better."""
-    kept, pdf.SECOND_EXTRACTOR = pdf.SECOND_EXTRACTOR, None
-    try:
-        yield
-    finally:
-        pdf.SECOND_EXTRACTOR = kept
+def no_second_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
+    without_second_extractor(monkeypatch)
 
 
 def _ingest(
