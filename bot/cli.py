@@ -436,6 +436,7 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
 @pass_state
 def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
+    from policybot.bot.server import ServeError
     from policybot.bot.server import serve as run_server
 
     settings = state.settings
@@ -453,11 +454,9 @@ def serve(state: AppState, port: int | None, workers: int | None) -> None:
     services = services_for_serve(settings, state.clock)
     try:
         run_server(settings, services, mode)
-    except OSError as error:
-        # Most often the port: taken, or below 1024 without the right to bind it.
-        raise click.ClickException(
-            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}"
-        ) from error
+    except ServeError as error:
+        # Slack's API unanswered or refusing the token, the port taken: one clear line.
+        raise click.ClickException(str(error)) from None
     finally:
         services.close()
 
