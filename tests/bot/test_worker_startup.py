@@ -23,7 +23,7 @@ from policybot.bot.server import startup_failure
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from tests.bot.conftest import BOT_TOKEN
-from tests.bot.test_workers import Answer, Served, alive, search, until
+from tests.bot.test_workers import Answer, Served, search, until
 from tests.fakeslack import FakeSlack, Fault
 
 UNIQUE_WORD = "zeppelinium"  # in no generated brief: only in the one ingested after the fork
