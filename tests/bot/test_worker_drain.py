@@ -4,10 +4,13 @@ with one WARNING line, and exits on its own (never killed by its parent)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import re
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -148,3 +151,134 @@ def test_drain_seconds_setting() -> None:
     assert settings.drain_seconds == 45
     with pytest.raises(ValueError, match="POLICYBOT_DRAIN_SECONDS"):
         Settings.from_env({"POLICYBOT_DRAIN_SECONDS": "0"}, database_url="sqlite://")
+
+
+def http_exchange(port: int, path: str) -> bytes | None:
+    """One request on a new connection; everything the server sent back until it closed
+    (None: refused or reset, which is a fine way to turn a client away while stopping)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            return received
+    except OSError:
+        return None
+
+
+def whole_response(raw: bytes) -> bool:
+    """An HTTP response and nothing else: status line first, body as long as declared."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if not re.match(rb"HTTP/1\.[01] \d{3} ", head):
+        return False
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return length is None or len(body) == int(length.group(1))
+
+
+class SlowSink:
+    """A response_url that takes its time: it holds each connection `hold` seconds before
+    answering 200, recording every byte the client sent, so bytes a client writes by mistake
+    while its connection is open are caught."""
+
+    def __init__(self, hold: float = 1.0) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        self.hold = hold
+        self.received: list[bytes] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client:
+            client.settimeout(self.hold)
+            raw = b""
+            with contextlib.suppress(OSError):  # the hold is over: answer
+                while chunk := client.recv(65536):
+                    raw += chunk
+            with self.lock:
+                self.received.append(raw)
+            with contextlib.suppress(OSError):
+                client.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                )
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def whole_request(raw: bytes) -> bool:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return bool(re.match(rb"POST /hook HTTP/1\.[01]\r\n", head)) and (
+        length is not None and len(body) == int(length.group(1))
+    )
+
+
+def test_connections_opened_during_a_drain_get_whole_messages_only(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """waitress's drain closed its wake-up pipe, and every wake-up after that wrote b"x" into
+    whatever socket had taken the pipe's file number (a client saw `BadStatusLine:
+    xHTTP/1.0 200 OK`). Here requests finish all through the drain, deferred replies open new
+    connections (to a response_url that holds them open a while) and new connections reach
+    the metrics listeners: every byte on any of them belongs to a whole HTTP message."""
+    served = serve(fake, tmp_path, drain_seconds=20)
+    sink = SlowSink()
+    # Started a quarter second apart, answered in the ack (2.8 s) or later (3.3 s, "Working
+    # on it" at 3 s): through the drain, requests keep finishing between replies that open
+    # new connections.
+    delays = [2.8 if n % 2 else 3.3 for n in range(12)]
+    channels = [f"C{300 + n}" for n in range(len(delays))]
+    for channel in channels:
+        fake.add_channel_member(channel, "U100")
+    fake.fail_next("conversations.members", *(Fault("timeout", delay=d) for d in delays))
+    answers: dict[str, Answer] = {}
+    clients = []
+    try:
+        for n, channel in enumerate(channels):
+            form = slash_form(fake, "subscribe storage instant", channel_id=channel)
+            form["response_url"] = sink.url
+
+            def send(form: dict[str, str] = form, channel: str = channel) -> None:
+                answers[channel] = request(f"{served.url}/slack/events", urlencode(form))
+
+            clients.append(threading.Thread(target=send))
+            clients[-1].start()
+            until(lambda n=n: len(fake.calls_to("conversations.members")) > n, 20, "in flight")
+            time.sleep(0.25)  # the clients' own pace, not a wait for the server
+        served.process.send_signal(signal.SIGTERM)
+        received: list[bytes] = []
+        while served.process.poll() is None:
+            for port in (served.metrics_port, served.metrics_port + 1, served.port):
+                for path in ("/healthz", "/metrics"):
+                    raw = http_exchange(port, path)
+                    if raw:  # refused, reset or closed unanswered: turned away, not corrupted
+                        received.append(raw)
+        for client in clients:
+            client.join(10)
+        assert served.process.wait(10) == 0, served.log()
+        broken = [raw[:80] for raw in received if not whole_response(raw)]
+        assert not broken, broken
+        assert sorted(answers) == sorted(channels), answers
+        assert all(a.status == 200 for a in answers.values()), answers
+        later = [c for c, a in answers.items() if "Working on it" in a.body]
+        assert later, answers  # the drain had replies to post
+        with sink.lock:
+            posted = list(sink.received)
+        assert len(posted) == len(later), posted
+        assert all(whole_request(raw) for raw in posted), [raw[:60] for raw in posted]
+        assert "could not send a reply" not in served.log()
+    finally:
+        for client in clients:
+            client.join(10)
+        sink.close()
+        served.stop()
