@@ -547,6 +547,7 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
 
     index: int
     app: PolicybotServer
+    method_queue: Any
 
     def init_process(self) -> None:
         self.gathering: deque[TConn] = deque()

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -223,6 +224,10 @@ def whole_request(raw: bytes) -> bool:
     )
 
 
+def started(fake: FakeSlack, commands: int) -> bool:
+    return len(fake.calls_to("conversations.members")) >= commands
+
+
 def test_connections_opened_during_a_drain_get_whole_messages_only(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
@@ -253,7 +258,7 @@ def test_connections_opened_during_a_drain_get_whole_messages_only(
 
             clients.append(threading.Thread(target=send))
             clients[-1].start()
-            until(lambda n=n: len(fake.calls_to("conversations.members")) > n, 20, "in flight")
+            until(partial(started, fake, n + 1), 20, f"command {n + 1} to be in flight")
             time.sleep(0.25)  # the clients' own pace, not a wait for the server
         served.process.send_signal(signal.SIGTERM)
         received: list[bytes] = []
