@@ -81,8 +81,8 @@ KILL_AFTER_SECONDS = DRAIN_SECONDS + KILL_GRACE_SECONDS
 MAX_HEAD_BYTES = 64 * 1024
 # How long a stopping worker waits for a request a client is already sending.
 STOP_LINGER_SECONDS = 2.0
-# Ready this many seconds after the database answers /readyz, even when it is slow.
-READY_PROBE_TIMEOUT_SECONDS = 3
+# A /readyz probe waiting this long on the database makes the others say "not ready".
+PROBE_STALE_SECONDS = 1.0
 
 
 class ServeError(RuntimeError):
@@ -108,8 +108,17 @@ def readiness(services: Services) -> tuple[bool, dict[str, str]]:
     report = {"scheduler": services.scheduler.role}
     probe = services.probe
     if not probe.lock.acquire(blocking=False):
+        waited = time.monotonic() - probe.started
+        if waited > PROBE_STALE_SECONDS:
+            # The database is slow to answer the probe in flight: not ready, whatever it
+            # said before.
+            return False, {
+                "database": f"not answering (a probe has waited {waited:.0f} s)",
+                **report,
+            }
         ready, last = probe.last
         return ready, {**last, **report}
+    probe.started = time.monotonic()
     try:
         try:
             with probe.engine.connect() as connection:

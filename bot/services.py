@@ -84,6 +84,7 @@ class ReadinessProbe:
     engine: Engine
     lock: threading.Lock = field(default_factory=threading.Lock)
     last: tuple[bool, dict[str, str]] = (False, {"database": "not checked yet"})
+    started: float = 0.0  # time.monotonic() of the latest probe's start
 
 
 def probe_engine(url: str) -> Engine:
