@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from policybot.bot.app import build_app
 from policybot.bot.logs import configure_logging
+from policybot.bot.metrics import MeteredPoster
 from policybot.bot.server import make_wsgi_app
 from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Settings
@@ -352,3 +353,36 @@ def test_serve_with_an_unreachable_database_prints_one_clear_line() -> None:
     assert len(lines) == 1, result.output
     assert lines[0].startswith("Error: cannot reach the database at postgresql+psycopg://u:***@")
     assert "hunter22secret" not in result.output
+
+
+def test_readyz_says_leader_while_the_first_tick_holds_the_lock(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    """It said "starting" until the first tick had finished, however long that took."""
+    from policybot.bot.server import readiness
+    from policybot.bot.services import build_poster
+    from policybot.scheduler.messages import Outgoing
+    from policybot.scheduler.runner import start_background_ticker
+
+    fake.add_channel_member("C100", "U100")
+    post(f"{live.url}/slack/events", urlencode(slash_form(fake, "subscribe storage instant")))
+    ingest(services.sessions, tracker_issue("Leading Storage"), NOW + timedelta(minutes=1))
+    inner = build_poster(services)
+    seen: list[str] = []
+    posted = threading.Event()
+
+    class Watching(MeteredPoster):
+        def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+            seen.append(readiness(services)[1]["scheduler"])  # mid-tick, lock held
+            posted.set()
+            return super().post(team_id, channel_id, message)
+
+    ticker = build_ticker(services, Watching(inner, services.metrics))
+    scheduler = start_background_ticker(
+        ticker, lambda: NOW + timedelta(minutes=2), 3600, services.scheduler
+    )
+    try:
+        assert posted.wait(20)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert seen[0] == "leader", seen
