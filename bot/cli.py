@@ -7,33 +7,27 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from policybot.bot.console import ConsoleSession, run_console
-from policybot.bot.logs import configure_logging
-from policybot.bot.services import DatabaseNotReady, Services, build_services
-from policybot.bot.settings import Mode, Settings, SettingsError
-from policybot.data import store
-from policybot.data.db import make_engine, session_factory, upgrade
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
-from policybot.data.ingest.parser import UNDATED
-from policybot.data.ingest.preview import preview_bytes
-from policybot.data.ingest.text import ParseError
-from policybot.data.ingest.writer import IngestSummary, ingest_paths
-from policybot.data.maintenance import maintain, stale_tables
-from policybot.data.models import Brief
-from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
-from policybot.handlers.intake import preview_lines
+from policybot.data.ingest.files import DEFAULT_MAX_BYTES
+
+# What a sub-command needs is imported when it runs: importing this module, and so
+# `policybot --help`, stays cheap (SQLAlchemy, alembic and the command handlers take over a
+# second to import). benchmarks/startup.py measures it.
+if TYPE_CHECKING:
+    from policybot.bot.services import Services
+    from policybot.bot.settings import Settings
+    from policybot.data.ingest.text import ParseError
+    from policybot.data.ingest.writer import IngestSummary
+    from policybot.data.models import Brief
+    from policybot.handlers.context import Clock
 
 
 def parse_now(value: str | None) -> Clock:
+    from policybot.handlers.context import system_clock
+
     if value is None:
         return system_clock
     try:
@@ -49,6 +43,9 @@ def parse_now(value: str | None) -> Clock:
 
 class AppState:
     def __init__(self, db: str | None, now: str | None) -> None:
+        from policybot.bot.logs import configure_logging
+        from policybot.bot.settings import Settings, SettingsError
+
         self.db = db
         self.clock = parse_now(now)
         try:
@@ -60,6 +57,8 @@ class AppState:
         )
 
     def services(self, clock: Clock | None = None) -> Services:
+        from policybot.bot.services import DatabaseNotReady, build_services
+
         try:
             return build_services(self.settings, clock or self.clock)
         except DatabaseNotReady as error:
@@ -84,6 +83,8 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
     """
     ctx.obj = AppState(db, now)
     if ctx.invoked_subcommand is None:
+        from policybot.bot.console import ConsoleSession, run_console
+
         state: AppState = ctx.obj
         services = state.services()
         try:
@@ -102,6 +103,8 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
 @pass_state
 def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_json: bool) -> None:
     """Run one command, e.g. policybot ask "/policy storage", and print the reply."""
+    from policybot.bot.console import ConsoleSession
+
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
     try:
@@ -151,6 +154,14 @@ def ingest(
 
 
 def _ingest_write(services: Services, paths: tuple[Path, ...], max_bytes: int) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from policybot.data.ingest.parser import UNDATED
+    from policybot.data.ingest.text import ParseError
+    from policybot.data.ingest.writer import ingest_paths
+
     console = Console(stderr=True)
     failures = 0
     with Progress(console=console, transient=True) as progress:
@@ -194,6 +205,11 @@ def _ingest_preview(
     services: Services, paths: tuple[Path, ...], as_json: bool, max_bytes: int
 ) -> int:
     """The preview of each file; nothing is written (the session only reads)."""
+    from policybot.data.ingest.files import read_tracker_file
+    from policybot.data.ingest.preview import preview_bytes
+    from policybot.data.ingest.text import ParseError
+    from policybot.handlers.intake import preview_lines
+
     failures = 0
     previews: list[dict[str, Any]] = []
     for path in paths:
@@ -251,6 +267,8 @@ def brief_json(brief: Brief) -> dict[str, Any]:
 @pass_state
 def briefs(state: AppState, as_json: bool) -> None:
     """List every stored brief with its goals."""
+    from policybot.data import store
+
     services = state.services()
     try:
         with services.sessions() as session:
@@ -324,6 +342,8 @@ def config() -> None:
 def config_check(state: AppState) -> None:
     """Print the settings (of secrets only whether they are set) and what each way of
     running still needs."""
+    from policybot.bot.settings import Mode
+
     settings = state.settings
     width = max(len(name) for name in settings.masked())
     for name, value in settings.masked().items():
@@ -348,6 +368,7 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: AppState) -> None:
     """Apply schema migrations (safe to run repeatedly)."""
+    from policybot.data.db import make_engine, session_factory, upgrade
     from policybot.data.search.backfill import write_missing_documents
 
     engine = make_engine(state.settings.database_url)
@@ -369,6 +390,11 @@ def db_upgrade(state: AppState) -> None:
 def db_maintain(state: AppState) -> None:
     """Refresh the search table's and the ledger's statistics (VACUUM ANALYZE on
     PostgreSQL): worth running after a bulk ingest."""
+    from sqlalchemy.orm import Session
+
+    from policybot.data.db import make_engine
+    from policybot.data.maintenance import maintain, stale_tables
+
     engine = make_engine(state.settings.database_url)
     try:
         with Session(engine) as session:
@@ -390,6 +416,7 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
     from policybot.bot.posters import PrintPoster
     from policybot.bot.services import build_poster, build_ticker
+    from policybot.handlers.context import CONSOLE_TEAM
     from policybot.scheduler.ledger import waiting_elsewhere
     from policybot.scheduler.ticker import dry_run as dry_run_tick
 
@@ -436,8 +463,10 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
 @pass_state
 def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
+    from policybot.bot.logs import configure_logging
     from policybot.bot.server import ServeError
     from policybot.bot.server import serve as run_server
+    from policybot.bot.settings import Settings, SettingsError
 
     settings = state.settings
     if port is not None or workers is not None:
@@ -463,7 +492,10 @@ def serve(state: AppState, port: int | None, workers: int | None) -> None:
 
 def services_for_serve(settings: Settings, clock: Clock) -> Services:
     """Services, or one clear line (no traceback) when the database cannot be used."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
+
+    from policybot.bot.services import DatabaseNotReady, build_services
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
