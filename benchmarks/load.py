@@ -49,7 +49,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.corpus import BODIES, CJK_WORDS, WordSource, generate_issue, query_words
-from policybot.bot.server import WORKER_HEADER, WsgiApp
+from policybot.bot.server import WORKER_HEADER, PolicybotServer, WsgiApp, tag_worker
 from policybot.bot.settings import Settings
 
 SECRET = "load-benchmark-signing-secret"
@@ -118,11 +118,16 @@ def serve_bare_bolt(port: int, api_url: str, workers: int) -> None:
                 "keepalive": settings.idle_timeout,
                 "loglevel": "error",
                 "control_socket_disable": True,
+                # Worker indexes as policybot's (X-Policybot-Worker tells who answered).
+                "pre_fork": PolicybotServer.assign_index,
+                "post_fork": lambda _arbiter, worker: os.environ.update(
+                    BARE_WORKER_INDEX=str(worker.index)
+                ),
             }.items():
                 self.cfg.set(name, value)
 
-        def load(self) -> WsgiApp:
-            return bare_bolt_wsgi(api_url)
+        def load(self) -> WsgiApp:  # in each worker (no preload)
+            return tag_worker(bare_bolt_wsgi(api_url), int(os.environ["BARE_WORKER_INDEX"]))
 
     BareBolt().run()
 
@@ -363,7 +368,7 @@ def summarize(label: str, clients: int, outcomes: list[Outcome], elapsed: float,
 
 def warm(server: Server, texts: list[str], fake: object, label: str) -> None:
     """Until every worker has answered (each builds its own search index on first use)."""
-    expected = {str(n) for n in range(server.workers)} if server.workers > 1 else {None}
+    expected: set[str | None] = {str(n) for n in range(server.workers)}  # gunicorn: even 1
     seen: set[str | None] = set()
     deadline = time.monotonic() + 300
     round_ = 0

@@ -433,7 +433,7 @@ class PolicybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships 
             "proc_name": "policybot",
             "logger_class": GunicornLog,
             "control_socket_disable": True,  # a thread in the arbiter, and nothing uses it
-            "pre_fork": self._pre_fork,
+            "pre_fork": self.assign_index,
             "on_exit": self._on_exit,
         }
         for name, value in options.items():
@@ -448,7 +448,7 @@ class PolicybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships 
         return not_started
 
     @staticmethod
-    def _pre_fork(arbiter: Any, worker: Any) -> None:
+    def assign_index(arbiter: Any, worker: Any) -> None:
         """Each worker gets the smallest index no live worker has: a replacement takes the
         index (and the metrics port) of the worker it replaces."""
         taken = {getattr(w, "index", None) for w in arbiter.WORKERS.values()}
