@@ -51,6 +51,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger as GunicornLogger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -460,14 +461,18 @@ class PolicybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships 
 
     def serve(self) -> None:
         _raise_open_files_limit()
+        arbiter = os.getpid()
         try:
             self.run()
         except SystemExit as done:
+            if os.getpid() != arbiter:
+                raise  # a worker leaving: its exit unwinds the stack it inherited
             if done.code not in (0, None):
                 # gunicorn said why (a worker could not boot, the port); one exit status.
                 raise SystemExit(1) from None
         finally:
-            shutil.rmtree(self.seat_folder, ignore_errors=True)
+            if os.getpid() == arbiter:
+                shutil.rmtree(self.seat_folder, ignore_errors=True)
 
 
 def _raise_open_files_limit() -> None:
@@ -520,7 +525,10 @@ class SchedulerSeat:
         threading.Thread(target=self._wait, name="policybot-scheduler-seat", daemon=True).start()
 
     def _wait(self) -> None:
-        fd = os.open(self.path, os.O_RDWR)
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError:
+            return  # the server is gone (the arbiter removed the file as it exited)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:
@@ -597,7 +605,7 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
             # cannot start would not start on a retry either).
             log.error("worker %s could not start: %s", self.index, startup_failure(error))
             log.debug("worker start-up failure", exc_info=True)
-            sys.exit(self.WORKER_BOOT_ERROR)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
         if settings.scheduler_enabled:
             services.scheduler.role = "in another worker"
             SchedulerSeat(self.app.seat_path, self._take_scheduler)

@@ -5,9 +5,11 @@ restarting workers forever."""
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -165,3 +167,29 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
     cause = startup_failure(raised.value)
     assert cause.startswith("the database is unreachable: ") and "\n" not in cause, cause
     assert "127.0.0.1" in cause and "hunter2secret" not in cause, cause
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_its_reason(
+    store: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Its metrics port is taken: the worker logs why in one ERROR line and gunicorn stops
+    the server (exit 1) instead of starting it again and again."""
+    served = Served(store, fake, tmp_path / "serve.log", {"POLICYBOT_LOAD_DEMO": "0"}, workers=1)
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", served.metrics_port))
+        taken.listen()
+        try:
+            code = served.process.wait(90)
+        except subprocess.TimeoutExpired:
+            served.process.send_signal(signal.SIGTERM)
+            raise AssertionError(f"serve kept running:\n{served.log()}") from None
+        finally:
+            served.stop()
+    log = served.log()
+    assert code == 1, log
+    reasons = [line for line in log.splitlines() if "could not start" in line]
+    assert len(reasons) == 1 and " ERROR " in reasons[0], log
+    assert f"worker 0 could not start: OSError: [Errno {errno.EADDRINUSE}]" in reasons[0]
+    assert log.count("Booting worker") == 1, log  # not restarted in a loop
+    assert "Traceback" not in log and BOT_TOKEN not in log
