@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	PYTHONPATH=.namespace $(VENV)/bin/lint-imports --no-cache
 
+# The wheel as users install it: built, installed in a fresh virtual environment, every module
+# imported and one command answered from it (CI runs this too).
+wheel-check: $(STAMP)
+	bash .ci/wheel-check
+
 bench: $(STAMP)
 	$(PY) -m benchmarks.relevance
 	$(PY) -m benchmarks.intake
@@ -42,6 +47,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.search
 	$(PY) -m benchmarks.scheduler
 	$(PY) -m benchmarks.load
+	$(PY) -m benchmarks.startup
 
 clean:
 	rm -rf $(VENV) build *.egg-info

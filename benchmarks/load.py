@@ -2,10 +2,10 @@
 app that only acks, in the same run.
 
 The servers run in their own processes (so the clients' threads do not share their GIL):
-policybot is the real `policybot serve` (`--workers N`: N pre-forked worker processes on one
-port), the bare app runs on one process and, with `--workers N`, on N processes under the same
-pre-fork runner (`policybot.bot.server.Supervisor`), so each policybot figure has a floor
-with the same number of processes beside it. The fake Slack runs here and records every
+policybot is the real `policybot serve` (`--workers N`: gunicorn with N worker processes on
+one port), the bare app runs under gunicorn too, with the same number of worker processes and
+request threads (gunicorn's stock threaded worker), so each policybot figure has a floor with
+the same number of processes beside it. The fake Slack runs here and records every
 response_url post. A reply's latency is the FULL time until the user sees it: the HTTP
 answer when the ack carries the reply, otherwise the moment the deferred reply reaches the
 fake Slack's response_url.
@@ -29,11 +29,8 @@ stored titles, a date filter with an exclusion, a question, a page.
 from __future__ import annotations
 
 import argparse
-import functools
-import logging
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -52,14 +49,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.corpus import BODIES, CJK_WORDS, WordSource, generate_issue, query_words
-from policybot.bot.server import (
-    WORKER_HEADER,
-    GracefulServer,
-    Supervisor,
-    WsgiApp,
-    tag_worker,
-    waitress_limits,
-)
+from policybot.bot.server import WORKER_HEADER, PolicybotServer, WsgiApp, tag_worker
 from policybot.bot.settings import Settings
 
 SECRET = "load-benchmark-signing-secret"
@@ -112,21 +102,34 @@ def bare_bolt_wsgi(api_url: str) -> WsgiApp:
 
 
 def serve_bare_bolt(port: int, api_url: str, workers: int) -> None:
-    """The bare app on waitress with policybot's limits: in this process, or on `workers`
-    processes under policybot's pre-fork runner."""
-    logging.basicConfig(level=logging.ERROR)  # waitress's queue-depth warnings: not figures
-    if workers == 1:
-        limits = waitress_limits(bare_settings())
-        GracefulServer(bare_bolt_wsgi(api_url), "127.0.0.1", port, **limits).run()
-        return
-    Supervisor("127.0.0.1", port, workers, functools.partial(bare_worker, api_url=api_url)).run()
+    """The bare app under gunicorn with policybot's worker count and request threads."""
+    from gunicorn.app.base import BaseApplication
 
+    settings = bare_settings()
 
-def bare_worker(index: int, listener: socket.socket, *, api_url: str) -> None:
-    wsgi = tag_worker(bare_bolt_wsgi(api_url), index)
-    server = GracefulServer(wsgi, sockets=[listener], **waitress_limits(bare_settings()))
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    server.run()
+    class BareBolt(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
+        def load_config(self) -> None:
+            for name, value in {
+                "bind": [f"127.0.0.1:{port}"],
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": settings.http_threads,
+                "worker_connections": settings.connection_limit,
+                "keepalive": settings.idle_timeout,
+                "loglevel": "error",
+                "control_socket_disable": True,
+                # Worker indexes as policybot's (X-Policybot-Worker tells who answered).
+                "pre_fork": PolicybotServer.assign_index,
+                "post_fork": lambda _arbiter, worker: os.environ.update(
+                    BARE_WORKER_INDEX=str(worker.index)
+                ),
+            }.items():
+                self.cfg.set(name, value)
+
+        def load(self) -> WsgiApp:  # in each worker (no preload)
+            return tag_worker(bare_bolt_wsgi(api_url), int(os.environ["BARE_WORKER_INDEX"]))
+
+    BareBolt().run()
 
 
 def bare_settings() -> Settings:
@@ -365,7 +368,7 @@ def summarize(label: str, clients: int, outcomes: list[Outcome], elapsed: float,
 
 def warm(server: Server, texts: list[str], fake: object, label: str) -> None:
     """Until every worker has answered (each builds its own search index on first use)."""
-    expected = {str(n) for n in range(server.workers)} if server.workers > 1 else {None}
+    expected: set[str | None] = {str(n) for n in range(server.workers)}  # gunicorn: even 1
     seen: set[str | None] = set()
     deadline = time.monotonic() + 300
     round_ = 0

@@ -7,34 +7,28 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from policybot.bot.console import ConsoleSession, run_console
-from policybot.bot.logs import configure_logging
-from policybot.bot.services import DatabaseNotReady, Services, build_services
-from policybot.bot.settings import Mode, Settings, SettingsError
-from policybot.data import store
-from policybot.data.db import make_engine, session_factory, upgrade
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
-from policybot.data.ingest.parser import UNDATED
-from policybot.data.ingest.preview import preview_bytes
-from policybot.data.ingest.text import ParseError
-from policybot.data.ingest.writer import IngestSummary, ingest_paths
-from policybot.data.maintenance import maintain, stale_tables
-from policybot.data.models import Brief
-from policybot.data.novelty import Novelty
-from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
-from policybot.handlers.intake import preview_lines
+from policybot.data.ingest.files import DEFAULT_MAX_BYTES
+
+# What a sub-command needs is imported when it runs: importing this module, and so
+# `policybot --help`, stays cheap (SQLAlchemy, alembic and the command handlers take over a
+# second to import). benchmarks/startup.py measures it.
+if TYPE_CHECKING:
+    from policybot.bot.services import Services
+    from policybot.bot.settings import Settings
+    from policybot.data.ingest.text import ParseError
+    from policybot.data.ingest.writer import IngestSummary
+    from policybot.data.models import Brief
+    from policybot.data.novelty import Novelty
+    from policybot.handlers.context import Clock
 
 
 def parse_now(value: str | None) -> Clock:
+    from policybot.handlers.context import system_clock
+
     if value is None:
         return system_clock
     try:
@@ -50,6 +44,9 @@ def parse_now(value: str | None) -> Clock:
 
 class AppState:
     def __init__(self, db: str | None, now: str | None) -> None:
+        from policybot.bot.logs import configure_logging
+        from policybot.bot.settings import Settings, SettingsError
+
         self.db = db
         self.clock = parse_now(now)
         try:
@@ -61,6 +58,8 @@ class AppState:
         )
 
     def services(self, clock: Clock | None = None) -> Services:
+        from policybot.bot.services import DatabaseNotReady, build_services
+
         try:
             return build_services(self.settings, clock or self.clock)
         except DatabaseNotReady as error:
@@ -85,6 +84,8 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
     """
     ctx.obj = AppState(db, now)
     if ctx.invoked_subcommand is None:
+        from policybot.bot.console import ConsoleSession, run_console
+
         state: AppState = ctx.obj
         services = state.services()
         try:
@@ -103,6 +104,8 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
 @pass_state
 def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_json: bool) -> None:
     """Run one command, e.g. policybot ask "/policy storage", and print the reply."""
+    from policybot.bot.console import ConsoleSession
+
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
     try:
@@ -134,13 +137,13 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
 @click.option(
     "--new",
     "novelty",
-    flag_value=Novelty.NEW.value,
+    flag_value="new",  # Novelty.NEW (imported when the command runs)
     help="Post these briefs as new whatever the files' dates (re-marks stored ones too).",
 )
 @click.option(
     "--archive",
     "novelty",
-    flag_value=Novelty.ARCHIVE.value,
+    flag_value="archive",  # Novelty.ARCHIVE
     help="Store these briefs as archive: searchable, never posted as new.",
 )
 @click.option(
@@ -164,6 +167,8 @@ def ingest(
     max_bytes = int(max_mb * 1024 * 1024)
     if as_json and not dry_run:
         raise click.UsageError("--json goes with --dry-run")
+    from policybot.data.novelty import Novelty
+
     choice = (Novelty(novelty or Novelty.AUTO.value), replace_facts)
     services = state.services()
     try:
@@ -180,6 +185,14 @@ def ingest(
 def _ingest_write(
     services: Services, paths: tuple[Path, ...], max_bytes: int, choice: tuple[Novelty, bool]
 ) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from policybot.data.ingest.parser import UNDATED
+    from policybot.data.ingest.text import ParseError
+    from policybot.data.ingest.writer import ingest_paths
+
     console = Console(stderr=True)
     failures = 0
     with Progress(console=console, transient=True) as progress:
@@ -244,6 +257,11 @@ def _ingest_preview(
     choice: tuple[Novelty, bool],
 ) -> int:
     """The preview of each file; nothing is written (the session only reads)."""
+    from policybot.data.ingest.files import read_tracker_file
+    from policybot.data.ingest.preview import preview_bytes
+    from policybot.data.ingest.text import ParseError
+    from policybot.handlers.intake import preview_lines
+
     failures = 0
     previews: list[dict[str, Any]] = []
     for path in paths:
@@ -307,9 +325,12 @@ def brief_json(brief: Brief) -> dict[str, Any]:
 @pass_state
 def briefs(state: AppState, as_json: bool) -> None:
     """List every stored brief with its goals."""
+    from policybot.data import store
+    from policybot.data.db import reading
+
     services = state.services()
     try:
-        with services.sessions() as session:
+        with reading(services.sessions) as session:  # beside the server's writers
             rows = [brief_json(b) for b in store.all_briefs(session)]
     finally:
         services.close()
@@ -341,6 +362,7 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
 
     Calendar events keep their UIDs from one export to the next, so importing a newer file
     updates the events instead of adding copies."""
+    from policybot.data.db import reading
     from policybot.data.errors import UserError
     from policybot.handlers.context import Context
     from policybot.handlers.export import export_deadlines
@@ -348,7 +370,7 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()
     try:
-        with services.sessions() as session:
+        with reading(services.sessions) as session:  # beside the server's writers
             result = export_deadlines(session, Context(now=state.clock()), fmt, text)
     except UserError as error:
         raise click.ClickException(str(error)) from error
@@ -380,6 +402,8 @@ def config() -> None:
 def config_check(state: AppState) -> None:
     """Print the settings (of secrets only whether they are set) and what each way of
     running still needs."""
+    from policybot.bot.settings import Mode
+
     settings = state.settings
     width = max(len(name) for name in settings.masked())
     for name, value in settings.masked().items():
@@ -404,6 +428,7 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: AppState) -> None:
     """Apply schema migrations (safe to run repeatedly)."""
+    from policybot.data.db import make_engine, session_factory, upgrade
     from policybot.data.search.backfill import write_missing_documents
 
     engine = make_engine(state.settings.database_url)
@@ -425,6 +450,11 @@ def db_upgrade(state: AppState) -> None:
 def db_maintain(state: AppState) -> None:
     """Refresh the search table's and the ledger's statistics (VACUUM ANALYZE on
     PostgreSQL): worth running after a bulk ingest."""
+    from sqlalchemy.orm import Session
+
+    from policybot.data.db import make_engine
+    from policybot.data.maintenance import maintain, stale_tables
+
     engine = make_engine(state.settings.database_url)
     try:
         with Session(engine) as session:
@@ -446,6 +476,7 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
     from policybot.bot.posters import PrintPoster
     from policybot.bot.services import build_poster, build_ticker
+    from policybot.handlers.context import CONSOLE_TEAM
     from policybot.scheduler.ledger import waiting_elsewhere
     from policybot.scheduler.ticker import dry_run as dry_run_tick
 
@@ -492,7 +523,10 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
 @pass_state
 def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
+    from policybot.bot.logs import configure_logging
+    from policybot.bot.server import ServeError
     from policybot.bot.server import serve as run_server
+    from policybot.bot.settings import Settings, SettingsError
 
     settings = state.settings
     if port is not None or workers is not None:
@@ -509,18 +543,19 @@ def serve(state: AppState, port: int | None, workers: int | None) -> None:
     services = services_for_serve(settings, state.clock)
     try:
         run_server(settings, services, mode)
-    except OSError as error:
-        # Most often the port: taken, or below 1024 without the right to bind it.
-        raise click.ClickException(
-            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}"
-        ) from error
+    except ServeError as error:
+        # Slack's API unanswered or refusing the token, the port taken: one clear line.
+        raise click.ClickException(str(error)) from None
     finally:
         services.close()
 
 
 def services_for_serve(settings: Settings, clock: Clock) -> Services:
     """Services, or one clear line (no traceback) when the database cannot be used."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
+
+    from policybot.bot.services import DatabaseNotReady, build_services
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:

@@ -16,9 +16,10 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
 
 from policybot.bot.blocks import render_blocks
-from policybot.bot.services import Services
+from policybot.bot.services import DATABASE_DOWN, Services
 from policybot.bot.uploads import upload_attachment
 from policybot.handlers.commands import ParsedCommand, parse_command
 from policybot.handlers.context import Context
@@ -109,6 +110,10 @@ class CommandDispatcher:
                 reply = future.result(timeout=self.budget)
             except FutureTimeout:
                 pass
+            except DBAPIError as error:
+                self.services.outage.record(error)
+                ack(text=DATABASE_DOWN, response_type="ephemeral")
+                return
             else:
                 ack(**render_blocks(reply, text))
                 self.upload(reply, ctx, client, respond)
@@ -145,6 +150,10 @@ class CommandDispatcher:
         try:
             reply = done.result()
             payload = render_blocks(reply, text)
+        except DBAPIError as error:
+            self.services.outage.record(error)
+            respond(text=DATABASE_DOWN, response_type="ephemeral", replace_original=replace)
+            return
         except Exception:
             log.exception("a command failed")
             respond(text=SORRY, response_type="ephemeral", replace_original=replace)

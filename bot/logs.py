@@ -82,6 +82,3 @@ def configure_logging(level: str, secrets: Iterable[str] = (), fmt: str = "text"
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # waitress warns each time a request waits for a free thread ("Task queue depth is 12"):
-    # one line per request under ordinary load; /metrics and the latency figures tell it.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -1,49 +1,64 @@
-"""Runners for Slack: Socket Mode, or HTTP through Bolt's WSGI adapter on waitress.
+"""Runners for Slack: Socket Mode, or HTTP on gunicorn through Bolt's WSGI adapter.
 
 HTTP serves `/slack/events` (checked by bot/edge.py before Bolt parses anything; and
-`/slack/install`, `/slack/oauth_redirect` in OAuth mode), `/healthz` (the process is up),
-`/readyz` (database reachable, migrations current, scheduler role) and `/metrics`
-(Prometheus; optionally behind a token, or on a listener of its own). The search index is
-built before the first request is taken. SIGTERM stops taking requests (new connections and
-new requests on open ones), lets in-flight requests, deferred (response_url) replies and the
-current scheduler tick finish within POLICYBOT_DRAIN_SECONDS, then exits.
+`/slack/install`, `/slack/oauth_redirect` in OAuth mode), `/healthz` (the process is up; it
+never touches the database), `/readyz` (database reachable within a short timeout,
+migrations current, scheduler role) and `/metrics` (Prometheus; optionally behind a token, or
+on a listener of its own per worker).
 
-With POLICYBOT_WEB_WORKERS > 1 (`serve --workers N`), HTTP is pre-forked: the parent binds the
-port once and keeps N worker processes serving that one listening socket, each with its own
-GIL and database engine; only worker 0 runs the scheduler. The parent builds the search
-index once before forking (the workers share its arrays copy-on-write and each catches up
-from the revision it inherited), then only supervises: it starts a new worker when one dies,
-gives up (exit 1, one ERROR line) when workers keep dying before they are ready, and passes
-SIGTERM on.
+`policybot serve` is gunicorn's arbiter, started in-process (see PolicybotServer). Before it
+forks anything it checks the database and Slack's auth.test once (a bad token or an
+unreachable API is one clear line, exit 1) and builds the search index, which every worker
+inherits copy-on-write. No engine, thread, pool or open connection crosses a fork: each worker
+builds its own services, Bolt app and metrics listener when it starts (PolicybotWorker).
+gunicorn replaces workers that die and drains on SIGTERM: each worker stops accepting, answers
+the requests in flight and sends the deferred (response_url) replies within
+POLICYBOT_DRAIN_SECONDS, then exits; the arbiter kills what is left a few seconds later.
+
+The scheduler runs in exactly one worker: the one holding an exclusive lock on a file the
+arbiter made (SchedulerSeat). The kernel lets go of that lock when its holder exits however it
+exits, and a waiting worker takes the seat, so the scheduler survives any worker replacement
+without the arbiter knowing about it. Across servers, the database's leader lock still lets
+one ticker act at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
+import errno
+import fcntl
 import hmac
 import json
 import logging
-import multiprocessing
 import os
+import re
+import resource
+import selectors
+import shutil
 import signal
 import socket
+import struct
+import sys
+import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.connection import wait as wait_for_any
-from multiprocessing.process import BaseProcess
+from functools import partial
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.glogging import Logger as GunicornLogger
+from gunicorn.workers.gthread import TConn, ThreadWorker
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from waitress.channel import HTTPChannel
 
 from policybot.bot.app import build_app
 from policybot.bot.edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
@@ -59,13 +74,23 @@ log = logging.getLogger(__name__)
 WsgiApp = WSGIApplication
 WORKER_HEADER = "X-Policybot-Worker"  # which worker process answered (its index, not its pid)
 # How long requests in flight and deferred replies may take after SIGTERM (the default of
-# POLICYBOT_DRAIN_SECONDS); a worker still running KILL_GRACE_SECONDS later is killed.
+# POLICYBOT_DRAIN_SECONDS); gunicorn kills a worker still running KILL_GRACE_SECONDS later.
 DRAIN_SECONDS = 20.0
 KILL_GRACE_SECONDS = 5.0
 KILL_AFTER_SECONDS = DRAIN_SECONDS + KILL_GRACE_SECONDS
-# Workers dying before they are ready this many times in a row: the parent gives up.
-MAX_STARTUP_FAILURES = 5
-STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+# A request's head may be this large (gunicorn refuses longer lines and fields itself).
+MAX_HEAD_BYTES = 64 * 1024
+# How long a stopping worker waits for a request a client is already sending.
+STOP_LINGER_SECONDS = 2.0
+# A /readyz probe waiting this long on the database makes the others say "not ready".
+PROBE_STALE_SECONDS = 1.0
+
+
+class ServeError(RuntimeError):
+    """`serve` cannot start; the message says why in one line (no secret in it)."""
+
+
+# ---------------------------------------------------------------- the WSGI applications
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
@@ -77,18 +102,41 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 
 
 def readiness(services: Services) -> tuple[bool, dict[str, str]]:
+    """Whether this process can serve: the database answers (on the probe engine, with its
+    connect and statement timeouts) and its schema is current. One probe at a time: while
+    one is waiting on a slow database, others answer with its last result instead of taking
+    a request thread each."""
     report = {"scheduler": services.scheduler.role}
+    probe = services.probe
+    if not probe.lock.acquire(blocking=False):
+        waited = time.monotonic() - probe.started
+        if waited > PROBE_STALE_SECONDS:
+            # The database is slow to answer the probe in flight: not ready, whatever it
+            # said before.
+            return False, {
+                "database": f"not answering (a probe has waited {waited:.0f} s)",
+                **report,
+            }
+        ready, last = probe.last
+        return ready, {**last, **report}
+    probe.started = time.monotonic()
     try:
-        with services.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        report["database"] = "ok"
-        pending = pending_migrations(services.engine)
-        report["migrations"] = "pending: run `policybot db upgrade`" if pending else "current"
-    except Exception as error:
-        log.warning("readiness: database unreachable (%s)", type(error).__name__)
-        report["database"] = "unreachable"
-        return False, report
-    return report["migrations"] == "current", report
+        try:
+            with probe.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            report["database"] = "ok"
+            pending = pending_migrations(probe.engine)
+            report["migrations"] = "pending: run `policybot db upgrade`" if pending else "current"
+        except Exception as error:
+            services.outage.record(error)
+            report["database"] = "unreachable"
+            probe.last = (False, dict(report))
+            return False, report
+        ready = report["migrations"] == "current"
+        probe.last = (ready, dict(report))
+        return ready, report
+    finally:
+        probe.lock.release()
 
 
 def _metrics(
@@ -165,131 +213,70 @@ def make_ops_wsgi_app(services: Services) -> WsgiApp:
     return wsgi
 
 
-def waitress_limits(settings: Settings) -> dict[str, Any]:
-    """Connection, idle and size limits: idle or slow clients cannot hold every connection,
-    and an oversized body is refused (413) from its Content-Length, before it is read."""
-    return {
-        "threads": settings.http_threads,
-        "connection_limit": settings.connection_limit,
-        "channel_timeout": settings.idle_timeout,
-        "cleanup_interval": max(1, min(30, settings.idle_timeout // 2)),
-        # waitress refuses a body of max_request_body_size bytes or more.
-        "max_request_body_size": settings.max_body_bytes + 1,
-        "max_request_header_size": 65536,
-        # select() cannot watch more than 1,024 sockets; poll() can.
-        "asyncore_use_poll": True,
-        "ident": "policybot",
-    }
+def tag_worker(wsgi: WsgiApp, worker: int) -> WsgiApp:
+    """Every answer names the worker that gave it (its index: nothing a client could use)."""
+    header = (WORKER_HEADER, str(worker))
+
+    def tagged(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, header], exc_info)
+
+        return wsgi(environ, start)
+
+    return tagged
 
 
-class GracefulServer:
-    """waitress, stoppable from a signal handler: it stops accepting at once (the listening
-    socket closes, and so does each kept-alive connection once it is idle, so no new request
-    comes in), lets requests that are running or queued finish and their answers go out,
-    then closes every connection and `run` returns."""
-
-    def __init__(
-        self,
-        wsgi: WsgiApp,
-        host: str = "",
-        port: int = 0,
-        *,
-        sockets: list[socket.socket] | None = None,
-        **limits: Any,
-    ) -> None:
-        """Binds host:port, or serves `sockets` already listening (a pre-forked worker)."""
-        from waitress.server import create_server
-
-        where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
-        self.server: Any = create_server(wsgi, **where, **limits)
-        self.port: int = self.server.effective_port
-        self._stopping = threading.Event()
-        self.stopped_at: float | None = None  # time.monotonic() of the stop signal
-
-    def run(self) -> None:
-        self.server.run()
-        self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
-
-    def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        self.stopped_at = time.monotonic()
-        # Not on the caller's thread: a signal handler runs on the loop's own thread, and
-        # the loop must keep running to send the answers being drained.
-        threading.Thread(
-            target=self._drain_then_close, args=(drain_seconds,), name="waitress-stop"
-        ).start()
-
-    def _drain_then_close(self, drain_seconds: float) -> None:
-        server = self.server
-        # The loop owns its sockets: closing them from another thread races its poll.
-        self._in_loop(server.close)  # the listening socket: no new connections
-        deadline = time.monotonic() + drain_seconds
-
-        def close_idle() -> None:
-            # A kept-alive connection between requests: closed before it brings a new one
-            # (will_close also stops the loop reading from it).
-            for channel in list(server._map.values()):
-                if isinstance(channel, HTTPChannel) and not _busy(channel):
-                    channel.will_close = True
-
-        while True:
-            self._in_loop(close_idle)
-            if time.monotonic() >= deadline or not any(map(_busy, list(server._map.values()))):
-                break
-            time.sleep(0.05)
-
-        def close_everything() -> None:
-            for channel in list(server._map.values()):
-                channel.close()
-
-        self._in_loop(close_everything)
-
-    def _in_loop(self, thunk: Callable[[], object]) -> None:
-        try:
-            self.server.trigger.pull_trigger(thunk)
-        except OSError:
-            log.debug("waitress loop already gone")
+# ---------------------------------------------------------------- start-up checks
 
 
-def _busy(channel: Any) -> bool:
-    """A connection with a request being served or an answer still being sent."""
-    return bool(getattr(channel, "requests", None)) or bool(
-        getattr(channel, "total_outbufs_len", 0)
-    )
+def check_slack(settings: Settings) -> None:
+    """The bot token checked once with auth.test, before any worker starts: a refused
+    token or an unreachable API is one clear ServeError, not a worker dying in a loop."""
+    if not settings.bot_token:
+        return  # OAuth: each workspace's token comes from its installation
+    from slack_sdk.errors import SlackApiError
+
+    from policybot.bot.slack_client import make_web_client
+
+    client = make_web_client(settings, settings.bot_token)
+    try:
+        client.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else None
+        raise ServeError(
+            f"Slack refused the bot token (auth.test answered {code or 'an error'}): "
+            "check SLACK_BOT_TOKEN"
+        ) from None
+    except Exception as error:  # the API unreachable: DNS, refused, TLS, timeout
+        reason = getattr(error, "reason", None) or error
+        raise ServeError(
+            f"Slack's API at {settings.api_url} did not answer auth.test: {reason}"
+        ) from None
 
 
-def serve(settings: Settings, services: Services, mode: Mode) -> None:
-    if settings.web_workers > 1 and mode is Mode.SOCKET:
-        log.warning("POLICYBOT_WEB_WORKERS is for HTTP: Socket Mode runs in one process")
-    elif settings.web_workers > 1:
-        # Built once here, single-threaded, before any fork: every worker inherits the
-        # arrays (shared copy-on-write) and reads only the revisions written since.
-        _warm(services, "the parent")
-        # The parent's engine must not cross the fork: each worker builds its own.
-        services.close()
-        work = functools.partial(_worker_main, settings=settings, clock=services.clock, mode=mode)
-        supervisor = Supervisor(
-            settings.host,
-            settings.port,
-            settings.web_workers,
-            work,
-            drain_seconds=settings.drain_seconds,
-        )
-        try:
-            supervisor.run()
-        except WorkersFailed:
-            raise SystemExit(1) from None  # the ERROR line said why
-        return
-    serve_process(settings, services, mode)
+def check_listen(host: str, port: int) -> None:
+    """The port can be bound (else one clear line, not gunicorn's five retries)."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 def _warm(services: Services, who: str) -> None:
     """The search index built (or caught up) now: a cold first search would take seconds
-    at 100,000 briefs, and the dispatcher would then defer the next several searches."""
+    at 100,000 briefs, and the dispatcher would then defer the next several searches. A
+    database that does not answer is logged once; the first search catches up instead."""
     started = time.perf_counter()
-    before, now = warm_search_index(services.engine)
+    try:
+        before, now = warm_search_index(services.engine)
+    except DBAPIError as error:
+        services.outage.record(error)
+        return
     log.info(
         "%s: search index at revision %s (%s) in %.0f ms",
         who,
@@ -299,39 +286,62 @@ def _warm(services: Services, who: str) -> None:
     )
 
 
-def serve_process(
-    settings: Settings,
-    services: Services,
-    mode: Mode,
-    listener: socket.socket | None = None,
-    worker: int | None = None,
-    on_ready: Callable[[], object] | None = None,
-) -> None:
-    """One process serving: alone, or as pre-forked `worker` on the parent's `listener`.
-    `on_ready` is called once everything is built, just before requests are taken."""
-    _warm(services, "this process" if worker is None else f"worker {worker}")
-    app = build_app(services)  # checks the bot token (auth.test)
-    scheduler = None
+def serve(settings: Settings, services: Services, mode: Mode) -> None:
+    """Serve until SIGTERM (ServeError: cannot start). `services` is this process's; HTTP
+    workers build their own, so it is closed before the first fork."""
+    # APScheduler logs every run of the tick at INFO: a healthy idle server logs nothing.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+    check_slack(settings)
+    if mode is Mode.SOCKET:
+        if settings.web_workers > 1:
+            log.warning("POLICYBOT_WEB_WORKERS is for HTTP: Socket Mode runs in one process")
+        serve_socket_mode(settings, services)
+        return
+    check_listen(settings.host, settings.port)
+    # Built once here, single-threaded, before any fork: every worker inherits the arrays
+    # (shared copy-on-write) and reads only the revisions written since.
+    _warm(services, "the server")
+    services.close()
+    PolicybotServer(settings, services.clock, mode).serve()
+
+
+# ---------------------------------------------------------------- Socket Mode
+
+
+def serve_socket_mode(settings: Settings, services: Services) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    _warm(services, "this process")
+    app = build_app(services, token_verification=False)  # check_slack did it
     ticker = build_ticker(services)
-    if settings.scheduler_enabled and not worker:  # alone, or worker 0
+    scheduler = None
+    if settings.scheduler_enabled:
         scheduler = start_background_ticker(
             ticker, services.clock, settings.tick_seconds, services.scheduler
         )
-    elif settings.scheduler_enabled:
-        services.scheduler.role = "in worker 0"  # what this worker's /readyz says
-    stopped_at = None
-    try:
-        stopped_at = _run(app, settings, services, mode, listener, worker, on_ready)
-    finally:
-        if scheduler is not None:
-            # The running tick finishes the posts in flight and hands the rest back.
-            log.info("stopping the scheduler (finishing the posts in flight)")
-            ticker.stop()
-            scheduler.shutdown(wait=True)
+    stop = threading.Event()
+    stopped_at: list[float] = []
+    handler = SocketModeHandler(app, settings.app_token)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s: shutting down", signal.Signals(signum).name)
+        stopped_at.append(time.monotonic())
+        ticker.stop()
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    log.info("starting in Socket Mode")
+    handler.connect()  # type: ignore[no-untyped-call]
+    stop.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+    if scheduler is not None:
+        log.info("stopping the scheduler (finishing the posts in flight)")
+        scheduler.shutdown(wait=True)
     abandoned = 0
-    if stopped_at is not None and services.pending_replies is not None:
+    if services.pending_replies is not None:
         abandoned = finish_deferred_replies(
-            services.pending_replies, stopped_at + settings.drain_seconds
+            services.pending_replies, stopped_at[0] + settings.drain_seconds
         )
     log.info("stopped")
     if abandoned:
@@ -365,121 +375,402 @@ def finish_deferred_replies(pending: Callable[[], int], deadline: float) -> int:
     return left
 
 
-def _run(
-    app: App,
-    settings: Settings,
-    services: Services,
-    mode: Mode,
-    listener: socket.socket | None = None,
-    worker: int | None = None,
-    on_ready: Callable[[], object] | None = None,
-) -> float | None:
-    """Serve until a stop signal; returns when it came (time.monotonic()), if it did."""
-    stop = threading.Event()
-    stopped_at: list[float] = []
-    if mode is Mode.SOCKET:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+# ---------------------------------------------------------------- gunicorn
 
-        handler = SocketModeHandler(app, settings.app_token)
 
-        def stop_socket_mode() -> None:
-            stopped_at.append(time.monotonic())
-            stop.set()
-            handler.close()  # type: ignore[no-untyped-call]
+class GunicornLog(GunicornLogger):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's own lines through policybot's logging (its format, its secret masking)
+    instead of handlers of gunicorn's; no access log (one line per request)."""
 
-        _on_sigterm(stop_socket_mode)
-        log.info("starting in Socket Mode")
-        handler.connect()  # type: ignore[no-untyped-call]
-        stop.wait()
-        return stopped_at[0]
-    limits = waitress_limits(settings)
-    wsgi = make_wsgi_app(app, services)
-    if worker is not None:
-        wsgi = tag_worker(wsgi, worker)
-    if listener is not None:
-        server = GracefulServer(wsgi, sockets=[listener], **limits)
-    else:
-        server = GracefulServer(wsgi, settings.host, settings.port, **limits)
-    ops = None
-    if settings.metrics_port is not None:
-        # One metrics listener per worker (metrics are per process): metrics_port + index.
-        ops_port = settings.metrics_port + (worker or 0)
-        ops = GracefulServer(
-            make_ops_wsgi_app(services), settings.metrics_host, ops_port, threads=2
+    def setup(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self._access_log_enabled = False
+        self.loglevel = logging.NOTSET
+        self.error_log.handlers[:] = []
+        self.error_log.setLevel(logging.NOTSET)
+        self.error_log.propagate = True
+        self.access_log.handlers[:] = []
+
+    @property
+    def access_log_enabled(self) -> bool:
+        return False
+
+    def reopen_files(self) -> None:
+        return
+
+    def close_on_exec(self) -> None:
+        return
+
+
+class PolicybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's arbiter with policybot's settings: `serve()` runs it until SIGTERM."""
+
+    def __init__(self, settings: Settings, clock: Clock, mode: Mode) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.mode = mode
+        # The scheduler seat's lock file, in a folder only this user can enter.
+        self.seat_folder = tempfile.mkdtemp(prefix="policybot-serve-")
+        self.seat_path = os.path.join(self.seat_folder, "scheduler.lock")
+        with open(self.seat_path, "w"):
+            pass
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self.settings
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        options: dict[str, Any] = {
+            "bind": [f"{host}:{settings.port}"],
+            "workers": settings.web_workers,
+            "worker_class": PolicybotWorker,
+            "threads": settings.http_threads,
+            # Connections waiting for a request cost a poller slot, not a thread.
+            "worker_connections": settings.connection_limit,
+            "keepalive": settings.idle_timeout,
+            "graceful_timeout": int(settings.drain_seconds + KILL_GRACE_SECONDS),
+            "timeout": int(max(30, settings.drain_seconds + KILL_GRACE_SECONDS)),
+            "backlog": 1024,
+            "preload_app": True,
+            "proc_name": "policybot",
+            "logger_class": GunicornLog,
+            "control_socket_disable": True,  # a thread in the arbiter, and nothing uses it
+            "pre_fork": self.assign_index,
+            "on_exit": self._on_exit,
+        }
+        for name, value in options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> WsgiApp:
+        # Runs in the arbiter (preload): modules are imported and the index is built by
+        # then; everything a request needs is built per worker (PolicybotWorker.load_wsgi).
+        def not_started(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+            return _json(start_response, "503 Service Unavailable", {"status": "starting"})
+
+        return not_started
+
+    @staticmethod
+    def assign_index(arbiter: Any, worker: Any) -> None:
+        """Each worker gets the smallest index no live worker has: a replacement takes the
+        index (and the metrics port) of the worker it replaces."""
+        taken = {getattr(w, "index", None) for w in arbiter.WORKERS.values()}
+        worker.index = next(i for i in range(len(taken) + 1) if i not in taken)
+
+    def _on_exit(self, _arbiter: Any) -> None:
+        shutil.rmtree(self.seat_folder, ignore_errors=True)
+        log.info("stopped")
+
+    def serve(self) -> None:
+        _raise_open_files_limit()
+        arbiter = os.getpid()
+        try:
+            self.run()
+        except SystemExit as done:
+            if os.getpid() != arbiter:
+                raise  # a worker leaving: its exit unwinds the stack it inherited
+            if done.code not in (0, None):
+                # gunicorn said why (a worker could not boot, the port); one exit status.
+                raise SystemExit(1) from None
+        finally:
+            if os.getpid() == arbiter:
+                shutil.rmtree(self.seat_folder, ignore_errors=True)
+
+
+def _raise_open_files_limit() -> None:
+    """Every connection is a file: the soft limit (often 1,024) up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        return
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class OpsListener:
+    """A worker's operations listener (metrics_port + its index): a thread per connection,
+    on an interface of its own (POLICYBOT_METRICS_HOST)."""
+
+    def __init__(self, wsgi: WsgiApp, host: str, port: int) -> None:
+        self.server = make_server(
+            host, port, wsgi, server_class=_ThreadingServer, handler_class=_QuietHandler
         )
-        threading.Thread(target=ops.run, name="policybot-ops", daemon=True).start()
-        log.info("serving /metrics on %s:%s", settings.metrics_host, ops.port)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True
+        )
+        self.thread.start()
 
-    def stop_all() -> None:
-        server.stop(settings.drain_seconds)
-        if ops is not None:
-            ops.stop(settings.drain_seconds)
-
-    _on_sigterm(stop_all)
-    who = "" if worker is None else f"worker {worker} (pid {os.getpid()}) "
-    log.info("%sserving HTTP on %s:%s (%s mode)", who, settings.host, server.port, mode)
-    if on_ready is not None:
-        on_ready()
-    server.run()
-    return server.stopped_at
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
-def tag_worker(wsgi: WsgiApp, worker: int) -> WsgiApp:
-    """Every answer names the worker that gave it (its index: nothing a client could use)."""
-    header = (WORKER_HEADER, str(worker))
+class SchedulerSeat:
+    """At most one worker runs the scheduler: the one holding an exclusive flock on a file
+    the arbiter made. Each worker waits for it on a thread of its own; the kernel releases it
+    when its holder exits (SIGTERM, a crash, SIGKILL), and one waiting worker takes over."""
 
-    def tagged(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            return start_response(status, [*headers, header], exc_info)
+    def __init__(self, path: str, take: Callable[[], bool]) -> None:
+        """`take()` starts the scheduler in this worker, or returns False (stopping)."""
+        self.path = path
+        self.take = take
+        self.fd: int | None = None
+        threading.Thread(target=self._wait, name="policybot-scheduler-seat", daemon=True).start()
 
-        return wsgi(environ, start)
-
-    return tagged
-
-
-# ---------------------------------------------------------------- pre-forked workers
-
-
-def bind_listener(host: str, port: int, backlog: int = 1024) -> socket.socket:
-    """The listening socket every worker inherits (waitress's own backlog)."""
-    family, kind, proto, _name, address = socket.getaddrinfo(
-        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    listener = socket.socket(family, kind, proto)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(address)
-        listener.listen(backlog)
-    except OSError:
-        listener.close()
-        raise
-    return listener
+    def _wait(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError:
+            return  # the server is gone (the arbiter removed the file as it exited)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(fd)
+            return
+        self.fd = fd  # held until this process exits
+        if not self.take():
+            self.fd = None
+            os.close(fd)  # stopping: the seat goes to a worker that is not
 
 
-def _worker_main(
-    index: int, listener: socket.socket, *, settings: Settings, clock: Clock, mode: Mode
-) -> None:
-    """A policybot worker process: its own engine and services, serving the inherited socket
-    once its search index has caught up (it reports ready then)."""
-    services = build_services(settings, clock, prepare=False)  # the parent prepared it
-    try:
-        serve_process(settings, services, mode, listener, index, on_ready=report_ready)
-    finally:
-        services.close()
+class _KeptPipeQueue:
+    """gthread's queue of callbacks for its loop, minus closing its pipe when the loop ends:
+    a request thread still running after the drain would write its wake-up byte into
+    whatever file took the pipe's number (a socket opened since, as waitress once did)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def close(self) -> None:
+        return  # the process exits soon after; the pipe goes with it
 
 
-# In a worker: its end of the line to the parent, and whether it has said it is ready.
-_to_parent: Connection | None = None
-_reported_ready = False
+class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's threaded worker, with requests read in its event loop: a connection takes
+    a thread only once its request head (and a body of declared length) has arrived whole.
+    A client trickling its request holds no thread, and is closed when it has not finished
+    within POLICYBOT_IDLE_TIMEOUT; health probes and Slack's requests are answered meanwhile.
+
+    Each worker builds its own services, Bolt app, metrics listener and scheduler seat when
+    it starts (nothing of the kind crosses the fork)."""
+
+    index: int
+    app: PolicybotServer
+    method_queue: Any
+
+    def init_process(self) -> None:
+        self.gathering: deque[TConn] = deque()
+        self.stopping_at: float | None = None
+        self.services: Services | None = None
+        self.ops: OpsListener | None = None
+        self.scheduler: Any = None
+        self.ticker: Any = None
+        self._state_lock = threading.Lock()
+        super().init_process()
+        self.method_queue = _KeptPipeQueue(self.method_queue)
+
+    # -- start and stop ----------------------------------------------------------------
+
+    def load_wsgi(self) -> None:
+        settings = self.app.settings
+        # This worker drains within POLICYBOT_DRAIN_SECONDS; the arbiter waits a little longer
+        # before it kills (its own copy of the setting).
+        self.cfg.set("graceful_timeout", settings.drain_seconds)
+        try:
+            services = self.services = build_services(settings, self.app.clock, prepare=False)
+            _warm(services, f"worker {self.index}")
+            app = build_app(services, token_verification=False)  # the arbiter checked it
+            self.wsgi = tag_worker(make_wsgi_app(app, services), self.index)
+            self.ticker = build_ticker(services)
+            if settings.metrics_port is not None:
+                # Metrics are per process: each worker on a port of its own.
+                self.ops = OpsListener(
+                    make_ops_wsgi_app(services),
+                    settings.metrics_host,
+                    settings.metrics_port + self.index,
+                )
+                log.info("worker %s serving /metrics on port %s", self.index, self.ops.port)
+        except Exception as error:
+            # One line with the reason, then gunicorn stops the server (a worker that
+            # cannot start would not start on a retry either).
+            log.error("worker %s could not start: %s", self.index, startup_failure(error))
+            log.debug("worker start-up failure", exc_info=True)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+        if settings.scheduler_enabled:
+            services.scheduler.role = "in another worker"
+            SchedulerSeat(self.app.seat_path, self._take_scheduler)
+        log.info(
+            "worker %s (pid %s) serving HTTP on %s:%s (%s mode)",
+            self.index,
+            self.pid,
+            settings.host,
+            settings.port,
+            self.app.mode,
+        )
+
+    def _take_scheduler(self) -> bool:
+        with self._state_lock:
+            if not self.alive or self.stopping_at is not None or self.services is None:
+                return False
+            services = self.services
+            self.scheduler = start_background_ticker(
+                self.ticker, services.clock, self.app.settings.tick_seconds, services.scheduler
+            )
+        log.info("worker %s runs the scheduler", self.index)
+        return True
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self.stopping_at is None:
+            self.stopping_at = time.monotonic()
+            log.info("worker %s received %s: draining", self.index, signal.Signals(sig).name)
+            if self.ticker is not None:
+                self.ticker.stop()  # the running tick finishes its posts in flight
+        super().handle_exit(sig, frame)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        """After the requests: the scheduler's last tick, deferred replies, the listeners."""
+        settings = self.app.settings
+        stopped_at = self.stopping_at if self.stopping_at is not None else time.monotonic()
+        with self._state_lock:
+            scheduler, self.stopping_at = self.scheduler, stopped_at
+        if scheduler is not None:
+            log.info("stopping the scheduler (finishing the posts in flight)")
+            scheduler.shutdown(wait=True)
+        abandoned = 0
+        services = self.services
+        if services is not None and services.pending_replies is not None:
+            abandoned = finish_deferred_replies(
+                services.pending_replies, stopped_at + settings.drain_seconds
+            )
+        if self.ops is not None:
+            self.ops.close()
+        if services is not None:
+            services.close()
+        log.info("worker %s (pid %s) stopped", self.index, self.pid)
+        if abandoned:
+            # The interpreter would wait for the pool's threads at exit (and be killed).
+            logging.shutdown()
+            os._exit(0)
+
+    # -- reading requests in the loop --------------------------------------------------
+
+    def accept(self, listener: socket.socket) -> None:
+        try:
+            client, address = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._gather(TConn(self.cfg, client, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
+        # A kept-alive connection's next request is read in the loop too.
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._gather(conn)
+
+    def _gather(self, conn: TConn) -> None:
+        conn.sock.setblocking(False)
+        conn.head = bytearray()
+        conn.deadline = time.monotonic() + self.app.settings.idle_timeout
+        if self.stopping_at is not None:
+            conn.deadline = min(conn.deadline, time.monotonic() + STOP_LINGER_SECONDS)
+        self.gathering.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+
+    def _on_bytes(self, conn: TConn, _sock: socket.socket) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)  # the client went away
+            return
+        conn.head += data
+        if not _request_complete(conn.head, self.app.settings.max_body_bytes):
+            if len(conn.head) > MAX_HEAD_BYTES + self.app.settings.max_body_bytes:
+                self._drop(conn)
+            return
+        self.poller.unregister(conn.sock)
+        self.gathering.remove(conn)
+        conn.sock.setblocking(True)
+        # The thread's own reads and writes (a chunked body, a client that does not read
+        # its answer) give up after the idle timeout too, instead of holding the thread.
+        limit = struct.pack("ll", self.app.settings.idle_timeout, 0)
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            conn.sock.setsockopt(socket.SOL_SOCKET, option, limit)
+        conn.init()
+        conn.parser.unreader.unread(bytes(conn.head))
+        conn.data_ready = True
+        self.enqueue_req(conn)
+
+    def _drop(self, conn: TConn) -> None:
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+        with contextlib.suppress(ValueError):
+            self.gathering.remove(conn)
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        super().murder_pending()
+        now = time.monotonic()
+        if self.stopping_at is not None:
+            linger = self.stopping_at + STOP_LINGER_SECONDS
+            for conn in self.gathering:
+                conn.deadline = min(conn.deadline, linger)
+        for conn in [c for c in self.gathering if c.deadline <= now]:
+            self._drop(conn)  # too slow: its request did not arrive within the idle timeout
+
+    def murder_keepalived(self, force: bool = False) -> None:
+        super().murder_keepalived(force)
+        if force:
+            for conn in list(self.gathering):
+                self._drop(conn)
 
 
-def report_ready() -> None:
-    """Tell the supervisor this worker is serving (a worker that never says so and dies
-    counts as one that could not start)."""
-    global _reported_ready
-    if _to_parent is not None and not _reported_ready:
-        _to_parent.send(("ready", ""))
-    _reported_ready = True
+_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*$", re.I | re.M)
+_CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.I | re.M)
+
+
+def _request_complete(received: bytearray, max_body: int) -> bool:
+    """A whole request head has arrived, and the body it declares (up to `max_body`: a
+    larger one is refused from its length, unread). A chunked body is read by its thread,
+    up to the limit, under the socket's timeout."""
+    end = received.find(b"\r\n\r\n")
+    if end < 0:
+        end = received.find(b"\n\n")
+        if end < 0:
+            return False
+        head, body_at = received[:end], end + 2
+    else:
+        head, body_at = received[:end], end + 4
+    if _CHUNKED.search(head):
+        return True
+    declared = _CONTENT_LENGTH.search(head)
+    if declared is None:
+        return True
+    length = int(declared.group(1))
+    return length > max_body or len(received) - body_at >= length
 
 
 def startup_failure(error: BaseException) -> str:
@@ -489,253 +780,3 @@ def startup_failure(error: BaseException) -> str:
         return f"the database is unreachable: {reason[0] if reason else type(error).__name__}"
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}"[:500] if lines else type(error).__name__
-
-
-def _in_worker(
-    work: Callable[[int, socket.socket], None],
-    index: int,
-    sock: socket.socket,
-    to_parent: Connection,
-) -> None:
-    global _to_parent
-    _to_parent = to_parent
-    # The parent's handlers are not ours; its fork left the stop signals blocked.
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    try:
-        work(index, sock)
-    except Exception as error:
-        if _reported_ready:
-            log.exception("worker %s (pid %s) failed", index, os.getpid())
-        else:
-            # One line, sent to the parent, which logs it: not a traceback per restart.
-            log.debug("worker %s (pid %s) could not start", index, os.getpid(), exc_info=True)
-            with contextlib.suppress(OSError):
-                to_parent.send(("failed", startup_failure(error)))
-        raise SystemExit(1) from None
-    # On return, multiprocessing joins this process's threads (threading._shutdown) before
-    # it exits: replies still being posted to a response_url are sent, not cut off.
-
-
-class WorkersFailed(RuntimeError):
-    """Workers kept dying before they were ready: the supervisor stopped."""
-
-
-@dataclass
-class _Worker:
-    index: int
-    process: BaseProcess
-    started: float
-    status: Connection  # what the worker reports: ready, or why it could not start
-    failures: int = 0  # deaths in a row soon after starting: the restart waits longer
-    ready: bool = False
-    failure: str | None = None
-    status_open: bool = True
-
-
-class Supervisor:
-    """The parent of the pre-forked workers.
-
-    Why one inherited socket rather than SO_REUSEPORT: with SO_REUSEPORT every worker has an
-    accept queue of its own, and connections waiting in a worker's queue are reset when that
-    worker closes it (SIGTERM, a crash); with one shared socket a worker that stops accepting
-    leaves the queue to the others, the parent keeps the socket open for a replacement worker,
-    and no other program can bind the port beside us.
-
-    Why the scheduler runs in worker 0, not here: the parent stays single-threaded, so that
-    forking a replacement worker never copies a lock some other thread was holding.
-    """
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        workers: int,
-        work: Callable[[int, socket.socket], None],
-        *,
-        drain_seconds: float = DRAIN_SECONDS,
-    ) -> None:
-        """`work(index, listener)` is one worker's life: it serves `listener` until SIGTERM
-        (calling `report_ready()` when it starts serving), within `drain_seconds` of it."""
-        self.host, self.port, self.count, self.work = host, port, workers, work
-        self.kill_after = drain_seconds + KILL_GRACE_SECONDS
-        self.context = multiprocessing.get_context("fork")
-        self.workers: dict[int, _Worker] = {}
-        self.restarts: dict[int, tuple[float, int]] = {}  # index -> (when, failures so far)
-        self.stopping_since: float | None = None
-        self.listener: socket.socket | None = None
-        self.startup_failures = 0  # workers dead before they were ready, in a row
-        self.gave_up: str | None = None  # why, once the supervisor has given up
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_write, False)
-
-    def run(self) -> None:
-        """Serve until a stop signal; WorkersFailed if the workers keep failing to start."""
-        listener = self.listener = bind_listener(self.host, self.port)
-        previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
-        try:
-            log.info(
-                "serving HTTP on %s:%s with %s worker processes (pid %s supervises)",
-                self.host,
-                listener.getsockname()[1],
-                self.count,
-                os.getpid(),
-            )
-            for index in range(self.count):
-                self._start(index)
-            self._supervise()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            self._close_listener()
-            for worker in self.workers.values():
-                worker.status.close()
-            os.close(self._wake_read)
-            os.close(self._wake_write)
-        if self.gave_up is not None:
-            raise WorkersFailed(self.gave_up)
-        log.info("stopped")
-
-    def _on_signal(self, signum: int, _frame: object) -> None:
-        # Only wake the loop: it does the rest outside the signal handler.
-        with contextlib.suppress(BlockingIOError):  # full: the loop is awake already
-            os.write(self._wake_write, bytes([signum]))
-
-    def _start(self, index: int, failures: int = 0) -> None:
-        assert self.listener is not None
-        status, to_parent = self.context.Pipe(duplex=False)
-        process = self.context.Process(
-            target=_in_worker,
-            args=(self.work, index, self.listener, to_parent),
-            name=f"policybot-worker-{index}",
-        )
-        # A stop signal arriving during the fork waits until the worker has its own handlers
-        # (otherwise the parent's handler would run in the child, waking the parent).
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            process.start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-            to_parent.close()  # the worker's end: ours closed, its death reads as EOF
-        self.workers[index] = _Worker(index, process, time.monotonic(), status, failures)
-
-    def _supervise(self) -> None:
-        while self.workers or (self.restarts and self.stopping_since is None):
-            statuses = {w.status: w for w in self.workers.values() if w.status_open}
-            ready = wait_for_any(
-                [
-                    self._wake_read,
-                    *(w.process.sentinel for w in self.workers.values()),
-                    *statuses,
-                ],
-                self._timeout(),
-            )
-            if self._wake_read in ready:
-                signals = os.read(self._wake_read, 64)
-                if self.stopping_since is None:
-                    name = signal.Signals(signals[0]).name
-                    log.info("received %s: stopping %s workers", name, len(self.workers))
-                    self._begin_stop()
-            for status in [s for s in statuses if s in ready]:
-                self._read_status(statuses[status])
-            for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
-                self._reap(worker)
-            now = time.monotonic()
-            for index, (when, failures) in list(self.restarts.items()):
-                if when <= now and self.stopping_since is None:
-                    del self.restarts[index]
-                    self._start(index, failures)
-            if self.stopping_since is not None and now - self.stopping_since > self.kill_after:
-                for worker in self.workers.values():
-                    log.warning(
-                        "worker %s (pid %s) still running %.0f s after the stop signal: killing it",
-                        worker.index,
-                        worker.process.pid,
-                        self.kill_after,
-                    )
-                    worker.process.kill()
-                self.stopping_since = now  # the kills are reaped on the next round
-
-    def _timeout(self) -> float | None:
-        now = time.monotonic()
-        if self.stopping_since is not None:
-            return max(0.0, self.stopping_since + self.kill_after - now) + 0.01
-        if self.restarts:
-            return max(0.0, min(when for when, _ in self.restarts.values()) - now)
-        return None
-
-    def _read_status(self, worker: _Worker) -> None:
-        """What the worker said: ready, or why it could not start (EOF: it has gone)."""
-        try:
-            while worker.status.poll():
-                kind, detail = worker.status.recv()
-                if kind == "ready":
-                    worker.ready = True
-                    self.startup_failures = 0  # one worker starts: the others can too
-                elif kind == "failed":
-                    worker.failure = str(detail)
-        except (EOFError, OSError):
-            worker.status_open = False
-
-    def _begin_stop(self) -> None:
-        self.stopping_since = time.monotonic()
-        self.restarts.clear()
-        # Our copy of the socket only; it stays open in workers still draining.
-        self._close_listener()
-        for worker in self.workers.values():
-            if worker.process.pid is not None:
-                os.kill(worker.process.pid, signal.SIGTERM)
-
-    def _reap(self, worker: _Worker) -> None:
-        process = worker.process
-        process.join()
-        self._read_status(worker)  # a failure reported just before it exited
-        worker.status.close()
-        del self.workers[worker.index]
-        code = process.exitcode or 0
-        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
-        if self.stopping_since is not None:
-            log.info("worker %s (pid %s) exited with %s", worker.index, process.pid, how)
-            return
-        if not worker.ready:
-            self.startup_failures += 1
-            why = worker.failure or f"it exited with {how}"
-            if self.startup_failures >= MAX_STARTUP_FAILURES:
-                # Restarting would not help (Slack refuses the token, the database is down):
-                # stop, and say why once, as the worker reported it.
-                self.gave_up = why
-                log.error(
-                    "workers cannot start (%s in a row died before they were ready): %s; stopping",
-                    self.startup_failures,
-                    why,
-                )
-                self._begin_stop()
-                return
-        # A worker that dies at once is not restarted in a loop: each restart waits longer.
-        lived = time.monotonic() - worker.started
-        failures = worker.failures + 1 if not worker.ready or lived < 5 else 0
-        delay = min(30.0, 0.5 * 2**failures) if failures else 0.0
-        log.warning(
-            "worker %s (pid %s) exited unexpectedly with %s%s: starting another%s",
-            worker.index,
-            process.pid,
-            how,
-            "" if worker.ready else f" before it was ready ({worker.failure or 'no reason given'})",
-            f" in {delay:.1f} s" if delay else "",
-        )
-        self.restarts[worker.index] = (time.monotonic() + delay, failures)
-
-    def _close_listener(self) -> None:
-        if self.listener is not None:
-            self.listener.close()
-            self.listener = None
-
-
-def _on_sigterm(action: Callable[[], object]) -> None:
-    def handle(signum: int, _frame: object) -> None:
-        log.info("received %s: shutting down", signal.Signals(signum).name)
-        action()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handle)

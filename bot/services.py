@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +12,8 @@ from importlib import resources
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from policybot.bot.metrics import MeteredPoster, Metrics
 from policybot.bot.oauth import TeamClients
@@ -20,6 +24,7 @@ from policybot.data.db import (
     SessionFactory,
     make_engine,
     pending_migrations,
+    read_only,
     session_factory,
     upgrade,
 )
@@ -34,10 +39,78 @@ from policybot.scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
 DEMO_CORPUS = "china-industrial-policy-tracker-2024-11.txt"
+# PostgreSQL: how long opening a connection may take (a partition would otherwise hold a
+# request thread for the kernel's TCP time-out, minutes), and how long /readyz's own query
+# may run.
+CONNECT_TIMEOUT_SECONDS = 5
+PROBE_TIMEOUT_SECONDS = 3
+DATABASE_DOWN = "The database is not answering; try again in a minute."
 
 
 class DatabaseNotReady(RuntimeError):
     pass
+
+
+class OutageLog:
+    """A database that does not answer: one WARNING line per `period` seconds, with how
+    many requests met it since the last line, instead of a traceback per request."""
+
+    def __init__(self, period: float = 60.0) -> None:
+        self.period = period
+        self._lock = threading.Lock()
+        self._last_logged: float | None = None
+        self._unlogged = 0
+
+    def record(self, error: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._last_logged is not None and now - self._last_logged < self.period:
+                self._unlogged += 1
+                return
+            since, self._unlogged, self._last_logged = self._unlogged, 0, now
+        cause = getattr(error, "orig", None) or error
+        lines = str(cause).strip().splitlines()
+        log.warning(
+            "the database is not answering (%s: %s)%s",
+            type(cause).__name__,
+            lines[0][:300] if lines else "no reason given",
+            f"; {since} more requests met it since the last line" if since else "",
+        )
+
+
+@dataclass
+class ReadinessProbe:
+    """/readyz's own engine: no pool, and on PostgreSQL connect and statement timeouts; one
+    probe at a time (`lock`), the others answer with the `last` result meanwhile."""
+
+    engine: Engine
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: tuple[bool, dict[str, str]] = (False, {"database": "not checked yet"})
+    started: float = 0.0  # time.monotonic() of the latest probe's start
+
+
+def probe_engine(url: str) -> Engine:
+    """The /readyz probe's engine: it only reads, so on SQLite it never queues behind
+    writers (read_only); on PostgreSQL it gives up at its connect and statement timeouts."""
+    if is_embedded(url):
+        return read_only(
+            make_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_TIMEOUT_SECONDS})
+        )
+    return make_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={
+            "connect_timeout": PROBE_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={PROBE_TIMEOUT_SECONDS * 1000}",
+        },
+    )
+
+
+def server_engine(url: str) -> Engine:
+    """The engine requests and the scheduler use; on PostgreSQL with a connect timeout."""
+    if is_embedded(url) or make_url(url).get_backend_name() != "postgresql":
+        return make_engine(url)
+    return make_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 @dataclass
@@ -52,9 +125,17 @@ class Services:
     # Commands queued or running on the Slack app's pool (set by build_app): a shutdown
     # waits for these deferred replies.
     pending_replies: Callable[[], int] | None = None
+    # /readyz's engine (set by build_services; the main engine otherwise).
+    probe: ReadinessProbe = field(default=None)  # type: ignore[assignment]
+    outage: OutageLog = field(default_factory=OutageLog)
+
+    def __post_init__(self) -> None:
+        if self.probe is None:
+            self.probe = ReadinessProbe(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+        self.probe.engine.dispose()
 
 
 def is_embedded(url: str) -> bool:
@@ -110,10 +191,16 @@ def build_services(
     settings: Settings, clock: Clock = system_clock, prepare: bool = True
 ) -> Services:
     configure_pdf_reading(settings.pdf_limits())
-    engine = make_engine(settings.database_url)
+    engine = server_engine(settings.database_url)
     sessions = session_factory(engine)
     if prepare:
         prepare_database(engine, sessions, settings, clock)
     return Services(
-        settings, engine, sessions, CommandRunner(sessions), clock, Metrics(sessions, clock)
+        settings,
+        engine,
+        sessions,
+        CommandRunner(sessions),
+        clock,
+        Metrics(sessions, clock),
+        probe=ReadinessProbe(probe_engine(settings.database_url)),
     )

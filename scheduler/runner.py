@@ -56,6 +56,12 @@ def start_background_ticker(
     status = status or SchedulerStatus()
     status.role = "starting"
 
+    def on_leadership(leader: bool) -> None:
+        # While the tick holds the leader lock, not once it has finished.
+        status.role = "leader" if leader else "follower"
+
+    ticker.on_leadership = on_leadership
+
     def run_tick() -> None:
         try:
             report: TickReport = ticker.tick(clock())

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -66,6 +66,8 @@ class Ticker:
         self.only_team = only_team
         self.claim_batch = claim_batch  # rows a claim starts from (tests lower it)
         self._stopping = threading.Event()
+        # Told whether this tick leads as soon as it knows (what /readyz reports meanwhile).
+        self.on_leadership: Callable[[bool], None] | None = None
 
     def stop(self) -> None:
         """Finish the posts in flight, claim nothing more, hand untried rows back (SIGTERM)."""
@@ -74,6 +76,8 @@ class Ticker:
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
         with self._leadership() as leader:
+            if self.on_leadership is not None:
+                self.on_leadership(leader)
             if not leader:
                 report.leader = False
                 return report

@@ -1,19 +1,19 @@
 """Fixtures for the Slack edge: a fake Slack Web API, services on a temp SQLite database
-with the demo corpus, and the real HTTP server (waitress) on a loopback port."""
+with the demo corpus, and the WSGI app in-process on a loopback port (a threaded stdlib
+server: what depends on gunicorn itself is tested through `policybot serve`)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from click.testing import CliRunner
-from waitress.server import create_server
 
 from policybot.bot.app import build_app
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server import OpsListener, make_wsgi_app
 from policybot.bot.services import Services, build_services
 from policybot.bot.settings import Settings
 from policybot.handlers.commands import CommandRunner
@@ -82,30 +82,18 @@ class GatedRunner(CommandRunner):
 
 
 class LiveServer:
-    def __init__(self, wsgi: object) -> None:
-        self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+    """The WSGI app on a loopback port, a thread per connection, in this process."""
 
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
+    def __init__(self, wsgi: Any) -> None:
+        self.listener = OpsListener(wsgi, "127.0.0.1", 0)
+        self.port = self.listener.port
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        stop_waitress(self.server, self.thread)
-
-
-def stop_waitress(server: Any, thread: threading.Thread) -> None:
-    """Close waitress from inside its own loop (closing its sockets from another thread
-    races the loop's select: EBADF), then stop its worker threads."""
-
-    def close_everything() -> None:
-        for channel in list(server._map.values()):
-            channel.close()
-
-    server.trigger.pull_trigger(close_everything)
-    thread.join(timeout=5)
-    server.task_dispatcher.shutdown()
+        self.listener.close()
 
 
 @pytest.fixture

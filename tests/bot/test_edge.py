@@ -1,9 +1,12 @@
-"""The hardened HTTP edge, through the real server (waitress on a loopback port with the
-limits `serve` uses): malformed requests get a 4xx and one WARNING line, oversized bodies are
-refused unread, idle connections do not block the probes, /metrics can be protected."""
+"""The hardened HTTP edge: malformed requests get a 4xx and one WARNING line, /metrics can be
+protected (the WSGI app `serve` runs, in this process); and through the real server
+(`policybot serve`, gunicorn with the limits it sets): oversized bodies are refused unread,
+slow, trickling and idle clients hold no request thread and do not block the probes or
+Slack's commands, and are closed after the idle timeout."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -21,34 +24,23 @@ from urllib.parse import urlencode
 import pytest
 
 from policybot.bot.app import build_app
-from policybot.bot.server import GracefulServer, make_ops_wsgi_app, make_wsgi_app, waitress_limits
+from policybot.bot.server import make_ops_wsgi_app, make_wsgi_app
 from policybot.bot.services import Services
 from policybot.bot.settings import Settings
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Reply
-from tests.bot.conftest import SIGNING_SECRET, GatedRunner
+from tests.bot.conftest import SIGNING_SECRET, LiveServer
 from tests.bot.test_http import post, slash_form, wait_for
+from tests.bot.test_workers import Served, request, until
 from tests.fakeslack import FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 
-class EdgeServer:
-    """The server `serve` runs (GracefulServer with the settings' waitress limits)."""
+class EdgeServer(LiveServer):
+    """The WSGI app `serve` runs, with the settings' limits, in this process."""
 
     def __init__(self, wsgi: Any, settings: Settings) -> None:
-        self.server = GracefulServer(wsgi, "127.0.0.1", 0, **waitress_limits(settings))
-        self.url = f"http://127.0.0.1:{self.server.port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> EdgeServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
-        self.thread.join(timeout=15)
+        super().__init__(wsgi)
 
 
 def edge_services(services: Services, **changes: Any) -> Services:
@@ -143,10 +135,7 @@ MALFORMED: dict[str, tuple[bytes, str, int]] = {
 
 
 def assert_one_warning_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    # waitress.queue warns whenever a request waits for a free thread: load, not this request.
-    problems = [
-        r for r in caplog.records if r.levelno >= logging.WARNING and r.name != "waitress.queue"
-    ]
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(problems) == 1, [r.getMessage() for r in problems]
     assert problems[0].levelno == logging.WARNING
     assert all(r.exc_info is None and r.exc_text is None for r in caplog.records)
@@ -244,29 +233,6 @@ def send_raw(
     return answer.split(b"\r\n", 1)[0], time.monotonic() - started
 
 
-def test_oversized_body_refused_from_its_length_without_reading_it(edge: EdgeServer) -> None:
-    head = (
-        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode() + b"\r\n"
-        b"Content-Length: 104857600\r\n\r\n"
-    )
-    line, took = send_raw(edge.server.port, head, b"text=abc")  # 8 of the 100 MB sent
-    assert line.startswith(b"HTTP/1.1 413"), line
-    assert took < 2.0  # the answer came at once, not after a read of 100 MB
-
-
-def test_oversized_chunked_body_refused(services: Services) -> None:
-    edge_services(services, max_body_bytes=4096)
-    app = build_app(services)
-    with EdgeServer(make_wsgi_app(app, services), services.settings) as server:
-        head = (
-            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-            b"Content-Type: " + FORM.encode() + b"\r\n\r\n"
-        )
-        chunk = b"1000\r\n" + b"a" * 4096 + b"\r\n"
-        line, _ = send_raw(server.server.port, head, chunk * 2)
-    assert line.startswith(b"HTTP/1.1 413"), line
-
-
 def test_body_at_the_limit_is_served(services: Services, fake: FakeSlack) -> None:
     body = urlencode(slash_form(fake, "storage")).encode()
     edge_services(services, max_body_bytes=len(body))
@@ -278,32 +244,132 @@ def test_body_at_the_limit_is_served(services: Services, fake: FakeSlack) -> Non
         assert status == 413
 
 
-def test_idle_connections_do_not_block_health_checks(edge: EdgeServer) -> None:
-    idle = [socket.create_connection(("127.0.0.1", edge.server.port)) for _ in range(110)]
+# -- through `policybot serve` (gunicorn) -------------------------------------------------
+
+REAL_MAX_BODY = 4096
+REAL_IDLE_TIMEOUT = 2
+
+
+@pytest.fixture(scope="module")
+def real_fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def real(real_fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One worker with 4 request threads: far fewer than the slow clients sent at it."""
+    folder = tmp_path_factory.mktemp("edge")
+    served = Served(
+        f"sqlite:///{folder / 'edge.sqlite3'}",
+        real_fake,
+        folder / "serve.log",
+        {
+            "POLICYBOT_MAX_BODY_BYTES": str(REAL_MAX_BODY),
+            "POLICYBOT_IDLE_TIMEOUT": str(REAL_IDLE_TIMEOUT),
+            "POLICYBOT_HTTP_THREADS": "4",
+            "POLICYBOT_SCHEDULER": "0",
+        },
+        workers=1,
+    )
     try:
-        # Half of them started a request and stalled.
-        for sock in idle[::2]:
-            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
-        started = time.monotonic()
-        with urllib.request.urlopen(f"{edge.url}/healthz", timeout=5) as response:
-            assert response.status == 200
-        assert time.monotonic() - started < 2.0
+        served.wait_ready()
+        yield served
     finally:
-        for sock in idle:
+        served.stop()
+
+
+def test_oversized_body_refused_from_its_length_without_reading_it(real: Served) -> None:
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode() + b"\r\n"
+        b"Content-Length: 104857600\r\n\r\n"
+    )
+    # 8 of the 100 MB sent: the answer cannot wait for the rest.
+    line, _ = send_raw(real.port, head, b"text=abc", timeout=30)
+    assert line.startswith(b"HTTP/1.1 413"), line
+
+
+def test_oversized_chunked_body_refused(real: Served) -> None:
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: " + FORM.encode() + b"\r\n\r\n"
+    )
+    chunk = b"1000\r\n" + b"a" * REAL_MAX_BODY + b"\r\n"
+    line, _ = send_raw(real.port, head, chunk * 2, timeout=30)
+    assert line.startswith(b"HTTP/1.1 413"), line
+
+
+class Trickler:
+    """Slow clients: each connection sends one more header line every `every` seconds and
+    never finishes its request; `silent` ones send nothing at all."""
+
+    def __init__(self, port: int, trickling: int, silent: int, every: float = 0.5) -> None:
+        self.sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(trickling)]
+        self.silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(silent)]
+        self.every = every
+        self.stop = threading.Event()
+        self.lines_sent = 0
+        for sock in self.sockets:
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(self.every):
+            for n, sock in enumerate(self.sockets):
+                with contextlib.suppress(OSError):  # the server hung up on it: as it should
+                    sock.sendall(f"X-Slow-{self.lines_sent}-{n}: y\r\n".encode())
+            self.lines_sent += 1
+
+    def hung_up(self) -> int:
+        """How many of the connections the server has closed."""
+        closed = 0
+        for sock in self.sockets + self.silent:
+            sock.setblocking(False)
+            try:
+                data = sock.recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                closed += 1
+                continue
+            assert data == b"" or data.startswith(b"HTTP/1.1 "), data  # never a stray byte
+            closed += 1
+        return closed
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for sock in self.sockets + self.silent:
             sock.close()
 
 
-def test_idle_connections_are_closed_after_the_idle_timeout(services: Services) -> None:
-    # waitress's own clock decides; a 1-second limit keeps the wait short and bounded.
-    edge_services(services, idle_timeout=1)
-    app = build_app(services)
-    with EdgeServer(make_wsgi_app(app, services), services.settings) as server:
-        sock = socket.create_connection(("127.0.0.1", server.server.port), timeout=10)
-        with sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
-            started = time.monotonic()
-            assert sock.recv(1024) == b""  # the server hung up
-            assert time.monotonic() - started < 8.0
+def test_trickling_and_idle_clients_do_not_block_probes_or_commands(
+    real: Served, real_fake: FakeSlack
+) -> None:
+    """50 connections trickling a header line each half second and 50 silent ones, against
+    4 request threads: the probes and a signed command are answered meanwhile, and the
+    server hangs up on every slow connection once its idle timeout has passed."""
+    slow = Trickler(real.port, trickling=50, silent=50)
+    try:
+        until(lambda: slow.lines_sent >= 2, 10, "the slow clients to start trickling")
+        assert request(f"{real.url}/healthz", timeout=10).status == 200
+        assert request(f"{real.url}/readyz", timeout=10).status == 200
+        answer = request(
+            f"{real.url}/slack/events", urlencode(slash_form(real_fake, "storage")), timeout=10
+        )
+        assert answer.status == 200 and "1 brief for storage" in answer.body, answer
+        until(lambda: slow.hung_up() == 100, 60, "the server to hang up on the slow clients")
+        assert request(f"{real.url}/healthz", timeout=10).status == 200
+    finally:
+        slow.close()
+
+
+def test_idle_connections_are_closed_after_the_idle_timeout(real: Served) -> None:
+    sock = socket.create_connection(("127.0.0.1", real.port), timeout=30)
+    with sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
+        assert sock.recv(1024) == b""  # the server hung up (before this socket's own timeout)
 
 
 def get_metrics(url: str, token: str | None = None) -> tuple[int, str]:
@@ -365,39 +431,3 @@ def test_command_name_comes_from_settings(services: Services, fake: FakeSlack) -
             f"{server.url}/slack/events", urlencode(slash_form(fake, "storage", command="/policy"))
         )
         assert "brief for" not in json.loads(body)["text"]
-
-
-class StartedGatedRunner(GatedRunner):
-    def __init__(self, sessions: Any) -> None:
-        super().__init__(sessions)
-        self.started = threading.Event()
-
-    def run(self, text: str, ctx: Context) -> Reply:
-        self.started.set()
-        return super().run(text, ctx)
-
-
-def test_stop_lets_a_running_request_answer_and_refuses_new_ones(
-    services: Services, fake: FakeSlack
-) -> None:
-    slow = StartedGatedRunner(services.sessions)
-    services.runner = slow
-    app = build_app(services, ack_budget=8)
-    server = EdgeServer(make_wsgi_app(app, services), services.settings)
-    answers: list[tuple[int, str]] = []
-    with server:
-        client = threading.Thread(
-            target=lambda: answers.append(
-                post(f"{server.url}/slack/events", urlencode(slash_form(fake, "storage")))
-            )
-        )
-        client.start()
-        assert slow.started.wait(5)
-        server.server.stop()
-        assert wait_for(lambda: not server.server.server.accepting)
-        with pytest.raises(OSError):
-            urllib.request.urlopen(f"{server.url}/healthz", timeout=2)
-        slow.release.set()
-        client.join(10)
-    assert answers and answers[0][0] == 200
-    assert "1 brief for storage" in json.loads(answers[0][1])["text"]

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -53,10 +54,15 @@ def get(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(request, timeout=10) as response:
-            return response.status, response.read().decode(), dict(response.headers)
+            return response.status, response.read().decode(), by_name(response.headers)
     except urllib.error.HTTPError as error:
         with error:
-            return error.code, error.read().decode(), dict(error.headers)
+            return error.code, error.read().decode(), by_name(error.headers)
+
+
+def by_name(headers: Message) -> dict[str, str]:
+    """Header names are case-insensitive (Bolt sends them in lower case): Title-Case them."""
+    return {name.title(): value for name, value in headers.items()}
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from policybot.bot.app import build_app
 from policybot.bot.logs import configure_logging
+from policybot.bot.metrics import MeteredPoster
 from policybot.bot.server import make_wsgi_app
 from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Settings
@@ -77,6 +78,7 @@ class TcpProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.up = True
+        self.stalled = False
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
         self.stopped = False
@@ -88,6 +90,10 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.stalled:
+                with self.lock:
+                    self.sockets.append(client)  # held open, never answered: a partition
+                continue
             if not self.up:
                 client.close()
                 continue
@@ -115,10 +121,17 @@ class TcpProxy:
             for s in self.sockets:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+                s.close()
             self.sockets.clear()
+
+    def stall(self) -> None:
+        """Like a network partition: connections open, and nothing ever comes back."""
+        self.cut()
+        self.stalled = True
 
     def restore(self) -> None:
         self.up = True
+        self.stalled = False
 
     def close(self) -> None:
         self.stopped = True
@@ -151,6 +164,84 @@ def test_readyz_fails_while_database_is_unreachable_then_recovers(
         services.close()
     finally:
         proxy.close()
+
+
+@pytest.fixture
+def proxied(fresh_postgres_url: str, fake: FakeSlack) -> Iterator[tuple[TcpProxy, Services]]:
+    """Services on PostgreSQL through a proxy the test can cut or stall."""
+    url = make_url(fresh_postgres_url)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    settings = Settings.from_env(
+        {},
+        database_url=url.set(port=proxy.port).render_as_string(hide_password=False),
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake.url,
+    )
+    services = build_services(settings, clock=lambda: NOW)
+    try:
+        yield proxy, services
+    finally:
+        services.close()
+        proxy.close()
+
+
+@pytest.mark.postgres
+def test_a_partitioned_database_takes_no_request_thread_and_healthz_never_waits(
+    proxied: tuple[TcpProxy, Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL stops answering (connections open, nothing comes back): /readyz gives up
+    after its connect timeout, one probe at a time (the others answer with its last result
+    meanwhile), and /healthz never touches the database."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    proxy, services = proxied
+    app = build_app(services)
+    with LiveServer(make_wsgi_app(app, services)) as server, caplog.at_level(logging.INFO):
+        assert _readyz(server.url) == (200, "current")
+        proxy.stall()
+        assert _readyz(server.url) == (503, "unreachable")  # within its connect timeout
+        with ThreadPoolExecutor(8) as pool:
+            probes = [pool.submit(_readyz, server.url) for _ in range(8)]
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=10) as health:
+                assert health.status == 200
+            answers = [probe.result() for probe in probes]
+        # One probe at a time waits on the database; the others answer at once: with what
+        # the last one found, or that the one in flight has been waiting.
+        assert all(status == 503 for status, _ in answers), answers
+        reports = {r if r == "unreachable" else r.split(" (")[0] for _, r in answers}
+        assert reports <= {"unreachable", "not answering"}, answers
+        proxy.restore()
+        assert _readyz(server.url) == (200, "current")
+    outage = [r for r in caplog.records if "database is not answering" in r.getMessage()]
+    assert len(outage) == 1 and outage[0].levelno == logging.WARNING, outage
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.postgres
+def test_a_down_database_gives_users_one_sentence_and_the_log_one_line(
+    proxied: tuple[TcpProxy, Services], fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    from policybot.bot.services import DATABASE_DOWN
+
+    proxy, services = proxied
+    fake.add_channel_member("C100", "U100")
+    app = build_app(services)
+    with LiveServer(make_wsgi_app(app, services)) as server, caplog.at_level(logging.INFO):
+        proxy.cut()
+        services.engine.dispose()  # no pooled connection left from before the outage
+        texts = []
+        for command in ("storage", "latest", "subscribe storage daily", "deadlines"):
+            status, body = post(f"{server.url}/slack/events", urlencode(slash_form(fake, command)))
+            assert status == 200, body
+            texts.append(json.loads(body)["text"])
+    assert texts == [DATABASE_DOWN] * 4, texts
+    outage = [r for r in caplog.records if "database" in r.getMessage().lower()]
+    assert len(outage) == 1 and outage[0].levelno == logging.WARNING, outage
+    assert "database is not answering" in outage[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert all(r.exc_info is None for r in caplog.records)
 
 
 def _readyz(base: str) -> tuple[int, str]:
@@ -262,3 +353,36 @@ def test_serve_with_an_unreachable_database_prints_one_clear_line() -> None:
     assert len(lines) == 1, result.output
     assert lines[0].startswith("Error: cannot reach the database at postgresql+psycopg://u:***@")
     assert "hunter22secret" not in result.output
+
+
+def test_readyz_says_leader_while_the_first_tick_holds_the_lock(
+    live: LiveServer, services: Services, fake: FakeSlack
+) -> None:
+    """It said "starting" until the first tick had finished, however long that took."""
+    from policybot.bot.server import readiness
+    from policybot.bot.services import build_poster
+    from policybot.scheduler.messages import Outgoing
+    from policybot.scheduler.runner import start_background_ticker
+
+    fake.add_channel_member("C100", "U100")
+    post(f"{live.url}/slack/events", urlencode(slash_form(fake, "subscribe storage instant")))
+    ingest(services.sessions, tracker_issue("Leading Storage"), NOW + timedelta(minutes=1))
+    inner = build_poster(services)
+    seen: list[str] = []
+    posted = threading.Event()
+
+    class Watching(MeteredPoster):
+        def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+            seen.append(readiness(services)[1]["scheduler"])  # mid-tick, lock held
+            posted.set()
+            return super().post(team_id, channel_id, message)
+
+    ticker = build_ticker(services, Watching(inner, services.metrics))
+    scheduler = start_background_ticker(
+        ticker, lambda: NOW + timedelta(minutes=2), 3600, services.scheduler
+    )
+    try:
+        assert posted.wait(20)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert seen[0] == "leader", seen

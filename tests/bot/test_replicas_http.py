@@ -36,16 +36,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(port: int, timeout: float = 30) -> None:
+def wait_ready(port: int, replica: subprocess.Popen[bytes], timeout: float = 180) -> None:
+    """Until the replica's /readyz answers 200. The bound is generous (start-up on a loaded
+    machine has taken over 30 s); the wait ends as soon as it is ready."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        assert replica.poll() is None, f"the replica on {port} exited with {replica.returncode}"
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"replica on {port} did not start")
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"replica on {port} was not ready within {timeout:.0f} s")
 
 
 def delivered(fake: FakeSlack) -> Counter[tuple[str, str]]:
@@ -91,8 +95,8 @@ def test_two_replicas_sigterm_mid_run_delivers_once(
     engine = make_engine(fresh_postgres_url)
     factory = session_factory(engine)
     try:
-        for port in ports:
-            wait_healthy(port)
+        for port, replica in zip(ports, replicas, strict=True):
+            wait_ready(port, replica)
         for index, channel in enumerate(CHANNELS):
             fake.add_channel_member(channel, "U100")
             form = slash_form(fake, "subscribe replica instant", channel_id=channel)

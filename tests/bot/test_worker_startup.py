@@ -1,12 +1,15 @@
 """How `policybot serve --workers 2` starts: the search index is warm before any worker
-serves (built once in the parent, caught up in each worker), and workers that cannot start
-stop the server with one clear line instead of being restarted forever."""
+serves (built once in the arbiter, caught up in each worker), and a server that cannot start
+(Slack refuses the token) stops with one clear line before forking a worker, instead of
+restarting workers forever."""
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,11 +21,11 @@ from sqlalchemy.exc import DBAPIError
 
 from benchmarks.corpus import generate_issue
 from policybot.bot.dispatcher import WORKING
-from policybot.bot.server import MAX_STARTUP_FAILURES, startup_failure
+from policybot.bot.server import startup_failure
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from tests.bot.conftest import BOT_TOKEN
-from tests.bot.test_workers import Answer, Served, alive, search, until
+from tests.bot.test_workers import Answer, Served, search, until
 from tests.fakeslack import FakeSlack, Fault
 
 UNIQUE_WORD = "zeppelinium"  # in no generated brief: only in the one ingested after the fork
@@ -63,7 +66,7 @@ def test_workers_serve_warm_and_catch_up_with_briefs_written_after_the_fork(
     try:
         served.wait_ready()
         log = served.log()
-        built = re.findall(r"the parent: search index at revision (\d+) \(built\)", log)
+        built = re.findall(r"the server: search index at revision (\d+) \(built\)", log)
         assert len(built) == 1, log
         for index in (0, 1):
             # Each worker reached the parent's revision by catching up (not building), and
@@ -108,33 +111,53 @@ def test_workers_serve_warm_and_catch_up_with_briefs_written_after_the_fork(
         served.stop()
 
 
-def test_workers_that_cannot_start_stop_the_server_with_one_error_line(
+def test_a_refused_token_stops_the_server_with_one_line_before_any_worker(
     store: str, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    # Slack refuses the token: every worker's app fails its auth.test.
+    # Slack refuses the token: the arbiter's auth.test fails before it forks a worker.
     fake.fail_next("auth.test", *[Fault("error", error="invalid_auth")] * 50)
     served = Served(store, fake, tmp_path / "serve.log", {"POLICYBOT_LOAD_DEMO": "0"})
     try:
         code = served.process.wait(90)
     except subprocess.TimeoutExpired:
         served.process.send_signal(signal.SIGTERM)
-        raise AssertionError(f"serve kept restarting its workers:\n{served.log()}") from None
+        raise AssertionError(f"serve kept running:\n{served.log()}") from None
     finally:
         served.stop()
     log = served.log()
     assert code == 1, log
-    errors = [line for line in log.splitlines() if " ERROR " in line]
+    errors = [line for line in log.splitlines() if "Error" in line or " ERROR " in line]
     assert len(errors) == 1, log
-    assert f"{MAX_STARTUP_FAILURES} in a row died before they were ready" in errors[0], log
+    assert errors[0].startswith("Error: Slack refused the bot token"), errors
     assert "auth.test" in errors[0] and "invalid_auth" in errors[0], errors[0]
-    # Each death is one line naming the same reason; no traceback, no secret.
-    deaths = [line for line in log.splitlines() if "exited unexpectedly" in line]
-    assert len(deaths) == MAX_STARTUP_FAILURES - 1, log
-    assert all("before it was ready (BoltError: `token` is invalid" in d for d in deaths), log
     assert "Traceback" not in log and BOT_TOKEN not in log
-    assert len(fake.calls_to("auth.test")) >= MAX_STARTUP_FAILURES
-    pids = {int(p) for p in re.findall(r"worker \d \(pid (\d+)\)", log)}
-    assert pids and not [pid for pid in pids if alive(pid)]
+    assert len(fake.calls_to("auth.test")) == 1
+    assert "Booting worker" not in log and not served.workers()
+
+
+def test_an_unreachable_slack_api_is_named_not_taken_for_the_port(tmp_path: Path) -> None:
+    """It once read "cannot listen on 0.0.0.0:PORT" (the API's connection error is an
+    OSError, like a bind error)."""
+    from click.testing import CliRunner
+
+    from policybot.bot.cli import main
+    from tests.bot.conftest import SIGNING_SECRET
+    from tests.bot.test_workers import free_port
+
+    api = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api,
+        "POLICYBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'slack-down.sqlite3'}",
+        "POLICYBOT_LOG_LEVEL": "CRITICAL",
+    }
+    result = CliRunner().invoke(main, ["serve", "--port", str(free_port())], env=env)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"Error: Slack's API at {api} did not answer auth.test: ")
+    assert "Connection refused" in lines[0] and "cannot listen" not in lines[0]
 
 
 def test_an_unreachable_database_is_named_without_its_password() -> None:
@@ -144,3 +167,29 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
     cause = startup_failure(raised.value)
     assert cause.startswith("the database is unreachable: ") and "\n" not in cause, cause
     assert "127.0.0.1" in cause and "hunter2secret" not in cause, cause
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_its_reason(
+    store: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Its metrics port is taken: the worker logs why in one ERROR line and gunicorn stops
+    the server (exit 1) instead of starting it again and again."""
+    served = Served(store, fake, tmp_path / "serve.log", {"POLICYBOT_LOAD_DEMO": "0"}, workers=1)
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", served.metrics_port))
+        taken.listen()
+        try:
+            code = served.process.wait(90)
+        except subprocess.TimeoutExpired:
+            served.process.send_signal(signal.SIGTERM)
+            raise AssertionError(f"serve kept running:\n{served.log()}") from None
+        finally:
+            served.stop()
+    log = served.log()
+    assert code == 1, log
+    reasons = [line for line in log.splitlines() if "could not start" in line]
+    assert len(reasons) == 1 and " ERROR " in reasons[0], log
+    assert f"worker 0 could not start: OSError: [Errno {errno.EADDRINUSE}]" in reasons[0]
+    assert log.count("Booting worker") == 1, log  # not restarted in a loop
+    assert "Traceback" not in log and BOT_TOKEN not in log
