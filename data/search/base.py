@@ -27,6 +27,7 @@ from policybot.data.search.documents import (
     IndexedFields,
     bump_revision,
     document_row,
+    mark_written,
     metadata,
 )
 
@@ -43,7 +44,7 @@ class SearchEngine(ABC):
         rows = [document_row(i, f, meta.get(i, {}), revision) for i, f in items]
         for start in range(0, len(rows), 500):
             self._upsert(session, rows[start : start + 500])
-        session.connection().info[WROTE_DOCUMENTS] = True
+        mark_written(session)
 
     def remove(self, session: Session, brief_ids: Sequence[int]) -> None:
         """Leave tombstones, so every index drops these briefs."""
@@ -59,7 +60,7 @@ class SearchEngine(ABC):
         fields = IndexedFields("", "", "", "")
         rows = [{**document_row(i, fields, empty, revision), "deleted": True} for i in brief_ids]
         self._upsert(session, rows)
-        session.connection().info[WROTE_DOCUMENTS] = True
+        mark_written(session)
 
     @abstractmethod
     def _upsert(self, session: Session, rows: list[dict[str, Any]]) -> None:
