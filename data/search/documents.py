@@ -21,19 +21,25 @@ PRIVATE_INDEX = "policybot.search.private"
 _WATCHED: set[int] = set()
 
 
-def _forget_writes(connection: Connection, *_: object) -> None:
+def _forget_writes(connection: Connection) -> None:
     connection.info.pop(WROTE_DOCUMENTS, None)
+    connection.info.pop(PRIVATE_INDEX, None)
+
+
+def _forget_private_index(connection: Connection, *_: object) -> None:
+    # Writes before the savepoint stand, but its revisions will be taken again.
     connection.info.pop(PRIVATE_INDEX, None)
 
 
 def mark_written(session: Session) -> None:
     """Mark the session's connection as holding uncommitted documents until its transaction
-    (or a savepoint: its revisions are taken again) ends."""
+    ends (the mark and the private index go then)."""
     connection = session.connection()
     engine = connection.engine
     if id(engine) not in _WATCHED:
-        for name in ("commit", "rollback", "rollback_savepoint"):
-            event.listen(engine, name, _forget_writes)
+        event.listen(engine, "commit", _forget_writes)
+        event.listen(engine, "rollback", _forget_writes)
+        event.listen(engine, "rollback_savepoint", _forget_private_index)
         _WATCHED.add(id(engine))
     connection.info[WROTE_DOCUMENTS] = True
 

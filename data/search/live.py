@@ -29,6 +29,7 @@ from policybot.data.search.ranking import Plan, Searcher
 from policybot.data.search.rows import analysed, changes, documents_of, every_document
 from policybot.data.search.shared import database_state, shared_index
 
+
 def _in_memory(engine: Engine) -> bool:
     return backend_for(engine).in_memory(engine)
 

@@ -3,9 +3,9 @@ only ever becomes terms of our analysis).
 
 A search is clauses that must all match (a word, a phrase, or words joined by OR), clauses
 that must not, and filters. A word is the best of its forms (a disjunction-max: a literal
-form scores in full, a synonym at its thesaurus weight), each form scored with BM25 in
-every field at the field's weight (title 4, bodies 2, text 1, comment 0.5); OR members add
-up, and so do clauses. On top, every clause found in a title adds TITLE_TIER, so every word
+form scores in full, a synonym at its thesaurus weight), each form scored with BM25 over
+the brief's fields together, the title counting double (see index.py); OR members add up,
+and so do clauses. On top, every clause found in a title adds TITLE_TIER, so every word
 in a title beats any number of mentions in the text. Filters match inside the engine and
 score nothing.
 
@@ -26,15 +26,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import tantivy
 
 from policybot.data.search.analysis import STOPWORDS, TermQuery
-from policybot.data.search.index import FIELD_WEIGHTS, FIELDS, SCHEMA, STATE_ID, Document
+from policybot.data.search.index import SCHEMA, STATE_ID, Document
 
 PARTIAL_COVERAGE = 0.5
 TITLE_TIER = 1000.0
-MAX_PREFIX_TERMS = 500  # a prefix reads at most this many terms per field (the first in order)
+MAX_PREFIX_TERMS = 500  # a prefix reads at most this many terms (the first in order)
 _DIGITS = 4  # scores are compared rounded to this many decimals
 _Occur = tantivy.Occur
 
@@ -87,11 +88,13 @@ def _integer_range(name: str, low: int | None, high: int | None) -> tantivy.Quer
     )
 
 
-def _sequence(field_name: str, terms: Sequence[str]) -> tantivy.Query | None:
-    """One field holding the terms one after another (stopwords: any word at that place)."""
-    anchored = [(offset, t) for offset, t in enumerate(terms) if t not in STOPWORDS]
-    if not anchored:
-        return None
+def _anchored(terms: Sequence[str]) -> list[tuple[int, str]]:
+    """The terms a phrase looks for, at their offsets (a stopword: any word at its place)."""
+    return [(offset, t) for offset, t in enumerate(terms) if t not in STOPWORDS]
+
+
+def _sequence(field_name: str, anchored: list[tuple[int, str]]) -> tantivy.Query:
+    """One field holding the anchored terms at their offsets."""
     if len(anchored) == 1:
         return tantivy.Query.term_query(SCHEMA, field_name, anchored[0][1])
     first = anchored[0][0]
@@ -105,50 +108,67 @@ class Searcher:
     def __init__(self, searcher: tantivy.Searcher, load: DocumentLoader | None = None) -> None:
         self.searcher = searcher
         self.load = load
+        self._total = int(searcher.num_docs)
         self._prefixes: dict[str, list[str]] = {}
+        self._idfs: dict[tuple[str, str], float] = {}
+        self._phrase_counts: dict[tuple[tuple[int, str], ...], float] = {}
 
     @property
     def documents(self) -> int:
-        return int(self.searcher.num_docs) - 1 if self._has_state else int(self.searcher.num_docs)
-
-    @property
-    def _has_state(self) -> bool:
-        return self._count(tantivy.Query.term_query(SCHEMA, "brief_id", STATE_ID)) > 0
+        """Briefs in the index (the state document is none)."""
+        state = self._count(tantivy.Query.term_query(SCHEMA, "brief_id", STATE_ID))
+        return self._total - state
 
     # --- queries ---------------------------------------------------------------------------
+
+    def _idf(self, field_name: str, term: str) -> float:
+        """The idf tantivy gives a term in a field (0: no brief has it there)."""
+        key = (field_name, term)
+        found = self._idfs.get(key)
+        if found is None:
+            frequency = int(self.searcher.doc_freq(field_name, term))
+            found = self._idfs[key] = _idf(self._total, frequency) if frequency else 0.0
+        return found
 
     def _prefix_terms(self, prefix: str) -> list[str]:
         found = self._prefixes.get(prefix)
         if found is None:
-            terms: set[str] = set()
-            for name in FIELDS:
-                listed = self.searcher.terms_with_prefix(name, prefix, limit=MAX_PREFIX_TERMS)
-                terms.update(t for t, _ in listed)
-            found = self._prefixes[prefix] = sorted(terms)[:MAX_PREFIX_TERMS]
+            listed = self.searcher.terms_with_prefix("all", prefix, limit=MAX_PREFIX_TERMS)
+            found = self._prefixes[prefix] = sorted(t for t, _ in listed)
         return found
 
     def _alternative(
-        self, terms: Sequence[str], prefix: bool, fields: Sequence[int] = range(len(FIELDS))
+        self, terms: Sequence[str], prefix: bool, field_name: str = "all"
     ) -> tantivy.Query | None:
-        """One form of a word in the given fields, each at its weight."""
+        """One form of a word (a term, a phrase, a prefix) in a field; None where no brief
+        has it there."""
         if prefix and len(terms) == 1:
             expanded = [
                 q
                 for term in self._prefix_terms(terms[0])
-                if (q := self._alternative((term,), False, fields)) is not None
+                if (q := self._alternative((term,), False, field_name)) is not None
             ]
-            if not expanded:
-                return None
-            return expanded[0] if len(expanded) == 1 else tantivy.Query.disjunction_max_query(expanded)
-        per_field: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for number in fields:
-            found = _sequence(FIELDS[number], terms)
-            if found is not None:
-                boosted = tantivy.Query.boost_query(found, FIELD_WEIGHTS[number])
-                per_field.append((_Occur.Should, boosted))
-        if not per_field:
+            if len(expanded) <= 1:
+                return expanded[0] if expanded else None
+            return tantivy.Query.disjunction_max_query(expanded)
+        anchored = _anchored(terms)
+        idfs = [self._idf(field_name, t) for _, t in anchored]
+        if not anchored or not all(idfs):
             return None
-        return per_field[0][1] if len(per_field) == 1 else _boolean(per_field)
+        found = _sequence(field_name, anchored)
+        if len(anchored) > 1 and field_name == "all":
+            # tantivy weighs a phrase by the sum of its terms' idf; rescaled to the idf of
+            # the phrase itself (how many briefs hold it), a thesaurus name or a Chinese word
+            # of three bigrams counts as the one rare thing it is, not as three.
+            frequency = self._phrase_frequency(anchored, found)
+            found = tantivy.Query.boost_query(found, _idf(self._total, frequency) / sum(idfs))
+        return found
+
+    def _phrase_frequency(self, anchored: list[tuple[int, str]], query: tantivy.Query) -> int:
+        key = tuple(anchored)
+        if key not in self._phrase_counts:
+            self._phrase_counts[key] = self._count(query)
+        return int(self._phrase_counts[key])
 
     def _member(self, query: TermQuery) -> tantivy.Query | None:
         """A word (or phrase, or body): the best of its forms, synonyms at their weight."""
@@ -164,7 +184,9 @@ class Searcher:
 
     def _in_title(self, query: TermQuery) -> list[tantivy.Query]:
         return [
-            q for terms in query.alternatives if (q := self._alternative(terms, query.prefix, (0,)))
+            q
+            for terms in query.alternatives
+            if (q := self._alternative(terms, query.prefix, "title")) is not None
         ]
 
     def _clause(self, clause: Sequence[TermQuery]) -> tantivy.Query:
@@ -212,7 +234,8 @@ class Searcher:
         return base
 
     def _count(self, query: tantivy.Query) -> int:
-        return int(self.searcher.search(query, 1, count=True).count)
+        result: Any = self.searcher.search(query, 1, count=True)  # the stub omits `count`
+        return int(result.count)
 
     # --- ranking ---------------------------------------------------------------------------
 
@@ -340,9 +363,7 @@ def _occurs(sequence: Sequence[str], prefix: bool, fields: list[list[str]]) -> b
     width = len(sequence)
     for tokens in fields:
         for start in range(len(tokens) - width + 1):
-            if all(
-                s in STOPWORDS or tokens[start + k] == s for k, s in enumerate(sequence)
-            ):
+            if all(s in STOPWORDS or tokens[start + k] == s for k, s in enumerate(sequence)):
                 return True
     return False
 

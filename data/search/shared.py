@@ -32,7 +32,7 @@ from pathlib import Path
 
 import tantivy
 from platformdirs import user_data_path
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.models import SearchState
@@ -84,7 +84,7 @@ def database_identity(engine: Engine) -> str:
         return identity
     with engine.begin() as connection:
         if connection.execute(select(SearchState.id).where(SearchState.id == 1)).first() is None:
-            connection.execute(SearchState.__table__.insert().values(id=1, revision=0))
+            connection.execute(insert(SearchState).values(id=1, revision=0))
         connection.execute(
             update(SearchState)
             .where(SearchState.id == 1, SearchState.identity.is_(None))
