@@ -85,6 +85,9 @@ class Settings:
     metrics_port: int | None = None
     # Channels where an uploaded tracker file is previewed for ingestion (besides DMs).
     intake_channels: tuple[str, ...] = ()
+    # Where the search index lives (a folder per database in it); None: beside the SQLite
+    # file, or under the user's data directory for PostgreSQL (data/search/shared.py).
+    index_dir: str | None = None
 
     @classmethod
     def from_env(
@@ -154,6 +157,7 @@ class Settings:
             "metrics_host": get("POLICYBOT_METRICS_HOST") or "127.0.0.1",
             "metrics_port": _port(get("POLICYBOT_METRICS_PORT"), "POLICYBOT_METRICS_PORT"),
             "intake_channels": _channel_ids(get("POLICYBOT_INTAKE_CHANNELS")),
+            "index_dir": get("POLICYBOT_INDEX_DIR"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

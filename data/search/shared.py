@@ -109,6 +109,9 @@ class SharedIndex:
         self.index: tantivy.Index | None = None
         self.searcher: tantivy.Searcher | None = None
         self.revision = -1
+        # What this handle did (for logs and tests): full builds, documents applied.
+        self.builds = 0
+        self.applied = 0
 
     # --- on disk -----------------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class SharedIndex:
                 shutil.rmtree(old, ignore_errors=True)  # readers keep their mapped files
         if not self._open_current():
             raise RuntimeError(f"the search index just built in {path} cannot be opened")
+        self.builds += 1
 
     def _apply_changes(self) -> None:
         """Apply the documents of every revision after ours (called holding the lock)."""
@@ -202,7 +206,7 @@ class SharedIndex:
         if target <= self.revision:
             return
         writer = self.index.writer(tindex.DELTA_HEAP, 1)
-        tindex.apply(writer, documents, found.removed)
+        self.applied += tindex.apply(writer, documents, found.removed)
         writer.delete_documents_by_term("brief_id", tindex.STATE_ID)
         writer.add_document(tindex.state_document(target, self.identity))
         writer.commit()
