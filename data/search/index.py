@@ -34,7 +34,7 @@ from policybot.data.search.analysis import ANALYSIS_VERSION, STOPWORDS
 # benchmarks/relevance as well as any tried (2,1,1,1, 3,1,1,1, 4,2,2,1 and the old engine
 # within 0.001 nDCG@5), and fewer copies keep the index small.
 FIELDS = ("title", "bodies", "text", "comment")
-FIELD_COPIES = (3, 2, 1, 1)
+FIELD_COPIES = (2, 2, 1, 1)
 TOKENIZER = "policybot_terms"
 # Between two fields in `all`: stopwords (not indexed, but taking positions), so a phrase
 # never runs from one field into the next.

@@ -23,6 +23,7 @@ highest brief id.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -102,6 +103,33 @@ def _sequence(field_name: str, anchored: list[tuple[int, str]]) -> tantivy.Query
     return tantivy.Query.phrase_query(SCHEMA, field_name, words)
 
 
+@dataclass
+class _Statistics:
+    """What depends only on one commit of an index: the terms' idf, the phrases' document
+    counts, the terms of a prefix. Kept per tantivy searcher, across searches."""
+
+    idfs: dict[tuple[str, str], float] = field(default_factory=dict)
+    phrase_counts: dict[tuple[tuple[int, str], ...], int] = field(default_factory=dict)
+    prefixes: dict[str, list[str]] = field(default_factory=dict)
+
+
+_KEPT_STATISTICS = 8
+_STATISTICS: dict[
+    int, tuple[tantivy.Searcher, _Statistics]
+] = {}  # the searcher held: its id stays its own
+_STATISTICS_LOCK = threading.Lock()
+
+
+def _statistics(searcher: tantivy.Searcher) -> _Statistics:
+    with _STATISTICS_LOCK:
+        found = _STATISTICS.get(id(searcher))
+        if found is None or found[0] is not searcher:
+            while len(_STATISTICS) >= _KEPT_STATISTICS:
+                del _STATISTICS[next(iter(_STATISTICS))]  # the oldest
+            found = _STATISTICS[id(searcher)] = (searcher, _Statistics())
+        return found[1]
+
+
 class Searcher:
     """Evaluates plans over one tantivy searcher (one commit of one index)."""
 
@@ -109,9 +137,10 @@ class Searcher:
         self.searcher = searcher
         self.load = load
         self._total = int(searcher.num_docs)
-        self._prefixes: dict[str, list[str]] = {}
-        self._idfs: dict[tuple[str, str], float] = {}
-        self._phrase_counts: dict[tuple[tuple[int, str], ...], float] = {}
+        statistics = _statistics(searcher)
+        self._prefixes = statistics.prefixes
+        self._idfs = statistics.idfs
+        self._phrase_counts = statistics.phrase_counts
 
     @property
     def documents(self) -> int:
@@ -239,26 +268,33 @@ class Searcher:
 
     # --- ranking ---------------------------------------------------------------------------
 
-    def _page(self, query: tantivy.Query, total: int, offset: int, limit: int) -> list[int]:
-        """The brief ids of a page, ties at its end resolved by date and brief id."""
-        wanted = min(offset + limit, total)
-        if wanted <= 0:
-            return []
+    def _search(self, query: tantivy.Query, limit: int) -> tuple[int, list[tuple[float, Any]]]:
+        """How many briefs match, and the best `limit` (score, address) of them: one pass."""
+        result: Any = self.searcher.search(query, max(limit, 1), count=True)
+        return int(result.count), [(float(score), address) for score, address in result.hits]
+
+    def _page(self, query: tantivy.Query, offset: int, limit: int) -> tuple[int, list[int]]:
+        """How many briefs match, and the brief ids of a page: read until the score after
+        the page differs, ties ordered by date and brief id."""
+        wanted = offset + limit
         fetch = wanted + 8
-        while True:
-            hits = self.searcher.search(query, min(fetch, total), count=False).hits
-            last = round(float(hits[wanted - 1][0]), _DIGITS)
-            if len(hits) >= total or round(float(hits[-1][0]), _DIGITS) < last:
+        total, hits = self._search(query, fetch)
+        while len(hits) < total and wanted > 0:
+            last = round(hits[min(wanted, len(hits)) - 1][0], _DIGITS)
+            if round(hits[-1][0], _DIGITS) < last:
                 break
             fetch *= 4
+            total, hits = self._search(query, fetch)
+        if wanted <= 0 or not hits:
+            return total, []
         addresses = [address for _, address in hits]
         brief_ids = self.searcher.fast_field_values("brief_id", addresses)
         published = self.searcher.fast_field_values("published", addresses)
         ordered = sorted(
             zip(hits, brief_ids, published, strict=True),
-            key=lambda h: (-round(float(h[0][0]), _DIGITS), -int(h[2] or -1), -int(h[1] or 0)),
+            key=lambda h: (-round(h[0][0], _DIGITS), -int(h[2] or -1), -int(h[1] or 0)),
         )
-        return [int(b or 0) for _, b, _p in ordered[offset:wanted]]
+        return total, [int(b or 0) for _, b, _p in ordered[offset:wanted]]
 
     def _literal_frequency(self, query: TermQuery) -> int:
         found = self._alternative(query.alternatives[0], query.prefix)
@@ -276,7 +312,8 @@ class Searcher:
         base = self._base(plan)
         clauses = [self._clause(c) for c in plan.clauses]
         query = _boolean([*((_Occur.Must, c) for c in clauses), *base])
-        total = self._count(query)
+        limit = max(limit, 0)
+        total, page = self._page(query, offset, limit)
         partial = False
         unmatched: list[int] = []
         if not total and plan.clauses:
@@ -284,7 +321,8 @@ class Searcher:
             if allow_partial and len(clauses) > 1:
                 query, total = self._partial(plan, clauses, base)
                 partial = total > 0
-        page = self._page(query, total, offset, max(limit, 0))
+                if partial:
+                    page = self._page(query, offset, limit)[1]
         terms = self._matched_terms(plan, page) if with_terms and page else {}
         return Ranked(page, total, partial, unmatched, terms)
 
