@@ -1,11 +1,11 @@
-"""The search engine interface: what the database stores for search, and the one place a
-search reads the in-process index from.
+"""The search engine interface: what the database stores for search.
 
 The database is the source of truth. Each brief's analysed fields (and what filters read:
 kind, date, bodies, deadline years) are kept in `search_documents`, stamped with a revision
-from the one-row `search_state` counter; a removed brief leaves a tombstone. Every process
-keeps an in-process index (data/search/live.py) and, before a search, reads the documents
-of revisions it has not seen, so replicas follow each other's changes incrementally.
+from the one-row `search_state` counter; a removed brief leaves a tombstone. The search
+index on disk (data/search/shared.py, one per database, shared by every process) applies
+the documents of the revisions it has not seen before a search, so every process follows
+every other's changes incrementally.
 
 Bumping the counter row locks it until the transaction ends, so revisions become visible in
 the order they were taken: a reader that has seen revision N never misses an older one.
@@ -33,7 +33,7 @@ from policybot.data.search.documents import (
 
 
 class SearchEngine(ABC):
-    """Stores search documents; searches go through the in-process index (live.py)."""
+    """Stores search documents; searches go through the index (live.py, shared.py)."""
 
     def index(self, session: Session, items: Sequence[tuple[int, IndexedFields]]) -> None:
         """Add or replace the search documents of these (flushed) briefs."""

@@ -35,9 +35,10 @@ from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.models import SearchState
+from policybot.data.models import SearchDocument, SearchState
 from policybot.data.search import index as tindex
-from policybot.data.search.rows import analysed, changes, every_document
+from policybot.data.search.analysis import ANALYSIS_VERSION
+from policybot.data.search.rows import COLUMNS, analysed, document_of, every_document
 
 ENV = "POLICYBOT_INDEX_DIR"
 _configured: Path | None = None
@@ -193,24 +194,37 @@ class SharedIndex:
         self.builds += 1
 
     def _apply_changes(self) -> None:
-        """Apply the documents of every revision after ours (called holding the lock)."""
+        """Apply the documents of every revision after ours (called holding the lock),
+        streamed: a bulk ingest is caught up in bounded memory."""
         assert self.index is not None
-        with self.engine.connect() as connection:
-            found = changes(connection, self.revision)
-            revision, _ = database_state(connection)
-            documents = found.live
-            if found.stale:
-                documents += analysed(Session(bind=connection), found.stale)
-            connection.rollback()
-        target = max(revision, found.newest)
-        if target <= self.revision:
-            return
         writer = self.index.writer(tindex.DELTA_HEAP, 1)
-        self.applied += tindex.apply(writer, documents, found.removed)
+        applied = 0
+        with self.engine.connect() as connection:
+            revision, _ = database_state(connection)
+            newest = self.revision
+            stale: list[int] = []
+            rows = select(*COLUMNS).where(SearchDocument.revision > self.revision)
+            for row in connection.execute(rows.execution_options(yield_per=2000)):
+                newest = max(newest, int(row[1]))
+                if row[2]:
+                    applied += tindex.apply(writer, (), (int(row[0]),))
+                elif row[3] != ANALYSIS_VERSION:
+                    stale.append(int(row[0]))
+                else:
+                    applied += tindex.apply(writer, (document_of(row),), ())
+            session = Session(bind=connection)
+            for start in range(0, len(stale), 500):
+                applied += tindex.apply(writer, analysed(session, stale[start : start + 500]), ())
+            connection.rollback()
+        target = max(revision, newest)
+        if target <= self.revision:
+            writer.rollback()
+            return
         writer.delete_documents_by_term("brief_id", tindex.STATE_ID)
         writer.add_document(tindex.state_document(target, self.identity))
         writer.commit()
         writer.wait_merging_threads()
+        self.applied += applied
         self._reload()
 
     # --- what a search calls -------------------------------------------------------------------
