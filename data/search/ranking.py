@@ -340,18 +340,21 @@ class Searcher:
             frequencies = [self._literal_frequency(q) for q in clause]
             weights.append(max(_idf(documents, f) for f in frequencies))
         information = sum(weights)
-        # Each clause found adds its information: the score of this query is a coverage.
-        coverage = _boolean(
-            [
-                *((_Occur.Should, _const(c, w)) for c, w in zip(clauses, weights, strict=True)),
-                *base,
-            ]
-        )
+        need = PARTIAL_COVERAGE * information * (1 - 1e-6)  # float32 sums of the weights
+        # Each clause found adds its information: the score of this query is a coverage. A
+        # clause without which the rest cannot reach half is required outright, so a query
+        # whose rare word no brief has is answered without reading the common ones.
+        scored = [_const(c, w) for c, w in zip(clauses, weights, strict=True)]
+        required = [i for i, w in enumerate(weights) if information - w < need]
+        pairs = [(_Occur.Must, scored[i]) for i in required]
+        optional = [(_Occur.Should, q) for i, q in enumerate(scored) if i not in required]
+        if optional:
+            pairs.append((_Occur.Should if required else _Occur.Must, _boolean(optional)))
+        coverage = _boolean([*pairs, *base])
         any_clause = self._count(coverage)
         if not any_clause:
             return tantivy.Query.empty_query(), 0
         hits = self.searcher.search(coverage, any_clause, count=False).hits
-        need = PARTIAL_COVERAGE * information * (1 - 1e-6)  # float32 sums of the weights
         addresses = [address for score, address in hits if score >= need and score > 0]
         if not addresses:
             return tantivy.Query.empty_query(), 0
