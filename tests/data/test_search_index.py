@@ -172,3 +172,26 @@ def test_forked_processes_catch_up_at_once(engine: Engine, url: str) -> None:
     handle = another_process(engine)
     handle.searcher_at(revision(engine))
     assert (handle.builds, handle.applied) == (0, 0)
+
+
+def test_where_the_index_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """POLICYBOT_INDEX_DIR when set; else beside the SQLite file, or under the user's data
+    directory (one folder per server and database name) for PostgreSQL."""
+    from platformdirs import user_data_path
+
+    monkeypatch.delenv("POLICYBOT_INDEX_DIR")
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert shared.index_root(sqlite) == tmp_path / "db.sqlite3.search-index"
+    one = make_engine("postgresql://bot:secret@db.example:5432/policy")
+    other = make_engine("postgresql://bot:secret@db.example:5432/other")
+    root = user_data_path("policybot", appauthor=False) / "search-index"
+    assert shared.index_root(one).parent == root
+    assert shared.index_root(one) != shared.index_root(other)
+    assert "secret" not in str(shared.index_root(one))
+    monkeypatch.setenv("POLICYBOT_INDEX_DIR", str(tmp_path / "indexes"))
+    assert shared.index_root(one) == tmp_path / "indexes"
+    shared.configure(tmp_path / "configured")
+    try:
+        assert shared.index_root(sqlite) == tmp_path / "configured"
+    finally:
+        shared.configure(None)
