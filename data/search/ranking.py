@@ -114,9 +114,8 @@ class _Statistics:
 
 
 _KEPT_STATISTICS = 8
-_STATISTICS: dict[
-    int, tuple[tantivy.Searcher, _Statistics]
-] = {}  # the searcher held: its id stays its own
+# By the searcher's id; the searcher is held with its statistics, so its id stays its own.
+_STATISTICS: dict[int, tuple[tantivy.Searcher, _Statistics]] = {}
 _STATISTICS_LOCK = threading.Lock()
 
 
