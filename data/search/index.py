@@ -39,7 +39,8 @@ TOKENIZER = "policybot_terms"
 # Between two fields in `all`: stopwords (not indexed, but taking positions), so a phrase
 # never runs from one field into the next.
 _GAP = " " + " ".join(["a"] * 8) + " "
-SCHEMA_VERSION = 1  # bumped when the schema or what a field holds changes: a rebuild
+STOPWORD_MARK = "\u2205"
+SCHEMA_VERSION = 2  # bumped when the schema or what a field holds changes: a rebuild
 STATE_ID = -1  # the brief id of the state document
 BUILD_HEAP = 64_000_000  # the writer's heap for a full build (one thread: bounded memory)
 DELTA_HEAP = 15_000_000  # for a catch-up or a private index (tantivy's minimum per thread)
@@ -80,6 +81,7 @@ def schema() -> tantivy.Schema:
     builder.add_integer_field("brief_id", indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_text_field("all", tokenizer_name=TOKENIZER, index_option="position")
+    builder.add_text_field("pairs", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_integer_field("published", indexed=True, fast=True)
     builder.add_integer_field("news", indexed=True)
     builder.add_integer_field("body_ids", indexed=True)
@@ -125,6 +127,10 @@ def as_tantivy(document: Document) -> tantivy.Document:
     out.add_text("title", document.fields[0])
     copies = [f for f, n in zip(document.fields, FIELD_COPIES, strict=True) for _ in range(n)]
     out.add_text("all", _GAP.join(copies))
+    paired = [pairs(f.split()) for f in document.fields]
+    out.add_text(
+        "pairs", _GAP.join(p for p, n in zip(paired, FIELD_COPIES, strict=True) for _ in range(n))
+    )
     out.add_integer("published", document.published)
     out.add_integer("news", 1 if document.kind == "news" else 0)
     for body in sorted(set(document.body_ids)):
@@ -132,6 +138,20 @@ def as_tantivy(document: Document) -> tantivy.Document:
     for year in sorted(set(document.due_years)):
         out.add_integer("due_years", year)
     return out
+
+
+_BOTH_STOPWORDS = f"{STOPWORD_MARK}_{STOPWORD_MARK}"
+
+
+def pairs(terms: list[str]) -> str:
+    """The pair term at each position of a field, joined by spaces: `a_b` for two terms one
+    after the other, a stopword written ∅, two stopwords the stopword `a` (not indexed,
+    but it keeps its place). A phrase of two words is then one term, a longer one a phrase
+    of pairs: common words one after the other are read from their pair's postings, not
+    from both words' positions. Our terms never hold `_` or `∅`."""
+    marked = [STOPWORD_MARK if t in STOPWORDS else t for t in terms]
+    joined = " ".join(map("_".join, zip(marked, marked[1:], strict=False)))
+    return joined.replace(_BOTH_STOPWORDS, "a")
 
 
 def state_document(revision: int, identity: str) -> tantivy.Document:

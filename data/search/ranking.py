@@ -32,7 +32,7 @@ from typing import Any
 import tantivy
 
 from policybot.data.search.analysis import STOPWORDS, TermQuery
-from policybot.data.search.index import SCHEMA, STATE_ID, Document
+from policybot.data.search.index import SCHEMA, STATE_ID, Document, pairs
 
 PARTIAL_COVERAGE = 0.5
 TITLE_TIER = 1000.0
@@ -92,6 +92,19 @@ def _integer_range(name: str, low: int | None, high: int | None) -> tantivy.Quer
 def _anchored(terms: Sequence[str]) -> list[tuple[int, str]]:
     """The terms a phrase looks for, at their offsets (a stopword: any word at its place)."""
     return [(offset, t) for offset, t in enumerate(terms) if t not in STOPWORDS]
+
+
+def _pair_terms(terms: Sequence[str]) -> list[tuple[int, str]]:
+    """A phrase as pair terms at their offsets (see index.pairs): stopwords at its ends
+    dropped, two stopwords in a row skipped (their offset kept)."""
+    inner = list(terms)
+    while inner and inner[0] in STOPWORDS:
+        inner.pop(0)
+    while inner and inner[-1] in STOPWORDS:
+        inner.pop()
+    if len(inner) < 2:
+        return []
+    return [(offset, p) for offset, p in enumerate(pairs(inner).split()) if p != "a"]
 
 
 def _sequence(field_name: str, anchored: list[tuple[int, str]]) -> tantivy.Query:
@@ -180,14 +193,18 @@ class Searcher:
                 return expanded[0] if expanded else None
             return tantivy.Query.disjunction_max_query(expanded)
         anchored = _anchored(terms)
+        if len(anchored) > 1 and field_name == "all" and (paired := _pair_terms(terms)):
+            # A phrase is read from the pair terms: two words are one term, so a phrase of
+            # common words costs a term lookup, not a walk over both words' positions.
+            field_name, anchored = "pairs", paired
         idfs = [self._idf(field_name, t) for _, t in anchored]
         if not anchored or not all(idfs):
             return None
         found = _sequence(field_name, anchored)
-        if len(anchored) > 1 and field_name == "all":
+        if len(anchored) > 1 and field_name == "pairs":
             # tantivy weighs a phrase by the sum of its terms' idf; rescaled to the idf of
             # the phrase itself (how many briefs hold it), a thesaurus name or a Chinese word
-            # of three bigrams counts as the one rare thing it is, not as three.
+            # of four bigrams counts as the one rare thing it is, not as three.
             frequency = self._phrase_frequency(anchored, found)
             found = tantivy.Query.boost_query(found, _idf(self._total, frequency) / sum(idfs))
         return found
