@@ -2,9 +2,10 @@
 
 Our analysis (data/search/analysis.py: stems, spellings, CJK bigrams) makes the terms;
 tantivy stores them as they are (a whitespace tokenizer over the analysed text, stopwords
-dropped with their positions kept, so a phrase skips them), with positions for phrases and
-the filters' values (kind, publication date, issuing bodies, deadline years) as indexed
-integers. Besides the briefs, each index holds one state document (brief id -1): the
+dropped with their positions kept), with positions, and the filters' values (kind,
+publication date, issuing bodies, deadline years) as indexed integers. Three text fields:
+`title` (for the title tier), `all` (every field, scored as BM25F by repetition) and
+`pairs` (each two terms in a row as one term, so a phrase reads pair postings). Besides the briefs, each index holds one state document (brief id -1): the
 search revision it reflects, the database it was built from and the schema and analysis
 versions, all committed together with the documents they describe.
 
