@@ -43,7 +43,7 @@ _GAP = " " + " ".join(["a"] * 8) + " "
 STOPWORD_MARK = "\u2205"
 SCHEMA_VERSION = 2  # bumped when the schema or what a field holds changes: a rebuild
 STATE_ID = -1  # the brief id of the state document
-BUILD_HEAP = 64_000_000  # the writer's heap for a full build (one thread: bounded memory)
+BUILD_HEAP = 16_000_000  # the writer's heap for a full build (one thread: bounded memory)
 DELTA_HEAP = 15_000_000  # for a catch-up or a private index (tantivy's minimum per thread)
 
 

@@ -41,6 +41,9 @@ from policybot.data.search.analysis import ANALYSIS_VERSION
 from policybot.data.search.rows import COLUMNS, analysed, document_of, every_document
 
 ENV = "POLICYBOT_INDEX_DIR"
+# Reading a broken index raises tantivy's errors, or its Rust panics, which reach Python as
+# pyo3's PanicException: a BaseException (its module exists only once one happened).
+_INTERRUPTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 _configured: Path | None = None
 
 
@@ -144,7 +147,9 @@ class SharedIndex:
             index.reload()
             searcher = index.searcher()
             state = tindex.read_state(searcher)
-        except (OSError, ValueError):
+        except _INTERRUPTS:
+            raise
+        except BaseException:
             return False  # unreadable (a broken copy, an older tantivy): rebuilt
         if state is None or not state.fits(self.identity):
             return False
@@ -159,7 +164,9 @@ class SharedIndex:
             self.index.reload()
             searcher = self.index.searcher()
             state = tindex.read_state(searcher)
-        except (OSError, ValueError):
+        except _INTERRUPTS:
+            raise
+        except BaseException:
             return  # a merge removed a file mid-reload: the next catch-up tries again
         if state is not None:
             self.searcher, self.revision = searcher, state.revision
