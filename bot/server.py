@@ -8,8 +8,8 @@ on a listener of its own per worker).
 
 `policybot serve` is gunicorn's arbiter, started in-process (see PolicybotServer). Before it
 forks anything it checks the database and Slack's auth.test once (a bad token or an
-unreachable API is one clear line, exit 1) and builds the search index, which every worker
-inherits copy-on-write. No engine, thread, pool or open connection crosses a fork: each worker
+unreachable API is one clear line, exit 1) and builds or catches up the search index on disk,
+which every worker then opens memory-mapped in milliseconds. No engine, thread, pool or open connection crosses a fork: each worker
 builds its own services, Bolt app and metrics listener when it starts (PolicybotWorker).
 gunicorn replaces workers that die and drains on SIGTERM: each worker stops accepting, answers
 the requests in flight and sends the deferred (response_url) replies within
@@ -298,8 +298,8 @@ def serve(settings: Settings, services: Services, mode: Mode) -> None:
         serve_socket_mode(settings, services)
         return
     check_listen(settings.host, settings.port)
-    # Built once here, single-threaded, before any fork: every worker inherits the arrays
-    # (shared copy-on-write) and reads only the revisions written since.
+    # Built or caught up once here, before any fork: each worker then opens the index on disk
+    # (memory-mapped, shared by every process) and applies only revisions written since.
     _warm(services, "the server")
     services.close()
     PolicybotServer(settings, services.clock, mode).serve()

@@ -31,6 +31,7 @@ from policybot.data.db import (
 from policybot.data.ingest.isolation import configure as configure_pdf_reading
 from policybot.data.ingest.writer import IngestSummary, ingest_bytes
 from policybot.data.models import SourceDocument
+from policybot.data.search.shared import configure as configure_search_index
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
 from policybot.scheduler.messages import Poster
@@ -191,6 +192,7 @@ def build_services(
     settings: Settings, clock: Clock = system_clock, prepare: bool = True
 ) -> Services:
     configure_pdf_reading(settings.pdf_limits())
+    configure_search_index(settings.index_dir)
     engine = server_engine(settings.database_url)
     sessions = session_factory(engine)
     if prepare:

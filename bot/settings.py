@@ -107,6 +107,9 @@ class Settings:
     pdf_text_mb: int = 10
     pdf_inflated_mb: int = 64
     pdf_readers: int = 2
+    # Where the search index lives (a folder per database in it); None: beside the SQLite
+    # file, or under the user's data directory for PostgreSQL (data/search/shared.py).
+    index_dir: str | None = None
 
     @classmethod
     def from_env(
@@ -180,6 +183,7 @@ class Settings:
                 name: _positive_int(get(variable), default, variable, unit)
                 for name, variable, default, unit in _PDF_LIMITS
             },
+            "index_dir": get("POLICYBOT_INDEX_DIR"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -443,6 +443,9 @@ class SearchState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # A random id given once: names the database's search index on disk, so an index is
+    # never taken for another database's (data/search/shared.py).
+    identity: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class IntakeStatus(StrEnum):

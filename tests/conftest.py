@@ -42,6 +42,20 @@ def postgres_url() -> str | None:
     return url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def search_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Search indexes of the tests' databases (and of servers they start) in a temporary
+    directory, never in the user's data directory."""
+    directory = tmp_path_factory.mktemp("search-index")
+    before = os.environ.get("POLICYBOT_INDEX_DIR")
+    os.environ["POLICYBOT_INDEX_DIR"] = str(directory)
+    yield directory
+    if before is None:
+        os.environ.pop("POLICYBOT_INDEX_DIR", None)
+    else:
+        os.environ["POLICYBOT_INDEX_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
     url = postgres_url()

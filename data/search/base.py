@@ -1,11 +1,11 @@
-"""The search engine interface: what the database stores for search, and the one place a
-search reads the in-process index from.
+"""The search engine interface: what the database stores for search.
 
 The database is the source of truth. Each brief's analysed fields (and what filters read:
 kind, date, bodies, deadline years) are kept in `search_documents`, stamped with a revision
-from the one-row `search_state` counter; a removed brief leaves a tombstone. Every process
-keeps an in-process index (data/search/live.py) and, before a search, reads the documents
-of revisions it has not seen, so replicas follow each other's changes incrementally.
+from the one-row `search_state` counter; a removed brief leaves a tombstone. The search
+index on disk (data/search/shared.py, one per database, shared by every process) applies
+the documents of the revisions it has not seen before a search, so every process follows
+every other's changes incrementally.
 
 Bumping the counter row locks it until the transaction ends, so revisions become visible in
 the order they were taken: a reader that has seen revision N never misses an older one.
@@ -27,12 +27,13 @@ from policybot.data.search.documents import (
     IndexedFields,
     bump_revision,
     document_row,
+    mark_written,
     metadata,
 )
 
 
 class SearchEngine(ABC):
-    """Stores search documents; searches go through the in-process index (live.py)."""
+    """Stores search documents; searches go through the index (live.py, shared.py)."""
 
     def index(self, session: Session, items: Sequence[tuple[int, IndexedFields]]) -> None:
         """Add or replace the search documents of these (flushed) briefs."""
@@ -43,7 +44,7 @@ class SearchEngine(ABC):
         rows = [document_row(i, f, meta.get(i, {}), revision) for i, f in items]
         for start in range(0, len(rows), 500):
             self._upsert(session, rows[start : start + 500])
-        session.connection().info[WROTE_DOCUMENTS] = True
+        mark_written(session)
 
     def remove(self, session: Session, brief_ids: Sequence[int]) -> None:
         """Leave tombstones, so every index drops these briefs."""
@@ -59,7 +60,7 @@ class SearchEngine(ABC):
         fields = IndexedFields("", "", "", "")
         rows = [{**document_row(i, fields, empty, revision), "deleted": True} for i in brief_ids]
         self._upsert(session, rows)
-        session.connection().info[WROTE_DOCUMENTS] = True
+        mark_written(session)
 
     @abstractmethod
     def _upsert(self, session: Session, rows: list[dict[str, Any]]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, event, select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.models import Brief, Goal, SearchState, brief_bodies
@@ -16,6 +16,32 @@ from policybot.data.search.analysis import ANALYSIS_VERSION, index_terms
 # Set on a connection whose open transaction wrote search documents (cleared at its end):
 # its own reads then see uncommitted documents, which must not enter the shared index.
 WROTE_DOCUMENTS = "policybot.search.wrote"
+# On the same connection: its private index of what it sees, (revision, index) (live.py).
+PRIVATE_INDEX = "policybot.search.private"
+_WATCHED: set[int] = set()
+
+
+def _forget_writes(connection: Connection) -> None:
+    connection.info.pop(WROTE_DOCUMENTS, None)
+    connection.info.pop(PRIVATE_INDEX, None)
+
+
+def _forget_private_index(connection: Connection, *_: object) -> None:
+    # Writes before the savepoint stand, but its revisions will be taken again.
+    connection.info.pop(PRIVATE_INDEX, None)
+
+
+def mark_written(session: Session) -> None:
+    """Mark the session's connection as holding uncommitted documents until its transaction
+    ends (the mark and the private index go then)."""
+    connection = session.connection()
+    engine = connection.engine
+    if id(engine) not in _WATCHED:
+        event.listen(engine, "commit", _forget_writes)
+        event.listen(engine, "rollback", _forget_writes)
+        event.listen(engine, "rollback_savepoint", _forget_private_index)
+        _WATCHED.add(id(engine))
+    connection.info[WROTE_DOCUMENTS] = True
 
 
 @dataclass(frozen=True)

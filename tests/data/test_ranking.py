@@ -315,7 +315,8 @@ def test_a_committed_brief_without_a_document_is_found_before_the_backfill(
     from sqlalchemy import delete
 
     from policybot.data.models import SearchDocument
-    from policybot.data.search.live import live_index
+    from policybot.data.search.ranking import Searcher
+    from policybot.data.search.shared import shared_index
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     upgrade(engine)
@@ -325,7 +326,8 @@ def test_a_committed_brief_without_a_document_is_found_before_the_backfill(
         session.execute(delete(SearchDocument))  # as a database from before migration 0007
     with session_factory(engine)() as session:
         assert [b.id for b in found(session, "hydrogen").briefs] == [brief_id]
-        assert len(live_index(engine).index) == 1
+        shared = shared_index(engine).searcher
+        assert shared is not None and Searcher(shared).documents == 1
     engine.dispose()
 
 
