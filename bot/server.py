@@ -289,8 +289,6 @@ def _warm(services: Services, who: str) -> None:
 def serve(settings: Settings, services: Services, mode: Mode) -> None:
     """Serve until SIGTERM (ServeError: cannot start). `services` is this process's; HTTP
     workers build their own, so it is closed before the first fork."""
-    # APScheduler logs every run of the tick at INFO: a healthy idle server logs nothing.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     check_slack(settings)
     if mode is Mode.SOCKET:
         if settings.web_workers > 1:
