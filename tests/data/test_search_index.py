@@ -180,6 +180,8 @@ def test_where_the_index_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     from platformdirs import user_data_path
 
     monkeypatch.delenv("POLICYBOT_INDEX_DIR")
+    # What an earlier test's settings configured in this process does not count here.
+    monkeypatch.setattr(shared, "_configured", None)
     sqlite = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert shared.index_root(sqlite) == tmp_path / "db.sqlite3.search-index"
     one = make_engine("postgresql://bot:secret@db.example:5432/policy")
