@@ -37,36 +37,18 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 
+from benchmarks.scheduler import CountingPoster
 from policybot.data import db
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import ReminderRule, Subscription, TeamNote
 from policybot.data.search.live import warm
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
-from policybot.scheduler.messages import Outgoing
 from policybot.scheduler.runner import start_background_ticker
 from policybot.scheduler.ticker import Ticker
 from tests.conftest import DEMO_CORPUS
 
 MODES = ("deferred", "immediate")
-
-
-class CountingPoster:
-    """Slack stand-in for the scheduler: accepts every post at once."""
-
-    def __init__(self) -> None:
-        self.posts = 0
-        self._lock = threading.Lock()
-
-    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
-        with self._lock:
-            self.posts += 1
-            return f"{self.posts}.000100"
-
-    def find_posted(
-        self, team_id: str, channel_id: str, since: datetime, delivery_ids: set[int]
-    ) -> set[int]:
-        return set()
 
 
 def deferred_engine(url: str) -> Engine:
