@@ -22,7 +22,7 @@ from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadlin
 from policybot.data.ingest.parser import sentence_goals
 from policybot.data.ingest.preview import preview_issue
 from policybot.data.ingest.records import BriefRecord, GoalRecord
-from policybot.data.ingest.single import parse_single_brief, single_issue
+from policybot.data.ingest.single import UNLABELLED, parse_single_brief, single_issue
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IssueWriter, brief_identity
 from policybot.data.models import Brief, BriefKind, IssuingBody
@@ -42,7 +42,6 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _RANGE = re.compile(r"^(\S+)\s*(?:to|until|\u2013|\u2014|-)\s*(\S+)$")
 CORPUS_ACTION = "add briefs to the shared corpus"
-_UNLABELLED = "no labels"  # the single-brief parser's warning for a text without labels
 
 
 class FormErrors(UserError):
@@ -166,7 +165,7 @@ def form_from_text(text: str) -> BriefForm:
     except ParseError as error:
         raise UserError(f"I can't make one brief of this message: {error.message}.") from error
     form = form_from_record(record)
-    if not any(w.startswith(_UNLABELLED) for w in record.warnings):
+    if record.labelled:
         return form
     # No labels: a message written for people. Split it as a person would.
     message = split_message(text)
@@ -176,7 +175,7 @@ def form_from_text(text: str) -> BriefForm:
     said = "the title is the first line or sentence" + (", cut" if message.title_cut else "")
     warnings = [
         f"no labels: {said}; the rest is the summary"
-        if w.startswith(_UNLABELLED)
+        if w.startswith(UNLABELLED)
         else w.replace(record.title, message.title)
         for w in record.warnings
     ]

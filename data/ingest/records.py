@@ -33,6 +33,9 @@ class BriefRecord:
     links: list[str] = field(default_factory=list)
     source_label: str | None = None
     goals: list[GoalRecord] = field(default_factory=list)
+    # False: read from text without labels (a message written for people), its first line
+    # taken as the title; a caller may split it as a person would (handlers/add_brief.py).
+    labelled: bool = True
     # What the parser had to guess or could not read in this brief, for the preview.
     warnings: list[str] = field(default_factory=list)
 

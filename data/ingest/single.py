@@ -26,6 +26,8 @@ from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError, join_paragraphs, split_lines
 from policybot.data.models import BriefKind
 
+UNLABELLED = "no labels"  # how a brief read from text without labels is named in its warnings
+
 _URL = re.compile(r"<?(https?://[^\s<>]+)>?")
 _TITLE_MAX = 300
 MAX_CHARS = 20_000  # a brief, not a whole issue
@@ -91,7 +93,8 @@ def _unlabelled(text: str, source: str) -> BriefRecord:
         bodies=_bodies_named(text),
         goals=sentence_goals(summary or title, published),
     )
-    record.warnings.append("no labels: the first line is taken as the title")
+    record.labelled = False
+    record.warnings.append(UNLABELLED + ": the first line is taken as the title")
     if published is None:
         # An ambiguous "10/11/2024" anywhere in the text is named; other numbers are not dates.
         ambiguous = ambiguous_date(text)
