@@ -5,18 +5,21 @@ have. Mapper `load` events count ORM objects; a session event counts the stateme
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from policybot.data.models import Brief, Goal, IssuingBody, SourceDocument
+from policybot.data.models import Brief, Goal, IssuingBody, SourceDocument, TeamNote
+from policybot.data.notes import add_note
 from policybot.handlers import briefs
 from policybot.handlers.context import Context
+from policybot.handlers.render_text import render_text
 from policybot.handlers.replies import Reply
 from tests.conftest import NOW
 
@@ -102,3 +105,41 @@ def test_a_page_costs_the_same_statements_whatever_it_shows(session: Session) ->
     assert sum(len(b.goals) + len(b.bodies) for b in ranked.briefs) > 5
     # The page's briefs, their bodies, their goals, and one id lookup of the index's.
     assert ranked_reads.brief_statements <= 4
+
+
+def _team_notes_reads(session: Session, ctx: Context, text: str) -> tuple[Reply, list[str]]:
+    statements: list[str] = []
+
+    def on_execute(state: ORMExecuteState) -> None:
+        sql = str(state.statement).lower()
+        if "team_notes" in sql:
+            statements.append(sql)
+
+    event.listen(session, "do_orm_execute", on_execute)
+    try:
+        return briefs.search(session, ctx, text, 1), statements
+    finally:
+        event.remove(session, "do_orm_execute", on_execute)
+
+
+@pytest.mark.usefixtures("corpus")
+def test_a_team_without_notes_reads_none_and_sees_a_new_note_at_once(session: Session) -> None:
+    """A workspace with no notes costs one index lookup, not a read of notes; once a note is
+    written (by any process: here another session), the next search finds it; gone again,
+    the search no longer shows it."""
+    ctx = Context(now=NOW, team_id=f"T{uuid.uuid4().hex[:10]}", user_id="U1")
+    reply, statements = _team_notes_reads(session, ctx, "zanzibarite")
+    assert reply.text.startswith("No briefs match")
+    assert len(statements) == 1 and "team_notes.text" not in statements[0]
+    brief_id = session.scalars(select(Brief.id).limit(1)).one()
+    with session.begin_nested():
+        add_note(session, ctx.team_id, brief_id, "U1", "watch the zanzibarite quota", NOW)
+    reply, _statements = _team_notes_reads(session, ctx, "zanzibarite")
+    assert reply.text.startswith("No brief matches zanzibarite; your team's notes do.")
+    assert "zanzibarite quota" in render_text(reply)
+    other = Context(now=NOW, team_id=f"T{uuid.uuid4().hex[:10]}", user_id="U2")
+    assert "your team's notes" not in briefs.search(session, other, "zanzibarite", 1).text
+    session.execute(delete(TeamNote).where(TeamNote.team_id == ctx.team_id))
+    reply, _statements = _team_notes_reads(session, ctx, "zanzibarite")
+    assert reply.text.startswith("No briefs match")
+    assert "zanzibarite quota" not in render_text(reply)
