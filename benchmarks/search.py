@@ -14,9 +14,11 @@ Classes: a rare word (among the least frequent tenth of the vocabulary), a commo
 20 most frequent: in 75-90% of the briefs), two common words, a common word with
 `body:MIIT since:2024-06 due:2027`, a phrase of two words taken from a stored title, and a
 Chinese two-character word. Each query is compiled as `/policy` compiles it (thesaurus,
-derivations, query understanding) before the clock starts; what is timed is one
-`store.search(session, where, 5)` in an open session, the way a command runs it (the index
-refresh check, ranking, loading the five briefs).
+derivations, query understanding) before the clock starts; what is timed is one page in an
+open session, the way a command reads it: `store.search(session, where, 5, load=False)`
+(the index refresh check, ranking) then `brief_views` (the five briefs as plain columns).
+Beside it, in the same run, the ORM page: `store.search(session, where, 5)`, Brief objects
+with their selectin relations, as the search path read them before.
 
 The scan answers the same question the plain way: every word as `LIKE '%word%'` over the
 English and Chinese titles, summary and comment (AND between words; a phrase as one
@@ -60,8 +62,10 @@ from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief
 from policybot.data.store import BriefFilter
+from policybot.data.views import brief_views
 
 FILTERS = "body:MIIT since:2024-06 due:2027"
+TODAY = datetime.now(UTC).date()  # goal countdowns on the shown page
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -156,13 +160,19 @@ def query_classes(engine: Engine, count: int) -> list[QueryClass]:
     ]
 
 
-def search_samples(engine: Engine, wheres: list[BriefFilter]) -> list[float]:
+def search_samples(engine: Engine, wheres: list[BriefFilter], *, as_shown: bool) -> list[float]:
+    """`as_shown`: the page as a reply reads it (the ranked ids, then data/views.brief_views:
+    plain columns); else `store.search`'s ORM briefs with their selectin relations."""
     factory = session_factory(engine)
     samples = []
     for where in wheres:
         with factory() as session:
             started = time.perf_counter()
-            store.search(session, where, 5)
+            if as_shown:
+                page = store.search(session, where, 5, load=False)
+                brief_views(session, page.ids, TODAY)
+            else:
+                store.search(session, where, 5)
             samples.append((time.perf_counter() - started) * 1000)
     return samples
 
@@ -199,14 +209,16 @@ def measure(engine: Engine, classes: list[QueryClass], scans: int, label: str) -
     factory = session_factory(engine)
     with factory() as session:
         compiled_classes = [[compiled(session, q) for q in c.queries] for c in classes]
-    search_samples(engine, compiled_classes[0][:20])  # the index is built, caches are warm
-    print(f"  {label}")
+    # The index is built, caches are warm.
+    search_samples(engine, compiled_classes[0][:20], as_shown=False)
+    print(f"  {label}  (search: the page as a reply reads it; ORM: store.search's Brief objects)")
     print(
-        f"    {'class':<18} {'search p50':>10} {'p99':>8} {'max':>8}   {'LIKE p50':>9}"
-        f" {'p99':>8}   {'x faster (p50)':>14}  matches (median)"
+        f"    {'class':<18} {'search p50':>10} {'p99':>8} {'max':>8}   {'ORM p50':>8} {'p99':>8}"
+        f"   {'LIKE p50':>9} {'p99':>8}   {'x faster (p50)':>14}  matches (median)"
     )
     for query_class, wheres in zip(classes, compiled_classes, strict=True):
-        samples = search_samples(engine, wheres)
+        orm = search_samples(engine, wheres, as_shown=False)
+        samples = search_samples(engine, wheres, as_shown=True)
         cases = list(zip(query_class.patterns, wheres, strict=True))[:scans]
         scan = scan_samples(engine, cases)
         with factory() as session:
@@ -215,6 +227,7 @@ def measure(engine: Engine, classes: list[QueryClass], scans: int, label: str) -
         s50, s99 = percentile(scan, 50), percentile(scan, 99)
         print(
             f"    {query_class.name:<18} {p50:8.2f}ms {p99:6.2f}ms {max(samples):6.2f}ms"
+            f"   {percentile(orm, 50):6.2f}ms {percentile(orm, 99):6.2f}ms"
             f"   {s50:7.1f}ms {s99:6.1f}ms   {s50 / p50:12.0f}x  {totals[len(totals) // 2]:,}"
         )
 

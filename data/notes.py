@@ -49,6 +49,12 @@ def notes_for(session: Session, team: str, brief_ids: Collection[int]) -> dict[i
     return found
 
 
+def team_has_notes(session: Session, team: str) -> bool:
+    """Whether the team wrote any note: one index lookup (team_id leads an index), no rows."""
+    found = session.scalar(select(TeamNote.id).where(TeamNote.team_id == team).limit(1))
+    return found is not None
+
+
 def search_notes(session: Session, team: str, words: Collection[str]) -> list[NoteView]:
     """The team's notes holding every one of the words (as analysed terms), newest first."""
     wanted = {term for word in words for term in terms(word)}

@@ -159,8 +159,12 @@ def _newest_first() -> tuple[UnaryExpression[Any], ...]:
     return (Brief.published_on.desc().nulls_last(), Brief.id.desc())
 
 
-def latest(session: Session, limit: int, offset: int = 0) -> Page:
+def latest(session: Session, limit: int, offset: int = 0, *, load: bool = True) -> Page:
+    """The newest briefs; `load=False`: only their ids (`Page.ids`), as `search` gives them."""
     total = session.scalar(select(func.count()).select_from(Brief)) or 0
+    if not load:
+        ids = select(Brief.id).order_by(*_newest_first()).limit(limit).offset(offset)
+        return Page([], total, offset, limit, ids=list(session.scalars(ids)))
     briefs = session.scalars(select(Brief).order_by(*_newest_first()).limit(limit).offset(offset))
     return Page(list(briefs), total, offset, limit)
 

@@ -339,9 +339,11 @@ def _no_results(
                 reply.notes.append(hint)
         elif check and not plain and where is not None and (where.since or where.until):
             undated = replace(where, since=None, until=None)
-            page = store.search(session, undated, 1)
-            if page.total and page.briefs:
-                newest = page.briefs[0]
+            page = store.search(session, undated, 1, load=False)
+            # Only the newest's ref and date are said (no goal countdown needs `today`).
+            shown = brief_views(session, page.ids, today or date.min) if page.total else {}
+            if shown:
+                newest = next(iter(shown.values()))
                 when = f"{newest.published_on:%-d %b %Y}" if newest.published_on else "undated"
                 reply.notes.append(
                     f"Nothing in those dates; without them {page.total} brief"
@@ -448,14 +450,14 @@ def _newest_of_all(session: Session, ctx: Context, count: int | None, page_numbe
     wanted = count or PAGE_SIZE
     offset = (page_number - 1) * PAGE_SIZE
     size = max(0, min(PAGE_SIZE, wanted - offset))
-    page = store.latest(session, size, offset)
+    page = store.latest(session, size, offset, load=False)
     if page.total == 0:
         return Reply(text="No briefs are stored yet; add tracker issues with `policybot ingest`.")
     page.total = min(page.total, wanted)
     page.limit = size
     command = f"latest {count or ''}".strip()
     noun = "brief" if page.total == 1 else "briefs"
-    views = [brief_view(b, ctx.today) for b in page.briefs]
+    views = _page_views(session, ctx, page)
     return _paged_reply(page, views, f"The {page.total} newest {noun}", command, page_number)
 
 

@@ -9,11 +9,23 @@ from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.errors import UserError
-from policybot.data.notes import MAX_NOTE_CHARS, NoteView, add_note, notes_for, search_notes
+from policybot.data.notes import (
+    MAX_NOTE_CHARS,
+    NoteView,
+    add_note,
+    notes_for,
+    search_notes,
+    team_has_notes,
+)
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Line, Person, Reply, Section
 
 SHOWN_IN_SEARCH = 3
+# Workspaces seen with notes (in this process): their searches look in their notes at once.
+# Only "has notes" is kept: a workspace without any is asked again on each search (one index
+# lookup), so a note written in any process is found by the next search. A kept workspace
+# whose notes went since only costs a search that finds none.
+_TEAMS_WITH_NOTES: set[str] = set()
 
 
 def note(session: Session, ctx: Context, text: str, _page: int) -> Reply:
@@ -69,8 +81,15 @@ def add_notes_to_show(session: Session, ctx: Context, brief_id: int, reply: Repl
 
 
 def notes_matching(session: Session, ctx: Context, words: list[str]) -> list[NoteView]:
-    """The asking workspace's notes that hold every search word (no other workspace's)."""
-    return search_notes(session, ctx.team_id, words) if words else []
+    """The asking workspace's notes that hold every search word (no other workspace's);
+    most workspaces have none, and then their notes are not read at all."""
+    if not words:
+        return []
+    if ctx.team_id not in _TEAMS_WITH_NOTES:
+        if not team_has_notes(session, ctx.team_id):
+            return []
+        _TEAMS_WITH_NOTES.add(ctx.team_id)
+    return search_notes(session, ctx.team_id, words)
 
 
 def add_noted_section(reply: Reply, noted: list[NoteView], ctx: Context) -> None:

@@ -9,14 +9,16 @@ scheduler hand to the store unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.bodies import normalize_name
+from policybot.data.db import READ_ONLY
 from policybot.data.errors import UserError
 from policybot.data.models import BodyAlias, GoalKind, IssuingBody
 from policybot.data.query.language import Query
@@ -63,26 +65,90 @@ _BODY_TABLE = (
         IssuingBody.id,
         IssuingBody.abbreviation,
         IssuingBody.full_name,
+        BodyAlias.id,
     )
     .join(IssuingBody, BodyAlias.body_id == IssuingBody.id)
     .order_by(BodyAlias.id)
 )
+# What the table holds, in one row of aggregates: rows, alias ids (count, highest, sum) and
+# the lengths of every name column. `_table_mark` computes the same from the rows read, so a
+# table kept under a mark is exactly the table that gave it.
+_BODY_MARK = select(
+    func.count(BodyAlias.id),
+    func.coalesce(func.max(BodyAlias.id), 0),
+    func.coalesce(func.sum(BodyAlias.id), 0),
+    func.coalesce(func.sum(IssuingBody.id), 0),
+    func.coalesce(func.sum(func.length(BodyAlias.normalized)), 0),
+    func.coalesce(func.sum(func.length(BodyAlias.alias)), 0),
+    func.coalesce(func.sum(func.length(IssuingBody.abbreviation)), 0),
+    func.coalesce(func.sum(func.length(IssuingBody.full_name)), 0),
+).join(IssuingBody, BodyAlias.body_id == IssuingBody.id)
+
+_Mark = tuple[int, ...]
+_BodyRow = Row[str, str, int, str, str, int]
+
+
+def _table_mark(rows: Sequence[_BodyRow]) -> _Mark:
+    alias_ids = [row[5] for row in rows]
+    return (
+        len(rows),
+        max(alias_ids, default=0),
+        sum(alias_ids),
+        sum(row[2] for row in rows),
+        sum(len(row[0]) for row in rows),
+        sum(len(row[1]) for row in rows),
+        sum(len(row[3]) for row in rows),
+        sum(len(row[4] or "") for row in rows),
+    )
 
 
 def known_bodies_by_name(session: Session) -> dict[str, KnownBody]:
     """Every body under each of its normalized names, read in one query of plain columns
     (no ORM objects: a search reads this table on every request)."""
-    rows = session.execute(_BODY_TABLE).all()
+    return _known_bodies(session.execute(_BODY_TABLE).all())
+
+
+def _known_bodies(rows: Sequence[_BodyRow]) -> dict[str, KnownBody]:
     aliases: dict[int, list[str]] = {}
-    for _normalized, alias, body_id, _abbreviation, _full_name in rows:
+    for _normalized, alias, body_id, _abbreviation, _full_name, _id in rows:
         aliases.setdefault(body_id, []).append(alias)
     bodies: dict[int, KnownBody] = {}
-    for _normalized, _alias, body_id, abbreviation, full_name in rows:
+    for _normalized, _alias, body_id, abbreviation, full_name, _id in rows:
         if body_id not in bodies:
             names = [abbreviation, full_name, *aliases[body_id]]
             unique = tuple(dict.fromkeys(n for n in names if n))
             bodies[body_id] = KnownBody(body_id, abbreviation, unique)
-    return {normalized: bodies[body_id] for normalized, _a, body_id, _ab, _f in rows}
+    return {row[0]: bodies[row[2]] for row in rows}
+
+
+@dataclass(frozen=True)
+class _BodyTable:
+    mark: _Mark
+    by_name: dict[str, KnownBody]
+    queries: dict[int, TermQuery | None]  # per body id, filled as searches name bodies
+
+
+# Per database: the body table last read by a read-only session, and its mark. Every search
+# reads the table; it changes only when a brief brings a new body or name, so a search asks
+# for the mark (one row of aggregates) and rebuilds only when it moved. Only read-only
+# sessions keep or use it: they cannot have written, so what they see is committed (a
+# writer's uncommitted, maybe rolled-back, bodies never reach the cache).
+_TABLES: dict[str, _BodyTable] = {}
+
+
+def _body_table(session: Session) -> _BodyTable:
+    bind = session.get_bind()
+    kept = isinstance(bind, Engine) and bool(bind.get_execution_options().get(READ_ONLY))
+    database = bind.url.render_as_string(hide_password=True) if isinstance(bind, Engine) else ""
+    if kept:
+        found = _TABLES.get(database)
+        if found is not None and tuple(session.execute(_BODY_MARK).one()) == found.mark:
+            return found
+    rows = session.execute(_BODY_TABLE).all()
+    table = _BodyTable(_table_mark(rows), _known_bodies(rows), {})
+    if kept:
+        _TABLES[database] = table
+    return table
 
 
 class BodyNames:
@@ -90,8 +156,9 @@ class BodyNames:
     Information Technology" all search for any of the body's names."""
 
     def __init__(self, session: Session) -> None:
-        self.by_name = known_bodies_by_name(session)
-        self._queries: dict[int, TermQuery | None] = {}
+        table = _body_table(session)
+        self.by_name = table.by_name
+        self._queries = table.queries
 
     def find(self, text: str) -> KnownBody | None:
         return self.by_name.get(normalize_name(text)) if text.strip() else None
