@@ -18,6 +18,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_sdk.signature import SignatureVerifier
 
+from policybot.bot.logs import request_id
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
@@ -25,6 +27,24 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 # Fields Bolt and the listeners read as objects when they are present.
 _OBJECT_FIELDS = ("team", "user", "channel", "container", "view", "event", "message", "state")
+# Ids and URLs Bolt and the listeners read as strings (into log tags, calls and URLs).
+_STRING_FIELDS = (
+    "api_app_id",
+    "channel_id",
+    "enterprise_id",
+    "event_id",
+    "response_url",
+    "team_id",
+    "token",
+    "trigger_id",
+    "user_id",
+)
+# An event names its user, channel and team by id or as an object (Bolt reads both).
+_ID_OR_OBJECT_FIELDS = ("user", "channel", "team")
+# Nested parts of an event Bolt looks into for a user or channel.
+_EVENT_OBJECT_FIELDS = ("item", "message", "previous_message", "assistant_thread")
+# Slack's timestamps are Unix seconds: ten digits now, a few more is already absurd.
+_MAX_TIMESTAMP_DIGITS = 12
 
 
 class Refused(Exception):
@@ -80,8 +100,12 @@ def verify_signature(verifier: SignatureVerifier, body: bytes, headers: Mapping[
     signature = headers.get("x-slack-signature")
     if not timestamp or not signature:
         raise Refused(401, "no Slack signature")
-    if not timestamp.isdigit():
+    # isdigit() alone would pass "²" or fullwidth digits, which int() then rejects or
+    # the signature compare (ASCII only) raises on.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
         raise Refused(401, "the request timestamp is not a number")
+    if not signature.isascii():
+        raise Refused(401, "bad signature or stale timestamp")
     if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
         raise Refused(401, "bad signature or stale timestamp")
 
@@ -128,6 +152,9 @@ def check_shape(payload: dict[str, Any]) -> None:
     for name in _OBJECT_FIELDS:
         if name in payload and payload[name] is not None and not isinstance(payload[name], dict):
             raise Refused(400, f"{name} is not an object")
+    for name in _STRING_FIELDS:
+        if name in payload and not isinstance(payload[name], str):
+            raise Refused(400, f"{name} is not a string")
     for name in ("authorizations", "response_urls"):
         if name in payload and not _list_of_objects(payload[name]):
             raise Refused(400, f"{name} is not a list of objects")
@@ -146,6 +173,19 @@ def check_shape(payload: dict[str, Any]) -> None:
         event = payload.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise Refused(400, "event has no type")
+        for name in _ID_OR_OBJECT_FIELDS:
+            if event.get(name) is not None and not isinstance(event[name], str | dict):
+                raise Refused(400, f"event.{name} is neither an id nor an object")
+        for name in _EVENT_OBJECT_FIELDS:
+            if event.get(name) is not None and not isinstance(event[name], dict):
+                raise Refused(400, f"event.{name} is not an object")
+    if kind in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        # Bolt reads view.type and view.callback_id of every form it routes.
+        if not isinstance(view, dict) or not all(
+            isinstance(view.get(key), str) for key in ("type", "callback_id")
+        ):
+            raise Refused(400, "view has no type or callback_id")
     if kind == "url_verification" and not isinstance(payload.get("challenge"), str):
         raise Refused(400, "challenge is not a string")
     for holder in (payload, payload.get("view") or {}):
@@ -203,6 +243,7 @@ class GuardedSlackEndpoint:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request_id.set("")  # this thread's last request was another one
         try:
             if environ.get("REQUEST_METHOD") != "POST":
                 raise Refused(405, "Slack requests are POSTs")

@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from policybot.bot.blocks import brief_card
+from policybot.bot.payload import objects, text
 from policybot.bot.services import Services
 from policybot.data.db import reading
 from policybot.handlers.links import briefs_for_links
@@ -18,7 +19,7 @@ from policybot.handlers.links import briefs_for_links
 def register(app: App, services: Services) -> None:
     @app.event("link_shared")
     def unfurl(event: dict[str, Any], client: WebClient) -> None:
-        urls = [str(link.get("url") or "") for link in event.get("links") or []]
+        urls = [text(link.get("url")) for link in objects(event.get("links"))]
         today = services.clock().date()
         with reading(services.sessions) as session:
             found = briefs_for_links(session, [u for u in urls if u], today)
