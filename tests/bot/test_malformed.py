@@ -158,6 +158,8 @@ def link_shared(links: Any) -> bytes:
 
 
 GOOD = slash()
+# A link of a demo brief (the storage one): an unfurl of it calls chat.unfurl.
+STORED = "https://www.ess-news.com/2024/10/11/key-trends-in-battery-energy-storage-in-china/"
 
 CASES: dict[str, Case] = {
     # Headers: missing, non-ASCII, not UTF-8, stale, wrong.
@@ -262,6 +264,22 @@ CASES: dict[str, Case] = {
     "command text control chars": Case(slash(text="search \x00\x07\u202e"), 200, polite=True),
     "command without response_url": Case(slash(response_url=None), 200, polite=True),
     "command not ours": Case(slash(command="/weather"), 200, polite=True),
+    "command text says payload": Case(slash(text="search payload"), 200, polite=True),
+    "payload field percent-encoded": Case(b"%70ayload=" + interactive(BUTTON)[8:], 400),
+    "form neither command nor payload": Case(form(team_id="T1", text="storage"), 400),
+    "json without type": Case(b'{"team_id": "T1", "event": {"type": "x"}}', 400, JSON),
+    "json nested deeply": Case(b"[" * 100_000 + b"]" * 100_000, 400, JSON),
+    "payload nested deeply": Case(form(payload="[" * 50_000 + "]" * 50_000), 400),
+    "button selected_option a string": Case(
+        button(actions=[{"action_id": "policy_menu", "selected_option": "x"}]), 400
+    ),
+    "form selected_options strings": Case(
+        submission(
+            "policy_add_form",
+            state={"values": {"bodies": {"bodies": {"selected_options": ["MIIT"]}}}},
+        ),
+        400,
+    ),
     "command a json list": Case(json.dumps({"command": ["/policy"]}).encode(), 400, JSON),
     # Events with parts missing or of the wrong shape.
     "event missing": Case(event(MISSING), 400, JSON),
@@ -277,6 +295,23 @@ CASES: dict[str, Case] = {
     "link_shared channel odd": Case(
         event({"type": "link_shared", "channel": 5, "message_ts": [1], "links": []}), 400, JSON
     ),
+    "link to a brief, unfurl_id odd": Case(
+        event({"type": "link_shared", "unfurl_id": 5, "source": ["x"], "links": [{"url": STORED}]}),
+        200,
+        JSON,
+    ),
+    "link to a brief, no message named": Case(
+        event({"type": "link_shared", "links": [{"url": STORED}]}), 200, JSON
+    ),
+    "link to a brief, unknown channel": Case(
+        event(
+            {"type": "link_shared", "channel": "C404", "message_ts": "1.2"}
+            | {"links": [{"url": STORED}] * 3}
+        ),
+        200,
+        JSON,
+    ),
+    "links enormous": Case(link_shared([{"url": STORED}] * 5000), 200, JSON),
     "home opened without user": Case(event({"type": "app_home_opened", "tab": "home"}), 200, JSON),
     "challenge a number": Case(
         json.dumps({"type": "url_verification", "challenge": 5}).encode(), 400, JSON
@@ -327,6 +362,7 @@ class Outcome:
     answers: dict[str, tuple[int, str]]
     good: tuple[int, str]
     log: str
+    unfurled: int  # chat.unfurl calls: the odd link_shared events did reach the listener
 
 
 @pytest.fixture(scope="module")
@@ -345,9 +381,18 @@ def attacked(fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) ->
         reply_to = fake_slack.response_url("malformed")
         answers = {name: send(served.port, case, reply_to) for name, case in CASES.items()}
         good = send(served.port, Case(slash(text="storage"), 200), reply_to)
+        # Events are acked before their listener runs: wait until the unfurls are done.
+        for channel in ("C404", "C100"):
+            fake_slack.wait_for_call(
+                lambda call, channel=channel: (
+                    call.method == "chat.unfurl"  # type: ignore[misc]
+                    and call.params.get("channel") == channel
+                ),
+                30,
+            )
     finally:
         served.stop()
-    return Outcome(answers, good, served.log())
+    return Outcome(answers, good, served.log(), len(fake_slack.calls_to("chat.unfurl")))
 
 
 def test_there_are_enough_shapes() -> None:
@@ -378,6 +423,17 @@ def test_no_traceback_and_at_most_one_warning_a_request(attacked: Outcome) -> No
     assert all(count == 1 for count in tagged.values()), "\n".join(warnings)
 
 
+def test_unfurls_of_odd_events_reach_slack(attacked: Outcome) -> None:
+    assert attacked.unfurled == 2  # unknown channel, enormous links; the others name no message
+
+
 def test_a_good_command_is_still_answered(attacked: Outcome) -> None:
     status, text = attacked.good
     assert status == 200 and "1 brief for storage" in text, text
+
+
+def test_a_command_that_says_payload_is_answered(attacked: Outcome) -> None:
+    """Bolt reads any form mentioning "payload" as an interactive payload; the edge keeps
+    such a command a command."""
+    status, text = attacked.answers["command text says payload"]
+    assert status == 200 and "payload" in text, text
