@@ -15,8 +15,10 @@ import pytest
 
 from policybot.bot.dispatcher import BUSY
 from tests.bot.test_http import slash_form
-from tests.bot.test_workers import Served, request, until
+from tests.bot.test_workers import Served, database_url, request, until
 from tests.fakeslack import FakeSlack
+
+__all__ = ["database_url"]  # the fixture: SQLite, and PostgreSQL when configured
 
 LIMIT = 3
 # Slack's answers take this long once the server is up: long enough that the deferred
@@ -51,9 +53,9 @@ def slow_slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def served(slow_slack: FakeSlack, tmp_path: Path) -> Iterator[Served]:
+def served(slow_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Served]:
     server = Served(
-        f"sqlite:///{tmp_path / 'deferred.sqlite3'}",
+        database_url,
         slow_slack,
         tmp_path / "serve.log",
         {"POLICYBOT_SCHEDULER": "0", "POLICYBOT_MAX_DEFERRED_REPLIES": str(LIMIT)},
