@@ -30,6 +30,8 @@ from slack_sdk.models.views import View
 
 from policybot.bot.blocks import cut, escape, render_blocks
 from policybot.bot.modals import MAX_ERROR, ContextFactory
+from policybot.bot.payload import metadata as form_metadata
+from policybot.bot.payload import text as payload_text
 from policybot.bot.services import Services
 from policybot.data.db import reading
 from policybot.data.errors import UserError
@@ -282,7 +284,7 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
         ack()
         view = body.get("view") or {}
         form = form_from_state(view)
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = form_metadata(view)
         form.warnings = list(meta.get("warnings") or [])
         ctx = make_context(body, client)
         try:
@@ -300,12 +302,12 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
     def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         view = body.get("view") or {}
         form = form_from_state(view)
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = form_metadata(view)
         user = body.get("user") or {}
         ctx = make_context(
             {
                 "team_id": (body.get("team") or {}).get("id") or view.get("team_id"),
-                "channel_id": meta.get("channel") or "",
+                "channel_id": payload_text(meta.get("channel")),
                 "user_id": user.get("id"),
                 "user_name": user.get("name") or user.get("username"),
             },

@@ -28,6 +28,7 @@ from policybot.bot.home import publish_home, register_home
 from policybot.bot.lifecycle import register_lifecycle
 from policybot.bot.logs import request_id
 from policybot.bot.oauth import build_oauth_settings
+from policybot.bot.payload import text as text_of
 from policybot.bot.services import Services
 from policybot.bot.settings import Mode
 from policybot.bot.slack_client import make_web_client
@@ -171,12 +172,12 @@ def build_app(
     ) -> None:
         ack()
         ctx = slack_context(body, services, client, directory)
-        value = action.get("value") or "help"
+        value = text_of(action.get("value")) or "help"
         if note_form.open_note_form(
             client, str(body.get("trigger_id") or ""), value, ctx.channel_id
         ):
             return  # Add note: a form, not a list of notes
-        replaces = ":replace:" in (action.get("action_id") or "")
+        replaces = ":replace:" in text_of(action.get("action_id"))
         dispatcher.answer_later(value, ctx, respond, client, replaces)
 
     register_home(app, services, contexts)
@@ -191,6 +192,22 @@ def build_app(
     intake.register(app, services, contexts)
     add_brief.register(app, services, contexts)
     note_form.register(app, services, contexts)
+
+    # Registered last: Bolt routes a request to the first listener that matches, so these
+    # take only what nothing above answers. Slack retries a 404'd event and shows an error
+    # for a 404'd button or form; an acknowledged one just does nothing.
+    def unknown_interaction(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        log.warning("no listener for this %s; acknowledged and ignored", text_of(body.get("type")))
+
+    app.action(re.compile(".*"))(unknown_interaction)
+    app.view(re.compile(".*"))(unknown_interaction)
+    app.shortcut(re.compile(".*"))(unknown_interaction)
+
+    @app.event(re.compile(".*"))
+    def unknown_event(event: dict[str, Any]) -> None:
+        # An event the manifest subscribes to and nothing here reads: not a problem.
+        log.info("event %s has no listener; ignored", text_of(event.get("type")))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 ACK_BUDGET_SECONDS = 2.0
 SORRY = "Sorry, something went wrong on my side. Please try again; if it keeps happening, tell your admin."
 WORKING = "Working on it\u2026"
+BUSY = "I'm busy right now; try again in a minute."
 
 
 class CommandTimes:
@@ -63,6 +64,11 @@ class CommandPool:
         self.workers = workers
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policy-command")
         self._running = 0
+        self._deferred = 0  # replies promised to a response_url and not yet sent
+        # The tasks not yet done, and those of them whose reply is deferred: a deferred
+        # reply still being worked on is one thing pending, not two.
+        self._live: set[Future[Any]] = set()
+        self._deferred_live: set[Future[Any]] = set()
         self._lock = threading.Lock()
 
     @property
@@ -72,21 +78,42 @@ class CommandPool:
 
     @property
     def pending(self) -> int:
-        """Tasks submitted and not yet done: queued or running (what a shutdown waits for)."""
+        """Tasks submitted and not yet done, and deferred replies not yet sent (what a
+        shutdown waits for)."""
         with self._lock:
-            return self._running
+            return self._running + self._deferred - len(self._deferred_live)
+
+    @property
+    def deferred(self) -> int:
+        with self._lock:
+            return self._deferred
+
+    def defer(self, future: Future[Any]) -> None:
+        """The reply of `future`'s task will go to a response_url: counted until `delivered`."""
+        with self._lock:
+            self._deferred += 1
+            if future in self._live:
+                self._deferred_live.add(future)
+
+    def delivered(self) -> None:
+        with self._lock:
+            self._deferred -= 1
 
     def submit(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
         with self._lock:
             self._running += 1
         # The worker thread carries this request's id into its log lines.
         future = self.executor.submit(contextvars.copy_context().run, work, *args)
-        future.add_done_callback(self._done)
+        with self._lock:
+            self._live.add(future)
+        future.add_done_callback(self._done)  # runs at once if the task is already done
         return future
 
-    def _done(self, _future: Future[Any]) -> None:
+    def _done(self, future: Future[Any]) -> None:
         with self._lock:
             self._running -= 1
+            self._live.discard(future)
+            self._deferred_live.discard(future)
 
 
 class CommandDispatcher:
@@ -96,13 +123,30 @@ class CommandDispatcher:
         self.services = services
         self.budget = budget
         self.pool = CommandPool(workers or services.settings.command_workers)
+        self.max_deferred = services.settings.max_deferred_replies
         self.times = CommandTimes(slow_after=budget / 4)
+        self._shedding = False
+
+    def overloaded(self, command: ParsedCommand) -> bool:
+        """True (and counted) when the deferred replies are at their bound: the command is
+        shed with BUSY at once rather than queued behind them."""
+        if self.pool.deferred < self.max_deferred:
+            self._shedding = False
+            return False
+        self.services.metrics.commands.labels(command.spec.name, "shed").inc()
+        if not self._shedding:  # one line when shedding starts, not one per command
+            self._shedding = True
+            log.warning("shedding commands: %d replies are waiting to be sent", self.max_deferred)
+        return True
 
     def answer(
         self, text: str, ctx: Context, ack: Ack, respond: Respond, client: WebClient | None = None
     ) -> None:
         """A slash command: the reply in the ack when it is ready within the budget."""
         command = parse_command(text)  # once for the dispatcher (the runner reads it again)
+        if self.overloaded(command):
+            ack(text=BUSY, response_type="ephemeral")
+            return
         defer = self.pool.saturated or self.times.is_slow(command.spec.name)
         future = self.pool.submit(self.run_measured, text, ctx, command)
         if not defer:
@@ -119,6 +163,7 @@ class CommandDispatcher:
                 self.upload(reply, ctx, client, respond)
                 return
         ack(text=WORKING, response_type="ephemeral")
+        self.pool.defer(future)
         future.add_done_callback(
             lambda done: self._respond(done, text, respond, ctx, client, replace=True, move=True)
         )
@@ -127,12 +172,23 @@ class CommandDispatcher:
         self, text: str, ctx: Context, respond: Respond, client: WebClient | None, replace: bool
     ) -> None:
         """A button (already acked): the whole command runs on the pool, then respond()."""
+        if self.overloaded(parse_command(text)):
+            self._send(respond, text=BUSY, response_type="ephemeral", replace_original=False)
+            return
         future = self.pool.submit(self.run_measured, text, ctx)
+        self.pool.defer(future)
         future.add_done_callback(
             lambda done: self._respond(
                 done, text, respond, ctx, client, replace=replace, move=False
             )
         )
+
+    @staticmethod
+    def _send(respond: Respond, **message: Any) -> None:
+        try:
+            respond(**message)
+        except Exception as error:  # the response_url expired or Slack is unreachable
+            log.warning("could not send a reply to the response_url: %s", error)
 
     def _respond(
         self,
@@ -147,6 +203,22 @@ class CommandDispatcher:
     ) -> None:
         """`move`: the reply may change where it shows (a shared answer replacing the private
         "Working on it"); otherwise an update keeps the message where it is."""
+        try:
+            self._deliver(done, text, respond, ctx, client, replace=replace, move=move)
+        finally:
+            self.pool.delivered()
+
+    def _deliver(
+        self,
+        done: Future[Reply],
+        text: str,
+        respond: Respond,
+        ctx: Context,
+        client: WebClient | None,
+        *,
+        replace: bool,
+        move: bool,
+    ) -> None:
         try:
             reply = done.result()
             payload = render_blocks(reply, text)

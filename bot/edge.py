@@ -18,6 +18,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_sdk.signature import SignatureVerifier
 
+from policybot.bot.logs import request_id
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
@@ -25,6 +27,24 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 # Fields Bolt and the listeners read as objects when they are present.
 _OBJECT_FIELDS = ("team", "user", "channel", "container", "view", "event", "message", "state")
+# Ids and URLs Bolt and the listeners read as strings (into log tags, calls and URLs).
+_STRING_FIELDS = (
+    "api_app_id",
+    "channel_id",
+    "enterprise_id",
+    "event_id",
+    "response_url",
+    "team_id",
+    "token",
+    "trigger_id",
+    "user_id",
+)
+# An event names its user, channel and team by id or as an object (Bolt reads both).
+_ID_OR_OBJECT_FIELDS = ("user", "channel", "team")
+# Nested parts of an event Bolt looks into for a user or channel.
+_EVENT_OBJECT_FIELDS = ("item", "message", "previous_message", "assistant_thread")
+# Slack's timestamps are Unix seconds: ten digits now, a few more is already absurd.
+_MAX_TIMESTAMP_DIGITS = 12
 
 
 class Refused(Exception):
@@ -80,8 +100,12 @@ def verify_signature(verifier: SignatureVerifier, body: bytes, headers: Mapping[
     signature = headers.get("x-slack-signature")
     if not timestamp or not signature:
         raise Refused(401, "no Slack signature")
-    if not timestamp.isdigit():
+    # isdigit() alone would pass "²" or fullwidth digits, which int() then rejects or
+    # the signature compare (ASCII only) raises on.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
         raise Refused(401, "the request timestamp is not a number")
+    if not signature.isascii():
+        raise Refused(401, "bad signature or stale timestamp")
     if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
         raise Refused(401, "bad signature or stale timestamp")
 
@@ -90,6 +114,23 @@ def verify_signature(verifier: SignatureVerifier, body: bytes, headers: Mapping[
 class SlackRequest:
     text: str  # the body as Bolt will read it
     payload: dict[str, Any]  # what Bolt will parse it into
+
+
+# Bolt takes any form body containing the word "payload" for an interactive payload, so a
+# slash command whose text says "payload" would reach Bolt as {} and go unanswered. The
+# same letters percent-encoded decode to the same form and do not contain the word.
+_PAYLOAD_WORD = b"payload"
+_PAYLOAD_ESCAPED = b"%70ayload"
+
+
+def bolt_body(body: bytes, content_type: str) -> bytes:
+    """The body Bolt is given: the same bytes, unless it is a form (already decoded, so
+    UTF-8) without a `payload` field that mentions the word, which Bolt would misread."""
+    media = content_type.split(";")[0].strip().lower()
+    if media != FORM or body.startswith(b"{") or _PAYLOAD_WORD not in body:
+        return body
+    fields = {name for name, _ in parse_qsl(body.decode(), keep_blank_values=True)}
+    return body if "payload" in fields else body.replace(_PAYLOAD_WORD, _PAYLOAD_ESCAPED)
 
 
 def decode(body: bytes, content_type: str) -> SlackRequest:
@@ -108,10 +149,10 @@ def decode(body: bytes, content_type: str) -> SlackRequest:
             payload = json.loads(text)
         else:
             form = dict(parse_qsl(text, keep_blank_values=True))
-            # Bolt's rule: a form that mentions "payload" is an interactive payload.
             raw = form.get("payload")
-            payload = form if "payload" not in text else json.loads(raw) if raw is not None else {}
-    except ValueError:
+            # As Bolt reads it: the field counts only when the body spells its name out.
+            payload = form if raw is None or "payload" not in text else json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
         raise Refused(400, "body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise Refused(400, "body is not a JSON object")
@@ -125,9 +166,14 @@ def check_shape(payload: dict[str, Any]) -> None:
     kind = payload.get("type")
     if kind is not None and not isinstance(kind, str):
         raise Refused(400, "type is not a string")
+    if kind is None and "command" not in payload and "ssl_check" not in payload:
+        raise Refused(400, "neither a slash command nor a typed payload")
     for name in _OBJECT_FIELDS:
         if name in payload and payload[name] is not None and not isinstance(payload[name], dict):
             raise Refused(400, f"{name} is not an object")
+    for name in _STRING_FIELDS:
+        if name in payload and not isinstance(payload[name], str):
+            raise Refused(400, f"{name} is not a string")
     for name in ("authorizations", "response_urls"):
         if name in payload and not _list_of_objects(payload[name]):
             raise Refused(400, f"{name} is not a list of objects")
@@ -142,10 +188,25 @@ def check_shape(payload: dict[str, Any]) -> None:
             raise Refused(400, "actions is not a list of actions")
         if not all(isinstance(a.get("action_id"), str) for a in actions):
             raise Refused(400, "an action has no action_id")
+        for item in actions:
+            _check_options(item)
     if kind == "event_callback":
         event = payload.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise Refused(400, "event has no type")
+        for name in _ID_OR_OBJECT_FIELDS:
+            if event.get(name) is not None and not isinstance(event[name], str | dict):
+                raise Refused(400, f"event.{name} is neither an id nor an object")
+        for name in _EVENT_OBJECT_FIELDS:
+            if event.get(name) is not None and not isinstance(event[name], dict):
+                raise Refused(400, f"event.{name} is not an object")
+    if kind in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        # Bolt reads view.type and view.callback_id of every form it routes.
+        if not isinstance(view, dict) or not all(
+            isinstance(view.get(key), str) for key in ("type", "callback_id")
+        ):
+            raise Refused(400, "view has no type or callback_id")
     if kind == "url_verification" and not isinstance(payload.get("challenge"), str):
         raise Refused(400, "challenge is not a string")
     for holder in (payload, payload.get("view") or {}):
@@ -160,6 +221,18 @@ def _check_state(state: Any) -> None:
         for block in values.values()
     ):
         raise Refused(400, "state.values is not an object of blocks")
+    for block in values.values():
+        for element in block.values():
+            _check_options(element)
+
+
+def _check_options(element: dict[str, Any]) -> None:
+    """A menu's picked option(s) are objects, as the listeners read them."""
+    picked = element.get("selected_option")
+    if picked is not None and not isinstance(picked, dict):
+        raise Refused(400, "selected_option is not an object")
+    if "selected_options" in element and not _list_of_objects(element["selected_options"]):
+        raise Refused(400, "selected_options is not a list of objects")
 
 
 def _list_of_objects(value: Any) -> bool:
@@ -203,6 +276,7 @@ class GuardedSlackEndpoint:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request_id.set("")  # this thread's last request was another one
         try:
             if environ.get("REQUEST_METHOD") != "POST":
                 raise Refused(405, "Slack requests are POSTs")
@@ -210,7 +284,12 @@ class GuardedSlackEndpoint:
             headers = headers_of(environ)
             if not is_ssl_check(body, headers):
                 verify_signature(self.verifier, body, headers)
-                decode(body, headers.get("content-type", ""))
+                content_type = headers.get("content-type", "")
+                decode(body, content_type)
+                rewritten = bolt_body(body, content_type)
+                if rewritten != body:
+                    environ = self._signed_anew(environ, rewritten, headers)
+                    body = rewritten
         except Refused as refused:
             log.warning(
                 "refused %s %s from %s: %s %s",
@@ -223,3 +302,12 @@ class GuardedSlackEndpoint:
             return refuse(start_response, refused)
         checked = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.bolt(checked, start_response)
+
+    def _signed_anew(
+        self, environ: WSGIEnvironment, body: bytes, headers: Mapping[str, str]
+    ) -> WSGIEnvironment:
+        """Bolt checks the signature again: a body the edge rewrote (already verified as
+        sent) is signed with the same secret and the request's own timestamp."""
+        timestamp = headers["x-slack-request-timestamp"]
+        signature = self.verifier.generate_signature(timestamp=timestamp, body=body)
+        return {**environ, "HTTP_X_SLACK_SIGNATURE": signature}

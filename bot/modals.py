@@ -31,6 +31,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from policybot.bot.blocks import cut, escape, render_blocks
+from policybot.bot.payload import metadata as form_metadata
+from policybot.bot.payload import obj, text
 from policybot.bot.services import Services
 from policybot.data.db import reading
 from policybot.data.models import ScheduleKind
@@ -226,21 +228,20 @@ def _values(body: dict[str, Any]) -> dict[str, str]:
         ((body.get("view") or {}).get("state") or {}).get("values", {}).items()
     ):
         for state in actions.values():
-            value = (
-                state.get("value")
-                or (state.get("selected_option") or {}).get("value")
-                or state.get("selected_time")
-                or state.get("selected_conversation")
+            found[block_id] = (
+                text(state.get("value"))
+                or text(obj(state.get("selected_option")).get("value"))
+                or text(state.get("selected_time"))
+                or text(state.get("selected_conversation"))
             )
-            found[block_id] = str(value or "")
     return found
 
 
 def _form_from_state(body: dict[str, Any]) -> SetupForm:
-    meta = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
+    meta = form_metadata(body.get("view"))
     values = _values(body)
     return SetupForm(
-        ref=str(meta.get("ref") or ""),
+        ref=text(meta.get("ref")),
         kind="remind" if meta.get("kind") == "remind" else "subscribe",
         channel_id=values.get("channel", ""),
         query=values.get("query", ""),
@@ -296,7 +297,7 @@ def register(
         view = body.get("view") or {}
         with reading(services.sessions) as session:
             count = count_matches(session, form.query)
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = form_metadata(view)
         client.views_update(
             view_id=view.get("id"), hash=view.get("hash"), view=setup_view(form, count, meta)
         )

@@ -13,6 +13,8 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, SectionBl
 from slack_sdk.models.views import View
 
 from policybot.bot.modals import ContextFactory
+from policybot.bot.payload import metadata, obj
+from policybot.bot.payload import text as payload_text
 from policybot.bot.services import Services
 from policybot.data.notes import MAX_NOTE_CHARS
 
@@ -55,14 +57,14 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
     @app.view(CALLBACK_NOTE)
     def note_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         view = body.get("view") or {}
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = metadata(view)
         values = (view.get("state") or {}).get("values") or {}
-        text = str(((values.get("note") or {}).get("value") or {}).get("value") or "")
+        text = payload_text(obj(obj(values.get("note")).get("value")).get("value"))
         user = body.get("user") or {}
         ctx = make_context(
             {
                 "team_id": (body.get("team") or {}).get("id") or view.get("team_id"),
-                "channel_id": meta.get("channel"),
+                "channel_id": payload_text(meta.get("channel")),
                 "user_id": user.get("id"),
                 "user_name": user.get("name"),
             },
@@ -71,7 +73,7 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
         if not text.strip():
             ack(response_action="errors", errors={"note": "Write the note first."})
             return
-        reply = services.runner.run(f"note {meta.get('ref', '')} {text}", ctx)
+        reply = services.runner.run(f"note {payload_text(meta.get('ref'))} {text}", ctx)
         if reply.is_error:
             ack(response_action="errors", errors={"note": reply.text[:MAX_ERROR]})
             return

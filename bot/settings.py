@@ -87,6 +87,9 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # Commands run on their own pool, apart from the request threads.
     command_workers: int = 16
+    # Replies a worker process has promised to a response_url and not yet sent; beyond this
+    # a command is shed with "I'm busy right now" at once instead of queueing without bound.
+    max_deferred_replies: int = 300
     # HTTP worker processes on the one port (each its own GIL, engine and search index):
     # about one per core. Socket Mode always runs one process.
     web_workers: int = 1
@@ -168,6 +171,12 @@ class Settings:
             ),
             "command_workers": _positive_int(
                 get("POLICYBOT_COMMAND_WORKERS"), 16, "POLICYBOT_COMMAND_WORKERS", "threads"
+            ),
+            "max_deferred_replies": _positive_int(
+                get("POLICYBOT_MAX_DEFERRED_REPLIES"),
+                300,
+                "POLICYBOT_MAX_DEFERRED_REPLIES",
+                "replies",
             ),
             "web_workers": _positive_int(
                 get("POLICYBOT_WEB_WORKERS"), 1, "POLICYBOT_WEB_WORKERS", "processes"
