@@ -7,38 +7,21 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from slack_sdk.signature import SignatureVerifier
 
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.bot.test_workers import free_port, until
 from tests.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll `condition` until it holds; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def policybot_command() -> list[str]:

@@ -17,9 +17,10 @@ from sqlalchemy import text
 
 from policybot.bot.dispatcher import SORRY, WORKING
 from policybot.data.db import make_engine, read_only
-from tests.bot.cli_server import CliServer, http, until
+from tests.bot.cli_server import CliServer, http
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.bot.test_http import slash_form
+from tests.bot.test_workers import until
 from tests.fakeslack import FakeSlack
 
 EACH = 16  # notes, subscriptions and reminder rules: 48 commands

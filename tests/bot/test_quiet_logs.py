@@ -23,8 +23,9 @@ from policybot.scheduler.runner import (
     start_background_ticker,
 )
 from policybot.scheduler.ticker import Ticker
-from tests.bot.cli_server import CliServer, http, until
+from tests.bot.cli_server import CliServer, http
 from tests.bot.test_http import slash_form
+from tests.bot.test_workers import until
 from tests.fakeslack import FakeSlack
 
 TICKS = 5
