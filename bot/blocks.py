@@ -280,7 +280,7 @@ def _brief_item(
     if due := due_summary(brief):
         text += "\n:dart: " + escape(due)
     for note in brief.team_notes[:2]:
-        text += "\n:memo: " + escape(cut(note, 200))
+        text += f"\n:memo: {mention(Person(note.author))}: " + escape(cut(note.text, 200))
     return message.section(text, reserve=reserve + 1) and message.brief_actions(
         brief, show=True, shareable=shareable, reserve=reserve
     )

@@ -18,6 +18,15 @@ from policybot.data.sources import official_first
 
 
 @dataclass(frozen=True)
+class NoteLine:
+    """A workspace's note on a brief as a digest shows it: who wrote it (a user id, which each
+    renderer draws its own way: a mention in Slack) and what they wrote."""
+
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
 class GoalView:
     ref: str
     text: str
@@ -50,8 +59,8 @@ class BriefView:
     goals: tuple[GoalView, ...]
     comment_author: str | None = None  # "MERICS" of "MERICS comment:"
     issue: str | None = None  # the tracker issue it came from, as a reader names it
-    # The receiving workspace's notes on it ("U1: expect a final version"), for digests.
-    team_notes: tuple[str, ...] = ()
+    # The receiving workspace's notes on it, for digests.
+    team_notes: tuple[NoteLine, ...] = ()
     # Search results: the index terms the search found in this brief (words to highlight).
     matched_terms: frozenset[str] = frozenset()
 

@@ -61,7 +61,7 @@ def _brief_item(brief: BriefView) -> list[str]:
     if due:
         lines.append(f"      {due}")
     for note in brief.team_notes[:2]:
-        lines += _wrap(f"Note: {note}", "      ")
+        lines += _wrap(f"Note: {note.author}: {note.text}", "      ")
     return lines
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from policybot.data.db import reading
 from policybot.data.models import Brief, BriefKind, Goal, Subscription
 from policybot.data.notes import notes_for
-from policybot.data.views import BriefView, brief_view, goal_view
+from policybot.data.views import BriefView, NoteLine, brief_view, goal_view
 from policybot.scheduler.delivery import ChannelStop, ClaimedItem, Courier, TickReport
 from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
 from policybot.scheduler.messages import Alert, AlertBatch, DeliveryError, Digest
@@ -200,6 +200,9 @@ def _with_team_notes(session: Session, team: str, views: list[BriefView]) -> lis
     """A digest shows the receiving workspace's own notes on its briefs (no one else's)."""
     found = notes_for(session, team, [int(v.ref[1:]) for v in views])
     return [
-        replace(v, team_notes=tuple(f"{n.author}: {n.text}" for n in found.get(int(v.ref[1:]), ())))
+        replace(
+            v,
+            team_notes=tuple(NoteLine(n.author, n.text) for n in found.get(int(v.ref[1:]), ())),
+        )
         for v in views
     ]

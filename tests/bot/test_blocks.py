@@ -27,7 +27,7 @@ from policybot.bot.blocks import (
     mention,
     render_blocks,
 )
-from policybot.data.views import BriefView, DeadlineView, GoalView
+from policybot.data.views import BriefView, DeadlineView, GoalView, NoteLine
 from policybot.handlers.render_text import render_text
 from policybot.handlers.replies import (
     Button,
@@ -487,3 +487,15 @@ def test_a_cut_never_leaves_half_a_mention() -> None:
     text = "x " * 10 + mention(Person("U12345678"))
     for limit in range(len(text) - 8, len(text)):
         _assert_escaped(cut(text, limit))
+
+
+def test_a_digests_team_notes_name_their_authors_as_people() -> None:
+    """A note in a digest: in Slack its author is a mention, in the console the id; what
+    was typed stays escaped in both."""
+    noted = brief(team_notes=(NoteLine("U100", "Check <!channel> & the subsidy rules"),))
+    reply = Reply(text="1 new brief", briefs=[noted], visibility=Visibility.IN_CHANNEL)
+    payload = render_blocks(reply, "storage")
+    assert_valid_message(payload)
+    text = "\n".join(b["text"]["text"] for b in payload["blocks"] if b["type"] == "section")
+    assert ":memo: <@U100>: Check &lt;!channel&gt; &amp; the subsidy rules" in text
+    assert "Note: U100: Check <!channel> & the subsidy rules" in render_text(reply)

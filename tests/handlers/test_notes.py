@@ -98,5 +98,6 @@ def test_digests_carry_the_workspace_notes(
     poster = RecordingPoster()
     Ticker(factory, poster, worker_id="notes", max_workers=1).tick(start + timedelta(minutes=2))
     by_team = {team: m for team, _, m in poster.posts if isinstance(m, Digest)}
-    assert by_team["TA"].briefs[0].team_notes == ("UA: Check the local subsidy rules.",)
+    (note,) = by_team["TA"].briefs[0].team_notes
+    assert (note.author, note.text) == ("UA", "Check the local subsidy rules.")
     assert by_team["TB"].briefs[0].team_notes == ()
