@@ -163,10 +163,7 @@ class CommandDispatcher:
                 self.upload(reply, ctx, client, respond)
                 return
         ack(text=WORKING, response_type="ephemeral")
-        self.pool.defer(future)
-        future.add_done_callback(
-            lambda done: self._respond(done, text, respond, ctx, client, replace=True, move=True)
-        )
+        self._answer_when_done(future, text, respond, ctx, client, replace=True, move=True)
 
     def answer_later(
         self, text: str, ctx: Context, respond: Respond, client: WebClient | None, replace: bool
@@ -176,23 +173,20 @@ class CommandDispatcher:
             self._send(respond, text=BUSY, response_type="ephemeral", replace_original=False)
             return
         future = self.pool.submit(self.run_measured, text, ctx)
-        self.pool.defer(future)
-        future.add_done_callback(
-            lambda done: self._respond(
-                done, text, respond, ctx, client, replace=replace, move=False
-            )
-        )
+        self._answer_when_done(future, text, respond, ctx, client, replace=replace, move=False)
 
     @staticmethod
-    def _send(respond: Respond, **message: Any) -> None:
+    def _send(respond: Respond, **message: Any) -> bool:
         try:
             respond(**message)
         except Exception as error:  # the response_url expired or Slack is unreachable
             log.warning("could not send a reply to the response_url: %s", error)
+            return False
+        return True
 
-    def _respond(
+    def _answer_when_done(
         self,
-        done: Future[Reply],
+        future: Future[Reply],
         text: str,
         respond: Respond,
         ctx: Context,
@@ -201,12 +195,18 @@ class CommandDispatcher:
         replace: bool,
         move: bool,
     ) -> None:
-        """`move`: the reply may change where it shows (a shared answer replacing the private
-        "Working on it"); otherwise an update keeps the message where it is."""
-        try:
-            self._deliver(done, text, respond, ctx, client, replace=replace, move=move)
-        finally:
-            self.pool.delivered()
+        """Answer through the response_url once `future` is done; it counts as deferred
+        until that answer is sent. `move`: the reply may change where it shows (a shared
+        answer replacing the private "Working on it"); otherwise an update keeps it in place."""
+
+        def deliver(done: Future[Reply]) -> None:
+            try:
+                self._deliver(done, text, respond, ctx, client, replace, move)
+            finally:
+                self.pool.delivered()
+
+        self.pool.defer(future)
+        future.add_done_callback(deliver)
 
     def _deliver(
         self,
@@ -215,7 +215,6 @@ class CommandDispatcher:
         respond: Respond,
         ctx: Context,
         client: WebClient | None,
-        *,
         replace: bool,
         move: bool,
     ) -> None:
@@ -232,12 +231,8 @@ class CommandDispatcher:
             return
         if replace and not move:
             payload.pop("response_type", None)
-        try:
-            respond(**payload, replace_original=replace)
-        except Exception as error:  # the response_url expired or Slack is unreachable
-            log.warning("could not send a reply to the response_url: %s", error)
-            return
-        self.upload(reply, ctx, client, respond)
+        if self._send(respond, **payload, replace_original=replace):
+            self.upload(reply, ctx, client, respond)
 
     def upload(
         self, reply: Reply, ctx: Context, client: WebClient | None, respond: Respond
