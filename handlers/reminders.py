@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from policybot.data.errors import UserError
 from policybot.data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule
+from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
 from policybot.data.pauses import drop_undelivered
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
@@ -25,6 +25,34 @@ REMINDER_OPTIONS = (
     "Reminders come before each deadline at lead times (`leads 365,90,30,7`), at one time of "
     "day (`at 09:00`) in a zone (`tz Europe/Berlin`)."
 )
+
+
+def refuse_words_taken(
+    session: Session,
+    model: type[Subscription] | type[ReminderRule],
+    ctx: Context,
+    described: str,
+    own_id: int,
+    verb: str,
+    everything: str,
+) -> None:
+    """An edit to words another setup of the channel already has is refused under the form's
+    query field: two rows would deliver the same things twice."""
+    other = session.scalar(
+        select(model).where(
+            model.team_id == ctx.team_id,
+            model.channel_id == ctx.channel_id,
+            model.query_text == described,
+            model.id != own_id,
+        )
+    )
+    if isinstance(other, (Subscription, ReminderRule)):
+        words = f"`{described}`" if described else everything
+        raise FieldError(
+            "query",
+            f"{other.ref} in that channel already {verb} {words}: change the words, or edit "
+            f"or remove {other.ref} instead. Nothing was changed.",
+        )
 
 
 def _parse_rule(text: str) -> tuple[str, tuple[int, ...] | None, int | None, str | None]:
@@ -146,21 +174,7 @@ def edit_rule(
     query = parse_query(query_text)
     build_filter(session, query)
     described = query.describe()
-    other = session.scalar(
-        select(ReminderRule).where(
-            ReminderRule.team_id == ctx.team_id,
-            ReminderRule.channel_id == ctx.channel_id,
-            ReminderRule.query_text == described,
-            ReminderRule.id != rule.id,
-        )
-    )
-    if other is not None:
-        words = f"`{described}`" if described else "all goals"
-        raise FieldError(
-            "query",
-            f"{other.ref} in that channel already reminds of {words}: change the words, or "
-            f"edit or remove {other.ref} instead. Nothing was changed.",
-        )
+    refuse_words_taken(session, ReminderRule, ctx, described, rule.id, "reminds of", "all goals")
     if moved and len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
         raise UserError("That channel has the most reminder rules I keep.")
     new = (

@@ -24,10 +24,10 @@ from policybot.data.query.language import parse_query
 from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
 from policybot.handlers.cadence import describe_cadence, take_cadence
 from policybot.handlers.context import Context
-from policybot.handlers.options import FieldError, take_time_options, zone_named
+from policybot.handlers.options import take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.previews import add_preview
-from policybot.handlers.reminders import channel_rules, describe_rule
+from policybot.handlers.reminders import channel_rules, describe_rule, refuse_words_taken
 from policybot.handlers.replies import Reply
 
 DEFAULT_MINUTE = 9 * 60
@@ -182,21 +182,7 @@ def edit_subscription(
     query = parse_query(query_text)
     build_filter(session, query)  # validates bodies and filters now, not at delivery time
     described = query.describe()
-    other = session.scalar(
-        select(Subscription).where(
-            Subscription.team_id == ctx.team_id,
-            Subscription.channel_id == ctx.channel_id,
-            Subscription.query_text == described,
-            Subscription.id != sub.id,
-        )
-    )
-    if other is not None:
-        words = f"`{described}`" if described else "every new brief"
-        raise FieldError(
-            "query",
-            f"{other.ref} in that channel already follows {words}: change the words, or edit "
-            f"or remove {other.ref} instead. Nothing was changed.",
-        )
+    refuse_words_taken(session, Subscription, ctx, described, sub.id, "follows", "every new brief")
     if moved and len(_channel_subscriptions(session, ctx)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
         raise UserError(
             f"That channel has {MAX_SUBSCRIPTIONS_PER_CHANNEL} subscriptions, the most I keep."
