@@ -33,7 +33,7 @@ from policybot.bot.modals import MAX_ERROR, ContextFactory
 from policybot.bot.payload import metadata as form_metadata
 from policybot.bot.payload import text as payload_text
 from policybot.bot.services import Services
-from policybot.data.db import reading
+from policybot.data.db import unit_of_work
 from policybot.data.errors import UserError
 from policybot.handlers.add_brief import (
     CORPUS_ACTION,
@@ -265,12 +265,12 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
             record = record_from_form(form, ctx.today)
         except FormErrors:
             return ""
-        with reading(services.sessions) as session:
+        with unit_of_work(services.sessions, read_only=True) as session:
             return what_saving_does(session, record)
 
     @app.options(ACTION_BODIES)
     def body_options(ack: Ack, payload: dict[str, Any]) -> None:
-        with reading(services.sessions) as session:
+        with unit_of_work(services.sessions, read_only=True) as session:
             choices = body_choices(session, str(payload.get("value") or ""))
         ack(
             options=[
@@ -353,7 +353,7 @@ def open_add_form(
     verdict = ""
     if form.title:
         try:
-            with reading(services.sessions) as session:
+            with unit_of_work(services.sessions, read_only=True) as session:
                 verdict = what_saving_does(session, record_from_form(form, ctx.today))
         except FormErrors:
             verdict = ""

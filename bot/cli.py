@@ -257,6 +257,7 @@ def _ingest_preview(
     choice: tuple[Novelty, bool],
 ) -> int:
     """The preview of each file; nothing is written (the session only reads)."""
+    from policybot.data.db import unit_of_work
     from policybot.data.ingest.files import read_tracker_file
     from policybot.data.ingest.preview import preview_bytes
     from policybot.data.ingest.text import ParseError
@@ -267,7 +268,8 @@ def _ingest_preview(
     for path in paths:
         try:
             raw = read_tracker_file(path, max_bytes)
-            with services.sessions() as session:
+            # Rolled back below: whatever the preview touched is not kept.
+            with unit_of_work(services.sessions) as session:
                 preview = preview_bytes(
                     session,
                     raw,
@@ -326,11 +328,13 @@ def brief_json(brief: Brief) -> dict[str, Any]:
 def briefs(state: AppState, as_json: bool) -> None:
     """List every stored brief with its goals."""
     from policybot.data import store
-    from policybot.data.db import reading
+    from policybot.data.db import unit_of_work
 
     services = state.services()
     try:
-        with reading(services.sessions) as session:  # beside the server's writers
+        with unit_of_work(
+            services.sessions, read_only=True
+        ) as session:  # beside the server's writers
             rows = [brief_json(b) for b in store.all_briefs(session)]
     finally:
         services.close()
@@ -362,7 +366,7 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
 
     Calendar events keep their UIDs from one export to the next, so importing a newer file
     updates the events instead of adding copies."""
-    from policybot.data.db import reading
+    from policybot.data.db import unit_of_work
     from policybot.data.errors import UserError
     from policybot.handlers.context import Context
     from policybot.handlers.export import export_deadlines
@@ -370,7 +374,9 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()
     try:
-        with reading(services.sessions) as session:  # beside the server's writers
+        with unit_of_work(
+            services.sessions, read_only=True
+        ) as session:  # beside the server's writers
             result = export_deadlines(session, Context(now=state.clock()), fmt, text)
     except UserError as error:
         raise click.ClickException(str(error)) from error
@@ -428,7 +434,7 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: AppState) -> None:
     """Apply schema migrations (safe to run repeatedly)."""
-    from policybot.data.db import make_engine, session_factory, upgrade
+    from policybot.data.db import make_engine, session_factory, unit_of_work, upgrade
     from policybot.data.search.backfill import write_missing_documents
 
     engine = make_engine(state.settings.database_url)
@@ -436,7 +442,7 @@ def db_upgrade(state: AppState) -> None:
         upgrade(engine)
         # Once: search documents for briefs stored before they existed (or analysed by an
         # older version), so no process has to analyse them at every start.
-        with session_factory(engine)() as session, session.begin():
+        with unit_of_work(session_factory(engine)) as session:
             written = write_missing_documents(session)
     finally:
         engine.dispose()
@@ -450,14 +456,13 @@ def db_upgrade(state: AppState) -> None:
 def db_maintain(state: AppState) -> None:
     """Refresh the search table's and the ledger's statistics (VACUUM ANALYZE on
     PostgreSQL): worth running after a bulk ingest."""
-    from sqlalchemy.orm import Session
 
-    from policybot.data.db import make_engine
+    from policybot.data.db import make_engine, session_factory, unit_of_work
     from policybot.data.maintenance import maintain, stale_tables
 
     engine = make_engine(state.settings.database_url)
     try:
-        with Session(engine) as session:
+        with unit_of_work(session_factory(engine), read_only=True) as session:
             stale = stale_tables(session)
         tables = maintain(engine)
     finally:
@@ -476,6 +481,7 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
     from policybot.bot.posters import PrintPoster
     from policybot.bot.services import build_poster, build_ticker
+    from policybot.data.db import unit_of_work
     from policybot.handlers.context import CONSOLE_TEAM
     from policybot.scheduler.ledger import waiting_elsewhere
     from policybot.scheduler.ticker import dry_run as dry_run_tick
@@ -495,7 +501,7 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
         report = build_ticker(services, poster).tick(now)
         waiting = 0
         if isinstance(poster, PrintPoster):
-            with services.sessions() as session:
+            with unit_of_work(services.sessions, read_only=True) as session:
                 waiting = waiting_elsewhere(session, CONSOLE_TEAM, now)
     finally:
         services.close()

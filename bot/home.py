@@ -32,7 +32,7 @@ from slack_sdk.models.views import View
 from policybot.bot.blocks import ELLIPSIS, cut, escape
 from policybot.bot.modals import ContextFactory, open_setup, search_view
 from policybot.bot.services import Services
-from policybot.data.db import reading
+from policybot.data.db import unit_of_work
 from policybot.data.errors import UserError
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
 from policybot.handlers.context import Context
@@ -237,7 +237,7 @@ def render_home(home: HomeView) -> dict[str, Any]:
 
 def publish_home(services: Services, client: WebClient, team_id: str, user_id: str) -> None:
     ctx = Context(now=services.clock(), team_id=team_id, channel_id="", user_id=user_id)
-    with reading(services.sessions) as session:
+    with unit_of_work(services.sessions, read_only=True) as session:
         home = build_home(session, ctx)
     client.views_publish(user_id=user_id, view=render_home(home))
 
@@ -280,7 +280,7 @@ def register_home(app: App, services: Services, make_context: ContextFactory | N
     ) -> None:
         ack()
         ctx = contexts(body, client)
-        with reading(services.sessions) as session:
+        with unit_of_work(services.sessions, read_only=True) as session:
             brief = brief_by_ref(session, str(action.get("value") or ""), ctx.today)
         query = goals_query(brief) if brief is not None else ""
         form = SetupForm("", "remind", "", query, zone=ctx.zone.key)
@@ -294,7 +294,7 @@ def register_home(app: App, services: Services, make_context: ContextFactory | N
         what, _, ref = str((action.get("selected_option") or {}).get("value") or "").partition(":")
         ctx = contexts(body, client)
         try:
-            with services.sessions() as session, session.begin():
+            with unit_of_work(services.sessions) as session:
                 form = setup_form(session, ctx, ref)
                 # The setup's own channel: membership checks and replies are about it.
                 ctx = contexts({**body, "channel": {"id": form.channel_id}}, client)

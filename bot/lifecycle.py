@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from policybot.bot.services import Services
+from policybot.data.db import unit_of_work
 from policybot.data.pauses import UNINSTALLED, pause_team
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def register_lifecycle(app: App, services: Services, oauth: OAuthSettings | None
         enterprise = body.get("enterprise_id")
         if store is not None:
             store.delete_all(enterprise_id=enterprise, team_id=team)
-        with services.sessions() as session, session.begin():
+        with unit_of_work(services.sessions) as session:
             paused = pause_team(session, team, UNINSTALLED, services.clock())
         log.info("app uninstalled from %s: paused %s", team, ", ".join(paused) or "nothing")
 
@@ -39,6 +40,6 @@ def register_lifecycle(app: App, services: Services, oauth: OAuthSettings | None
             if tokens.get("bot"):
                 store.delete_bot(enterprise_id=enterprise, team_id=team)
         if tokens.get("bot"):
-            with services.sessions() as session, session.begin():
+            with unit_of_work(services.sessions) as session:
                 paused = pause_team(session, team, UNINSTALLED, services.clock())
             log.info("bot token revoked in %s: paused %s", team, ", ".join(paused) or "nothing")

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from policybot.bot.blocks import ACTION_LINK, ACTION_MENU, MENU_REMIND, MENU_SHARE, render_blocks
 from policybot.bot.modals import ContextFactory, open_setup
 from policybot.bot.services import Services
-from policybot.data.db import reading
+from policybot.data.db import unit_of_work
 from policybot.handlers.panel import SetupForm, brief_by_ref, goals_query, similar_query
 
 GONE = "That brief is no longer stored."
@@ -35,7 +35,7 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
             payload = render_blocks(services.runner.run(f"show {ref} share", ctx))
             respond(**payload, replace_original=False)
             return
-        with reading(services.sessions) as session:
+        with unit_of_work(services.sessions, read_only=True) as session:
             brief = brief_by_ref(session, ref, ctx.today)
         if brief is None:
             respond(text=GONE, response_type="ephemeral", replace_original=False)

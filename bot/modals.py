@@ -34,7 +34,7 @@ from policybot.bot.blocks import cut, escape, render_blocks
 from policybot.bot.payload import metadata as form_metadata
 from policybot.bot.payload import obj, text
 from policybot.bot.services import Services
-from policybot.data.db import reading
+from policybot.data.db import unit_of_work
 from policybot.data.models import ScheduleKind
 from policybot.handlers.cadence import describe_cadence
 from policybot.handlers.context import Context
@@ -277,7 +277,7 @@ def _field_for(reply: Reply) -> str:
 def open_setup(
     client: WebClient, services: Services, trigger_id: str, form: SetupForm, **meta: Any
 ) -> None:
-    with reading(services.sessions) as session:
+    with unit_of_work(services.sessions, read_only=True) as session:
         count = count_matches(session, form.query)
     client.views_open(trigger_id=trigger_id, view=setup_view(form, count, meta))
 
@@ -295,7 +295,7 @@ def register(
         ack()
         form = _form_from_state(body)
         view = body.get("view") or {}
-        with reading(services.sessions) as session:
+        with unit_of_work(services.sessions, read_only=True) as session:
             count = count_matches(session, form.query)
         meta = form_metadata(view)
         client.views_update(

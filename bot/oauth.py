@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from uuid import uuid4
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -17,11 +18,11 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import CursorResult, Engine
 
 from policybot.bot.settings import BOT_SCOPES, Settings
 from policybot.bot.slack_client import RETRY_HANDLERS, make_web_client
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, session_factory, unit_of_work
 from policybot.data.pauses import resume_team
 from policybot.handlers.context import Clock, system_clock
 from policybot.scheduler.messages import DeliveryError, FailureKind
@@ -39,7 +40,7 @@ class PolicyInstallationStore(SQLAlchemyInstallationStore):
     def save(self, installation: Installation) -> None:
         super().save(installation)
         if installation.team_id:
-            with self.sessions() as session, session.begin():
+            with unit_of_work(self.sessions) as session:
                 resumed = resume_team(session, installation.team_id)
             if resumed:
                 log.info("reinstalled: resumed %s", ", ".join(resumed))
@@ -53,6 +54,7 @@ class PurgingOAuthStateStore(SQLAlchemyOAuthStateStore):
     def __init__(self, engine: Engine, clock: Clock, expiration_seconds: int = 600) -> None:
         super().__init__(expiration_seconds=expiration_seconds, engine=engine)
         self.clock = clock
+        self.sessions = session_factory(engine)
 
     def _now(self) -> datetime:
         now = normalize_datetime_for_db(self.clock().astimezone(UTC))
@@ -63,9 +65,9 @@ class PurgingOAuthStateStore(SQLAlchemyOAuthStateStore):
         state = str(uuid4())
         now = self._now()
         table = self.oauth_states
-        with self.engine.begin() as connection:
-            connection.execute(table.delete().where(table.c.expire_at <= now))
-            connection.execute(
+        with unit_of_work(self.sessions) as session:
+            session.execute(table.delete().where(table.c.expire_at <= now))
+            session.execute(
                 table.insert(),
                 {"state": state, "expire_at": now + timedelta(seconds=self.expiration_seconds)},
             )
@@ -73,12 +75,12 @@ class PurgingOAuthStateStore(SQLAlchemyOAuthStateStore):
 
     def consume(self, state: str) -> bool:
         table = self.oauth_states
-        with self.engine.begin() as connection:
+        with unit_of_work(self.sessions) as session:
             # One statement: a state is good once, and only before it expires.
-            deleted = connection.execute(
+            deleted = session.execute(
                 table.delete().where(table.c.state == state, table.c.expire_at > self._now())
             )
-        return deleted.rowcount > 0
+        return cast("CursorResult[Any]", deleted).rowcount > 0
 
 
 def build_oauth_settings(

@@ -26,6 +26,7 @@ from policybot.data.db import (
     pending_migrations,
     read_only,
     session_factory,
+    unit_of_work,
     upgrade,
 )
 from policybot.data.ingest.isolation import configure as configure_pdf_reading
@@ -145,7 +146,7 @@ def is_embedded(url: str) -> bool:
 
 def load_demo_corpus(sessions: SessionFactory, now: datetime) -> IngestSummary:
     raw = resources.files("policybot.data").joinpath("corpus", DEMO_CORPUS).read_bytes()
-    with sessions() as session, session.begin():
+    with unit_of_work(sessions) as session:
         return ingest_bytes(session, raw, DEMO_CORPUS, now)
 
 
@@ -157,7 +158,7 @@ def prepare_database(
     if is_embedded(settings.database_url):
         upgrade(engine)
         if settings.load_demo:
-            with sessions() as session:
+            with unit_of_work(sessions, read_only=True) as session:
                 empty = not session.scalar(select(func.count()).select_from(SourceDocument))
             if empty:
                 summary = load_demo_corpus(sessions, clock())

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from policybot.bot.blocks import brief_card
 from policybot.bot.payload import objects, text
 from policybot.bot.services import Services
-from policybot.data.db import reading
+from policybot.data.db import unit_of_work
 from policybot.handlers.links import briefs_for_links
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def register(app: App, services: Services) -> None:
     def unfurl(event: dict[str, Any], client: WebClient) -> None:
         urls = [text(link.get("url")) for link in objects(event.get("links"))]
         today = services.clock().date()
-        with reading(services.sessions) as session:
+        with unit_of_work(services.sessions, read_only=True) as session:
             found = briefs_for_links(session, [u for u in urls if u], today)
         if not found:
             return

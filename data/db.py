@@ -250,6 +250,19 @@ def reading(sessions: SessionFactory) -> Session:
     return sessions()  # bound to a connection whose transaction is already open
 
 
+@contextmanager
+def unit_of_work(sessions: SessionFactory, *, read_only: bool = False) -> Iterator[Session]:
+    """The one way this code opens a transaction: a session from `sessions` inside one
+    transaction, committed when the block ends and rolled back when it raises (so bad
+    input changes nothing). On SQLite a writer begins holding the write lock (BEGIN
+    IMMEDIATE, see _SqliteTransactions); `read_only` work runs beside writers instead of
+    after them and cannot write (see reading()). tests/bot/test_transactions.py fails on
+    a session or transaction opened any other way."""
+    opened = reading(sessions) if read_only else sessions()
+    with opened as session, session.begin():
+        yield session
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("policybot.data") / "migrations"))

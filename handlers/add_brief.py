@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from policybot.data.bodies import normalize_name
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, unit_of_work
 from policybot.data.errors import UserError
 from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadline
 from policybot.data.ingest.parser import sentence_goals
@@ -287,7 +287,7 @@ def save_brief(factory: SessionFactory, ctx: Context, record: BriefRecord) -> Re
     if record.comment:
         record.comment_author = ctx.user_label  # who wrote the note (provenance)
     issue = single_issue(record, f"added in Slack by {ctx.user_label}")
-    with factory() as session, session.begin():
+    with unit_of_work(factory) as session:
         summary = IssueWriter(session, ctx.now).write(issue, _content_hash(record))
         brief = session.scalar(select(Brief).where(Brief.identity == brief_identity(record)))
         if brief is None:  # the writer stores every brief it is given

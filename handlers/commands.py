@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from policybot.data.db import SessionFactory, reading
+from policybot.data.db import SessionFactory, unit_of_work
 from policybot.data.errors import UserError
 from policybot.data.query.language import FILTERS, clean_text
 from policybot.handlers import (
@@ -369,8 +369,7 @@ class CommandRunner:
         try:
             # The runner owns the transaction: what a handler wrote is committed with its
             # reply, and rolled back (nothing changed) when it raises.
-            opened = reading(self.sessions) if read_only else self.sessions()
-            with opened as session, session.begin():
+            with unit_of_work(self.sessions, read_only=read_only) as session:
                 return work(session)
         except UserError as error:
             return Reply(text=str(error), is_error=True, error_field=getattr(error, "field", None))

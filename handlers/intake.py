@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, unit_of_work
 from policybot.data.errors import UserError
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.preview import IssuePreview, preview_issue
@@ -126,7 +126,7 @@ def stage_upload(
     (nothing kept); one that would change nothing is only described."""
     digest = hashlib.sha256(raw).hexdigest()
     issue = parse_bytes(raw, filename)
-    with factory() as session, session.begin():
+    with unit_of_work(factory) as session:
         preview = preview_issue(session, issue, digest, ctx.now)
         reply = preview_reply(preview)
         existing = session.scalar(
@@ -255,7 +255,7 @@ def decide_intake(
         require_admin(ctx, CORPUS_ACTION)
     for attempt in (1, 2):
         try:
-            with factory() as session, session.begin():
+            with unit_of_work(factory) as session:
                 taken = _flip(
                     session,
                     ctx,
