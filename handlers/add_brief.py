@@ -30,6 +30,7 @@ from policybot.handlers.context import Context
 from policybot.handlers.message_brief import split_message
 from policybot.handlers.permissions import require_admin
 from policybot.handlers.replies import Button, Reply, Section
+from policybot.handlers.request import Request
 
 MAX_GOALS = 20  # a modal holds 100 blocks; each goal takes one for its deadline
 MAX_TITLE = 300
@@ -325,9 +326,10 @@ def body_choices(session: Session, typed: str, limit: int = 100) -> list[tuple[s
     return [(abbr, label) for _, abbr, label in sorted(found)[:limit]]
 
 
-def add_preview(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def add_preview(request: Request) -> Reply:
     """`add <pasted text>` where there is no form (the console): what the text gives as one
     brief and what saving it would do; nothing is written. In Slack, `add` opens the form."""
+    session, ctx, text = request.session, request.context, request.argument
     if not text.strip():
         raise UserError(
             "Paste the brief after `add` (a title line, its bodies, date, summary and goals); "

@@ -11,9 +11,9 @@ from policybot.data.errors import UserError
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal
 from policybot.data.search.engines import engine_for
 from policybot.data.views import deadline_label
-from policybot.handlers.context import Context
 from policybot.handlers.permissions import require_admin
 from policybot.handlers.replies import Button, Reply, Section
+from policybot.handlers.request import Request
 
 CONFIRM = "confirm"
 SHOWN_GOALS = 20
@@ -59,8 +59,9 @@ def _preview(session: Session, brief: Brief) -> Reply:
     )
 
 
-def forget(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def forget(request: Request) -> Reply:
     """Remove a brief from the shared corpus (for every workspace), once confirmed."""
+    session, ctx, text = request.session, request.context, request.argument
     require_admin(ctx, "remove briefs from the corpus")
     words = text.split()
     brief_id = store.parse_brief_ref(words[0]) if words else None

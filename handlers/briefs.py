@@ -24,6 +24,7 @@ from policybot.data.views import BriefView, DeadlineView, brief_view, brief_view
 from policybot.handlers.context import Context
 from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
 from policybot.handlers.replies import Button, Reply
+from policybot.handlers.request import Request
 
 PAGE_SIZE = 5
 MAX_LATEST = 50
@@ -105,7 +106,13 @@ def _read_note(reading: Reading, command: str = "") -> list[str]:
     return [f"I read this as `{said}`."]
 
 
-def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
+def search(request: Request) -> Reply:
+    session, ctx, text, page_number = (
+        request.session,
+        request.context,
+        request.argument,
+        request.page,
+    )
     reading, names = _read(session, ctx, text, Intent.SEARCH)
     if reading.intent is Intent.DEADLINES:
         return _routed_deadlines(session, ctx, reading, names, page_number)
@@ -368,7 +375,8 @@ def _has_filters(where: BriefFilter) -> bool:
     )
 
 
-def show(session: Session, ctx: Context, argument: str) -> Reply:
+def show(request: Request) -> Reply:
+    session, ctx, argument = request.session, request.context, request.argument
     argument = unicodedata.normalize("NFKC", argument).strip()  # full-width "ｂ２" too
     if not argument:
         raise UserError("Which brief? For example `/policy show b3` (ids are in search results).")
@@ -381,7 +389,7 @@ def show(session: Session, ctx: Context, argument: str) -> Reply:
         brief = store.get_brief_of_goal(session, goal_id)
     elif argument.lower().startswith("me ") and len(argument.split()) > 1:
         # "show me MIIT policies on batteries" is a question, not an id: search it.
-        reply = search(session, ctx, argument.split(maxsplit=1)[1], 1)
+        reply = search(Request(session, ctx, argument.split(maxsplit=1)[1]))
         reply.notes.insert(0, "`show` takes a brief id such as `b3`; I searched for your words.")
         return reply
     else:
@@ -397,8 +405,14 @@ def show(session: Session, ctx: Context, argument: str) -> Reply:
     return reply
 
 
-def latest(session: Session, ctx: Context, argument: str, page_number: int) -> Reply:
+def latest(request: Request) -> Reply:
     """`latest [n] [words and filters]`: the newest briefs, or the newest that match."""
+    session, ctx, argument, page_number = (
+        request.session,
+        request.context,
+        request.argument,
+        request.page,
+    )
     argument = argument.strip()
     words = argument.split()
     count: int | None = None
@@ -598,11 +612,15 @@ def _explicit_due_window(
     return start, year_end, f"{months} months (to the end of {year})"
 
 
-def deadlines(
-    session: Session, ctx: Context, text: str, page_number: int, *, suggest: bool = True
-) -> Reply:
+def deadlines(request: Request, *, suggest: bool = True) -> Reply:
     """`deadlines [within 18m] [words and filters]`. `suggest`: offer corrections (each
     checked by running it without suggestions)."""
+    session, ctx, text, page_number = (
+        request.session,
+        request.context,
+        request.argument,
+        request.page,
+    )
     words = text.split()
     window, rest, label = parse_window(words)
     rest_text = " ".join(rest)
@@ -677,7 +695,7 @@ def _deadline_reply(
             command="deadlines",
             hint="Try a longer window, e.g. `/policy deadlines within 5y`.",
             finds=lambda text: (
-                suggest and bool(deadlines(session, ctx, text, 1, suggest=False).deadlines)
+                suggest and bool(deadlines(Request(session, ctx, text), suggest=False).deadlines)
             ),
         )
         return reply

@@ -1,16 +1,18 @@
 """The one table of `/policy` commands, the help generated from it, and the runner.
 
 A command is a row of `COMMANDS`: its name (one word, or two for a sub-command such as
-`deadlines ics`), usage, summary, examples and handler. A handler gets a session and returns
-a Reply; `CommandRunner` owns the transaction (commit after a reply, roll back after an
-error), so a handler never commits and bad input changes nothing.
+`deadlines ics`), usage, summary, examples and handler, and the Slack form it opens, if any.
+A handler gets one `Request` (session, context, argument, page) and returns a Reply;
+`CommandRunner` owns the transaction (commit after a reply, roll back after an error), so a
+handler never commits and bad input changes nothing. Text is read once (`parse_command`)
+and the ParsedCommand is handed on.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -31,8 +33,9 @@ from policybot.handlers import (
 )
 from policybot.handlers.context import Context
 from policybot.handlers.replies import HelpEntry, Reply, Visibility
+from policybot.handlers.request import Request
 
-Handler = Callable[[Session, Context, str, int], Reply]
+Handler = Callable[[Request], Reply]
 _PAGE = re.compile(r"page:(\d{1,4})", re.I)
 _PREFIX = re.compile(r"^\s*/policy\b", re.I)
 MAX_COMMAND_CHARS = 4000
@@ -52,10 +55,16 @@ class CommandSpec:
     # Reads only: runs beside other people's writes instead of queueing behind them on
     # SQLite. Enforced: a write in a read-only command fails (see data.db.reading).
     read_only: bool = False
+    # The Slack form this command opens instead of running (bot/listeners/commands.py maps
+    # the name to its opener; the console and `ask` always run the handler): "" for none.
+    form: str = ""
+    # False: only the name alone opens the form (`/policy subscribe`; `/policy subscribe
+    # storage` runs). True: whatever follows the name opens it too, pre-filled from it.
+    form_takes_argument: bool = False
 
 
-def _help(_session: Session, _ctx: Context, text: str, _page: int) -> Reply:
-    return help_reply(text)
+def _help(request: Request) -> Reply:
+    return help_reply(request.argument)
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -78,7 +87,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy body:MIIT since:2024-11-01 kind:policy",
             "/policy due:2027 share",
         ),
-        lambda s, c, t, p: briefs.search(s, c, t, p),
+        briefs.search,
         read_only=True,
     ),
     CommandSpec(
@@ -86,7 +95,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/policy show <id>",
         "One brief in full: titles, bodies, date, summary, goals with countdowns, comment, links.",
         ("/policy show b2",),
-        lambda s, c, t, p: briefs.show(s, c, t),
+        briefs.show,
         read_only=True,
     ),
     CommandSpec(
@@ -110,7 +119,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/policy latest [n]",
         "The newest briefs (5 unless you ask for up to 50).",
         ("/policy latest", "/policy latest 10"),
-        lambda s, c, t, p: briefs.latest(s, c, t, p),
+        briefs.latest,
         read_only=True,
         aliases=("new", "recent"),
         alias_argument=re.compile(r"\d*"),
@@ -124,7 +133,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy deadlines within 18m storage",
             "/policy deadlines within 5y body:MIIT",
         ),
-        lambda s, c, t, p: briefs.deadlines(s, c, t, p),
+        briefs.deadlines,
         read_only=True,
         aliases=("deadline",),
     ),
@@ -134,7 +143,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The same deadlines as a calendar file (.ics) posted to the channel: every future "
         "deadline unless you say `within`; importing a newer file updates the events.",
         ("/policy deadlines ics", "/policy deadlines ics within 24m storage"),
-        lambda s, c, t, p: export.export_reply(s, c, "ics", t),
+        lambda request: export.export_reply(request, "ics"),
         read_only=True,
         aliases=("deadline ics",),
     ),
@@ -144,7 +153,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The deadlines as a spreadsheet (.csv) posted to the channel: every future deadline "
         "unless you say `within`, with your workspace's answers.",
         ("/policy deadlines csv within 24m body:MIIT",),
-        lambda s, c, t, p: export.export_reply(s, c, "csv", t),
+        lambda request: export.export_reply(request, "csv"),
         read_only=True,
         aliases=("deadline csv",),
     ),
@@ -163,6 +172,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy subscribe kind:news instant tz Europe/Berlin",
         ),
         subscriptions.subscribe,
+        form="subscribe",
     ),
     CommandSpec(
         "sample",
@@ -218,6 +228,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "days before, at 09:00 your time), and a follow-up when a deadline passes.",
         ("/policy remind", "/policy remind storage leads 90,30,7"),
         reminders.remind,
+        form="remind",
     ),
     CommandSpec(
         "remind off",
@@ -250,6 +261,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "text gives.",
         ("/policy add", "/policy add Article: ... Issuing body: MIIT Date: 2024-11-07 ..."),
         add_brief.add_preview,
+        form="add",
+        form_takes_argument=True,
     ),
     CommandSpec(
         "forget",
@@ -295,13 +308,30 @@ def help_reply(command: str = "") -> Reply:
 
 @dataclass(frozen=True)
 class ParsedCommand:
+    """Command text read once (parse_command), then handed on: the Slack edge picks a form
+    or the dispatcher by it, the dispatcher names and times it, the runner runs it."""
+
     spec: CommandSpec
     argument: str
     page: int
     share: bool
+    text: str = ""  # as typed (a reply's Share button repeats it)
+    alone: bool = False  # the command's name and nothing else (`subscribe`)
+
+    @property
+    def form(self) -> str:
+        """The Slack form this command opens instead of running, or "" (see CommandSpec)."""
+        if self.spec.form and (self.alone or self.spec.form_takes_argument):
+            return self.spec.form
+        return ""
 
 
 def parse_command(text: str) -> ParsedCommand:
+    command = _parse(text)
+    return replace(command, text=text)
+
+
+def _parse(text: str) -> ParsedCommand:
     """Command text -> which command, its argument, the page and whether to share.
 
     `share` and `page:N` may come first or last; `search` forces a search ("search latest").
@@ -315,6 +345,7 @@ def parse_command(text: str) -> ParsedCommand:
     if len(text) > MAX_COMMAND_CHARS:
         text = text[:MAX_COMMAND_CHARS]
     words = text.split()
+    alone = len(words) == 1
     page, share = 1, False
     while words:
         if words[-1].lower() == "share":
@@ -344,7 +375,7 @@ def parse_command(text: str) -> ParsedCommand:
         return ParsedCommand(search, rest, page, share)
     if first != spec.name and spec.alias_argument and not spec.alias_argument.fullmatch(rest):
         return ParsedCommand(search, " ".join(words), page, share)
-    return ParsedCommand(spec, rest, page, share)
+    return ParsedCommand(spec, rest, page, share, alone=alone and first == spec.name)
 
 
 class CommandRunner:
@@ -354,9 +385,14 @@ class CommandRunner:
         self.sessions = sessions
 
     def run(self, text: str, ctx: Context) -> Reply:
-        command = parse_command(text)
+        return self.execute(parse_command(text), ctx)
+
+    def execute(self, command: ParsedCommand, ctx: Context) -> Reply:
+        """Run a command already read (the Slack edge parsed it to choose how to answer)."""
         reply = self.apply(
-            lambda session: command.spec.handler(session, ctx, command.argument, command.page),
+            lambda session: command.spec.handler(
+                Request(session, ctx, command.argument, command.page)
+            ),
             read_only=command.spec.read_only,
         )
         if command.share and not reply.is_error:

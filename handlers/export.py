@@ -34,6 +34,7 @@ from policybot.handlers.briefs import (
 )
 from policybot.handlers.context import Context
 from policybot.handlers.replies import FileAttachment, Reply
+from policybot.handlers.request import Request
 
 FORMATS = ("ics", "csv")
 FILENAME = "policybot-deadlines"
@@ -136,8 +137,9 @@ def export_deadlines(session: Session, ctx: Context, fmt: str, text: str) -> Exp
     return Export(attachment, selection)
 
 
-def export_reply(session: Session, ctx: Context, fmt: str, text: str) -> Reply:
+def export_reply(request: Request, fmt: str) -> Reply:
     """`deadlines ics|csv [within 18m] [words]`: the file and a sentence about it."""
+    session, ctx, text = request.session, request.context, request.argument
     export = export_deadlines(session, ctx, fmt, text)
     selection = export.selection
     if not export.count:

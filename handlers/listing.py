@@ -3,20 +3,24 @@ The "and N more" button of a capped digest runs it."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from policybot.data import store
 from policybot.data.errors import UserError
 from policybot.data.models import Brief
 from policybot.data.views import brief_view
-from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Reply
+from policybot.handlers.request import Request
 
 PAGE_SIZE = 5
 MAX_REFS = 300  # a button's value holds at most 2,000 characters
 
 
-def list_briefs(session: Session, ctx: Context, text: str, page_number: int) -> Reply:
+def list_briefs(request: Request) -> Reply:
+    session, ctx, text, page_number = (
+        request.session,
+        request.context,
+        request.argument,
+        request.page,
+    )
     words = text.replace(",", " ").split()
     if not words:
         raise UserError("Which briefs? For example `/policy list b3 b7 g5`.")

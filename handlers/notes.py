@@ -19,6 +19,7 @@ from policybot.data.notes import (
 )
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Line, Person, Reply, Section
+from policybot.handlers.request import Request
 
 SHOWN_IN_SEARCH = 3
 # Workspaces seen with notes (in this process): their searches look in their notes at once.
@@ -28,7 +29,8 @@ SHOWN_IN_SEARCH = 3
 _TEAMS_WITH_NOTES: set[str] = set()
 
 
-def note(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def note(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     ref, _, body = text.strip().partition(" ")
     brief_id = store.parse_brief_ref(ref) if ref else None
     if brief_id is None:

@@ -20,6 +20,7 @@ from policybot.data.query.language import parse_query
 from policybot.data.views import brief_view
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Reply, Visibility
+from policybot.handlers.request import Request
 
 PREVIEW_DAYS = 30
 PREVIEW_SHOWN = 3
@@ -62,8 +63,9 @@ def add_preview(session: Session, ctx: Context, subscription: Subscription, repl
     reply.buttons.append(Button("Post a sample", f"sample {subscription.ref}"))
 
 
-def sample(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def sample(request: Request) -> Reply:
     """`sample s5`: post to the channel what s5 would have delivered lately."""
+    session, ctx, text = request.session, request.context, request.argument
     argument = text.strip().lower()
     ref = argument[1:] if argument.startswith("s") else argument
     if not ref.isdecimal() or len(ref) > 12:

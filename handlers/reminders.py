@@ -19,6 +19,7 @@ from policybot.handlers.context import Context
 from policybot.handlers.options import FieldError, take_time_options, zone_named
 from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.replies import Reply
+from policybot.handlers.request import Request
 
 MAX_RULES_PER_CHANNEL = 20
 REMINDER_OPTIONS = (
@@ -112,7 +113,8 @@ def describe_rule(rule: ReminderRule) -> str:
     return text
 
 
-def remind(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def remind(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     require_channel_member(ctx, "change this channel's reminders")
     argument = text.strip()
     query_text, leads, minute, zone = _parse_rule(argument)
@@ -206,7 +208,8 @@ def edit_rule(
     return Reply(text=f"Reminders updated: {describe_rule(rule)}.", notes=notes)
 
 
-def remind_off(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def remind_off(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     require_channel_member(ctx, "change this channel's reminders")
     argument = text.strip()
     rules = channel_rules(session, ctx)

@@ -18,6 +18,7 @@ from policybot.data.store import BriefFilter
 from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Line, Person, Reply, Section
+from policybot.handlers.request import Request
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}
@@ -80,7 +81,8 @@ def answer_buttons(goal_ref: str, current: GoalStatus | None = None) -> list[But
     ]
 
 
-def status(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def status(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     words = text.split(maxsplit=2)
     if len(words) < 2:
         raise UserError(
@@ -134,7 +136,8 @@ def _label(status: str | None) -> str:
     return LABELS.get(GoalStatus(status), "open")
 
 
-def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def scorecard(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     where = build_filter(session, parse_query(text))[0] if text.strip() else BriefFilter()
     today = ctx.today
     # The database counts; only the briefs shown are loaded, with their scored goals.

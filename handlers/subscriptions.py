@@ -29,6 +29,7 @@ from policybot.handlers.permissions import require_channel_member
 from policybot.handlers.previews import add_preview
 from policybot.handlers.reminders import channel_rules, describe_rule, refuse_words_taken
 from policybot.handlers.replies import Reply
+from policybot.handlers.request import Request
 
 DEFAULT_MINUTE = 9 * 60
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 50
@@ -73,7 +74,8 @@ def local_label(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %Y %H:%M %Z")
 
 
-def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def subscribe(command: Request) -> Reply:  # `request` below is the schedule asked for
+    session, ctx, text = command.session, command.context, command.argument
     require_channel_member(ctx, "subscribe this channel")
     default_tz = _channel_default_tz(session, ctx)
     request = parse_schedule(text, default_tz)
@@ -257,7 +259,8 @@ def channel_settings(session: Session, team_id: str, channel_id: str) -> Channel
     )
 
 
-def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Reply:
+def subscriptions(request: Request) -> Reply:
+    session, ctx = request.session, request.context
     rows = _channel_subscriptions(session, ctx)
     rules = channel_rules(session, ctx)
     if not rows and not rules:
@@ -290,7 +293,8 @@ def subscriptions(session: Session, ctx: Context, _text: str, _page: int) -> Rep
     return Reply(text=text, notes=notes)
 
 
-def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def unsubscribe(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     require_channel_member(ctx, "change this channel's subscriptions")
     argument = text.strip().lower()
     match = re.match(r"^s?(\d{1,12})$", argument)
@@ -307,7 +311,8 @@ def unsubscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     return _remove_subscriptions(session, chosen)
 
 
-def unsubscribe_all(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def unsubscribe_all(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     require_channel_member(ctx, "change this channel's subscriptions")
     if text.strip():
         raise UserError("`/policy unsubscribe all` takes nothing after `all`.")
@@ -328,7 +333,8 @@ def _remove_subscriptions(session: Session, chosen: list[Subscription]) -> Reply
     )
 
 
-def quiet_off(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def quiet_off(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     require_channel_member(ctx, "set this channel's quiet hours")
     if text.strip():
         raise UserError("`/policy quiet off` takes nothing after `off`.")
@@ -339,7 +345,8 @@ def quiet_off(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     return Reply(text="Quiet hours are off: instant alerts post as they arrive.")
 
 
-def quiet(session: Session, ctx: Context, text: str, _page: int) -> Reply:
+def quiet(request: Request) -> Reply:
+    session, ctx, text = request.session, request.context, request.argument
     require_channel_member(ctx, "set this channel's quiet hours")
     argument = text.strip()
     settings = channel_settings(session, ctx.team_id, ctx.channel_id)

@@ -14,6 +14,7 @@ from policybot.data.db import make_engine, session_factory
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 
 
 def _remind_console(runner: CliRunner, db: str) -> None:
@@ -49,7 +50,7 @@ def test_a_tick_without_slack_leaves_slack_channels_items_alone(runner: CliRunne
         now=datetime(2026, 11, 29, 9, 0, tzinfo=UTC), team_id="T1", channel_id="C1", user_id="U1"
     )
     with sessions() as session, session.begin():
-        remind(session, slack, "tz UTC", 1)
+        remind(Request(session, slack, "tz UTC", 1))
     result = runner.invoke(main, ["--db", db, "tick", "--now", "2026-12-31T09:00:00+00:00"])
     assert result.exit_code == 0, result.output
     assert "--- to #console ---" in result.output and "#C1" not in result.output

@@ -20,6 +20,7 @@ from policybot.data.sources import is_official, official_first
 from policybot.handlers.briefs import show
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
+from policybot.handlers.request import Request
 from tests.bot.test_blocks import assert_valid_message, links, texts
 from tests.data.layout_variants import DEMO
 from tests.data.tracker_pdf import tracker_pdf
@@ -118,7 +119,7 @@ def test_show_has_the_official_source_button_and_the_rest_as_coverage(
         ).all()
         assert [b.links[0] for b in policies] == OFFICIAL  # stored official first
         storage = policies[1]  # its text prints only coverage (ess-news.com first)
-        reply = show(session, ctx, storage.ref)
+        reply = show(Request(session, ctx, storage.ref))
     payload = render_blocks(reply)
     assert_valid_message(payload)
     assert links(payload) == [OFFICIAL[1]]  # the Source button

@@ -29,6 +29,7 @@ from policybot.data.db import (
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.handlers.commands import COMMANDS, CommandRunner
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from tests.conftest import DEMO_CORPUS, NOW
 
@@ -198,7 +199,9 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     sessions = session_factory(engine)
     with sessions() as session, session.begin():
         ingest_bytes(session, DEMO_CORPUS.read_bytes(), DEMO_CORPUS.name, NOW)
-        subscribe(session, Context(now=NOW, team_id="T1", channel_id="C1"), "storage daily", 1)
+        subscribe(
+            Request(session, Context(now=NOW, team_id="T1", channel_id="C1"), "storage daily", 1)
+        )
     yield engine
     engine.dispose()
 

@@ -25,6 +25,7 @@ from policybot.data.query.language import parse_query
 from policybot.handlers.briefs import PAGE_SIZE, deadlines
 from policybot.handlers.context import Context
 from policybot.handlers.home import build_home
+from policybot.handlers.request import Request
 from policybot.handlers.scorecard import scorecard, status
 from tests.scheduler.conftest import ingest, tracker_issue
 
@@ -89,7 +90,7 @@ def test_a_deadlines_page_reads_the_window_only(filled: sessionmaker[Session], t
         for page_number in (1, 2, 3):
             session.expunge_all()  # nothing loaded before counts as free
             with counting(session) as reads:
-                reply = deadlines(session, ctx(), text, page_number)
+                reply = deadlines(Request(session, ctx(), text, page_number))
             shown = listed[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
             assert [d.goal.ref for d in reply.deadlines] == [d.goal.ref for d in shown]
             assert reply.text.startswith(f"{NEAR_GOALS} deadlines in the next 24 months")
@@ -133,13 +134,13 @@ def test_the_scorecard_counts_in_the_database(filled: sessionmaker[Session]) -> 
     with filled() as session, session.begin():
         past = store.due_goals(session, date(2025, 1, 1), date(2025, 12, 31))
         assert len(past) == PAST_GOALS
-        status(session, ctx(), f"{past[0].goal.ref} met", 1)
+        status(Request(session, ctx(), f"{past[0].goal.ref} met", 1))
         near = store.due_goals(session, TODAY, date(2028, 11, 29))
         # Answered before its deadline (confirmed): scored too.
-        status(session, ctx(), f"{near[0].goal.ref} missed confirm", 1)
+        status(Request(session, ctx(), f"{near[0].goal.ref} missed confirm", 1))
         session.expunge_all()
         with counting(session) as reads:
-            reply = scorecard(session, ctx(), "", 1)
+            reply = scorecard(Request(session, ctx(), "", 1))
         assert reply.text == "Scorecard: 1 met, 1 missed, 3 awaiting answer"
         titles = [s.title for s in reply.sections]
         assert titles[-1] == "By issuing body"
@@ -152,8 +153,8 @@ def test_the_scorecard_counts_in_the_database(filled: sessionmaker[Session]) -> 
 
         # Words narrow it the same way: `grid` is in the past briefs only.
         with counting(session) as reads:
-            narrowed = scorecard(session, ctx(), "grid", 1)
+            narrowed = scorecard(Request(session, ctx(), "grid", 1))
         assert narrowed.text == "Scorecard: 1 met, 3 awaiting answer"
         assert reads.goal_rows < FAR_GOALS
         other_team = Context(now=NOW, team_id="T2", user_id="U2")
-        assert scorecard(session, other_team, "", 1).text == "Scorecard: 4 awaiting answer"
+        assert scorecard(Request(session, other_team, "", 1)).text == "Scorecard: 4 awaiting answer"

@@ -21,6 +21,7 @@ from policybot.handlers import briefs
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
 from policybot.handlers.replies import Reply
+from policybot.handlers.request import Request
 from tests.conftest import NOW
 
 _MAPPED = (Brief, Goal, IssuingBody, SourceDocument)
@@ -62,9 +63,9 @@ def _run(session: Session, command: str, text: str, page: int = 1) -> tuple[Repl
     session.expunge_all()  # nothing already in the identity map answers for the search
     with counting(session) as reads:
         if command == "latest":
-            reply = briefs.latest(session, ctx, text, page)
+            reply = briefs.latest(Request(session, ctx, text, page))
         else:
-            reply = briefs.search(session, ctx, text, page)
+            reply = briefs.search(Request(session, ctx, text, page))
     return reply, reads
 
 
@@ -117,7 +118,7 @@ def _team_notes_reads(session: Session, ctx: Context, text: str) -> tuple[Reply,
 
     event.listen(session, "do_orm_execute", on_execute)
     try:
-        return briefs.search(session, ctx, text, 1), statements
+        return briefs.search(Request(session, ctx, text, 1)), statements
     finally:
         event.remove(session, "do_orm_execute", on_execute)
 
@@ -138,7 +139,7 @@ def test_a_team_without_notes_reads_none_and_sees_a_new_note_at_once(session: Se
     assert reply.text.startswith("No brief matches zanzibarite; your team's notes do.")
     assert "zanzibarite quota" in render_text(reply)
     other = Context(now=NOW, team_id=f"T{uuid.uuid4().hex[:10]}", user_id="U2")
-    assert "your team's notes" not in briefs.search(session, other, "zanzibarite", 1).text
+    assert "your team's notes" not in briefs.search(Request(session, other, "zanzibarite", 1)).text
     session.execute(delete(TeamNote).where(TeamNote.team_id == ctx.team_id))
     reply, _statements = _team_notes_reads(session, ctx, "zanzibarite")
     assert reply.text.startswith("No briefs match")

@@ -11,6 +11,7 @@ from policybot.bot.blocks import render_blocks
 from policybot.handlers.briefs import search
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
+from policybot.handlers.request import Request
 from tests.conftest import NOW
 from tests.data.test_search import add_brief
 
@@ -21,15 +22,15 @@ def test_search_results_highlight_the_matched_words(session: Session) -> None:
         "Energy storage standardisation plan",
         summary="Standards for stored energy in 新型储能 and grids.",
     )
-    reply = search(session, Context(now=NOW), "storage standardization", 1)
+    reply = search(Request(session, Context(now=NOW), "storage standardization", 1))
     text = render_text(reply)
     assert "*storage* *standardisation*" in text
     assert "*Standards* for *stored* energy" in text  # the same stems
     assert "*energy*" not in text and "*grids*" not in text
     blocks = json.dumps(render_blocks(reply), ensure_ascii=False)
     assert "*Standards* for *stored* energy" in blocks
-    chinese = search(session, Context(now=NOW), "储能", 1)
+    chinese = search(Request(session, Context(now=NOW), "储能", 1))
     # 储能's thesaurus names include 新型储能, which the brief has whole.
     assert "*新型储能*" in json.dumps(render_blocks(chinese), ensure_ascii=False)
-    plain = render_text(search(session, Context(now=NOW), "grids", 1))
+    plain = render_text(search(Request(session, Context(now=NOW), "grids", 1)))
     assert "*grids*" in plain and "*新型储能*" not in plain

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data.db import make_engine, session_factory
 from policybot.data.models import Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.scorecard import status
 from tests.scheduler.conftest import ingest, tracker_issue
 
@@ -53,7 +54,7 @@ def test_simultaneous_answers_for_one_goal_all_succeed(fresh_postgres_url: str) 
             now=NOW + timedelta(seconds=n), team_id="T1", channel_id="C1", user_id=f"U{n}"
         )
         with factory() as session, session.begin():
-            return status(session, ctx, f"{goal.ref} {answers[n % 3]}", 1).text
+            return status(Request(session, ctx, f"{goal.ref} {answers[n % 3]}", 1)).text
 
     with ThreadPoolExecutor(WRITERS) as pool:
         replies = list(pool.map(answer, range(WRITERS)))

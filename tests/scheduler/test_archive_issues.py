@@ -15,6 +15,7 @@ from policybot.data.models import Brief
 from policybot.data.novelty import ARCHIVE_AFTER, Novelty, is_archive_date
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.messages import AlertBatch, Digest
 from policybot.scheduler.ticker import Ticker
@@ -63,8 +64,8 @@ def test_a_back_issue_is_archive_and_a_recent_one_is_news(
     factory: sessionmaker[Session],
 ) -> None:
     with factory() as session, session.begin():
-        subscribe(session, _context(MORNING), "daily at 09:00 tz UTC", 1)
-        remind(session, _context(MORNING), "tz UTC", 1)
+        subscribe(Request(session, _context(MORNING), "daily at 09:00 tz UTC", 1))
+        remind(Request(session, _context(MORNING), "tz UTC", 1))
     # Two policies of December 2024, the first with a goal due within the reminder leads.
     old = tracker_issue("Archive Plan One", "Archive Plan Two", published=date(2024, 12, 10))
     old = old.replace(b"By 2028,", b"By March 2027,", 1)
@@ -79,7 +80,7 @@ def test_a_back_issue_is_archive_and_a_recent_one_is_news(
 
     with factory() as session:  # searchable at once, archive or not
         assert session.scalar(select(func.count()).select_from(Brief)) == 3
-        preview = subscribe(session, _context(MORNING + timedelta(hours=1)), "plan", 1)
+        preview = subscribe(Request(session, _context(MORNING + timedelta(hours=1)), "plan", 1))
         assert [b.title for b in preview.briefs] == ["Recent Issue Plan"]
 
     poster = RecordingPoster()
@@ -104,7 +105,7 @@ def test_an_admin_can_make_a_back_issue_news_and_a_recent_one_archive(
     factory: sessionmaker[Session],
 ) -> None:
     with factory() as session, session.begin():
-        subscribe(session, _context(MORNING), "daily at 09:00 tz UTC", 1)
+        subscribe(Request(session, _context(MORNING), "daily at 09:00 tz UTC", 1))
     old = tracker_issue("Back Issue Plan", published=date(2024, 12, 10))
     _ingest(factory, old, MORNING, "old.txt")
     recent = tracker_issue("Quiet Plan", published=date(2026, 11, 30))

@@ -16,6 +16,7 @@ from policybot.bot.blocks import render_blocks
 from policybot.bot.posters import as_reply, decode_ids, encode_ids
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.messages import DeliveryError, Digest, FailureKind
 from policybot.scheduler.ticker import CLAIM_BATCH, Ticker
@@ -29,7 +30,7 @@ def _subscribe(factory: sessionmaker[Session], channel: str, *queries: str) -> N
     with factory() as session, session.begin():
         for query in queries:
             ctx = Context(now=START, team_id="T1", channel_id=channel, user_id="U1")
-            subscribe(session, ctx, f"{query} instant", 1)
+            subscribe(Request(session, ctx, f"{query} instant", 1))
 
 
 def _refs(digest: Digest) -> list[str]:

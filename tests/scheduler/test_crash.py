@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler import ledger
 from policybot.scheduler.faults import ENVIRONMENT
@@ -50,7 +51,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     factory = session_factory(engine)
     for channel in CHANNELS:
         with factory() as session, session.begin():
-            subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            subscribe(
+                Request(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            )
     titles = [f"Crash Brief {n}" for n in range(BRIEFS)]
     ingest(factory, tracker_issue(*titles), START + timedelta(seconds=5))
     engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data.models import BodyAlias, Delivery, DeliveryStatus, Subscription
 from policybot.handlers.commands import Handler
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import (
     quiet,
     subscribe,
@@ -39,7 +40,7 @@ def ctx(now: datetime, channel: str = "C1", team: str = "T1", user: str = "U1") 
 
 def do(factory: sessionmaker[Session], handler: Handler, context: Context, text: str) -> str:
     with factory() as session, session.begin():
-        reply = handler(session, context, text, 1)
+        reply = handler(Request(session, context, text, 1))
     return reply.text + " " + " ".join(reply.notes)
 
 

@@ -23,6 +23,7 @@ from policybot.data.models import Delivery, DeliveryStatus
 from policybot.data.views import BriefView, DeadlineView, GoalView
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 from policybot.scheduler import ledger
 from policybot.scheduler.kinds.followup import FOLLOWUP, MAX_FOLLOW_UPS
 from policybot.scheduler.messages import FollowUp, Outgoing
@@ -39,7 +40,11 @@ FOLLOW_UP_MORNING = datetime(2029, 1, 7, 9, 1, tzinfo=UTC)
 
 def _remind(factory: sessionmaker[Session], channel: str, text: str, now: datetime) -> None:
     with factory() as session, session.begin():
-        remind(session, Context(now=now, team_id="T1", channel_id=channel, user_id="U1"), text, 1)
+        remind(
+            Request(
+                session, Context(now=now, team_id="T1", channel_id=channel, user_id="U1"), text, 1
+            )
+        )
 
 
 def _follow_ups(poster: RecordingPoster, channel: str) -> list[FollowUp]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data.models import Delivery, Goal, GoalKind
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 from policybot.scheduler.reminders import ReminderPlanner
 from tests.scheduler.conftest import ingest, tracker_issue
 
@@ -83,7 +84,7 @@ def test_database_plan_matches_python_plan(factory: sessionmaker[Session]) -> No
     with factory() as session, session.begin():
         for channel, text in RULES:
             context = Context(now=START, team_id="T1", channel_id=channel, user_id="U1")
-            remind(session, context, text, 1)
+            remind(Request(session, context, text, 1))
     ticks = [START + timedelta(minutes=1)]  # the rules' first plan (the Python planner's)
     ticks += [START + timedelta(days=d, hours=h) for d in range(1, 12) for h in (0, 12)]
     ticks += [START + timedelta(days=18), START + timedelta(days=60), START + timedelta(days=61)]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from policybot.data.models import Delivery
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 from policybot.scheduler.reminders import plan_reminders
 from tests.scheduler.conftest import ingest, tracker_issue
 
@@ -89,7 +90,7 @@ def add_rules(factory: sessionmaker[Session], count: int, team: str = "T1") -> N
     with factory() as session, session.begin():
         for n in range(count):
             context = Context(now=RULES_AT, team_id=team, channel_id=f"C{n}", user_id="U1")
-            remind(session, context, "energy leads 90,30 tz UTC", 1)
+            remind(Request(session, context, "energy leads 90,30 tz UTC", 1))
 
 
 def plan(factory: sessionmaker[Session], engine: Engine, now: datetime) -> tuple[int, Reads]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler import ledger
 from policybot.scheduler.delivery import DeliveryKind, Owner
@@ -30,8 +31,8 @@ def _every_kind_planned(factory: sessionmaker[Session]) -> list[Delivery]:
     """A channel with a subscription and a reminder rule, a brief whose deadline is near
     (newly tracked, then a lead) and later passed (a follow-up): rows of every kind."""
     with factory() as session, session.begin():
-        subscribe(session, _context(START), "instant", 1)
-        remind(session, _context(START), "tz UTC", 1)
+        subscribe(Request(session, _context(START), "instant", 1))
+        remind(Request(session, _context(START), "tz UTC", 1))
     raw = tracker_issue("Registry Plan", published=date(2027, 3, 1))
     ingest(factory, raw.replace(b"By 2028,", b"By March 2027,"), START + timedelta(hours=1))
     for now in (

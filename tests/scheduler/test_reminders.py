@@ -13,6 +13,7 @@ from policybot.data.models import Delivery, GoalAssessment, GoalStatus
 from policybot.data.pauses import UNINSTALLED, pause_team, resume_team
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind, remind_off
+from policybot.handlers.request import Request
 from policybot.handlers.scorecard import scorecard, status
 from policybot.scheduler.messages import AlertBatch, FollowUp
 from policybot.scheduler.reminders import FOLLOW_UP_DELAY
@@ -50,7 +51,7 @@ def set_up(
     factory: sessionmaker[Session], text: str = "", now: datetime = NOW, channel: str = "C1"
 ) -> None:
     with factory() as session, session.begin():
-        remind(session, ctx(now, channel), text, 1)
+        remind(Request(session, ctx(now, channel), text, 1))
 
 
 @pytest.mark.usefixtures("corpus")
@@ -146,13 +147,15 @@ def test_one_follow_up_per_channel_and_status_is_recorded(
     assert sorted(c for c, _ in followups) == ["C1", "C2"]
     goal_ref = followups[0][1].goals[0].goal.ref
     with factory() as session, session.begin():
-        reply = status(session, ctx(after, "C1"), f"{goal_ref} met the line opened in Tianjin", 1)
+        reply = status(
+            Request(session, ctx(after, "C1"), f"{goal_ref} met the line opened in Tianjin", 1)
+        )
     assert f"{goal_ref} marked met by U1" in reply.text
     with factory() as session:
         answer = session.scalar(select(GoalAssessment))
         assert answer is not None and answer.status == GoalStatus.MET and answer.answered_by == "U1"
-        card = scorecard(session, ctx(after, "C1"), "kind:company", 1)
-        other_team = scorecard(session, ctx(after, "C9", team="T2"), "kind:company", 1)
+        card = scorecard(Request(session, ctx(after, "C1"), "kind:company", 1))
+        other_team = scorecard(Request(session, ctx(after, "C9", team="T2"), "kind:company", 1))
     assert card.text.startswith("Scorecard: 1 met")
     assert "met" not in other_team.text.split(":", 1)[1]  # another workspace sees no answer
 
@@ -167,7 +170,7 @@ def test_remind_off_drops_pending_alerts(
         datetime(2027, 1, 1, 1, tzinfo=UTC),
     )
     with factory() as session, session.begin():
-        text = remind_off(session, ctx(datetime(2027, 1, 2, tzinfo=UTC)), "", 1).text
+        text = remind_off(Request(session, ctx(datetime(2027, 1, 2, tzinfo=UTC)), "", 1)).text
     assert text.startswith("Reminders off")
     ticker.tick(datetime(2028, 12, 30, 9, 0, tzinfo=UTC))
     assert alerts(poster) == []

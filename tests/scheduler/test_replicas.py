@@ -10,6 +10,7 @@ import pytest
 
 from policybot.data.db import make_engine, session_factory
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.messages import Digest
 from policybot.scheduler.ticker import Ticker
@@ -33,7 +34,9 @@ def test_two_schedulers_hundred_ticks_no_duplicates(
     ]
     for channel in CHANNELS:
         with factories[0]() as session, session.begin():
-            subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            subscribe(
+                Request(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            )
     expected: list[str] = []
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []

@@ -15,6 +15,7 @@ from policybot.bot.services import Services
 from policybot.bot.slack_client import make_web_client
 from policybot.data.models import Subscription
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe, subscriptions
 from policybot.scheduler.ticker import Ticker
 from tests.fakeslack import FakeSlack, Fault
@@ -46,7 +47,12 @@ def subscribe_all(services: Services, text: str = "instant") -> None:
     for channel in CHANNELS:
         with services.sessions() as session, session.begin():
             subscribe(
-                session, Context(now=START, team_id="T1", channel_id=channel, user_id="U1"), text, 1
+                Request(
+                    session,
+                    Context(now=START, team_id="T1", channel_id=channel, user_id="U1"),
+                    text,
+                    1,
+                )
             )
 
 
@@ -96,7 +102,9 @@ def test_channel_not_found_pauses_the_subscription(services: Services, fake: Fak
     with services.sessions() as session:
         paused = session.scalar(select(Subscription).where(Subscription.channel_id == "C003"))
         assert paused is not None and "channel_not_found" in (paused.paused_reason or "")
-        listing = subscriptions(session, Context(now=START, team_id="T1", channel_id="C003"), "", 1)
+        listing = subscriptions(
+            Request(session, Context(now=START, team_id="T1", channel_id="C003"), "", 1)
+        )
     assert "paused" in listing.text
     # The subscriber hears about it by direct message.
     dms = fake.posted_messages("U1")
@@ -105,7 +113,12 @@ def test_channel_not_found_pauses_the_subscription(services: Services, fake: Fak
     fake.heal_channel("C003")
     with services.sessions() as session, session.begin():
         subscribe(
-            session, Context(now=START, team_id="T1", channel_id="C003", user_id="U1"), "instant", 1
+            Request(
+                session,
+                Context(now=START, team_id="T1", channel_id="C003", user_id="U1"),
+                "instant",
+                1,
+            )
         )
     slack_ticker(services).tick(START + timedelta(minutes=2))
     assert len(delivered_refs(fake, "C003")) == 1

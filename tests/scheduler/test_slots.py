@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data.models import Subscription
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.kinds.slot import MAX_BRIEFS
 from policybot.scheduler.messages import AlertBatch, Digest
@@ -32,9 +33,11 @@ def _context(now: datetime) -> Context:
 def _set_up(factory: sessionmaker[Session]) -> None:
     with factory() as session, session.begin():
         for words in ("storage", "battery", "energy"):
-            subscribe(session, _context(START), f"{words} daily at 09:00 tz UTC", 1)
-        remind(session, _context(START), "tz UTC", 1)  # every goal, at 09:00
-        remind(session, _context(START), "storage at 10:00 tz UTC", 1)  # the same goals later
+            subscribe(Request(session, _context(START), f"{words} daily at 09:00 tz UTC", 1))
+        remind(Request(session, _context(START), "tz UTC", 1))  # every goal, at 09:00
+        remind(
+            Request(session, _context(START), "storage at 10:00 tz UTC", 1)
+        )  # the same goals later
 
 
 def test_a_week_of_overlapping_subscriptions_and_reminders(
@@ -93,7 +96,7 @@ def test_newly_tracked_and_the_lead_alert_of_one_morning_come_once(
     factory: sessionmaker[Session],
 ) -> None:
     with factory() as session, session.begin():
-        remind(session, _context(START), "tz UTC", 1)
+        remind(Request(session, _context(START), "tz UTC", 1))
     poster = RecordingPoster()
     ticker = Ticker(factory, poster, worker_id="morning", max_workers=1)
     # Due 31 March 2028; it arrives on 1 March at 08:30, after its 365/180/90-day leads.
@@ -119,8 +122,8 @@ def test_a_brief_reaches_a_channel_once_across_its_schedules(
     gets it once (from the first), and the weekly digest does not repeat it."""
     monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     with factory() as session, session.begin():
-        subscribe(session, _context(monday), "battery instant", 1)
-        subscribe(session, _context(monday), "storage weekly friday at 09:00 tz UTC", 1)
+        subscribe(Request(session, _context(monday), "battery instant", 1))
+        subscribe(Request(session, _context(monday), "storage weekly friday at 09:00 tz UTC", 1))
     ingest(factory, tracker_issue("Storage Battery Plan"), monday + timedelta(hours=1))
     poster = RecordingPoster()
     ticker = Ticker(factory, poster, worker_id="once", max_workers=1)

@@ -15,6 +15,7 @@ from policybot.bot.posters import ChannelPacer, SlackPoster
 from policybot.bot.services import Services
 from policybot.bot.slack_client import POSTING_RETRY_HANDLERS, make_web_client
 from policybot.handlers.context import Context
+from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.ticker import Ticker
 from tests.fakeslack import FakeSlack, Fault
@@ -64,7 +65,9 @@ def run_waves(services: Services, fake: FakeSlack, waves: int) -> tuple[int, dat
     then ticks until everything is out. Returns the briefs expected per channel."""
     for channel in CHANNELS:
         with services.sessions() as session, session.begin():
-            subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            subscribe(
+                Request(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            )
     ticker = slack_ticker(services)
     now = START
     for wave in range(waves):
@@ -102,7 +105,9 @@ def test_a_long_retry_after_delays_only_its_channel_and_no_tick_sleeps(
 ) -> None:
     for channel in CHANNELS:
         with services.sessions() as session, session.begin():
-            subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            subscribe(
+                Request(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            )
     fake.fail_channel_next(THROTTLED, Fault("rate_limited", retry_after=90))
     ingest(services.sessions, tracker_issue("Throttled Brief"), START + timedelta(seconds=5))
     ticker = slack_ticker(services)
@@ -126,7 +131,9 @@ def test_a_long_retry_after_delays_only_its_channel_and_no_tick_sleeps(
 def test_stop_hands_untried_rows_back(services: Services, fake: FakeSlack) -> None:
     for channel in CHANNELS:
         with services.sessions() as session, session.begin():
-            subscribe(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            subscribe(
+                Request(session, Context(now=START, team_id="T1", channel_id=channel), "instant", 1)
+            )
     ingest(services.sessions, tracker_issue("Stopped Brief"), START + timedelta(seconds=5))
     ticker = slack_ticker(services)
     ticker.stop()
