@@ -13,9 +13,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -28,10 +26,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from policybot.bot.blocks import cut, escape, render_blocks
-from policybot.bot.modals import MAX_ERROR, ContextFactory
-from policybot.bot.payload import metadata as form_metadata
-from policybot.bot.payload import text as payload_text
+from policybot.bot.blocks import cut, escape
+from policybot.bot.modals import MAX_ERROR
 from policybot.bot.services import Services
 from policybot.data.db import unit_of_work
 from policybot.data.errors import UserError
@@ -41,19 +37,16 @@ from policybot.handlers.add_brief import (
     MAX_TEXT,
     BriefForm,
     FormErrors,
-    body_choices,
     deadline_text,
     form_from_text,
     goal_lines,
     published,
     read_deadline,
     record_from_form,
-    save_brief,
     what_saving_does,
 )
 from policybot.handlers.context import Context
 from policybot.handlers.permissions import PermissionDenied, require_admin
-from policybot.handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +235,7 @@ def form_from_state(view: dict[str, Any]) -> BriefForm:
     return form
 
 
-def _errors_by_block(errors: dict[str, str], form: BriefForm) -> dict[str, str]:
+def errors_by_block(errors: dict[str, str], form: BriefForm) -> dict[str, str]:
     goals = goal_lines(form.goals)
     out = {}
     for key, message in errors.items():
@@ -253,91 +246,22 @@ def _errors_by_block(errors: dict[str, str], form: BriefForm) -> dict[str, str]:
     return out
 
 
-def _message(reply: Reply) -> dict[str, Any]:
-    payload = render_blocks(reply)
-    payload.pop("response_type", None)
-    return payload
+def verdict(services: Services, form: BriefForm, ctx: Context) -> str:
+    """What saving the form as it stands would do ("" while it is not a brief yet)."""
+    try:
+        record = record_from_form(form, ctx.today)
+    except FormErrors:
+        return ""
+    with unit_of_work(services.sessions, read_only=True) as session:
+        return what_saving_does(session, record)
 
 
-def register(app: App, services: Services, make_context: ContextFactory) -> None:
-    def verdict(form: BriefForm, ctx: Context) -> str:
-        try:
-            record = record_from_form(form, ctx.today)
-        except FormErrors:
-            return ""
-        with unit_of_work(services.sessions, read_only=True) as session:
-            return what_saving_does(session, record)
-
-    @app.options(ACTION_BODIES)
-    def body_options(ack: Ack, payload: dict[str, Any]) -> None:
-        with unit_of_work(services.sessions, read_only=True) as session:
-            choices = body_choices(session, str(payload.get("value") or ""))
-        ack(
-            options=[
-                {"text": {"type": "plain_text", "text": label}, "value": abbreviation}
-                for abbreviation, label in choices
-            ]
-        )
-
-    @app.action(ACTION_GOALS)
-    def goals_typed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        view = body.get("view") or {}
-        form = form_from_state(view)
-        meta = form_metadata(view)
-        form.warnings = list(meta.get("warnings") or [])
-        ctx = make_context(body, client)
-        try:
-            client.views_update(
-                view_id=view.get("id"),
-                hash=view.get("hash"),
-                view=add_view(form, verdict(form, ctx), meta),
-            )
-        except SlackApiError as error:
-            if error.response.get("error") != "hash_conflict":
-                raise
-            # The person kept typing: the update for the newer text follows.
-
-    @app.view(CALLBACK_ADD)
-    def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body.get("view") or {}
-        form = form_from_state(view)
-        meta = form_metadata(view)
-        user = body.get("user") or {}
-        ctx = make_context(
-            {
-                "team_id": (body.get("team") or {}).get("id") or view.get("team_id"),
-                "channel_id": payload_text(meta.get("channel")),
-                "user_id": user.get("id"),
-                "user_name": user.get("name") or user.get("username"),
-            },
-            client,
-        )
-        try:
-            record = record_from_form(form, ctx.today)
-            reply = save_brief(services.sessions, ctx, record)
-        except FormErrors as error:
-            ack(response_action="errors", errors=_errors_by_block(error.errors, form))
-            return
-        except UserError as error:  # not allowed, or not stored: under the title
-            ack(response_action="errors", errors={"title": cut(str(error), MAX_ERROR)})
-            return
-        ack()
-        where = ctx.channel_id or ctx.user_id  # no channel: the app's DM with the person
-        if ctx.channel_id:
-            client.chat_postEphemeral(channel=where, user=ctx.user_id, **_message(reply))
-        else:
-            client.chat_postMessage(channel=where, **_message(reply))
-
-    @app.shortcut(SHORTCUT_ADD_MESSAGE)
-    def from_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        channel = str((body.get("channel") or {}).get("id") or "")
-        ctx = make_context(body, client)
-        text = str((body.get("message") or {}).get("text") or "")
-        problem = open_add_form(client, services, ctx, str(body.get("trigger_id")), text, channel)
-        if problem:
-            client.chat_postEphemeral(channel=channel, user=ctx.user_id, text=escape(problem))
+def body_options(choices: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The bodies field's options (an external select): abbreviation, and its label."""
+    return [
+        {"text": {"type": "plain_text", "text": label}, "value": abbreviation}
+        for abbreviation, label in choices
+    ]
 
 
 def open_add_form(
@@ -359,15 +283,3 @@ def open_add_form(
             verdict = ""
     client.views_open(trigger_id=trigger_id, view=add_view(form, verdict, meta))
     return ""
-
-
-def open_from_command(
-    text: str, command: dict[str, Any], client: WebClient, services: Services, ctx: Context
-) -> str | None:
-    """`/policy add [text]` opens the form: None when the command is not `add`, "" once
-    the form is open, else the refusal to answer with."""
-    words = text.split(maxsplit=1)
-    if not words or words[0].lower() != "add" or not command.get("trigger_id"):
-        return None
-    rest = words[1] if len(words) > 1 else ""
-    return open_add_form(client, services, ctx, str(command["trigger_id"]), rest, ctx.channel_id)

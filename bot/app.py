@@ -1,4 +1,6 @@
-"""The Bolt app: thin listeners that ack, run one handler, render, respond.
+"""The Bolt app: its settings, the request-id middleware, the error handler, and the five
+listener modules of bot/listeners/ (thin listeners that ack, run one handler, render,
+respond), each registered with one `register(app, deps)`.
 
 Importing this module registers nothing; `build_app` wires a new App each time.
 """
@@ -8,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,19 +17,16 @@ from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import App, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
-from policybot.bot import add_brief, intake, menus, modals, note_form, unfurls
-from policybot.bot.blocks import ACTION_RUN
 from policybot.bot.directory import SlackDirectory
 from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
-from policybot.bot.home import publish_home, register_home
-from policybot.bot.lifecycle import register_lifecycle
+from policybot.bot.listeners import actions, commands, events, shortcuts, views
+from policybot.bot.listeners.deps import Deps
 from policybot.bot.logs import request_id
 from policybot.bot.oauth import build_oauth_settings
-from policybot.bot.payload import text as text_of
 from policybot.bot.services import Services
 from policybot.bot.settings import Mode
 from policybot.bot.slack_client import make_web_client
@@ -41,11 +39,6 @@ NOT_INSTALLED = (
     "policybot is not installed in this workspace (or its installation was removed), so it "
     "cannot answer here. A workspace admin can install it from the bot's /slack/install page."
 )
-
-
-def not_our_command(name: str, ours: tuple[str, ...]) -> str:
-    listed = ", ".join(f"`{n}`" for n in ours)
-    return f"`{name}` is not a policybot command here; use {listed} (try `{ours[0]} help`)."
 
 
 def slack_context(
@@ -121,7 +114,6 @@ def build_app(
                 max_workers=2 * settings.http_threads, thread_name_prefix="bolt-listener"
             ),
         )
-    register_lifecycle(app, services, oauth)
 
     @app.middleware
     def tag_request(body: dict[str, Any], next: Any) -> Any:  # noqa: A002 - Bolt's name
@@ -131,83 +123,13 @@ def build_app(
     def contexts(payload: dict[str, Any], client: WebClient) -> Context:
         return slack_context(payload, services, client, directory)
 
-    # Commands and their buttons are registered first: Bolt tries each listener's matchers
-    # in order until one matches, and these are most of the requests.
     dispatcher = CommandDispatcher(services, ack_budget)
     services.pending_replies = lambda: dispatcher.pool.pending  # a shutdown waits for them
-
-    # Exactly the configured names: a pattern such as ^/policy would also take /policyx.
-    @app.command(re.compile("^(?:" + "|".join(map(re.escape, settings.commands)) + ")$"))
-    def policy_command(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ctx = slack_context(command, services, client, directory)
-        text = command.get("text") or ""
-        if modals.open_from_command(text, command, client, services, ctx):
-            ack()  # `subscribe` or `remind` alone: the form opened instead
-            return
-        refused = add_brief.open_from_command(text, command, client, services, ctx)
-        if refused is not None:  # `add`: the add-brief form opened, or why it did not
-            if refused:
-                ack(text=refused, response_type="ephemeral")
-            else:
-                ack()
-            return
-        dispatcher.answer(text, ctx, ack, respond, client)
-
-    # Every other name. Not ".*": Bolt tries the next matching listener when one does not
-    # ack within 3 s, and this one must never answer one of ours.
-    @app.command(re.compile("^(?!(?:" + "|".join(map(re.escape, settings.commands)) + ")$)"))
-    def other_command(ack: Ack, command: dict[str, Any]) -> None:
-        # A command the app's manifest routes here but these settings do not answer.
-        log.warning("command %s is not one of %s", command.get("command"), settings.commands)
-        ack(
-            text=not_our_command(str(command.get("command")), settings.commands),
-            response_type="ephemeral",
-        )
-
-    @app.action(re.compile(f"^{ACTION_RUN}:"))
-    def policy_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ack()
-        ctx = slack_context(body, services, client, directory)
-        value = text_of(action.get("value")) or "help"
-        if note_form.open_note_form(
-            client, str(body.get("trigger_id") or ""), value, ctx.channel_id
-        ):
-            return  # Add note: a form, not a list of notes
-        replaces = ":replace:" in text_of(action.get("action_id"))
-        dispatcher.answer_later(value, ctx, respond, client, replaces)
-
-    register_home(app, services, contexts)
-    modals.register(
-        app,
-        services,
-        contexts,
-        lambda client, team, user: publish_home(services, client, team, user),
-    )
-    menus.register(app, services, contexts)
-    unfurls.register(app, services)
-    intake.register(app, services, contexts)
-    add_brief.register(app, services, contexts)
-    note_form.register(app, services, contexts)
-
-    # Registered last: Bolt routes a request to the first listener that matches, so these
-    # take only what nothing above answers. Slack retries a 404'd event and shows an error
-    # for a 404'd button or form; an acknowledged one just does nothing.
-    def unknown_interaction(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        log.warning("no listener for this %s; acknowledged and ignored", text_of(body.get("type")))
-
-    app.action(re.compile(".*"))(unknown_interaction)
-    app.view(re.compile(".*"))(unknown_interaction)
-    app.shortcut(re.compile(".*"))(unknown_interaction)
-
-    @app.event(re.compile(".*"))
-    def unknown_event(event: dict[str, Any]) -> None:
-        # An event the manifest subscribes to and nothing here reads: not a problem.
-        log.info("event %s has no listener; ignored", text_of(event.get("type")))
+    deps = Deps(services=services, make_context=contexts, dispatcher=dispatcher, oauth=oauth)
+    # Each kind's module registers its catch-all last: Bolt routes a request to the first
+    # listener that matches, so those take only what nothing else answers.
+    for listeners in (commands, actions, views, events, shortcuts):
+        listeners.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from policybot.bot.blocks import render_blocks
 from policybot.bot.services import DATABASE_DOWN, Services
 from policybot.bot.uploads import upload_attachment
-from policybot.handlers.commands import ParsedCommand, parse_command
+from policybot.handlers.commands import ParsedCommand
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Reply
 
@@ -140,15 +140,19 @@ class CommandDispatcher:
         return True
 
     def answer(
-        self, text: str, ctx: Context, ack: Ack, respond: Respond, client: WebClient | None = None
+        self,
+        command: ParsedCommand,
+        ctx: Context,
+        ack: Ack,
+        respond: Respond,
+        client: WebClient | None = None,
     ) -> None:
         """A slash command: the reply in the ack when it is ready within the budget."""
-        command = parse_command(text)  # once for the dispatcher (the runner reads it again)
         if self.overloaded(command):
             ack(text=BUSY, response_type="ephemeral")
             return
         defer = self.pool.saturated or self.times.is_slow(command.spec.name)
-        future = self.pool.submit(self.run_measured, text, ctx, command)
+        future = self.pool.submit(self.run_measured, command, ctx)
         if not defer:
             try:
                 reply = future.result(timeout=self.budget)
@@ -159,21 +163,28 @@ class CommandDispatcher:
                 ack(text=DATABASE_DOWN, response_type="ephemeral")
                 return
             else:
-                ack(**render_blocks(reply, text))
+                ack(**render_blocks(reply, command.text))
                 self.upload(reply, ctx, client, respond)
                 return
         ack(text=WORKING, response_type="ephemeral")
-        self._answer_when_done(future, text, respond, ctx, client, replace=True, move=True)
+        self._answer_when_done(future, command.text, respond, ctx, client, replace=True, move=True)
 
     def answer_later(
-        self, text: str, ctx: Context, respond: Respond, client: WebClient | None, replace: bool
+        self,
+        command: ParsedCommand,
+        ctx: Context,
+        respond: Respond,
+        client: WebClient | None,
+        replace: bool,
     ) -> None:
         """A button (already acked): the whole command runs on the pool, then respond()."""
-        if self.overloaded(parse_command(text)):
+        if self.overloaded(command):
             self._send(respond, text=BUSY, response_type="ephemeral", replace_original=False)
             return
-        future = self.pool.submit(self.run_measured, text, ctx)
-        self._answer_when_done(future, text, respond, ctx, client, replace=replace, move=False)
+        future = self.pool.submit(self.run_measured, command, ctx)
+        self._answer_when_done(
+            future, command.text, respond, ctx, client, replace=replace, move=False
+        )
 
     @staticmethod
     def _send(respond: Respond, **message: Any) -> bool:
@@ -241,14 +252,13 @@ class CommandDispatcher:
         if reply.attachment is not None and client is not None:
             self.pool.submit(upload_attachment, client, reply, ctx.channel_id, respond)
 
-    def run_measured(self, text: str, ctx: Context, command: ParsedCommand | None = None) -> Reply:
+    def run_measured(self, command: ParsedCommand, ctx: Context) -> Reply:
         """Run a command, counting it and timing it for /metrics and the log."""
-        command = command or parse_command(text)
         name = command.spec.name
         started = time.perf_counter()
         outcome = "error"
         try:
-            reply = self.services.runner.run(text, ctx)
+            reply = self.services.runner.execute(command, ctx)
             outcome = "refused" if reply.is_error else "ok"
             return reply
         finally:
@@ -268,16 +278,3 @@ class CommandDispatcher:
                     "duration_ms": round(elapsed * 1000, 1),
                 },
             )
-
-    def run_now(
-        self,
-        text: str,
-        ctx: Context,
-        client: WebClient | None = None,
-        respond: Respond | None = None,
-    ) -> dict[str, Any]:
-        """Run on the caller's thread (for listeners that must answer in place)."""
-        reply = self.run_measured(text, ctx)
-        if respond is not None:
-            self.upload(reply, ctx, client, respond)
-        return render_blocks(reply, text)

@@ -12,7 +12,6 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -30,21 +29,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from policybot.bot.blocks import ELLIPSIS, cut, escape
-from policybot.bot.modals import ContextFactory, open_setup, search_view
 from policybot.bot.services import Services
 from policybot.data.db import unit_of_work
-from policybot.data.errors import UserError
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
 from policybot.handlers.context import Context
 from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
-from policybot.handlers.panel import (
-    SetupForm,
-    brief_by_ref,
-    goals_query,
-    removal_command,
-    setup_form,
-    toggle_pause,
-)
 
 log = logging.getLogger(__name__)
 
@@ -242,77 +231,6 @@ def publish_home(services: Services, client: WebClient, team_id: str, user_id: s
     client.views_publish(user_id=user_id, view=render_home(home))
 
 
-def register_home(app: App, services: Services, make_context: ContextFactory | None = None) -> None:
-    """Publish the App Home tab whenever a user opens it; its buttons open forms, pause,
-    edit and delete the user's setups."""
-
-    @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return  # the Messages tab
-        user = event.get("user") or ""
-        if not user:
-            return
-        publish_home(services, client, context.team_id or "", user)
-
-    if make_context is None:
-        return
-    contexts: ContextFactory = make_context
-
-    @app.action(re.compile(f"^{ACTION_NEW}:"))
-    def new_setup(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        ctx = contexts(body, client)
-        kind = "remind" if action.get("value") == "remind" else "subscribe"
-        form = SetupForm("", kind, "", "", zone=ctx.zone.key)
-        open_setup(client, services, str(body.get("trigger_id")), form, home=True)
-
-    @app.action(ACTION_SEARCH)
-    def search(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=search_view("", None))
-
-    @app.action(re.compile(f"^{ACTION_REMIND}:"))
-    def remind_goals(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        ctx = contexts(body, client)
-        with unit_of_work(services.sessions, read_only=True) as session:
-            brief = brief_by_ref(session, str(action.get("value") or ""), ctx.today)
-        query = goals_query(brief) if brief is not None else ""
-        form = SetupForm("", "remind", "", query, zone=ctx.zone.key)
-        open_setup(client, services, str(body.get("trigger_id")), form, home=True)
-
-    @app.action(re.compile(f"^{ACTION_SETUP}:"))
-    def change_setup(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        what, _, ref = str((action.get("selected_option") or {}).get("value") or "").partition(":")
-        ctx = contexts(body, client)
-        try:
-            with unit_of_work(services.sessions) as session:
-                form = setup_form(session, ctx, ref)
-                # The setup's own channel: membership checks and replies are about it.
-                ctx = contexts({**body, "channel": {"id": form.channel_id}}, client)
-                if what == "pause":
-                    toggle_pause(session, ctx, ref, services.clock())
-        except UserError as error:
-            _tell(client, ctx, str(error))
-            return
-        if what == "edit":
-            open_setup(client, services, str(body.get("trigger_id")), form, home=True)
-            return
-        if what == "delete":
-            reply = services.runner.run(removal_command(ref), ctx)
-            if reply.is_error:
-                _tell(client, ctx, reply.text)
-        publish_home(services, client, ctx.team_id, ctx.user_id)
-
-
-def _tell(client: WebClient, ctx: Context, text: str) -> None:
+def tell(client: WebClient, ctx: Context, text: str) -> None:
     """A refusal from App Home: a direct message from the bot (the home tab has no reply)."""
     client.chat_postMessage(channel=ctx.user_id, text=text)

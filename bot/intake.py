@@ -12,21 +12,11 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from policybot.bot.blocks import escape, render_blocks
-from policybot.bot.modals import ContextFactory
-from policybot.bot.services import Services
-from policybot.data.errors import UserError
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES
-from policybot.data.ingest.isolation import reads_for
-from policybot.data.ingest.text import ParseError
-from policybot.data.novelty import Novelty
-from policybot.handlers.intake import IntakeDecision, StagedUpload, decide_intake, stage_upload
-from policybot.handlers.replies import Reply
+from policybot.handlers.intake import StagedUpload
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +130,7 @@ def preview_message(staged: StagedUpload) -> dict[str, Any]:
     return message
 
 
-def _share_ts(info: dict[str, Any], channel: str) -> str | None:
+def share_ts(info: dict[str, Any], channel: str) -> str | None:
     """The ts of the message that shared the file in `channel`, to answer in its thread."""
     for scope in ("public", "private"):
         shares = ((info.get("shares") or {}).get(scope) or {}).get(channel) or []
@@ -149,127 +139,9 @@ def _share_ts(info: dict[str, Any], channel: str) -> str | None:
     return None
 
 
-def register(app: App, services: Services, make_context: ContextFactory) -> None:
-    settings = services.settings
-    max_bytes = DEFAULT_MAX_BYTES
-
-    def tell(client: WebClient, channel: str, user: str, text: str, thread: str | None) -> None:
-        """A refusal: in a DM a message; in a channel only the uploader sees it."""
-        if channel.startswith("D"):
-            client.chat_postMessage(channel=channel, text=escape(text))
-        else:
-            client.chat_postEphemeral(
-                channel=channel, user=user, text=escape(text), thread_ts=thread
-            )
-
-    @app.event("file_shared")
-    def file_shared(
-        event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        channel = str(event.get("channel_id") or "")
-        user = str(event.get("user_id") or "")
-        file_id = str(event.get("file_id") or (event.get("file") or {}).get("id") or "")
-        if not file_id or user == context.bot_user_id:
-            return  # our own uploads (calendar exports) are not material
-        if not (channel.startswith("D") or channel in settings.intake_channels):
-            return  # a file shared in some other channel is none of our business
-        try:
-            info = dict(client.files_info(file=file_id).get("file") or {})
-        except SlackApiError as error:
-            log.warning("files.info failed: %s", error.response.get("error"))
-            tell(client, channel, user, "I could not look at that file; please try again.", None)
-            return
-        thread = _share_ts(info, channel)
-        name = str(info.get("name") or file_id)
-        why_not = refusal(info, max_bytes)
-        if why_not:
-            tell(client, channel, user, why_not, thread)
-            return
-        url = str(info.get("url_private_download") or info.get("url_private") or "")
-        try:
-            raw = download(url, str(client.token), max_bytes, settings.api_url)
-            ctx = make_context(
-                {"team_id": body.get("team_id"), "channel_id": channel, "user_id": user}, client
-            )
-            with reads_for(ctx.team_id):  # one PDF at a time per workspace
-                staged = stage_upload(
-                    services.sessions, ctx, file_id=file_id, filename=name, raw=raw
-                )
-        except DownloadError as error:
-            tell(client, channel, user, f"I could not download {name}: {error}.", thread)
-            return
-        except ParseError as error:
-            tell(
-                client,
-                channel,
-                user,
-                f"I can't ingest {name}: {error.message}. Nothing was added.",
-                thread,
-            )
-            return
-        if staged.repeat:
-            return  # Slack sent the event again: the preview is posted already
-        client.chat_postMessage(channel=channel, thread_ts=thread, **preview_message(staged))
-
-    def decide(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Respond,
-        client: WebClient,
-        ingest: bool,
-        novelty: Novelty = Novelty.AUTO,
-        replace_facts: bool = False,
-    ) -> None:
-        ack()
-        ctx = make_context(body, client)
-        decision: IntakeDecision | None = None
-        try:
-            decision = decide_intake(
-                services.sessions,
-                ctx,
-                str(action.get("value") or ""),
-                ingest,
-                novelty=novelty,
-                replace_facts=replace_facts,
-            )
-            reply = decision.reply
-        except UserError as error:  # a refusal (not an admin): only the clicker sees it
-            reply = Reply(text=str(error), is_error=True)
-        if decision is None or not decision.decided:
-            respond(text=escape(reply.text), response_type="ephemeral", replace_original=False)
-            return
-        # The decision replaces the preview for everyone in the conversation.
-        message = render_blocks(reply)
-        message.pop("response_type", None)
-        respond(replace_original=True, **message)
-
-    @app.action(ACTION_INGEST)
-    def ingest_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        decide(ack, body, action, respond, client, ingest=True)
-
-    @app.action(ACTION_INGEST_NEW)
-    def ingest_new_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        decide(ack, body, action, respond, client, ingest=True, novelty=Novelty.NEW)
-
-    @app.action(ACTION_INGEST_ARCHIVE)
-    def ingest_archive_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        decide(ack, body, action, respond, client, ingest=True, novelty=Novelty.ARCHIVE)
-
-    @app.action(ACTION_REPLACE)
-    def replace_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        decide(ack, body, action, respond, client, ingest=True, replace_facts=True)
-
-    @app.action(ACTION_CANCEL)
-    def cancel_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        decide(ack, body, action, respond, client, ingest=False)
+def tell(client: WebClient, channel: str, user: str, text: str, thread: str | None) -> None:
+    """A refusal: in a DM a message; in a channel only the uploader sees it."""
+    if channel.startswith("D"):
+        client.chat_postMessage(channel=channel, text=escape(text))
+    else:
+        client.chat_postEphemeral(channel=channel, user=user, text=escape(text), thread_ts=thread)

@@ -1,5 +1,6 @@
-"""Modals: subscribe and remind forms (from `/policy subscribe` or `/policy remind` with no
-arguments, App Home and the brief menu), and the "Search policies" shortcut's search modal.
+"""Modals, built and read: subscribe and remind forms (from `/policy subscribe` or `/policy
+remind` with no arguments, App Home and the brief menu), and the "Search policies"
+shortcut's search modal. Their listeners are in bot/listeners/.
 
 A submission becomes the command text a person would type and runs through the same
 CommandRunner, so a form gets exactly the typed command's checks; what is wrong comes back
@@ -12,10 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     Block,
@@ -31,13 +30,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from policybot.bot.blocks import cut, escape, render_blocks
+from policybot.bot.listeners.deps import ContextFactory
 from policybot.bot.payload import metadata as form_metadata
 from policybot.bot.payload import obj, text
 from policybot.bot.services import Services
 from policybot.data.db import unit_of_work
 from policybot.data.models import ScheduleKind
 from policybot.handlers.cadence import describe_cadence
-from policybot.handlers.context import Context
 from policybot.handlers.options import FieldError
 from policybot.handlers.panel import (
     CADENCES,
@@ -46,7 +45,6 @@ from policybot.handlers.panel import (
     WEEKDAYS,
     SetupForm,
     count_matches,
-    edit_setup,
     remind_command,
     subscribe_command,
 )
@@ -54,7 +52,6 @@ from policybot.handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
-ContextFactory = Callable[[dict[str, Any], WebClient], Context]
 CALLBACK_SUBSCRIBE = "policy_subscribe_form"
 CALLBACK_REMIND = "policy_remind_form"
 CALLBACK_SEARCH = "policy_search_form"
@@ -237,7 +234,7 @@ def _values(body: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _form_from_state(body: dict[str, Any]) -> SetupForm:
+def form_from_state(body: dict[str, Any]) -> SetupForm:
     meta = form_metadata(body.get("view"))
     values = _values(body)
     return SetupForm(
@@ -282,107 +279,31 @@ def open_setup(
     client.views_open(trigger_id=trigger_id, view=setup_view(form, count, meta))
 
 
-def register(
-    app: App,
-    services: Services,
-    make_context: ContextFactory,
-    refresh_home: Callable[[WebClient, str, str], None],
-) -> None:
-    """Form and search listeners; `refresh_home` republishes a user's App Home."""
-
-    @app.action(ACTION_QUERY)
-    def recount(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        form = _form_from_state(body)
-        view = body.get("view") or {}
-        with unit_of_work(services.sessions, read_only=True) as session:
-            count = count_matches(session, form.query)
-        meta = form_metadata(view)
-        client.views_update(
-            view_id=view.get("id"), hash=view.get("hash"), view=setup_view(form, count, meta)
-        )
-
-    def submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        form = _form_from_state(body)
-        user = body.get("user") or {}
-        payload = {
-            "team_id": (body.get("team") or {}).get("id")
-            or (body.get("view") or {}).get("team_id"),
-            "channel_id": form.channel_id,
-            "user_id": user.get("id"),
-            "user_name": user.get("name") or user.get("username"),
-        }
-        ctx = make_context(payload, client)
-        try:
-            text = command_for(form)
-        except FieldError as error:
-            ack(response_action="errors", errors={error.field: cut(str(error), MAX_ERROR)})
-            return
-        if form.ref:
-            # An edit changes that very row (its id, history and pause stay), never a
-            # removal and a new one.
-            def member_of(channel: str) -> bool:
-                return make_context({**payload, "channel_id": channel}, client).is_channel_member()
-
-            reply = services.runner.apply(lambda session: edit_setup(session, ctx, form, member_of))
-        else:
-            reply = services.runner.run(text, ctx)
-        if reply.is_error:
-            field = reply.error_field if reply.error_field in _FIELD_BLOCKS else None
-            errors = {field or _field_for(reply): cut(reply.text, MAX_ERROR)}
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
-        client.chat_postEphemeral(channel=ctx.channel_id, user=ctx.user_id, **_message(reply))
-        refresh_home(client, ctx.team_id, ctx.user_id)
-
-    app.view(CALLBACK_SUBSCRIBE)(submit)
-    app.view(CALLBACK_REMIND)(submit)
-
-    @app.shortcut(SHORTCUT_SEARCH)
-    def open_search(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=search_view("", None))
-
-    def _search(body: dict[str, Any], client: WebClient) -> dict[str, Any]:
-        query = _values(body).get("query", "").strip()
-        user = body.get("user") or {}
-        ctx = make_context(
-            {"team_id": (body.get("team") or {}).get("id"), "user_id": user.get("id")}, client
-        )
-        reply = services.runner.run(f"search {query}", ctx) if query else None
-        return search_view(query, reply)
-
-    @app.action(ACTION_SEARCH)
-    def search_as_typed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        view = body.get("view") or {}
-        client.views_update(
-            view_id=view.get("id"), hash=view.get("hash"), view=_search(body, client)
-        )
-
-    @app.view(CALLBACK_SEARCH)
-    def search_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        if not _values(body).get("query", "").strip():
-            ack(response_action="errors", errors={"query": "Type what to look for."})
-            return
-        ack(response_action="update", view=_search(body, client))
+def errors_for(reply: Reply) -> dict[str, str]:
+    """A refusal from the command, under the field it belongs to."""
+    field = reply.error_field if reply.error_field in _FIELD_BLOCKS else None
+    return {field or _field_for(reply): cut(reply.text, MAX_ERROR)}
 
 
-def _message(reply: Reply) -> dict[str, Any]:
+def search_query(body: dict[str, Any]) -> str:
+    """What the search modal's field holds."""
+    return _values(body).get("query", "").strip()
+
+
+def searched_view(
+    services: Services, make_context: ContextFactory, body: dict[str, Any], client: WebClient
+) -> dict[str, Any]:
+    """The search modal with the answer to what its field holds."""
+    query = search_query(body)
+    user = body.get("user") or {}
+    ctx = make_context(
+        {"team_id": (body.get("team") or {}).get("id"), "user_id": user.get("id")}, client
+    )
+    reply = services.runner.run(f"search {query}", ctx) if query else None
+    return search_view(query, reply)
+
+
+def message_for(reply: Reply) -> dict[str, Any]:
     payload = render_blocks(reply)
     payload.pop("response_type", None)
     return payload
-
-
-def open_from_command(
-    text: str, command: dict[str, Any], client: WebClient, services: Services, ctx: Context
-) -> bool:
-    """`/policy subscribe` or `/policy remind` with nothing after it opens the form."""
-    words = text.lower().split()
-    if words not in (["subscribe"], ["remind"]) or not command.get("trigger_id"):
-        return False
-    zone = ctx.zone.key
-    form = SetupForm("", words[0], ctx.channel_id, "", zone=zone)
-    open_setup(client, services, str(command["trigger_id"]), form)
-    return True

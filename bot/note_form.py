@@ -1,5 +1,6 @@
-"""The Add note button opens a small form; its submission runs `note b2 <text>` through the
-same command runner as the typed command, and a refusal comes back under the field."""
+"""The Add note button opens a small form (its submission: bot/listeners/views.py runs
+`note b2 <text>` through the same command runner as the typed command, and a refusal comes
+back under the field)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ import json
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, SectionBlock
 from slack_sdk.models.views import View
 
-from policybot.bot.modals import ContextFactory
-from policybot.bot.payload import metadata, obj
-from policybot.bot.payload import text as payload_text
-from policybot.bot.services import Services
 from policybot.data.notes import MAX_NOTE_CHARS
 
 CALLBACK_NOTE = "policy_note"
@@ -51,32 +47,3 @@ def open_note_form(client: WebClient, trigger_id: str, command: str, channel: st
         return False
     client.views_open(trigger_id=trigger_id, view=note_view(match.group(1), channel))
     return True
-
-
-def register(app: App, services: Services, make_context: ContextFactory) -> None:
-    @app.view(CALLBACK_NOTE)
-    def note_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body.get("view") or {}
-        meta = metadata(view)
-        values = (view.get("state") or {}).get("values") or {}
-        text = payload_text(obj(obj(values.get("note")).get("value")).get("value"))
-        user = body.get("user") or {}
-        ctx = make_context(
-            {
-                "team_id": (body.get("team") or {}).get("id") or view.get("team_id"),
-                "channel_id": payload_text(meta.get("channel")),
-                "user_id": user.get("id"),
-                "user_name": user.get("name"),
-            },
-            client,
-        )
-        if not text.strip():
-            ack(response_action="errors", errors={"note": "Write the note first."})
-            return
-        reply = services.runner.run(f"note {payload_text(meta.get('ref'))} {text}", ctx)
-        if reply.is_error:
-            ack(response_action="errors", errors={"note": reply.text[:MAX_ERROR]})
-            return
-        ack()
-        if ctx.channel_id:
-            client.chat_postEphemeral(channel=ctx.channel_id, user=ctx.user_id, text=reply.text)

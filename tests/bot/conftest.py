@@ -16,7 +16,7 @@ from policybot.bot.app import build_app
 from policybot.bot.server import OpsListener, make_wsgi_app
 from policybot.bot.services import Services, build_services
 from policybot.bot.settings import Settings
-from policybot.handlers.commands import CommandRunner
+from policybot.handlers.commands import CommandRunner, ParsedCommand
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Reply
 from tests.conftest import NOW
@@ -76,9 +76,9 @@ class GatedRunner(CommandRunner):
         super().__init__(sessions)
         self.release = threading.Event()
 
-    def run(self, text: str, ctx: Context) -> Reply:
+    def execute(self, command: ParsedCommand, ctx: Context) -> Reply:
         self.release.wait(10)
-        return super().run(text, ctx)
+        return super().execute(command, ctx)
 
 
 class LiveServer:

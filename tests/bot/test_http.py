@@ -18,7 +18,7 @@ from policybot.bot.app import SORRY, WORKING, build_app
 from policybot.bot.dispatcher import CommandDispatcher
 from policybot.bot.server import make_wsgi_app
 from policybot.bot.services import Services
-from policybot.handlers.commands import CommandRunner
+from policybot.handlers.commands import CommandRunner, ParsedCommand, parse_command
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Reply
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, GatedRunner, LiveServer
@@ -81,9 +81,9 @@ class CountingRunner(CommandRunner):
         super().__init__(inner.sessions)
         self.calls: list[str] = []
 
-    def run(self, text: str, ctx: Context) -> Reply:
-        self.calls.append(text)
-        return super().run(text, ctx)
+    def execute(self, command: ParsedCommand, ctx: Context) -> Reply:
+        self.calls.append(command.text)
+        return super().execute(command, ctx)
 
 
 def test_signed_slash_command_gets_search_reply(live: LiveServer, fake: FakeSlack) -> None:
@@ -180,7 +180,7 @@ def test_unexpected_error_is_friendly_and_logged_without_secrets(
     services: Services, fake: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenRunner(CommandRunner):
-        def run(self, text: str, ctx: Context) -> Reply:
+        def execute(self, command: ParsedCommand, ctx: Context) -> Reply:
             raise RuntimeError(f"database exploded while using {BOT_TOKEN}")
 
     from policybot.bot.logs import SecretMaskingFilter
@@ -225,13 +225,17 @@ def test_a_saturated_pool_acks_at_once_and_answers_later(
     dispatcher.times.record("search", 9.0)  # the first goes to respond() at once
     ctx = Context(now=NOW, team_id="T1", channel_id="C100", user_id="U100")
     first = Ack()  # type: ignore[no-untyped-call]  # slack_bolt leaves __init__ unannotated
-    dispatcher.answer("storage", ctx, first, Respond(response_url=fake.response_url("first")))
+    dispatcher.answer(
+        parse_command("storage"), ctx, first, Respond(response_url=fake.response_url("first"))
+    )
     assert ack_text(first) == WORKING
     # It holds the only worker. `latest` has never been slow, but waiting on a busy pool
     # would hold its ack for the whole 5-second budget: it is acked at once.
     second = Ack()  # type: ignore[no-untyped-call]  # slack_bolt leaves __init__ unannotated
     started = time.monotonic()
-    dispatcher.answer("latest", ctx, second, Respond(response_url=fake.response_url("second")))
+    dispatcher.answer(
+        parse_command("latest"), ctx, second, Respond(response_url=fake.response_url("second"))
+    )
     assert time.monotonic() - started < 1.0
     assert ack_text(second) == WORKING
     assert fake.calls_to("response_url") == []
@@ -250,7 +254,9 @@ def test_a_command_slow_lately_goes_to_respond_at_once(services: Services, fake:
     ctx = Context(now=NOW, team_id="T1", channel_id="C100", user_id="U100")
     ack = Ack()  # type: ignore[no-untyped-call]  # slack_bolt leaves __init__ unannotated
     started = time.monotonic()
-    dispatcher.answer("deadlines", ctx, ack, Respond(response_url=fake.response_url("d")))
+    dispatcher.answer(
+        parse_command("deadlines"), ctx, ack, Respond(response_url=fake.response_url("d"))
+    )
     assert time.monotonic() - started < 1.0  # not held for the 5-second budget
     assert ack_text(ack) == WORKING
     slow.release.set()

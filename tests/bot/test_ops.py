@@ -22,7 +22,7 @@ from policybot.bot.metrics import MeteredPoster
 from policybot.bot.server import make_wsgi_app
 from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Settings
-from policybot.handlers.commands import CommandRunner
+from policybot.handlers.commands import CommandRunner, ParsedCommand
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Reply
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, LiveServer
@@ -47,10 +47,10 @@ def test_tokens_and_secrets_never_reach_the_logs(
     services: Services, fake: FakeSlack, captured_logs: io.StringIO
 ) -> None:
     class LeakyRunner(CommandRunner):
-        def run(self, text: str, ctx: Context) -> Reply:
-            if "explode" in text:
+        def execute(self, command: ParsedCommand, ctx: Context) -> Reply:
+            if "explode" in command.text:
                 raise RuntimeError(f"failed with token={BOT_TOKEN} secret={SIGNING_SECRET}")
-            return super().run(text, ctx)
+            return super().execute(command, ctx)
 
     services.runner = LeakyRunner(services.sessions)
     fake.add_channel_member("C100", "U100")
