@@ -1,7 +1,8 @@
 """The HTTP edge in front of Bolt: every request to /slack/events is size-checked, then its
-signature and timestamp are verified on the raw bytes, and only then is it decoded and its
-shape checked. A request that fails gets a 4xx and one WARNING line, never a traceback, and
-Bolt only ever sees bodies it can parse."""
+signature and timestamp are verified on the raw bytes (the only signature check: Bolt's own
+is off, see bot/app.py), and only then is it decoded and its shape checked. A request that
+fails gets a 4xx and one WARNING line, never a traceback, and Bolt only ever sees bodies it
+can parse."""
 
 from __future__ import annotations
 
@@ -286,10 +287,7 @@ class GuardedSlackEndpoint:
                 verify_signature(self.verifier, body, headers)
                 content_type = headers.get("content-type", "")
                 decode(body, content_type)
-                rewritten = bolt_body(body, content_type)
-                if rewritten != body:
-                    environ = self._signed_anew(environ, rewritten, headers)
-                    body = rewritten
+                body = bolt_body(body, content_type)  # verified as sent; Bolt does not re-check
         except Refused as refused:
             log.warning(
                 "refused %s %s from %s: %s %s",
@@ -302,12 +300,3 @@ class GuardedSlackEndpoint:
             return refuse(start_response, refused)
         checked = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.bolt(checked, start_response)
-
-    def _signed_anew(
-        self, environ: WSGIEnvironment, body: bytes, headers: Mapping[str, str]
-    ) -> WSGIEnvironment:
-        """Bolt checks the signature again: a body the edge rewrote (already verified as
-        sent) is signed with the same secret and the request's own timestamp."""
-        timestamp = headers["x-slack-request-timestamp"]
-        signature = self.verifier.generate_signature(timestamp=timestamp, body=body)
-        return {**environ, "HTTP_X_SLACK_SIGNATURE": signature}

@@ -30,13 +30,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from policybot.bot.blocks import cut, escape, render_blocks
-from policybot.bot.listeners.deps import ContextFactory
 from policybot.bot.payload import metadata as form_metadata
 from policybot.bot.payload import obj, text
 from policybot.bot.services import Services
 from policybot.data.db import unit_of_work
 from policybot.data.models import ScheduleKind
 from policybot.handlers.cadence import describe_cadence
+from policybot.handlers.context import Context
 from policybot.handlers.options import FieldError
 from policybot.handlers.panel import (
     CADENCES,
@@ -290,15 +290,15 @@ def search_query(body: dict[str, Any]) -> str:
     return _values(body).get("query", "").strip()
 
 
-def searched_view(
-    services: Services, make_context: ContextFactory, body: dict[str, Any], client: WebClient
-) -> dict[str, Any]:
+def search_asker(body: dict[str, Any]) -> dict[str, Any]:
+    """Who searches in the modal (the payload fields a Context is built from)."""
+    user = body.get("user") or {}
+    return {"team_id": (body.get("team") or {}).get("id"), "user_id": user.get("id")}
+
+
+def searched_view(services: Services, ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The search modal with the answer to what its field holds."""
     query = search_query(body)
-    user = body.get("user") or {}
-    ctx = make_context(
-        {"team_id": (body.get("team") or {}).get("id"), "user_id": user.get("id")}, client
-    )
     reply = services.runner.run(f"search {query}", ctx) if query else None
     return search_view(query, reply)
 

@@ -160,7 +160,9 @@ def _forms(app: App, deps: Deps) -> None:
         client.views_update(
             view_id=view.get("id"),
             hash=view.get("hash"),
-            view=modals.searched_view(deps.services, deps.make_context, body, client),
+            view=modals.searched_view(
+                deps.services, deps.make_context(modals.search_asker(body), client), body
+            ),
         )
 
     @app.options(add_brief.ACTION_BODIES)

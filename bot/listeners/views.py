@@ -98,7 +98,9 @@ def _search_form(app: App, deps: Deps) -> None:
         if not modals.search_query(body):
             ack(response_action="errors", errors={"query": "Type what to look for."})
             return
-        view = modals.searched_view(deps.services, deps.make_context, body, client)
+        view = modals.searched_view(
+            deps.services, deps.make_context(modals.search_asker(body), client), body
+        )
         ack(response_action="update", view=view)
 
 
