@@ -38,7 +38,7 @@ MAX_FALLBACK = 3000
 MAX_LIST_TITLE = 300  # a title in a list of briefs; `show` has it in full
 MAX_LINK = 1000  # longer links are shown as text, not as <url|label>
 ACTION_RUN = "policy_run"  # prefix of every button's action_id; the value is command text
-# A brief's overflow menu; an option's value is "<what>:<brief ref>" (bot/menus.py acts on it).
+# A brief's overflow menu; an option's value is "<what>:<brief ref>" (bot/listeners/actions.py acts on it).
 ACTION_MENU = "policy_menu"
 MENU_SHARE, MENU_SIMILAR, MENU_REMIND = "share", "similar", "remind"
 # Source-link buttons: Slack opens the URL itself and still sends an action, which is acked.
