@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from policybot.data.fetch import Fetched
@@ -25,6 +26,9 @@ from policybot.data.ingest.single import MAX_CHARS, parse_single_brief
 from policybot.data.ingest.text import ParseError, decode
 from policybot.data.sources import official_first
 from policybot.data.watch.discover import decode_html
+
+
+MIN_MAIN_TEXT = 80  # characters: less than this is a page without its document
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,54 @@ def _document_text(html: str, url: str) -> tuple[str, str]:
     primary documents (policybot.data.ingest.html.main_text, when it exists): one call."""
     import trafilatura  # imported when first needed: it loads lxml and its models
 
-    text = trafilatura.extract(
-        html, url=url, include_comments=False, include_tables=True, favor_precision=True
-    )
-    metadata = trafilatura.extract_metadata(html, default_url=url)
-    title = (metadata.title if metadata is not None and metadata.title else "") or ""
-    return title.strip(), (text or "").strip()
+    # No metadata extraction: its date guessing (htmldate, dateparser) costs a second a
+    # page, and the brief's date is read from the text as for a pasted document.
+    # `fast` skips the second opinions (jusText, readability) that cost most of the time;
+    # they are asked only when the main pass finds next to nothing.
+    text = ""
+    for fast in (True, False):
+        text = (
+            trafilatura.extract(
+                html, url=url, include_comments=False, include_tables=True, fast=fast
+            )
+            or ""
+        ).strip()
+        if len(text) >= MIN_MAIN_TEXT:
+            break
+    return _page_title(html), text
+
+
+class _TitleReader(HTMLParser):
+    """The page's first <h1>, else its <title>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.h1: list[str] = []
+        self.title: list[str] = []
+        self._in: str | None = None
+        self.done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("h1", "title") and not self.done:
+            self._in = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self.done = self.done or (tag == "h1" and bool("".join(self.h1).strip()))
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "h1":
+            self.h1.append(data)
+        elif self._in == "title":
+            self.title.append(data)
+
+
+def _page_title(html: str) -> str:
+    reader = _TitleReader()
+    reader.feed(html[:200_000])
+    title = "".join(reader.h1).strip() or "".join(reader.title).strip()
+    return " ".join(title.split())[:300]
 
 
 def document_name(url: str) -> str:

@@ -65,6 +65,8 @@ def parse_source_request(text: str) -> SourceRequest:
     url, rest = words[0].strip("<>"), words[1:]
     if "|" in url:  # Slack's <url|text> link form
         url = url.split("|", 1)[0]
+    # Slack escapes &, < and > in a command's text (a query string's &amp;).
+    url = url.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     every = DEFAULT_EVERY
     label_words: list[str] = []
     position = 0
