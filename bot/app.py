@@ -20,7 +20,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
-from policybot.bot import add_brief, intake, menus, modals, note_form, unfurls
+from policybot.bot import add_brief, intake, menus, modals, note_form, sources, unfurls
 from policybot.bot.blocks import ACTION_RUN
 from policybot.bot.directory import SlackDirectory
 from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
@@ -192,6 +192,12 @@ def build_app(
     intake.register(app, services, contexts)
     add_brief.register(app, services, contexts)
     note_form.register(app, services, contexts)
+    sources.register(
+        app,
+        services,
+        contexts,
+        lambda client, team, user: publish_home(services, client, team, user),
+    )
 
     # Registered last: Bolt routes a request to the first listener that matches, so these
     # take only what nothing above answers. Slack retries a 404'd event and shows an error

@@ -32,6 +32,7 @@ from slack_sdk.models.views import View
 from policybot.bot.blocks import ELLIPSIS, cut, escape
 from policybot.bot.modals import ContextFactory, open_setup, search_view
 from policybot.bot.services import Services
+from policybot.bot.sources import with_sources
 from policybot.data.db import reading
 from policybot.data.errors import UserError
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
@@ -45,6 +46,7 @@ from policybot.handlers.panel import (
     setup_form,
     toggle_pause,
 )
+from policybot.handlers.sources import source_views
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +241,8 @@ def publish_home(services: Services, client: WebClient, team_id: str, user_id: s
     ctx = Context(now=services.clock(), team_id=team_id, channel_id="", user_id=user_id)
     with reading(services.sessions) as session:
         home = build_home(session, ctx)
-    client.views_publish(user_id=user_id, view=render_home(home))
+        watched = source_views(session, team_id)
+    client.views_publish(user_id=user_id, view=with_sources(render_home(home), watched))
 
 
 def register_home(app: App, services: Services, make_context: ContextFactory | None = None) -> None:

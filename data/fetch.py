@@ -178,7 +178,7 @@ def check_url(url: str, policy: FetchPolicy | None = None) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise FetchRefused(f"I could not find the host {host} ({error}).") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
         raise FetchRefused(f"I could not find the host {host}.")
     for address in addresses:
@@ -186,12 +186,13 @@ def check_url(url: str, policy: FetchPolicy | None = None) -> Target:
         # Link-local stays refused whatever the setting: it is where a cloud machine's
         # metadata service (and its credentials) answers, never a place for documents.
         if why and (not policy.allow_private or "link-local" in why):
-            allow = "" if "link-local" in why else (
-                " (POLICYBOT_FETCH_ALLOW_PRIVATE allows private addresses, for an intranet)"
+            allow = (
+                ""
+                if "link-local" in why
+                else (" (POLICYBOT_FETCH_ALLOW_PRIVATE allows private addresses, for an intranet)")
             )
             raise FetchRefused(
-                f"{host} resolves to {address}, {why}; policybot does not fetch from "
-                f"there{allow}."
+                f"{host} resolves to {address}, {why}; policybot does not fetch from there{allow}."
             )
     path = parts.path or "/"
     if parts.query:
@@ -366,7 +367,9 @@ class Fetcher:
         if media not in accept and not (
             body[:5] == b"%PDF-" and media in ("application/octet-stream", "")
         ):
-            raise FetchFailed(f"the answer is {media or 'of no stated type'}, not a feed, page or PDF")
+            raise FetchFailed(
+                f"the answer is {media or 'of no stated type'}, not a feed, page or PDF"
+            )
         return Fetched(target.url, 200, media, charset, body, etag, modified)
 
 

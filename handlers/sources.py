@@ -60,7 +60,9 @@ class SourceView:
             return None
         if self.failures:
             streak = f"{self.failures} failure{'s' if self.failures > 1 else ''} in a row"
-            return f"last error {_when(self.last_error_at)}: {self.last_error} ({streak}; backing off)"
+            return (
+                f"last error {_when(self.last_error_at)}: {self.last_error} ({streak}; backing off)"
+            )
         return f"last error {_when(self.last_error_at)}: {self.last_error} (it worked since)"
 
 
@@ -149,7 +151,9 @@ def sources(session: Session, ctx: Context, _text: str, _page: int) -> Reply:
 def _change(session: Session, ctx: Context, text: str) -> WatchedSource:
     require_admin(ctx, WATCH_ACTION)
     if not text.strip():
-        raise UserError("Name the source: `/policy source pause w2` (`/policy sources` lists them).")
+        raise UserError(
+            "Name the source: `/policy source pause w2` (`/policy sources` lists them)."
+        )
     return store.source_by_ref(session, ctx.team_id, text.split()[0])
 
 
@@ -176,6 +180,4 @@ def remove(session: Session, ctx: Context, text: str, _page: int) -> Reply:
     source = _change(session, ctx, text)
     ref, name = source.ref, source.label or source.url
     store.remove_source(session, source)
-    return Reply(
-        text=f"Stopped watching {ref} ({name}). The briefs it brought stay in the corpus."
-    )
+    return Reply(text=f"Stopped watching {ref} ({name}). The briefs it brought stay in the corpus.")

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from policybot.data.db import SessionFactory, reading
 from policybot.data.errors import UserError
-from policybot.data.fetch import Fetched, FetchFailed, Fetcher
+from policybot.data.fetch import Fetched, Fetcher, FetchFailed
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IssueWriter
 from policybot.data.models import WatchedSource

@@ -101,7 +101,10 @@ def start_background_ticker(
                 log.exception("polling watched sources failed")
 
         scheduler.add_job(
-            run_poll, IntervalTrigger(seconds=interval_seconds), id=POLL_JOB_ID, replace_existing=True
+            run_poll,
+            IntervalTrigger(seconds=interval_seconds),
+            id=POLL_JOB_ID,
+            replace_existing=True,
         )
     scheduler.start()
     return scheduler

@@ -52,7 +52,9 @@ def decode_html(body: bytes, charset: str | None) -> str:
     return body.decode("utf-8", errors="replace")
 
 
-def feed_items(body: bytes, base_url: str, content_type: str = "application/xml") -> list[FoundItem]:
+def feed_items(
+    body: bytes, base_url: str, content_type: str = "application/xml"
+) -> list[FoundItem]:
     """A feed's entries, newest as the feed orders them. Malformed XML is read as far as
     it goes; a body with no entries and a parse error is refused."""
     headers = {"content-location": base_url, "content-type": content_type or "application/xml"}
@@ -185,8 +187,13 @@ def page_items(body: bytes, charset: str | None, page_url: str) -> list[FoundIte
             continue
         seen.add(url)
         rest = item_text.replace(text, " ", 1) if text else item_text
-        items.append(FoundItem(url=url, title=text or path.rsplit("/", 1)[-1],
-                               published_on=parse_date(rest) if rest.strip() else None))
+        items.append(
+            FoundItem(
+                url=url,
+                title=text or path.rsplit("/", 1)[-1],
+                published_on=parse_date(rest) if rest.strip() else None,
+            )
+        )
         if len(items) >= MAX_ITEMS:
             break
     return items

@@ -27,7 +27,6 @@ from policybot.data.ingest.text import ParseError, decode
 from policybot.data.sources import official_first
 from policybot.data.watch.discover import decode_html
 
-
 MIN_MAIN_TEXT = 80  # characters: less than this is a page without its document
 
 

@@ -152,9 +152,7 @@ def add_source(
 def team_sources(session: Session, team_id: str) -> list[WatchedSource]:
     return list(
         session.scalars(
-            select(WatchedSource)
-            .where(WatchedSource.team_id == team_id)
-            .order_by(WatchedSource.id)
+            select(WatchedSource).where(WatchedSource.team_id == team_id).order_by(WatchedSource.id)
         )
     )
 
@@ -244,7 +242,7 @@ def record_success(
 def backoff(every: timedelta, failures: int) -> timedelta:
     """The wait after `failures` failed polls in a row: a quarter of the interval, then
     doubling each time, never longer than MAX_BACKOFF nor shorter than MIN_EVERY."""
-    wait = every / 4 * (2 ** min(failures - 1, 20))
+    wait: timedelta = every / 4 * (2 ** min(failures - 1, 20))
     return max(MIN_EVERY, min(wait, MAX_BACKOFF))
 
 
@@ -415,9 +413,7 @@ def any_due(session: Session, now: datetime) -> bool:
     return (
         session.scalar(
             select(WatchedSource.id)
-            .where(
-                and_(WatchedSource.paused_at.is_(None), WatchedSource.next_poll_at <= now)
-            )
+            .where(and_(WatchedSource.paused_at.is_(None), WatchedSource.next_poll_at <= now))
             .limit(1)
         )
         is not None

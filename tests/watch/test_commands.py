@@ -66,9 +66,9 @@ def test_add_list_pause_resume_remove(
     entries = [("Notice", site.url("/a/1234.html"), NOW.date())]
     site.routes["/feed.xml"] = Resource(rss(entries), content_type="application/rss+xml")
     site.routes["/a/1234.html"] = Resource(
-        "<html><body><h1>Notice on robots</h1><p>The MIIT issued a plan on 2026-11-27. "
-        "By 2027, robot density doubles across manufacturing industries nationwide.</p>"
-        "</body></html>".encode()
+        b"<html><body><h1>Notice on robots</h1><p>The MIIT issued a plan on 2026-11-27. "
+        b"By 2027, robot density doubles across manufacturing industries nationwide.</p>"
+        b"</body></html>"
     )
     gate = HostGate(0.0, clock=FakeClock(), wait=FakeClock().wait)
     Poller(factory, Fetcher(allow_local, gate), parallel=1).poll(NOW)

@@ -37,7 +37,7 @@ def clock() -> FakeClock:
 
 
 def poller(factory: sessionmaker[Session], clock: FakeClock, **policy: object) -> Poller:
-    chosen = FetchPolicy(**{**LOCAL.__dict__, **policy})  # type: ignore[arg-type]
+    chosen = FetchPolicy(**{**LOCAL.__dict__, **policy})
     gate = HostGate(chosen.spacing, clock=clock, wait=clock.wait)
     return Poller(factory, Fetcher(chosen, gate), parallel=1)
 
@@ -159,9 +159,11 @@ def test_a_chinese_notice_list_yields_its_documents_with_their_targets(
             assert "行动方案" in brief.title
             assert brief.published_on == published
             assert "MIIT" in [b.abbreviation for b in brief.bodies]
-            due_years = {g.due_on.year for g in session.scalars(
-                select(Goal).where(Goal.brief_id == brief.id)
-            ) if g.due_on}
+            due_years = {
+                g.due_on.year
+                for g in session.scalars(select(Goal).where(Goal.brief_id == brief.id))
+                if g.due_on
+            }
             assert 2025 in due_years  # 2025年底前 ...
         # New by their date: digests deliver them.
         new = session.execute(new_briefs_between(NOW - timedelta(minutes=1), NOW)).all()
@@ -206,7 +208,9 @@ def test_a_direct_pdf_link_is_read_through_the_pdf_path(
 def test_errors_are_kept_backed_off_and_cleared_by_a_success(
     factory: sessionmaker[Session], site: Site, clock: FakeClock
 ) -> None:
-    site.routes["/feed.xml"] = Resource(b"<rss><channel><item><title>x</tit", content_type="text/xml")
+    site.routes["/feed.xml"] = Resource(
+        b"<rss><channel><item><title>x</tit", content_type="text/xml"
+    )
     feed = add(factory, site.url("/feed.xml"), "every 4h")
     polls = poller(factory, clock)
     waits = []
@@ -233,7 +237,9 @@ def test_a_slow_and_an_oversized_source_fail_alone(
         slow_site.routes["/feed.xml"] = Resource(
             rss([]), content_type="application/rss+xml", wait=answer
         )
-        site.routes["/huge.xml"] = Resource(b"<rss>" + b" " * 300_000 + b"</rss>", content_type="text/xml")
+        site.routes["/huge.xml"] = Resource(
+            b"<rss>" + b" " * 300_000 + b"</rss>", content_type="text/xml"
+        )
         entries = serve_documents(site, range(2), NOW.date())
         site.routes["/feed.xml"] = Resource(rss(entries), content_type="application/rss+xml")
         slow = add(factory, slow_site.url("/feed.xml"))

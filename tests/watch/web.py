@@ -14,9 +14,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
@@ -49,8 +48,8 @@ class Site:
     @property
     def base(self) -> str:
         assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self.server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -131,7 +130,7 @@ def rss(items: list[tuple[str, str, date]], title: str = "Policy feed") -> bytes
     """An RSS 2.0 feed of (title, link, published) items, with GUIDs."""
     entries = "".join(
         f"<item><title>{escape(t)}</title><link>{escape(link)}</link>"
-        f"<guid isPermaLink=\"false\">{escape(link)}#guid</guid>"
+        f'<guid isPermaLink="false">{escape(link)}#guid</guid>'
         f"<pubDate>{format_datetime(datetime(d.year, d.month, d.day, 8, tzinfo=UTC))}</pubDate>"
         "</item>"
         for t, link, d in items
@@ -145,7 +144,7 @@ def rss(items: list[tuple[str, str, date]], title: str = "Policy feed") -> bytes
 
 def atom(items: list[tuple[str, str, date]], title: str = "Policy feed") -> bytes:
     entries = "".join(
-        f"<entry><title>{escape(t)}</title><link href=\"{escape(link)}\"/>"
+        f'<entry><title>{escape(t)}</title><link href="{escape(link)}"/>'
         f"<id>urn:test:{escape(link)}</id><updated>{d.isoformat()}T08:00:00Z</updated></entry>"
         for t, link, d in items
     )
