@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
+from policybot.bot import emails
 from policybot.bot.blocks import escape, render_blocks
 from policybot.bot.modals import ContextFactory
 from policybot.bot.services import Services
@@ -154,9 +155,12 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
     max_bytes = DEFAULT_MAX_BYTES
 
     def tell(client: WebClient, channel: str, user: str, text: str, thread: str | None) -> None:
-        """A refusal: in a DM a message; in a channel only the uploader sees it."""
+        """A refusal: in a DM a message; in a channel only the uploader sees it (an
+        email's poster is Slackbot, who reads no ephemeral: the channel's thread then)."""
         if channel.startswith("D"):
             client.chat_postMessage(channel=channel, text=escape(text))
+        elif user == emails.SLACKBOT:
+            client.chat_postMessage(channel=channel, text=escape(text), thread_ts=thread)
         else:
             client.chat_postEphemeral(
                 channel=channel, user=user, text=escape(text), thread_ts=thread
@@ -181,13 +185,21 @@ def register(app: App, services: Services, make_context: ContextFactory) -> None
             return
         thread = _share_ts(info, channel)
         name = str(info.get("name") or file_id)
-        why_not = refusal(info, max_bytes)
+        email, why_not = emails.is_email(info), refusal(info, max_bytes)
+        email_raw: bytes | None = None
+        if email:  # a newsletter sent to the channel's email address: its text is the file
+            name = emails.email_name(info)
+            email_raw, why_not = emails.email_text(info, max_bytes)
         if why_not:
             tell(client, channel, user, why_not, thread)
             return
         url = str(info.get("url_private_download") or info.get("url_private") or "")
         try:
-            raw = download(url, str(client.token), max_bytes, settings.api_url)
+            raw = (
+                email_raw
+                if email and email_raw
+                else download(url, str(client.token), max_bytes, settings.api_url)
+            )
             ctx = make_context(
                 {"team_id": body.get("team_id"), "channel_id": channel, "user_id": user}, client
             )

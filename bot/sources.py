@@ -120,7 +120,7 @@ def register(
         ref = str(action.get("value") or "")[:20]
         ctx = make_context(body, client)
         reply = services.runner.run(f"source {what} {ref}", ctx)
-        if reply.is_error:
+        if reply.is_error:  # nothing changed: the tab stays as it is
             client.chat_postMessage(channel=ctx.user_id, text=escape(reply.text))
-        if republish is not None:
+        elif republish is not None:
             republish(client, ctx.team_id, ctx.user_id)
