@@ -53,9 +53,7 @@ def site() -> Iterator[Site]:
 
 def typed(live: LiveServer, fake: FakeSlack, text: str, user: str = ADMIN) -> str:
     earlier = len(fake.calls_to("response_url"))
-    status, body = post(
-        f"{live.url}/slack/events", urlencode(slash_form(fake, text, user_id=user))
-    )
+    status, body = post(f"{live.url}/slack/events", urlencode(slash_form(fake, text, user_id=user)))
     assert status == 200, body
     reply = json.loads(body)
     if "blocks" in reply or reply.get("text") != "Working on it\u2026":
