@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from policybot.data.db import SessionFactory, reading
 from policybot.data.errors import UserError
 from policybot.data.fetch import Fetched, Fetcher, FetchFailed
+from policybot.data.ingest.records import IssueRecord
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IssueWriter
 from policybot.data.models import WatchedSource
@@ -41,6 +42,7 @@ ITEMS_PER_POLL = 100  # documents read per source per poll; the rest wait for th
 PARALLEL_SOURCES = 4
 # What a source is, by what its address answered: a feed, a page listing documents, or
 # one document (a PDF, a text file).
+TAKEN_ELSEWHERE = -1  # _write's answer when another poller took the item first
 SOURCE_KINDS = {"feed": "feed", "html": "page", "pdf": "pdf", "text": "document"}
 
 
@@ -95,13 +97,18 @@ class Poller:
             with reading(self.sessions) as session:
                 if not store.any_due(session, now):
                     return report  # the idle case: one small query, nothing written
-            with self.sessions() as session, session.begin():
-                due = store.lease_due(session, now, SOURCES_PER_PASS)
-            if len(due) <= 1 or self.parallel <= 1:
-                report.polls = [self.poll_source(source_id, now) for source_id in due]
-            else:
-                with ThreadPoolExecutor(min(self.parallel, len(due))) as pool:
-                    report.polls = list(pool.map(lambda i: self.poll_source(i, now), due))
+            # A few sources at a time, leased as they are started: a source is never held
+            # by a pass that has not reached it yet, and replicas share the due sources.
+            while len(report.polls) < SOURCES_PER_PASS:
+                with self.sessions() as session, session.begin():
+                    due = store.lease_due(session, now, max(1, self.parallel))
+                if not due:
+                    break
+                if len(due) == 1:
+                    report.polls.append(self.poll_source(due[0], now))
+                    continue
+                with ThreadPoolExecutor(len(due)) as pool:
+                    report.polls += list(pool.map(lambda i: self.poll_source(i, now), due))
             return report
         finally:
             self._lock.release()
@@ -179,21 +186,37 @@ class Poller:
                 with self.sessions() as session, session.begin():
                     store.item_failed(session, item_id, now, _reason(error))
                 continue
+            written = self._write(item_id, issue, document, now)
+            if written is None:
+                result.failed += 1
+            elif written >= 0:
+                result.taken += 1
+                result.added += written
+
+    def _write(
+        self, item_id: int, issue: IssueRecord, document: Fetched, now: datetime
+    ) -> int | None:
+        """Write the item's briefs and mark it taken, in one transaction: the briefs added;
+        TAKEN_ELSEWHERE when another poller took the item first; None when it could not
+        be written (it waits for the next poll)."""
+        digest = hashlib.sha256(document.body).hexdigest()
+        for attempt in (1, 2):
             try:
                 with self.sessions() as session, session.begin():
                     if not store.item_taken(session, item_id, now, ""):
-                        continue  # another poller took it meanwhile
-                    digest = hashlib.sha256(document.body).hexdigest()
+                        return TAKEN_ELSEWHERE
                     summary = IssueWriter(session, now).write(issue, digest)
                     store.record_outcome(session, item_id, _outcome(summary.added, summary.updated))
+                    return summary.added
             except IntegrityError:
-                # Another writer stored the same briefs at this moment: try again next poll.
-                result.failed += 1
-                with self.sessions() as session, session.begin():
-                    store.item_failed(session, item_id, now, "another ingest wrote it meanwhile")
-                continue
-            result.taken += 1
-            result.added += summary.added
+                # Another writer stored the same rows (a body, a brief) at this moment: the
+                # retry sees them; a second clash waits for the next poll.
+                if attempt == 2:
+                    with self.sessions() as session, session.begin():
+                        store.item_failed(
+                            session, item_id, now, "another ingest wrote it meanwhile"
+                        )
+        return None
 
 
 def _outcome(added: int, updated: int) -> str:

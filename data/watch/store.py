@@ -23,7 +23,9 @@ DEFAULT_EVERY = timedelta(hours=6)
 MIN_EVERY = timedelta(minutes=15)  # politeness: a ministry's list changes a few times a day
 MAX_EVERY = timedelta(days=30)
 MAX_BACKOFF = timedelta(days=7)
-LEASE = timedelta(minutes=10)  # a poll that died lets go of its source after this
+# A poll that died lets go of its source (and items) after this: longer than a poll of
+# ITEMS_PER_POLL documents takes even at every fetch's timeout.
+LEASE = timedelta(hours=1)
 ITEM_ATTEMPTS = 3  # an item that failed this often is given up (its error kept)
 MAX_SOURCES_PER_TEAM = 100
 
