@@ -216,3 +216,37 @@ def test_an_email_without_text_is_refused_in_its_thread(
     said = fake.posted_messages(INTAKE_CHANNEL)[-1]
     assert "has no text I can read" in said["text"] and said["thread_ts"]
     assert fake.calls_to("chat.postEphemeral") == []
+
+
+def test_the_home_tab_stays_within_100_blocks_with_many_sources() -> None:
+    from policybot.bot.sources import source_blocks, with_sources
+    from policybot.handlers.sources import SourceView
+
+    views = [
+        SourceView(
+            ref=f"w{i}",
+            url=f"https://www.miit.gov.cn/list{i}.html",
+            label=f"List {i}",
+            kind="document list",
+            schedule="every 6h",
+            paused=i % 2 == 0,
+            last_success=None,
+            last_error="HTTP 500 Internal Server Error" if i % 3 == 0 else None,
+            last_error_at=None,
+            failures=i % 3,
+            items_found=i,
+            items_read=i,
+            items_waiting=0,
+            items_failed=0,
+            next_poll=None,
+        )
+        for i in range(80)
+    ]
+    for used in (0, 30, 90, 97, 100):
+        home = {"type": "home", "blocks": [{"type": "divider"}] * used}
+        grown = with_sources(home, views)
+        checked = View(type="home", blocks=grown["blocks"]).to_dict()
+        assert len(checked["blocks"]) <= 100
+        added = len(grown["blocks"]) - used
+        assert added == 0 or "more: `/policy sources` lists them all" in json.dumps(grown)
+    assert source_blocks([], 100) == []

@@ -283,3 +283,26 @@ def test_nothing_is_polled_until_a_source_is_added_nor_while_paused(
         store.set_paused(store.source_by_ref(session, "T1", f"w{feed}"), True, NOW)
     assert polls.poll(NOW + timedelta(days=1)).polls == []
     assert site.seen == []
+
+
+def test_a_ministry_pdf_that_is_no_tracker_becomes_one_brief(
+    factory: sessionmaker[Session], site: Site, clock: FakeClock
+) -> None:
+    text = (
+        "关于印发《新型储能制造业高质量发展行动方案》的通知\n\n"
+        "工业和信息化部 2026年11月20日\n\n"
+        "到2027年，新型储能制造业全链条国际竞争优势凸显。\n\n"
+        "2025年底前，建成10个以上示范项目。\n"
+    )
+    pdf = tracker_pdf(text, footer=None, page_numbers=False, whole_cjk=True)
+    site.routes["/files/plan.pdf"] = Resource(pdf, content_type="application/octet-stream")
+    add(factory, site.url("/files/plan.pdf"), "every 1d")
+    report = poller(factory, clock).poll(NOW)
+    assert report.polls[0].ok, report.polls[0].error
+    assert report.taken == 1, report
+    with factory() as session:
+        brief = session.scalars(select(Brief)).one()
+        assert "新型储能制造业高质量发展行动方案" in brief.title
+        assert brief.published_on == date(2026, 11, 20)
+        assert site.url("/files/plan.pdf") in brief.links
+        assert [b.abbreviation for b in brief.bodies] == ["MIIT"]
