@@ -48,7 +48,7 @@ class SourceView:
         """When it last worked, what it found, when it is polled next."""
         parts = [
             f"last success {_when(self.last_success)}" if self.last_success else "not read yet",
-            f"{self.items_found} items found"
+            f"{self.items_found} item{'' if self.items_found == 1 else 's'} found"
             + (f" ({self.items_waiting} waiting)" if self.items_waiting else "")
             + (f" ({self.items_failed} unreadable)" if self.items_failed else ""),
             "paused" if self.paused else f"next poll {_when(self.next_poll)}",

@@ -74,7 +74,7 @@ def test_add_list_pause_resume_remove(
     Poller(factory, Fetcher(allow_local, gate), parallel=1).poll(NOW)
     listed = run(factory, "sources")
     assert f"last success {NOW:%Y-%m-%d %H:%M} UTC" in listed
-    assert "1 items found" in listed
+    assert "1 item found" in listed
     assert f"next poll {NOW + timedelta(hours=2):%Y-%m-%d %H:%M} UTC" in listed
 
     site.routes["/feed.xml"] = Resource(b"gone", status=500)
