@@ -121,6 +121,8 @@ def add_source(
 ) -> WatchedSource:
     """A new source, polled first at once; FetchRefused (a sentence why) for a URL that
     may never be fetched, UserError for one watched already."""
+    # Checked (DNS included) before the first query: on SQLite the transaction, and its
+    # write lock, begins only then, so a slow resolver holds up nobody else.
     target = check_url(request.url, policy)
     existing = session.scalar(
         select(WatchedSource).where(
