@@ -30,10 +30,12 @@ from slack_sdk.models.views import View
 
 from policybot.bot.blocks import ELLIPSIS, cut, escape
 from policybot.bot.services import Services
+from policybot.bot.sources import with_sources
 from policybot.data.db import unit_of_work
 from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
 from policybot.handlers.context import Context
 from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
+from policybot.handlers.sources import source_views
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +230,8 @@ def publish_home(services: Services, client: WebClient, team_id: str, user_id: s
     ctx = Context(now=services.clock(), team_id=team_id, channel_id="", user_id=user_id)
     with unit_of_work(services.sessions, read_only=True) as session:
         home = build_home(session, ctx)
-    client.views_publish(user_id=user_id, view=render_home(home))
+        watched = source_views(session, team_id)
+    client.views_publish(user_id=user_id, view=with_sources(render_home(home), watched))
 
 
 def tell(client: WebClient, ctx: Context, text: str) -> None:

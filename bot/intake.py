@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
+from policybot.bot import emails
 from policybot.bot.blocks import escape, render_blocks
 from policybot.handlers.intake import StagedUpload
 
@@ -140,8 +141,11 @@ def share_ts(info: dict[str, Any], channel: str) -> str | None:
 
 
 def tell(client: WebClient, channel: str, user: str, text: str, thread: str | None) -> None:
-    """A refusal: in a DM a message; in a channel only the uploader sees it."""
+    """A refusal: in a DM a message; in a channel only the uploader sees it (an email's
+    poster is Slackbot, who reads no ephemeral: the channel's thread then)."""
     if channel.startswith("D"):
         client.chat_postMessage(channel=channel, text=escape(text))
+    elif user == emails.SLACKBOT:
+        client.chat_postMessage(channel=channel, text=escape(text), thread_ts=thread)
     else:
         client.chat_postEphemeral(channel=channel, user=user, text=escape(text), thread_ts=thread)

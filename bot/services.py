@@ -29,6 +29,7 @@ from policybot.data.db import (
     unit_of_work,
     upgrade,
 )
+from policybot.data.fetch import configure as configure_fetching
 from policybot.data.ingest.isolation import configure as configure_pdf_reading
 from policybot.data.ingest.writer import IngestSummary, ingest_bytes
 from policybot.data.models import SourceDocument
@@ -193,6 +194,7 @@ def build_services(
     settings: Settings, clock: Clock = system_clock, prepare: bool = True
 ) -> Services:
     configure_pdf_reading(settings.pdf_limits())
+    configure_fetching(settings.fetch_policy())
     configure_search_index(settings.index_dir)
     engine = server_engine(settings.database_url)
     sessions = session_factory(engine)

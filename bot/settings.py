@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
 from policybot.data.db import default_database_url
+from policybot.data.fetch import FetchPolicy
 from policybot.data.ingest.isolation import MB, ReadLimits
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -113,6 +114,9 @@ class Settings:
     # Where the search index lives (a folder per database in it); None: beside the SQLite
     # file, or under the user's data directory for PostgreSQL (data/search/shared.py).
     index_dir: str | None = None
+    # Watched sources may be fetched from loopback and private networks (an intranet; the
+    # tests' local server). Link-local addresses stay refused (data/fetch.py).
+    fetch_allow_private: bool = False
 
     @classmethod
     def from_env(
@@ -193,9 +197,13 @@ class Settings:
                 for name, variable, default, unit in _PDF_LIMITS
             },
             "index_dir": get("POLICYBOT_INDEX_DIR"),
+            "fetch_allow_private": _flag(get("POLICYBOT_FETCH_ALLOW_PRIVATE"), False),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy(allow_private=self.fetch_allow_private)
 
     def pdf_limits(self) -> ReadLimits:
         return ReadLimits(

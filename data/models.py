@@ -477,3 +477,75 @@ class PendingIntake(Base):
     decided_by: Mapped[str | None] = mapped_column(String(40))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str] = mapped_column(Text, default="")  # what Ingest did, for a repeat
+
+
+class WatchedSource(Base):
+    """A feed, a page listing documents, or a PDF that an admin asked policybot to watch
+    (`/policy source add`). The poller takes a due source by leasing it (`leased_until`),
+    so one poller at a time reads it; what the last poll found or met is kept for
+    `/policy sources`."""
+
+    __tablename__ = "watched_sources"
+    __table_args__ = (
+        UniqueConstraint("team_id", "url", name="uq_watched_sources_team_url"),
+        Index("ix_watched_sources_next_poll_at", "next_poll_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(2000))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(10), default="auto")  # auto, feed, page, pdf
+    every_minutes: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(String(40))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row: the back-off
+    items_found: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def ref(self) -> str:
+        return f"w{self.id}"
+
+
+class SourceItemStatus(StrEnum):
+    PENDING = "pending"  # found, not yet read
+    TAKEN = "taken"  # read and written (or found to hold nothing new)
+    FAILED = "failed"  # given up after repeated failures
+
+
+class SourceItem(Base):
+    """A document a watched source pointed at, once per URL whichever source found it and
+    however often (a feed's GUID too, per source): the unique keys make "take each item
+    once" hold across polls and replicas. Found items wait `pending` until a poll reads
+    them, so an item found by a poll that ran out of its budget is not lost to the next
+    conditional GET's 304."""
+
+    __tablename__ = "source_items"
+    __table_args__ = (
+        UniqueConstraint("url", name="uq_source_items_url"),
+        UniqueConstraint("source_id", "guid", name="uq_source_items_source_guid"),
+        Index("ix_source_items_source_status", "source_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("watched_sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    guid: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    published_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[SourceItemStatus] = mapped_column(String(10), default=SourceItemStatus.PENDING)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(Text, default="")  # what the writer did

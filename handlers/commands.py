@@ -29,6 +29,7 @@ from policybot.handlers import (
     previews,
     reminders,
     scorecard,
+    sources,
     subscriptions,
 )
 from policybot.handlers.context import Context
@@ -270,6 +271,50 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Admins only: remove a brief from the shared corpus, with its goals.",
         ("/policy forget b12",),
         admin.forget,
+    ),
+    # Watched sources (handlers/sources.py).
+    CommandSpec(
+        "source add",
+        "/policy source add <URL> [every 6h] [label]",
+        "Admins: watch an RSS or Atom feed, a page listing documents (a ministry's notices) or "
+        "a PDF; each new document becomes a brief, and digests post those new by their date. "
+        "Polled every 6 hours unless you say (15 minutes at the least).",
+        (
+            "/policy source add https://www.miit.gov.cn/zwgk/zcwj/index.html every 6h MIIT notices",
+            "/policy source add https://example.org/policy/feed.xml every 1d",
+        ),
+        sources.add,
+    ),
+    CommandSpec(
+        "sources",
+        "/policy sources",
+        "The sources this workspace watches: last success, last error, items found, next poll.",
+        ("/policy sources",),
+        sources.sources,
+        read_only=True,
+        aliases=("source", "source list"),
+        alias_argument=re.compile(""),
+    ),
+    CommandSpec(
+        "source pause",
+        "/policy source pause <id>",
+        "Admins: stop polling a source for now (`source resume` starts it again).",
+        ("/policy source pause w2",),
+        sources.pause,
+    ),
+    CommandSpec(
+        "source resume",
+        "/policy source resume <id>",
+        "Admins: poll a paused source again.",
+        ("/policy source resume w2",),
+        sources.resume,
+    ),
+    CommandSpec(
+        "source remove",
+        "/policy source remove <id>",
+        "Admins: stop watching a source (the briefs it brought stay).",
+        ("/policy source remove w2",),
+        sources.remove,
     ),
     CommandSpec(
         "help",

@@ -11,10 +11,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from policybot.scheduler.delivery import TickReport
+from policybot.scheduler.polling import Poller
 from policybot.scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
 TICK_JOB_ID = "policybot-tick"
+POLL_JOB_ID = "policybot-poll"  # watched sources: a job of its own, never delaying a tick
 
 
 @dataclass
@@ -39,6 +41,7 @@ def start_background_ticker(
     clock: Callable[[], datetime],
     interval_seconds: int = 60,
     status: SchedulerStatus | None = None,
+    poll_sources: bool = True,
 ) -> BackgroundScheduler:
     """Tick every `interval_seconds` in a background thread.
 
@@ -88,5 +91,20 @@ def start_background_ticker(
         replace_existing=True,
         next_run_time=datetime.now(UTC),  # catch up at start, not one interval later
     )
+    if poll_sources:
+        poller = Poller(ticker.sessions)
+
+        def run_poll() -> None:
+            try:
+                poller.poll(clock())
+            except Exception:
+                log.exception("polling watched sources failed")
+
+        scheduler.add_job(
+            run_poll,
+            IntervalTrigger(seconds=interval_seconds),
+            id=POLL_JOB_ID,
+            replace_existing=True,
+        )
     scheduler.start()
     return scheduler

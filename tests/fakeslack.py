@@ -429,11 +429,14 @@ class FakeSlack:
         user: str = "U100",
         channel: str = "",
         size: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """A file a user shared: files.info describes it (``size`` overrides its real
-        length, to stand for a large file) and its ``url_private`` serves ``content``."""
+        length, to stand for a large file; ``extra`` adds fields, such as an email's
+        subject and plain_text) and its ``url_private`` serves ``content``."""
         with self._lock:
             self._files[file_id] = {
+                "extra": dict(extra or {}),
                 "name": name,
                 "content": content,
                 "mimetype": mimetype,
@@ -870,6 +873,7 @@ class FakeSlack:
                 "url_private": url,
                 "url_private_download": url + "?download=1",
                 "shares": {"private": {channel: [{"ts": "1700000000.000500"}]}} if channel else {},
+                **shared["extra"],
             },
         }
 

@@ -26,6 +26,7 @@ from policybot.bot.listeners.deps import Deps
 from policybot.bot.note_form import open_note_form
 from policybot.bot.payload import metadata as form_metadata
 from policybot.bot.payload import text as text_of
+from policybot.bot.sources import ACTION_SOURCE
 from policybot.data.db import unit_of_work
 from policybot.data.errors import UserError
 from policybot.data.novelty import Novelty
@@ -55,6 +56,7 @@ def register(app: App, deps: Deps) -> None:
     _forms(app, deps)
     _brief_menus(app, deps)
     _intake(app, deps)
+    _sources(app, deps)
 
     @app.action(re.compile(".*"))
     def unknown_action(ack: Ack, body: dict[str, Any]) -> None:
@@ -288,3 +290,22 @@ def _intake(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         decide(ack, body, action, respond, client, ingest=False)
+
+
+def _sources(app: App, deps: Deps) -> None:
+    """App Home's Pause/Resume/Remove of a watched source: the same commands as typed."""
+    services = deps.services
+
+    @app.action(re.compile(f"^{ACTION_SOURCE}:(pause|resume|remove)$"))
+    def change_source(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        what = text_of(action.get("action_id")).partition(":")[2]
+        ref = text_of(action.get("value"))[:20]
+        ctx = deps.make_context(body, client)
+        reply = services.runner.run(f"source {what} {ref}", ctx)
+        if reply.is_error:  # nothing changed: the tab stays as it is
+            client.chat_postMessage(channel=ctx.user_id, text=escape(reply.text))
+        else:
+            home.publish_home(services, client, ctx.team_id, ctx.user_id)

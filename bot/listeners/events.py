@@ -12,6 +12,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from policybot.bot import emails
 from policybot.bot.blocks import brief_card
 from policybot.bot.home import publish_home
 from policybot.bot.intake import (
@@ -113,13 +114,21 @@ def _file_shared(app: App, deps: Deps) -> None:
             return
         thread = share_ts(info, channel)
         name = str(info.get("name") or file_id)
-        why_not = refusal(info, max_bytes)
+        email, why_not = emails.is_email(info), refusal(info, max_bytes)
+        email_raw: bytes | None = None
+        if email:  # a newsletter sent to the channel's email address: its text is the file
+            name = emails.email_name(info)
+            email_raw, why_not = emails.email_text(info, max_bytes)
         if why_not:
             tell(client, channel, user, why_not, thread)
             return
         url = str(info.get("url_private_download") or info.get("url_private") or "")
         try:
-            raw = download(url, str(client.token), max_bytes, settings.api_url)
+            raw = (
+                email_raw
+                if email and email_raw
+                else download(url, str(client.token), max_bytes, settings.api_url)
+            )
             ctx = deps.make_context(
                 {"team_id": body.get("team_id"), "channel_id": channel, "user_id": user}, client
             )
