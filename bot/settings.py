@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -113,6 +114,9 @@ class Settings:
     # Where the search index lives (a folder per database in it); None: beside the SQLite
     # file, or under the user's data directory for PostgreSQL (data/search/shared.py).
     index_dir: str | None = None
+    # The address `policybot serve` is reached at from outside (https://bot.example.org):
+    # calendar subscription URLs are made from it. None: no calendar subscriptions.
+    public_url: str | None = None
 
     @classmethod
     def from_env(
@@ -193,6 +197,7 @@ class Settings:
                 for name, variable, default, unit in _PDF_LIMITS
             },
             "index_dir": get("POLICYBOT_INDEX_DIR"),
+            "public_url": _public_url(get("POLICYBOT_PUBLIC_URL")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -390,3 +395,16 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.lower() not in ("0", "false", "no", "off")
+
+
+def _public_url(value: str | None) -> str | None:
+    """An http(s) address without a trailing slash (None when unset)."""
+    if value is None:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+        raise SettingsError(
+            "POLICYBOT_PUBLIC_URL must be the http(s) address the server is reached at, "
+            "such as https://policybot.example.org"
+        )
+    return value.rstrip("/")
