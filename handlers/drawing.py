@@ -74,7 +74,7 @@ def drawable(text: str, english: str, cjk_font: str | None) -> str:
         return text
     if english and not has_cjk(english):
         return english
-    return " ".join(_CJK.sub(" ", text).split())
+    return " ".join(_CJK.sub(" ", text).split()) or "(name in Chinese)"
 
 
 def _short(text: str, width: int = MAX_LABEL) -> str:
