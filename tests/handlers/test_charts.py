@@ -140,12 +140,9 @@ def test_no_deadlines_is_a_sentence_not_an_image(factory: sessionmaker[Session])
 
 def test_scorecard_chart_counts_answers_per_body(factory: sessionmaker[Session]) -> None:
     later = (date(2036, 6, 1) - NOW.date()).days  # every demo target has passed
-    ids = [
-        m.group(1)
-        for m in re.finditer(
-            r"\b(g\d+)\b", run(factory, "deadlines csv").attachment.content.decode()
-        )  # type: ignore[union-attr]
-    ]
+    sheet = run(factory, "deadlines csv").attachment
+    assert sheet is not None
+    ids = [m.group(1) for m in re.finditer(r"\b(g\d+)\b", sheet.content.decode())]
     run(factory, f"status {ids[0]} met", later)
     run(factory, f"status {ids[1]} missed", later)
     text_reply = run(factory, "scorecard", later)
