@@ -292,7 +292,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "/policy deadlines calendar revoke cal2",
         ),
         calendar.calendar_command,
-        aliases=("deadline calendar", "deadlines calendars"),
+        aliases=("deadline calendar",),
     ),
     CommandSpec(
         "help",
