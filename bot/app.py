@@ -59,6 +59,7 @@ def slack_context(
         user_label=str(payload.get("user_name") or (payload.get("user") or {}).get("name") or user),
         is_channel_member=lambda: bool(user) and directory.is_member(client, team, channel, user),
         is_admin=lambda: bool(user) and directory.is_admin(client, team, user),
+        public_url=services.settings.public_url or "",
     )
 
 

@@ -3,8 +3,8 @@
 HTTP serves `/slack/events` (checked by bot/edge.py before Bolt parses anything; and
 `/slack/install`, `/slack/oauth_redirect` in OAuth mode), `/healthz` (the process is up; it
 never touches the database), `/readyz` (database reachable within a short timeout,
-migrations current, scheduler role) and `/metrics` (Prometheus; optionally behind a token, or
-on a listener of its own per worker).
+migrations current, scheduler role), `/metrics` (Prometheus; optionally behind a token, or
+on a listener of its own per worker) and `/calendar/<token>.ics` (bot/calendar_feed.py).
 
 `policybot serve` is gunicorn's arbiter, started in-process (see PolicybotServer). Before it
 forks anything it checks the database and Slack's auth.test once (a bad token or an
@@ -61,6 +61,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from policybot.bot.app import build_app
+from policybot.bot.calendar_feed import calendar_route
 from policybot.bot.edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
 from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Mode, Settings
@@ -191,6 +192,9 @@ def make_wsgi_app(app: App, services: Services) -> WsgiApp:
             return probe
         if path == "/metrics" and settings.metrics_port is None:
             return _metrics(environ, start_response, services)
+        feed = calendar_route(path, environ, start_response, services)
+        if feed is not None:
+            return feed
         if environ.get("REQUEST_METHOD") == "GET":
             return bolt(environ, start_response)  # /slack/install, /slack/oauth_redirect
         return refuse(start_response, Refused(404, "not found"))

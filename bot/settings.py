@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -117,6 +118,9 @@ class Settings:
     # Watched sources may be fetched from loopback and private networks (an intranet; the
     # tests' local server). Link-local addresses stay refused (data/fetch.py).
     fetch_allow_private: bool = False
+    # The address `policybot serve` is reached at from outside (https://bot.example.org):
+    # calendar subscription URLs are made from it. None: no calendar subscriptions.
+    public_url: str | None = None
 
     @classmethod
     def from_env(
@@ -198,6 +202,7 @@ class Settings:
             },
             "index_dir": get("POLICYBOT_INDEX_DIR"),
             "fetch_allow_private": _flag(get("POLICYBOT_FETCH_ALLOW_PRIVATE"), False),
+            "public_url": _public_url(get("POLICYBOT_PUBLIC_URL")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -398,3 +403,16 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.lower() not in ("0", "false", "no", "off")
+
+
+def _public_url(value: str | None) -> str | None:
+    """An http(s) address without a trailing slash (None when unset)."""
+    if value is None:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+        raise SettingsError(
+            "POLICYBOT_PUBLIC_URL must be the http(s) address the server is reached at, "
+            "such as https://policybot.example.org"
+        )
+    return value.rstrip("/")

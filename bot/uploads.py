@@ -1,4 +1,5 @@
-"""Files that go with a reply (calendar exports) are uploaded to the asker's channel."""
+"""Files that go with a reply (calendar exports, charts) are uploaded to the asker's channel;
+a picture goes with its alt text."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def upload_attachment(client: WebClient, reply: Reply, channel_id: str, respond:
             content=file.content,
             filename=file.filename,
             title=file.title,
+            alt_txt=file.alt_text or None,
             initial_comment=escape(reply.text),  # never live mentions from user text
         )
         return True

@@ -549,3 +549,34 @@ class SourceItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str] = mapped_column(Text, default="")  # what the writer did
+
+
+class Installation(Base):
+    """One row: a random id given once to this database (this installation). Calendar event
+    UIDs are made from it, so two installations' events never collide in one calendar."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    identity: Mapped[str] = mapped_column(String(32))
+
+
+class CalendarFeed(Base):
+    """A channel's calendar subscription: an ICS feed that calendars poll at a secret URL.
+    Only a hash of the URL's token is kept; a revoked feed answers 404."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (Index("ix_calendar_feeds_team_channel", "team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(40))
+    query_text: Mapped[str] = mapped_column(Text, default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def ref(self) -> str:
+        return f"cal{self.id}"

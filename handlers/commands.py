@@ -23,6 +23,8 @@ from policybot.handlers import (
     add_brief,
     admin,
     briefs,
+    calendar,
+    charts,
     export,
     listing,
     notes,
@@ -315,6 +317,40 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Admins: stop watching a source (the briefs it brought stay).",
         ("/policy source remove w2",),
         sources.remove,
+    ),
+    CommandSpec(
+        "deadlines chart",
+        "/policy deadlines chart [within 18m] [words and filters]",
+        "Upcoming targets as a picture: a timeline with a row per issuing body (the biggest "
+        "few, then others), posted to the channel with a description in words.",
+        ("/policy deadlines chart", "/policy deadlines chart within 5y storage"),
+        charts.deadlines_chart,
+        read_only=True,
+        aliases=("deadline chart",),
+    ),
+    CommandSpec(
+        "scorecard chart",
+        "/policy scorecard chart [words and filters]",
+        "The scorecard as a picture: met, missed, unclear and awaiting answer per issuing "
+        "body, posted to the channel with a description in words.",
+        ("/policy scorecard chart", "/policy scorecard chart kind:policy"),
+        charts.scorecard_chart,
+        read_only=True,
+    ),
+    CommandSpec(
+        "deadlines calendar",
+        "/policy deadlines calendar [words and filters] | off | revoke <id> | list",
+        "A private calendar subscription URL for this channel: Google Calendar or Outlook "
+        "polls it and follows new and changed deadlines. `off` revokes the channel's "
+        "calendars, `revoke cal2` one of them, `list` shows them.",
+        (
+            "/policy deadlines calendar",
+            "/policy deadlines calendar storage body:MIIT",
+            "/policy deadlines calendar list",
+            "/policy deadlines calendar revoke cal2",
+        ),
+        calendar.calendar_command,
+        aliases=("deadline calendar",),
     ),
     CommandSpec(
         "help",

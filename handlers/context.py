@@ -36,6 +36,9 @@ class Context:
     # The console is one trusted user: everything is allowed.
     is_channel_member: Callable[[], bool] = lambda: True
     is_admin: Callable[[], bool] = lambda: True
+    # Where `policybot serve` is reached from outside (POLICYBOT_PUBLIC_URL), for the links
+    # it serves itself (calendar subscriptions); "" when not set.
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -2,7 +2,8 @@
 
 The selection uses the search grammar (words and filters) with an optional `within 24m`;
 without it every future deadline is exported. Each goal is one all-day event whose UID
-depends only on the goal's id (ingestion keeps goal ids when a brief is edited), and whose
+depends only on the goal's id (ingestion keeps goal ids when a brief is edited) and on this
+installation's id (`goal-5-due@<id>.policybot`: two installations never collide), and whose
 DTSTAMP comes from the brief's `updated_at`: exporting again gives the same bytes until a
 brief changes, and a calendar that re-imports the file updates its events, never duplicates.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data import store
+from policybot.data.calendar_feeds import uid_domain
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
 from policybot.data.query.compiler import TextQueries, build_filter
@@ -40,7 +42,6 @@ FORMATS = ("ics", "csv")
 FILENAME = "policybot-deadlines"
 CALENDAR_NAME = "policybot deadlines"
 PRODID = "-//policybot//deadlines//EN"
-UID_DOMAIN = "policybot"
 MAX_SUMMARY_GOAL = 80  # characters of goal text in an event's title
 CSV_COLUMNS = (
     "goal_id",
@@ -81,8 +82,9 @@ class Export:
         return len(self.selection.due)
 
 
-def uid(goal_id: int) -> str:
-    return f"goal-{goal_id}-due@{UID_DOMAIN}"
+def uid(goal_id: int, domain: str) -> str:
+    """The event's UID: the goal's id at this installation's domain (data.calendar_feeds)."""
+    return f"goal-{goal_id}-due@{domain}"
 
 
 def select_deadlines(session: Session, ctx: Context, text: str) -> Selection:
@@ -127,7 +129,7 @@ def export_deadlines(session: Session, ctx: Context, fmt: str, text: str) -> Exp
     selection = select_deadlines(session, ctx, text)
     if fmt == "ics":
         name = CALENDAR_NAME + selection.about.replace(" for ", ": ", 1)
-        content = calendar_bytes(selection.due, name=name)
+        content = calendar_bytes(selection.due, uid_domain(session), name=name)
         mime = "text/calendar"
     else:
         content = csv_bytes(selection.due, ctx.today, _team_answers(session, ctx, selection.due))
@@ -201,7 +203,7 @@ def _description(goal: Goal, brief: Brief) -> str:
     return "\n".join(lines)
 
 
-def calendar_bytes(due: list[DueGoal], name: str = CALENDAR_NAME) -> bytes:
+def calendar_bytes(due: list[DueGoal], domain: str, name: str = CALENDAR_NAME) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -212,7 +214,7 @@ def calendar_bytes(due: list[DueGoal], name: str = CALENDAR_NAME) -> bytes:
         if goal.due_on is None:
             continue
         event = Event()
-        event.add("uid", uid(goal.id))
+        event.add("uid", uid(goal.id, domain))
         event.add("dtstamp", _stamp(brief))
         event.add("last-modified", _stamp(brief))
         event.add("dtstart", goal.due_on)

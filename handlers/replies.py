@@ -68,6 +68,7 @@ class FileAttachment:
     content: bytes
     title: str
     mime: str
+    alt_text: str = ""  # what a picture shows, in words (Slack reads it to screen readers)
 
 
 @dataclass

@@ -829,7 +829,14 @@ class FakeSlack:
         if not filename or not params.get("length"):
             return self._err("invalid_arguments")
         file_id = self._next_id("F")
-        self._uploads[file_id] = {"filename": filename, "length": int(params["length"])}
+        self._uploads[file_id] = {
+            "filename": filename,
+            "length": int(params["length"]),
+            # A picture's description for screen readers (Slack's limit: 1000 characters).
+            "alt_txt": str(params.get("alt_txt") or ""),
+        }
+        if len(self._uploads[file_id]["alt_txt"]) > 1000:
+            return self._err("invalid_arguments")
         return {"ok": True, "upload_url": f"{self._base}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -848,6 +855,7 @@ class FakeSlack:
                     "title": f.get("title") or upload["filename"],
                     "name": upload["filename"],
                     "size": len(upload["content"]),
+                    "alt_txt": upload["alt_txt"],
                     "channels": [channel] if channel else [],
                 }
             )

@@ -14,6 +14,7 @@ from icalendar import Calendar, Component
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.data.calendar_feeds import uid_domain
 from policybot.data.errors import UserError
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Goal, GoalAssessment, GoalStatus
@@ -67,6 +68,12 @@ def goal_ids(factory: sessionmaker[Session]) -> dict[str, int]:
     return found
 
 
+def domain(factory: sessionmaker[Session]) -> str:
+    """This database's UID domain: `<installation id>.policybot`."""
+    with factory() as session:
+        return uid_domain(session)
+
+
 def events(raw: bytes) -> dict[str, Component]:
     calendar = Calendar.from_ical(raw)
     found: dict[str, Component] = {}
@@ -86,9 +93,9 @@ def test_calendar_has_one_event_per_future_deadline_on_its_date(
     assert str(calendar["X-WR-CALNAME"]) == "policybot deadlines"
     by_uid = events(raw)
     ids = goal_ids(factory)
-    assert set(by_uid) == {uid(ids[prefix]) for prefix in FUTURE}
+    assert set(by_uid) == {uid(ids[prefix], domain(factory)) for prefix in FUTURE}
     for prefix, (due, window_start) in FUTURE.items():
-        event = by_uid[f"goal-{ids[prefix]}-due@policybot"]
+        event = by_uid[f"goal-{ids[prefix]}-due@{domain(factory)}"]
         assert event.decoded("DTSTART") == due  # an all-day event (a date, not a datetime)
         assert not isinstance(event.decoded("DTSTART"), datetime)
         assert event.decoded("DTEND") == due + timedelta(days=1)
@@ -104,7 +111,9 @@ def test_calendar_has_one_event_per_future_deadline_on_its_date(
 
 def test_event_text_names_the_brief(factory: sessionmaker[Session]) -> None:
     ids = goal_ids(factory)
-    event = events(export(factory, "ics"))[uid(ids["Cultivate between three to five"])]
+    event = events(export(factory, "ics"))[
+        uid(ids["Cultivate between three to five"], domain(factory))
+    ]
     summary, description = str(event["SUMMARY"]), str(event["DESCRIPTION"])
     assert summary.startswith("Cultivate between three to five companies worth CNY 100 billion [b")
     assert "Action Plan for the High-Quality Development of the New Energy Storage" in description
@@ -138,25 +147,25 @@ def test_uids_survive_reingesting_an_edited_file(factory: sessionmaker[Session])
     assert summary.updated == 1
     after = events(export(factory, "ics", now=later))
     assert set(after) == set(before)
-    changed = uid(ids["Cultivate between three to five"])
+    changed = uid(ids["Cultivate between three to five"], domain(factory))
     assert "three to six companies" in str(after[changed]["SUMMARY"])
     # The edited brief's events carry the new stamp (a calendar sees them as newer)...
     assert after[changed].decoded("DTSTAMP") > before[changed].decoded("DTSTAMP")
     # ...and the other briefs' events are unchanged.
-    untouched = uid(ids["By 2035, the new materials"])
+    untouched = uid(ids["By 2035, the new materials"], domain(factory))
     assert after[untouched].to_ical() == before[untouched].to_ical()
 
 
 def test_within_and_words_select_like_deadlines(factory: sessionmaker[Session]) -> None:
     ids = goal_ids(factory)
     within = events(export(factory, "ics", "within 24m"))
-    assert set(within) == {uid(ids[p]) for p in WITHIN_24M}
+    assert set(within) == {uid(ids[p], domain(factory)) for p in WITHIN_24M}
     storage = events(export(factory, "ics", "storage"))
-    assert set(storage) == {uid(ids[p]) for p in STORAGE_GOALS}
+    assert set(storage) == {uid(ids[p], domain(factory)) for p in STORAGE_GOALS}
     miit_2y = events(export(factory, "ics", "within 2y body:工信部"))
-    assert uid(ids["Over the next five to ten years"]) not in miit_2y
-    assert uid(ids["Cultivate between three to five"]) in miit_2y
-    assert uid(ids["By 2035, the new materials"]) not in miit_2y
+    assert uid(ids["Over the next five to ten years"], domain(factory)) not in miit_2y
+    assert uid(ids["Cultivate between three to five"], domain(factory)) in miit_2y
+    assert uid(ids["By 2035, the new materials"], domain(factory)) not in miit_2y
 
 
 def test_bad_filters_are_user_errors(factory: sessionmaker[Session]) -> None:
@@ -279,8 +288,8 @@ def _csv_goals(raw: bytes, ids: dict[str, int]) -> set[str]:
 
 
 def _ics_goals(raw: bytes, ids: dict[str, int]) -> set[str]:
-    by_uid = {uid(i): prefix for prefix, i in ids.items()}
-    return {by_uid[key] for key in events(raw)}
+    by_id = {i: prefix for prefix, i in ids.items()}
+    return {by_id[int(key.split("-")[1])] for key in events(raw)}
 
 
 @pytest.mark.parametrize(
