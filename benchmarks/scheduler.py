@@ -14,7 +14,7 @@ What is measured, on the same database, first with 1,000 stored briefs and then 
 
 - idle tick: every subscription is due tomorrow; a tick finds nothing to do;
 - due ticks: `--new` briefs arrived an hour ago and 10% (then 100%) of the subscriptions are
-  due now. The planning (`ledger.plan_digests`: one search per due subscription over the
+  due now. The planning (`plan_digests`, scheduler/kinds/digest.py: one search per due subscription over the
   briefs ingested since its last horizon) is timed on its own, then a whole tick with a
   poster that only counts (a tick claims at most `ledger.claim_due`'s limit of rows);
 - fan-out: `--digests` subscriptions, each in its own channel, each due with one new
@@ -63,10 +63,10 @@ from policybot.data.leads import DEFAULT_LEADS
 from policybot.data.models import Brief, Delivery, Goal, ReminderRule, ScheduleKind, Subscription
 from policybot.data.query.language import parse_query
 from policybot.data.search.engines import engine_for
-from policybot.scheduler import ledger
+from policybot.scheduler.kinds.alerts import plan_reminders, search_revision
+from policybot.scheduler.kinds.digest import plan_digests
 from policybot.scheduler.matching import forget_kept_filters
 from policybot.scheduler.messages import Outgoing
-from policybot.scheduler.reminders import plan_reminders, search_revision
 from policybot.scheduler.ticker import Ticker
 
 DUE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the subscriptions' 09:00 UTC slot
@@ -240,7 +240,7 @@ def due_figures(
         assert reset(factory, fraction)
         started = time.perf_counter()
         with factory() as session, session.begin():
-            planned.append(ledger.plan_digests(session, DUE))
+            planned.append(plan_digests(session, DUE))
         return time.perf_counter() - started
 
     def tick() -> float:
