@@ -16,7 +16,18 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, Select, Table, literal, select, true, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    case,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
@@ -27,6 +38,7 @@ from policybot.data.models import (
     DeliveryStatus,
     ScheduleKind,
     Subscription,
+    UTCDateTime,
 )
 from policybot.data.novelty import new_briefs_between
 from policybot.data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
@@ -63,7 +75,7 @@ def plan_digests(session: Session, now: datetime) -> int:
     if not due:
         return 0
     waiting = _quiet_until(session, due, now)
-    _move_schedules(session, {s.id: end for s, end in waiting.items()}, now, checked=False)
+    _move_schedules(session, {s.id: end for s, end in waiting.items()}, None)
     due = [s for s in due if s not in waiting]
     planner = _DigestPlanner(session, now, due)
     pairs = planner.pairs()
@@ -76,15 +88,7 @@ def plan_digests(session: Session, now: datetime) -> int:
             .where(Subscription.id == subscription_id)
             .values(paused_reason=reason, paused_at=now)
         )
-    slots: dict[Schedule, datetime] = {}
-    next_due = {}
-    for subscription in due:
-        schedule = subscription.schedule
-        if schedule not in slots:
-            slots[schedule] = next_run(schedule, now)  # missed slots coalesce into one
-        next_due[subscription.id] = slots[schedule]
-    _move_schedules(session, next_due, now, checked=False)
-    _advance_marks(session, [s.id for s in due], planner.newest_seen)
+    _move_due(session, due, now, planner.newest_seen)
     return len(pairs)
 
 
@@ -143,23 +147,6 @@ _DIGEST_COLUMNS = (
 )
 
 
-def _advance_marks(session: Session, ids: list[int], seen: datetime | None) -> None:
-    """checked_until moves to the newest brief planning read, never to `now`: a tick at a
-    `now` ahead of the clock (`policybot tick --now ...`) must not pass over briefs that are
-    ingested later with earlier timestamps."""
-    if seen is None:
-        return
-    for start in range(0, len(ids), _UPDATE_CHUNK):
-        session.execute(
-            update(Subscription)
-            .where(
-                Subscription.id.in_(ids[start : start + _UPDATE_CHUNK]),
-                Subscription.checked_until < seen,
-            )
-            .values(checked_until=seen)
-        )
-
-
 _DUE_COLUMNS = (
     Subscription.id,
     Subscription.team_id,
@@ -200,21 +187,79 @@ class _DueSubscription:
 
 
 def _move_schedules(
-    session: Session, next_due: Mapping[int, datetime], now: datetime, *, checked: bool
+    session: Session, next_due: Mapping[int, datetime], seen: datetime | None
 ) -> None:
-    """Set next_due_at (and checked_until = now when planned), one UPDATE per slot."""
+    """Set next_due_at of a few subscriptions (those waiting for the end of quiet hours),
+    one UPDATE per slot."""
     by_slot: dict[datetime, list[int]] = defaultdict(list)
     for subscription_id, slot in next_due.items():
         by_slot[slot].append(subscription_id)
-    values: dict[str, object] = {"checked_until": now} if checked else {}
     for slot, ids in by_slot.items():
         ids.sort()
         for start in range(0, len(ids), _UPDATE_CHUNK):
             session.execute(
                 update(Subscription)
                 .where(Subscription.id.in_(ids[start : start + _UPDATE_CHUNK]))
-                .values(next_due_at=slot, **values)
+                .values(next_due_at=slot, **_checked_values(seen))
             )
+
+
+# The due subscriptions, numbered by their next slot, for the UPDATE that moves them on: ten
+# thousand ids bound as parameters cost more to send than the update itself.
+_DUE_SLOTS = Table(
+    "plan_digest_slots",
+    MetaData(),
+    Column("subscription_id", Integer, primary_key=True),
+    Column("slot_no", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _move_due(
+    session: Session, due: Sequence[_DueSubscription], now: datetime, seen: datetime | None
+) -> None:
+    """Move the planned subscriptions to their next slot (missed slots coalesce into one),
+    one UPDATE per distinct slot (a handful), with checked_until moved in the same write:
+    one new version of each row, not two (PostgreSQL writes a whole row per UPDATE)."""
+    if not due:
+        return
+    slots: dict[Schedule, datetime] = {}
+    numbers: dict[datetime, int] = {}
+    rows = []
+    for subscription in due:
+        schedule = subscription.schedule
+        if schedule not in slots:
+            slots[schedule] = next_run(schedule, now)
+        slot = slots[schedule]
+        rows.append((subscription.id, numbers.setdefault(slot, len(numbers))))
+    if len(rows) <= _UPDATE_CHUNK:  # a few: bound as parameters
+        _move_schedules(session, {s.id: slots[s.schedule] for s in due}, seen)
+        return
+    connection = session.connection()
+    _DUE_SLOTS.create(connection)
+    backend_for(session).fill_table(connection, _DUE_SLOTS, rows)
+    for slot, number in numbers.items():
+        chosen = select(_DUE_SLOTS.c.subscription_id).where(_DUE_SLOTS.c.slot_no == number)
+        connection.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(chosen))
+            .values(next_due_at=slot, **_checked_values(seen))
+        )
+    _DUE_SLOTS.drop(connection)
+
+
+def _checked_values(seen: datetime | None) -> dict[str, object]:
+    """checked_until moves to the newest brief planning read (when later), never to `now`:
+    a tick at a `now` ahead of the clock (`policybot tick --now ...`) must not pass over
+    briefs that are ingested later with earlier timestamps."""
+    if seen is None:
+        return {}
+    return {
+        "checked_until": case(
+            (Subscription.checked_until < seen, literal(seen, UTCDateTime())),
+            else_=Subscription.checked_until,
+        )
+    }
 
 
 class _DigestPlanner:
@@ -238,18 +283,28 @@ class _DigestPlanner:
         self.ids = sorted(arrived)
         self.newest_seen = max(arrived.values(), default=None)
         matcher = CandidateMatcher(self.session, self.ids)
-        delivered = self._delivered() if arrived else set()
-        in_channel = self._in_channels() if arrived else set()
+        delivered, in_channel = self._planned_before() if arrived else (set(), set())
         rows: list[tuple[int, int]] = []
+        # Thousands of subscriptions share a query text: each text is looked up, matched
+        # and ordered once (a filter's hash is not kept: hashing it 10,000 times was a
+        # tenth of a second).
+        by_text: dict[str, tuple[int, ...] | UserError] = {}
         for subscription in self.due:
-            where = self.filters.get(subscription.query_text)
-            if isinstance(where, UserError):
-                self.broken[subscription.id] = f"its query no longer works: {where}"[:200]
-                continue
-            if not arrived:
+            matched = by_text.get(subscription.query_text)
+            if matched is None:
+                where = self.filters.get(subscription.query_text)
+                matched = by_text[subscription.query_text] = (
+                    where
+                    if isinstance(where, UserError)
+                    else tuple(sorted(matcher.matching(where)))
+                    if arrived
+                    else ()
+                )
+            if isinstance(matched, UserError):
+                self.broken[subscription.id] = f"its query no longer works: {matched}"[:200]
                 continue
             start = starts[subscription.id]
-            for brief_id in sorted(matcher.matching(where)):
+            for brief_id in matched:
                 if arrived[brief_id] <= start or (subscription.id, brief_id) in delivered:
                     continue
                 # A brief reaches a channel once: another of its subscriptions (on another
@@ -259,36 +314,33 @@ class _DigestPlanner:
                 rows.append((subscription.id, brief_id))
         return rows
 
-    def _in_channels(self) -> set[tuple[str, str, int]]:
-        """(team, channel, brief) of digest rows already planned or sent to the due
-        subscriptions' channels, for the briefs that arrived (dropped rows do not count)."""
-        channels = sorted({s.channel_id for s in self.due})
-        found: set[tuple[str, str, int]] = set()
-        for i in range(0, len(channels), 500):
-            rows = self.session.execute(
-                select(Delivery.team_id, Delivery.channel_id, Delivery.brief_id).where(
-                    Delivery.kind == DIGEST,
-                    Delivery.channel_id.in_(channels[i : i + 500]),
-                    Delivery.brief_id.in_(self.ids),
-                    Delivery.status != DeliveryStatus.DROPPED,
-                )
-            )
-            found.update((team, channel, brief) for team, channel, brief in rows if brief)
-        return found
-
-    def _delivered(self) -> set[tuple[int, int]]:
-        found: set[tuple[int, int]] = set()
-        due_ids = [s.id for s in self.due]
-        for i in range(0, len(due_ids), 500):
-            found.update(
-                self.session.execute(
-                    select(Delivery.subscription_id, Delivery.brief_id).where(
-                        Delivery.subscription_id.in_(due_ids[i : i + 500]),
-                        Delivery.brief_id.in_(self.ids),
-                    )
-                ).all()  # type: ignore[arg-type]
-            )
-        return found
+    def _planned_before(self) -> tuple[set[tuple[int, int]], set[tuple[str, str, int]]]:
+        """Of the digest rows of the briefs that arrived: (subscription, brief) of the due
+        subscriptions' (any status), and (team, channel, brief) of those planned or sent to
+        their channels (dropped rows do not count). One read by brief: a chunked read by
+        subscription and by channel was forty statements, each with hundreds of parameters,
+        at 10,000 due subscriptions."""
+        due_ids = {s.id for s in self.due}
+        channels = {(s.team_id, s.channel_id) for s in self.due}
+        delivered: set[tuple[int, int]] = set()
+        in_channel: set[tuple[str, str, int]] = set()
+        rows = self.session.execute(
+            select(
+                Delivery.subscription_id,
+                Delivery.team_id,
+                Delivery.channel_id,
+                Delivery.brief_id,
+                Delivery.status,
+            ).where(Delivery.kind == DIGEST, Delivery.brief_id.in_(self.ids))
+        )
+        for subscription_id, team, channel, brief_id, status in rows:
+            if brief_id is None:
+                continue  # not read: the read is by brief
+            if subscription_id in due_ids:
+                delivered.add((subscription_id, brief_id))
+            if status != DeliveryStatus.DROPPED and (team, channel) in channels:
+                in_channel.add((team, channel, brief_id))
+        return delivered, in_channel
 
 
 def _quiet_until(
