@@ -269,7 +269,7 @@ def tick_figures(
         return elapsed
 
     print(f"  {label}, {subscriptions:,} subscriptions")
-    print(f"    idle tick (nothing due)                  {ms(median_of(idle))}")
+    print(f"    idle tick (nothing due, wall clock)      {ms(median_of(idle))}")
     for fraction in (0.1, 1.0):
         due_figures(engine, factory, ticker, subscriptions, fraction, plan_only)
 
