@@ -11,17 +11,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from policybot.data.db import SessionFactory, reading
+from policybot.data.db import SessionFactory, unit_of_work
 from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
 from policybot.handlers.context import Clock
-from policybot.scheduler.messages import (
-    AlertBatch,
-    DeliveryError,
-    Digest,
-    FollowUp,
-    Outgoing,
-    Poster,
-)
+from policybot.scheduler.messages import DeliveryError, FailureKind, Outgoing, Poster
+from policybot.scheduler.registry import REMINDER_KINDS
 
 
 class _DatabaseGauges(Collector):
@@ -31,7 +25,7 @@ class _DatabaseGauges(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now: datetime = self.clock()
-        with reading(self.sessions) as session:
+        with unit_of_work(self.sessions, read_only=True) as session:
             paused = sum(
                 session.scalar(
                     select(func.count()).select_from(model).where(model.paused_reason.is_not(None))
@@ -44,7 +38,7 @@ class _DatabaseGauges(Collector):
                 .select_from(Delivery)
                 .where(
                     Delivery.status == DeliveryStatus.PENDING,
-                    Delivery.kind.in_(("reminder", "newly", "followup")),
+                    Delivery.kind.in_(REMINDER_KINDS),
                     Delivery.next_attempt_at <= now,
                 )
             )
@@ -88,16 +82,6 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _kind(message: Outgoing) -> str:
-    if isinstance(message, Digest):
-        return "digest"
-    if isinstance(message, AlertBatch):
-        return "alert"
-    if isinstance(message, FollowUp):
-        return "followup"
-    return "notice"
-
-
 class MeteredPoster:
     """Counts what a Poster sends and what fails."""
 
@@ -106,12 +90,12 @@ class MeteredPoster:
         self.metrics = metrics
 
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
-        kind = _kind(message)
+        kind = message.label
         try:
             ts = self.poster.post(team_id, channel_id, message)
         except DeliveryError as error:
             self.metrics.posts.labels(kind, str(error.kind)).inc()
-            if error.kind == "retry":
+            if error.kind is FailureKind.RETRY:
                 self.metrics.retries.inc()
             raise
         self.metrics.posts.labels(kind, "sent").inc()

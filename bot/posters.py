@@ -25,17 +25,11 @@ from policybot.bot.blocks import (
     render_blocks,
     section_block,
 )
-from policybot.data.views import DeadlineView, countdown
+from policybot.data.views import countdown
+from policybot.handlers.digests import follow_up_rows, reply_for
 from policybot.handlers.render_text import render_text
-from policybot.handlers.replies import Button, Reply
-from policybot.scheduler.messages import (
-    AlertBatch,
-    DeliveryError,
-    Digest,
-    FailureKind,
-    FollowUp,
-    Outgoing,
-)
+from policybot.handlers.replies import Button
+from policybot.scheduler.messages import DeliveryError, FailureKind, FollowUp, Notice, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -71,104 +65,9 @@ AUTH_ERRORS = frozenset(
 )
 
 
-def as_reply(message: Outgoing) -> Reply:
-    """Scheduled messages reuse the command replies' rendering."""
-    if isinstance(message, Digest):
-        return _digest_reply(message)
-    if isinstance(message, AlertBatch):
-        reply = Reply(
-            text=message.headline,
-            deadlines=[DeadlineView(a.goal, a.brief, a.note) for a in message.alerts],
-        )
-        _more(reply, message.more, "deadline alert")
-        return reply
-    if isinstance(message, FollowUp):
-        if message.count == 1:
-            (item,) = message.goals
-            return Reply(
-                text=message.headline,
-                deadlines=[item],
-                buttons=answer_buttons(item.goal.ref, replaces=True),
-            )
-        reply = Reply(
-            text=message.headline,
-            deadlines=list(message.goals),
-            notes=[answer_each(message)],
-        )
-        _more(reply, message.more, "target")
-        return reply
-    return Reply(text=message.text)
-
-
-MAX_FOOTER_BUTTONS = 3  # Unsubscribe buttons named in a digest's footer
-
-
-def _digest_reply(message: Digest) -> Reply:
-    """One slot's message: the briefs (each once), the alerts due with them, "and N more"
-    behind a button, and a footer naming the subscriptions with their controls."""
-    reply = Reply(
-        text=message.headline,
-        briefs=list(message.briefs),
-        deadlines=[DeadlineView(a.goal, a.brief, a.note) for a in message.alerts],
-    )
-    _more(reply, message.more_briefs, "brief")
-    _more(reply, message.more_alerts, "deadline alert")
-    named = message.subscriptions or ((message.subscription_ref, message.query_text),)
-    if len(named) > 1:
-        shared = [
-            f"{brief.ref} matched {_and(refs)}"
-            for brief, refs in zip(message.briefs, message.matched, strict=False)
-            if len(refs) > 1
-        ]
-        reply.footer.extend(shared)
-    reply.footer.append(
-        "From "
-        + ", ".join(f"{ref} ({query or 'every new brief'})" for ref, query in named)
-        + ". `/policy subscriptions` to change them."
-    )
-    for ref, _ in named[:MAX_FOOTER_BUTTONS]:
-        if ref.startswith("s") and ref[1:].isdecimal():
-            reply.buttons.append(Button(f"Unsubscribe {ref}", f"unsubscribe {ref}"))
-    reply.buttons.append(Button("Edit subscriptions", "subscriptions"))
-    return reply
-
-
-def _and(items: tuple[str, ...]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-MAX_LIST_VALUE = 1500  # of a "See the other N" button's command (Slack's value limit: 2000)
-
-
-def _more(reply: Reply, refs: tuple[str, ...], noun: str) -> None:
-    """ "...and N more", and a button listing them: all of them when their ids fit in a
-    button, else as many as fit (a very large slot), said on the button."""
-    if not refs:
-        return
-    plural = noun if len(refs) == 1 else f"{noun}s"
-    reply.notes.append(f"\u2026and {len(refs)} more {plural}.")
-    listed: list[str] = []
-    size = len("list")
-    for ref in refs:
-        if size + 1 + len(ref) > MAX_LIST_VALUE:
-            break
-        listed.append(ref)
-        size += 1 + len(ref)
-    label = (
-        f"See the other {len(refs)}"
-        if len(listed) == len(refs)
-        else f"See the next {len(listed)} of {len(refs)}"
-    )
-    reply.buttons.append(Button(label, "list " + " ".join(listed)))
-
-
-def answer_each(message: FollowUp) -> str:
-    example = message.goals[0].goal.ref
-    return (
-        f"Answer each with its buttons or `/policy status {example} met` (or `missed`, "
-        "`unclear`); `/policy scorecard` shows every answer."
-    )
-
+# Scheduled messages become replies (with their buttons) in handlers/digests.py; this
+# module only renders and posts them.
+as_reply = reply_for
 
 # Of a goal's text and its brief's title in a follow-up with several goals, once escaped
 # ("&" is five characters then): ten goals with their buttons and the list behind "See the
@@ -177,20 +76,11 @@ MAX_GOAL_TEXT = 400
 MAX_GOAL_TITLE = 150
 
 
-def answer_buttons(goal_ref: str, *, replaces: bool) -> list[Button]:
-    """Met / Missed / Unclear for one goal. On a message about one goal the answer replaces
-    it (for everyone); on one about several, the answer goes to whoever clicked and the
-    message keeps the other goals' buttons."""
-    return [
-        Button(label, f"status {goal_ref} {answer}", primary=answer == "met", replaces=replaces)
-        for label, answer in (("Met", "met"), ("Missed", "missed"), ("Unclear", "unclear"))
-    ]
-
-
 def follow_up_payload(message: FollowUp) -> dict[str, Any]:
-    """Several goals' follow-ups in one message: each goal with its own buttons (a Reply has
-    buttons only at its end). Within Slack's limits by construction: two blocks a goal for at
-    most MAX_FOLLOW_UPS goals, texts cut."""
+    """Several goals' follow-ups in one message: each goal with its own buttons. Within
+    Slack's limits by construction: two blocks a goal for at most MAX_FOLLOW_UPS goals,
+    texts cut."""
+    rows = follow_up_rows(message)
     buttons = itertools.count(1)
 
     def element(button: Button) -> dict[str, Any]:
@@ -202,11 +92,8 @@ def follow_up_payload(message: FollowUp) -> dict[str, Any]:
             style="primary" if button.primary else None,
         )
 
-    blocks = [
-        section_block(f"*{escape(message.headline)}*"),
-        context_block(escape(answer_each(message))),
-    ]
-    for item in message.goals:
+    blocks = [section_block(f"*{escape(rows.headline)}*"), context_block(escape(rows.note))]
+    for item, row in rows.goals:
         goal, brief = item.goal, item.brief
         text = (
             f"*{escape(goal.deadline_label)}* \u00b7 {countdown(goal.days_left)}"
@@ -214,15 +101,11 @@ def follow_up_payload(message: FollowUp) -> dict[str, Any]:
             f"_{escape(brief.ref)} \u00b7 {cut(escape(brief.title), MAX_GOAL_TITLE)}"
             f" \u00b7 {escape(brief.date_label)}_"
         )
-        show = Button(f"Show {brief.ref}", f"show {brief.ref}")
-        row = [*answer_buttons(goal.ref, replaces=False), show]
         blocks += [section_block(text), actions_block([element(b) for b in row])]
-    if message.more:
-        reply = Reply(text="")
-        _more(reply, message.more, "target")
-        blocks.append(context_block(escape(" ".join(reply.notes))))
-        blocks.append(actions_block([element(b) for b in reply.buttons]))
-    return {"text": cut(escape(message.headline), MAX_FALLBACK), "blocks": blocks}
+    if rows.more is not None:
+        blocks.append(context_block(escape(" ".join(rows.more.notes))))
+        blocks.append(actions_block([element(b) for b in rows.more.buttons]))
+    return {"text": cut(escape(rows.headline), MAX_FALLBACK), "blocks": blocks}
 
 
 class ChannelPacer:
@@ -254,7 +137,7 @@ HISTORY_PAGES = 5  # 5 x 200 messages back, at most, when checking for a post a 
 
 
 def _delivery_ids(message: Outgoing) -> tuple[int, ...]:
-    return getattr(message, "delivery_ids", ())
+    return () if isinstance(message, Notice) else message.delivery_ids
 
 
 def encode_ids(ids: tuple[int, ...]) -> str:
@@ -294,7 +177,7 @@ class SlackPoster:
         if isinstance(message, FollowUp) and message.count > 1:
             payload = follow_up_payload(message)
         else:
-            payload = render_blocks(as_reply(message))
+            payload = render_blocks(reply_for(message))
             payload.pop("response_type", None)
         ids = _delivery_ids(message)
         if ids:
@@ -386,7 +269,7 @@ class PrintPoster:
     def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
         with self._lock:
             try:
-                self.write(f"--- to #{channel_id} ---\n" + render_text(as_reply(message)).rstrip())
+                self.write(f"--- to #{channel_id} ---\n" + render_text(reply_for(message)).rstrip())
             except BrokenPipeError:
                 # The reader went away (`policybot tick | head`): not delivered, kept pending.
                 raise DeliveryError(FailureKind.RETRY, "console_closed") from None

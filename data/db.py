@@ -263,6 +263,20 @@ def unit_of_work(sessions: SessionFactory, *, read_only: bool = False) -> Iterat
         yield session
 
 
+@contextmanager
+def rehearsal(engine: Engine) -> Iterator[SessionFactory]:
+    """Sessions for a dry run: each one's transaction is a savepoint inside one outer
+    transaction that is rolled back at the end, so whatever they commit is never kept."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+        finally:
+            outer.rollback()
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("policybot.data") / "migrations"))

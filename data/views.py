@@ -35,6 +35,9 @@ class GoalView:
     window_start: date | None
     status: str
     days_left: int | None  # from today to the deadline (negative: overdue)
+    # The goal's id: what buttons and lookups use (`ref` is only for people to read).
+    # 0 for a view made by hand (tests, previews of nothing stored).
+    id: int = 0
 
     @property
     def deadline_label(self) -> str:
@@ -63,6 +66,8 @@ class BriefView:
     team_notes: tuple[NoteLine, ...] = ()
     # Search results: the index terms the search found in this brief (words to highlight).
     matched_terms: frozenset[str] = frozenset()
+    # The brief's id: what buttons and lookups use (`ref` is only for people to read).
+    id: int = 0
 
     @property
     def source(self) -> str | None:
@@ -127,6 +132,7 @@ def goal_view(goal: Goal, today: date) -> GoalView:
         window_start=goal.window_start,
         status=str(goal.status),
         days_left=(goal.due_on - today).days if goal.due_on else None,
+        id=goal.id,
     )
 
 
@@ -146,6 +152,7 @@ def brief_view(brief: Brief, today: date) -> BriefView:
         goals=tuple(goal_view(g, today) for g in brief.goals),
         comment_author=brief.comment_author,
         issue=issue_label(brief.source_document),
+        id=brief.id,
     )
 
 
@@ -215,6 +222,7 @@ def brief_views(session: Session, brief_ids: Sequence[int], today: date) -> dict
                 window_start=window_start,
                 status=str(status),
                 days_left=(due_on - today).days if due_on else None,
+                id=goal_id,
             )
         )
     views: dict[int, BriefView] = {}
@@ -234,6 +242,7 @@ def brief_views(session: Session, brief_ids: Sequence[int], today: date) -> dict
             goals=tuple(goals.get(row.id, ())),
             comment_author=row.comment_author,
             issue=None if row.name is None else _issue(row.publication, row.name, row.issue_date),
+            id=row.id,
         )
     return {i: views[i] for i in brief_ids if i in views}
 

@@ -1,25 +1,36 @@
-"""The shapes every delivery kind works with: a claimed ledger row, the tick's report, what
-a kind needs from the ticker (a Courier), and the declaration a kind registers.
+"""The shapes every delivery kind works with: the kinds' names, a claimed ledger row, what a
+kind makes of a batch of them (an Outcome), the tick's report, and the declaration a kind
+registers.
 
-A delivery kind says how its rows are claimed (who owns them: a subscription or a reminder
-rule, which must exist and not be paused), how claimed rows are batched into messages, and
-how a batch is rendered and posted (failures go back through the Courier). Planning is
-declared beside the kinds in `scheduler.kinds.PLANNERS`: one planner may write rows of
-several kinds (reminder planning writes alerts, "newly tracked" alerts and follow-ups).
+A delivery kind is one module in scheduler/kinds/: its planner (which writes its ledger
+rows), its keys (what makes a row unique), and its message (what a batch of its claimed rows
+becomes). It says who owns its rows (a subscription or a reminder rule, which must exist and
+not be paused for a row to be claimed) and how claimed rows are batched into messages. It
+never posts: the ticker posts the Outcome's message, records it, and applies the failure
+policy (scheduler/ticker.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from threading import Lock
-from typing import Protocol
 
-from policybot.data.db import SessionFactory
+from sqlalchemy.orm import Session
+
 from policybot.data.models import Delivery
-from policybot.scheduler.messages import DeliveryError, Poster
+from policybot.scheduler.messages import Outgoing
+
+
+class KindName(StrEnum):
+    """`Delivery.kind`: which kind planned a row (and so which kind delivers it)."""
+
+    DIGEST = "digest"  # a new brief a subscription matched
+    REMINDER = "reminder"  # a deadline alert, `lead_days` before an edge
+    NEWLY = "newly"  # a goal that became known after its alerts fell due
+    FOLLOWUP = "followup"  # a week after a deadline: was the target met?
 
 
 class Owner(StrEnum):
@@ -31,17 +42,11 @@ class Owner(StrEnum):
 
 
 @dataclass(frozen=True)
-class Claim:
-    row: Delivery
-    # Set when the row was claimed before by a worker that vanished: it may have been posted
-    # after this instant, so look before posting it again.
-    uncertain_since: datetime | None
-
-
-@dataclass(frozen=True)
 class ClaimedItem:
+    """A ledger row this worker claimed, as plain values."""
+
     id: int
-    kind: str
+    kind: KindName
     team_id: str
     channel_id: str
     subscription_id: int | None
@@ -50,15 +55,16 @@ class ClaimedItem:
     edge: str | None
     lead_days: int | None
     attempts: int
+    # Set when the row was claimed before by a worker that vanished (or its post timed out):
+    # it may have been posted after this instant, so look before posting it again.
     uncertain_since: datetime | None = None
     reminder_id: int | None = None
 
     @classmethod
-    def of(cls, claim: Claim) -> ClaimedItem:
-        row = claim.row
+    def of(cls, row: Delivery, uncertain_since: datetime | None) -> ClaimedItem:
         return cls(
             row.id,
-            row.kind,
+            KindName(row.kind),
             row.team_id,
             row.channel_id,
             row.subscription_id,
@@ -67,9 +73,23 @@ class ClaimedItem:
             row.edge,
             row.lead_days,
             row.attempts,
-            claim.uncertain_since,
+            uncertain_since,
             row.reminder_id,
         )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a kind makes of a batch of claimed rows: the message to post (None: nothing to
+    post), the rows it delivers (`posted`: marked sent with it, or handed back together when
+    the post fails), the rows another alert covers (`folded`: never posted) and the rows whose
+    brief or goal was deleted after planning (`gone`)."""
+
+    message: Outgoing | None = None
+    posted: tuple[int, ...] = ()
+    folded: tuple[int, ...] = ()
+    gone: tuple[int, ...] = ()
+    owner: str | None = None  # whom to tell when the channel refuses the post
 
 
 @dataclass
@@ -90,62 +110,16 @@ class TickReport:
                 setattr(self, name, getattr(self, name) + value)
 
 
-@dataclass(frozen=True)
-class ChannelStop:
-    """The channel takes nothing more this tick: its untried rows wait `wait` (None: until
-    the next tick, or until a paused owner is resumed)."""
-
-    wait: timedelta | None
-    code: str
-
-
-class Courier(Protocol):
-    """What a delivery kind may use of the ticker that runs it."""
-
-    sessions: SessionFactory
-    poster: Poster
-
-    def mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
-        """Record rows as delivered by the message `ts` (or a reason: "gone")."""
-        ...
-
-    def alerted_recently(
-        self, team: str, channel: str, goal_ids: set[int], since: datetime
-    ) -> set[int]:
-        """Of these goals, those the channel got an alert about since `since`."""
-        ...
-
-    def fold(self, ids: list[int]) -> None:
-        """Record rows as folded into another alert (never posted on their own)."""
-        ...
-
-    def failed(
-        self,
-        error: DeliveryError,
-        team: str,
-        channel: str,
-        subscription_id: int | None,
-        owner: str | None,
-        message_ids: list[int],
-        remaining: list[int],
-        items: list[ClaimedItem],
-        now: datetime,
-        report: TickReport,
-    ) -> ChannelStop | None:
-        """Handle a failed post of `message_ids` (`remaining`: those and the batch's rows
-        not yet posted): retry later, hold as uncertain, or pause. A ChannelStop when the
-        channel's other batches must wait."""
-        ...
-
-
-# Posts one batch of a channel's claimed rows; a ChannelStop when the channel's other
-# batches must wait (what `Courier.failed` returned).
-Deliver = Callable[[Courier, str, str, list[ClaimedItem], datetime, TickReport], ChannelStop | None]
+# What a batch of a channel's claimed rows becomes, read in one read-only session:
+# (session, team, channel, rows, now) -> Outcome.
+Deliver = Callable[[Session, str, str, list[ClaimedItem], datetime], Outcome]
+# Writes the rows that are due at `now` (in the transaction given) and returns how many.
+Planner = Callable[[Session, datetime], int]
 
 
 @dataclass(frozen=True)
 class DeliveryKind:
-    name: str  # `Delivery.kind` of its rows
+    name: KindName  # `Delivery.kind` of its rows
     owner: Owner
     # Rows with the same batch key (across kinds) are delivered together by one call.
     batch_key: Callable[[ClaimedItem], Hashable]

@@ -1,29 +1,26 @@
 """The registry of delivery kinds and of the planners that write their ledger rows.
 
-Adding a kind: a module here declaring its `DeliveryKind` (owner, batching, delivery), its
-rows written by a planner listed in PLANNERS, and one line in KINDS. Rows of a kind that is
-not registered are never claimed; tests/scheduler/test_registry.py fails for any planned row
-whose kind is missing here.
+Adding a kind: a module in scheduler/kinds/ with its planner, its keys and its message (a
+`DeliveryKind` whose `deliver` makes an Outcome of a batch of claimed rows), its name in
+`KindName`, and one line here in KINDS (and PLANNERS). Rows of a kind that is not registered
+are never claimed; tests/scheduler/test_registry.py fails for any planned row whose kind is
+missing here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy.orm import Session
-
-from policybot.scheduler import ledger
-from policybot.scheduler.delivery import DeliveryKind, Owner
+from policybot.scheduler.delivery import DeliveryKind, KindName, Owner, Planner
 from policybot.scheduler.kinds import alerts, digest, followup
-from policybot.scheduler.reminders import plan_reminders
 
 # In the order a channel's batches are posted: digests, then alerts, then follow-ups.
 KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND)
-BY_NAME: dict[str, DeliveryKind] = {kind.name: kind for kind in KINDS}
-OWNERS: dict[str, Owner] = {kind.name: kind.owner for kind in KINDS}  # what claims look at
+BY_NAME: dict[KindName, DeliveryKind] = {kind.name: kind for kind in KINDS}
+OWNERS: dict[KindName, Owner] = {kind.name: kind.owner for kind in KINDS}  # what claims look at
+# The kinds a reminder rule owns: deadline alerts and follow-ups (what metrics count as due).
+REMINDER_KINDS: tuple[KindName, ...] = tuple(
+    kind.name for kind in KINDS if kind.owner is Owner.REMINDER_RULE
+)
 
 # Each planner writes the rows that are due at `now` (each in its own transaction) and
-# returns how many it planned.
-Planner = Callable[[Session, datetime], int]
-PLANNERS: tuple[Planner, ...] = (ledger.plan_digests, plan_reminders)
+# returns how many it planned. Alert planning also writes the follow-ups.
+PLANNERS: tuple[Planner, ...] = (digest.plan_digests, alerts.plan_reminders)

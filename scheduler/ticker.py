@@ -1,7 +1,10 @@
 """One scheduler tick: plan what is due, claim it, post it, record the outcome.
 
-Posting fans out over channels with a bounded thread pool, so one slow or throttled channel
-does not hold up the others; within a channel, posts go one after another.
+Each delivery kind makes an Outcome of a batch of claimed rows (the message, the rows it
+posts, folds or finds gone); the ticker alone posts, records, and applies the failure
+policy (retry, hold as uncertain, pause). Posting fans out over channels with a bounded
+thread pool, so one slow or throttled channel does not hold up the others; within a
+channel, posts go one after another.
 """
 
 from __future__ import annotations
@@ -14,24 +17,19 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
-from policybot.data.db import SessionFactory, reading
+from policybot.data.db import SessionFactory, rehearsal, unit_of_work
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.pauses import ACCESS_LOST
 from policybot.scheduler import faults, ledger
-from policybot.scheduler.delivery import ChannelStop, ClaimedItem, TickReport
-from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
-from policybot.scheduler.messages import (
-    DeliveryError,
-    FailureKind,
-    Notice,
-    Poster,
-)
+from policybot.scheduler.delivery import ClaimedItem, DeliveryKind, Outcome, TickReport
+from policybot.scheduler.messages import DeliveryError, FailureKind, Notice, Poster
 from policybot.scheduler.registry import BY_NAME, KINDS, OWNERS, PLANNERS
 
 log = logging.getLogger(__name__)
@@ -42,7 +40,15 @@ LEADER_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1: the PostgreSQL advisory lo
 _ORDER = {kind.name: position for position, kind in enumerate(KINDS)}
 # A post that may have gone out is looked up in the channel's history this long after.
 UNCERTAIN_RECHECK = timedelta(seconds=30)
-ALERT_KINDS = (REMINDER, NEWLY)
+
+
+@dataclass(frozen=True)
+class ChannelStop:
+    """The channel takes nothing more this tick: its untried rows wait `wait` (None: until
+    the next tick, or until a paused owner is resumed)."""
+
+    wait: timedelta | None
+    code: str
 
 
 class Ticker:
@@ -82,17 +88,16 @@ class Ticker:
                 report.leader = False
                 return report
             for plan in PLANNERS:
-                with self.sessions() as session, session.begin():
+                with unit_of_work(self.sessions) as session:
                     report.planned += plan(session, now)
             # Keep claiming while a batch came back full, within a time budget, so a large
             # fan-out finishes in one tick instead of 500 rows a minute.
             started = time.monotonic()
             while not self._stopping.is_set():
-                with self.sessions() as session, session.begin():
-                    claims = ledger.claim_due(
+                with unit_of_work(self.sessions) as session:
+                    claimed = ledger.claim_due(
                         session, now, self.worker_id, OWNERS, self.claim_batch, self.only_team
                     )
-                    claimed = [ClaimedItem.of(c) for c in claims]
                 if faults.ARMED:
                     faults.reach("after_claim")
                 report.add(claimed=len(claimed))
@@ -147,7 +152,7 @@ class Ticker:
                 return
             kind = BY_NAME[batch[0].kind]
             try:
-                stop = kind.deliver(self, team, channel, batch, now, report)
+                stop = self._deliver_batch(kind, team, channel, batch, now, report)
             except Exception:
                 # Unknown whether a post went out: the rows stay claimed, and after their lease
                 # the channel's history decides (find_posted) rather than posting blindly.
@@ -173,7 +178,7 @@ class Ticker:
         ids = [item.id for batch in jobs for item in batch]
         if not ids:
             return
-        with self.sessions() as session, session.begin():
+        with unit_of_work(self.sessions) as session:
             ledger.release_for_retry(
                 session, ids, self.worker_id, 0, now, why, wait=wait or timedelta(0)
             )
@@ -193,7 +198,7 @@ class Ticker:
             found = self.poster.find_posted(team, channel, since, {i.id for i in uncertain})
         except DeliveryError as error:
             wait = timedelta(seconds=error.retry_after or UNCERTAIN_RECHECK.total_seconds())
-            with self.sessions() as session, session.begin():
+            with unit_of_work(self.sessions) as session:
                 ledger.hold_uncertain(
                     session,
                     [i.id for i in uncertain],
@@ -216,53 +221,80 @@ class Ticker:
             )
         return [i for i in items if i.id not in found]
 
-    def failed(
+    def _deliver_batch(
+        self,
+        kind: DeliveryKind,
+        team: str,
+        channel: str,
+        batch: list[ClaimedItem],
+        now: datetime,
+        report: TickReport,
+    ) -> ChannelStop | None:
+        """Post what the kind makes of the batch and record it; a ChannelStop when the
+        channel's other batches must wait."""
+        with unit_of_work(self.sessions, read_only=True) as session:
+            outcome = kind.deliver(session, team, channel, batch, now)
+        if outcome.folded:
+            self._fold(list(outcome.folded))
+        if outcome.gone:  # deleted after planning: nothing to post for them
+            self.mark_sent(list(outcome.gone), now, "gone")
+        if outcome.message is None:
+            return None
+        ids = list(outcome.posted)
+        try:
+            ts = self.poster.post(team, channel, outcome.message)
+        except DeliveryError as error:
+            return self._failed(error, team, channel, outcome, batch, now, report)
+        self.mark_sent(ids, now, ts)
+        report.add(messages=1, sent=len(ids))
+        return None
+
+    def _failed(
         self,
         error: DeliveryError,
         team: str,
         channel: str,
-        subscription_id: int | None,
-        owner: str | None,
-        message_ids: list[int],
-        remaining: list[int],
-        items: list[ClaimedItem],
+        outcome: Outcome,
+        batch: list[ClaimedItem],
         now: datetime,
         report: TickReport,
     ) -> ChannelStop | None:
-        """A post of `message_ids` failed; `remaining` are those and the batch's later rows."""
-        untried = [i for i in remaining if i not in set(message_ids)]
+        """The post of the outcome's message failed: its rows are retried later, held as
+        uncertain, or wait for their paused owner."""
+        ids = list(outcome.posted)
         if error.kind is FailureKind.UNCERTAIN:
             # It may have been posted: look in the channel's history before posting again.
-            with self.sessions() as session, session.begin():
-                ledger.hold_uncertain(session, message_ids, self.worker_id, now, UNCERTAIN_RECHECK)
-                ledger.release_for_retry(
-                    session, untried, self.worker_id, 0, now, error.code, wait=timedelta(0)
-                )
-            report.add(retried=len(remaining))
+            with unit_of_work(self.sessions) as session:
+                ledger.hold_uncertain(session, ids, self.worker_id, now, UNCERTAIN_RECHECK)
+            report.add(retried=len(ids))
             log.warning(
                 "post to %s timed out (%s); its history decides before any retry",
                 channel,
                 error.code,
-                extra={"delivery_ids": message_ids},
+                extra={"delivery_ids": ids},
             )
             return ChannelStop(UNCERTAIN_RECHECK, error.code)
         if error.kind is FailureKind.RETRY:
             wait = timedelta(seconds=error.retry_after) if error.retry_after is not None else None
-            self._retry(remaining, max(i.attempts for i in items), now, error.code, wait)
-            report.add(retried=len(remaining))
+            attempts = max(i.attempts for i in batch)
+            with unit_of_work(self.sessions) as session:
+                ledger.release_for_retry(
+                    session, ids, self.worker_id, attempts, now, error.code, wait
+                )
+            report.add(retried=len(ids))
             # Rate limited: the channel's other batches wait as long; a 5xx or network
             # failure: they are still tried (another post may well go through).
             return ChannelStop(wait, error.code) if wait is not None else None
         reason = f"{error.reason} ({error.code})"
         if error.kind is FailureKind.AUTH:
             reason = f"{ACCESS_LOST}: {reason}"  # lifted by a reinstall (resume_team)
-        with self.sessions() as session, session.begin():
-            ledger.release_paused(session, remaining, self.worker_id, error.code)
-            paused = self._pause(session, team, channel, subscription_id, error, reason, now)
+        with unit_of_work(self.sessions) as session:
+            ledger.release_paused(session, ids, self.worker_id, error.code)
+            paused = self._pause(session, team, channel, error, reason, now)
         report.paused.extend(paused)
         log.warning("paused %s in %s: %s", ", ".join(paused) or "nothing", channel, error.code)
-        if owner and error.kind is FailureKind.CHANNEL:
-            self._tell_owner(team, owner, channel, paused, reason)
+        if outcome.owner and error.kind is FailureKind.CHANNEL:
+            self._tell_owner(team, outcome.owner, channel, paused, reason)
         return ChannelStop(None, error.code)
 
     def _pause(
@@ -270,7 +302,6 @@ class Ticker:
         session: Session,
         team: str,
         channel: str,
-        subscription_id: int | None,
         error: DeliveryError,
         reason: str,
         now: datetime,
@@ -304,42 +335,21 @@ class Ticker:
         except DeliveryError as error:
             log.warning("could not tell %s about the pause: %s", owner, error.code)
 
-    def alerted_recently(
-        self, team: str, channel: str, goal_ids: set[int], since: datetime
-    ) -> set[int]:
-        if not goal_ids:
-            return set()
-        with reading(self.sessions) as session:
-            return ledger.goals_alerted_since(session, team, channel, goal_ids, since, ALERT_KINDS)
-
-    def fold(self, ids: list[int]) -> None:
-        with self.sessions() as session, session.begin():
+    def _fold(self, ids: list[int]) -> None:
+        with unit_of_work(self.sessions) as session:
             ledger.fold(session, ids, self.worker_id)
         log.info("folded %s repeated alert(s)", len(ids), extra={"delivery_ids": ids})
 
     def mark_sent(self, ids: list[int], now: datetime, ts: str) -> None:
-        with self.sessions() as session, session.begin():
+        with unit_of_work(self.sessions) as session:
             ledger.mark_sent(session, ids, self.worker_id, now, ts)
         if faults.ARMED:
             faults.reach("after_mark")
         log.info("delivered %s item(s) as %s", len(ids), ts, extra={"delivery_ids": ids})
 
-    def _retry(
-        self, ids: list[int], attempts: int, now: datetime, error: str, wait: timedelta | None
-    ) -> None:
-        with self.sessions() as session, session.begin():
-            ledger.release_for_retry(session, ids, self.worker_id, attempts, now, error, wait)
-
 
 def dry_run(engine: Engine, poster: Poster, now: datetime) -> TickReport:
     """What a tick at `now` would post, handed to `poster`, with nothing recorded: the whole
     tick runs in one transaction that is rolled back (ledger rows, marks and all)."""
-    with engine.connect() as connection:
-        outer = connection.begin()
-        try:
-            sessions = sessionmaker(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
-            return Ticker(sessions, poster, worker_id="dry-run", max_workers=1).tick(now)
-        finally:
-            outer.rollback()
+    with rehearsal(engine) as sessions:
+        return Ticker(sessions, poster, worker_id="dry-run", max_workers=1).tick(now)

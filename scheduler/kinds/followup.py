@@ -2,73 +2,61 @@
 of one slot are one message (as its deadline alerts are): each goal once with its Met /
 Missed / Unclear buttons, the first MAX_FOLLOW_UPS shown, the rest named behind a button.
 Exactly-once holds as for any message: every row is marked sent with the one post (the
-message carries all their ledger ids), or handed back together when it fails."""
+message carries all their ledger ids), or handed back together when it fails.
+
+Follow-ups are planned with the deadline alerts (scheduler/kinds/alerts.py: one planner reads
+the goals both need), keyed `followup:<team>:<channel>:<goal>:<deadline>`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from policybot.data.db import reading
 from policybot.data.models import Goal
 from policybot.data.views import DeadlineView, brief_view, goal_view
-from policybot.scheduler.delivery import (
-    ChannelStop,
-    ClaimedItem,
-    Courier,
-    DeliveryKind,
-    Owner,
-    TickReport,
-)
+from policybot.scheduler.delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
 from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
-from policybot.scheduler.messages import DeliveryError, FollowUp
+from policybot.scheduler.messages import FollowUp
 
-FOLLOWUP = "followup"
+FOLLOWUP = KindName.FOLLOWUP
+# Whether a target was met is rarely known the morning after its deadline; ask a week later.
+FOLLOW_UP_DELAY = timedelta(days=7)
+FOLLOW_UP_WINDOW = timedelta(days=30)  # after longer downtime, old follow-ups are skipped
 # Two blocks a goal (the goal, its buttons): ten stay well inside Slack's 50 blocks and its
 # characters per message, with the headline, the note and "See the other N".
 MAX_FOLLOW_UPS = 10
 
 
 def deliver_followup(
-    courier: Courier,
-    team: str,
-    channel: str,
-    items: list[ClaimedItem],
-    now: datetime,
-    report: TickReport,
-) -> ChannelStop | None:
-    with reading(courier.sessions) as session:
-        wanted = sorted({i.goal_id for i in items if i.goal_id is not None})
-        goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
-        gone = [i.id for i in items if i.goal_id not in goals]
-        live = [i for i in items if i.goal_id in goals]
-        # Each goal once (a moved deadline may bring a second row for it: both go with it),
-        # the longest passed first; only the shown ones are read in full.
-        first_row: dict[int, ClaimedItem] = {}
-        for item in live:
-            first_row.setdefault(item.goal_id or 0, item)
-        order = sorted(first_row, key=lambda g: (goals[g].due_on or date.max, g))
-        zones = rule_zones(session, live)
-        shown = []
-        for goal_id in order[:MAX_FOLLOW_UPS]:
-            goal, item = goals[goal_id], first_row[goal_id]
-            today = now.astimezone(zones.get(item.reminder_id, UTC_ZONE)).date()
-            shown.append(DeadlineView(goal_view(goal, today), brief_view(goal.brief, today)))
-        more = tuple(goals[goal_id].ref for goal_id in order[MAX_FOLLOW_UPS:])
-    if gone:  # deleted after planning: nothing to ask about
-        courier.mark_sent(gone, now, "gone")
+    session: Session, team: str, channel: str, items: list[ClaimedItem], now: datetime
+) -> Outcome:
+    wanted = sorted({i.goal_id for i in items if i.goal_id is not None})
+    goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
+    gone = tuple(i.id for i in items if i.goal_id not in goals)  # deleted after planning
+    live = [i for i in items if i.goal_id in goals]
+    # Each goal once (a moved deadline may bring a second row for it: both go with it),
+    # the longest passed first; only the shown ones are read in full.
+    first_row: dict[int, ClaimedItem] = {}
+    for item in live:
+        first_row.setdefault(item.goal_id or 0, item)
+    order = sorted(first_row, key=lambda g: (goals[g].due_on or date.max, g))
+    zones = rule_zones(session, live)
+    shown = []
+    for goal_id in order[:MAX_FOLLOW_UPS]:
+        goal, item = goals[goal_id], first_row[goal_id]
+        today = now.astimezone(zones.get(item.reminder_id, UTC_ZONE)).date()
+        shown.append(DeadlineView(goal_view(goal, today), brief_view(goal.brief, today)))
     if not shown:
-        return None
-    ids = [i.id for i in live]
-    message = FollowUp(tuple(shown), tuple(ids), more)
-    try:
-        ts = courier.poster.post(team, channel, message)
-    except DeliveryError as error:
-        return courier.failed(error, team, channel, None, None, ids, ids, live, now, report)
-    courier.mark_sent(ids, now, ts)
-    report.add(messages=1, sent=len(ids))
-    return None
+        return Outcome(gone=gone)
+    more = tuple(goals[goal_id].ref for goal_id in order[MAX_FOLLOW_UPS:])
+    ids = tuple(i.id for i in live)
+    return Outcome(FollowUp(tuple(shown), ids, more), ids, gone=gone)
+
+
+def followup_key(team: str, channel: str, goal_id: int, due_on: date) -> str:
+    return f"followup:{team}:{channel}:{goal_id}:{due_on.isoformat()}"
 
 
 KIND = DeliveryKind(

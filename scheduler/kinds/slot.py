@@ -10,64 +10,50 @@ marked sent with the one post, or handed back together when it fails.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.db import reading
 from policybot.data.models import Brief, BriefKind, Goal, Subscription
 from policybot.data.notes import notes_for
 from policybot.data.views import BriefView, NoteLine, brief_view, goal_view
-from policybot.scheduler.delivery import ChannelStop, ClaimedItem, Courier, TickReport
+from policybot.scheduler import ledger
+from policybot.scheduler.delivery import ClaimedItem, KindName, Outcome
 from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
-from policybot.scheduler.messages import Alert, AlertBatch, DeliveryError, Digest
+from policybot.scheduler.messages import Alert, AlertBatch, Digest, SubscriptionLine
 
 SLOT = ("slot",)  # the batch key the slot's kinds share
 MAX_BRIEFS = 10  # shown in full per message (~21 blocks), the rest named behind a button
 MAX_ALERTS = 10
 SAME_GOAL_QUIET = timedelta(days=1)  # never the same goal's alert twice in a day
+ALERT_KINDS = (KindName.REMINDER, KindName.NEWLY)  # what counts as "alerted" for that
 
 
 def deliver_slot(
-    courier: Courier,
-    team: str,
-    channel: str,
-    items: list[ClaimedItem],
-    now: datetime,
-    report: TickReport,
-) -> ChannelStop | None:
+    session: Session, team: str, channel: str, items: list[ClaimedItem], now: datetime
+) -> Outcome:
     digest_rows = [i for i in items if i.goal_id is None]
     alert_rows = [i for i in items if i.goal_id is not None]
-    recent = courier.alerted_recently(
-        team, channel, {i.goal_id for i in alert_rows if i.goal_id}, now - SAME_GOAL_QUIET
-    )
-    repeated = [i.id for i in alert_rows if i.goal_id in recent]
-    if repeated:
-        courier.fold(repeated)
-        alert_rows = [i for i in alert_rows if i.goal_id not in recent]
-    with reading(courier.sessions) as session:
-        subscriptions = _subscriptions(session, digest_rows)
-        # Every brief of the slot is named; only the ones shown are read in full (a busy
-        # morning's slot may hold hundreds).
-        ordered = _ordered_briefs(session, {i.brief_id for i in digest_rows if i.brief_id})
-        views = brief_views(session, ordered[:MAX_BRIEFS], now)
-        views = _with_team_notes(session, team, views)
-        alerts, gone_goals = alerts_for(session, alert_rows, now) if alert_rows else ([], [])
+    recent = _alerted_recently(session, team, channel, alert_rows, now - SAME_GOAL_QUIET)
+    repeated = tuple(i.id for i in alert_rows if i.goal_id in recent)
+    alert_rows = [i for i in alert_rows if i.goal_id not in recent]
+    subscriptions = _subscriptions(session, digest_rows)
+    # Every brief of the slot is named; only the ones shown are read in full (a busy
+    # morning's slot may hold hundreds).
+    ordered = _ordered_briefs(session, {i.brief_id for i in digest_rows if i.brief_id})
+    views = brief_views(session, ordered[:MAX_BRIEFS], now)
+    views = _with_team_notes(session, team, views)
+    alerts, gone_goals = alerts_for(session, alert_rows, now) if alert_rows else ([], [])
     stored = set(ordered)
-    gone = [i.id for i in digest_rows if i.brief_id not in stored] + gone_goals
-    if gone:  # deleted after planning: nothing to post for them
-        courier.mark_sent(gone, now, "gone")
+    gone = tuple(i.id for i in digest_rows if i.brief_id not in stored) + tuple(gone_goals)
     if not views and not alerts:
-        return None
+        return Outcome(folded=repeated, gone=gone)
     matched: dict[int, list[str]] = {}
     for item in digest_rows:
-        ref = (
-            subscriptions[item.subscription_id][0]
-            if item.subscription_id in subscriptions
-            else "s?"
-        )
+        found = subscriptions.get(item.subscription_id or 0)
+        ref = found.line.ref if found else "s?"
         if item.brief_id is not None and ref not in matched.setdefault(item.brief_id, []):
             matched[item.brief_id].append(ref)
     ids = tuple(i.id for i in digest_rows if i.id not in gone) + tuple(
@@ -75,17 +61,18 @@ def deliver_slot(
     )
     more_briefs = tuple(f"b{brief_id}" for brief_id in ordered[MAX_BRIEFS:])
     message = _message(views, more_briefs, matched, alerts, subscriptions, ids)
-    owner = next(iter(subscriptions.values()))[2] if subscriptions else None
-    try:
-        ts = courier.poster.post(team, channel, message)
-    except DeliveryError as error:
-        subscription_id = digest_rows[0].subscription_id if digest_rows else None
-        return courier.failed(
-            error, team, channel, subscription_id, owner, list(ids), list(ids), items, now, report
-        )
-    courier.mark_sent(list(ids), now, ts)
-    report.add(messages=1, sent=len(ids))
-    return None
+    owner = next(iter(subscriptions.values())).creator if subscriptions else None
+    return Outcome(message, ids, folded=repeated, gone=gone, owner=owner)
+
+
+def _alerted_recently(
+    session: Session, team: str, channel: str, rows: list[ClaimedItem], since: datetime
+) -> set[int]:
+    """Of these rows' goals, those the channel got an alert about since `since`."""
+    goal_ids = {i.goal_id for i in rows if i.goal_id}
+    if not goal_ids:
+        return set()
+    return ledger.goals_alerted_since(session, team, channel, goal_ids, since, ALERT_KINDS)
 
 
 def _message(
@@ -93,7 +80,7 @@ def _message(
     more_briefs: tuple[str, ...],
     matched: dict[int, list[str]],
     alerts: list[tuple[Alert, list[int]]],
-    subscriptions: dict[int | None, tuple[str, str, str | None]],
+    subscriptions: dict[int, _Subscription],
     ids: tuple[int, ...],
 ) -> Digest | AlertBatch:
     shown_alerts = tuple(alert for alert, _ in alerts[:MAX_ALERTS])
@@ -101,14 +88,13 @@ def _message(
     if not views:
         return AlertBatch(shown_alerts, delivery_ids=ids, more=more_alerts)
     shown = views[:MAX_BRIEFS]
-    named = tuple(sorted({(ref, query) for ref, query, _ in subscriptions.values()}))
-    first_query = named[0][1] if named else ""
+    named = tuple(sorted({s.line for s in subscriptions.values()}, key=lambda line: line.ref))
     return Digest(
-        named[0][0] if len(named) == 1 else ", ".join(ref for ref, _ in named),
-        first_query if len(named) == 1 else "",
+        named[0].ref if len(named) == 1 else ", ".join(line.ref for line in named),
+        named[0].query_text if len(named) == 1 else "",
         tuple(shown),
         delivery_ids=ids,
-        matched=tuple(tuple(matched.get(int(v.ref[1:]), ())) for v in shown),
+        matched=tuple(tuple(matched.get(v.id, ())) for v in shown),
         subscriptions=named,
         alerts=shown_alerts,
         more_briefs=more_briefs,
@@ -116,10 +102,14 @@ def _message(
     )
 
 
-def _subscriptions(
-    session: Session, items: list[ClaimedItem]
-) -> dict[int | None, tuple[str, str, str | None]]:
-    """(ref, query text, creator) of the subscriptions the digest rows belong to."""
+@dataclass(frozen=True)
+class _Subscription:
+    line: SubscriptionLine  # as the digest names it
+    creator: str | None  # whom to tell when the channel refuses the post
+
+
+def _subscriptions(session: Session, items: list[ClaimedItem]) -> dict[int, _Subscription]:
+    """The subscriptions the digest rows belong to, by id."""
     ids = {i.subscription_id for i in items if i.subscription_id is not None}
     if not ids:
         return {}
@@ -128,7 +118,10 @@ def _subscriptions(
             Subscription.id.in_(ids)
         )
     )
-    return {sid: (f"s{sid}", query or "", creator) for sid, query, creator in rows}
+    return {
+        sid: _Subscription(SubscriptionLine(sid, f"s{sid}", query or ""), creator)
+        for sid, query, creator in rows
+    }
 
 
 def _ordered_briefs(session: Session, brief_ids: set[int]) -> list[int]:
@@ -198,11 +191,8 @@ def alerts_for(
 
 def _with_team_notes(session: Session, team: str, views: list[BriefView]) -> list[BriefView]:
     """A digest shows the receiving workspace's own notes on its briefs (no one else's)."""
-    found = notes_for(session, team, [int(v.ref[1:]) for v in views])
+    found = notes_for(session, team, [v.id for v in views])
     return [
-        replace(
-            v,
-            team_notes=tuple(NoteLine(n.author, n.text) for n in found.get(int(v.ref[1:]), ())),
-        )
+        replace(v, team_notes=tuple(NoteLine(n.author, n.text) for n in found.get(v.id, ())))
         for v in views
     ]

@@ -18,7 +18,7 @@ from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
 from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
-from policybot.scheduler.messages import DeliveryError, Digest, FailureKind
+from policybot.scheduler.messages import DeliveryError, Digest, FailureKind, SubscriptionLine
 from policybot.scheduler.ticker import CLAIM_BATCH, Ticker
 from tests.bot.test_blocks import assert_valid_message
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
@@ -135,7 +135,9 @@ def test_a_very_large_slot_still_says_how_to_see_the_rest() -> None:
     button holds (Slack: 2,000 characters), it lists as many as fit and says so, rather
     than being dropped."""
     more = tuple(f"b{10_000 + n}" for n in range(600))
-    digest = Digest("s1", "storage", (), more_briefs=more, subscriptions=(("s1", "storage"),))
+    digest = Digest(
+        "s1", "storage", (), more_briefs=more, subscriptions=(SubscriptionLine(1, "s1", "storage"),)
+    )
     payload = render_blocks(as_reply(digest))
     assert_valid_message(payload)
     (listed,) = [

@@ -21,6 +21,7 @@ from policybot.handlers.subscriptions import (
     unsubscribe_all,
 )
 from policybot.scheduler import ledger
+from policybot.scheduler.kinds.digest import plan_digests
 from policybot.scheduler.messages import DeliveryError, FailureKind, Outgoing
 from policybot.scheduler.registry import OWNERS
 from policybot.scheduler.ticker import Ticker
@@ -150,7 +151,7 @@ def test_restart_between_claim_and_post_delivers_once(
     do(factory, subscribe, ctx(start), "instant")
     ingest(factory, tracker_issue("Crash Brief"), start + timedelta(seconds=10))
     with factory() as session, session.begin():
-        ledger.plan_digests(session, start + timedelta(minutes=1))
+        plan_digests(session, start + timedelta(minutes=1))
         claimed = ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker", OWNERS)
     assert len(claimed) == 1  # ...and the worker dies before posting.
     fresh = Ticker(factory, poster, worker_id="fresh", max_workers=1)
@@ -275,7 +276,7 @@ def test_unsubscribe_also_stops_rows_a_dead_worker_held(
     do(factory, subscribe, ctx(start), "instant")
     ingest(factory, tracker_issue("Held Brief"), start + timedelta(seconds=10))
     with factory() as session, session.begin():
-        ledger.plan_digests(session, start + timedelta(minutes=1))
+        plan_digests(session, start + timedelta(minutes=1))
         assert (
             len(ledger.claim_due(session, start + timedelta(minutes=1), "dead-worker", OWNERS)) == 1
         )
@@ -309,7 +310,7 @@ def test_many_due_subscriptions_planned_set_wise_each_to_its_own_next_slot(
         session.execute(delete(BodyAlias).where(BodyAlias.normalized == "miit"))
     now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # Tuesday
     with factory() as session, session.begin():
-        planned = ledger.plan_digests(session, now)
+        planned = plan_digests(session, now)
     with factory() as session:
         rows = session.execute(
             select(

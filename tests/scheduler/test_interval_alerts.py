@@ -19,8 +19,9 @@ from policybot.data.models import Delivery, Goal, GoalKind
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
-from policybot.scheduler.reminders import ReminderPlanner
+from policybot.scheduler.kinds.alerts import ReminderPlanner
 from tests.scheduler.conftest import ingest, tracker_issue
+from tests.scheduler.reference_planner import PythonReminderPlanner
 
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 RULES = [
@@ -94,7 +95,7 @@ def test_database_plan_matches_python_plan(factory: sessionmaker[Session]) -> No
         with factory() as session:
             session.begin()
             before = ledger(session)
-            python_count = ReminderPlanner(session, now, in_database=False).plan()
+            python_count = PythonReminderPlanner(session, now).plan()
             python_rows = ledger(session) - before
             session.rollback()
         with factory() as session, session.begin():

@@ -79,7 +79,7 @@ def test_a_kind_nobody_registered_is_never_claimed(factory: sessionmaker[Session
             session, datetime(2027, 4, 8, 9, 0, tzinfo=UTC), "w", owners_without_followup
         )
     assert "followup" in {row.kind for row in rows}
-    assert "followup" not in {claim.row.kind for claim in claimed}
+    assert "followup" not in {claim.kind for claim in claimed}
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)

@@ -15,8 +15,8 @@ from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind, remind_off
 from policybot.handlers.request import Request
 from policybot.handlers.scorecard import scorecard, status
+from policybot.scheduler.kinds.followup import FOLLOW_UP_DELAY
 from policybot.scheduler.messages import AlertBatch, FollowUp
-from policybot.scheduler.reminders import FOLLOW_UP_DELAY
 from policybot.scheduler.ticker import Ticker
 from tests.conftest import NOW
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue

@@ -11,7 +11,7 @@ set), the goal edges that fall due, with which leads (matched once per query by 
 index; of the leads due for one edge after downtime only the latest is sent, the others
 folded) and the deadlines followed up. Those go to three temporary tables (plan_rules,
 plan_items, plan_followup_items), and the database writes one ledger row per rule and item
-in one INSERT ... SELECT. The rows are the ones `ReminderPlanner._plan_interval` writes for
+in one INSERT ... SELECT. The rows are the ones `ReminderPlanner._plan_interval` (scheduler/kinds/alerts.py) writes for
 the same rules (tests/scheduler/test_interval_alerts.py compares the two on both engines);
 what is left is the database's own insert into the ledger, and memory stays flat.
 """
@@ -38,9 +38,8 @@ from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
 from policybot.data.models import Delivery, DeliveryStatus
-from policybot.scheduler.kinds.alerts import REMINDER
-from policybot.scheduler.kinds.followup import FOLLOWUP
-from policybot.scheduler.ledger import key_expression, new_row_columns
+from policybot.scheduler.delivery import KindName
+from policybot.scheduler.planning import key_expression, new_row_columns
 
 _metadata = MetaData()
 PENDING = DeliveryStatus.PENDING.value
@@ -297,7 +296,7 @@ def _alerts(now: datetime, status: DeliveryStatus) -> Any:
     return (
         select(
             key,
-            literal(REMINDER),
+            literal(KindName.REMINDER.value),
             r.team_id,
             r.channel_id,
             r.rule_id,
@@ -321,7 +320,7 @@ def _follow_ups(now: datetime) -> Any:
     return (
         select(
             key,
-            literal(FOLLOWUP),
+            literal(KindName.FOLLOWUP.value),
             r.team_id,
             r.channel_id,
             r.rule_id,
