@@ -116,12 +116,17 @@ def _content_hash(record: BriefRecord) -> str:
 
 
 class IssueWriter:
-    """Writes one parsed issue inside the caller's transaction."""
+    """Writes one parsed issue inside the caller's transaction.
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    New briefs are written set-based (a statement per table); `set_based=False` writes
+    them as updates are written, an ORM object graph per brief: slower, and the reference
+    the set-based path is tested against (tests/data/test_ingest_set_based.py)."""
+
+    def __init__(self, session: Session, now: datetime, set_based: bool = True) -> None:
         self.session = session
         self.now = now
         self.bodies = BodyRegistry(session)
+        self.set_based = set_based
 
     def write(
         self,
@@ -185,12 +190,22 @@ class IssueWriter:
                 summary.unchanged += 1
                 continue
             if brief is None:
-                fresh.append((identity, record, content))
                 summary.added += 1
                 if archive:
                     summary.added_archive += 1
                 else:
                     summary.added_new += 1
+                if self.set_based:
+                    fresh.append((identity, record, content))
+                    continue
+                brief = Brief(
+                    identity=identity,
+                    ingested_at=self.now,
+                    new_since=new_since_value(archive, self.now),
+                )
+                self.session.add(brief)
+                self._fill(brief, record, content, document.id, full_names | record.body_full_names)
+                changed.append(brief)
                 continue
             summary.updated += 1
             self._fill(brief, record, content, document.id, full_names | record.body_full_names)
