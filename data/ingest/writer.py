@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -254,11 +254,13 @@ class IssueWriter:
             }
             for identity, record, content in fresh
         ]
-        ids = list(
-            self.session.scalars(
-                insert(Brief).returning(Brief.id, sort_by_parameter_order=True), rows
-            )
-        )
+        # Ids taken up front and plain executemany INSERTs (no RETURNING, no ORM bulk
+        # machinery): on PostgreSQL a RETURNING insert of 500 rows is one statement of 8,000
+        # placeholders that psycopg parses anew each time.
+        ids = _reserve_ids(self.session, _BRIEFS, len(rows))
+        for brief_id, row in zip(ids, rows, strict=True):
+            row["id"] = brief_id
+        self.session.execute(insert(_BRIEFS), rows)
         links = [
             {"brief_id": brief_id, "body_id": body.id, "position": position}
             for brief_id, found in zip(ids, bodies, strict=True)
@@ -281,7 +283,7 @@ class IssueWriter:
             for position, goal in enumerate(record.goals)
         ]
         if goals:
-            self.session.execute(insert(Goal), goals)
+            self.session.execute(insert(_GOALS), goals)
         terms: set[str] = set()
         for (_, record, _), found in zip(fresh, bodies, strict=True):
             terms.update(_vocabulary(record.title, record.summary, found))
@@ -420,6 +422,26 @@ class IssueWriter:
         statement = backend_for(self.session).insert_ignoring_duplicates(VocabularyTerm, ["term"])
         for chunk in _chunks(sorted(found), 500):
             self.session.execute(statement, [{"term": t} for t in chunk])
+
+
+_BRIEFS: Table = Brief.__table__  # type: ignore[assignment]
+_GOALS: Table = Goal.__table__  # type: ignore[assignment]
+
+
+def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` ids for new rows of `table`, the ones the database would have given them:
+    the next values of its sequence on PostgreSQL; on SQLite those after the largest id
+    (a writing transaction holds the database's write lock from its start, so no other
+    writer takes them; and a write after a snapshot another writer changed fails)."""
+    if count == 0:
+        return []
+    column = table.c.id
+    if backend_for(session).name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, column.name)
+        numbers = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        return sorted(int(i) for i in session.scalars(numbers))
+    largest = session.scalar(select(func.coalesce(func.max(column), 0))) or 0
+    return list(range(largest + 1, largest + 1 + count))
 
 
 def _vocabulary(title: str, summary: str, bodies: Iterable[IssuingBody]) -> set[str]:
