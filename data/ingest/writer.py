@@ -32,7 +32,7 @@ from policybot.data.models import (
     brief_bodies,
 )
 from policybot.data.novelty import Novelty, decide_archive, new_since_value
-from policybot.data.search.analysis import words
+from policybot.data.search.analysis import distinct_words
 from policybot.data.search.engines import IndexedFields, engine_for
 from policybot.data.search.fields import fields_of, indexed_fields
 
@@ -284,10 +284,12 @@ class IssueWriter:
         ]
         if goals:
             self.session.execute(insert(_GOALS), goals)
-        terms: set[str] = set()
-        for (_, record, _), found in zip(fresh, bodies, strict=True):
-            terms.update(_vocabulary(record.title, record.summary, found))
-        self._insert_vocabulary(terms)
+        self._insert_vocabulary(
+            _vocabulary(
+                [(record.title, record.summary) for _, record, _ in fresh],
+                [body for found in bodies for body in found],
+            )
+        )
         return [
             (
                 brief_id,
@@ -411,10 +413,12 @@ class IssueWriter:
         brief.goals = kept
 
     def _add_vocabulary(self, briefs: Sequence[Brief]) -> None:
-        found: set[str] = set()
-        for brief in briefs:
-            found.update(_vocabulary(brief.title, brief.summary, brief.bodies))
-        self._insert_vocabulary(found)
+        self._insert_vocabulary(
+            _vocabulary(
+                [(brief.title, brief.summary) for brief in briefs],
+                [body for brief in briefs for body in brief.bodies],
+            )
+        )
 
     def _insert_vocabulary(self, found: set[str]) -> None:
         if not found:
@@ -444,9 +448,10 @@ def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
-def _vocabulary(title: str, summary: str, bodies: Iterable[IssuingBody]) -> set[str]:
-    """The words "did you mean" may suggest from one brief."""
-    found = set(words(f"{title} {summary}"))
+def _vocabulary(texts: Sequence[tuple[str, str]], bodies: Iterable[IssuingBody]) -> set[str]:
+    """The words "did you mean" may suggest from briefs' (title, summary) and bodies: read
+    as one text, each distinct word tested once."""
+    found = distinct_words(" ".join(f"{title} {summary}" for title, summary in texts))
     found.update(b.abbreviation.lower() for b in bodies)
     return {w[:100] for w in found}
 

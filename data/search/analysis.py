@@ -262,6 +262,15 @@ def words(text: str) -> list[str]:
     ]
 
 
+def distinct_words(text: str) -> set[str]:
+    """The set of `words(text)`, each distinct token tested once."""
+    return {
+        token
+        for token in set(_TOKEN.findall(normalize(text)))
+        if len(token) >= 3 and token.isascii() and token.isalpha() and token not in STOPWORDS
+    }
+
+
 @dataclass(frozen=True)
 class TermQuery:
     """Matches a document holding any one of the alternatives (each a phrase of terms)."""

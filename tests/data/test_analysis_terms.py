@@ -8,7 +8,7 @@ import random
 
 from benchmarks.corpus import generate_issue
 from policybot.data.search import analysis
-from policybot.data.search.analysis import index_terms, terms
+from policybot.data.search.analysis import distinct_words, index_terms, terms, words
 
 
 def _plain_terms(text: str) -> list[str]:
@@ -70,3 +70,6 @@ def test_index_terms_match_the_plain_reading() -> None:
         assert terms(text) == _plain_terms(text), text
         assert index_terms(text) == _plain_index_terms(text), text
         assert index_terms(text) == _plain_index_terms(text), text  # now from the cache
+        assert distinct_words(text) == set(words(text)), text
+    joined = " ".join(texts)
+    assert distinct_words(joined) == set().union(*(set(words(t)) for t in texts))
