@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -254,20 +254,20 @@ class IssueWriter:
             }
             for identity, record, content in fresh
         ]
-        # Ids taken up front and plain executemany INSERTs (no RETURNING, no ORM bulk
-        # machinery): on PostgreSQL a RETURNING insert of 500 rows is one statement of 8,000
-        # placeholders that psycopg parses anew each time.
+        # Ids taken up front and plain inserts (no RETURNING, no ORM bulk machinery; COPY on
+        # PostgreSQL): there a RETURNING insert of 500 rows was one statement of 8,000
+        # placeholders that psycopg parsed anew each time.
         ids = _reserve_ids(self.session, _BRIEFS, len(rows))
         for brief_id, row in zip(ids, rows, strict=True):
             row["id"] = brief_id
-        self.session.execute(insert(_BRIEFS), rows)
+        backend = backend_for(self.session)
+        backend.insert_rows(self.session.connection(), _BRIEFS, rows)
         links = [
             {"brief_id": brief_id, "body_id": body.id, "position": position}
             for brief_id, found in zip(ids, bodies, strict=True)
             for position, body in enumerate(found)
         ]
-        if links:
-            self.session.execute(insert(brief_bodies), links)
+        backend.insert_rows(self.session.connection(), brief_bodies, links)
         goals = [
             {
                 "brief_id": brief_id,
@@ -282,8 +282,7 @@ class IssueWriter:
             for brief_id, (_, record, _) in zip(ids, fresh, strict=True)
             for position, goal in enumerate(record.goals)
         ]
-        if goals:
-            self.session.execute(insert(_GOALS), goals)
+        backend.insert_rows(self.session.connection(), _GOALS, goals)
         self._insert_vocabulary(
             _vocabulary(
                 [(record.title, record.summary) for _, record, _ in fresh],
