@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from policybot.data.models import (
     brief_bodies,
 )
 from policybot.data.novelty import Novelty, decide_archive, new_since_value
-from policybot.data.search.analysis import words
+from policybot.data.search.analysis import distinct_words
 from policybot.data.search.engines import IndexedFields, engine_for
 from policybot.data.search.fields import fields_of, indexed_fields
 
@@ -116,12 +116,17 @@ def _content_hash(record: BriefRecord) -> str:
 
 
 class IssueWriter:
-    """Writes one parsed issue inside the caller's transaction."""
+    """Writes one parsed issue inside the caller's transaction.
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    New briefs are written set-based (a statement per table); `set_based=False` writes
+    them as updates are written, an ORM object graph per brief: slower, and the reference
+    the set-based path is tested against (tests/data/test_ingest_set_based.py)."""
+
+    def __init__(self, session: Session, now: datetime, set_based: bool = True) -> None:
         self.session = session
         self.now = now
         self.bodies = BodyRegistry(session)
+        self.set_based = set_based
 
     def write(
         self,
@@ -185,12 +190,22 @@ class IssueWriter:
                 summary.unchanged += 1
                 continue
             if brief is None:
-                fresh.append((identity, record, content))
                 summary.added += 1
                 if archive:
                     summary.added_archive += 1
                 else:
                     summary.added_new += 1
+                if self.set_based:
+                    fresh.append((identity, record, content))
+                    continue
+                brief = Brief(
+                    identity=identity,
+                    ingested_at=self.now,
+                    new_since=new_since_value(archive, self.now),
+                )
+                self.session.add(brief)
+                self._fill(brief, record, content, document.id, full_names | record.body_full_names)
+                changed.append(brief)
                 continue
             summary.updated += 1
             self._fill(brief, record, content, document.id, full_names | record.body_full_names)
@@ -239,18 +254,20 @@ class IssueWriter:
             }
             for identity, record, content in fresh
         ]
-        ids = list(
-            self.session.scalars(
-                insert(Brief).returning(Brief.id, sort_by_parameter_order=True), rows
-            )
-        )
+        # Ids taken up front and plain inserts (no RETURNING, no ORM bulk machinery; COPY on
+        # PostgreSQL): there a RETURNING insert of 500 rows was one statement of 8,000
+        # placeholders that psycopg parsed anew each time.
+        ids = _reserve_ids(self.session, _BRIEFS, len(rows))
+        for brief_id, row in zip(ids, rows, strict=True):
+            row["id"] = brief_id
+        backend = backend_for(self.session)
+        backend.insert_rows(self.session.connection(), _BRIEFS, rows)
         links = [
             {"brief_id": brief_id, "body_id": body.id, "position": position}
             for brief_id, found in zip(ids, bodies, strict=True)
             for position, body in enumerate(found)
         ]
-        if links:
-            self.session.execute(insert(brief_bodies), links)
+        backend.insert_rows(self.session.connection(), brief_bodies, links)
         goals = [
             {
                 "brief_id": brief_id,
@@ -265,12 +282,13 @@ class IssueWriter:
             for brief_id, (_, record, _) in zip(ids, fresh, strict=True)
             for position, goal in enumerate(record.goals)
         ]
-        if goals:
-            self.session.execute(insert(Goal), goals)
-        terms: set[str] = set()
-        for (_, record, _), found in zip(fresh, bodies, strict=True):
-            terms.update(_vocabulary(record.title, record.summary, found))
-        self._insert_vocabulary(terms)
+        backend.insert_rows(self.session.connection(), _GOALS, goals)
+        self._insert_vocabulary(
+            _vocabulary(
+                [(record.title, record.summary) for _, record, _ in fresh],
+                [body for found in bodies for body in found],
+            )
+        )
         return [
             (
                 brief_id,
@@ -394,10 +412,12 @@ class IssueWriter:
         brief.goals = kept
 
     def _add_vocabulary(self, briefs: Sequence[Brief]) -> None:
-        found: set[str] = set()
-        for brief in briefs:
-            found.update(_vocabulary(brief.title, brief.summary, brief.bodies))
-        self._insert_vocabulary(found)
+        self._insert_vocabulary(
+            _vocabulary(
+                [(brief.title, brief.summary) for brief in briefs],
+                [body for brief in briefs for body in brief.bodies],
+            )
+        )
 
     def _insert_vocabulary(self, found: set[str]) -> None:
         if not found:
@@ -407,9 +427,30 @@ class IssueWriter:
             self.session.execute(statement, [{"term": t} for t in chunk])
 
 
-def _vocabulary(title: str, summary: str, bodies: Iterable[IssuingBody]) -> set[str]:
-    """The words "did you mean" may suggest from one brief."""
-    found = set(words(f"{title} {summary}"))
+_BRIEFS: Table = Brief.__table__  # type: ignore[assignment]
+_GOALS: Table = Goal.__table__  # type: ignore[assignment]
+
+
+def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` ids for new rows of `table`, the ones the database would have given them:
+    the next values of its sequence on PostgreSQL; on SQLite those after the largest id
+    (a writing transaction holds the database's write lock from its start, so no other
+    writer takes them; and a write after a snapshot another writer changed fails)."""
+    if count == 0:
+        return []
+    column = table.c.id
+    if backend_for(session).name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, column.name)
+        numbers = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        return sorted(int(i) for i in session.scalars(numbers))
+    largest = session.scalar(select(func.coalesce(func.max(column), 0))) or 0
+    return list(range(largest + 1, largest + 1 + count))
+
+
+def _vocabulary(texts: Sequence[tuple[str, str]], bodies: Iterable[IssuingBody]) -> set[str]:
+    """The words "did you mean" may suggest from briefs' (title, summary) and bodies: read
+    as one text, each distinct word tested once."""
+    found = distinct_words(" ".join(f"{title} {summary}" for title, summary in texts))
     found.update(b.abbreviation.lower() for b in bodies)
     return {w[:100] for w in found}
 

@@ -177,20 +177,39 @@ def _word_term(word: str) -> str:
     return stem(word) if word.isascii() and word.isalpha() else word
 
 
+# A word's term by the word as the text spells it: indexing a brief looks up every word,
+# and a dictionary lookup costs a fraction of the cached function's call.
+_TERM_OF_WORD: dict[str, str] = {}
+_TERM_OF_WORD_MAX = 65536
+
+
 def terms(text: str) -> list[str]:
     """Index terms of text, in order (positions matter for phrases)."""
+    return _terms_of_normalized(normalize(text))
+
+
+def _terms_of_normalized(normalized: str) -> list[str]:
     out: list[str] = []
-    for match in _TOKEN.finditer(_join_acronyms(normalize(text))):
-        token = match.group(0)
-        if _IS_CJK.match(token):
-            out.extend(cjk_bigrams(token))
-        else:
+    known = _TERM_OF_WORD.get
+    for token in _TOKEN.findall(_join_acronyms(normalized)):
+        term = known(token)
+        if term is None:
+            if _IS_CJK.match(token):
+                out.extend(cjk_bigrams(token))
+                continue
             # PostgreSQL refuses lexemes over 2047 bytes; no real word comes near the cap.
-            out.append(_word_term(token)[:MAX_TERM_CHARS])
+            term = _word_term(token)[:MAX_TERM_CHARS]
+            if len(_TERM_OF_WORD) >= _TERM_OF_WORD_MAX:
+                _TERM_OF_WORD.clear()
+            _TERM_OF_WORD[token] = term
+        out.append(term)
     return out
 
 
 _HYPHENATED = re.compile(r"\b([^\W\d_]+)(?:[-\u2010\u2011](?=[^\W\d_]))([^\W\d_]+)\b")
+_HYPHEN = re.compile("[-\u2010\u2011]")
+# The CJK tokens of `_TOKEN` are exactly the longest runs of CJK characters.
+_CJK_RUN = re.compile(f"[{_CJK}]{{2,}}")
 
 
 def index_terms(text: str) -> list[str]:
@@ -202,11 +221,13 @@ def index_terms(text: str) -> list[str]:
     case. They come after the field's terms so that phrase positions stay as they were.
     """
     normalized = normalize(text)
-    tails = [run[-1] for run in _TOKEN.findall(normalized) if len(run) > 1 and _IS_CJK.match(run)]
-    joined = [
-        stem(m[1] + m[2]) for m in _HYPHENATED.finditer(normalized) if (m[1] + m[2]).isascii()
-    ]
-    return terms(text) + tails + joined
+    tails = [run[-1] for run in _CJK_RUN.findall(normalized)]
+    joined = (
+        [stem(m[1] + m[2]) for m in _HYPHENATED.finditer(normalized) if (m[1] + m[2]).isascii()]
+        if _HYPHEN.search(normalized)  # most text has none; the full pattern is slow to scan
+        else []
+    )
+    return _terms_of_normalized(normalized) + tails + joined
 
 
 def joined_hyphen_term(word: str) -> str | None:
@@ -239,6 +260,15 @@ def words(text: str) -> list[str]:
         for token in _TOKEN.findall(normalize(text))
         if len(token) >= 3 and token.isascii() and token.isalpha() and token not in STOPWORDS
     ]
+
+
+def distinct_words(text: str) -> set[str]:
+    """The set of `words(text)`, each distinct token tested once."""
+    return {
+        token
+        for token in set(_TOKEN.findall(normalize(text)))
+        if len(token) >= 3 and token.isascii() and token.isalpha() and token not in STOPWORDS
+    }
 
 
 @dataclass(frozen=True)
