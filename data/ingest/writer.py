@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
 from policybot.data.bodies import BodyRegistry, full_names_in
-from policybot.data.db import SessionFactory
+from policybot.data.db import SessionFactory, unit_of_work
 from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
 from policybot.data.ingest.losses import keep_stored_facts
 from policybot.data.ingest.matching import identity_key, match_goals, moved_by_identity
@@ -515,7 +515,7 @@ def _store(
     now seeing the other's rows, so it reports them unchanged ("already ingested")."""
     for attempt in (1, 2):
         try:
-            with factory() as session, session.begin():
+            with unit_of_work(factory) as session:
                 return IssueWriter(session, now).write(issue, content_hash, novelty, replace_facts)
         except IntegrityError:
             if attempt == 2:
