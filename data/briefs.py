@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     UnaryExpression,
+    and_,
     cast,
     exists,
     func,
@@ -412,3 +413,45 @@ def undelivered_of_brief(session: Session, brief_id: int) -> int:
         )
         or 0
     )
+
+
+def newest_briefs(session: Session, batch: int) -> Iterator[list[tuple[int, date | None]]]:
+    """(id, publication day) of every brief, newest first (undated last; ties: the higher
+    id first), `batch` at a time, doubling. Dated briefs are read from the publication
+    index backwards, each batch after the last one's key (no OFFSET, no sort of the store:
+    PostgreSQL cannot read `DESC NULLS LAST` from that index), then the undated ones."""
+    after: tuple[date, int] | None = None
+    while True:
+        dated = select(Brief.id, Brief.published_on).where(Brief.published_on.is_not(None))
+        if after is not None:
+            dated = dated.where(
+                or_(
+                    Brief.published_on < after[0],
+                    and_(Brief.published_on == after[0], Brief.id < after[1]),
+                )
+            )
+        rows = [
+            (brief_id, published_on)
+            for brief_id, published_on in session.execute(
+                dated.order_by(Brief.published_on.desc(), Brief.id.desc()).limit(batch)
+            )
+        ]
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            break
+        last_id, last_day = rows[-1]
+        assert last_day is not None
+        after = (last_day, last_id)
+        batch *= 2
+    undated = select(Brief.id).where(Brief.published_on.is_(None)).order_by(Brief.id.desc())
+    last: int | None = None
+    while True:
+        statement = undated if last is None else undated.where(Brief.id < last)
+        ids = list(session.scalars(statement.limit(batch)))
+        if ids:
+            yield [(brief_id, None) for brief_id in ids]
+        if len(ids) < batch:
+            return
+        last = ids[-1]
+        batch *= 2

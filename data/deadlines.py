@@ -16,6 +16,7 @@ from policybot.data.briefs import (
     apply_filters,
     has_structured_filters,
     has_text,
+    newest_briefs,
     text_matches,
 )
 from policybot.data.models import Brief, Goal, GoalKind
@@ -200,23 +201,14 @@ def _day_page(session: Session, day: _Day, kinds: list[str], skip: int, wanted: 
         for goal_id, brief_id in day.goals:
             goals_of.setdefault(brief_id, []).append(goal_id)
     found: list[tuple[tuple[int, int, int], int]] = []
-    batch = max(_WALK_BATCH, int(2 * walk))
-    at = 0
-    while True:
-        newest = session.execute(
-            select(Brief.id, Brief.published_on)
-            .order_by(Brief.published_on.desc().nulls_last(), Brief.id.desc())
-            .limit(batch)
-            .offset(at)
-        ).all()
-        at += len(newest)
-        published = dict(newest)
+    for newest in newest_briefs(session, max(_WALK_BATCH, int(2 * walk))):
         if day.goals is None:
+            published = dict(newest)
             walked = list(published)
-            for chunk_at in range(0, len(walked), _LOAD_CHUNK):
+            for at in range(0, len(walked), _LOAD_CHUNK):
                 for goal_id, brief_id in session.execute(
                     select(Goal.id, Goal.brief_id).where(
-                        Goal.brief_id.in_(walked[chunk_at : chunk_at + _LOAD_CHUNK]),
+                        Goal.brief_id.in_(walked[at : at + _LOAD_CHUNK]),
                         Goal.due_on == day.due_on,
                         Goal.kind.in_(kinds),
                     )
@@ -227,15 +219,10 @@ def _day_page(session: Session, day: _Day, kinds: list[str], skip: int, wanted: 
                 for goal_id in goals_of.get(brief_id, ()):
                     found.append((_newest_key(published_on, goal_id), goal_id))
         found.sort()
-        if len(newest) < batch:
-            break  # every brief walked
-        if len(found) >= needed:
-            # Certain once the walk is past the publication day of the last goal needed:
-            # a brief not walked yet is no newer than the last one walked.
-            last_walked = _newest_key(newest[-1][1], 0)[:2]
-            if last_walked > found[needed - 1][0][:2]:
-                break
-        batch *= 2
+        # Certain once the walk is past the publication day of the last goal needed: a
+        # brief not walked yet is no newer than the last one walked.
+        if len(found) >= needed and _newest_key(newest[-1][1], 0)[:2] > found[needed - 1][0][:2]:
+            break
     return [goal_id for _key, goal_id in found[skip:needed]]
 
 
