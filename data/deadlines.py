@@ -24,6 +24,7 @@ from policybot.data.models import Brief, Goal, GoalKind
 _LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
 _GOALS_PER_BRIEF = 3  # above the usual: words matching fewer briefs read goals by brief
 _SORTED_DAY = 500  # a day with at most this many goals is sorted whole
+_WALK_FACTOR = 4  # ... and one with fewer than this many times the briefs a walk would read
 _WALK_BATCH = 200  # briefs per first step of a walk newest first
 
 
@@ -193,7 +194,7 @@ def _day_page(session: Session, day: _Day, kinds: list[str], skip: int, wanted: 
     briefs = session.scalar(select(func.max(Brief.id))) or 0
     # Briefs walked to fill the page, beside the goals sorted otherwise.
     walk = needed * briefs / day.count
-    if day.count <= _SORTED_DAY or day.count <= 4 * walk:
+    if day.count <= _SORTED_DAY or day.count <= _WALK_FACTOR * walk:
         keys = _sorted_day(session, day, kinds)
         return [goal_id for _key, goal_id in sorted(keys)[skip:needed]]
     goals_of: dict[int, list[int]] = {}
