@@ -7,7 +7,7 @@ CPU read from /proc), beside a bare `help` reply from the same run.
     python -m benchmarks.heavy_replies --demo --dump demo.json   # the demo corpus
     python -m benchmarks.heavy_replies ... --compare before.json  # exit 1 on any difference
 
-The answers a team gave are part of the corpus: `--answers N` has team T1 answer every
+The answers a team gave are part of the corpus: `--answers N` has team TA answer every
 N-th goal (past and not yet due), the same ones on every run.
 """
 
@@ -52,20 +52,20 @@ SCORECARDS = [
     "scorecard due:2025",
     "scorecard kind:company",
 ]
-# (command, team): T2 as a workspace that answered nothing (as benchmarks.load asks),
-# T1's scorecard beside it.
+# (command, team): T1 answered nothing (the team benchmarks.load and command_cost ask as),
+# TA's scorecard (every 97th goal answered) beside it.
 TIMED = [
-    ("deadlines", "T2"),
-    ("deadlines within 5y", "T2"),
-    ("deadlines storage", "T2"),
-    ("deadlines within 5y storage", "T2"),
-    ("scorecard", "T2"),
-    ("scorecard storage", "T2"),
+    ("deadlines", "T1"),
+    ("deadlines within 5y", "T1"),
+    ("deadlines storage", "T1"),
+    ("deadlines within 5y storage", "T1"),
     ("scorecard", "T1"),
     ("scorecard storage", "T1"),
+    ("scorecard", "TA"),
+    ("scorecard storage", "TA"),
 ]
-FLOOR = ("help", "T2")
-TEAMS = ("T1", "T2")  # T1 answered some goals, T2 none
+FLOOR = ("help", "T1")
+TEAMS = ("TA", "T1")  # TA answered some goals, T1 (the load benchmarks' team) none
 
 
 def backend_pids(engine: Engine) -> list[int]:
@@ -105,7 +105,7 @@ def build_demo(db: str) -> None:
 
 
 def answer_some(db: str, every: int) -> None:
-    """Team T1 answers every `every`-th goal with a deadline (the same goals each run)."""
+    """Team TA answers every `every`-th goal with a deadline (the same goals each run)."""
     from sqlalchemy import select
 
     from policybot.data.assessments import record_answer
@@ -121,7 +121,7 @@ def answer_some(db: str, every: int) -> None:
             statuses = list(GoalStatus)[1:]
             for n, goal_id in enumerate(ids[::every]):
                 when = datetime(2026, 11, 1, tzinfo=UTC)
-                record_answer(session, "T1", goal_id, statuses[n % len(statuses)], "", "U1", when)
+                record_answer(session, "TA", goal_id, statuses[n % len(statuses)], "", "U1", when)
     engine.dispose()
 
 
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a SQLite file under /tmp)")
     parser.add_argument("--briefs", type=int, default=0, help="generate this many briefs")
     parser.add_argument("--demo", action="store_true", help="the demo corpus only")
-    parser.add_argument("--answers", type=int, default=97, help="T1 answers every N-th goal")
+    parser.add_argument("--answers", type=int, default=97, help="team TA answers every N-th goal")
     parser.add_argument("--rounds", type=int, default=10, help="timed runs of each command")
     parser.add_argument("--dump", type=Path, help="write the replies here (JSON)")
     parser.add_argument("--compare", type=Path, help="replies written before: must be equal")
