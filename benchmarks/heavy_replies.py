@@ -52,6 +52,8 @@ SCORECARDS = [
     "scorecard due:2025",
     "scorecard kind:company",
 ]
+# `latest` with words walks the briefs newest first, as a deadlines page does.
+LATEST = ["latest storage", "latest storage page:3", "latest 30 energy page:2", "latest zzqx"]
 # (command, team): T1 answered nothing (the team benchmarks.load and command_cost ask as),
 # TA's scorecard (every 97th goal answered) beside it.
 TIMED = [
@@ -63,6 +65,7 @@ TIMED = [
     ("scorecard storage", "T1"),
     ("scorecard", "TA"),
     ("scorecard storage", "TA"),
+    ("latest storage page:3", "T1"),
 ]
 FLOOR = ("help", "T1")
 TEAMS = ("TA", "T1")  # TA answered some goals, T1 (the load benchmarks' team) none
@@ -161,7 +164,7 @@ def main() -> None:
     replies = {
         f"{team} {command}": run(command, team)
         for team in TEAMS
-        for command in DEADLINES + SCORECARDS
+        for command in DEADLINES + SCORECARDS + LATEST
     }
     if args.dump:
         args.dump.write_text(json.dumps(replies, indent=1, ensure_ascii=False))

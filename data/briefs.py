@@ -360,14 +360,10 @@ def newest_matching(session: Session, where: BriefFilter, limit: int, offset: in
         ordered = [brief_id for brief_id, _day in rows]
     else:
         # Many matches: the newest briefs hold them densely, so walk the store newest first.
-        newest = select(Brief.id).order_by(Brief.published_on.desc().nulls_last(), Brief.id.desc())
-        at = 0
-        while len(ordered) < wanted:
-            batch = session.scalars(newest.limit(_NEWEST_BATCH).offset(at)).all()
-            if not batch:
+        for batch in newest_briefs(session, _NEWEST_BATCH):
+            ordered += [brief_id for brief_id, _day in batch if brief_id in matched]
+            if len(ordered) >= wanted:
                 break
-            ordered += [i for i in batch if i in matched]
-            at += _NEWEST_BATCH
     return Page([], len(matched), offset, limit, ids=ordered[offset:wanted])
 
 
