@@ -5,7 +5,7 @@ the same filters, on SQLite and PostgreSQL; the index's cold start and memory.
                                 [--postgres URL | --no-postgres] [--postgres-db NAME]
                                 [--sqlite PATH] [--http]
 
-Goals: p99 <= 20 ms for each class end to end through `store.search` (the count and the
+Goals: p99 <= 20 ms for each class end to end through `briefs_data.search` (the count and the
 first page of 5, ranked exactly over every match), >= 50x faster than the scan at p50; a
 fresh process answers its first search within 2 s, peaking under 250 MB and staying under
 200 MB (the index is on disk, memory-mapped and shared: data/search/shared.py).
@@ -15,9 +15,9 @@ Classes: a rare word (among the least frequent tenth of the vocabulary), a commo
 `body:MIIT since:2024-06 due:2027`, a phrase of two words taken from a stored title, and a
 Chinese two-character word. Each query is compiled as `/policy` compiles it (thesaurus,
 derivations, query understanding) before the clock starts; what is timed is one page in an
-open session, the way a command reads it: `store.search(session, where, 5, load=False)`
+open session, the way a command reads it: `briefs_data.search(session, where, 5, load=False)`
 (the index refresh check, ranking) then `brief_views` (the five briefs as plain columns).
-Beside it, in the same run, the ORM page: `store.search(session, where, 5)`, Brief objects
+Beside it, in the same run, the ORM page: `briefs_data.search(session, where, 5)`, Brief objects
 with their selectin relations, as the search path read them before.
 
 The scan answers the same question the plain way: every word as `LIKE '%word%'` over the
@@ -57,11 +57,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from benchmarks.corpus import CJK_WORDS, generate_issue, query_words
-from policybot.data import store
+from policybot.data import briefs as briefs_data
+from policybot.data.briefs import BriefFilter, apply_filters
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief
-from policybot.data.store import BriefFilter
 from policybot.data.views import brief_views
 
 FILTERS = "body:MIIT since:2024-06 due:2027"
@@ -129,7 +129,7 @@ def query_classes(engine: Engine, count: int) -> list[QueryClass]:
         for word in query_words():
             where = compiled(session, word)
             if where.has_text:
-                frequency.append((store.search(session, where, 0).total, word))
+                frequency.append((briefs_data.search(session, where, 0).total, word))
         frequency.sort()
         matched = [w for n, w in frequency if n > 0]
         rare = matched[: max(10, len(matched) // 10)]
@@ -162,17 +162,17 @@ def query_classes(engine: Engine, count: int) -> list[QueryClass]:
 
 def search_samples(engine: Engine, wheres: list[BriefFilter], *, as_shown: bool) -> list[float]:
     """`as_shown`: the page as a reply reads it (the ranked ids, then data/views.brief_views:
-    plain columns); else `store.search`'s ORM briefs with their selectin relations."""
+    plain columns); else `briefs_data.search`'s ORM briefs with their selectin relations."""
     factory = session_factory(engine)
     samples = []
     for where in wheres:
         with factory() as session:
             started = time.perf_counter()
             if as_shown:
-                page = store.search(session, where, 5, load=False)
+                page = briefs_data.search(session, where, 5, load=False)
                 brief_views(session, page.ids, TODAY)
             else:
-                store.search(session, where, 5)
+                briefs_data.search(session, where, 5)
             samples.append((time.perf_counter() - started) * 1000)
     return samples
 
@@ -194,7 +194,7 @@ def scan_samples(engine: Engine, cases: list[tuple[list[str], BriefFilter]]) -> 
         structured = BriefFilter(
             body_ids=where.body_ids, since=where.since, until=where.until, due_year=where.due_year
         )
-        statement = store._apply_filters(select(Brief).where(and_(*words)), structured)
+        statement = apply_filters(select(Brief).where(and_(*words)), structured)
         with factory() as session:
             started = time.perf_counter()
             session.scalar(select(func.count()).select_from(statement.subquery()))
@@ -211,7 +211,9 @@ def measure(engine: Engine, classes: list[QueryClass], scans: int, label: str) -
         compiled_classes = [[compiled(session, q) for q in c.queries] for c in classes]
     # The index is built, caches are warm.
     search_samples(engine, compiled_classes[0][:20], as_shown=False)
-    print(f"  {label}  (search: the page as a reply reads it; ORM: store.search's Brief objects)")
+    print(
+        f"  {label}  (search: the page as a reply reads it; ORM: briefs_data.search's Brief objects)"
+    )
     print(
         f"    {'class':<18} {'search p50':>10} {'p99':>8} {'max':>8}   {'ORM p50':>8} {'p99':>8}"
         f"   {'LIKE p50':>9} {'p99':>8}   {'x faster (p50)':>14}  matches (median)"
@@ -222,7 +224,7 @@ def measure(engine: Engine, classes: list[QueryClass], scans: int, label: str) -
         cases = list(zip(query_class.patterns, wheres, strict=True))[:scans]
         scan = scan_samples(engine, cases)
         with factory() as session:
-            totals = sorted(store.search(session, w, 0).total for w in wheres[:25])
+            totals = sorted(briefs_data.search(session, w, 0).total for w in wheres[:25])
         p50, p99 = percentile(samples, 50), percentile(samples, 99)
         s50, s99 = percentile(scan, 50), percentile(scan, 99)
         print(
@@ -278,14 +280,14 @@ def _first_answer_here(url: str, queries_file: str, spawned: str) -> None:
     engine = make_engine(url)
     queries = json.loads(Path(queries_file).read_text())
     with session_factory(engine)() as session:
-        store.search(session, compiled(session, "storage"), 5)
+        briefs_data.search(session, compiled(session, "storage"), 5)
     first = time.time() - float(spawned)
     peak_first = _peak_rss_mb()
     with session_factory(engine)() as session:
         wheres = [compiled(session, q) for q in queries]
     for where in wheres:
         with session_factory(engine)() as session:
-            store.search(session, where, 5)
+            briefs_data.search(session, where, 5)
     print(
         json.dumps(
             {

@@ -22,7 +22,7 @@ import time
 EAGER = (
     "import click, rich.console, rich.progress, rich.table, sqlalchemy.orm; "
     "import policybot.bot.console, policybot.bot.logs, policybot.bot.services, "
-    "policybot.bot.settings, policybot.data.store, policybot.data.db, "
+    "policybot.bot.settings, policybot.data.briefs, policybot.data.db, "
     "policybot.data.ingest.files, policybot.data.ingest.parser, policybot.data.ingest.preview, "
     "policybot.data.ingest.writer, policybot.data.maintenance, policybot.data.models, "
     "policybot.handlers.context, policybot.handlers.intake"

@@ -327,15 +327,14 @@ def brief_json(brief: Brief) -> dict[str, Any]:
 @pass_state
 def briefs(state: AppState, as_json: bool) -> None:
     """List every stored brief with its goals."""
-    from policybot.data import store
+    from policybot.data.briefs import all_briefs
     from policybot.data.db import unit_of_work
 
     services = state.services()
     try:
-        with unit_of_work(
-            services.sessions, read_only=True
-        ) as session:  # beside the server's writers
-            rows = [brief_json(b) for b in store.all_briefs(session)]
+        # Read-only: beside the server's writers.
+        with unit_of_work(services.sessions, read_only=True) as session:
+            rows = [brief_json(b) for b in all_briefs(session)]
     finally:
         services.close()
     if as_json:

@@ -1,13 +1,15 @@
-"""A team's answer to "was this target met?": the current answer and its history."""
+"""A team's answer to "was this target met?": recorded, the current answers, the history."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policybot.data.backends import backend_for
-from policybot.data.models import GoalAssessment, GoalAssessmentChange, GoalStatus
+from policybot.data.models import Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
 
 
 def record_answer(
@@ -35,3 +37,43 @@ def record_answer(
     session.execute(upsert.values(team_id=team_id, goal_id=goal_id, **answer))
     session.add(GoalAssessmentChange(team_id=team_id, goal_id=goal_id, **answer))
     session.flush()
+
+
+def team_answers(session: Session, team_id: str, goal_ids: Collection[int]) -> dict[int, str]:
+    """The team's current answer (a GoalStatus value) to each of these goals it answered."""
+    if not goal_ids:
+        return {}
+    rows = session.execute(
+        select(GoalAssessment.goal_id, GoalAssessment.status).where(
+            GoalAssessment.team_id == team_id, GoalAssessment.goal_id.in_(list(goal_ids))
+        )
+    )
+    return {goal_id: status for goal_id, status in rows}
+
+
+def answers_on_briefs(
+    session: Session, team_id: str, brief_ids: Collection[int]
+) -> dict[int, GoalAssessment]:
+    """The team's answers to the goals of these briefs, by goal id."""
+    return {
+        a.goal_id: a
+        for a in session.scalars(
+            select(GoalAssessment)
+            .join(Goal, Goal.id == GoalAssessment.goal_id)
+            .where(GoalAssessment.team_id == team_id, Goal.brief_id.in_(list(brief_ids)))
+        )
+    }
+
+
+def answer_history(
+    session: Session, team_id: str, goal_id: int, *, limit: int
+) -> list[GoalAssessmentChange]:
+    """The team's latest answers to the goal, newest first."""
+    return list(
+        session.scalars(
+            select(GoalAssessmentChange)
+            .where(GoalAssessmentChange.team_id == team_id, GoalAssessmentChange.goal_id == goal_id)
+            .order_by(GoalAssessmentChange.answered_at.desc(), GoalAssessmentChange.id.desc())
+            .limit(limit)
+        )
+    )

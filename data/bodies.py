@@ -1,4 +1,5 @@
 """Issuing bodies and their aliases: one body, many names ("MIIT", "工信部", the full name);
+looking a body up by any of them, the bodies briefs name;
 and reading the names a tracker lists ("MIIT, MOF, NDB", "MIIT etc.")."""
 
 from __future__ import annotations
@@ -6,14 +7,15 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
 
-from policybot.data.models import BodyAlias, IssuingBody
+from policybot.data.models import BodyAlias, IssuingBody, brief_bodies
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # "The Ministry of Finance (MOF)" in brief text teaches us MOF's full name.
@@ -227,3 +229,52 @@ def body_ids_for(session: Session, name: str) -> list[int]:
     return list(
         session.scalars(select(BodyAlias.body_id).where(BodyAlias.normalized == normalized))
     )
+
+
+def resolve_body(session: Session, name: str) -> IssuingBody | None:
+    normalized = normalize_name(name)
+    if not normalized:
+        return None
+    return session.scalar(
+        select(IssuingBody).join(BodyAlias).where(BodyAlias.normalized == normalized)
+    )
+
+
+def bodies_by_name(session: Session) -> dict[str, IssuingBody]:
+    """Every body under each of its normalized names, for matching many words at once."""
+    rows = session.execute(select(BodyAlias.normalized, IssuingBody).join(BodyAlias.body))
+    return {normalized: body for normalized, body in rows}
+
+
+def body_names(body: IssuingBody) -> list[str]:
+    """All the names a body goes by: abbreviation, full name, aliases (no duplicates)."""
+    names = [body.abbreviation, body.full_name, *(a.alias for a in body.aliases)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def used_bodies(session: Session) -> list[str]:
+    """Abbreviations of bodies that at least one brief names."""
+    return list(
+        session.scalars(
+            select(IssuingBody.abbreviation)
+            .where(exists().where(brief_bodies.c.body_id == IssuingBody.id))
+            .order_by(IssuingBody.abbreviation)
+        )
+    )
+
+
+def bodies_with_aliases(session: Session) -> Sequence[IssuingBody]:
+    """Every body, its aliases loaded with it (one query for all of them)."""
+    return session.scalars(select(IssuingBody).options(selectinload(IssuingBody.aliases))).all()
+
+
+def full_names(session: Session, abbreviations: list[str]) -> dict[str, str]:
+    """Each known abbreviation's full name (`MIIT` -> Ministry of Industry and ...)."""
+    if not abbreviations:
+        return {}
+    rows = session.execute(
+        select(IssuingBody.abbreviation, IssuingBody.full_name).where(
+            IssuingBody.abbreviation.in_(abbreviations)
+        )
+    )
+    return {abbreviation: full_name for abbreviation, full_name in rows}

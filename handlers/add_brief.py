@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from policybot.data.bodies import normalize_name
+from policybot.data.bodies import bodies_with_aliases, normalize_name
+from policybot.data.briefs import brief_by_identity
 from policybot.data.db import SessionFactory, unit_of_work
 from policybot.data.errors import UserError
 from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadline
@@ -25,7 +25,7 @@ from policybot.data.ingest.records import BriefRecord, GoalRecord
 from policybot.data.ingest.single import UNLABELLED, parse_single_brief, single_issue
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IssueWriter, brief_identity
-from policybot.data.models import Brief, BriefKind, IssuingBody
+from policybot.data.models import BriefKind
 from policybot.handlers.context import Context
 from policybot.handlers.message_brief import split_message
 from policybot.handlers.permissions import require_admin
@@ -290,7 +290,7 @@ def save_brief(factory: SessionFactory, ctx: Context, record: BriefRecord) -> Re
     issue = single_issue(record, f"added in Slack by {ctx.user_label}")
     with unit_of_work(factory) as session:
         summary = IssueWriter(session, ctx.now).write(issue, _content_hash(record))
-        brief = session.scalar(select(Brief).where(Brief.identity == brief_identity(record)))
+        brief = brief_by_identity(session, brief_identity(record))
         if brief is None:  # the writer stores every brief it is given
             raise UserError("The brief could not be stored; nothing was written.")
         ref, title = brief.ref, brief.title
@@ -311,7 +311,7 @@ def body_choices(session: Session, typed: str, limit: int = 100) -> list[tuple[s
     wanted = normalize_name(typed)
     if not wanted:
         return []
-    bodies = session.scalars(select(IssuingBody).options(selectinload(IssuingBody.aliases))).all()
+    bodies = bodies_with_aliases(session)
     found: list[tuple[int, str, str]] = []
     for body in bodies:
         names = [body.abbreviation, body.full_name, *(a.alias for a in body.aliases)]

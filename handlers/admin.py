@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.briefs import get_brief, parse_brief_ref, undelivered_of_brief
 from policybot.data.errors import UserError
-from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal
+from policybot.data.models import Brief
 from policybot.data.search.engines import engine_for
 from policybot.data.views import deadline_label
 from policybot.handlers.permissions import require_admin
@@ -19,22 +18,6 @@ CONFIRM = "confirm"
 SHOWN_GOALS = 20
 
 
-def _pending_deliveries(session: Session, brief: Brief) -> int:
-    """Digest items and alerts of this brief that were not sent yet (every workspace)."""
-    goal_ids = select(Goal.id).where(Goal.brief_id == brief.id)
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(
-                or_(Delivery.brief_id == brief.id, Delivery.goal_id.in_(goal_ids)),
-                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
-            )
-        )
-        or 0
-    )
-
-
 def _preview(session: Session, brief: Brief) -> Reply:
     goals = tuple(
         f"{g.ref} ({deadline_label(g.due_on, g.precision, g.window_start)}): {g.text}"
@@ -42,7 +25,7 @@ def _preview(session: Session, brief: Brief) -> Reply:
     )
     if len(brief.goals) > SHOWN_GOALS:
         goals += (f"\u2026and {len(brief.goals) - SHOWN_GOALS} more goals",)
-    pending = _pending_deliveries(session, brief)
+    pending = undelivered_of_brief(session, brief.id)
     noun = "alert or digest item" if pending == 1 else "alerts and digest items"
     sections = [Section(f"{len(brief.goals)} goals", goals)] if goals else []
     return Reply(
@@ -64,10 +47,10 @@ def forget(request: Request) -> Reply:
     session, ctx, text = request.session, request.context, request.argument
     require_admin(ctx, "remove briefs from the corpus")
     words = text.split()
-    brief_id = store.parse_brief_ref(words[0]) if words else None
+    brief_id = parse_brief_ref(words[0]) if words else None
     if brief_id is None or len(words) > 2 or (len(words) == 2 and words[1].lower() != CONFIRM):
         raise UserError("Which brief? `/policy forget b12` removes brief b12 for everyone.")
-    brief = store.get_brief(session, brief_id)
+    brief = get_brief(session, brief_id)
     if brief is None:
         raise UserError(f"There is no brief `b{brief_id}`.")
     if len(words) == 1:

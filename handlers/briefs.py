@@ -10,16 +10,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data import briefs as briefs_data
+from policybot.data.briefs import (
+    BriefFilter,
+    Page,
+    get_brief,
+    get_brief_of_goal,
+    newest_matching,
+    parse_brief_ref,
+    parse_goal_ref,
+)
+from policybot.data.deadlines import due_goals_page
 from policybot.data.errors import UserError
-from policybot.data.models import Brief
 from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
 from policybot.data.query.language import Query, parse_query, shortened
 from policybot.data.query.understanding import Intent, Reading, understand
-from policybot.data.store import BriefFilter, Page
 from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
 from policybot.handlers.context import Context
 from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
@@ -33,9 +40,6 @@ _WITHIN = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?|m|months?|y|years?)$", re.
 SEARCH_COMMAND = "search"  # the command word that makes any text a search (for buttons)
 # Command words: a search that starts with one was asked for as words (`search latest`).
 _COMMAND_WORDS = frozenset(["latest", "deadlines", "deadline"])
-_DATE_LOOKUP_LIMIT = 2000  # matches whose dates are read by id; more: walk newest first
-_ID_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
-_NEWEST_BATCH = 1000
 _LATER_YEARS = 100  # "the next ones, however far off"
 
 
@@ -57,7 +61,7 @@ def _more_text(text: str) -> str:
 
 
 def _page_views(session: Session, ctx: Context, page: Page) -> list[BriefView]:
-    """The page's briefs as shown, read in a few plain queries (`store.search(load=False)`
+    """The page's briefs as shown, read in a few plain queries (`briefs_data.search(load=False)`
     names them), with the words the search found in each; `page.ids` keeps only those read."""
     views = brief_views(session, page.ids, ctx.today)
     page.ids = list(views)
@@ -132,7 +136,7 @@ def search(request: Request) -> Reply:
         return _newest(session, ctx, reading, names, page_number, " ".join(more.split()))
     where, analysed = build_filter(session, query, names, today=ctx.today)
     offset = (page_number - 1) * PAGE_SIZE
-    page = store.search(session, where, PAGE_SIZE, offset, load=False)
+    page = briefs_data.search(session, where, PAGE_SIZE, offset, load=False)
     described = query.describe()
     notes = [*_read_note(reading), *query.notes, *_ignored_note(analysed, where)]
     noted = notes_matching(session, ctx, query.words + query.phrases) if page_number == 1 else []
@@ -177,7 +181,7 @@ def search(request: Request) -> Reply:
 
 def _issuers(session: Session, ctx: Context, where: BriefFilter) -> list[str]:
     """ "who issued ...": the issuing bodies of what matches (of the first 50)."""
-    page = store.search(session, where, MAX_LATEST, load=False)
+    page = briefs_data.search(session, where, MAX_LATEST, load=False)
     counts: Counter[str] = Counter()
     for view in brief_views(session, page.ids, ctx.today).values():
         counts.update(view.bodies or ("no government body (company news)",))
@@ -200,7 +204,7 @@ def _emptied_by_exclusions(
     if not (where.exclude or where.exclude_body_ids) or not (where.has_text or query.has_filters):
         return None
     kept = replace(where, exclude=(), exclude_body_ids=frozenset())
-    page = store.search(session, kept, 1, load=False)
+    page = briefs_data.search(session, kept, 1, load=False)
     if page.total == 0 or page.partial:
         return None
     without = replace(query, excluded=[], excluded_phrases=[], excluded_bodies=[])
@@ -254,7 +258,7 @@ def _finds_something(
         where, _ = build_filter(session, query, names, today=today)
     except UserError:
         return False
-    page = store.search(session, where, 1, load=False)
+    page = briefs_data.search(session, where, 1, load=False)
     return page.total > 0 and not page.partial
 
 
@@ -282,7 +286,7 @@ def _no_results(
             return finds(text)
         return _finds_something(session, text, today, names)
 
-    suggestions = store.suggest(session, analysed.plain_words)
+    suggestions = briefs_data.suggest(session, analysed.plain_words)
     names = BodyNames(session)
 
     def spelled(term: str) -> str:
@@ -346,7 +350,7 @@ def _no_results(
                 reply.notes.append(hint)
         elif check and not plain and where is not None and (where.since or where.until):
             undated = replace(where, since=None, until=None)
-            page = store.search(session, undated, 1, load=False)
+            page = briefs_data.search(session, undated, 1, load=False)
             # Only the newest's ref and date are said (no goal countdown needs `today`).
             shown = brief_views(session, page.ids, today or date.min) if page.total else {}
             if shown:
@@ -381,12 +385,12 @@ def show(request: Request) -> Reply:
     if not argument:
         raise UserError("Which brief? For example `/policy show b3` (ids are in search results).")
     brief = None
-    brief_id = store.parse_brief_ref(argument)
-    goal_id = store.parse_goal_ref(argument)
+    brief_id = parse_brief_ref(argument)
+    goal_id = parse_goal_ref(argument)
     if brief_id is not None:
-        brief = store.get_brief(session, brief_id)
+        brief = get_brief(session, brief_id)
     elif goal_id is not None:
-        brief = store.get_brief_of_goal(session, goal_id)
+        brief = get_brief_of_goal(session, goal_id)
     elif argument.lower().startswith("me ") and len(argument.split()) > 1:
         # "show me MIIT policies on batteries" is a question, not an id: search it.
         reply = search(Request(session, ctx, argument.split(maxsplit=1)[1]))
@@ -464,7 +468,7 @@ def _newest_of_all(session: Session, ctx: Context, count: int | None, page_numbe
     wanted = count or PAGE_SIZE
     offset = (page_number - 1) * PAGE_SIZE
     size = max(0, min(PAGE_SIZE, wanted - offset))
-    page = store.latest(session, size, offset, load=False)
+    page = briefs_data.latest(session, size, offset, load=False)
     if page.total == 0:
         return Reply(text="No briefs are stored yet; add tracker issues with `policybot ingest`.")
     page.total = min(page.total, wanted)
@@ -493,7 +497,7 @@ def _newest(
     wanted = reading.count or PAGE_SIZE
     offset = (page_number - 1) * PAGE_SIZE
     size = max(0, min(PAGE_SIZE, wanted - offset))
-    page = _newest_page(session, where, size, offset)
+    page = newest_matching(session, where, size, offset)
     described = query.describe()
     notes = [*_read_note(reading, "latest"), *query.notes, *_ignored_note(analysed, where)]
     if page.total == 0:
@@ -521,39 +525,6 @@ def _newest(
     if reading.asks_who and page_number == 1:
         reply.notes += _issuers(session, ctx, where)
     return reply
-
-
-def _newest_page(session: Session, where: BriefFilter, limit: int, offset: int) -> Page:
-    """The ids of the briefs matching `where`, newest first (search ranks by relevance)."""
-    if not (where.has_text or where.exclude):
-        return store.search(session, where, limit, offset, load=False)  # newest first
-    matched = store.text_matches(session, where)
-    wanted = offset + limit
-    ordered: list[int] = []
-    if len(matched) <= _DATE_LOOKUP_LIMIT:
-        ids = sorted(matched)
-        rows: list[tuple[int, date | None]] = []
-        for at in range(0, len(ids), _ID_CHUNK):
-            chunk = ids[at : at + _ID_CHUNK]
-            rows += [
-                (row[0], row[1])
-                for row in session.execute(
-                    select(Brief.id, Brief.published_on).where(Brief.id.in_(chunk))
-                )
-            ]
-        rows.sort(key=lambda r: (r[1] is not None, r[1] or date.min, r[0]), reverse=True)
-        ordered = [brief_id for brief_id, _day in rows]
-    else:
-        # Many matches: the newest briefs hold them densely, so walk the store newest first.
-        newest = select(Brief.id).order_by(Brief.published_on.desc().nulls_last(), Brief.id.desc())
-        at = 0
-        while len(ordered) < wanted:
-            batch = session.scalars(newest.limit(_NEWEST_BATCH).offset(at)).all()
-            if not batch:
-                break
-            ordered += [i for i in batch if i in matched]
-            at += _NEWEST_BATCH
-    return Page([], len(matched), offset, limit, ids=ordered[offset:wanted])
 
 
 def parse_window(words: list[str]) -> tuple[timedelta | int, list[str], str]:
@@ -672,12 +643,12 @@ def _deadline_reply(
     start, end, label = _explicit_due_window(query, today, end, label)
     offset = (page_number - 1) * PAGE_SIZE
     # Only the page shown is loaded; the count comes from the database (or the index).
-    page = store.due_goals_page(session, start, end, where, limit=PAGE_SIZE, offset=offset)
+    page = due_goals_page(session, start, end, where, limit=PAGE_SIZE, offset=offset)
     later = False
     if not page.total and not window_words and query is not None and query.describe():
         # Nothing in the default window: the next ones, however far off, rather than none.
         far = date(today.year + _LATER_YEARS, 12, 31)
-        page = store.due_goals_page(session, start, far, where, limit=PAGE_SIZE, offset=offset)
+        page = due_goals_page(session, start, far, where, limit=PAGE_SIZE, offset=offset)
         later = bool(page.total)
     shown, total = page.goals, page.total
     about = f" for {query.describe()}" if query and query.describe() else ""

@@ -12,15 +12,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from policybot.data import store
-from policybot.data.bodies import known_bodies, normalize_name
-from policybot.data.models import GoalStatus, IssuingBody
+from policybot.data.bodies import full_names, known_bodies, normalize_name
+from policybot.data.briefs import BriefFilter
+from policybot.data.deadlines import DueGoal
+from policybot.data.models import GoalStatus
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
-from policybot.data.store import BriefFilter, DueGoal
+from policybot.data.scorecard import score_tally
 from policybot.handlers import drawing
 from policybot.handlers.briefs import _no_results
 from policybot.handlers.export import select_deadlines
@@ -150,24 +148,13 @@ def _status_label(status: str | None) -> str:
     return _ANSWER_LABELS.get(GoalStatus(status), "unclear")
 
 
-def _full_names(session: Session, abbreviations: list[str]) -> dict[str, str]:
-    if not abbreviations:
-        return {}
-    rows = session.execute(
-        select(IssuingBody.abbreviation, IssuingBody.full_name).where(
-            IssuingBody.abbreviation.in_(abbreviations)
-        )
-    )
-    return {abbreviation: full_name for abbreviation, full_name in rows}
-
-
 def scorecard_chart(request: Request) -> Reply:
     """`scorecard chart [words]`: met / missed / unclear / awaiting answer per issuing body."""
     session, ctx, text = request.session, request.context, request.argument
     query = parse_query(text) if text.strip() else None
     where = build_filter(session, query)[0] if query is not None else BriefFilter()
     about = f" for {query.describe()}" if query is not None and query.describe() else ""
-    tally = store.score_tally(session, ctx.team_id, ctx.today, where, first=0)
+    tally = score_tally(session, ctx.team_id, ctx.today, where, first=0)
     per_body: dict[str, Counter[str]] = defaultdict(Counter)
     for body, counts in tally.per_body.items():
         for status, count in counts.items():
@@ -184,7 +171,7 @@ def scorecard_chart(request: Request) -> Reply:
         )
     sizes = Counter({body: sum(counts.values()) for body, counts in per_body.items()})
     shown, rest = _top(sizes)
-    full = _full_names(session, shown)
+    full = full_names(session, shown)
     rows = [
         drawing.ScoreRow(b, _english_name(b, full.get(b, "")), dict(per_body[b])) for b in shown
     ]

@@ -17,16 +17,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.assessments import team_answers
 from policybot.data.calendar_feeds import uid_domain
+from policybot.data.deadlines import DueGoal, due_goals
 from policybot.data.errors import UserError
-from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
+from policybot.data.models import Brief, Goal, GoalStatus
 from policybot.data.query.compiler import TextQueries, build_filter
 from policybot.data.query.language import parse_query
-from policybot.data.store import DueGoal
 from policybot.data.views import deadline_label
 from policybot.handlers.briefs import (
     _ignored_note,
@@ -98,7 +97,7 @@ def select_deadlines(session: Session, ctx: Context, text: str) -> Selection:
         period = f" in the next {label}"
     rest = " ".join(words)
     if not rest:
-        return Selection(store.due_goals(session, today, end), period, "")
+        return Selection(due_goals(session, today, end), period, "")
     query = parse_query(rest)
     where, analysed = build_filter(session, query)
     described = query.describe()
@@ -112,7 +111,7 @@ def select_deadlines(session: Session, ctx: Context, text: str) -> Selection:
         end = min(end, where.due_by)
     if where.due_from is not None:
         start = max(start, where.due_from)
-    due = store.due_goals(session, start, end, where) if start <= end else []
+    due = due_goals(session, start, end, where) if start <= end else []
     return Selection(
         due,
         period,
@@ -232,15 +231,8 @@ def calendar_bytes(due: list[DueGoal], domain: str, name: str = CALENDAR_NAME) -
 
 
 def _team_answers(session: Session, ctx: Context, due: list[DueGoal]) -> dict[int, GoalStatus]:
-    ids = [item.goal.id for item in due]
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(GoalAssessment.goal_id, GoalAssessment.status).where(
-            GoalAssessment.team_id == ctx.team_id, GoalAssessment.goal_id.in_(ids)
-        )
-    )
-    return {goal_id: GoalStatus(status) for goal_id, status in rows}
+    answers = team_answers(session, ctx.team_id, [item.goal.id for item in due])
+    return {goal_id: GoalStatus(status) for goal_id, status in answers.items()}
 
 
 def _cell(text: str) -> str:

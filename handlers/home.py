@@ -6,16 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data import briefs as briefs_data
+from policybot.data.deadlines import DueGoal, due_goal_keys, due_goals_page, load_due_goals
 from policybot.data.errors import UserError
 from policybot.data.leads import describe_leads
 from policybot.data.models import ReminderRule, ScheduleKind, Subscription
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
+from policybot.data.rules import user_rule_words, user_rules
 from policybot.data.schedules import format_clock
+from policybot.data.subscriptions import user_subscriptions
 from policybot.data.views import BriefView, DeadlineView, brief_view, goal_view
 from policybot.handlers.briefs import add_months
 from policybot.handlers.context import Context
@@ -72,20 +74,13 @@ def _rule(rule: ReminderRule) -> SetupView:
 
 
 def _channels(session: Session, ctx: Context) -> tuple[tuple[ChannelView, ...], int]:
-    subs = select(Subscription).where(
-        Subscription.team_id == ctx.team_id, Subscription.created_by == ctx.user_id
-    )
-    rules = select(ReminderRule).where(
-        ReminderRule.team_id == ctx.team_id, ReminderRule.created_by == ctx.user_id
-    )
-    total = sum(
-        session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        for statement in (subs, rules)
-    )
+    subs, sub_count = user_subscriptions(session, ctx.team_id, ctx.user_id, limit=MAX_SETUPS)
+    rules, rule_count = user_rules(session, ctx.team_id, ctx.user_id, limit=MAX_SETUPS)
+    total = sub_count + rule_count
     by_channel: dict[str, list[tuple[int, SetupView]]] = {}
-    for sub in session.scalars(subs.order_by(Subscription.id).limit(MAX_SETUPS)):
+    for sub in subs:
         by_channel.setdefault(sub.channel_id, []).append((0, _subscription(sub)))
-    for rule in session.scalars(rules.order_by(ReminderRule.id).limit(MAX_SETUPS)):
+    for rule in rules:
         by_channel.setdefault(rule.channel_id, []).append((1, _rule(rule)))
     channels = tuple(
         ChannelView(channel, tuple(view for _, view in sorted(items, key=lambda i: i[0])))
@@ -96,19 +91,13 @@ def _channels(session: Session, ctx: Context) -> tuple[tuple[ChannelView, ...], 
 
 def _your_deadlines(
     session: Session, ctx: Context, start: date, end: date
-) -> tuple[list[store.DueGoal], int, bool]:
+) -> tuple[list[DueGoal], int, bool]:
     """The soonest MAX_DEADLINES goals that the user's own reminder rules follow (all goals
     when they have none), how many there are in all, and whether rules chose them. Only
     the goals shown are loaded."""
-    rules = list(
-        session.scalars(
-            select(ReminderRule.query_text).where(
-                ReminderRule.team_id == ctx.team_id, ReminderRule.created_by == ctx.user_id
-            )
-        )
-    )
+    rules = user_rule_words(session, ctx.team_id, ctx.user_id)
     if not rules:
-        page = store.due_goals_page(session, start, end, limit=MAX_DEADLINES)
+        page = due_goals_page(session, start, end, limit=MAX_DEADLINES)
         return page.goals, page.total, False
     found: dict[int, date] = {}
     for query_text in dict.fromkeys(rules):
@@ -116,9 +105,9 @@ def _your_deadlines(
             where = build_filter(session, parse_query(query_text))[0]
         except UserError:
             continue
-        found.update(store.due_goal_keys(session, start, end, where))
+        found.update(due_goal_keys(session, start, end, where))
     ordered = sorted(found, key=lambda goal_id: (found[goal_id], goal_id))
-    return store.load_due_goals(session, ordered[:MAX_DEADLINES]), len(found), True
+    return load_due_goals(session, ordered[:MAX_DEADLINES]), len(found), True
 
 
 def build_home(session: Session, ctx: Context) -> HomeView:
@@ -126,7 +115,7 @@ def build_home(session: Session, ctx: Context) -> HomeView:
     due, due_total, followed = _your_deadlines(
         session, ctx, today, add_months(today, HORIZON_MONTHS)
     )
-    latest = store.latest(session, LATEST_BRIEFS)
+    latest = briefs_data.latest(session, LATEST_BRIEFS)
     channels, total = _channels(session, ctx)
     return HomeView(
         user_id=ctx.user_id,

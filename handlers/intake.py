@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.preview import IssuePreview, preview_issue
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IngestSummary, IssueWriter
+from policybot.data.intakes import intake_by_token, intake_of_file
 from policybot.data.models import IntakeStatus, PendingIntake
 from policybot.data.novelty import Novelty
 from policybot.handlers.context import Context
@@ -129,11 +130,7 @@ def stage_upload(
     with unit_of_work(factory) as session:
         preview = preview_issue(session, issue, digest, ctx.now)
         reply = preview_reply(preview)
-        existing = session.scalar(
-            select(PendingIntake).where(
-                PendingIntake.team_id == ctx.team_id, PendingIntake.file_id == file_id
-            )
-        )
+        existing = intake_of_file(session, ctx.team_id, file_id)
         choices = {"archive": preview.archive, "removals": bool(preview.removals)}
         if existing is not None and existing.status == IntakeStatus.PENDING:
             return StagedUpload(reply, existing.token, repeat=True, **choices)
@@ -262,7 +259,7 @@ def decide_intake(
                     token,
                     IntakeStatus.INGESTED if ingest else IntakeStatus.CANCELLED,
                 )
-                intake = session.scalar(select(PendingIntake).where(PendingIntake.token == token))
+                intake = intake_by_token(session, token)
                 if not taken or intake is None:
                     return IntakeDecision(_already_decided(intake), decided=False)
                 if not ingest:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief
+from policybot.data.briefs import briefs_linking_like
 from policybot.data.views import BriefView, brief_view
 
 MAX_LINKS = 10  # a message's links looked up at most
@@ -22,10 +21,6 @@ def _same_link(a: str, b: str) -> bool:
     return plain(a) == plain(b)
 
 
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def briefs_for_links(session: Session, urls: list[str], today: date) -> dict[str, BriefView]:
     """URL -> the newest brief that lists it among its links (URLs no brief has are left out)."""
     found: dict[str, BriefView] = {}
@@ -34,12 +29,7 @@ def briefs_for_links(session: Session, urls: list[str], today: date) -> dict[str
         if len(core) < 8:
             continue
         # The links column is JSON text: a LIKE narrows the rows, the exact test decides.
-        candidates = session.scalars(
-            select(Brief)
-            .where(cast(Brief.links, String).like(f"%{_like_escaped(core)}%", escape="\\"))
-            .order_by(Brief.published_on.desc(), Brief.id.desc())
-            .limit(20)
-        )
+        candidates = briefs_linking_like(session, core, limit=20)
         for brief in candidates:
             if any(_same_link(url, link) for link in brief.links):
                 found[url] = brief_view(brief, today)

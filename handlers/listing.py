@@ -3,7 +3,7 @@ The "and N more" button of a capped digest runs it."""
 
 from __future__ import annotations
 
-from policybot.data import store
+from policybot.data.briefs import get_brief, get_brief_of_goal, parse_brief_ref, parse_goal_ref
 from policybot.data.errors import UserError
 from policybot.data.models import Brief
 from policybot.data.views import brief_view
@@ -29,13 +29,13 @@ def list_briefs(request: Request) -> Reply:
     briefs: list[Brief] = []
     missing: list[str] = []
     for word in words:
-        brief_id, goal_id = store.parse_brief_ref(word), store.parse_goal_ref(word)
+        brief_id, goal_id = parse_brief_ref(word), parse_goal_ref(word)
         if brief_id is None and goal_id is None:
             raise UserError(f"`{word[:20]}` is not a brief or goal id; ids look like `b3` or `g5`.")
         brief = (
-            store.get_brief(session, brief_id)
+            get_brief(session, brief_id)
             if brief_id is not None
-            else store.get_brief_of_goal(session, goal_id or 0)
+            else get_brief_of_goal(session, goal_id or 0)
         )
         if brief is None:
             missing.append(word[:20])

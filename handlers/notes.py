@@ -7,7 +7,7 @@ import textwrap
 
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.briefs import get_brief, parse_brief_ref
 from policybot.data.errors import UserError
 from policybot.data.notes import (
     MAX_NOTE_CHARS,
@@ -32,7 +32,7 @@ _TEAMS_WITH_NOTES: set[str] = set()
 def note(request: Request) -> Reply:
     session, ctx, text = request.session, request.context, request.argument
     ref, _, body = text.strip().partition(" ")
-    brief_id = store.parse_brief_ref(ref) if ref else None
+    brief_id = parse_brief_ref(ref) if ref else None
     if brief_id is None:
         raise UserError("Which brief? `/policy note b2 Expect a final version in spring.`")
     body = " ".join(body.split())
@@ -40,7 +40,7 @@ def note(request: Request) -> Reply:
         raise UserError(
             f"A note holds up to {MAX_NOTE_CHARS} characters (this one has {len(body)})."
         )
-    brief = store.get_brief(session, brief_id)
+    brief = get_brief(session, brief_id)
     if brief is None:
         raise UserError(f"There is no brief `{ref[:20]}`; `/policy latest` lists recent ones.")
     if not body:

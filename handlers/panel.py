@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.briefs import get_brief, parse_brief_ref, search
 from policybot.data.errors import UserError
 from policybot.data.leads import LeadsError, parse_leads
 from policybot.data.models import ReminderRule, Subscription
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
+from policybot.data.rules import team_rule
 from policybot.data.schedules import format_clock
+from policybot.data.subscriptions import team_subscription
 from policybot.data.views import BriefView, brief_view
 from policybot.handlers.context import Context
 from policybot.handlers.options import FieldError
@@ -75,7 +76,7 @@ def count_matches(session: Session, query_text: str) -> str:
         where = build_filter(session, parse_query(query_text))[0]
     except UserError as error:
         return f"Not understood yet: {error}"
-    page = store.search(session, where, 1, 0, load=False)
+    page = search(session, where, 1, 0, load=False)
     if page.total == 0 or page.partial:
         return "No stored brief matches this yet."
     noun = "brief matches" if page.total == 1 else "briefs match"
@@ -182,17 +183,9 @@ def _own_setup(session: Session, ctx: Context, ref: str) -> Subscription | Remin
         raise UserError(f"`{ref[:20]}` is not a subscription or reminder rule.")
     row: Subscription | ReminderRule | None
     if ref[:1] == "s":
-        row = session.scalar(
-            select(Subscription).where(
-                Subscription.id == int(number), Subscription.team_id == ctx.team_id
-            )
-        )
+        row = team_subscription(session, ctx.team_id, int(number))
     else:
-        row = session.scalar(
-            select(ReminderRule).where(
-                ReminderRule.id == int(number), ReminderRule.team_id == ctx.team_id
-            )
-        )
+        row = team_rule(session, ctx.team_id, int(number))
     if row is None:
         raise UserError(f"{ref} no longer exists.")
     return row
@@ -238,8 +231,8 @@ def removal_command(ref: str) -> str:
 
 def brief_by_ref(session: Session, ref: str, today: date) -> BriefView | None:
     """A brief named in a menu's value ("b12"), or None when it is gone."""
-    brief_id = store.parse_brief_ref(ref)
-    brief = store.get_brief(session, brief_id) if brief_id is not None else None
+    brief_id = parse_brief_ref(ref)
+    brief = get_brief(session, brief_id) if brief_id is not None else None
     return brief_view(brief, today) if brief is not None else None
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.briefs import briefs_by_ids, matching_ids
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Subscription
 from policybot.data.novelty import new_briefs_between
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
+from policybot.data.subscriptions import team_subscription
 from policybot.data.views import brief_view
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Reply, Visibility
@@ -37,10 +37,10 @@ def recent_matches(session: Session, query_text: str, now: datetime) -> list[Bri
             new_briefs_between(now - timedelta(days=PREVIEW_DAYS), now)
         )
     ]
-    ids = store.matching_ids(session, where, only_ids=arrived) if arrived else []
+    ids = matching_ids(session, where, only_ids=arrived) if arrived else []
     if not ids:
         return []
-    briefs = list(session.scalars(select(Brief).where(Brief.id.in_(ids))))
+    briefs = briefs_by_ids(session, ids)
     briefs.sort(key=lambda b: (b.published_on is not None, b.published_on, b.id), reverse=True)
     return briefs
 
@@ -72,13 +72,7 @@ def sample(request: Request) -> Reply:
         raise UserError(
             "Which subscription? `/policy sample s3` (`/policy subscriptions` lists them)."
         )
-    subscription = session.scalar(
-        select(Subscription).where(
-            Subscription.id == int(ref),
-            Subscription.team_id == ctx.team_id,
-            Subscription.channel_id == ctx.channel_id,
-        )
-    )
+    subscription = team_subscription(session, ctx.team_id, int(ref), channel_id=ctx.channel_id)
     if subscription is None:
         raise UserError(
             f"This channel has no subscription `s{ref}`; `/policy subscriptions` lists them."

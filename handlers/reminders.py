@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from policybot.data.errors import UserError
@@ -13,7 +13,10 @@ from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscr
 from policybot.data.pauses import drop_undelivered
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
+from policybot.data.rules import channel_rules as rules_of_channel
+from policybot.data.rules import rule_for_words
 from policybot.data.schedules import format_clock
+from policybot.data.subscriptions import subscription_for_words
 from policybot.handlers.cadence import describe_cadence, take_cadence
 from policybot.handlers.context import Context
 from policybot.handlers.options import FieldError, take_time_options, zone_named
@@ -39,14 +42,8 @@ def refuse_words_taken(
 ) -> None:
     """An edit to words another setup of the channel already has is refused under the form's
     query field: two rows would deliver the same things twice."""
-    other = session.scalar(
-        select(model).where(
-            model.team_id == ctx.team_id,
-            model.channel_id == ctx.channel_id,
-            model.query_text == described,
-            model.id != own_id,
-        )
-    )
+    same_words = subscription_for_words if model is Subscription else rule_for_words
+    other = same_words(session, ctx.team_id, ctx.channel_id, described, other_than=own_id)
     if isinstance(other, (Subscription, ReminderRule)):
         words = f"`{described}`" if described else everything
         raise FieldError(
@@ -93,13 +90,7 @@ def _refuse_cadence(words: list[str]) -> None:
 
 
 def channel_rules(session: Session, ctx: Context) -> list[ReminderRule]:
-    return list(
-        session.scalars(
-            select(ReminderRule)
-            .where(ReminderRule.team_id == ctx.team_id, ReminderRule.channel_id == ctx.channel_id)
-            .order_by(ReminderRule.id)
-        )
-    )
+    return rules_of_channel(session, ctx.team_id, ctx.channel_id)
 
 
 def describe_rule(rule: ReminderRule) -> str:
@@ -121,13 +112,7 @@ def remind(request: Request) -> Reply:
     query = parse_query(query_text)
     build_filter(session, query)  # reject bad filters now
     described = query.describe()
-    rule = session.scalar(
-        select(ReminderRule).where(
-            ReminderRule.team_id == ctx.team_id,
-            ReminderRule.channel_id == ctx.channel_id,
-            ReminderRule.query_text == described,
-        )
-    )
+    rule = rule_for_words(session, ctx.team_id, ctx.channel_id, described)
     if rule is None:
         if len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
             raise UserError(

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.assessments import record_answer
+from policybot.data.assessments import answer_history, answers_on_briefs, record_answer
+from policybot.data.briefs import BriefFilter, brief_titles, parse_goal_ref
 from policybot.data.errors import UserError
-from policybot.data.models import Brief, Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
+from policybot.data.models import Goal, GoalAssessmentChange, GoalStatus
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
-from policybot.data.store import BriefFilter
+from policybot.data.scorecard import score_tally, scored_goal_candidates
 from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
 from policybot.handlers.context import Context
 from policybot.handlers.replies import Button, Line, Person, Reply, Section
@@ -46,14 +45,7 @@ def _confirmation(goal: Goal, answer: GoalStatus, note: str, today: date) -> Rep
 
 
 def _history(session: Session, team_id: str, goal: Goal) -> list[GoalAssessmentChange]:
-    return list(
-        session.scalars(
-            select(GoalAssessmentChange)
-            .where(GoalAssessmentChange.team_id == team_id, GoalAssessmentChange.goal_id == goal.id)
-            .order_by(GoalAssessmentChange.answered_at.desc(), GoalAssessmentChange.id.desc())
-            .limit(SHOWN_HISTORY + 1)
-        )
-    )
+    return answer_history(session, team_id, goal.id, limit=SHOWN_HISTORY + 1)
 
 
 def _who(user_id: str, ctx: Context) -> Person:
@@ -88,7 +80,7 @@ def status(request: Request) -> Reply:
         raise UserError(
             "Write `/policy status g5 met` (or `missed`, `unclear`), optionally with a note."
         )
-    goal_id = store.parse_goal_ref(words[0])
+    goal_id = parse_goal_ref(words[0])
     answer = ANSWERS.get(words[1].lower())
     if goal_id is None:
         raise UserError(f"`{words[0][:20]}` is not a goal id; goal ids look like `g5`.")
@@ -141,7 +133,7 @@ def scorecard(request: Request) -> Reply:
     where = build_filter(session, parse_query(text))[0] if text.strip() else BriefFilter()
     today = ctx.today
     # The database counts; only the briefs shown are loaded, with their scored goals.
-    tally = store.score_tally(session, ctx.team_id, today, where, first=MAX_SECTIONS)
+    tally = score_tally(session, ctx.team_id, today, where, first=MAX_SECTIONS)
     if not tally.briefs:
         return Reply(
             text="No targets to score yet: none has passed its deadline or been answered.",
@@ -177,23 +169,8 @@ def _brief_sections(
     """One section per brief shown: each scored goal with the team's answer."""
     if not brief_ids:
         return []
-    answers = {
-        a.goal_id: a
-        for a in session.scalars(
-            select(GoalAssessment)
-            .join(Goal, Goal.id == GoalAssessment.goal_id)
-            .where(GoalAssessment.team_id == ctx.team_id, Goal.brief_id.in_(brief_ids))
-        )
-    }
-    goals = session.scalars(
-        select(Goal)
-        .where(
-            Goal.brief_id.in_(brief_ids),
-            Goal.due_on.is_not(None),
-            Goal.kind.in_([str(k) for k in where.goal_kinds]),
-        )
-        .order_by(Goal.due_on, Goal.id)
-    )
+    answers = answers_on_briefs(session, ctx.team_id, brief_ids)
+    goals = scored_goal_candidates(session, brief_ids, where.goal_kinds)
     lines: dict[int, list[str]] = {b: [] for b in brief_ids}
     for goal in goals:
         answer = answers.get(goal.id)
@@ -206,8 +183,6 @@ def _brief_sections(
         lines[goal.brief_id].append(line)
     titles = {
         brief_id: f"b{brief_id} {title}"
-        for brief_id, title in session.execute(
-            select(Brief.id, Brief.title).where(Brief.id.in_(brief_ids))
-        )
+        for brief_id, title in brief_titles(session, brief_ids).items()
     }
     return [Section(titles[b], tuple(lines[b])) for b in brief_ids if b in titles]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from policybot.data.errors import UserError
@@ -22,6 +22,11 @@ from policybot.data.pauses import drop_undelivered
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
+from policybot.data.subscriptions import (
+    channel_settings,
+    channel_subscriptions,
+    subscription_for_words,
+)
 from policybot.handlers.cadence import describe_cadence, take_cadence
 from policybot.handlers.context import Context
 from policybot.handlers.options import take_time_options, zone_named
@@ -87,13 +92,7 @@ def subscribe(command: Request) -> Reply:  # `request` below is the schedule ask
     build_filter(session, query)  # validates bodies and filters now, not at delivery time
     query_text = query.describe()
     schedule = request.schedule
-    existing = session.scalar(
-        select(Subscription).where(
-            Subscription.team_id == ctx.team_id,
-            Subscription.channel_id == ctx.channel_id,
-            Subscription.query_text == query_text,
-        )
-    )
+    existing = subscription_for_words(session, ctx.team_id, ctx.channel_id, query_text)
     if existing is None:
         count = len(_channel_subscriptions(session, ctx))
         if count >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
@@ -237,26 +236,12 @@ def _pause_notes(sub: Subscription) -> list[str]:
 
 
 def _channel_subscriptions(session: Session, ctx: Context) -> list[Subscription]:
-    return list(
-        session.scalars(
-            select(Subscription)
-            .where(Subscription.team_id == ctx.team_id, Subscription.channel_id == ctx.channel_id)
-            .order_by(Subscription.id)
-        )
-    )
+    return channel_subscriptions(session, ctx.team_id, ctx.channel_id)
 
 
 def _channel_default_tz(session: Session, ctx: Context) -> str:
     settings = channel_settings(session, ctx.team_id, ctx.channel_id)
     return settings.timezone if settings else "UTC"
-
-
-def channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
-    return session.scalar(
-        select(ChannelSettings).where(
-            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
-        )
-    )
 
 
 def subscriptions(request: Request) -> Reply:

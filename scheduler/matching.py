@@ -13,14 +13,13 @@ from dataclasses import fields, replace
 
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.briefs import BriefFilter, matching_ids
 from policybot.data.errors import UserError
 from policybot.data.query.compiler import BodyNames, build_filter
 from policybot.data.query.language import parse_query
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.live import candidate_searcher
 from policybot.data.search.ranking import Plan, Searcher
-from policybot.data.store import BriefFilter
 
 
 class _CompiledFilters:
@@ -121,7 +120,7 @@ class CandidateMatcher:
             rest = replace(where, include=(), exclude=(), any_of=())
             if rest not in self._structured:
                 self._structured[rest] = frozenset(
-                    store.matching_ids(self.session, rest, only_ids=self.ids)
+                    matching_ids(self.session, rest, only_ids=self.ids)
                 )
             found &= self._structured[rest]
         return frozenset(found)

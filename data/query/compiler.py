@@ -3,7 +3,7 @@
 Words become analysed term queries, each with its close derivations and its thesaurus
 names (data/thesaurus.toml; a name of several words is found in the free text, longest
 first); issuing-body names in the text search for all of a body's names; `body:` filters
-resolve to body ids. The result is a `BriefFilter` (data/store.py), which handlers and the
+resolve to body ids. The result is a `BriefFilter` (data/briefs.py), which handlers and the
 scheduler hand to the store unchanged.
 """
 
@@ -16,8 +16,8 @@ from datetime import date
 from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.bodies import normalize_name
+from policybot.data.bodies import normalize_name, resolve_body, used_bodies
+from policybot.data.briefs import BriefFilter, suggest
 from policybot.data.db import READ_ONLY
 from policybot.data.errors import UserError
 from policybot.data.models import BodyAlias, GoalKind, IssuingBody
@@ -32,7 +32,6 @@ from policybot.data.search.analysis import (
     word_query,
 )
 from policybot.data.search.thesaurus import Thesaurus, thesaurus
-from policybot.data.store import BriefFilter
 
 _ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
 
@@ -51,7 +50,7 @@ class TextQueries:
 @dataclass(frozen=True)
 class KnownBody:
     """An issuing body as queries read it: its id, abbreviation and every name it goes by
-    (abbreviation, full name, aliases, as `store.body_names` lists them)."""
+    (abbreviation, full name, aliases, as `body_names` lists them)."""
 
     id: int
     abbreviation: str
@@ -305,10 +304,10 @@ def resolve_bodies(
     ids: set[int] = set()
     for name in names:
         # A table read once (the scheduler compiling thousands of queries) saves a query each.
-        body = table.find(name) if table is not None else store.resolve_body(session, name)
+        body = table.find(name) if table is not None else resolve_body(session, name)
         if body is None:
-            suggestions = store.suggest(session, [name]).bodies
-            known = suggestions or store.used_bodies(session)[:12]
+            suggestions = suggest(session, [name]).bodies
+            known = suggestions or used_bodies(session)[:12]
             raise UserError(
                 f"I don't know an issuing body called `{name[:80]}`. "
                 + ("Did you mean " if suggestions else "Bodies with briefs: ")

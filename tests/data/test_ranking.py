@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data import store
+from policybot.data import briefs as briefs_data
+from policybot.data.briefs import Page, matching_ids, text_matches
 from policybot.data.db import make_engine, session_factory, upgrade
+from policybot.data.deadlines import due_goals
 from policybot.data.errors import UserError
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief
@@ -27,9 +29,9 @@ TRACKERS = sorted(
 )
 
 
-def found(session: Session, text: str) -> store.Page:
+def found(session: Session, text: str) -> Page:
     where, _ = build_filter(session, parse_query(text))
-    return store.search(session, where, 100)
+    return briefs_data.search(session, where, 100)
 
 
 def titles(session: Session, text: str) -> list[str]:
@@ -136,7 +138,7 @@ def _ranked_pages(
         for text in texts:
             where, _ = build_filter(session, parse_query(text))
             out[text] = [
-                (b.title, b.title_original) for b in store.search(session, where, 10).briefs
+                (b.title, b.title_original) for b in briefs_data.search(session, where, 10).briefs
             ]
     return out
 
@@ -201,7 +203,7 @@ def test_among_matches_only_the_given_briefs(session: Session) -> None:
     add_brief(session, "Storage rules")
     where, _ = build_filter(session, parse_query("storage -battery"))
     assert engine_for(session).among(session, where.include, where.exclude, [a.id, b.id]) == {a.id}
-    assert store.matching_ids(session, where, only_ids=[a.id, b.id]) == [a.id]
+    assert matching_ids(session, where, only_ids=[a.id, b.id]) == [a.id]
 
 
 def test_due_year_is_the_same_for_search_and_deadlines(session: Session) -> None:
@@ -230,8 +232,8 @@ def test_due_year_is_the_same_for_search_and_deadlines(session: Session) -> None
     )
     for year, expected in ((2027, []), (2029, [brief.id])):
         where, _ = build_filter(session, parse_query(f"storage due:{year}"))
-        assert [b.id for b in store.search(session, where, 10).briefs] == expected
-        due = store.due_goals(session, date(2025, 1, 1), date(2035, 1, 1), where)
+        assert [b.id for b in briefs_data.search(session, where, 10).briefs] == expected
+        due = due_goals(session, date(2025, 1, 1), date(2035, 1, 1), where)
         assert [d.brief.id for d in due] == expected
     assert datetime.now(UTC)
 
@@ -339,14 +341,14 @@ def test_due_by_runs_from_today_to_the_end_of_the_year(session: Session) -> None
     later = add_brief(session, "Later storage", goals=[("by 2031", date(2031, 12, 31))])
     today = date(2026, 11, 29)
     where, _ = build_filter(session, parse_query("storage due:..2030"), today=today)
-    assert [b.id for b in store.search(session, where, 10).briefs] == [ahead.id]
-    assert store.text_matches(session, where) == {ahead.id}
-    due = store.due_goals(session, today, date(2035, 1, 1), where)
+    assert [b.id for b in briefs_data.search(session, where, 10).briefs] == [ahead.id]
+    assert text_matches(session, where) == {ahead.id}
+    due = due_goals(session, today, date(2035, 1, 1), where)
     assert [d.brief.id for d in due] == [ahead.id]
     # Without a today (a subscription's filter) every deadline up to then counts.
     where, _ = build_filter(session, parse_query("storage due:..2030"))
-    assert {b.id for b in store.search(session, where, 10).briefs} == {passed.id, ahead.id}
-    assert later.id not in store.matching_ids(session, where)
+    assert {b.id for b in briefs_data.search(session, where, 10).briefs} == {passed.id, ahead.id}
+    assert later.id not in matching_ids(session, where)
 
 
 def test_dotted_acronyms_are_one_word_and_a_lone_letter_is_not_searched(session: Session) -> None:

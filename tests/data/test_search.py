@@ -11,8 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.bodies import BodyRegistry
+from policybot.data import briefs as briefs_data
+from policybot.data.bodies import BodyRegistry, body_names, resolve_body
+from policybot.data.briefs import (
+    BriefFilter,
+    get_brief,
+    get_brief_of_goal,
+    matching_ids,
+    parse_brief_ref,
+    parse_goal_ref,
+)
 from policybot.data.models import Brief, BriefKind, Goal, GoalStatus
 from policybot.data.search.analysis import (
     TermQuery,
@@ -25,7 +33,6 @@ from policybot.data.search.analysis import (
 )
 from policybot.data.search.engines import IndexedFields, engine_for
 from policybot.data.search.fields import indexed_fields
-from policybot.data.store import BriefFilter
 from tests.conftest import NOW
 
 _ids = itertools.count()
@@ -75,7 +82,7 @@ def add_brief(
 def ids(session: Session, *queries: TermQuery | None, **filters: object) -> list[int]:
     include = tuple(q for q in queries if q is not None)
     where = BriefFilter(include=include, **filters)  # type: ignore[arg-type]
-    return [b.id for b in store.search(session, where, 100).briefs]
+    return [b.id for b in briefs_data.search(session, where, 100).briefs]
 
 
 def w(word: str) -> TermQuery:
@@ -344,9 +351,9 @@ def test_a_body_named_in_the_title_outranks_all_its_names_in_the_text(session: S
         published_on=date(2024, 12, 1),
     )
     in_title = add_brief(session, "MIIT notice", published_on=date(2024, 1, 1))
-    body = store.resolve_body(session, "MIIT")
+    body = resolve_body(session, "MIIT")
     assert body is not None
-    assert ids(session, any_phrase_query(store.body_names(body))) == [in_title.id, in_text.id]
+    assert ids(session, any_phrase_query(body_names(body))) == [in_title.id, in_text.id]
 
 
 def test_newest_first_among_equal_matches_and_without_text(session: Session) -> None:
@@ -378,8 +385,8 @@ def test_structured_filters(session: Session) -> None:
         published_on=date(2024, 12, 31),
         goals=[("By 2030", date(2030, 12, 31))],
     )
-    miit = store.resolve_body(session, "MIIT")
-    mof = store.resolve_body(session, "MOF")
+    miit = resolve_body(session, "MIIT")
+    mof = resolve_body(session, "MOF")
     assert miit is not None and mof is not None
     assert ids(session, kind=BriefKind.NEWS) == [miit_news.id]
     assert ids(session, body_ids=(frozenset({miit.id}),)) == [both.id, miit_news.id]
@@ -427,22 +434,22 @@ def test_body_names_resolve_to_one_body_and_find_the_same_briefs(session: Sessio
         "miit",
         "The MIIT",
     ]
-    bodies = {name: store.resolve_body(session, name) for name in names}
+    bodies = {name: resolve_body(session, name) for name in names}
     assert len({b.id for b in bodies.values() if b is not None}) == 1
     assert all(bodies.values())
     body = bodies["MIIT"]
     assert body is not None
-    query = any_phrase_query(store.body_names(body))
+    query = any_phrase_query(body_names(body))
     assert set(ids(session, query)) == {by_abbreviation.id, by_chinese.id, by_link.id}
-    assert store.resolve_body(session, "Ministry of Magic") is None
-    assert store.resolve_body(session, "") is None
+    assert resolve_body(session, "Ministry of Magic") is None
+    assert resolve_body(session, "") is None
 
 
 def test_paging(session: Session) -> None:
     made = [add_brief(session, f"Storage {n}", published_on=date(2024, 1, n + 1)) for n in range(7)]
     where = BriefFilter(include=(w("storage"),))
-    first = store.search(session, where, 5, 0)
-    second = store.search(session, where, 5, 5)
+    first = briefs_data.search(session, where, 5, 0)
+    second = briefs_data.search(session, where, 5, 5)
     assert first.total == second.total == 7
     assert first.has_more and not second.has_more
     assert [b.id for b in first.briefs + second.briefs] == [b.id for b in reversed(made)]
@@ -467,13 +474,13 @@ def test_a_word_longer_than_postgres_allows_is_indexed_and_found(session: Sessio
 
 
 def test_ids_beyond_the_integer_column_are_not_found(session: Session) -> None:
-    assert store.get_brief(session, 2**31) is None
-    assert store.get_brief(session, 99999999999) is None
-    assert store.get_brief_of_goal(session, 2**40) is None
-    assert store.get_brief(session, 0) is None
-    assert store.parse_brief_ref(" B12 ") == 12
-    assert store.parse_goal_ref("g5") == 5
-    assert store.parse_brief_ref("g5") is None
+    assert get_brief(session, 2**31) is None
+    assert get_brief(session, 99999999999) is None
+    assert get_brief_of_goal(session, 2**40) is None
+    assert get_brief(session, 0) is None
+    assert parse_brief_ref(" B12 ") == 12
+    assert parse_goal_ref("g5") == 5
+    assert parse_brief_ref("g5") is None
 
 
 def test_suggest_close_words_and_bodies(session: Session) -> None:
@@ -481,12 +488,12 @@ def test_suggest_close_words_and_bodies(session: Session) -> None:
 
     brief = add_brief(session, "Energy storage manufacturing", summary="Battery storage.")
     IssueWriter(session, NOW)._add_vocabulary([brief])
-    suggestions = store.suggest(session, ["storge", "battery", "MITT"])
+    suggestions = briefs_data.suggest(session, ["storge", "battery", "MITT"])
     assert "storage" in suggestions.terms
     assert suggestions.for_word["storge"][0] == "storage"
     assert "battery" not in suggestions.for_word  # it occurs: nothing to suggest
     assert "MIIT" in suggestions.bodies
-    assert store.suggest(session, ["zzzzqqq"]).terms == []
+    assert briefs_data.suggest(session, ["zzzzqqq"]).terms == []
 
 
 def test_a_title_match_outranks_newer_text_matches_of_several_words(session: Session) -> None:
@@ -517,21 +524,21 @@ def test_matching_ids_among_new_briefs(session: Session) -> None:
         brief.ingested_at = later
     session.flush()
     storage = BriefFilter(include=(w("storage"),))
-    assert store.matching_ids(session, storage, ingested_after=NOW) == [
+    assert matching_ids(session, storage, ingested_after=NOW) == [
         new_match.id,
         new_excluded.id,
     ]
-    assert store.matching_ids(session, storage, ingested_after=NOW, ingested_until=NOW) == []
+    assert matching_ids(session, storage, ingested_after=NOW, ingested_until=NOW) == []
     without_battery = BriefFilter(include=(w("storage"),), exclude=(w("battery"),))
-    assert store.matching_ids(session, without_battery, ingested_after=NOW) == [new_match.id]
+    assert matching_ids(session, without_battery, ingested_after=NOW) == [new_match.id]
     only_exclusion = BriefFilter(exclude=(w("battery"),))
-    assert store.matching_ids(session, only_exclusion, ingested_after=NOW) == [
+    assert matching_ids(session, only_exclusion, ingested_after=NOW) == [
         new_match.id,
         new_other.id,
     ]
-    assert store.matching_ids(session, storage, only_ids=[old.id, new_other.id]) == [old.id]
-    assert store.matching_ids(session, storage, only_ids=[]) == []
-    assert set(store.matching_ids(session, storage)) == {old.id, new_match.id, new_excluded.id}
+    assert matching_ids(session, storage, only_ids=[old.id, new_other.id]) == [old.id]
+    assert matching_ids(session, storage, only_ids=[]) == []
+    assert set(matching_ids(session, storage)) == {old.id, new_match.id, new_excluded.id}
 
 
 # --- highlighting (no database) --------------------------------------------------------------

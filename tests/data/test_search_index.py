@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data import briefs as briefs_data
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief, SearchState
@@ -54,7 +54,7 @@ def another_process(engine: Engine) -> shared.SharedIndex:
 
 def titles(session: Session, text: str) -> list[str]:
     where, _ = build_filter(session, parse_query(text))
-    return [b.title for b in store.search(session, where, 20).briefs]
+    return [b.title for b in briefs_data.search(session, where, 20).briefs]
 
 
 def revision(engine: Engine) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from policybot.data import store
+from policybot.data.deadlines import due_goals, due_goals_page
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
 from policybot.handlers.briefs import PAGE_SIZE, deadlines
@@ -85,7 +85,7 @@ def test_a_deadlines_page_reads_the_window_only(filled: sessionmaker[Session], t
     with filled() as session:
         where = build_filter(session, parse_query(text))[0] if text else None
         end = date(2028, 11, 29)
-        listed = store.due_goals(session, TODAY, end, where)
+        listed = due_goals(session, TODAY, end, where)
         assert len(listed) == NEAR_GOALS
         for page_number in (1, 2, 3):
             session.expunge_all()  # nothing loaded before counts as free
@@ -103,9 +103,9 @@ def test_pages_match_the_full_listing(filled: sessionmaker[Session]) -> None:
     with filled() as session:
         for text in ("", "energy", "grid", "body:MIIT -storage"):
             where = build_filter(session, parse_query(text))[0] if text else None
-            listed = store.due_goals(session, date(2020, 1, 1), date(2040, 1, 1), where)
+            listed = due_goals(session, date(2020, 1, 1), date(2040, 1, 1), where)
             for offset in range(0, len(listed) + PAGE_SIZE, PAGE_SIZE):
-                page = store.due_goals_page(
+                page = due_goals_page(
                     session,
                     date(2020, 1, 1),
                     date(2040, 1, 1),
@@ -116,7 +116,7 @@ def test_pages_match_the_full_listing(filled: sessionmaker[Session]) -> None:
                 assert page.total == len(listed)
                 expected = listed[offset : offset + PAGE_SIZE]
                 assert [d.goal.id for d in page.goals] == [d.goal.id for d in expected]
-    assert len(store.due_goals(session, date(2020, 1, 1), date(2040, 1, 1))) == (
+    assert len(due_goals(session, date(2020, 1, 1), date(2040, 1, 1))) == (
         FAR_GOALS + NEAR_GOALS + PAST_GOALS
     )
 
@@ -132,10 +132,10 @@ def test_the_home_tab_loads_only_what_it_shows(filled: sessionmaker[Session]) ->
 
 def test_the_scorecard_counts_in_the_database(filled: sessionmaker[Session]) -> None:
     with filled() as session, session.begin():
-        past = store.due_goals(session, date(2025, 1, 1), date(2025, 12, 31))
+        past = due_goals(session, date(2025, 1, 1), date(2025, 12, 31))
         assert len(past) == PAST_GOALS
         status(Request(session, ctx(), f"{past[0].goal.ref} met", 1))
-        near = store.due_goals(session, TODAY, date(2028, 11, 29))
+        near = due_goals(session, TODAY, date(2028, 11, 29))
         # Answered before its deadline (confirmed): scored too.
         status(Request(session, ctx(), f"{near[0].goal.ref} missed confirm", 1))
         session.expunge_all()

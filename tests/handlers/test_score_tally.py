@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
+from policybot.data.briefs import BriefFilter
 from policybot.data.models import Goal, GoalAssessment, GoalStatus
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
-from policybot.data.store import BriefFilter
+from policybot.data.scorecard import score_tally
+from tests.handlers.score_oracle import one_pass_score_tally
 
 # Words that match few briefs and words that match most (counted from the other side).
 QUERIES = ["", "energy", "storage", "china", "-zzqx", "body:MIIT", "-body:MIIT", "due:2025"]
@@ -47,6 +48,6 @@ def test_split_tally_is_the_one_pass_tally(session: Session, answered: int) -> N
         for text in QUERIES:
             where = build_filter(session, parse_query(text))[0] if text else BriefFilter()
             for first in (0, 3, 15):
-                split = store.score_tally(session, "T1", today, where, first=first)
-                one_pass = store._chunked_score_tally(session, "T1", today, where, first=first)
+                split = score_tally(session, "T1", today, where, first=first)
+                one_pass = one_pass_score_tally(session, "T1", today, where, first=first)
                 assert split == one_pass, (today, text, first)

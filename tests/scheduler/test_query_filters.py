@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.data.briefs import BriefFilter
 from policybot.data.errors import UserError
 from policybot.data.models import BodyAlias
-from policybot.data.store import BriefFilter
 from policybot.scheduler.matching import QueryFilters
 from tests.scheduler.conftest import ingest, tracker_issue
 
