@@ -138,7 +138,7 @@ def _relative(text: str, published_on: date | None) -> Iterator[Found]:
 
 
 def chinese_deadlines(text: str, published_on: date | None) -> Iterator[Found]:
-    if "年" not in text and "五" not in text:
+    if "年" not in text and "五" not in text and "世纪" not in text:
         return  # no Chinese date or plan at all (most English goals): skip the scans
     spans = list(_spans(text, published_on))
     # A year inside a span (the 2027年 of 2025年至2027年) is the span's end, not a target

@@ -42,7 +42,9 @@ _DRAFT_EN = re.compile(
     r"\s*[)\]]?",
     re.I,
 )
-_CONSULTATION = re.compile(r"征求意见|征求.{0,40}意见|draft for (?:public )?comments?|\(draft\)", re.I)
+_CONSULTATION = re.compile(
+    r"征求意见|征求.{0,40}意见|draft for (?:public )?comments?|\(draft\)", re.I
+)
 _DOCUMENT_WORDS_ZH = re.compile(
     r"(?:通知|意见|方案|办法|规划|决定|公告|指南|细则|规定|计划|纲要|措施|指导意见|条例)$"
 )
@@ -123,7 +125,7 @@ def looks_primary(text: str) -> bool:
         return False  # a sentence, not a headline
     if has_cjk(head):
         return bool(_NAME.search(head) or _DOCUMENT_WORDS_ZH.search(head)) or any(
-            _ADDRESSEES.match(line) for line in lines[1:6]
+            _ADDRESSEES.match(line) or _ISSUED_NAME.search(line) for line in lines[1:6]
         )
     return bool(_EN_HEADLINE.match(head)) and len(head.split()) >= 4
 
@@ -143,9 +145,7 @@ def _is_date_line(line: str) -> bool:
     return _ZH_DATE.fullmatch(line.strip(" 　")) is not None
 
 
-def _document_date(
-    lines: list[str], page_date: date | None, warnings: list[str]
-) -> date | None:
+def _document_date(lines: list[str], page_date: date | None, warnings: list[str]) -> date | None:
     """The labelled date, the date under the signatures, a dateline (year from the page),
     an English date near the top, else the page's date."""
     for line in lines:
@@ -224,7 +224,8 @@ def _lead(lines: list[str], skip: set[str]) -> str:
         if _FORMULA.search(line):
             # "… is hereby issued to you. By 2027, …": the formula goes, the rest may lead.
             line = "".join(
-                s for s in (_SENTENCE.findall(line) if has_cjk(line) else sentences(line))
+                s
+                for s in (_SENTENCE.findall(line) if has_cjk(line) else sentences(line))
                 if not _FORMULA.search(s)
             )
         if _HEADING.match(line) or len(line) < 20 or _URL.fullmatch(line):
@@ -249,12 +250,16 @@ def _bodies(headline: str, lines: list[str]) -> tuple[list[str], bool]:
     """Bodies named in the headline, in the lead's subject (before 印发/发布…) and in the
     signature lines; not every ministry the text mentions."""
     parts = [headline]
-    for line in (item for item in lines[:8] if item != headline):
+    for line in (item for item in lines[:8] if item != headline and not _DATE_LABEL.match(item)):
         subject = re.split(r"印发|发布|出台|制定|联合|released|issued|published", line, maxsplit=1)
         if len(subject) > 1:
             parts.append(subject[0])
             break
-    parts += [line for line in lines if len(line) <= 24 and bodies_named(line)[0]]
+    parts += [
+        line
+        for line in lines
+        if len(line) <= 24 and not _DOC_NUMBER.search(line) and bodies_named(line)[0]
+    ]
     names: list[str] = []
     more = False
     for part in parts:
@@ -339,7 +344,9 @@ def read_primary(
     if name != headline:
         warnings.append(f"the title is the document's name, not the headline {headline!r}")
     if more:
-        warnings.append("more bodies issued it than are named (" + ", ".join(bodies) + " and others)")
+        warnings.append(
+            "more bodies issued it than are named (" + ", ".join(bodies) + " and others)"
+        )
     elif not bodies:
         warnings.append("no issuing body named")
     if published is None:

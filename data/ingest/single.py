@@ -15,7 +15,6 @@ import re
 from policybot.data.bodies import bodies_named
 from policybot.data.ingest.dates import ambiguous_date, parse_date
 from policybot.data.ingest.inline_labels import split_inline_labels
-from policybot.data.ingest.primary import looks_primary, read_primary
 from policybot.data.ingest.parser import (
     UNDATED,
     parse_text,
@@ -23,6 +22,7 @@ from policybot.data.ingest.parser import (
     split_title,
     undated_reason,
 )
+from policybot.data.ingest.primary import looks_primary, read_primary
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError, join_paragraphs, split_lines
 from policybot.data.models import BriefKind
