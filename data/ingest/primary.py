@@ -366,5 +366,6 @@ def read_primary(
     # Already split as an analyst would: the add-brief form must not re-split it as a
     # chat message (records.BriefRecord.labelled).
     record.labelled = True
+    record.primary = True
     record.warnings += warnings
     return record
