@@ -226,9 +226,7 @@ class Finalisation(Base):
     __tablename__ = "finalisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    draft_id: Mapped[int] = mapped_column(
-        ForeignKey("briefs.id", ondelete="CASCADE"), unique=True
-    )
+    draft_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"), unique=True)
     final_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
     changes: Mapped[list[str]] = mapped_column(JSON, default=list)  # one line per change
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
