@@ -259,8 +259,7 @@ class SameDocuments:
             select(Brief).where(
                 or_(Brief.document_key.in_(sorted(keys)), Brief.document_url.in_(sorted(urls)))
             )
-        )
-        found = list(found)
+        ).all()
         for brief_id, role in self.session.execute(
             select(BriefPart.brief_id, BriefPart.role).where(
                 BriefPart.brief_id.in_([b.id for b in found])
