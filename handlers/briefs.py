@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.errors import UserError
+from policybot.data.ingest.same_document import provenance_lines
 from policybot.data.models import Brief
 from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
 from policybot.data.query.language import Query, parse_query, shortened
@@ -393,6 +394,8 @@ def show(session: Session, ctx: Context, argument: str) -> Reply:
         raise UserError(f"There is no brief `{argument[:40]}`. `/policy latest` lists recent ones.")
     view = brief_view(brief, ctx.today)
     reply = Reply(text=f"{view.ref}: {view.title}", detail=view)
+    # Where it comes from: the primary text and a tracker's coverage; its draft or final.
+    reply.notes += provenance_lines(session, brief)
     add_notes_to_show(session, ctx, brief.id, reply)
     return reply
 

@@ -20,6 +20,9 @@ from policybot.data.ingest.single import single_issue
 from policybot.data.ingest.writer import IngestSummary, IssueWriter, ingest_bytes
 from policybot.data.models import Brief, Finalisation
 from policybot.data.novelty import Novelty
+from policybot.handlers.commands import CommandRunner
+from policybot.handlers.context import Context
+from policybot.handlers.render_text import render_text
 from tests.data.primary_corpus import PrimaryDocument, chinese_document
 
 NOW = datetime(2024, 11, 20, 9, tzinfo=UTC)
@@ -161,3 +164,24 @@ def test_demo_briefs_join_their_documents_and_the_draft_its_final(
             select(Brief).where(Brief.title_original.contains("新材料大数据中心"))
         ).one()
         assert b1.comment_author == "MERICS" and b1.published_on == date(2024, 10, 29)
+
+
+def test_show_names_the_primary_text_the_coverage_and_the_final(
+    factory: Factory, corpus: None
+) -> None:
+    _primary(
+        factory,
+        "工业和信息化部关于印发《新型储能制造业高质量发展行动方案》的通知\n"
+        "各省、自治区、直辖市工业和信息化主管部门：\n"
+        "现将《新型储能制造业高质量发展行动方案》印发给你们，请认真贯彻落实。\n"
+        "2025年1月10日\n"
+        "到2027年，培育3-5家百亿级企业。",
+        "https://www.miit.gov.cn/zwgk/zcwj/2025/art_1.html",
+    )
+    with factory() as session:
+        draft = session.scalars(select(Brief).where(Brief.draft.is_(True))).one()
+        ref, final_id = draft.ref, draft.final_id
+    shown = render_text(CommandRunner(factory).run(f"show {ref}", Context(now=NOW)))
+    assert f"final version: b{final_id}" in shown
+    shown = render_text(CommandRunner(factory).run(f"show b{final_id}", Context(now=NOW)))
+    assert f"Final version of the draft {ref}" in shown
