@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session
 
 from policybot.scheduler import ledger
 from policybot.scheduler.delivery import DeliveryKind, Owner
-from policybot.scheduler.kinds import alerts, digest, followup
+from policybot.scheduler.kinds import alerts, digest, finalised, followup
 from policybot.scheduler.reminders import plan_reminders
 
-# In the order a channel's batches are posted: digests, then alerts, then follow-ups.
-KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND)
+# In the order a channel's batches are posted: digests, then alerts, then follow-ups, then
+# drafts made final.
+KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND, *finalised.KINDS)
 BY_NAME: dict[str, DeliveryKind] = {kind.name: kind for kind in KINDS}
 OWNERS: dict[str, Owner] = {kind.name: kind.owner for kind in KINDS}  # what claims look at
 
 # Each planner writes the rows that are due at `now` (each in its own transaction) and
 # returns how many it planned.
 Planner = Callable[[Session, datetime], int]
-PLANNERS: tuple[Planner, ...] = (ledger.plan_digests, plan_reminders)
+PLANNERS: tuple[Planner, ...] = (ledger.plan_digests, plan_reminders, finalised.plan_finalised)
