@@ -71,12 +71,26 @@ def _targets_zh(rng: random.Random, published: date, serial: int) -> tuple[list[
         parts.append(f"到{year}年，{marker}")
         targets.append(Target(marker, _year_end(year)))
     sentences.append("（二）主要目标。" + "；".join(parts) + "。")
-    form = rng.randrange(4)
-    year = published.year + rng.randint(0, 2)
+    form = rng.randrange(9)
+    year = published.year + rng.randint(1, 2)
     marker = f"完成试点评估{serial}"
     if form == 0:
         sentences.append(f"{year}年底前，{marker}。")
         targets.append(Target(marker, _year_end(year)))
+    elif form == 5:
+        day = rng.randint(1, 28)
+        sentences.append(f"各地于{year}年3月{day}日前{marker}。")
+        targets.append(Target(marker, date(year, 3, day)))
+    elif form == 6:
+        wide = str(year).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        sentences.append(f"到 {wide} 年底，{marker}。")
+        targets.append(Target(marker, _year_end(year)))
+    elif form == 7:
+        sentences.append(f"到本世纪中叶，{marker}。")
+        targets.append(Target(marker, _year_end(2050)))
+    elif form == 8:
+        sentences.append(f"“十五五”时期，{marker}。")
+        targets.append(Target(marker, _year_end(2030), date(2026, 1, 1)))
     elif form == 1:
         month = rng.randint(1, 12)
         year = published.year + 1
@@ -107,11 +121,29 @@ def _not_targets_zh(
     plan = f"产业增速{serial}"
     launch = f"本方案{serial}"
     past_first = published.year - 5
+    past = published.year - 1
     sentences = [
-        f"{base}比{published.year - 1}年下降10%。",
-        f"{past_first}—{published.year - 1}年，{retro}。",
+        rng.choice(
+            [
+                f"{base}比{past}年下降10%。",
+                f"{base}较{past}年底下降10%。",
+                f"与{past}年相比，{base}下降10%。",
+            ]
+        ),
+        rng.choice(
+            [
+                f"{past_first}—{past}年，{retro}。",
+                f"截至{past}年底，已{retro}。",
+                f"{past_first}年至{past}年，{retro}。",
+            ]
+        ),
         f"“十四五”期间，{plan}保持在10%以上。",
-        f"{launch}自{published.year + 1}年1月1日起施行。",
+        rng.choice(
+            [
+                f"{launch}自{published.year + 1}年1月1日起施行。",
+                f"{launch}自印发之日起施行，有效期至{published.year + 5}年12月31日。",
+            ]
+        ),
     ]
     rng.shuffle(sentences)
     return sentences, [base, retro, plan, launch]
@@ -194,7 +226,8 @@ def english_document(rng: random.Random, serial: int) -> PrimaryDocument:
     published = date.fromordinal(date(2023, 1, 1).toordinal() + rng.randrange(900))
     name = f"Action Plan for the Development of Sector {serial}"
     years = sorted(rng.sample(range(published.year + 1, published.year + 12), rng.randint(2, 4)))
-    steps = [f"by {year}, reach milestone {serial}-{i}" for i, year in enumerate(years)]
+    lead = rng.choice(["by", "by the end of", "no later than"])
+    steps = [f"{lead} {year}, reach milestone {serial}-{i}" for i, year in enumerate(years)]
     targets = [Target(f"milestone {serial}-{i}", _year_end(y)) for i, y in enumerate(years)]
     text = "\n".join(
         [
