@@ -14,6 +14,9 @@ from datetime import date
 
 import trafilatura
 
+from policybot.data.ingest.primary import read_primary
+from policybot.data.ingest.records import BriefRecord
+
 MAX_HTML_CHARS = 5_000_000  # a notice page is far smaller; past this the page is not one
 DATE_LABEL = "发布时间："
 
@@ -53,7 +56,10 @@ def read_page(html: str, url: str) -> Page:
 def main_text(html: str, url: str) -> str:
     """The page's main text, its title as the first line and its date on a line of its own
     (when the extractor gives them and the text does not already hold them)."""
-    page = read_page(html, url)
+    return _text_of(read_page(html, url))
+
+
+def _text_of(page: Page) -> str:
     head: list[str] = []
     first_line = page.text.split("\n", 1)[0].strip()
     if page.title and page.title != first_line:
@@ -61,3 +67,11 @@ def main_text(html: str, url: str) -> str:
     if page.published_on is not None:
         head.append(f"{DATE_LABEL}{page.published_on.isoformat()}")
     return "\n".join([*head, page.text]).strip()
+
+
+def brief_from_html(html: str, url: str) -> BriefRecord:
+    """The brief an analyst would write from a policy page: its main text read as the
+    document (primary.py), the page's URL as the source link, its date for a dateline
+    that gives no year."""
+    page = read_page(html, url)
+    return read_primary(_text_of(page), url=url, page_date=page.published_on)

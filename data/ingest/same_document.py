@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.ingest.deadlines import Deadline, Precision
@@ -337,61 +337,99 @@ class SameDocuments:
 
     def stored(self, written: Sequence[tuple[int, BriefRecord]], document_id: int) -> None:
         """After the write: each brief's part, keys and draft flag; drafts linked to their
-        final versions, with a pending notice for each draft finalised now."""
-        for brief_id, record in written:
-            if record.kind is not BriefKind.POLICY:
-                continue
+        final versions, with a pending notice for each draft finalised now. A few
+        statements for the whole file, not a few per brief."""
+        policy = [(i, r) for i, r in written if r.kind is BriefKind.POLICY]
+        if not policy:
+            return
+        now = self.now or datetime.now().astimezone()
+        stored_parts: dict[tuple[int, str], BriefPart] = {}
+        for chunk in _chunks([i for i, _ in policy]):
+            for stored in self.session.scalars(
+                select(BriefPart).where(BriefPart.brief_id.in_(chunk))
+            ):
+                stored_parts[(stored.brief_id, stored.role)] = stored
+        keys: list[dict[str, Any]] = []
+        for brief_id, record in policy:
             original = self._originals.get(id(record), record)
             role = role_of(original)
-            part = self.session.scalar(
-                select(BriefPart).where(BriefPart.brief_id == brief_id, BriefPart.role == role)
-            )
+            part = stored_parts.get((brief_id, role))
             if part is None:
                 part = BriefPart(brief_id=brief_id, role=role)
                 self.session.add(part)
             part.record = record_json(original)
             part.source_document_id = document_id
-            part.updated_at = self.now or datetime.now().astimezone()
-            brief = self.session.get(Brief, brief_id)
-            if brief is None:
-                continue
-            brief.document_key = document_key(record.title, record.title_original)
-            brief.document_url = official_url(record.links)
-            brief.draft = is_draft(record.title, record.title_original)
-            self.session.flush()
-            self._link_draft(brief, record)
-
-    def _link_draft(self, brief: Brief, record: BriefRecord) -> None:
-        if not brief.document_key:
-            return
-        same_name = select(Brief).where(
-            Brief.document_key == brief.document_key, Brief.id != brief.id
-        )
-        if brief.draft:
-            final = self.session.scalars(
-                same_name.where(Brief.draft.is_(False)).order_by(Brief.id.desc())
-            ).first()
-            if final is not None and brief.final_id is None:
-                brief.final_id = final.id  # the final came first: nothing to tell
-            return
-        drafts = self.session.scalars(
-            same_name.where(Brief.draft.is_(True), Brief.final_id.is_(None))
-        ).all()
-        for draft in drafts:
-            draft.final_id = brief.id
-            exists = self.session.scalar(
-                select(Finalisation.id).where(Finalisation.draft_id == draft.id)
+            part.updated_at = now
+            keys.append(
+                {
+                    "id": brief_id,
+                    "document_key": document_key(record.title, record.title_original),
+                    "document_url": official_url(record.links),
+                    "draft": is_draft(record.title, record.title_original),
+                }
             )
-            if exists is None:
-                self.session.add(
-                    Finalisation(
-                        draft_id=draft.id,
-                        final_id=brief.id,
-                        changes=target_changes(record_of_brief(draft).goals, record.goals),
-                        created_at=self.now or datetime.now().astimezone(),
-                    )
-                )
         self.session.flush()
+        self.session.execute(update(Brief), keys)  # by primary key, one statement
+        self._link_drafts(keys, dict(policy), now)
+
+    def _link_drafts(
+        self, keys: list[dict[str, Any]], records: dict[int, BriefRecord], now: datetime
+    ) -> None:
+        named = {row["document_key"] for row in keys if row["document_key"]}
+        if not named:
+            return
+        same: dict[str, list[tuple[int, bool, int | None]]] = {}
+        for chunk in _chunks(sorted(named)):
+            rows = self.session.execute(
+                select(Brief.id, Brief.document_key, Brief.draft, Brief.final_id).where(
+                    Brief.document_key.in_(chunk)
+                )
+            )
+            for brief_id, key, draft, final_id in rows:
+                same.setdefault(key or "", []).append((brief_id, draft, final_id))
+        links: list[dict[str, Any]] = []
+        finalised: list[tuple[int, int]] = []  # (draft, final) linked now
+        for row in keys:
+            others = [o for o in same.get(row["document_key"] or "", []) if o[0] != row["id"]]
+            if row["draft"]:
+                finals = [o[0] for o in others if not o[1]]
+                if finals:  # the final came first: nothing to tell
+                    links.append({"id": row["id"], "final_id": max(finals)})
+                continue
+            for draft_id, draft, final_id in others:
+                if draft and final_id is None:
+                    links.append({"id": draft_id, "final_id": row["id"]})
+                    finalised.append((draft_id, row["id"]))
+        if not links:
+            return
+        self.session.execute(update(Brief), links)
+        known = set(
+            self.session.scalars(
+                select(Finalisation.draft_id).where(
+                    Finalisation.draft_id.in_([d for d, _ in finalised])
+                )
+            )
+        )
+        for draft_id, final_id in finalised:
+            draft_brief = self.session.get(Brief, draft_id)
+            if draft_id in known or draft_brief is None:
+                continue
+            self.session.add(
+                Finalisation(
+                    draft_id=draft_id,
+                    final_id=final_id,
+                    changes=target_changes(
+                        record_of_brief(draft_brief).goals, records[final_id].goals
+                    ),
+                    created_at=now,
+                )
+            )
+        self.session.flush()
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def find_brief(session: Session, record: BriefRecord) -> Brief | None:

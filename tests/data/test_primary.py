@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from policybot.data.ingest.deadlines import Precision, target_steps
-from policybot.data.ingest.html import main_text, read_page
+from policybot.data.ingest.html import brief_from_html, main_text, read_page
 from policybot.data.ingest.isolation import read_pdf_text
 from policybot.data.ingest.primary import document_name, is_draft, looks_primary, read_primary
 from policybot.data.ingest.records import BriefRecord
@@ -84,6 +84,7 @@ def test_chinese_html_pages_through_main_text(document: PrimaryDocument) -> None
     record = read_primary(text, url=url)
     _check(document, record)
     assert record.links[0] == url
+    assert brief_from_html(html, url) == record
 
 
 @pytest.mark.parametrize("document", HTML_DOCUMENTS[:8], ids=[d.family for d in HTML_DOCUMENTS[:8]])
