@@ -246,26 +246,34 @@ class SameDocuments:
         self._by_url: dict[str, list[Brief]] = {}
         self._originals: dict[int, BriefRecord] = {}  # id(written record) -> as it came
         self._roles: dict[int, set[str]] = {}  # brief id -> roles of its stored parts
+        self._parts: dict[int, dict[str, BriefPart]] = {}  # brief id -> its parts by role
+        self._loaded: set[int] = set()  # briefs whose parts were read
 
-    def prepare(self, records: Iterable[BriefRecord]) -> None:
-        """Read the stored briefs any of these records could be (one query)."""
+    def prepare(self, records: Iterable[BriefRecord], existing: Iterable[Brief] = ()) -> None:
+        """Read the stored briefs any of these records could be, and the parts of those
+        and of the briefs the records' identities found (`existing`): a few queries."""
         self._catch_up()
         policy = [r for r in records if r.kind is BriefKind.POLICY]
         keys = {document_key(r.title, r.title_original) for r in policy} - {""}
         urls = {u for r in policy if (u := official_url(r.links))}
-        if not keys and not urls:
-            return
-        found = self.session.scalars(
-            select(Brief).where(
-                or_(Brief.document_key.in_(sorted(keys)), Brief.document_url.in_(sorted(urls)))
-            )
-        ).all()
-        for brief_id, role in self.session.execute(
-            select(BriefPart.brief_id, BriefPart.role).where(
-                BriefPart.brief_id.in_([b.id for b in found])
-            )
-        ):
-            self._roles.setdefault(brief_id, set()).add(role)
+        found: Sequence[Brief] = []
+        if keys or urls:
+            found = self.session.scalars(
+                select(Brief).where(
+                    or_(
+                        Brief.document_key.in_(sorted(keys)),
+                        Brief.document_url.in_(sorted(urls)),
+                    )
+                )
+            ).all()
+        ids = sorted({b.id for b in found} | {b.id for b in existing})
+        for chunk in _chunks(ids):
+            for part in self.session.scalars(
+                select(BriefPart).where(BriefPart.brief_id.in_(chunk))
+            ):
+                self._parts.setdefault(part.brief_id, {})[part.role] = part
+                self._roles.setdefault(part.brief_id, set()).add(part.role)
+        self._loaded.update(ids)
         for brief in found:
             if brief.document_key:
                 self._by_key.setdefault(brief.document_key, []).append(brief)
@@ -319,10 +327,15 @@ class SameDocuments:
         if brief is None:
             return None, record, False
         role = role_of(record)
-        parts = {
-            p.role: p
-            for p in self.session.scalars(select(BriefPart).where(BriefPart.brief_id == brief.id))
-        }
+        if brief.id not in self._loaded:  # a brief prepare did not foresee (a moved date)
+            self._parts[brief.id] = {
+                p.role: p
+                for p in self.session.scalars(
+                    select(BriefPart).where(BriefPart.brief_id == brief.id)
+                )
+            }
+            self._loaded.add(brief.id)
+        parts = self._parts.get(brief.id, {})
         other_role = COVERAGE if role == PRIMARY else PRIMARY
         if other_role in parts:
             other = record_of(parts[other_role].record, other_role)
@@ -343,8 +356,12 @@ class SameDocuments:
         if not policy:
             return
         now = self.now or datetime.now().astimezone()
-        stored_parts: dict[tuple[int, str], BriefPart] = {}
-        for chunk in _chunks([i for i, _ in policy]):
+        stored_parts = {
+            (brief_id, role): part
+            for brief_id, parts in self._parts.items()
+            for role, part in parts.items()
+        }
+        for chunk in _chunks([i for i, _ in policy if i not in self._loaded]):
             for stored in self.session.scalars(
                 select(BriefPart).where(BriefPart.brief_id.in_(chunk))
             ):

@@ -162,7 +162,7 @@ class IssueWriter:
             for b in self.session.scalars(select(Brief).where(Brief.identity.in_(list(records))))
         }
         full_names = full_names_in(" ".join(f"{r.summary} {r.comment}" for r in issue.briefs))
-        self.same.prepare(records.values())
+        self.same.prepare(records.values(), existing.values())
         written: list[tuple[int, BriefRecord]] = []
         changed: list[Brief] = []
         fresh: list[tuple[str, BriefRecord, str]] = []
