@@ -115,3 +115,21 @@ def test_a_failed_post_is_retried_not_lost_nor_doubled(factory: sessionmaker[Ses
     for minutes in (5, 10, 60):
         ticker.tick(START + timedelta(days=5, minutes=minutes))
     assert len([m for _, _, m in poster.posts if isinstance(m, Finalised)]) == 1
+
+
+def test_the_notice_is_valid_block_kit() -> None:
+    from policybot.bot.blocks import render_blocks
+    from policybot.bot.posters import as_reply
+    from tests.fakeslack import _invalid_block_kit
+
+    message = Finalised(
+        drafts=(("b2", "Storage Plan (Draft for Comments)"),),
+        final_ref="b9",
+        final_title="Storage Plan",
+        final_date="10 Jan 2025",
+        changes=("moved: connect grids (by end of March 2027 \u2192 by end of June 2027)",),
+        delivery_ids=(7,),
+    )
+    payload = render_blocks(as_reply(message))
+    assert _invalid_block_kit({"blocks": payload["blocks"]}) is None
+    assert "b9" in payload["text"] and "moved: connect grids" in payload["text"]
