@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -236,37 +236,70 @@ def _label(deadline: Deadline) -> str:
     return deadline_label(deadline.due_on, str(deadline.precision), deadline.window_start)
 
 
+class _Candidate(NamedTuple):
+    """A stored brief a record may be, as far as matching needs it."""
+
+    id: int
+    key: str | None
+    url: str | None
+    draft: bool
+    published_on: date | None
+
+
 class SameDocuments:
     """The same-document and draft/final bookkeeping of one write (one session)."""
 
     def __init__(self, session: Session, now: datetime | None) -> None:
         self.session = session
         self.now = now  # None: only finding, never storing
-        self._by_key: dict[str, list[Brief]] = {}
-        self._by_url: dict[str, list[Brief]] = {}
+        self._by_key: dict[str, list[_Candidate]] = {}
+        self._by_url: dict[str, list[_Candidate]] = {}
+        self._facts: dict[int, tuple[str, str | None, bool]] = {}  # id(record) -> its keys
         self._originals: dict[int, BriefRecord] = {}  # id(written record) -> as it came
         self._roles: dict[int, set[str]] = {}  # brief id -> roles of its stored parts
         self._parts: dict[int, dict[str, BriefPart]] = {}  # brief id -> its parts by role
         self._loaded: set[int] = set()  # briefs whose parts were read
 
+    def _keys(self, record: BriefRecord) -> tuple[str, str | None, bool]:
+        """(document key, official URL key, draft) of a record, computed once."""
+        found = self._facts.get(id(record))
+        if found is None:
+            found = (
+                document_key(record.title, record.title_original),
+                official_url(record.links),
+                is_draft(record.title, record.title_original),
+            )
+            self._facts[id(record)] = found
+        return found
+
     def prepare(self, records: Iterable[BriefRecord], existing: Iterable[Brief] = ()) -> None:
-        """Read the stored briefs any of these records could be, and the parts of those
-        and of the briefs the records' identities found (`existing`): a few queries."""
+        """Read the stored briefs any of these records could be (their keys, not the
+        briefs), and the parts of those and of the briefs the records' identities found
+        (`existing`): a few queries a file."""
         self._catch_up()
-        policy = [r for r in records if r.kind is BriefKind.POLICY]
-        keys = {document_key(r.title, r.title_original) for r in policy} - {""}
-        urls = {u for r in policy if (u := official_url(r.links))}
-        found: Sequence[Brief] = []
+        policy = [self._keys(r) for r in records if r.kind is BriefKind.POLICY]
+        keys = {key for key, _, _ in policy} - {""}
+        urls = {url for _, url, _ in policy if url}
+        found: list[_Candidate] = []
         if keys or urls:
-            found = self.session.scalars(
-                select(Brief).where(
-                    or_(
-                        Brief.document_key.in_(sorted(keys)),
-                        Brief.document_url.in_(sorted(urls)),
+            found = [
+                _Candidate(*row)
+                for row in self.session.execute(
+                    select(
+                        Brief.id,
+                        Brief.document_key,
+                        Brief.document_url,
+                        Brief.draft,
+                        Brief.published_on,
+                    ).where(
+                        or_(
+                            Brief.document_key.in_(sorted(keys)),
+                            Brief.document_url.in_(sorted(urls)),
+                        )
                     )
                 )
-            ).all()
-        ids = sorted({b.id for b in found} | {b.id for b in existing})
+            ]
+        ids = sorted({c.id for c in found} | {b.id for b in existing})
         for chunk in _chunks(ids):
             for part in self.session.scalars(
                 select(BriefPart).where(BriefPart.brief_id.in_(chunk))
@@ -274,43 +307,50 @@ class SameDocuments:
                 self._parts.setdefault(part.brief_id, {})[part.role] = part
                 self._roles.setdefault(part.brief_id, set()).add(part.role)
         self._loaded.update(ids)
-        for brief in found:
-            if brief.document_key:
-                self._by_key.setdefault(brief.document_key, []).append(brief)
-            if brief.document_url:
-                self._by_url.setdefault(brief.document_url, []).append(brief)
+        for candidate in found:
+            if candidate.key:
+                self._by_key.setdefault(candidate.key, []).append(candidate)
+            if candidate.url:
+                self._by_url.setdefault(candidate.url, []).append(candidate)
 
     def _catch_up(self) -> None:
         """Keys for briefs stored before migration 0018 (once: "" marks a brief done)."""
         while True:
-            rows = self.session.scalars(
-                select(Brief).where(Brief.document_key.is_(None)).limit(_CATCH_UP_CHUNK)
+            rows = self.session.execute(
+                select(Brief.id, Brief.title, Brief.title_original, Brief.links)
+                .where(Brief.document_key.is_(None))
+                .limit(_CATCH_UP_CHUNK)
             ).all()
             if not rows:
                 return
-            for brief in rows:
-                brief.document_key = document_key(brief.title, brief.title_original)
-                brief.document_url = official_url(brief.links)
-                brief.draft = is_draft(brief.title, brief.title_original)
-            self.session.flush()
+            self.session.execute(
+                update(Brief),
+                [
+                    {
+                        "id": brief_id,
+                        "document_key": document_key(title, original),
+                        "document_url": official_url(links or []),
+                        "draft": is_draft(title, original),
+                    }
+                    for brief_id, title, original, links in rows
+                ],
+            )
 
     def _match(self, record: BriefRecord) -> Brief | None:
-        draft = is_draft(record.title, record.title_original)
-        url = official_url(record.links)
-        for brief in self._by_url.get(url or "", []):
-            if brief.draft == draft:
-                return brief
-        key = document_key(record.title, record.title_original)
+        key, url, draft = self._keys(record)
         role = role_of(record)
-        for brief in self._by_key.get(key, []) if key else []:
+        for candidate in self._by_url.get(url or "", []):
+            if candidate.draft == draft:
+                return self.session.get(Brief, candidate.id)
+        for candidate in self._by_key.get(key, []) if key else []:
             # By name, a document joins the other kind of source only: two tracker entries
             # of one name are the tracker's own business (matching.py, moved dates).
-            if brief.draft != draft or role in self._roles.get(brief.id, {COVERAGE}):
+            if candidate.draft != draft or role in self._roles.get(candidate.id, {COVERAGE}):
                 continue
-            dates = (record.published_on, brief.published_on)
+            dates = (record.published_on, candidate.published_on)
             if dates[0] and dates[1] and abs(dates[0] - dates[1]) > DATE_SLACK:
                 continue
-            return brief
+            return self.session.get(Brief, candidate.id)
         return None
 
     def join(
@@ -377,14 +417,8 @@ class SameDocuments:
             part.record = record_json(original)
             part.source_document_id = document_id
             part.updated_at = now
-            keys.append(
-                {
-                    "id": brief_id,
-                    "document_key": document_key(record.title, record.title_original),
-                    "document_url": official_url(record.links),
-                    "draft": is_draft(record.title, record.title_original),
-                }
-            )
+            key, url, draft = self._keys(record)
+            keys.append({"id": brief_id, "document_key": key, "document_url": url, "draft": draft})
         self.session.flush()
         self.session.execute(update(Brief), keys)  # by primary key, one statement
         self._link_drafts(keys, dict(policy), now)

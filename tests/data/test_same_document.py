@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.ingest.primary import read_primary
@@ -18,7 +18,7 @@ from policybot.data.ingest.records import IssueRecord
 from policybot.data.ingest.same_document import provenance_lines
 from policybot.data.ingest.single import single_issue
 from policybot.data.ingest.writer import IngestSummary, IssueWriter, ingest_bytes
-from policybot.data.models import Brief, Finalisation
+from policybot.data.models import Brief, BriefPart, Finalisation
 from policybot.data.novelty import Novelty
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
@@ -185,3 +185,29 @@ def test_show_names_the_primary_text_the_coverage_and_the_final(
     assert f"final version: b{final_id}" in shown
     shown = render_text(CommandRunner(factory).run(f"show b{final_id}", Context(now=NOW)))
     assert f"Final version of the draft {ref}" in shown
+
+
+def test_briefs_stored_before_the_keys_are_found_too(factory: Factory, corpus: None) -> None:
+    """Briefs stored before migration 0018 have no key and no parts: they get their keys on
+    the next write, and count as a tracker's entries."""
+    with factory() as session, session.begin():
+        session.execute(delete(BriefPart))
+        session.execute(update(Brief).values(document_key=None, document_url=None, draft=False))
+    before = _count(factory)
+    _primary(
+        factory,
+        "工业和信息化部等三部门关于印发《新材料大数据中心总体建设方案》的通知\n"
+        "各省、自治区、直辖市工业和信息化主管部门：\n"
+        "现将《新材料大数据中心总体建设方案》印发给你们，请认真贯彻落实。\n"
+        "2024年10月29日\n"
+        "到2027年，建成新材料大数据中心体系。",
+        "https://www.miit.gov.cn/zwgk/b1.html",
+    )
+    assert _count(factory) == before
+    with factory() as session:
+        assert session.scalar(select(func.count()).where(Brief.document_key.is_(None))) == 0
+        b1 = session.scalars(select(Brief).where(Brief.title_original.contains("新材料"))).one()
+        assert (
+            b1.comment_author == "MERICS" and b1.links[0] == "https://www.miit.gov.cn/zwgk/b1.html"
+        )
+        assert session.scalar(select(Brief.draft).where(Brief.title.contains("Draft for"))) is True
