@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from policybot.data.ingest.deadlines import Deadline, Precision
@@ -407,18 +407,30 @@ class SameDocuments:
             ):
                 stored_parts[(stored.brief_id, stored.role)] = stored
         keys: list[dict[str, Any]] = []
+        new_parts: list[dict[str, Any]] = []  # inserted in one statement
         for brief_id, record in policy:
             original = self._originals.get(id(record), record)
             role = role_of(original)
             part = stored_parts.get((brief_id, role))
+            data = record_json(original)
             if part is None:
-                part = BriefPart(brief_id=brief_id, role=role)
-                self.session.add(part)
-            part.record = record_json(original)
-            part.source_document_id = document_id
-            part.updated_at = now
+                new_parts.append(
+                    {
+                        "brief_id": brief_id,
+                        "role": role,
+                        "record": data,
+                        "source_document_id": document_id,
+                        "updated_at": now,
+                    }
+                )
+            else:
+                part.record = data
+                part.source_document_id = document_id
+                part.updated_at = now
             key, url, draft = self._keys(record)
             keys.append({"id": brief_id, "document_key": key, "document_url": url, "draft": draft})
+        if new_parts:
+            self.session.execute(insert(BriefPart), new_parts)
         self.session.flush()
         self.session.execute(update(Brief), keys)  # by primary key, one statement
         self._link_drafts(keys, dict(policy), now)
