@@ -60,6 +60,10 @@ _EN_ISSUING = re.compile(
 )
 _EN_TITLE_LABEL = re.compile(r"^(?:english title|title \(en\)|英文标题)\s*[:：]\s*(?P<t>.+)$", re.I)
 _LATIN = re.compile(r"[A-Za-z]")
+_ISSUER_LEAD = re.compile(
+    r"(?P<subject>[^。；]{2,200}?)(?:联合|共同)?(?:印发|发布|出台|公布)(?:了)?《"
+    r"|(?P<en>^.{2,200}?)\b(?:released|issued|published)\b",
+)
 # A news page's lead names the document it reports: "联合印发《X》（征求意见稿）".
 _ISSUED_NAME = re.compile(
     r"(?:印发|发布|出台|公布|公开征求对?|制定)(?:了)?《[^《》]{2,120}》(?:[（(]\s*征求意见稿\s*[）)])?"
@@ -250,10 +254,11 @@ def _bodies(headline: str, lines: list[str]) -> tuple[list[str], bool]:
     """Bodies named in the headline, in the lead's subject (before 印发/发布…) and in the
     signature lines; not every ministry the text mentions."""
     parts = [headline]
-    for line in (item for item in lines[:8] if item != headline and not _DATE_LABEL.match(item)):
-        subject = re.split(r"印发|发布|出台|制定|联合|released|issued|published", line, maxsplit=1)
-        if len(subject) > 1:
-            parts.append(subject[0])
+    for line in lines[:8]:
+        # A news lead names who issued the document: "…工业和信息化部等四部门联合印发《X》".
+        issued = _ISSUER_LEAD.search(line)
+        if issued and line != headline:
+            parts.append(issued["subject"] or issued["en"])
             break
     parts += [
         line
