@@ -173,6 +173,57 @@ def _bare(name: str) -> str:
     return match["abbr"].strip() if match else name.strip()
 
 
+_CJK_COUNT = r"\d一二两三四五六七八九十"
+# After a body's name: "等四部门", "等10个部门", "等部门": more bodies issued it than are named.
+_COUNTED_GROUP = re.compile(
+    rf"(?:等(?:[{_CJK_COUNT}]+个?)?(?:部门|部委|单位|机构|家)|\s*(?:and|&)\s+"
+    r"(?:\w+\s+)?(?:other|more)\b)",
+    re.I,
+)
+# Before a Chinese name: a province's or city's office of the same name (省发展改革委).
+_LOCAL_BEFORE = "省市县区州盟地级各"
+
+
+@cache
+def _names_pattern() -> re.Pattern[str]:
+    """Every bundled name of every body, longest first (国务院办公厅 before 国务院), Latin
+    names as whole words, Chinese names not inside a longer word (财政部门 is "finance
+    departments", 省发展改革委 a province's commission)."""
+    names = sorted(
+        {n for body in known_bodies() for n in body.names() if len(n) >= 2},
+        key=len,
+        reverse=True,
+    )
+    alternatives = []
+    for name in names:
+        escaped = re.escape(name)
+        if _has_cjk(name):
+            tail = "(?!门|部门)" if name.endswith("部") else ""
+            alternatives.append(rf"(?<![{_LOCAL_BEFORE}]){escaped}{tail}")
+        else:
+            alternatives.append(rf"(?<![\w-]){escaped}(?![\w-])")
+    return re.compile("|".join(alternatives))
+
+
+@cache
+def _abbreviation_of() -> dict[str, str]:
+    return {n: body.abbreviation for body in known_bodies() for n in body.names() if n}
+
+
+def bodies_named(text: str) -> tuple[list[str], bool]:
+    """The bundled bodies a text names, by any of their names, in order of first mention,
+    and whether a counted group says more issued it: "国家发展改革委、工业和信息化部等四部门"
+    -> (["NDRC", "MIIT"], True); "MIIT and three other ministries" -> (["MIIT"], True)."""
+    found: list[str] = []
+    more = False
+    by_name = _abbreviation_of()
+    for match in _names_pattern().finditer(text):
+        found.append(by_name[match[0]])
+        if _COUNTED_GROUP.match(text, match.end()):
+            more = True
+    return _unique(found), more
+
+
 class BodyRegistry:
     """Finds or creates issuing bodies by any of their names, within one session."""
 

@@ -123,6 +123,35 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Finalised:
+    """A draft for comments the channel was told of has its final version: which, and what
+    changed in its targets (scheduler/kinds/finalised.py)."""
+
+    drafts: tuple[tuple[str, str], ...]  # (ref, title) of the drafts it finalises
+    final_ref: str
+    final_title: str
+    final_date: str  # as a reader dates it, "10 Jan 2025"
+    changes: tuple[str, ...]  # "added: ...", "moved: ... (by end of 2027 -> ...)", "removed: ..."
+    delivery_ids: tuple[int, ...] = ()  # ledger rows this message delivers
+    label: ClassVar[str] = "finalised"
+
+    @property
+    def text(self) -> str:
+        drafts = ", ".join(f"{ref} ({title})" for ref, title in self.drafts)
+        head = (
+            f"The draft {drafts} is final: {self.final_ref} ({self.final_title}), "
+            f"{self.final_date}. `/policy show {self.final_ref}` shows it."
+        )
+        if not self.changes:
+            return head + " Its targets are unchanged."
+        return (
+            head
+            + " What changed in its targets:\n"
+            + "\n".join(f"\u2022 {change}" for change in self.changes)
+        )
+
+
+@dataclass(frozen=True)
 class Notice:
     """A short message to a person (e.g. the subscriber, when a channel fails)."""
 
@@ -131,4 +160,4 @@ class Notice:
     text: str
 
 
-Outgoing = Digest | AlertBatch | FollowUp | Notice
+Outgoing = Digest | AlertBatch | FollowUp | Finalised | Notice

@@ -144,6 +144,8 @@ class Brief(Base):
         Index("ix_briefs_published_on", "published_on"),
         Index("ix_briefs_ingested_at", "ingested_at"),
         Index("ix_briefs_new_since", "new_since"),
+        Index("ix_briefs_document_key", "document_key"),
+        Index("ix_briefs_document_url", "document_url"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +173,14 @@ class Brief(Base):
     # ingestion, or when an admin marked it new; NULL: archive, never posted as new.
     # The rule that sets it is data/novelty.py.
     new_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The document it is, to find it when it is reached again (data/ingest/same_document.py):
+    # its own name, normalised, without a draft marker ("" when it has none; NULL: not yet
+    # computed, for briefs stored before migration 0018), and its official URL, normalised.
+    document_key: Mapped[str | None] = mapped_column(String(200))
+    document_url: Mapped[str | None] = mapped_column(String(500))
+    # A draft for comments (征求意见稿); `final_id` is its final version once that arrived.
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    final_id: Mapped[int | None] = mapped_column(ForeignKey("briefs.id", ondelete="SET NULL"))
 
     bodies: Mapped[list[IssuingBody]] = relationship(
         secondary=brief_bodies, order_by=brief_bodies.c.position, lazy="selectin"
@@ -188,6 +198,39 @@ class Brief(Base):
     def ref(self) -> str:
         """The short id users type: b12."""
         return f"b{self.id}"
+
+
+class BriefPart(Base):
+    """What one kind of source said of a brief's document: the primary text itself
+    ("primary") or a tracker's coverage of it ("coverage"), kept so that a brief reached both
+    ways is one brief whose fields are rebuilt from both (data/ingest/same_document.py)."""
+
+    __tablename__ = "brief_parts"
+    __table_args__ = (UniqueConstraint("brief_id", "role", name="uq_brief_parts_brief_id_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brief_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))
+    source_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_documents.id", ondelete="SET NULL")
+    )
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the part's fields
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Finalisation(Base):
+    """A draft for comments whose final version arrived: what changed in its targets, and
+    whether the channels told of the draft have had their one notice planned
+    (scheduler/kinds/finalised.py)."""
+
+    __tablename__ = "finalisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"), unique=True)
+    final_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)  # one line per change
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Goal(Base):

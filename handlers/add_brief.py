@@ -22,6 +22,7 @@ from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadlin
 from policybot.data.ingest.parser import sentence_goals
 from policybot.data.ingest.preview import preview_issue
 from policybot.data.ingest.records import BriefRecord, GoalRecord
+from policybot.data.ingest.same_document import find_brief
 from policybot.data.ingest.single import UNLABELLED, parse_single_brief, single_issue
 from policybot.data.ingest.text import ParseError
 from policybot.data.ingest.writer import IssueWriter, brief_identity
@@ -290,7 +291,9 @@ def save_brief(factory: SessionFactory, ctx: Context, record: BriefRecord) -> Re
     issue = single_issue(record, f"added in Slack by {ctx.user_label}")
     with unit_of_work(factory) as session:
         summary = IssueWriter(session, ctx.now).write(issue, _content_hash(record))
-        brief = brief_by_identity(session, brief_identity(record))
+        brief = brief_by_identity(session, brief_identity(record)) or find_brief(
+            session, record
+        )  # joined another source's brief of the document
         if brief is None:  # the writer stores every brief it is given
             raise UserError("The brief could not be stored; nothing was written.")
         ref, title = brief.ref, brief.title

@@ -24,6 +24,7 @@ from policybot.data.briefs import (
 )
 from policybot.data.deadlines import due_goals_page
 from policybot.data.errors import UserError
+from policybot.data.ingest.same_document import provenance_lines
 from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
 from policybot.data.query.language import Query, parse_query, shortened
 from policybot.data.query.understanding import Intent, Reading, understand
@@ -405,6 +406,8 @@ def show(request: Request) -> Reply:
         raise UserError(f"There is no brief `{argument[:40]}`. `/policy latest` lists recent ones.")
     view = brief_view(brief, ctx.today)
     reply = Reply(text=f"{view.ref}: {view.title}", detail=view)
+    # Where it comes from: the primary text and a tracker's coverage; its draft or final.
+    reply.notes += provenance_lines(session, brief)
     add_notes_to_show(session, ctx, brief.id, reply)
     return reply
 

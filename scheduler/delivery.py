@@ -31,6 +31,8 @@ class KindName(StrEnum):
     REMINDER = "reminder"  # a deadline alert, `lead_days` before an edge
     NEWLY = "newly"  # a goal that became known after its alerts fell due
     FOLLOWUP = "followup"  # a week after a deadline: was the target met?
+    FINALISED = "finalised"  # a draft the channel was sent is final (owned by a subscription)
+    FINALISED_RULE = "finalised_rule"  # the same, owned by the reminder rule that alerted it
 
 
 class Owner(StrEnum):

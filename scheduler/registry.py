@@ -10,10 +10,11 @@ missing here.
 from __future__ import annotations
 
 from policybot.scheduler.delivery import DeliveryKind, KindName, Owner, Planner
-from policybot.scheduler.kinds import alerts, digest, followup
+from policybot.scheduler.kinds import alerts, digest, finalised, followup
 
-# In the order a channel's batches are posted: digests, then alerts, then follow-ups.
-KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND)
+# In the order a channel's batches are posted: digests, then alerts, then follow-ups, then
+# drafts made final.
+KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND, *finalised.KINDS)
 BY_NAME: dict[KindName, DeliveryKind] = {kind.name: kind for kind in KINDS}
 OWNERS: dict[KindName, Owner] = {kind.name: kind.owner for kind in KINDS}  # what claims look at
 # The kinds a reminder rule owns: deadline alerts and follow-ups (what metrics count as due).
@@ -23,4 +24,8 @@ REMINDER_KINDS: tuple[KindName, ...] = tuple(
 
 # Each planner writes the rows that are due at `now` (each in its own transaction) and
 # returns how many it planned. Alert planning also writes the follow-ups.
-PLANNERS: tuple[Planner, ...] = (digest.plan_digests, alerts.plan_reminders)
+PLANNERS: tuple[Planner, ...] = (
+    digest.plan_digests,
+    alerts.plan_reminders,
+    finalised.plan_finalised,
+)

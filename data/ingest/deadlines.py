@@ -18,7 +18,7 @@ from enum import StrEnum
 from policybot.data.ingest.deadlines_zh import chinese_deadlines
 from policybot.data.ingest.plans import plan_years
 
-__all__ = ["Deadline", "Precision", "extract_deadline", "lead_in_year"]
+__all__ = ["Deadline", "Precision", "extract_deadline", "lead_in_year", "target_steps"]
 
 
 class Precision(StrEnum):
@@ -268,21 +268,14 @@ def _window(m: re.Match[str], pub: date | None) -> Deadline | str | None:
     return Deadline(_add_months(pub, high * months), Precision.WINDOW, start, m[0].strip())
 
 
-def extract_deadline(
-    text: str, *, published_on: date | None = None, default_year: int | None = None
-) -> Deadline | None:
-    """The deadline a careful policy analyst would read from one goal sentence.
+# (due, rank, start, end, deadline): one deadline phrase found in a text.
+_Found = tuple[date, int, int, int, Deadline]
 
-    default_year: a target year stated in the goals list's lead-in ("Important goals for
-    2027 include:"), applied when the text states no deadline of its own.
-    published_on: the brief's date; windows ("over the next five to ten years") are counted
-    from it; relative phrases ("by the end of next year") need it. When it is None, relative
-    phrases yield None.
-    """
-    if not isinstance(text, str):
-        return None
-    clean = _normalise(text)
-    found: list[tuple[date, int, int, Deadline]] = []
+
+def _find_all(clean: str, published_on: date | None) -> tuple[list[_Found], bool]:
+    """Every deadline phrase in normalised text, and whether a relative phrase was left
+    undated (no publication date to count from)."""
+    found: list[_Found] = []
     unresolved = False
     for pattern, handler in _PATTERNS:
         for m in pattern.finditer(clean):
@@ -301,7 +294,7 @@ def extract_deadline(
                 deadline = Deadline(end, precision, window_start, phrase=m[0].strip())
             except (ValueError, OverflowError, KeyError):
                 continue
-            found.append((end, _RANK[precision], m.start(), deadline))
+            found.append((end, _RANK[precision], m.start(), m.end(), deadline))
     for m in _WINDOW.finditer(clean):
         try:
             window = _window(m, published_on)
@@ -309,17 +302,98 @@ def extract_deadline(
             continue
         unresolved = unresolved or window == _UNRESOLVED
         if isinstance(window, Deadline):
-            found.append((window.due_on, _RANK[window.precision], m.start(), window))
+            found.append((window.due_on, _RANK[window.precision], m.start(), m.end(), window))
     for zh_due, zh_precision, zh_start, zh_phrase, zh_at in chinese_deadlines(clean, published_on):
         zh = Deadline(zh_due, Precision(zh_precision), zh_start, zh_phrase)
-        found.append((zh_due, _RANK[zh.precision], zh_at, zh))
+        found.append((zh_due, _RANK[zh.precision], zh_at, zh_at + len(zh_phrase), zh))
+    return found, unresolved
+
+
+def extract_deadline(
+    text: str, *, published_on: date | None = None, default_year: int | None = None
+) -> Deadline | None:
+    """The deadline a careful policy analyst would read from one goal sentence.
+
+    default_year: a target year stated in the goals list's lead-in ("Important goals for
+    2027 include:"), applied when the text states no deadline of its own.
+    published_on: the brief's date; windows ("over the next five to ten years") are counted
+    from it; relative phrases ("by the end of next year") need it. When it is None, relative
+    phrases yield None.
+    """
+    if not isinstance(text, str):
+        return None
+    found, unresolved = _find_all(_normalise(text), published_on)
     if found:
-        return min(found, key=lambda item: item[:3])[3]  # several targets: the earliest
+        return min(found, key=lambda item: item[:3])[4]  # several targets: the earliest
     # A relative deadline we cannot date is still the sentence's own; the lead-in's year
     # would contradict it.
     if unresolved or not isinstance(default_year, int) or not 1 <= default_year <= 9999:
         return None
     return Deadline(date(default_year, 12, 31), Precision.YEAR, phrase=f"goals for {default_year}")
+
+
+# Where one step of a plan ends and the next begins: "；到2035年", ", and by 2035".
+_STEP_BREAK = re.compile(r"[;；,，、:：]\s?(?:(?:and|while|with|then|and then)\s)?|。\s?")
+
+
+def _normalise_mapped(text: str) -> tuple[str, list[int]]:
+    """_normalise, and for each character of its result where it came from in `text`, so
+    that a step cut in the normalised text is cut in the original words."""
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = unicodedata.normalize("NFKC", char).translate(_TRANSLATE)
+        for piece in folded:
+            if _JUNK.fullmatch(piece):
+                if out and out[-1] != " ":
+                    out.append(" ")
+                    origin.append(index)
+                continue
+            out.append(piece)
+            origin.append(index)
+    while out and out[-1] == " ":
+        out.pop()
+        origin.pop()
+    return "".join(out), origin
+
+
+def target_steps(text: str, *, published_on: date | None = None) -> list[tuple[str, Deadline]]:
+    """Each target of a sentence that lists a plan's steps, with its own deadline and its
+    own words: "到2025年，……；到2035年，……" -> the 2025 step and the 2035 step. A sentence
+    with one deadline (or several within one clause) is one step, as extract_deadline
+    reads it.
+    """
+    if not isinstance(text, str):
+        return []
+    clean, origin = _normalise_mapped(text)
+    found, _ = _find_all(clean, published_on)
+    if not found:
+        return []
+    # One phrase per place: overlapping matches are one phrase (the sharpest reading).
+    phrases: list[_Found] = []
+    for item in sorted(found, key=lambda f: (f[2], f[1], -f[3])):
+        if phrases and item[2] < phrases[-1][3]:
+            continue
+        phrases.append(item)
+    # (where a step's words end, where the next step's begin)
+    cuts: list[tuple[int, int]] = []
+    for previous, current in zip(phrases, phrases[1:], strict=False):
+        breaks = list(_STEP_BREAK.finditer(clean, previous[3], current[2]))
+        if breaks:
+            cuts.append((breaks[-1].start(), breaks[-1].end()))
+    if not cuts:
+        deadline = extract_deadline(text, published_on=published_on)
+        return [(text.strip(), deadline)] if deadline is not None else []
+    bounds = [0, *(c for cut in cuts for c in cut), len(clean)]
+    steps: list[tuple[str, Deadline]] = []
+    for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+        in_piece = [f for f in phrases if start <= f[2] < end]
+        first = origin[start] if start < len(origin) else len(text)
+        last = origin[end - 1] + 1 if end > start else first
+        piece = text[first:last].strip()
+        if piece and in_piece:
+            steps.append((piece, min(in_piece, key=lambda item: item[:3])[4]))
+    return steps
 
 
 def lead_in_year(lead_in: str) -> int | None:

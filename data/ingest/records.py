@@ -36,6 +36,9 @@ class BriefRecord:
     # False: read from text without labels (a message written for people), its first line
     # taken as the title; a caller may split it as a person would (handlers/add_brief.py).
     labelled: bool = True
+    # Read from the policy document itself (data/ingest/primary.py), not a tracker's entry:
+    # the two join as one brief when they are the same document (same_document.py).
+    primary: bool = False
     # What the parser had to guess or could not read in this brief, for the preview.
     warnings: list[str] = field(default_factory=list)
 

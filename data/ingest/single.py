@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from policybot.data.bodies import known_bodies
+from policybot.data.bodies import bodies_named
 from policybot.data.ingest.dates import ambiguous_date, parse_date
 from policybot.data.ingest.inline_labels import split_inline_labels
 from policybot.data.ingest.parser import (
@@ -22,11 +22,13 @@ from policybot.data.ingest.parser import (
     split_title,
     undated_reason,
 )
+from policybot.data.ingest.primary import looks_primary, read_primary
 from policybot.data.ingest.records import BriefRecord, IssueRecord
 from policybot.data.ingest.text import ParseError, join_paragraphs, split_lines
 from policybot.data.models import BriefKind
 
 UNLABELLED = "no labels"  # how a brief read from text without labels is named in its warnings
+PRIMARY = "a policy document"  # ... and one read as the document itself (primary.py)
 
 _URL = re.compile(r"<?(https?://[^\s<>]+)>?")
 _TITLE_MAX = 300
@@ -67,6 +69,12 @@ def single_issue(record: BriefRecord, source: str = "pasted text") -> IssueRecor
 
 
 def _unlabelled(text: str, source: str) -> BriefRecord:
+    if looks_primary(text):
+        # A policy document itself (a notice, a plan): its own name, dateline, bodies and
+        # every dated step, as data/ingest/primary.py reads it.
+        record = read_primary(text)
+        record.warnings.append(PRIMARY + ": the title is the document's own name")
+        return record
     lines = [line for line in split_lines(text) if line.text]
     links = list(dict.fromkeys(m[1].rstrip(".,;)") for m in _URL.finditer(text)))
     prose = [line for line in lines if not _URL.fullmatch(line.text)]
@@ -108,14 +116,6 @@ def _unlabelled(text: str, source: str) -> BriefRecord:
 
 
 def _bodies_named(text: str) -> list[str]:
-    """Known bodies the text names (by abbreviation or full name), in order of mention."""
-    found: list[tuple[int, str]] = []
-    for body in known_bodies():
-        for name in (body.abbreviation, body.full_name, *body.aliases):
-            if not name:
-                continue
-            match = re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text)
-            if match:
-                found.append((match.start(), body.abbreviation))
-                break
-    return list(dict.fromkeys(abbreviation for _, abbreviation in sorted(found)))
+    """Known bodies the text names (by any name, Chinese ones inside running text too), in
+    order of mention."""
+    return bodies_named(text)[0]

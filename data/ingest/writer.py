@@ -21,6 +21,7 @@ from policybot.data.ingest.losses import keep_stored_facts
 from policybot.data.ingest.matching import identity_key, match_goals, moved_by_identity
 from policybot.data.ingest.parser import parse_bytes
 from policybot.data.ingest.records import BriefRecord, IssueRecord
+from policybot.data.ingest.same_document import SameDocuments
 from policybot.data.ingest.text import ParseError
 from policybot.data.models import (
     Brief,
@@ -127,6 +128,7 @@ class IssueWriter:
         self.now = now
         self.bodies = BodyRegistry(session)
         self.set_based = set_based
+        self.same = SameDocuments(session, now)  # one document reached twice is one brief
 
     def write(
         self,
@@ -165,20 +167,25 @@ class IssueWriter:
             for b in self.session.scalars(select(Brief).where(Brief.identity.in_(list(records))))
         }
         full_names = full_names_in(" ".join(f"{r.summary} {r.comment}" for r in issue.briefs))
+        self.same.prepare(records.values(), existing.values())
+        written: list[tuple[int, BriefRecord]] = []
         changed: list[Brief] = []
         fresh: list[tuple[str, BriefRecord, str]] = []
+        added_one_by_one: list[tuple[Brief, BriefRecord]] = []  # set_based=False only
         moved = moved_by_identity(self.session, records, existing)
         for identity, record in records.items():
             brief = existing.get(identity)
             if identity in moved:
                 brief = moved[identity].brief
-            if brief is not None:
+            brief, record, joined = self.same.join(record, brief)
+            if brief is not None and not joined:
                 kept = keep_stored_facts(record, brief)
                 if kept.removals and replace_facts:
                     summary.removed += kept.removals
                 elif kept.removals:
                     summary.kept += kept.removals
                     record = kept.record
+            if brief is not None:
                 self._mark(brief, novelty, summary)
             if identity in moved and (brief is None or brief.published_on != record.published_on):
                 summary.warnings.append(f"line {record.line}: {moved[identity].warning}")
@@ -206,14 +213,20 @@ class IssueWriter:
                 self.session.add(brief)
                 self._fill(brief, record, content, document.id, full_names | record.body_full_names)
                 changed.append(brief)
+                added_one_by_one.append((brief, record))
                 continue
             summary.updated += 1
             self._fill(brief, record, content, document.id, full_names | record.body_full_names)
             changed.append(brief)
+            written.append((brief.id, record))
         self.session.flush()
+        written += [(brief.id, record) for brief, record in added_one_by_one]  # ids now known
         self._number_bodies(changed)
         indexed = [(b.id, indexed_fields(b)) for b in changed]
-        indexed += self._insert_new(fresh, document.id, full_names, archive)
+        inserted = self._insert_new(fresh, document.id, full_names, archive)
+        indexed += inserted
+        written += [(i, r) for (i, _), (_, r, _) in zip(inserted, fresh, strict=True)]
+        self.same.stored(written, document.id)
         engine_for(self.session).index(self.session, indexed)
         self._add_vocabulary(changed)
         return summary

@@ -19,6 +19,7 @@ from policybot.scheduler.delivery import DeliveryKind, Owner
 from policybot.scheduler.registry import BY_NAME, KINDS, OWNERS, PLANNERS
 from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
+from tests.scheduler.test_finalised import draft_and_final
 
 START = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -43,6 +44,20 @@ def _every_kind_planned(factory: sessionmaker[Session]) -> list[Delivery]:
         for plan in PLANNERS:
             with factory() as session, session.begin():
                 plan(session, now)
+    # A draft for comments told to C1 (a digest) and to C2 (a reminder rule's alert), then
+    # its final version: a "finalised" row of each owner.
+    with factory() as session, session.begin():
+        remind(
+            Request(session, Context(now=START, team_id="T1", channel_id="C2", user_id="U1"), "", 1)
+        )
+    draft, final = draft_and_final(
+        "登记方案", 9, date(2027, 4, 8), date(2027, 4, 8), ("May 2027", "June 2027")
+    )
+    for raw, hour in ((draft, 10), (final, 12)):
+        ingest(factory, raw, datetime(2027, 4, 8, hour, 0, tzinfo=UTC))
+        for plan in PLANNERS:
+            with factory() as session, session.begin():
+                plan(session, datetime(2027, 4, 8, hour, 30, tzinfo=UTC))
     with factory() as session:
         return list(session.scalars(select(Delivery)))
 
@@ -60,7 +75,7 @@ def test_every_kind_is_claimed_and_delivered(factory: sessionmaker[Session]) -> 
     assert set(pending.values()) == set(BY_NAME)
     poster = RecordingPoster()
     Ticker(factory, poster, worker_id="registry", max_workers=1).tick(
-        datetime(2027, 4, 8, 9, 0, tzinfo=UTC)
+        datetime(2027, 4, 8, 13, 0, tzinfo=UTC)
     )
     with factory() as session:
         found = session.execute(
