@@ -12,8 +12,7 @@ from policybot.data import store
 from policybot.data.assessments import record_answer
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
 from policybot.data.store import BriefFilter
 from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
 from policybot.handlers.context import Context
@@ -135,7 +134,7 @@ def _label(status: str | None) -> str:
 
 
 def scorecard(session: Session, ctx: Context, text: str, _page: int) -> Reply:
-    where = build_filter(session, parse_query(text))[0] if text.strip() else BriefFilter()
+    where = meaning_of(session, text, ctx.today).where if text.strip() else BriefFilter()
     today = ctx.today
     # The database counts; only the briefs shown are loaded, with their scored goals.
     tally = store.score_tally(session, ctx.team_id, today, where, first=MAX_SECTIONS)

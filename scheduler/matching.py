@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from policybot.data import store
 from policybot.data.errors import UserError
-from policybot.data.query.compiler import BodyNames, build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.compiler import BodyNames
+from policybot.data.query.meaning import meaning_of
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.live import candidate_searcher
 from policybot.data.search.ranking import Plan, Searcher
@@ -74,7 +74,8 @@ class QueryFilters:
         if compiled is not None:
             return compiled
         try:
-            compiled = build_filter(self.session, parse_query(text), self._names)[0]
+            # A stored meaning: read as written, as its preview was (data/query/meaning.py).
+            compiled = meaning_of(self.session, text, None, names=self._names, stored=True).where
         except UserError as error:
             return error
         self._kept[text] = compiled

@@ -300,7 +300,7 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
 
 
 def resolve_bodies(
-    session: Session, names: list[str], table: BodyNames | None = None
+    session: Session, names: Sequence[str], table: BodyNames | None = None
 ) -> frozenset[int]:
     ids: set[int] = set()
     for name in names:
