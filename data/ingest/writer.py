@@ -32,6 +32,7 @@ from policybot.data.models import (
     brief_bodies,
 )
 from policybot.data.novelty import Novelty, decide_archive, new_since_value
+from policybot.data.search.aliases import learn_aliases
 from policybot.data.search.analysis import words
 from policybot.data.search.engines import IndexedFields, engine_for
 from policybot.data.search.fields import fields_of, indexed_fields
@@ -201,6 +202,8 @@ class IssueWriter:
         indexed += self._insert_new(fresh, document.id, full_names, archive)
         engine_for(self.session).index(self.session, indexed)
         self._add_vocabulary(changed)
+        # Terms the issue defines in parentheses become synonyms (data/search/aliases.py).
+        learn_aliases(self.session, (f"{r.title} {r.summary} {r.comment}" for r in issue.briefs))
         return summary
 
     def _insert_new(

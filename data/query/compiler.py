@@ -1,8 +1,8 @@
 """Query -> search plan: the one place a query's text becomes what the store searches.
 
 Words become analysed term queries, each with its close derivations and its thesaurus
-names (data/thesaurus.toml; a name of several words is found in the free text, longest
-first); issuing-body names in the text search for all of a body's names; `body:` filters
+names (data/thesaurus.toml and the aliases the briefs define, data/search/aliases.py; a
+name of several words is found in the free text, longest first); issuing-body names in the text search for all of a body's names; `body:` filters
 resolve to body ids. The result is a `BriefFilter` (data/store.py), which handlers and the
 scheduler hand to the store unchanged.
 """
@@ -22,6 +22,7 @@ from policybot.data.db import READ_ONLY
 from policybot.data.errors import UserError
 from policybot.data.models import BodyAlias, GoalKind, IssuingBody
 from policybot.data.query.language import Query
+from policybot.data.search.aliases import search_thesaurus
 from policybot.data.search.analysis import (
     STOPWORDS,
     TermQuery,
@@ -219,7 +220,7 @@ def _thesaurus_span(words: list[str], start: int, names: Thesaurus) -> int:
 def text_queries(session: Session, query: Query, names: BodyNames | None = None) -> TextQueries:
     out = TextQueries()
     names = names or BodyNames(session)
-    synonyms = thesaurus()
+    synonyms = search_thesaurus(session)  # data/thesaurus.toml and the learned aliases
     words = list(query.words)
     i = 0
     while i < len(words):
