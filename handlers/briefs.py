@@ -20,6 +20,7 @@ from policybot.data.query.compiler import BodyNames, TextQueries
 from policybot.data.query.language import Query, shortened
 from policybot.data.query.meaning import compile_reading, read
 from policybot.data.query.understanding import Intent, Reading
+from policybot.data.search.related import related_terms
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
 from policybot.handlers.context import Context
@@ -27,6 +28,7 @@ from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes
 from policybot.handlers.replies import Button, Reply
 
 PAGE_SIZE = 5
+RELATED_BELOW = 3  # fewer results than this: offer related words from the store
 MAX_LATEST = 50
 _ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
 _WITHIN = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?|m|months?|y|years?)$", re.I)
@@ -130,7 +132,10 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
             reply = Reply(text=f"No brief matches {described}; your team's notes do.", notes=notes)
             add_noted_section(reply, noted, ctx)
             return reply
-        return _emptied_by_exclusions(session, query, where, notes) or _no_results(
+        emptied = _emptied_by_exclusions(session, query, where, notes)
+        if emptied is not None:
+            return emptied
+        reply = _no_results(
             session,
             f"No briefs match {described}.",
             text,
@@ -139,6 +144,8 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
             where=where,
             today=ctx.today,
         )
+        reply.notes += _related_note(session, where)
+        return reply
     noun = "brief" if page.total == 1 else "briefs"
     headline = f"{page.total} {noun} for {described}"
     if page.partial:
@@ -158,9 +165,20 @@ def search(session: Session, ctx: Context, text: str, page_number: int) -> Reply
     reply.notes[:0] = notes
     if reading.asks_who and page_number == 1 and not page.partial:
         reply.notes += _issuers(session, ctx, where)
+    if page_number == 1 and (page.total < RELATED_BELOW or page.partial):
+        reply.notes += _related_note(session, where)
     shown = set(page.ids)
     add_noted_section(reply, [n for n in noted if n.brief_id not in shown], ctx)
     return reply
+
+
+def _related_note(session: Session, where: BriefFilter) -> list[str]:
+    """Words the store holds beside the query's, when it found little (a suggestion: the
+    answer above is unchanged)."""
+    found = related_terms(session, where.include)
+    if not found:
+        return []
+    return ["Related: " + ", ".join(f"`{word}`" for word in found) + "."]
 
 
 def _issuers(session: Session, ctx: Context, where: BriefFilter) -> list[str]:

@@ -82,7 +82,7 @@ def subscribe(session: Session, ctx: Context, text: str, _page: int) -> Reply:
             request = parse_schedule(text, str(zone_named(looked_up).key))
     # Read as a search reads it; the subscription keeps the meaning (bodies and filters
     # are checked now, not at delivery time).
-    meaning = meaning_of(session, request.query_text, ctx.today)
+    meaning = meaning_of(session, request.query_text, ctx.today, literal_first=False)
     query, query_text = meaning.query, meaning.stored_text
     schedule = request.schedule
     existing = session.scalar(
@@ -180,7 +180,7 @@ def edit_subscription(
     request = parse_schedule(schedule_words, sub.timezone)
     if request.query_text:  # the form's schedule fields never leave words over
         raise UserError(f"I can't read the schedule `{schedule_words[:80]}`.")
-    meaning = meaning_of(session, query_text, ctx.today)
+    meaning = meaning_of(session, query_text, ctx.today, literal_first=False)
     described = meaning.stored_text  # what `subscribe` keeps for these words
     refuse_words_taken(session, Subscription, ctx, described, sub.id, "follows", "every new brief")
     if moved and len(_channel_subscriptions(session, ctx)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:

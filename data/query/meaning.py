@@ -63,17 +63,22 @@ def read(
     *,
     names: BodyNames | None = None,
     stored: bool = False,
+    literal_first: bool | None = None,
 ) -> tuple[Reading, BodyNames]:
     """The reading of `text` (see the module's docstring for `stored`), without compiling
-    it: for a command that decides what to answer before it searches."""
+    it: for a command that decides what to answer before it searches. `literal_first`: the
+    first word is a search word whatever it says; by default when a search starts with a
+    command word (`/policy search latest` searches for "latest": the `latest` command would
+    have taken it otherwise)."""
     names = names or BodyNames(session)
     query = parse_query(text)
     if stored:
         return Reading(query, intent=intent), names
     if today is None:
         raise ValueError("a typed question is read on a day (`today`); only stored text has none")
-    first = text.split()[0].lower() if text.split() else ""
-    literal_first = intent is Intent.SEARCH and first in COMMAND_WORDS
+    if literal_first is None:
+        first = text.split()[0].lower() if text.split() else ""
+        literal_first = intent is Intent.SEARCH and first in COMMAND_WORDS
     return understand(query, today, names, intent, literal_first=literal_first), names
 
 
@@ -94,6 +99,7 @@ def meaning_of(
     *,
     names: BodyNames | None = None,
     stored: bool = False,
+    literal_first: bool | None = None,
 ) -> Meaning:
     """What `text` means and the filter it compiles to; raises UserError for text that
     cannot mean anything (an unknown body, a bad date, only stopwords).
@@ -103,6 +109,10 @@ def meaning_of(
     already passed too, as it always has: a stored meaning does not move with the clock).
     `intent`: what the command asks for (`deadlines` and reminder rules: Intent.DEADLINES,
     where a lone year ahead is a deadline year). `names`: a body-name table to reuse when
-    compiling many texts (the scheduler)."""
-    reading, names = read(session, text, today, intent, names=names, stored=stored)
+    compiling many texts (the scheduler). `literal_first`: as `read` says (a subscription
+    passes False: `subscribe latest from MIIT` follows MIIT, as `/policy latest from MIIT`
+    lists it, not briefs that say "latest")."""
+    reading, names = read(
+        session, text, today, intent, names=names, stored=stored, literal_first=literal_first
+    )
     return compile_reading(session, reading, names, today)

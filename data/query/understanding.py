@@ -360,7 +360,7 @@ def _meaningful(state: _State, kept: list[str], literal_first: bool) -> list[str
     if changed or any(_clean(w) in _QUESTION for w in rest):
         # Function words only joined the words to the phrase understood ("the", "from").
         dropped = _FUNCTION | _BRIEF_NOUNS if changed else _QUESTION
-        meaningful = [w for w in rest if _clean(w) and _clean(w) not in dropped]
+        meaningful = _without_framing(rest, dropped)
         has_other = (
             meaningful
             or first
@@ -372,6 +372,18 @@ def _meaningful(state: _State, kept: list[str], literal_first: bool) -> list[str
         if has_other and (changed or len(meaningful) < len(rest)):
             rest = [w.strip("?,.!;:？，。！") for w in meaningful]
     return first + rest
+
+
+def _without_framing(words: list[str], dropped: frozenset[str]) -> list[str]:
+    """The words that are not in `dropped`, and a stopword between two of them ("Belt and
+    Road", "Ministry of Finance": a name keeps its joints, so a thesaurus name or a body
+    is still found in the words left)."""
+    keep = [bool(_clean(w)) and _clean(w) not in dropped for w in words]
+    for i in range(1, len(words) - 1):
+        joint = _clean(words[i]) in STOPWORDS and _clean(words[i]) not in _QUESTION
+        if joint and keep[i - 1] and keep[i + 1]:
+            keep[i] = True
+    return [w for w, kept in zip(words, keep, strict=True) if kept]
 
 
 def _split_chinese(words: list[str], names: BodyNames) -> list[str]:
