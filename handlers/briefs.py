@@ -19,8 +19,8 @@ from policybot.data.models import Brief
 from policybot.data.query.compiler import BodyNames, TextQueries
 from policybot.data.query.language import Query, shortened
 from policybot.data.query.meaning import compile_reading, read
+from policybot.data.query.related import related_terms
 from policybot.data.query.understanding import Intent, Reading
-from policybot.data.search.related import related_terms
 from policybot.data.store import BriefFilter, Page
 from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
 from policybot.handlers.context import Context

@@ -203,7 +203,7 @@ class IssueWriter:
         engine_for(self.session).index(self.session, indexed)
         self._add_vocabulary(changed)
         # Terms the issue defines in parentheses become synonyms (data/search/aliases.py).
-        learn_aliases(self.session, (f"{r.title} {r.summary} {r.comment}" for r in issue.briefs))
+        learn_aliases(self.session, (". ".join(aliases_text(r)) for r in issue.briefs))
         return summary
 
     def _insert_new(
@@ -415,6 +415,11 @@ def _vocabulary(title: str, summary: str, bodies: Iterable[IssuingBody]) -> set[
     found = set(words(f"{title} {summary}"))
     found.update(b.abbreviation.lower() for b in bodies)
     return {w[:100] for w in found}
+
+
+def aliases_text(record: BriefRecord) -> list[str]:
+    """The parts of a brief that may define a term (each goal its own sentence)."""
+    return [record.title, record.summary, record.comment, *(g.text for g in record.goals)]
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
