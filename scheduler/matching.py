@@ -17,7 +17,6 @@ from policybot.data import store
 from policybot.data.errors import UserError
 from policybot.data.query.compiler import BodyNames
 from policybot.data.query.meaning import meaning_of
-from policybot.data.search.aliases import aliases_mark
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.live import candidate_searcher
 from policybot.data.search.ranking import Plan, Searcher
@@ -71,7 +70,7 @@ class QueryFilters:
         if self._names is None:
             self._names = BodyNames(self.session)
             # Learned aliases widen what a word finds: a new one recompiles the filters too.
-            learned = ("learned aliases", aliases_mark(self.session))
+            learned = ("learned aliases", self._names.synonyms_mark(self.session))
             self._kept = _KEPT.for_table(frozenset([*self._names.by_name.items(), learned]))
         compiled = self._kept.get(text)
         if compiled is not None:

@@ -173,24 +173,23 @@ def learned_groups(session: Session) -> list[tuple[list[str], float]]:
 
 
 def search_thesaurus(session: Session) -> Thesaurus:
-    """The thesaurus searches expand with: data/thesaurus.toml and the learned aliases.
-    Kept per database under the table's mark for read-only sessions (as the body table is:
-    what they see is committed); others read the table (a few hundred rows at most)."""
+    """The thesaurus searches expand with: data/thesaurus.toml and the learned aliases."""
+    return marked_search_thesaurus(session)[1]
+
+
+def marked_search_thesaurus(session: Session) -> tuple[tuple[int, ...], Thesaurus]:
+    """The search thesaurus and the mark of the learned table it was made from. Kept per
+    database under the mark for read-only sessions (as the body table is: what they see is
+    committed); others read the table (a few hundred rows at most)."""
     bind = session.get_bind()
     kept = isinstance(bind, Engine) and bool(bind.get_execution_options().get(READ_ONLY))
     database = bind.url.render_as_string(hide_password=True) if isinstance(bind, Engine) else ""
     mark = tuple(session.execute(_MARK).one())
     if mark[0] == 0:
-        return thesaurus()
+        return mark, thesaurus()
     if kept and (found := _KEPT.get(database)) is not None and found[0] == mark:
-        return found[1]
+        return found
     combined = merged(thesaurus(), build(learned_groups(session)))
     if kept:
         _KEPT[database] = (mark, combined)
-    return combined
-
-
-def aliases_mark(session: Session) -> tuple[int, ...]:
-    """What the learned table holds (rows, highest id): a filter compiled under one mark
-    is recompiled under another."""
-    return tuple(session.execute(_MARK).one())
+    return mark, combined
