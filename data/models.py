@@ -273,6 +273,20 @@ class VocabularyTerm(Base):
     term: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+class LearnedAlias(Base):
+    """A short form the briefs define on first use, "power usage effectiveness (PUE)": a
+    synonym group the search expands as it does the thesaurus's (data/search/aliases.py)."""
+
+    __tablename__ = "learned_aliases"
+    __table_args__ = (
+        UniqueConstraint("short_form", "long_form", name="uq_learned_aliases_short_long"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    short_form: Mapped[str] = mapped_column(String(40))
+    long_form: Mapped[str] = mapped_column(String(200))
+
+
 class ScheduleKind(StrEnum):
     DAILY = "daily"
     WEEKDAYS = "weekdays"  # Monday to Friday

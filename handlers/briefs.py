@@ -25,9 +25,11 @@ from policybot.data.briefs import (
 from policybot.data.deadlines import due_goals_page
 from policybot.data.errors import UserError
 from policybot.data.ingest.same_document import provenance_lines
-from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
-from policybot.data.query.language import Query, parse_query, shortened
-from policybot.data.query.understanding import Intent, Reading, understand
+from policybot.data.query.compiler import BodyNames, TextQueries
+from policybot.data.query.language import Query, shortened
+from policybot.data.query.meaning import compile_reading, read
+from policybot.data.query.related import related_terms
+from policybot.data.query.understanding import Intent, Reading
 from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
 from policybot.handlers.context import Context
 from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
@@ -35,12 +37,11 @@ from policybot.handlers.replies import Button, Reply
 from policybot.handlers.request import Request
 
 PAGE_SIZE = 5
+RELATED_BELOW = 3  # fewer results than this: offer related words from the store
 MAX_LATEST = 50
 _ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
 _WITHIN = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?|m|months?|y|years?)$", re.I)
 SEARCH_COMMAND = "search"  # the command word that makes any text a search (for buttons)
-# Command words: a search that starts with one was asked for as words (`search latest`).
-_COMMAND_WORDS = frozenset(["latest", "deadlines", "deadline"])
 _LATER_YEARS = 100  # "the next ones, however far off"
 
 
@@ -93,14 +94,9 @@ def _past_the_end(page_number: int, total: int) -> str:
 
 
 def _read(session: Session, ctx: Context, text: str, intent: Intent) -> tuple[Reading, BodyNames]:
-    """The question in `text` as search, `latest` and `deadlines` all read it."""
-    query = parse_query(text)
-    first = text.split()[0].lower() if text.split() else ""
-    names = BodyNames(session)
-    # A search that starts with a command word was asked for as words (`search latest`):
-    # the command itself would have taken it otherwise.
-    literal = intent is Intent.SEARCH and first in _COMMAND_WORDS
-    return understand(query, ctx.today, names, intent, literal_first=literal), names
+    """The question in `text` as search, `latest` and `deadlines` all read it (as every
+    consumer of query text reads it: data/query/meaning.py)."""
+    return read(session, text, ctx.today, intent)
 
 
 def _read_note(reading: Reading, command: str = "") -> list[str]:
@@ -135,19 +131,23 @@ def search(request: Request) -> Reply:
     if reading.intent is Intent.LATEST:
         more = f"latest {reading.count or ''} {query.describe()}"
         return _newest(session, ctx, reading, names, page_number, " ".join(more.split()))
-    where, analysed = build_filter(session, query, names, today=ctx.today)
+    meaning = compile_reading(session, reading, names, ctx.today)
+    where, analysed = meaning.where, meaning.analysed
     offset = (page_number - 1) * PAGE_SIZE
     page = briefs_data.search(session, where, PAGE_SIZE, offset, load=False)
     described = query.describe()
     notes = [*_read_note(reading), *query.notes, *_ignored_note(analysed, where)]
-    noted = notes_matching(session, ctx, query.words + query.phrases) if page_number == 1 else []
+    noted = notes_matching(session, ctx, [*query.words, *query.phrases]) if page_number == 1 else []
     if page.total == 0:
         if noted:
             # The workspace's own notes answer it: say that, not "no brief mentions".
             reply = Reply(text=f"No brief matches {described}; your team's notes do.", notes=notes)
             add_noted_section(reply, noted, ctx)
             return reply
-        return _emptied_by_exclusions(session, query, where, notes) or _no_results(
+        emptied = _emptied_by_exclusions(session, query, where, notes)
+        if emptied is not None:
+            return emptied
+        reply = _no_results(
             session,
             f"No briefs match {described}.",
             text,
@@ -156,6 +156,8 @@ def search(request: Request) -> Reply:
             where=where,
             today=ctx.today,
         )
+        reply.notes += _related_note(session, where)
+        return reply
     noun = "brief" if page.total == 1 else "briefs"
     headline = f"{page.total} {noun} for {described}"
     if page.partial:
@@ -175,9 +177,20 @@ def search(request: Request) -> Reply:
     reply.notes[:0] = notes
     if reading.asks_who and page_number == 1 and not page.partial:
         reply.notes += _issuers(session, ctx, where)
+    if page_number == 1 and (page.total < RELATED_BELOW or page.partial):
+        reply.notes += _related_note(session, where)
     shown = set(page.ids)
     add_noted_section(reply, [n for n in noted if n.brief_id not in shown], ctx)
     return reply
+
+
+def _related_note(session: Session, where: BriefFilter) -> list[str]:
+    """Words the store holds beside the query's, when it found little (a suggestion: the
+    answer above is unchanged)."""
+    found = related_terms(session, where.include)
+    if not found:
+        return []
+    return ["Related: " + ", ".join(f"`{word}`" for word in found) + "."]
 
 
 def _issuers(session: Session, ctx: Context, where: BriefFilter) -> list[str]:
@@ -208,7 +221,7 @@ def _emptied_by_exclusions(
     page = briefs_data.search(session, kept, 1, load=False)
     if page.total == 0 or page.partial:
         return None
-    without = replace(query, excluded=[], excluded_phrases=[], excluded_bodies=[])
+    without = replace(query, excluded=(), excluded_phrases=(), excluded_bodies=())
     excluded = Query(
         excluded=query.excluded,
         excluded_phrases=query.excluded_phrases,
@@ -247,16 +260,11 @@ def _finds_something(
     """Whether searching `text` would show a brief with all its words (a hint must never
     lead to nothing, nor to a page of partial matches): read exactly as `search` reads it."""
     try:
-        query = parse_query(text)
-        if query.is_empty:
-            return False
-        names = names or BodyNames(session)
-        if today is not None:
-            first = text.split()[0].lower() if text.split() else ""
-            query = understand(query, today, names, literal_first=first in _COMMAND_WORDS).query
-            if query.is_empty and not query.has_exclusions:
-                return False  # only an intent ("due", "latest"): nothing to find
-        where, _ = build_filter(session, query, names, today=today)
+        # Without a day, the text is read as written (a stored query's words).
+        reading, names = read(session, text, today, names=names, stored=today is None)
+        if reading.query.is_empty and not reading.query.has_exclusions:
+            return False  # nothing, or only an intent ("due", "latest"): nothing to find
+        where = compile_reading(session, reading, names, today).where
     except UserError:
         return False
     page = briefs_data.search(session, where, 1, load=False)
@@ -496,7 +504,8 @@ def _newest(
         reply = _newest_of_all(session, ctx, reading.count, page_number)
         reply.notes[:0] = [*_read_note(reading, "latest"), *query.notes]
         return reply
-    where, analysed = build_filter(session, query, names, today=ctx.today)
+    meaning = compile_reading(session, reading, names, ctx.today)
+    where, analysed = meaning.where, meaning.analysed
     wanted = reading.count or PAGE_SIZE
     offset = (page_number - 1) * PAGE_SIZE
     size = max(0, min(PAGE_SIZE, wanted - offset))
@@ -614,13 +623,13 @@ def _routed_deadlines(
 ) -> Reply:
     """A question that asks for deadlines ("what are the deadlines for batteries") gets the
     deadline list, read as `deadlines` reads its words."""
-    words = reading.query.words
+    words = list(reading.query.words)
     window, rest, label = parse_window(words)
     said = list(words)
     for word in rest:
         said.remove(word)
     window_words = " ".join(said)  # "within 2 years", wherever the question said it
-    reading = replace(reading, query=replace(reading.query, words=rest))
+    reading = replace(reading, query=replace(reading.query, words=tuple(rest)))
     more = reading.query.describe()
     reply = _deadline_reply(session, ctx, reading, (window, label, window_words), more, page_number)
     return reply
@@ -642,7 +651,11 @@ def _deadline_reply(
     today = ctx.today
     end = today + window if isinstance(window, timedelta) else add_months(today, window)
     query = reading.query if reading is not None else None
-    where, analysed = build_filter(session, query, today=today) if query else (None, TextQueries())
+    where: BriefFilter | None = None
+    analysed = TextQueries()
+    if reading is not None:
+        meaning = compile_reading(session, reading, BodyNames(session), today)
+        where, analysed = meaning.where, meaning.analysed
     start, end, label = _explicit_due_window(query, today, end, label)
     offset = (page_number - 1) * PAGE_SIZE
     # Only the page shown is loaded; the count comes from the database (or the index).

@@ -24,8 +24,9 @@ from policybot.data.calendar_feeds import uid_domain
 from policybot.data.deadlines import DueGoal, due_goals
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Goal, GoalStatus
-from policybot.data.query.compiler import TextQueries, build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.compiler import TextQueries
+from policybot.data.query.meaning import meaning_of
+from policybot.data.query.understanding import Intent
 from policybot.data.views import deadline_label
 from policybot.handlers.briefs import (
     _ignored_note,
@@ -98,8 +99,8 @@ def select_deadlines(session: Session, ctx: Context, text: str) -> Selection:
     rest = " ".join(words)
     if not rest:
         return Selection(due_goals(session, today, end), period, "")
-    query = parse_query(rest)
-    where, analysed = build_filter(session, query)
+    meaning = meaning_of(session, rest, today, Intent.DEADLINES)  # as `deadlines` reads it
+    query, where, analysed = meaning.query, meaning.where, meaning.analysed
     described = query.describe()
     # `due:2027` (or `due:..2030`) picks the goals due then, not every goal of a brief that
     # has one: the file holds only deadlines inside the year asked for.

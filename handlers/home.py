@@ -13,8 +13,7 @@ from policybot.data.deadlines import DueGoal, due_goal_keys, due_goals_page, loa
 from policybot.data.errors import UserError
 from policybot.data.leads import describe_leads
 from policybot.data.models import ReminderRule, ScheduleKind, Subscription
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
 from policybot.data.rules import user_rule_words, user_rules
 from policybot.data.schedules import format_clock
 from policybot.data.subscriptions import user_subscriptions
@@ -102,7 +101,7 @@ def _your_deadlines(
     found: dict[int, date] = {}
     for query_text in dict.fromkeys(rules):
         try:
-            where = build_filter(session, parse_query(query_text))[0]
+            where = meaning_of(session, query_text, None, stored=True).where  # a rule's meaning
         except UserError:
             continue
         found.update(due_goal_keys(session, start, end, where))

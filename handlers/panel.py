@@ -20,8 +20,8 @@ from policybot.data.briefs import get_brief, parse_brief_ref, search
 from policybot.data.errors import UserError
 from policybot.data.leads import LeadsError, parse_leads
 from policybot.data.models import ReminderRule, Subscription
-from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
 from policybot.data.rules import team_rule
 from policybot.data.schedules import format_clock
 from policybot.data.subscriptions import team_subscription
@@ -73,7 +73,7 @@ def count_matches(session: Session, query_text: str) -> str:
     if not query_text.strip():
         return "Every brief matches an empty query."
     try:
-        where = build_filter(session, parse_query(query_text))[0]
+        where = meaning_of(session, query_text, None, stored=True).where
     except UserError as error:
         return f"Not understood yet: {error}"
     page = search(session, where, 1, 0, load=False)

@@ -14,8 +14,7 @@ from policybot.data.briefs import briefs_by_ids, matching_ids
 from policybot.data.errors import UserError
 from policybot.data.models import Brief, Subscription
 from policybot.data.novelty import new_briefs_between
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
 from policybot.data.subscriptions import team_subscription
 from policybot.data.views import brief_view
 from policybot.handlers.context import Context
@@ -30,7 +29,8 @@ SAMPLE_SHOWN = 5
 def recent_matches(session: Session, query_text: str, now: datetime) -> list[Brief]:
     """Briefs that became new in the last PREVIEW_DAYS (the digests' rule, data/novelty.py:
     an archive loaded lately is not among them) that the query matches, newest first."""
-    where, _ = build_filter(session, parse_query(query_text))
+    # A subscription's stored meaning, compiled as the scheduler compiles it.
+    where = meaning_of(session, query_text, None, stored=True).where
     arrived = [
         brief_id
         for brief_id, _ in session.execute(

@@ -11,8 +11,8 @@ from policybot.data.errors import UserError
 from policybot.data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
 from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
 from policybot.data.pauses import drop_undelivered
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
+from policybot.data.query.understanding import Intent
 from policybot.data.rules import channel_rules as rules_of_channel
 from policybot.data.rules import rule_for_words
 from policybot.data.schedules import format_clock
@@ -109,9 +109,10 @@ def remind(request: Request) -> Reply:
     require_channel_member(ctx, "change this channel's reminders")
     argument = text.strip()
     query_text, leads, minute, zone = _parse_rule(argument)
-    query = parse_query(query_text)
-    build_filter(session, query)  # reject bad filters now
-    described = query.describe()
+    # Read as `deadlines` reads the same words (bad filters are refused now); the rule
+    # keeps the meaning.
+    meaning = meaning_of(session, query_text, ctx.today, Intent.DEADLINES)
+    described = meaning.stored_text
     rule = rule_for_words(session, ctx.team_id, ctx.channel_id, described)
     if rule is None:
         if len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
@@ -143,8 +144,10 @@ def remind(request: Request) -> Reply:
     return Reply(
         text=f"{verb}: {describe_rule(rule)}.",
         notes=[
+            *([f"I read this as `{described}`."] if meaning.reading.changed else []),
+            *meaning.query.notes,
             "Each goal is announced once per lead time; after a deadline passes I ask whether "
-            "the target was met. `/policy subscriptions` lists this channel's settings."
+            "the target was met. `/policy subscriptions` lists this channel's settings.",
         ],
     )
 
@@ -158,9 +161,7 @@ def edit_rule(
     rest, leads, minute, zone = _parse_rule(options)
     if rest:  # the form's option fields never leave words over
         raise UserError(f"I can't read the reminder options `{options[:80]}`.")
-    query = parse_query(query_text)
-    build_filter(session, query)
-    described = query.describe()
+    described = meaning_of(session, query_text, ctx.today, Intent.DEADLINES).stored_text
     refuse_words_taken(session, ReminderRule, ctx, described, rule.id, "reminds of", "all goals")
     if moved and len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
         raise UserError("That channel has the most reminder rules I keep.")

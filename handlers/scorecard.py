@@ -11,8 +11,7 @@ from policybot.data.assessments import answer_history, answers_on_briefs, record
 from policybot.data.briefs import BriefFilter, brief_titles, parse_goal_ref
 from policybot.data.errors import UserError
 from policybot.data.models import Goal, GoalAssessmentChange, GoalStatus
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
 from policybot.data.scorecard import score_tally, scored_goal_candidates
 from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
 from policybot.handlers.context import Context
@@ -130,7 +129,7 @@ def _label(status: str | None) -> str:
 
 def scorecard(request: Request) -> Reply:
     session, ctx, text = request.session, request.context, request.argument
-    where = build_filter(session, parse_query(text))[0] if text.strip() else BriefFilter()
+    where = meaning_of(session, text, ctx.today).where if text.strip() else BriefFilter()
     today = ctx.today
     # The database counts; only the briefs shown are loaded, with their scored goals.
     tally = score_tally(session, ctx.team_id, today, where, first=MAX_SECTIONS)

@@ -19,8 +19,7 @@ from policybot.data.models import (
     Subscription,
 )
 from policybot.data.pauses import drop_undelivered
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.meaning import meaning_of
 from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
 from policybot.data.subscriptions import (
     channel_settings,
@@ -88,9 +87,10 @@ def subscribe(command: Request) -> Reply:  # `request` below is the schedule ask
         looked_up = ctx.user_timezone()
         if looked_up:
             request = parse_schedule(text, str(zone_named(looked_up).key))
-    query = parse_query(request.query_text)
-    build_filter(session, query)  # validates bodies and filters now, not at delivery time
-    query_text = query.describe()
+    # Read as a search reads it; the subscription keeps the meaning (bodies and filters
+    # are checked now, not at delivery time).
+    meaning = meaning_of(session, request.query_text, ctx.today, literal_first=False)
+    query, query_text = meaning.query, meaning.stored_text
     schedule = request.schedule
     existing = subscription_for_words(session, ctx.team_id, ctx.channel_id, query_text)
     if existing is None:
@@ -143,7 +143,8 @@ def subscribe(command: Request) -> Reply:  # `request` below is the schedule ask
             + ". `/policy subscriptions` lists this channel's subscriptions."
         ],
     )
-    reply.notes[:0] = query.notes  # e.g. a quote closed at the end of the text
+    read_as = [f"I read this as `{query_text}`."] if meaning.reading.changed else []
+    reply.notes[:0] = [*read_as, *query.notes]  # e.g. a quote closed at the end of the text
     if verb != "Subscribed":
         kept = [
             name
@@ -180,9 +181,8 @@ def edit_subscription(
     request = parse_schedule(schedule_words, sub.timezone)
     if request.query_text:  # the form's schedule fields never leave words over
         raise UserError(f"I can't read the schedule `{schedule_words[:80]}`.")
-    query = parse_query(query_text)
-    build_filter(session, query)  # validates bodies and filters now, not at delivery time
-    described = query.describe()
+    meaning = meaning_of(session, query_text, ctx.today, literal_first=False)
+    described = meaning.stored_text  # what `subscribe` keeps for these words
     refuse_words_taken(session, Subscription, ctx, described, sub.id, "follows", "every new brief")
     if moved and len(_channel_subscriptions(session, ctx)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
         raise UserError(
@@ -225,7 +225,7 @@ def edit_subscription(
         text=f"Updated {sub.ref}: this channel gets {what}, {describe_schedule(sub)}.",
         notes=_pause_notes(sub),
     )
-    reply.notes[:0] = query.notes
+    reply.notes[:0] = meaning.query.notes
     return reply
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from policybot.data.briefs import BriefFilter, matching_ids
 from policybot.data.errors import UserError
-from policybot.data.query.compiler import BodyNames, build_filter
-from policybot.data.query.language import parse_query
+from policybot.data.query.compiler import BodyNames
+from policybot.data.query.meaning import meaning_of
 from policybot.data.search.analysis import TermQuery
 from policybot.data.search.live import candidate_searcher
 from policybot.data.search.ranking import Plan, Searcher
@@ -68,12 +68,15 @@ class QueryFilters:
     def _compile(self, text: str) -> BriefFilter | UserError:
         if self._names is None:
             self._names = BodyNames(self.session)
-            self._kept = _KEPT.for_table(frozenset(self._names.by_name.items()))
+            # Learned aliases widen what a word finds: a new one recompiles the filters too.
+            learned = ("learned aliases", self._names.synonyms_mark(self.session))
+            self._kept = _KEPT.for_table(frozenset([*self._names.by_name.items(), learned]))
         compiled = self._kept.get(text)
         if compiled is not None:
             return compiled
         try:
-            compiled = build_filter(self.session, parse_query(text), self._names)[0]
+            # A stored meaning: read as written, as its preview was (data/query/meaning.py).
+            compiled = meaning_of(self.session, text, None, names=self._names, stored=True).where
         except UserError as error:
             return error
         self._kept[text] = compiled

@@ -5,7 +5,9 @@
 
 The corpus is the demo tracker plus the trackers in benchmarks/relevance/trackers (or those
 given with --tracker), ingested into a fresh database; every judged query
-(judgements.toml, then the analysts' questions in questions.toml, then both together) is asked as `/policy <query>` through the command runner, on the
+(judgements.toml, then the analysts' questions in questions.toml, then the concepts under
+their abbreviations, Chinese terms and paraphrases in concepts.toml, then all together) is
+asked as `/policy <query>` through the command runner, on the
 judgements' date, and the first page (5 briefs) is scored. The baseline ranks the same
 briefs with BM25 (k1 1.2, b 0.75) over one text of title, bodies, summary, goals and comment,
 analysed as a search box would (case folding, Snowball stemming, Chinese bigrams), and
@@ -233,14 +235,21 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--judgements", type=Path, action="append", help="default: judgements and questions"
+        "--judgements",
+        type=Path,
+        action="append",
+        help="default: judgements, questions and concepts",
     )
     parser.add_argument("--tracker", type=Path, action="append", help="tracker files to add")
     parser.add_argument("--postgres", help="also on PostgreSQL (a scratch database URL)")
     parser.add_argument("--verbose", action="store_true", help="each query's page")
     args = parser.parse_args()
     trackers = args.tracker or sorted((HERE / "trackers").glob("*.txt"))
-    files = args.judgements or [HERE / "judgements.toml", HERE / "questions.toml"]
+    files = args.judgements or [
+        HERE / "judgements.toml",
+        HERE / "questions.toml",
+        HERE / "concepts.toml",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         evaluate(f"sqlite:///{Path(tmp) / 'relevance.sqlite3'}", trackers, files, args.verbose)
     if args.postgres:

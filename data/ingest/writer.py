@@ -33,6 +33,7 @@ from policybot.data.models import (
     brief_bodies,
 )
 from policybot.data.novelty import Novelty, decide_archive, new_since_value
+from policybot.data.search.aliases import learn_aliases
 from policybot.data.search.analysis import distinct_words
 from policybot.data.search.engines import IndexedFields, engine_for
 from policybot.data.search.fields import fields_of, indexed_fields
@@ -229,6 +230,8 @@ class IssueWriter:
         self.same.stored(written, document.id)
         engine_for(self.session).index(self.session, indexed)
         self._add_vocabulary(changed)
+        # Terms the issue defines in parentheses become synonyms (data/search/aliases.py).
+        learn_aliases(self.session, (". ".join(aliases_text(r)) for r in issue.briefs))
         return summary
 
     def _insert_new(
@@ -466,6 +469,11 @@ def _vocabulary(texts: Sequence[tuple[str, str]], bodies: Iterable[IssuingBody])
     found = distinct_words(" ".join(f"{title} {summary}" for title, summary in texts))
     found.update(b.abbreviation.lower() for b in bodies)
     return {w[:100] for w in found}
+
+
+def aliases_text(record: BriefRecord) -> list[str]:
+    """The parts of a brief that may define a term (each goal its own sentence)."""
+    return [record.title, record.summary, record.comment, *(g.text for g in record.goals)]
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -1,8 +1,8 @@
 """Query -> search plan: the one place a query's text becomes what the store searches.
 
 Words become analysed term queries, each with its close derivations and its thesaurus
-names (data/thesaurus.toml; a name of several words is found in the free text, longest
-first); issuing-body names in the text search for all of a body's names; `body:` filters
+names (data/thesaurus.toml and the aliases the briefs define, data/search/aliases.py; a
+name of several words is found in the free text, longest first); issuing-body names in the text search for all of a body's names; `body:` filters
 resolve to body ids. The result is a `BriefFilter` (data/briefs.py), which handlers and the
 scheduler hand to the store unchanged.
 """
@@ -22,6 +22,7 @@ from policybot.data.db import READ_ONLY
 from policybot.data.errors import UserError
 from policybot.data.models import BodyAlias, GoalKind, IssuingBody
 from policybot.data.query.language import Query
+from policybot.data.search.aliases import marked_search_thesaurus
 from policybot.data.search.analysis import (
     STOPWORDS,
     TermQuery,
@@ -158,6 +159,21 @@ class BodyNames:
         table = _body_table(session)
         self.by_name = table.by_name
         self._queries = table.queries
+        self._synonyms: tuple[tuple[int, ...], Thesaurus] | None = None
+
+    def synonyms(self, session: Session) -> Thesaurus:
+        """The thesaurus with the learned aliases, read once with this table (the scheduler
+        compiles many queries with one)."""
+        return self._marked_synonyms(session)[1]
+
+    def synonyms_mark(self, session: Session) -> tuple[int, ...]:
+        """The learned aliases' table mark those synonyms were made from."""
+        return self._marked_synonyms(session)[0]
+
+    def _marked_synonyms(self, session: Session) -> tuple[tuple[int, ...], Thesaurus]:
+        if self._synonyms is None:
+            self._synonyms = marked_search_thesaurus(session)
+        return self._synonyms
 
     def find(self, text: str) -> KnownBody | None:
         return self.by_name.get(normalize_name(text)) if text.strip() else None
@@ -218,7 +234,7 @@ def _thesaurus_span(words: list[str], start: int, names: Thesaurus) -> int:
 def text_queries(session: Session, query: Query, names: BodyNames | None = None) -> TextQueries:
     out = TextQueries()
     names = names or BodyNames(session)
-    synonyms = thesaurus()
+    synonyms = names.synonyms(session)  # data/thesaurus.toml and the learned aliases
     words = list(query.words)
     i = 0
     while i < len(words):
@@ -299,7 +315,7 @@ def text_queries(session: Session, query: Query, names: BodyNames | None = None)
 
 
 def resolve_bodies(
-    session: Session, names: list[str], table: BodyNames | None = None
+    session: Session, names: Sequence[str], table: BodyNames | None = None
 ) -> frozenset[int]:
     ids: set[int] = set()
     for name in names:

@@ -45,17 +45,20 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Query:
-    words: list[str] = field(default_factory=list)
-    phrases: list[str] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
-    excluded_phrases: list[str] = field(default_factory=list)
+    """A query's meaning, as parsed (and, by data/query/understanding.py, as understood).
+    A value: reading a query makes a new one, nothing changes one in place."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    excluded_phrases: tuple[str, ...] = ()
     # Words joined by OR: each group matches a brief holding any one of its members (a
     # member in quotes is a phrase).
-    any_of: list[list[str]] = field(default_factory=list)
-    bodies: list[str] = field(default_factory=list)
-    excluded_bodies: list[str] = field(default_factory=list)
+    any_of: tuple[tuple[str, ...], ...] = ()
+    bodies: tuple[str, ...] = ()
+    excluded_bodies: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
     due_year: int | None = None
@@ -64,7 +67,7 @@ class Query:
     # `kind:company`: companies' own commitments instead of government targets (deadlines,
     # reminders, the scorecard and App Home list government targets otherwise).
     company: bool = False
-    notes: list[str] = field(default_factory=list)  # what the parser adjusted, for the reply
+    notes: tuple[str, ...] = ()  # what the parser adjusted, for the reply
 
     @property
     def is_empty(self) -> bool:
@@ -112,6 +115,44 @@ class Query:
         if self.company:
             parts.append("kind:company")
         return " ".join(parts)
+
+
+@dataclass
+class _Parts:
+    """What parse_query collects while it reads the tokens (frozen into a Query at the end)."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    excluded_phrases: list[str] = field(default_factory=list)
+    any_of: list[list[str]] = field(default_factory=list)
+    bodies: list[str] = field(default_factory=list)
+    excluded_bodies: list[str] = field(default_factory=list)
+    since: date | None = None
+    until: date | None = None
+    due_year: int | None = None
+    due_by: int | None = None
+    kind: BriefKind | None = None
+    company: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def frozen(self) -> Query:
+        return Query(
+            words=tuple(self.words),
+            phrases=tuple(self.phrases),
+            excluded=tuple(self.excluded),
+            excluded_phrases=tuple(self.excluded_phrases),
+            any_of=tuple(tuple(group) for group in self.any_of),
+            bodies=tuple(self.bodies),
+            excluded_bodies=tuple(self.excluded_bodies),
+            since=self.since,
+            until=self.until,
+            due_year=self.due_year,
+            due_by=self.due_by,
+            kind=self.kind,
+            company=self.company,
+            notes=tuple(self.notes),
+        )
 
 
 def _quote_value(value: str) -> str:
@@ -238,7 +279,7 @@ _EXAMPLES = {
 }
 
 
-def _apply_filter(query: Query, key: str, value: str, *, negated: bool = False) -> None:
+def _apply_filter(query: _Parts, key: str, value: str, *, negated: bool = False) -> None:
     value = value.strip()
     if not value:
         raise UserError(f"`{key}:` needs a value, for example `{_EXAMPLES[key]}`.")
@@ -293,7 +334,7 @@ def _filter_token(token: str) -> tuple[str, str, bool] | None:
     return key, value, negated
 
 
-def _add_term(query: Query, term: str, joins_or: bool, last: str | None) -> str:
+def _add_term(query: _Parts, term: str, joins_or: bool, last: str | None) -> str:
     """Add a word or a "phrase" (in quotes); after OR it joins the previous term's group."""
     if joins_or and last is not None:
         for group in query.any_of:
@@ -310,7 +351,7 @@ def _add_term(query: Query, term: str, joins_or: bool, last: str | None) -> str:
     return term
 
 
-def _remove_term(query: Query, term: str) -> None:
+def _remove_term(query: _Parts, term: str) -> None:
     if term.startswith('"'):
         query.phrases.reverse()
         query.phrases.remove(term[1:-1])
@@ -323,7 +364,7 @@ def _remove_term(query: Query, term: str) -> None:
 
 def parse_query(text: str) -> Query:
     """Parse search text into a Query, or raise UserError with a helpful sentence."""
-    query = Query()
+    query = _Parts()
     full = clean_text(text).strip()
     text = shortened(full)
     if len(text) < len(full):
@@ -389,4 +430,4 @@ def parse_query(text: str) -> Query:
         raise UserError(
             f"`since:{query.since}` is after `until:{query.until}`, so nothing can match."
         )
-    return query
+    return query.frozen()

@@ -22,16 +22,16 @@ One reading serves search, `latest` and `deadlines`, whichever order the words c
   only say "briefs" ("policies", "documents", "news") are dropped when something else
   remains. Any other word stays a search word.
 
-The parsed Query is left as it was: the reading is a new Query (`Reading.query`), with what
-was understood (`Reading.notes`) for the reply's "I read this as ...".
+Queries are values: the parsed Query is never changed; the reading is a new Query
+(`Reading.query`), with what was understood (`Reading.notes`) for the reply's "I read this
+as ...". data/query/meaning.py is the one way text becomes a reading and a filter.
 """
 
 from __future__ import annotations
 
 import calendar
-import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -276,7 +276,7 @@ class Reading:
 
 @dataclass
 class _State:
-    query: Query
+    query: Query  # what has been understood so far: each phrase read replaces it with a new value
     today: date
     deadline_context: bool  # the question speaks of deadlines: a lone future year is one
     notes: list[str] = field(default_factory=list)
@@ -315,11 +315,10 @@ def understand(
     """Read the question in `query.words`. `intent`: what the command already asks for (the
     words cannot change it, only add to it). `literal_first`: the first word is a search
     word whatever it says (`search latest` searches for "latest")."""
-    understood = copy.deepcopy(query)
-    words = _split_chinese(query.words, names)
+    words = _split_chinese(list(query.words), names)
     lowered = [_clean(w) for w in words]
     state = _State(
-        understood,
+        query,
         today,
         deadline_context=intent is Intent.DEADLINES
         or any(w in _DEADLINE_NOUNS or w in _DEADLINE_WORDS for w in lowered),
@@ -342,7 +341,7 @@ def understand(
             continue
         kept.append(words[i])
         i += 1
-    understood.words = _meaningful(state, kept, literal_first)
+    understood = replace(state.query, words=tuple(_meaningful(state, kept, literal_first)))
     return Reading(understood, tuple(state.notes), state.intent, state.asks_who, state.count)
 
 
@@ -361,7 +360,7 @@ def _meaningful(state: _State, kept: list[str], literal_first: bool) -> list[str
     if changed or any(_clean(w) in _QUESTION for w in rest):
         # Function words only joined the words to the phrase understood ("the", "from").
         dropped = _FUNCTION | _BRIEF_NOUNS if changed else _QUESTION
-        meaningful = [w for w in rest if _clean(w) and _clean(w) not in dropped]
+        meaningful = _without_framing(rest, dropped)
         has_other = (
             meaningful
             or first
@@ -373,6 +372,18 @@ def _meaningful(state: _State, kept: list[str], literal_first: bool) -> list[str
         if has_other and (changed or len(meaningful) < len(rest)):
             rest = [w.strip("?,.!;:？，。！") for w in meaningful]
     return first + rest
+
+
+def _without_framing(words: list[str], dropped: frozenset[str]) -> list[str]:
+    """The words that are not in `dropped`, and a stopword between two of them ("Belt and
+    Road", "Ministry of Finance": a name keeps its joints, so a thesaurus name or a body
+    is still found in the words left)."""
+    keep = [bool(_clean(w)) and _clean(w) not in dropped for w in words]
+    for i in range(1, len(words) - 1):
+        joint = _clean(words[i]) in STOPWORDS and _clean(words[i]) not in _QUESTION
+        if joint and keep[i - 1] and keep[i + 1]:
+            keep[i] = True
+    return [w for w, kept in zip(words, keep, strict=True) if kept]
 
 
 def _split_chinese(words: list[str], names: BodyNames) -> list[str]:
@@ -488,7 +499,7 @@ def _body(state: _State, words: list[str], i: int, names: BodyNames) -> int:
                 continue  # "mof" or "1" are more likely words
         body = names.find(text)
         if body is not None:
-            state.query.bodies.append(body.abbreviation)
+            state.query = replace(state.query, bodies=(body.abbreviation,))
             state.notes.append(f"body:{body.abbreviation}")
             return span
     return 0
@@ -666,13 +677,13 @@ def _due_phrase(state: _State, preposition: str, year: int, taken: int) -> int:
     "before 2030": up to the end of 2029."""
     if preposition not in _UP_TO:
         return _due(state, year, taken)
-    state.query.due_by = year - 1 if preposition == "before" else year
+    state.query = replace(state.query, due_by=year - 1 if preposition == "before" else year)
     state.notes.append(f"due:..{state.query.due_by}")
     return taken
 
 
 def _due(state: _State, year: int, taken: int) -> int:
-    state.query.due_year = year
+    state.query = replace(state.query, due_year=year)
     state.notes.append(f"due:{year}")
     return taken
 
@@ -684,9 +695,9 @@ def _published(state: _State, since: date | None, until: date | None, taken: int
     if until is not None and query.since is not None and until < query.since:
         return 0
     if since is not None:
-        query.since = since
+        state.query = replace(state.query, since=since)
         state.notes.append(f"since:{since.isoformat()}")
     if until is not None:
-        query.until = until
+        state.query = replace(state.query, until=until)
         state.notes.append(f"until:{until.isoformat()}")
     return taken
