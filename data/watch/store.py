@@ -266,8 +266,8 @@ def record_failure(session: Session, source_id: int, now: datetime, error: str) 
 def add_items(session: Session, source_id: int, items: Sequence[FoundItem], now: datetime) -> int:
     """Keep the items not seen before (by URL anywhere, by GUID in this source); how many
     were new."""
-    if not items:
-        return 0
+    if not items or session.get(WatchedSource, source_id) is None:
+        return 0  # nothing found, or the source was removed while it was polled
     urls = [item.url[:2000] for item in items]
     guids = [item.guid for item in items if item.guid]
     known_urls = set(session.scalars(select(SourceItem.url).where(SourceItem.url.in_(urls))))
