@@ -30,7 +30,10 @@ def email_name(info: dict[str, Any]) -> str:
 def email_text(info: dict[str, Any], max_bytes: int) -> tuple[bytes | None, str | None]:
     """(the email's text as UTF-8, None), or (None, why it is not read)."""
     name = email_name(info)
-    text = str(info.get("plain_text") or info.get("preview_plain_text") or "").strip()
+    found = info.get("plain_text") or info.get("preview_plain_text") or ""
+    # Only a string is the email's text: anything else (a list, an object) read as its
+    # Python repr would be ingested as nonsense.
+    text = found.strip() if isinstance(found, str) else ""
     if not text:
         return None, f"The email {name[:-4]!r} has no text I can read. Nothing was added."
     raw = text.encode("utf-8")

@@ -17,6 +17,7 @@ User-Agent naming policybot and its version.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -27,12 +28,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from policybot.data.errors import UserError
 
 MB = 1024 * 1024
 REDIRECTS = {301, 302, 303, 307, 308}
+MAX_URL_CHARS = 2000  # what a watched source's or an item's URL column holds
+# Validators kept for the next conditional GET, as long as their columns (data/models.py):
+# a longer one from a hostile server is dropped, not stored (PostgreSQL would refuse it).
+MAX_ETAG_CHARS = 500
+MAX_LAST_MODIFIED_CHARS = 100
+# Characters a request line may carry as they are; anything else in a path or query
+# (spaces, Chinese file names) is percent-encoded, and escapes already there are kept.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_CONTROL = frozenset(chr(c) for c in [*range(0x20), 0x7F])
 
 
 def _version() -> str:
@@ -79,6 +90,10 @@ class FetchPolicy:
     # POLICYBOT_FETCH_ALLOW_PRIVATE: loopback and private networks (an intranet, the
     # tests' local server); link-local never.
     allow_private: bool = False
+    # Origins ("host:port", as the URL names them) fetched although they resolve to a
+    # private or loopback address, with every other private address still refused: one
+    # intranet server, or the tests' local server with the setting off. Link-local never.
+    trusted_origins: frozenset[str] = frozenset()
     timeout: float = 20.0  # seconds for the whole answer, connect to last byte
     max_bytes: int = 10 * MB
     max_redirects: int = 5
@@ -121,15 +136,24 @@ class Fetched:
         if self.content_type in FEED_TYPES:
             return "feed"
         if self.content_type in HTML_TYPES:
-            head = self.body[:512].lstrip().lower()
-            return "feed" if head.startswith((b"<rss", b"<feed", b"<?xml")) else "html"
+            head = self.body[:1024].lstrip().lower()
+            if head.startswith(b"<?xml"):  # XHTML has the declaration too: look past it
+                head = head[head.find(b"?>") + 2 :].lstrip()
+                while head.startswith(b"<!--") or head.startswith(b"<?"):
+                    head = head[head.find(b">") + 1 :].lstrip()
+            return "feed" if head.startswith((b"<rss", b"<feed", b"<rdf")) else "html"
         return "text"
 
 
 def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why an address may not be fetched from, or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one (mapped ::ffff:a.b.c.d, 6to4 2002:abcd::,
+        # Teredo) reaches that IPv4 address: it is judged as that address.
+        teredo = address.teredo
+        embedded = address.ipv4_mapped or address.sixtofour or (teredo[1] if teredo else None)
+        if embedded is not None:
+            return _refused_address(embedded)
     if address.is_loopback:
         return "a loopback address (this machine)"
     if address.is_multicast or address.is_reserved or address.is_unspecified:
@@ -157,6 +181,14 @@ def check_url(url: str, policy: FetchPolicy | None = None) -> Target:
     """The URL as it will be fetched, or FetchRefused saying why it may not be."""
     policy = policy or _policy
     url = url.strip().strip("<>")
+    if any(char in _CONTROL for char in url):
+        # urlsplit drops tabs and newlines silently: what would be fetched is not what
+        # was typed (nor what `/policy sources` would show).
+        raise FetchRefused(f"{url[:200]!r} holds a control character; it is not a URL I fetch.")
+    if len(url) > MAX_URL_CHARS:
+        raise FetchRefused(
+            f"That URL is too long ({len(url)} characters; {MAX_URL_CHARS} at most)."
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -173,19 +205,23 @@ def check_url(url: str, policy: FetchPolicy | None = None) -> Target:
         raise FetchRefused(f"{url[:200]!r} names no host.")
     if parts.username or parts.password:
         raise FetchRefused("A URL with a user name or password in it is not fetched.")
+    if port == 0:
+        raise FetchRefused(f"{url[:200]!r} names port 0, which no server listens on.")
     port = port or (443 if scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise FetchRefused(f"I could not find the host {host} ({error}).") from None
+    except (socket.gaierror, UnicodeError, ValueError) as error:
+        raise FetchRefused(f"I could not find the host {host[:200]} ({error}).") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
-        raise FetchRefused(f"I could not find the host {host}.")
+        raise FetchRefused(f"I could not find the host {host[:200]}.")
+    origin = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    trusted = origin in policy.trusted_origins
     for address in addresses:
         why = _refused_address(address)
         # Link-local stays refused whatever the setting: it is where a cloud machine's
         # metadata service (and its credentials) answers, never a place for documents.
-        if why and (not policy.allow_private or "link-local" in why):
+        if why and (not (policy.allow_private or trusted) or "link-local" in why):
             allow = (
                 ""
                 if "link-local" in why
@@ -194,9 +230,9 @@ def check_url(url: str, policy: FetchPolicy | None = None) -> Target:
             raise FetchRefused(
                 f"{host} resolves to {address}, {why}; policybot does not fetch from there{allow}."
             )
-    path = parts.path or "/"
+    path = quote(parts.path, safe=_PATH_SAFE) or "/"
     if parts.query:
-        path += "?" + parts.query
+        path += "?" + quote(parts.query, safe=_QUERY_SAFE)
     return Target(url, scheme, host, port, path, str(addresses[0]))
 
 
@@ -257,6 +293,35 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+class _Watchdog:
+    """The whole-answer budget. A socket timeout bounds each read only, so a server that
+    drips a byte at a time (or sends endless 100 Continue) would hold a fetch for ever:
+    when the budget runs out this shuts the connection's socket, which ends whatever read
+    is waiting, and the fetch reports a timeout."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self.connection.sock
+        if sock is not None:
+            # The plain socket's shutdown even for TLS: it ends a read in progress without
+            # the TLS layer's goodbye, which would wait on the peer. OSError: closed meanwhile.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 @dataclass
 class Fetcher:
     """Fetches with one policy and one host gate (shared by a poll's threads)."""
@@ -314,34 +379,71 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        timed_out = FetchFailed(f"no answer within {policy.timeout:g} s")
+        watchdog = _Watchdog(connection, policy.timeout)
         try:
-            connection.request("GET", target.path, headers=headers)
-            response = connection.getresponse()
-            answer = {k.lower(): v for k, v in response.getheaders()}
-            declared = answer.get("content-length", "")
-            if declared.isdigit() and int(declared) > policy.max_bytes:
-                raise FetchFailed(_too_large(policy.max_bytes))
-            body = bytearray()
-            if response.status not in REDIRECTS and response.status != 304:
-                while chunk := response.read1(64 * 1024):
-                    body += chunk
-                    if len(body) > policy.max_bytes:
-                        raise FetchFailed(_too_large(policy.max_bytes))
-                    if time.monotonic() > deadline:
-                        raise FetchFailed(f"no whole answer within {policy.timeout:g} s")
-                    remaining = deadline - time.monotonic()
-                    if connection.sock is not None:
-                        connection.sock.settimeout(max(0.01, remaining))
-            return response.status, answer, bytes(body)
+            with watchdog:
+                status, answer, body = self._exchange(connection, target, headers, deadline)
+        except FetchFailed:
+            if watchdog.fired:
+                raise timed_out from None
+            raise
         except TimeoutError:
             raise FetchFailed(f"no answer within {policy.timeout:g} s") from None
         except ssl.SSLError as error:
+            if watchdog.fired:
+                raise timed_out from None
             raise FetchFailed(f"TLS failed ({error.reason or error})") from None
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            # ValueError: a TLS socket shut under a read in progress says so that way.
+            if watchdog.fired:
+                raise timed_out from None
             reason = getattr(error, "strerror", None) or type(error).__name__
             raise FetchFailed(f"the server did not answer properly ({reason})") from None
         finally:
             connection.close()
+        if watchdog.fired:  # the shut socket read as the end of the answer
+            raise timed_out
+        return status, answer, body
+
+    def _exchange(
+        self,
+        connection: http.client.HTTPConnection,
+        target: Target,
+        headers: dict[str, str],
+        deadline: float,
+    ) -> tuple[int, dict[str, str], bytes]:
+        policy = self.policy
+        connection.request("GET", target.path, headers=headers)
+        response = connection.getresponse()
+        answer = {k.lower(): v for k, v in response.getheaders()}
+        declared = answer.get("content-length", "")
+        if declared.isdigit() and int(declared) > policy.max_bytes:
+            raise FetchFailed(_too_large(policy.max_bytes))
+        body = bytearray()
+        if response.status in REDIRECTS or response.status == 304:
+            return response.status, answer, bytes(body)
+        encoding = answer.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity") and response.status == 200:
+            # Only identity was asked for: a compressed answer is refused unread, never
+            # inflated (a few kilobytes of gzip can inflate to gigabytes).
+            raise FetchFailed(
+                f"the answer is compressed ({encoding[:40]}), which was not asked for"
+            )
+        while chunk := response.read1(64 * 1024):
+            body += chunk
+            if len(body) > policy.max_bytes:
+                raise FetchFailed(_too_large(policy.max_bytes))
+            if time.monotonic() > deadline:
+                raise FetchFailed(f"no whole answer within {policy.timeout:g} s")
+            remaining = deadline - time.monotonic()
+            if connection.sock is not None:
+                connection.sock.settimeout(max(0.01, remaining))
+        if response.length:  # what Content-Length promised and never came
+            raise FetchFailed(
+                f"the answer ended early ({len(body)} of {len(body) + response.length} bytes)"
+            )
+        return response.status, answer, bytes(body)
 
     @staticmethod
     def _answer(
@@ -352,6 +454,10 @@ class Fetcher:
         accept: frozenset[str],
     ) -> Fetched:
         etag, modified = headers.get("etag"), headers.get("last-modified")
+        if etag is not None and len(etag) > MAX_ETAG_CHARS:
+            etag = None
+        if modified is not None and len(modified) > MAX_LAST_MODIFIED_CHARS:
+            modified = None
         if status == 304:
             return Fetched(target.url, 304, "", None, b"", etag, modified)
         if status != 200:

@@ -63,6 +63,7 @@ class SourcePoll:
 @dataclass
 class PollReport:
     polls: list[SourcePoll] = field(default_factory=list)
+    started: int = 0  # sources a pass set out to poll (its workers count them)
 
     @property
     def taken(self) -> int:
@@ -87,6 +88,7 @@ class Poller:
         self.parallel = parallel
         self.items_per_poll = items_per_poll
         self._lock = threading.Lock()  # one pass at a time in this process
+        self._lock_report = threading.Lock()  # a pass's workers add to one report
 
     def poll(self, now: datetime) -> PollReport:
         """Poll every source due at `now`."""
@@ -97,21 +99,35 @@ class Poller:
             with unit_of_work(self.sessions, read_only=True) as session:
                 if not store.any_due(session, now):
                     return report  # the idle case: one small query, nothing written
-            # A few sources at a time, leased as they are started: a source is never held
-            # by a pass that has not reached it yet, and replicas share the due sources.
-            while len(report.polls) < SOURCES_PER_PASS:
-                with unit_of_work(self.sessions) as session:
-                    due = store.lease_due(session, now, max(1, self.parallel))
-                if not due:
-                    break
-                if len(due) == 1:
-                    report.polls.append(self.poll_source(due[0], now))
-                    continue
-                with ThreadPoolExecutor(len(due)) as pool:
-                    report.polls += list(pool.map(lambda i: self.poll_source(i, now), due))
+            # Each of `parallel` workers leases one due source at a time and takes the next
+            # when it is done: a slow source holds its own worker only, never a batch (the
+            # others go on leasing and polling), and replicas share the due sources.
+            workers = max(1, self.parallel)
+            if workers == 1:
+                self._work(now, report)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    for future in [pool.submit(self._work, now, report) for _ in range(workers)]:
+                        future.result()
             return report
         finally:
             self._lock.release()
+
+    def _work(self, now: datetime, report: PollReport) -> None:
+        """One worker of a pass: lease a due source, poll it, repeat until none is due or
+        the pass has polled SOURCES_PER_PASS."""
+        while True:
+            with self._lock_report:
+                if report.started >= SOURCES_PER_PASS:
+                    return
+                report.started += 1
+            with unit_of_work(self.sessions) as session:
+                due = store.lease_due(session, now, 1)
+            if not due:
+                return
+            polled = self.poll_source(due[0], now)
+            with self._lock_report:
+                report.polls.append(polled)
 
     def poll_source(self, source_id: int, now: datetime) -> SourcePoll:
         """One leased source: never raises; what went wrong is kept on the source."""
@@ -186,6 +202,17 @@ class Poller:
                 with unit_of_work(self.sessions) as session:
                     store.item_failed(session, item_id, now, _reason(error))
                 continue
+            except Exception as error:
+                # A document the readers choke on counts against that item alone (given up
+                # after a few tries), never against its source: otherwise it would fail
+                # every poll of the source, and the items after it would never be read.
+                log.exception("reading %s failed unexpectedly", url[:200])
+                result.failed += 1
+                with unit_of_work(self.sessions) as session:
+                    store.item_failed(
+                        session, item_id, now, f"unexpected error ({type(error).__name__})"
+                    )
+                continue
             written = self._write(item_id, issue, document, now)
             if written is None:
                 result.failed += 1
@@ -216,6 +243,17 @@ class Poller:
                         store.item_failed(
                             session, item_id, now, "another ingest wrote it meanwhile"
                         )
+            except UserError as error:  # the writer's refusal (a limit): this item's alone
+                with unit_of_work(self.sessions) as session:
+                    store.item_failed(session, item_id, now, str(error))
+                return None
+            except Exception as error:
+                log.exception("writing item %s failed unexpectedly", item_id)
+                with unit_of_work(self.sessions) as session:
+                    store.item_failed(
+                        session, item_id, now, f"unexpected error ({type(error).__name__})"
+                    )
+                return None
         return None
 
 

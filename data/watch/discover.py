@@ -22,6 +22,10 @@ import feedparser
 from policybot.data.ingest.dates import parse_date
 
 MAX_ITEMS = 500  # links taken from one page or feed; a listing is far shorter
+MAX_URL_CHARS = 2000  # an item's URL column; a longer one is skipped, not cut
+# A feed's or a list's date outside these years is a placeholder (0001-01-01) or a lie
+# (9999-12-31: "new" for ever in digests), not a publication date.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,13 @@ def feed_items(
         if not link:
             continue
         url = urldefrag(urljoin(base_url, link.strip()))[0]
-        if urlsplit(url).scheme not in ("http", "https"):
-            continue
+        if urlsplit(url).scheme not in ("http", "https") or len(url) > MAX_URL_CHARS:
+            continue  # a script, mail or data link; or one too long to be kept whole
         published = None
         for key in ("published_parsed", "updated_parsed"):
             stamp = entry.get(key)
             if stamp:
-                published = date(*stamp[:3])
+                published = _plausible(date(*stamp[:3]))
                 break
         guid = str(entry.get("id") or "") or None
         items.append(
@@ -176,7 +180,7 @@ def page_items(body: bytes, charset: str | None, page_url: str) -> list[FoundIte
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or url.rstrip("/") == page_url.rstrip("/"):
             continue
-        if _site(parts.hostname or "") != site or url in seen:
+        if _site(parts.hostname or "") != site or url in seen or len(url) > MAX_URL_CHARS:
             continue
         path = parts.path
         is_file = bool(_DOCUMENT_FILE.search(path))
@@ -191,12 +195,16 @@ def page_items(body: bytes, charset: str | None, page_url: str) -> list[FoundIte
             FoundItem(
                 url=url,
                 title=text or path.rsplit("/", 1)[-1],
-                published_on=parse_date(rest) if rest.strip() else None,
+                published_on=_plausible(parse_date(rest)) if rest.strip() else None,
             )
         )
         if len(items) >= MAX_ITEMS:
             break
     return items
+
+
+def _plausible(day: date | None) -> date | None:
+    return day if day is not None and EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
 
 
 def _clean(text: str) -> str:

@@ -28,6 +28,7 @@ MAX_BACKOFF = timedelta(days=7)
 LEASE = timedelta(hours=1)
 ITEM_ATTEMPTS = 3  # an item that failed this often is given up (its error kept)
 MAX_SOURCES_PER_TEAM = 100
+MAX_LABEL_CHARS = 200  # the column's size
 
 _REF = re.compile(r"^\s*[wW]?(\d{1,9})\s*$")
 _EVERY = re.compile(r"^(?:every\s+)?(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$", re.I)
@@ -58,6 +59,7 @@ def parse_every(text: str) -> timedelta | None:
 def parse_source_request(text: str) -> SourceRequest:
     """`URL [every 6h] [label]`: the URL first, a schedule anywhere after it, the rest the
     label."""
+    text = text.strip()
     words = text.split()
     if not words:
         raise UserError(
@@ -65,7 +67,12 @@ def parse_source_request(text: str) -> SourceRequest:
             "every 6h MIIT notices`."
         )
     url, rest = words[0].strip("<>"), words[1:]
-    if "|" in url:  # Slack's <url|text> link form
+    if text.startswith("<") and ">" in text:
+        # Slack's <url> or <url|text> link form, whose text may hold spaces: all of it is
+        # the address, none of it the label.
+        link, _, after = text[1:].partition(">")
+        url, rest = link.split("|", 1)[0].strip(), after.split()
+    elif "|" in url:
         url = url.split("|", 1)[0]
     # Slack escapes &, < and > in a command's text (a query string's &amp;).
     url = url.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -98,7 +105,12 @@ def parse_source_request(text: str) -> SourceRequest:
             "A source is polled at most every 15 minutes and at least every 30 days; "
             f"{_interval(every)} is outside that."
         )
-    return SourceRequest(url, every, " ".join(label_words)[:200])
+    label = " ".join(label_words)
+    if len(label) > MAX_LABEL_CHARS:
+        raise UserError(
+            f"A source's label is at most {MAX_LABEL_CHARS} characters; yours has {len(label)}."
+        )
+    return SourceRequest(url, every, label)
 
 
 def source_by_ref(session: Session, team_id: str, text: str) -> WatchedSource:
@@ -266,8 +278,8 @@ def record_failure(session: Session, source_id: int, now: datetime, error: str) 
 def add_items(session: Session, source_id: int, items: Sequence[FoundItem], now: datetime) -> int:
     """Keep the items not seen before (by URL anywhere, by GUID in this source); how many
     were new."""
-    if not items:
-        return 0
+    if not items or session.get(WatchedSource, source_id) is None:
+        return 0  # nothing found, or the source was removed while it was polled
     urls = [item.url[:2000] for item in items]
     guids = [item.guid for item in items if item.guid]
     known_urls = set(session.scalars(select(SourceItem.url).where(SourceItem.url.in_(urls))))
