@@ -149,6 +149,19 @@ def _is_date_line(line: str) -> bool:
     return _ZH_DATE.fullmatch(line.strip(" 　")) is not None
 
 
+_SENTENCE_MARKS = re.compile(r"[，。；：！？,;:!?《》]")
+
+
+def _is_signed_date_line(line: str) -> bool:
+    """A short line of names ending in a full date, with no sentence in it."""
+    text = line.strip(" 　")
+    found = list(_ZH_DATE.finditer(text))
+    if not found or found[-1].end() != len(text):
+        return False
+    names = text[: found[-1].start()].strip(" 　")
+    return 0 < len(names) <= 40 and not _SENTENCE_MARKS.search(names)
+
+
 def _document_date(lines: list[str], page_date: date | None, warnings: list[str]) -> date | None:
     """The labelled date, the date under the signatures, a dateline (year from the page),
     an English date near the top, else the page's date."""
@@ -160,6 +173,9 @@ def _document_date(lines: list[str], page_date: date | None, warnings: list[str]
                 return found
     for line in lines:
         if _is_date_line(line):
+            return _full_date(line)
+    for line in lines:  # the signature and its date on one line: "工业和信息化部 2024年11月7日"
+        if _is_signed_date_line(line):
             return _full_date(line)
     for line in lines[:8]:
         dateline = _DATELINE.match(line)

@@ -172,3 +172,29 @@ def test_windows_have_their_start() -> None:
 def test_document_names_and_drafts(title: str, name: str, draft: bool) -> None:
     assert document_name(title) == name
     assert is_draft(title) == draft
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "工业和信息化部 2026年11月20日",
+        "工业和信息化部、财政部　2026年11月20日",
+        "国家发展改革委 国家能源局 2026-11-20",
+    ],
+)
+def test_the_signature_and_its_date_on_one_line_date_the_document(signature: str) -> None:
+    text = (
+        "关于印发《新型储能制造业高质量发展行动方案》的通知\n\n"
+        f"{signature}\n\n"
+        "到2027年，新型储能制造业全链条国际竞争优势凸显。\n"
+    )
+    assert read_primary(text).published_on == date(2026, 11, 20)
+
+
+def test_a_sentence_ending_in_a_date_is_not_a_signature() -> None:
+    text = (
+        "关于印发《新型储能制造业高质量发展行动方案》的通知\n\n"
+        "方案自印发之日起施行，有效期至2030年12月31日\n\n"
+        "到2027年，新型储能制造业全链条国际竞争优势凸显。\n"
+    )
+    assert read_primary(text).published_on is None
