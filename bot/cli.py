@@ -569,8 +569,8 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
 def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
     from policybot.bot.logs import configure_logging
-    from policybot.bot.server import ServeError
     from policybot.bot.server import serve as run_server
+    from policybot.bot.server.startup import ServeError
     from policybot.bot.settings import Settings, SettingsError
 
     settings = state.settings
