@@ -10,7 +10,7 @@ missing here.
 from __future__ import annotations
 
 from policybot.scheduler.delivery import DeliveryKind, KindName, Owner, Planner
-from policybot.scheduler.kinds import alerts, digest, followup
+from policybot.scheduler.kinds import alerts, alerts_planner, digest, followup
 
 # In the order a channel's batches are posted: digests, then alerts, then follow-ups.
 KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND)
@@ -23,4 +23,4 @@ REMINDER_KINDS: tuple[KindName, ...] = tuple(
 
 # Each planner writes the rows that are due at `now` (each in its own transaction) and
 # returns how many it planned. Alert planning also writes the follow-ups.
-PLANNERS: tuple[Planner, ...] = (digest.plan_digests, alerts.plan_reminders)
+PLANNERS: tuple[Planner, ...] = (digest.plan_digests, alerts_planner.plan_reminders)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from policybot.scheduler.kinds.alerts import ReminderPlanner, _Group
 from policybot.scheduler.kinds.alerts_interval import IntervalBatch
+from policybot.scheduler.kinds.alerts_planner import ReminderPlanner, _Group
 
 
 class PythonReminderPlanner(ReminderPlanner):
