@@ -1,5 +1,6 @@
-"""Deadline alert planning (the kind itself: scheduler/kinds/alerts.py). Its planner also
-plans the follow-ups (scheduler/kinds/followup.py): both read the same goals.
+"""Deadline alert planning (the kind itself: scheduler/kinds/alerts.py; the plain values it
+reads: alerts_facts.py; the rules handed to the database: alerts_interval.py). Its planner
+also plans the follow-ups (scheduler/kinds/followup.py): both read the same goals.
 
 Planning: for each reminder rule and matching goal, an alert is due `lead` days before the
 deadline at the rule's local time. Rules, applied per (channel, goal):
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -45,18 +45,26 @@ from policybot.data.models import (
     Delivery,
     DeliveryStatus,
     Goal,
-    GoalKind,
     ReminderRule,
     SearchDocument,
-    SearchState,
 )
 from policybot.data.novelty import became_new_after
-from policybot.data.schedules import local_instant
 from policybot.scheduler.kinds.alerts import NEWLY, REMINDER, Edge, newly_key, reminder_key
+from policybot.scheduler.kinds.alerts_facts import (
+    AlertTimes,
+    GoalFacts,
+    GroupKey,
+    KindsOf,
+    Rule,
+    RuleGroup,
+    edges,
+    follow_up_floor,
+    in_group,
+    search_revision,
+)
 from policybot.scheduler.kinds.alerts_interval import IntervalBatch
 from policybot.scheduler.kinds.followup import (
     FOLLOW_UP_DELAY,
-    FOLLOW_UP_WINDOW,
     FOLLOWUP,
     followup_key,
 )
@@ -69,102 +77,6 @@ PENDING = DeliveryStatus.PENDING
 INGEST_GRACE = timedelta(minutes=10)
 _CHUNK = 500
 _FEW_GROUPS = 50  # up to this many groups with work, only their rules are read
-
-
-@dataclass(frozen=True)
-class GoalFacts:
-    """What planning reads of a goal (plain columns, no ORM graph)."""
-
-    id: int
-    brief_id: int
-    due_on: date | None
-    precision: str | None
-    window_start: date | None
-    ingested_at: datetime  # of its brief
-    kind: str = GoalKind.POLICY  # a government target, or a company's own plan
-    new_since: datetime | None = None  # of its brief: None for archive (data/novelty.py)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What planning reads of a reminder rule."""
-
-    id: int
-    team_id: str
-    channel_id: str
-    query_text: str
-    leads: tuple[int, ...]  # descending
-    at_minute: int
-    timezone: str
-    created_at: datetime
-    checked_until: datetime | None
-    checked_revision: int | None
-
-    @property
-    def group(self) -> GroupKey:
-        return (self.timezone, self.at_minute, self.checked_until, self.checked_revision)
-
-    @property
-    def start(self) -> datetime:
-        """Alerts due after this instant are this tick's to plan (an updated rule watches
-        from its update on)."""
-        if self.checked_until is None:
-            return self.created_at
-        return max(self.checked_until, self.created_at)
-
-
-GroupKey = tuple[str, int, datetime | None, int | None]
-
-
-def edges(goal: GoalFacts) -> list[Edge]:
-    found = [Edge("due", goal.due_on)] if goal.due_on else []
-    if goal.precision == "window" and goal.window_start:
-        found.append(Edge("opens", goal.window_start))
-    return found
-
-
-def search_revision(session: Session) -> int:
-    """The newest search revision: every brief written up to it is visible (base.py)."""
-    return int(session.scalar(select(SearchState.revision).where(SearchState.id == 1)) or 0)
-
-
-class AlertTimes:
-    """The UTC instant of a schedule's alert time on a local day, computed once per day."""
-
-    def __init__(self, zone: ZoneInfo, at_minute: int) -> None:
-        self.zone = zone
-        self.at_minute = at_minute
-        self._instants: dict[date, datetime] = {}
-
-    def on(self, day: date) -> datetime:
-        instant = self._instants.get(day)
-        if instant is None:
-            instant = self._instants[day] = local_instant(day, self.at_minute, self.zone)
-        return instant
-
-    def days_between(self, after: datetime, until: datetime) -> list[date]:
-        """Local days whose alert time falls in (after, until], in order (a contiguous run:
-        the alert time moves forward with the day)."""
-        day = after.astimezone(self.zone).date() - timedelta(days=1)
-        last = until.astimezone(self.zone).date()
-        found = []
-        while day <= last:
-            if after < self.on(day) <= until:
-                found.append(day)
-            day += timedelta(days=1)
-        return found
-
-
-@dataclass
-class _Group:
-    """Rules sharing a time zone, alert time and marks: their candidates are found once."""
-
-    key: GroupKey
-    rules: list[Rule]
-    times: AlertTimes
-    today: date
-    timed: dict[int, GoalFacts]  # goals with an alert time in the interval
-    changed: dict[int, GoalFacts]  # goals of briefs written since the group's revision
 
 
 class ReminderPlanner:
@@ -193,8 +105,8 @@ class ReminderPlanner:
         batch = IntervalBatch()
         planned: list[int] = []
         for group_no, group in enumerate(groups):
-            by_brief = _KindsOf(group.timed)
-            changed_by_brief = _KindsOf(group.changed)
+            by_brief = KindsOf(group.timed)
+            changed_by_brief = KindsOf(group.changed)
             days = self._batch_days(group, batch, group_no)
             for rule in group.rules:
                 if not candidates:
@@ -229,7 +141,9 @@ class ReminderPlanner:
         self._mark_checked(planned)
         return pending + sum(1 for r in self.rows if r["status"] == PENDING)
 
-    def _batch_days(self, group: _Group, batch: IntervalBatch, group_no: int) -> list[date] | None:
+    def _batch_days(
+        self, group: RuleGroup, batch: IntervalBatch, group_no: int
+    ) -> list[date] | None:
         """The days whose alert time fell in the group's interval, when its rules' interval
         alerts can be planned in the database (the group was planned before); the group's
         candidates go to the batch."""
@@ -241,7 +155,7 @@ class ReminderPlanner:
             group_no,
             days,
             group.today,
-            _follow_up_floor(group.today),
+            follow_up_floor(group.today),
             FOLLOW_UP_DELAY,
             (
                 (goal.id, goal.brief_id, edge.name, edge.on, goal.kind)
@@ -284,7 +198,7 @@ class ReminderPlanner:
                 working.add(key)
         return working
 
-    def _load_groups(self, working: set[GroupKey]) -> list[_Group]:
+    def _load_groups(self, working: set[GroupKey]) -> list[RuleGroup]:
         columns = (
             ReminderRule.id,
             ReminderRule.team_id,
@@ -302,7 +216,7 @@ class ReminderPlanner:
             "Select[Any]", select(*columns).where(ReminderRule.paused_reason.is_(None))
         )
         if len(working) <= _FEW_GROUPS:
-            statement = statement.where(or_(*(_in_group(key) for key in working)))
+            statement = statement.where(or_(*(in_group(key) for key in working)))
         statement = statement.order_by(ReminderRule.id)
         # Another scheduler planning the same rules right now skips them (PostgreSQL).
         statement = backend_for(self.session).lock_for_claim(statement)
@@ -328,7 +242,7 @@ class ReminderPlanner:
             zone = ZoneInfo(key[0])
             times = AlertTimes(zone, key[1])
             today = self.now.astimezone(zone).date()
-            group = _Group(key, rules, times, today, {}, {})
+            group = RuleGroup(key, rules, times, today, {}, {})
             group.timed = self._timed_goals(group)
             group.changed = self._changed_goals(group)
             groups.append(group)
@@ -353,7 +267,7 @@ class ReminderPlanner:
         )
         return {row[0]: GoalFacts(*row) for row in rows}
 
-    def _timed_goals(self, group: _Group) -> dict[int, GoalFacts]:
+    def _timed_goals(self, group: RuleGroup) -> dict[int, GoalFacts]:
         """Goals with an edge `lead` days after, or a deadline FOLLOW_UP_DELAY before, a day
         whose alert time fell in the group's interval."""
         after = min(rule.start for rule in group.rules)
@@ -368,13 +282,13 @@ class ReminderPlanner:
             high = last + timedelta(days=lead)
             if low <= high:
                 ranges += [Goal.due_on.between(low, high), Goal.window_start.between(low, high)]
-        low = max(first - FOLLOW_UP_DELAY, _follow_up_floor(group.today))
+        low = max(first - FOLLOW_UP_DELAY, follow_up_floor(group.today))
         high = min(last - FOLLOW_UP_DELAY, group.today - timedelta(days=1))
         if low <= high:
             ranges.append(Goal.due_on.between(low, high))
         return self._goal_facts(or_(*ranges)) if ranges else {}
 
-    def _changed_goals(self, group: _Group) -> dict[int, GoalFacts]:
+    def _changed_goals(self, group: RuleGroup) -> dict[int, GoalFacts]:
         """Goals of briefs written since the group last looked (ingested, or edited: a moved
         deadline), with an edge that can still alert or be followed up."""
         _, _, until, revision = group.key
@@ -391,12 +305,12 @@ class ReminderPlanner:
             )
         else:
             return {}
-        low = _follow_up_floor(group.today) - timedelta(days=1)
+        low = follow_up_floor(group.today) - timedelta(days=1)
         high = group.today + timedelta(days=max(lead for r in group.rules for lead in r.leads) + 1)
         in_range = or_(Goal.due_on.between(low, high), Goal.window_start.between(low, high))
         return self._goal_facts(and_(written, in_range))
 
-    def _sent_keys(self, groups: Sequence[_Group]) -> set[str]:
+    def _sent_keys(self, groups: Sequence[RuleGroup]) -> set[str]:
         """Ledger keys of the goals that need a look into the ledger: those of changed
         briefs, and every candidate of a rule planned for the first time (a rule made
         before planning kept marks may have been alerted by a full plan)."""
@@ -420,7 +334,7 @@ class ReminderPlanner:
     # -- one rule ---------------------------------------------------------------------
     def _plan_rule(
         self,
-        group: _Group,
+        group: RuleGroup,
         rule: Rule,
         matched: frozenset[int],
         timed: dict[int, list[GoalFacts]],
@@ -442,7 +356,7 @@ class ReminderPlanner:
                 else:
                     self._plan_interval(group, rule, goal)
 
-    def _plan_interval(self, group: _Group, rule: Rule, goal: GoalFacts) -> None:
+    def _plan_interval(self, group: RuleGroup, rule: Rule, goal: GoalFacts) -> None:
         """A goal known before this interval: only what fell due in it is new."""
         start, times = rule.start, group.times
         for edge in edges(goal):
@@ -463,7 +377,7 @@ class ReminderPlanner:
                 key = followup_key(rule.team_id, rule.channel_id, goal.id, goal.due_on)
                 self.rows.append(self._row(rule, goal, key, FOLLOWUP))
 
-    def _plan_goal(self, group: _Group, rule: Rule, goal: GoalFacts, sent: set[str]) -> None:
+    def _plan_goal(self, group: RuleGroup, rule: Rule, goal: GoalFacts, sent: set[str]) -> None:
         """A goal new to this rule (or just edited): everything due so far, by the ledger."""
         known_since = max(rule.created_at, goal.ingested_at)
         newly = False
@@ -495,10 +409,10 @@ class ReminderPlanner:
             if key not in sent and group.times.on(goal.due_on + FOLLOW_UP_DELAY) <= self.now:
                 self.rows.append(self._row(rule, goal, key, FOLLOWUP))
 
-    def _follow_up_wanted(self, group: _Group, rule: Rule, goal: GoalFacts) -> bool:
+    def _follow_up_wanted(self, group: RuleGroup, rule: Rule, goal: GoalFacts) -> bool:
         if goal.due_on is None or goal.due_on >= group.today:
             return False
-        if goal.due_on < _follow_up_floor(group.today):
+        if goal.due_on < follow_up_floor(group.today):
             return False  # longer ago than the follow-up window (after downtime)
         # Not when it passed before this channel was watching it.
         return goal.due_on >= rule.created_at.astimezone(group.times.zone).date()
@@ -556,49 +470,5 @@ class ReminderPlanner:
             )
 
 
-def _in_group(key: GroupKey) -> ColumnElement[bool]:
-    zone, minute, until, revision = key
-    return and_(
-        ReminderRule.timezone == zone,
-        ReminderRule.at_minute == minute,
-        ReminderRule.checked_until.is_(None)
-        if until is None
-        else ReminderRule.checked_until == until,
-        ReminderRule.checked_revision.is_(None)
-        if revision is None
-        else ReminderRule.checked_revision == revision,
-    )
-
-
-def _follow_up_floor(today: date) -> date:
-    """The oldest deadline still followed up (FOLLOW_UP_WINDOW after its follow-up)."""
-    return today - FOLLOW_UP_WINDOW - FOLLOW_UP_DELAY - timedelta(days=1)
-
-
-def _by_brief(goals: dict[int, GoalFacts]) -> dict[int, list[GoalFacts]]:
-    found: dict[int, list[GoalFacts]] = defaultdict(list)
-    for goal in goals.values():
-        found[goal.brief_id].append(goal)
-    return found
-
-
 def plan_reminders(session: Session, now: datetime) -> int:
     return ReminderPlanner(session, now).plan()
-
-
-class _KindsOf:
-    """A group's goals by brief, only of the kinds a rule follows (government targets unless
-    it says `kind:company`); computed once per set of kinds, not once per rule."""
-
-    def __init__(self, goals: dict[int, GoalFacts]) -> None:
-        self.by_brief = _by_brief(goals)
-        self._of: dict[frozenset[str], dict[int, list[GoalFacts]]] = {}
-
-    def of(self, kinds: frozenset[str]) -> dict[int, list[GoalFacts]]:
-        found = self._of.get(kinds)
-        if found is None:
-            found = self._of[kinds] = {
-                brief: [goal for goal in goals if goal.kind in kinds]
-                for brief, goals in self.by_brief.items()
-            }
-        return found
