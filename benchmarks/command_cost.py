@@ -52,7 +52,7 @@ HEAVY = [
 def policybot_wsgi(db: str, api_url: str) -> WSGIApplication:
     """As `benchmarks.load.serve_policybot` builds it, without the HTTP server."""
     from policybot.bot.app import build_app
-    from policybot.bot.server import make_wsgi_app
+    from policybot.bot.server.routes import make_wsgi_app
     from policybot.bot.services import build_services
     from policybot.bot.settings import Settings
 

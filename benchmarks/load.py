@@ -49,7 +49,8 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.corpus import BODIES, CJK_WORDS, WordSource, generate_issue, query_words
-from policybot.bot.server import WORKER_HEADER, PolicybotServer, WsgiApp, tag_worker
+from policybot.bot.server.arbiter import PolicybotServer
+from policybot.bot.server.routes import WORKER_HEADER, WsgiApp, tag_worker
 from policybot.bot.settings import Settings
 
 SECRET = "load-benchmark-signing-secret"

@@ -81,7 +81,8 @@ from policybot.data.models import Brief, Delivery, Goal, ReminderRule, ScheduleK
 from policybot.data.novelty import Novelty
 from policybot.data.query.language import parse_query
 from policybot.data.search.engines import engine_for
-from policybot.scheduler.kinds.alerts import plan_reminders, search_revision
+from policybot.scheduler.kinds.alerts_facts import search_revision
+from policybot.scheduler.kinds.alerts_planner import plan_reminders
 from policybot.scheduler.kinds.digest import plan_digests
 from policybot.scheduler.matching import forget_kept_filters
 from policybot.scheduler.messages import Outgoing

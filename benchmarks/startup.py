@@ -18,7 +18,8 @@ import sys
 import tempfile
 import time
 
-# What bot/cli.py imported at module level until its imports moved into the sub-commands.
+# What the command line (then bot/cli.py) imported at module level until its imports moved
+# into the sub-commands.
 EAGER = (
     "import click, rich.console, rich.progress, rich.table, sqlalchemy.orm; "
     "import policybot.bot.console, policybot.bot.logs, policybot.bot.services, "

@@ -181,7 +181,7 @@ def slash_command(text: str, response_url: str, channel: str) -> str:
 
 def search_walk(recorder: Recorder, directory: Path) -> Walk:
     from policybot.bot.app import build_app
-    from policybot.bot.server import make_wsgi_app
+    from policybot.bot.server.routes import make_wsgi_app
     from policybot.bot.services import build_services
     from policybot.bot.settings import Settings
     from tests.bot.conftest import LiveServer

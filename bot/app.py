@@ -108,7 +108,7 @@ def build_app(
             # The signature is checked once, by the HTTP edge (bot/edge.py), on the raw bytes
             # before anything is parsed: an unsigned body is refused 401 before it can be
             # refused 400 or 415 for its shape. Only the edge hands Bolt a POST (see
-            # bot/server.py make_wsgi_app); Socket Mode requests carry no signature.
+            # bot/server/routes.py make_wsgi_app); Socket Mode requests carry no signature.
             request_verification_enabled=False,
             token_verification_enabled=token_verification and oauth is None,
             oauth_settings=oauth,

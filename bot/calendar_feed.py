@@ -4,7 +4,7 @@ Answers `text/calendar` with a strong ETag and Last-Modified, and 304 Not Modifi
 calendar sends back what it has (If-None-Match, else If-Modified-Since), so polling every
 few hours costs a hash, not a download. An unknown, malformed or revoked token is 404, the
 same answer in each case. The token is a secret: nothing here logs the path or the token,
-and the server keeps no access log (bot/server.py's GunicornLog).
+and the server keeps no access log (bot/server/arbiter.py's GunicornLog).
 """
 
 from __future__ import annotations

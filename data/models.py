@@ -416,7 +416,7 @@ class ReminderRule(Base):
     paused_reason: Mapped[str | None] = mapped_column(String(200))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Planning has written every alert that fell due up to this instant, and has seen every
-    # brief written up to this search revision (scheduler/kinds/alerts.py); None: not yet.
+    # brief written up to this search revision (scheduler/kinds/alerts_planner.py); None: not yet.
     checked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_revision: Mapped[int | None] = mapped_column(Integer)
 

@@ -10,7 +10,7 @@ missing here.
 from __future__ import annotations
 
 from policybot.scheduler.delivery import DeliveryKind, KindName, Owner, Planner
-from policybot.scheduler.kinds import alerts, digest, finalised, followup
+from policybot.scheduler.kinds import alerts, alerts_planner, digest, finalised, followup
 
 # In the order a channel's batches are posted: digests, then alerts, then follow-ups, then
 # drafts made final.
@@ -26,6 +26,6 @@ REMINDER_KINDS: tuple[KindName, ...] = tuple(
 # returns how many it planned. Alert planning also writes the follow-ups.
 PLANNERS: tuple[Planner, ...] = (
     digest.plan_digests,
-    alerts.plan_reminders,
+    alerts_planner.plan_reminders,
     finalised.plan_finalised,
 )

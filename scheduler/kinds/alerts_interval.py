@@ -11,7 +11,7 @@ set), the goal edges that fall due, with which leads (matched once per query by 
 index; of the leads due for one edge after downtime only the latest is sent, the others
 folded) and the deadlines followed up. Those go to three temporary tables (plan_rules,
 plan_items, plan_followup_items), and the database writes one ledger row per rule and item
-in one INSERT ... SELECT. The rows are the ones `ReminderPlanner._plan_interval` (scheduler/kinds/alerts.py) writes for
+in one INSERT ... SELECT. The rows are the ones `ReminderPlanner._plan_interval` (scheduler/kinds/alerts_planner.py) writes for
 the same rules (tests/scheduler/test_interval_alerts.py compares the two on both engines);
 what is left is the database's own insert into the ledger, and memory stays flat.
 """

@@ -4,7 +4,7 @@ Missed / Unclear buttons, the first MAX_FOLLOW_UPS shown, the rest named behind 
 Exactly-once holds as for any message: every row is marked sent with the one post (the
 message carries all their ledger ids), or handed back together when it fails.
 
-Follow-ups are planned with the deadline alerts (scheduler/kinds/alerts.py: one planner reads
+Follow-ups are planned with the deadline alerts (scheduler/kinds/alerts_planner.py: one planner reads
 the goals both need), keyed `followup:<team>:<channel>:<goal>:<deadline>`."""
 
 from __future__ import annotations

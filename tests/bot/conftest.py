@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from policybot.bot.app import build_app
-from policybot.bot.server import OpsListener, make_wsgi_app
+from policybot.bot.server.ops_listener import OpsListener
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services, build_services
 from policybot.bot.settings import Settings
 from policybot.handlers.commands import CommandRunner, ParsedCommand

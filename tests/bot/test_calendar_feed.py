@@ -20,7 +20,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from policybot.bot.app import build_app
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services, build_services
 from policybot.bot.settings import Settings, SettingsError
 from policybot.data.ingest.writer import ingest_bytes

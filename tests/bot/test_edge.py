@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import pytest
 
 from policybot.bot.app import build_app
-from policybot.bot.server import make_ops_wsgi_app, make_wsgi_app
+from policybot.bot.server.routes import make_ops_wsgi_app, make_wsgi_app
 from policybot.bot.services import Services
 from policybot.bot.settings import Settings
 from tests.bot.conftest import SIGNING_SECRET, LiveServer

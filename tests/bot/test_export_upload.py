@@ -12,7 +12,7 @@ from icalendar import Calendar
 from slack_sdk.models.views import View
 
 from policybot.bot.app import WORKING, build_app
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services
 from policybot.bot.uploads import UPLOAD_FAILURES
 from tests.bot.conftest import GatedRunner, LiveServer

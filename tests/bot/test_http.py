@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from policybot.bot.app import SORRY, WORKING, build_app
 from policybot.bot.dispatcher import CommandDispatcher
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services
 from policybot.handlers.commands import CommandRunner, ParsedCommand, parse_command
 from policybot.handlers.context import Context

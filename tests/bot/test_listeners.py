@@ -22,7 +22,7 @@ from policybot.bot.app import build_app
 from policybot.bot.listeners import actions, commands, events, shortcuts, views
 from policybot.bot.listeners.commands import FORMS
 from policybot.bot.listeners.deps import Deps
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services
 from policybot.handlers import commands as command_table
 from policybot.handlers.commands import COMMANDS, ParsedCommand, parse_command

@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from policybot.bot.app import NOT_INSTALLED, build_app
 from policybot.bot.logs import configure_logging
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Mode, Settings
 from policybot.data.models import Subscription

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from policybot.bot.app import build_app
 from policybot.bot.logs import configure_logging
 from policybot.bot.metrics import MeteredPoster
-from policybot.bot.server import make_wsgi_app
+from policybot.bot.server.routes import make_wsgi_app
 from policybot.bot.services import Services, build_services, build_ticker
 from policybot.bot.settings import Settings
 from policybot.handlers.commands import CommandRunner, ParsedCommand
@@ -359,7 +359,7 @@ def test_readyz_says_leader_while_the_first_tick_holds_the_lock(
     live: LiveServer, services: Services, fake: FakeSlack
 ) -> None:
     """It said "starting" until the first tick had finished, however long that took."""
-    from policybot.bot.server import readiness
+    from policybot.bot.server.probes import readiness
     from policybot.bot.services import build_poster
     from policybot.scheduler.messages import Outgoing
     from policybot.scheduler.runner import start_background_ticker

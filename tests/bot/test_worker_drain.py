@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from policybot.bot.server import WORKER_HEADER
+from policybot.bot.server.routes import WORKER_HEADER
 from policybot.bot.settings import Settings
 from tests.bot.test_http import slash_form
 from tests.bot.test_workers import Answer, Served, alive, assert_clean_stop, request, until

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from benchmarks.corpus import generate_issue
 from policybot.bot.dispatcher import WORKING
-from policybot.bot.server import startup_failure
+from policybot.bot.server.startup import startup_failure
 from policybot.data.db import make_engine, session_factory, upgrade
 from policybot.data.ingest.writer import ingest_bytes
 from tests.bot.conftest import BOT_TOKEN

@@ -27,7 +27,8 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from policybot.bot.server import KILL_AFTER_SECONDS, WORKER_HEADER
+from policybot.bot.server.drain import KILL_AFTER_SECONDS
+from policybot.bot.server.routes import WORKER_HEADER
 from policybot.bot.settings import Settings
 from policybot.data.db import make_engine, session_factory
 from policybot.data.ingest.writer import ingest_bytes

@@ -19,7 +19,7 @@ from policybot.data.models import Delivery, Goal, GoalKind
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
-from policybot.scheduler.kinds.alerts import ReminderPlanner
+from policybot.scheduler.kinds.alerts_planner import ReminderPlanner
 from tests.scheduler.conftest import ingest, tracker_issue
 from tests.scheduler.reference_planner import PythonReminderPlanner
 

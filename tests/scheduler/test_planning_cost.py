@@ -22,7 +22,7 @@ from policybot.data.models import Delivery
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
-from policybot.scheduler.kinds.alerts import plan_reminders
+from policybot.scheduler.kinds.alerts_planner import plan_reminders
 from tests.scheduler.conftest import ingest, tracker_issue
 
 RULES_AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
