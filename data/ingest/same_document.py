@@ -234,15 +234,24 @@ def _words(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _terms(text: str) -> set[str]:
-    return {t.casefold() for t in _TERM.findall(unicodedata.normalize("NFKC", text))}
+def _terms(goal: GoalRecord) -> set[str]:
+    """The figures and Latin terms of a goal beyond its deadline's years (which every goal
+    of that deadline shares)."""
+    found = {t.casefold() for t in _TERM.findall(unicodedata.normalize("NFKC", goal.text))}
+    if goal.deadline is not None:
+        found -= {str(goal.deadline.due_on.year)}
+        if goal.deadline.window_start is not None:
+            found -= {str(goal.deadline.window_start.year)}
+    return found
 
 
 def pair_goals(document: Sequence[GoalRecord], tracker: Sequence[GoalRecord]) -> dict[int, int]:
     """{tracker index: document index} for the goals that state the same target: the same
     text; else the same deadline and window, several of one deadline paired by the figures
-    and Latin terms they share, then in their order; else the same year when one goal on
-    each side is left in it (the tracker rounds "by June 2027" to "by 2027")."""
+    and Latin terms they share, then in their order; else the same year when the one goal
+    left on each side in it shares a figure or term (the tracker rounds "by June 2027" to
+    "by 2027"). Two goals of different deadlines sharing nothing stay two goals: a wrong
+    pair would give one target's answers and reminders to another."""
     pairs: dict[int, int] = {}
     by_text: dict[str, list[int]] = {}
     for index, goal in enumerate(document):
@@ -261,8 +270,11 @@ def pair_goals(document: Sequence[GoalRecord], tracker: Sequence[GoalRecord]) ->
             if index not in pairs and goal.deadline is not None:
                 groups.setdefault(key(goal), ([], []))[1].append(index)
         for documents, trackers in groups.values():
-            if key is _target or (len(documents) == 1 and len(trackers) == 1):
+            if key is _target:
                 pairs.update(_pair_within(document, tracker, documents, trackers))
+            elif len(documents) == 1 and len(trackers) == 1:
+                if _terms(document[documents[0]]) & _terms(tracker[trackers[0]]):
+                    pairs[trackers[0]] = documents[0]
 
     pair_in_groups(_target)
     pair_in_groups(lambda g: (g.deadline.due_on.year, g.deadline.window_start is None))
@@ -279,11 +291,11 @@ def _pair_within(
     in the order each source gives them."""
     scored = sorted(
         (
-            (len(_terms(tracker[t].text) & _terms(document[d].text)), -abs(i - j), t, d)
+            (len(_terms(tracker[t]) & _terms(document[d])), abs(i - j), t, d)
             for i, t in enumerate(trackers)
             for j, d in enumerate(documents)
         ),
-        reverse=True,
+        key=lambda row: (-row[0], row[1], row[2], row[3]),  # most shared, nearest in order
     )
     pairs: dict[int, int] = {}
     for shared, _, t, d in scored:

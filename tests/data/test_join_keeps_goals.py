@@ -15,7 +15,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.data.ingest.deadlines import Deadline, Precision
 from policybot.data.ingest.primary import read_primary
+from policybot.data.ingest.records import GoalRecord
+from policybot.data.ingest.same_document import joined_goals, pair_goals
 from policybot.data.ingest.single import single_issue
 from policybot.data.ingest.writer import IngestSummary, IssueWriter, ingest_bytes
 from policybot.data.models import Brief, Delivery, Goal, GoalAssessment, GoalStatus
@@ -223,3 +226,54 @@ def test_an_answered_and_alerted_goal_keeps_its_answer_and_id(
         assert shown.count(f"{step.figure}") >= 1
     refs = [line for line in shown.splitlines() if f"g{goal_id}" in line]
     assert len(refs) == 1, shown
+
+
+def _goal(text: str, due: date, precision: Precision = Precision.YEAR) -> GoalRecord:
+    return GoalRecord(text, Deadline(due, precision))
+
+
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_goals_of_one_deadline_pair_by_figures_then_in_order(count: int) -> None:
+    rng = random.Random(count)
+    due = date(2030, 12, 31)
+    figures = rng.sample(range(11, 999), count)
+    document = [_goal(f"到2030年，建成示范工厂{n}个", due) for n in figures]
+    shuffled = rng.sample(figures, count)
+    tracker = [_goal(f"By 2030, build {n} demonstration factories", due) for n in shuffled]
+    pairs = pair_goals(document, tracker)
+    assert {t: figures.index(shuffled[t]) for t in range(count)} == pairs
+    # Without figures the order decides: the tracker lists the steps as the document does.
+    plain_document = [_goal(f"到2030年，{aim}", due) for aim in ["体系初步建成", "进入世界前列"]]
+    plain_tracker = [_goal(f"By 2030, {aim}", due) for aim in ["build the system", "lead"]]
+    assert pair_goals(plain_document, plain_tracker) == {0: 0, 1: 1}
+
+
+def test_a_rounded_deadline_pairs_only_when_the_goals_share_a_figure() -> None:
+    document = [_goal("2027年6月底前，完成并网评估30项", date(2027, 6, 30), Precision.MONTH)]
+    same = [_goal("By 2027, complete 30 grid-connection reviews", date(2027, 12, 31))]
+    other = [_goal("By 2027, train storage engineers", date(2027, 12, 31))]
+    assert pair_goals(document, same) == {0: 0}
+    assert pair_goals(document, other) == {}
+    joined = joined_goals(document, other)  # two targets, both kept, the document's first
+    assert [j.goal for j in joined] == [*document, *other]
+
+
+@pytest.mark.parametrize("replace_facts", [False, True])
+def test_a_goal_neither_source_states_any_more_is_kept_until_replace(
+    factory: Factory, replace_facts: bool
+) -> None:
+    pair = make_pair(random.Random(21), 21)
+    _tracker(factory, pair, START)
+    _primary(factory, pair, START)
+    (kept_id,) = [i for i, text, _ in _goals(factory, pair) if text == pair.tracker_only]
+    # The tracker's next issue drops its own goal: a loss, not the join's doing.
+    shorter = pair.tracker.replace(f"\u2022 {pair.tracker_only}\n", "")
+    with factory() as session, session.begin():
+        summary = ingest_bytes(
+            session, shorter.encode(), "tracker-2.txt", START, Novelty.NEW, replace_facts
+        )
+    named = summary.removed if replace_facts else summary.kept
+    assert len(named) == 1 and f"g{kept_id}" in named[0]
+    ids = [i for i, _, _ in _goals(factory, pair)]
+    assert (kept_id in ids) is not replace_facts
+    assert len(ids) == len(pair.steps) + (0 if replace_facts else 1)
