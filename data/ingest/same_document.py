@@ -272,9 +272,12 @@ def pair_goals(document: Sequence[GoalRecord], tracker: Sequence[GoalRecord]) ->
         for documents, trackers in groups.values():
             if key is _target:
                 pairs.update(_pair_within(document, tracker, documents, trackers))
-            elif len(documents) == 1 and len(trackers) == 1:
-                if _terms(document[documents[0]]) & _terms(tracker[trackers[0]]):
-                    pairs[trackers[0]] = documents[0]
+            elif (
+                len(documents) == 1
+                and len(trackers) == 1
+                and _terms(document[documents[0]]) & _terms(tracker[trackers[0]])
+            ):
+                pairs[trackers[0]] = documents[0]
 
     pair_in_groups(_target)
     pair_in_groups(lambda g: (g.deadline.due_on.year, g.deadline.window_start is None))
