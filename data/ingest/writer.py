@@ -180,7 +180,7 @@ class IssueWriter:
                 brief = moved[identity].brief
             found = self.same.join(record, brief, replace_facts)
             brief, record = found.brief, found.record
-            if found.joined:  # the other source's facts are no losses; the stored kept
+            if found.joined:  # what the other source states is no loss; join() kept the rest
                 (summary.removed if replace_facts else summary.kept).extend(found.removals)
             elif brief is not None:
                 kept = keep_stored_facts(record, brief)
