@@ -8,6 +8,13 @@ kind of source said is kept as a part (BriefPart: "primary", "coverage"); the br
 are rebuilt from both: the document's name, date, bodies and targets, the tracker's English
 title, summary and analyst comment, all links with the official text first.
 
+A join loses nothing and keeps identities (joined_goals, GoalJoin): a tracker goal and a
+document goal stating the same target (the same deadline and window) are one goal, shown in
+the document's words (the tracker's English paraphrase stays in its part), that keeps the
+stored goal's id, so teams' answers, the reminder ledger and calendar UIDs stay with it.
+Goals only one source states are all kept. A stored goal neither source states any more is
+kept and named, as losses.py does for a tracker's own update, unless Replace was asked for.
+
 A draft for comments (征求意见稿) and the same document without the marker are not joined
 but linked: the draft's `final_id` names the final, and a Finalisation records what changed
 in its targets for the channels told of the draft (scheduler/kinds/finalised.py).
@@ -18,9 +25,11 @@ record before it looks at the stored brief, and `stored` with the briefs it wrot
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -37,6 +46,7 @@ from policybot.data.models import (
     BriefKind,
     BriefPart,
     Finalisation,
+    Goal,
     GoalKind,
     SourceDocument,
 )
@@ -49,6 +59,11 @@ DATE_SLACK = timedelta(days=45)  # a tracker dates a document by its release, no
 _KEY_MAX = 200
 _CATCH_UP_CHUNK = 500
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# What a paraphrase keeps of a target: its figures ("3-5", "100", "10%") and Latin terms ("5G",
+# "AI", "1+N"), the same in the Chinese step and the tracker's English line.
+_TERM = re.compile(r"[0-9]+(?:[.,][0-9]+)?%?|[a-z][a-z0-9+]+", re.IGNORECASE)
+_SIMILAR = 0.6  # difflib ratio above which an edited goal text is the same goal
+_QUOTED = 60  # characters of a goal's text quoted in a warning
 
 
 def role_of(record: BriefRecord) -> str:
@@ -197,10 +212,182 @@ def merge(primary: BriefRecord, coverage: BriefRecord, line: int) -> BriefRecord
         comment_author=coverage.comment_author,
         links=official_first(list(dict.fromkeys([*primary.links, *coverage.links]))),
         source_label=coverage.source_label,
-        goals=list(primary.goals or coverage.goals),
+        goals=[joined.goal for joined in joined_goals(primary.goals, coverage.goals)],
     )
     merged.primary = True
     return merged
+
+
+class GoalJoin(NamedTuple):
+    """A goal of a joined brief and the words each source states it in (the document's
+    first): a stored goal in either wording is this goal."""
+
+    goal: GoalRecord
+    texts: tuple[str, ...]
+
+
+def _target(goal: GoalRecord) -> tuple[date, date | None] | None:
+    return (goal.deadline.due_on, goal.deadline.window_start) if goal.deadline else None
+
+
+def _words(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _terms(goal: GoalRecord) -> set[str]:
+    """The figures and Latin terms of a goal beyond its deadline's years (which every goal
+    of that deadline shares)."""
+    found = {t.casefold() for t in _TERM.findall(unicodedata.normalize("NFKC", goal.text))}
+    if goal.deadline is not None:
+        found -= {str(goal.deadline.due_on.year)}
+        if goal.deadline.window_start is not None:
+            found -= {str(goal.deadline.window_start.year)}
+    return found
+
+
+def pair_goals(document: Sequence[GoalRecord], tracker: Sequence[GoalRecord]) -> dict[int, int]:
+    """{tracker index: document index} for the goals that state the same target: the same
+    text; else the same deadline and window, several of one deadline paired by the figures
+    and Latin terms they share, then in their order; else the same year when the one goal
+    left on each side in it shares a figure or term (the tracker rounds "by June 2027" to
+    "by 2027"). Two goals of different deadlines sharing nothing stay two goals: a wrong
+    pair would give one target's answers and reminders to another."""
+    pairs: dict[int, int] = {}
+    by_text: dict[str, list[int]] = {}
+    for index, goal in enumerate(document):
+        by_text.setdefault(_words(goal.text), []).append(index)
+    for index, goal in enumerate(tracker):
+        same = [d for d in by_text.get(_words(goal.text), []) if d not in pairs.values()]
+        if same:
+            pairs[index] = same[0]
+
+    def pair_in_groups(key: Any) -> None:
+        groups: dict[Any, tuple[list[int], list[int]]] = {}
+        for index, goal in enumerate(document):
+            if index not in pairs.values() and goal.deadline is not None:
+                groups.setdefault(key(goal), ([], []))[0].append(index)
+        for index, goal in enumerate(tracker):
+            if index not in pairs and goal.deadline is not None:
+                groups.setdefault(key(goal), ([], []))[1].append(index)
+        for documents, trackers in groups.values():
+            if key is _target:
+                pairs.update(_pair_within(document, tracker, documents, trackers))
+            elif (
+                len(documents) == 1
+                and len(trackers) == 1
+                and _terms(document[documents[0]]) & _terms(tracker[trackers[0]])
+            ):
+                pairs[trackers[0]] = documents[0]
+
+    pair_in_groups(_target)
+    pair_in_groups(lambda g: (g.deadline.due_on.year, g.deadline.window_start is None))
+    return pairs
+
+
+def _pair_within(
+    document: Sequence[GoalRecord],
+    tracker: Sequence[GoalRecord],
+    documents: list[int],
+    trackers: list[int],
+) -> dict[int, int]:
+    """Goals of one deadline paired: those sharing most figures and terms first, the rest
+    in the order each source gives them."""
+    scored = sorted(
+        (
+            (len(_terms(tracker[t]) & _terms(document[d])), abs(i - j), t, d)
+            for i, t in enumerate(trackers)
+            for j, d in enumerate(documents)
+        ),
+        key=lambda row: (-row[0], row[1], row[2], row[3]),  # most shared, nearest in order
+    )
+    pairs: dict[int, int] = {}
+    for shared, _, t, d in scored:
+        if shared and t not in pairs and d not in pairs.values():
+            pairs[t] = d
+    rest = [d for d in documents if d not in pairs.values()]
+    for t, d in zip([t for t in trackers if t not in pairs], rest, strict=False):
+        pairs[t] = d
+    return pairs
+
+
+def joined_goals(document: Sequence[GoalRecord], tracker: Sequence[GoalRecord]) -> list[GoalJoin]:
+    """The goals of a document and a tracker's entry on it, each target once: the document's
+    goals in its words and order (a tracker goal stating the same target joins it), then the
+    tracker's goals the document does not state."""
+    pairs = pair_goals(document, tracker)
+    paraphrase = {d: tracker[t].text for t, d in pairs.items()}
+    joined = [
+        GoalJoin(goal, (goal.text, paraphrase[index]) if index in paraphrase else (goal.text,))
+        for index, goal in enumerate(document)
+    ]
+    joined += [GoalJoin(g, (g.text,)) for index, g in enumerate(tracker) if index not in pairs]
+    return joined
+
+
+def match_stored(stored: Sequence[Goal], joined: Sequence[GoalJoin]) -> dict[int, int]:
+    """{joined index: stored index}: the stored goal each goal of a joined brief is. A stored
+    goal in either source's words is that goal (the same target, preferred); then the most
+    similar text left (an edited step); then the same deadline and window, in order."""
+    matched: dict[int, int] = {}
+    free = list(range(len(stored)))
+    for index, goal in enumerate(joined):
+        words = {_words(t) for t in goal.texts}
+        same = [s for s in free if _words(stored[s].text) in words]
+        same.sort(key=lambda s: _stored_target(stored[s]) != _target(goal.goal))
+        if same:
+            matched[index] = same[0]
+            free.remove(same[0])
+    ratios = sorted(
+        (
+            (
+                max(
+                    difflib.SequenceMatcher(None, _words(t), _words(stored[s].text)).ratio()
+                    for t in goal.texts
+                ),
+                index,
+                s,
+            )
+            for index, goal in enumerate(joined)
+            if index not in matched
+            for s in free
+        ),
+        key=lambda row: (-row[0], row[1], row[2]),
+    )
+    for ratio, index, s in ratios:
+        if ratio >= _SIMILAR and index not in matched and s in free:
+            matched[index] = s
+            free.remove(s)
+    for index, goal in enumerate(joined):
+        target = _target(goal.goal)
+        same = [s for s in free if target is not None and _stored_target(stored[s]) == target]
+        if index not in matched and same:
+            matched[index] = same[0]
+            free.remove(same[0])
+    return matched
+
+
+def _stored_deadline(goal: Goal) -> Deadline | None:
+    if goal.due_on is None:
+        return None
+    return Deadline(goal.due_on, Precision(goal.precision or "day"), goal.window_start)
+
+
+def _stored_target(goal: Goal) -> tuple[date, date | None] | None:
+    return (goal.due_on, goal.window_start) if goal.due_on is not None else None
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return f"\u201c{text[:_QUOTED]}\u2026\u201d" if len(text) > _QUOTED else f"\u201c{text}\u201d"
+
+
+class Join(NamedTuple):
+    """What `SameDocuments.join` found for a record."""
+
+    brief: Brief | None  # the stored brief the record is; None: a new brief
+    record: BriefRecord  # what to write (merged with the brief's other source, if any)
+    joined: bool  # merged with another source: the stored facts it lacks were looked at here
+    removals: list[str]  # stored facts neither source states: kept, unless replace was asked
 
 
 def target_changes(draft: Sequence[GoalRecord], final: Sequence[GoalRecord]) -> list[str]:
@@ -259,6 +446,9 @@ class SameDocuments:
         self._roles: dict[int, set[str]] = {}  # brief id -> roles of its stored parts
         self._parts: dict[int, dict[str, BriefPart]] = {}  # brief id -> its parts by role
         self._loaded: set[int] = set()  # briefs whose parts were read
+        # id(written record) -> (it, {its goal index: the stored goal id it is}) for joined
+        # briefs; the record is held so that its id is never another's
+        self._goal_ids: dict[int, tuple[BriefRecord, dict[int, int]]] = {}
 
     def _keys(self, record: BriefRecord) -> tuple[str, str | None, bool]:
         """(document key, official URL key, draft) of a record, computed once."""
@@ -353,19 +543,18 @@ class SameDocuments:
             return self.session.get(Brief, candidate.id)
         return None
 
-    def join(
-        self, record: BriefRecord, brief: Brief | None
-    ) -> tuple[Brief | None, BriefRecord, bool]:
+    def join(self, record: BriefRecord, brief: Brief | None, replace_facts: bool = False) -> Join:
         """The stored brief this record is (the one its identity found, else the same
         document), the record to write (merged with the brief's other part, if any), and
-        whether it was joined with another source: then the stored facts it lacks are the
-        other source's, not losses (losses.py)."""
+        whether it was joined with another source: then the facts the stored brief has
+        beyond both sources are kept here (named in `removals`; dropped on
+        `replace_facts`), and `goal_ids` says which stored goal each goal is."""
         if record.kind is not BriefKind.POLICY:
-            return brief, record, False
+            return Join(brief, record, False, [])
         if brief is None:
             brief = self._match(record)
         if brief is None:
-            return None, record, False
+            return Join(None, record, False, [])
         role = role_of(record)
         if brief.id not in self._loaded:  # a brief prepare did not foresee (a moved date)
             self._parts[brief.id] = {
@@ -382,11 +571,60 @@ class SameDocuments:
         elif not parts and role == PRIMARY:
             other = record_of_brief(brief)  # stored before parts were: a tracker's entry
         else:
-            return brief, record, False
+            return Join(brief, record, False, [])
         primary, coverage = (record, other) if role == PRIMARY else (other, record)
         merged = merge(primary, coverage, record.line)
+        merged, goal_ids, removals = self._keep_stored_goals(
+            brief, merged, joined_goals(primary.goals, coverage.goals), replace_facts
+        )
         self._originals[id(merged)] = record
-        return brief, merged, True
+        self._goal_ids[id(merged)] = (merged, goal_ids)
+        return Join(brief, merged, True, removals)
+
+    def goal_ids(self, record: BriefRecord) -> dict[int, int] | None:
+        """{goal index: stored goal id} of a record `join` merged (None: not merged): the
+        writer keeps these ids, whatever the words."""
+        found = self._goal_ids.get(id(record))
+        return found[1] if found is not None and found[0] is record else None
+
+    def _keep_stored_goals(
+        self, brief: Brief, merged: BriefRecord, joined: list[GoalJoin], replace_facts: bool
+    ) -> tuple[BriefRecord, dict[int, int], list[str]]:
+        """The merged record with the stored brief's goals, deadlines and date that neither
+        source states put back (unless `replace_facts`), which stored goal each goal is,
+        and what was kept or removed."""
+        stored = list(brief.goals)
+        matched = match_stored(stored, joined)
+        removals: list[str] = []
+        goals = list(merged.goals)
+        for index, s in matched.items():
+            deadline = _stored_deadline(stored[s])
+            if deadline is not None and goals[index].deadline is None:
+                label = deadline_label(
+                    deadline.due_on, str(deadline.precision), deadline.window_start
+                )
+                removals.append(
+                    f"{brief.ref}: the deadline of {stored[s].ref} {_quote(stored[s].text)} ({label})"
+                )
+                if not replace_facts:
+                    goals[index] = replace(goals[index], deadline=deadline)
+        ids = {index: stored[s].id for index, s in matched.items()}
+        taken = set(matched.values())
+        for s, goal in enumerate(stored):
+            if s in taken:
+                continue
+            removals.append(f"{brief.ref}: the goal {goal.ref} {_quote(goal.text)}")
+            if not replace_facts:
+                ids[len(goals)] = goal.id
+                goals.append(GoalRecord(goal.text, _stored_deadline(goal), GoalKind(goal.kind)))
+        published_on = merged.published_on
+        if brief.published_on is not None and published_on is None:
+            removals.append(f"{brief.ref}: its date ({brief.published_on:%d %b %Y})")
+            if not replace_facts:
+                published_on = brief.published_on
+        if goals != merged.goals or published_on != merged.published_on:
+            merged = replace(merged, goals=goals, published_on=published_on)
+        return merged, ids, removals
 
     def stored(self, written: Sequence[tuple[int, BriefRecord]], document_id: int) -> None:
         """After the write: each brief's part, keys and draft flag; drafts linked to their

@@ -178,8 +178,11 @@ class IssueWriter:
             brief = existing.get(identity)
             if identity in moved:
                 brief = moved[identity].brief
-            brief, record, joined = self.same.join(record, brief)
-            if brief is not None and not joined:
+            found = self.same.join(record, brief, replace_facts)
+            brief, record = found.brief, found.record
+            if found.joined:  # what the other source states is no loss; join() kept the rest
+                (summary.removed if replace_facts else summary.kept).extend(found.removals)
+            elif brief is not None:
                 kept = keep_stored_facts(record, brief)
                 if kept.removals and replace_facts:
                     summary.removed += kept.removals
@@ -267,6 +270,9 @@ class IssueWriter:
                 "ingested_at": self.now,
                 "updated_at": self.now,
                 "new_since": new_since_value(archive, self.now),
+                # No server default (migration 0020) and COPY applies no client default;
+                # same_document.py sets the real flag and keys right after.
+                "draft": False,
             }
             for identity, record, content in fresh
         ]
@@ -403,12 +409,19 @@ class IssueWriter:
         point at them) when a brief is edited: each new goal takes the old goal with the
         same text, else the most similar one left, else a new id."""
         old = list(brief.goals)
-        matched = match_goals([g.text for g in old], [g.text for g in record.goals])
+        # A brief joined with another source says which goal is which: the same target in
+        # the document's words is the tracker's goal (same_document.py).
+        joined = self.same.goal_ids(record)
+        if joined is None:
+            matched = match_goals([g.text for g in old], [g.text for g in record.goals])
+        else:
+            index_of = {goal.id: index for index, goal in enumerate(old)}
+            matched = {n: index_of[i] for n, i in joined.items() if i in index_of}
         kept: list[Goal] = []
         for index, goal_record in enumerate(record.goals):
             previous = matched.get(index)
             goal = old[previous] if previous is not None else Goal(status=GoalStatus.OPEN)
-            if goal.text is not None and goal.text != goal_record.text:
+            if goal.text is not None and goal.text != goal_record.text and joined is None:
                 goal.status = GoalStatus.OPEN
             goal.text = goal_record.text
             deadline = goal_record.deadline
