@@ -1,0 +1,188 @@
+"""Goals' deadlines as the search index holds them (index.py: `due_<kind>` and
+`due_rank_<kind>`, per brief), counted and paged by tantivy in one pass over the briefs a
+query matches: `deadlines` and the scorecard read the briefs their words match and the
+goals' deadlines together, so their cost follows the answer's size in buckets, not the
+number of briefs or goals matched.
+
+Every function takes a query over briefs (the words and filters, ranking.Searcher's
+`matching_query`) and one goal kind; days are date ordinals."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import tantivy
+
+from policybot.data.search.index import (
+    DAY_SLOTS,
+    RANK_SLOTS,
+    SCHEMA,
+    due_field,
+    rank_field,
+)
+
+UNDATED = -1  # the `published` of a brief without a publication day
+_Occur = tantivy.Occur
+
+
+class TooManyBuckets(Exception):
+    """tantivy refused the aggregation (its bucket limit): the caller reads the database."""
+
+
+def _both(query: tantivy.Query, other: tantivy.Query) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(_Occur.Must, query), (_Occur.Must, other)])
+
+
+def _values(name: str, low: int | None, high: int | None) -> tantivy.Query:
+    """Documents with a value of the field in [low, high]."""
+    ranged = tantivy.Query.range_query(
+        SCHEMA, name, tantivy.FieldType.Integer, lower_bound=low, upper_bound=high
+    )
+    return tantivy.Query.const_score_query(ranged, 0.0)
+
+
+def _aggregate(searcher: tantivy.Searcher, query: tantivy.Query, spec: dict[str, Any]) -> Any:
+    try:
+        return searcher.aggregate(query, spec)
+    except ValueError as error:
+        raise TooManyBuckets(str(error)) from error
+
+
+def day_counts(
+    searcher: tantivy.Searcher, query: tantivy.Query, kind: str, start: int, end: int
+) -> list[tuple[int, int]]:
+    """(day, goals due that day) of the matched briefs' goals due in [start, end], soonest
+    first (days without any left out). Each goal is a value of its own (index.due_values),
+    so a bucket per value counts goals, not briefs."""
+    low, high = start * DAY_SLOTS, (end + 1) * DAY_SLOTS - 1
+    name = due_field(kind)
+    spec = {
+        "goals": {
+            "histogram": {
+                "field": name,
+                "interval": 1,
+                "min_doc_count": 1,
+                "hard_bounds": {"min": low, "max": high},
+            }
+        }
+    }
+    result = _aggregate(searcher, _both(query, _values(name, low, high)), spec)
+    counts: Counter[int] = Counter()
+    for bucket in result["goals"]["buckets"]:
+        counts[int(bucket["key"]) // DAY_SLOTS] += int(bucket["doc_count"])
+    return sorted(counts.items())
+
+
+def briefs_due_on(
+    searcher: tantivy.Searcher, query: tantivy.Query, kind: str, day: int, wanted: int
+) -> list[tuple[int, int]]:
+    """(brief id, publication day or UNDATED) of the matched briefs with a goal of the kind
+    due on `day`, newest first: the first `wanted` of them (all, if fewer) and every other
+    one published the same day as the last, so that no brief left out is as new as one
+    listed."""
+    name = due_field(kind)
+    on_day = _both(query, _values(name, day * DAY_SLOTS, (day + 1) * DAY_SLOTS - 1))
+    limit = max(wanted, 1) + 8
+    while True:
+        result = searcher.search(
+            on_day, limit, count=False, order_by_field="published", order=tantivy.Order.Desc
+        )
+        hits = result.hits
+        if len(hits) < limit or hits[-1][0] != hits[max(wanted, 1) - 1][0]:
+            break
+        limit *= 4
+    addresses = [address for _key, address in hits]
+    brief_ids = searcher.fast_field_values("brief_id", addresses)
+    return [
+        (int(brief_id), UNDATED if published is None else int(published))
+        for (published, _address), brief_id in zip(hits, brief_ids, strict=True)
+        if brief_id is not None
+    ]
+
+
+@dataclass
+class PastGoals:
+    """The matched briefs' goals of one kind due before a day."""
+
+    goals: int = 0
+    briefs: int = 0  # briefs with at least one
+    per_body: Counter[int] = field(default_factory=Counter)  # by body id
+
+
+def _most_goals(searcher: tantivy.Searcher, query: tantivy.Query, kind: str) -> int:
+    """The most goals of the kind one matched brief has (its highest rank, plus one)."""
+    result = _aggregate(searcher, query, {"top": {"max": {"field": rank_field(kind)}}})
+    top = result["top"]["value"]
+    return 0 if top is None else int(top) // RANK_SLOTS + 1
+
+
+def past_goals(
+    searcher: tantivy.Searcher, query: tantivy.Query, kind: str, before: int, *, by_body: bool
+) -> PastGoals:
+    """Counted from `due_rank_<kind>`: a brief has a goal before `before` at rank r when
+    it holds a value in [r * RANK_SLOTS, r * RANK_SLOTS + before), so one range per rank,
+    summed, counts the goals (each brief is counted once per range)."""
+    name = due_field(kind)
+    past = _both(query, _values(name, None, before * DAY_SLOTS - 1))
+    ranks = _most_goals(searcher, past, kind)
+    if not ranks:
+        return PastGoals()
+    ranges = [
+        {"key": f"r{rank}", "from": rank * RANK_SLOTS, "to": rank * RANK_SLOTS + before}
+        for rank in range(ranks)
+    ]
+    per_rank = {"range": {"field": rank_field(kind), "ranges": ranges}}
+    spec: dict[str, Any] = {"ranks": per_rank}
+    if by_body:
+        spec["bodies"] = {"terms": {"field": "body_ids", "size": 1_000_000}, "aggs": {"ranks": per_rank}}
+    result = _aggregate(searcher, past, spec)
+
+    def counted(buckets: list[dict[str, Any]]) -> tuple[int, int]:
+        """(goals, briefs with the first) from one set of rank buckets."""
+        named = {b["key"]: int(b["doc_count"]) for b in buckets if str(b["key"]).startswith("r")}
+        return sum(named.values()), named.get("r0", 0)
+
+    out = PastGoals()
+    out.goals, out.briefs = counted(result["ranks"]["buckets"])
+    if by_body:
+        for bucket in result["bodies"]["buckets"]:
+            goals, _briefs = counted(bucket["ranks"]["buckets"])
+            if goals:
+                out.per_body[int(bucket["key"])] = goals
+    return out
+
+
+def soonest_past(
+    searcher: tantivy.Searcher, query: tantivy.Query, kind: str, before: int, wanted: int
+) -> list[int]:
+    """Ids of the matched briefs whose soonest goal of the kind is due before `before`,
+    soonest first: the first `wanted` and every other one whose soonest goal is due the same
+    day as the last one's (the caller orders those by the goals themselves)."""
+    if wanted <= 0:
+        return []
+    name = due_field(kind)
+    past = _both(query, _values(name, None, before * DAY_SLOTS - 1))
+    limit = wanted + 8
+    while True:
+        # A document's first value is its soonest deadline (index.due_values ascends).
+        result = searcher.search(
+            past, limit, count=False, order_by_field=name, order=tantivy.Order.Asc
+        )
+        hits = result.hits
+        if len(hits) < limit or hits[-1][0] // DAY_SLOTS != hits[wanted - 1][0] // DAY_SLOTS:
+            break
+        limit *= 4
+    values = searcher.fast_field_values("brief_id", [address for _key, address in hits])
+    return [int(v) for v in values if v is not None]
+
+
+def among(searcher: tantivy.Searcher, query: tantivy.Query, brief_ids: list[int]) -> set[int]:
+    """Those of these briefs the query matches (a few: a team's answers' briefs)."""
+    if not brief_ids:
+        return set()
+    listed = tantivy.Query.term_set_query(SCHEMA, "brief_id", sorted(set(brief_ids)))
+    hits = searcher.search(_both(query, listed), len(set(brief_ids)), count=False).hits
+    values = searcher.fast_field_values("brief_id", [address for _key, address in hits])
+    return {int(v) for v in values if v is not None}
