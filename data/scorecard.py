@@ -20,6 +20,8 @@ from policybot.data.briefs import (
     text_matches,
 )
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalKind, IssuingBody, brief_bodies
+from policybot.data.search import goals as goals_index
+from policybot.data.search.live import SearchView
 
 _LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
 
@@ -41,8 +43,127 @@ def score_tally(
 ) -> ScoreTally:
     """Counted by the database, not by loading goals: one pass per count over the scored
     goals (words narrow them to the index's matches, a chunk of brief ids at a time)."""
+    if not has_structured_filters(where) and len(where.goal_kinds) == 1:
+        try:
+            return _indexed_score_tally(session, team_id, today, where, first=first)
+        except goals_index.TooManyBuckets:
+            pass  # the database's count below
     allowed = text_matches(session, where) if has_text(where) else None
     return _split_score_tally(session, team_id, today, where, allowed, first=first)
+
+
+def _answered(
+    session: Session, team_id: str, kind: str
+) -> list[tuple[str, int, int, date]]:
+    """(status, goal id, brief id, deadline) of the team's answers on goals of the kind
+    with a deadline: the answers by their (team, goal) key, then those goals by id."""
+    statuses = dict(
+        session.execute(
+            select(GoalAssessment.goal_id, GoalAssessment.status).where(
+                GoalAssessment.team_id == team_id
+            )
+        ).all()
+    )
+    answered_ids = sorted(statuses)
+    answered: list[tuple[str, int, int, date]] = []
+    for at in range(0, len(answered_ids), _LOAD_CHUNK):
+        for goal_id, brief_id, due_on in session.execute(
+            select(Goal.id, Goal.brief_id, Goal.due_on).where(
+                Goal.id.in_(answered_ids[at : at + _LOAD_CHUNK]),
+                Goal.kind == kind,
+                Goal.due_on.is_not(None),
+            )
+        ):
+            if due_on is not None:
+                answered.append((statuses[goal_id], goal_id, brief_id, due_on))
+    return answered
+
+
+def _bodies_of(session: Session, brief_ids: Collection[int]) -> dict[int, list[str]]:
+    """The abbreviations of these briefs' issuing bodies."""
+    listed = sorted(brief_ids)
+    out: dict[int, list[str]] = {}
+    for at in range(0, len(listed), _LOAD_CHUNK):
+        for brief_id, body in session.execute(
+            select(brief_bodies.c.brief_id, IssuingBody.abbreviation)
+            .join(IssuingBody, IssuingBody.id == brief_bodies.c.body_id)
+            .where(brief_bodies.c.brief_id.in_(listed[at : at + _LOAD_CHUNK]))
+        ):
+            out.setdefault(brief_id, []).append(body)
+    return out
+
+
+def _indexed_score_tally(
+    session: Session, team_id: str, today: date, where: BriefFilter, *, first: int
+) -> ScoreTally:
+    """`score_tally` from the search index (words, no structured filter; one goal kind): the
+    past goals of the briefs the words match are counted there, in all and per body, and
+    their earliest briefs found there; the team's answers (a few rows) then say how many of
+    those are answered, and add the answered goals not yet due."""
+    kind = str(where.goal_kinds[0])
+    searcher = SearchView(session).searcher
+    query = searcher.matching_query(where.plan())
+    tantivy_searcher = searcher.searcher
+    before = today.toordinal()
+    past = goals_index.past_goals(tantivy_searcher, query, kind, before, by_body=True)
+    answered = _answered(session, team_id, kind)
+    if has_text(where):
+        matched = goals_index.among(tantivy_searcher, query, [b for _s, _g, b, _d in answered])
+        answered = [a for a in answered if a[2] in matched]
+    bodies_of = _bodies_of(session, {b for _s, _g, b, _d in answered})
+    tally = ScoreTally()
+    tally.totals[None] = past.goals
+    for body, count in _named(session, past.per_body.items()).items():
+        tally.per_body.setdefault(body, Counter())[None] = count
+    for status, _goal_id, brief_id, due_on in answered:
+        counted = [tally.totals]
+        for body in bodies_of.get(brief_id, ()):
+            counted.append(tally.per_body.setdefault(body, Counter()))
+        for counter in counted:
+            counter[status] += 1
+            if due_on < today:
+                counter[None] -= 1
+    tally.totals = +tally.totals  # drop the zeros: a body with nothing scored is not listed
+    tally.per_body = {b: +c for b, c in tally.per_body.items() if +c}
+    # Briefs: those with a past goal, and those with only answered goals not yet due.
+    later = sorted({b for _s, _g, b, d in answered if d >= today})
+    with_past: set[int] = set()
+    for at in range(0, len(later), _LOAD_CHUNK):
+        with_past.update(
+            session.scalars(
+                select(Goal.brief_id)
+                .where(
+                    Goal.kind == kind,
+                    Goal.due_on < today,
+                    Goal.brief_id.in_(later[at : at + _LOAD_CHUNK]),
+                )
+                .distinct()
+            )
+        )
+    only_later_briefs = set(later) - with_past
+    tally.briefs = past.briefs + len(only_later_briefs)
+    # The earliest briefs: by their first past goal (deadline, then goal id), then the
+    # briefs with only answered goals not yet due, by their first of those.
+    candidates: list[tuple[date, int, int]] = []
+    soonest = goals_index.soonest_past(tantivy_searcher, query, kind, before, first)
+    if soonest:
+        earliest: dict[int, tuple[date, int, int]] = {}
+        for goal_id, brief_id, due_on in session.execute(
+            select(Goal.id, Goal.brief_id, Goal.due_on).where(
+                Goal.brief_id.in_(soonest), Goal.kind == kind, Goal.due_on < today
+            )
+        ):
+            if due_on is not None:
+                key = (due_on, goal_id, brief_id)
+                earliest[brief_id] = min(earliest.get(brief_id, key), key)
+        candidates = list(earliest.values())
+    only_later: dict[int, tuple[date, int, int]] = {}
+    for _status, goal_id, brief_id, due_on in answered:
+        if brief_id in only_later_briefs:
+            key = (due_on, goal_id, brief_id)
+            only_later[brief_id] = min(only_later.get(brief_id, key), key)
+    tally.first = sorted([*candidates, *only_later.values()])[:first] if first > 0 else []
+    return tally
 
 
 def _split_score_tally(

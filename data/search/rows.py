@@ -56,8 +56,10 @@ def with_goals(connection: Connection | Session, documents: Sequence[Document]) 
     writes the goals, then the brief's document), so a later revision brings later goals."""
     wanted = sorted({d.brief_id for d in documents})
     found: dict[int, list[tuple[str, int]]] = {}
+    # Core rows on the session's connection: index building, not an ORM read of the goals.
+    core = connection.connection() if isinstance(connection, Session) else connection
     for start in range(0, len(wanted), _CHUNK):
-        rows = connection.execute(
+        rows = core.execute(
             select(Goal.brief_id, Goal.kind, Goal.due_on).where(
                 Goal.brief_id.in_(wanted[start : start + _CHUNK]), Goal.due_on.is_not(None)
             )
