@@ -144,19 +144,12 @@ def _indexed_score_tally(
     tally.briefs = past.briefs + len(only_later_briefs)
     # The earliest briefs: by their first past goal (deadline, then goal id), then the
     # briefs with only answered goals not yet due, by their first of those.
-    candidates: list[tuple[date, int, int]] = []
-    soonest = goals_index.soonest_past(tantivy_searcher, query, kind, before, first)
-    if soonest:
-        earliest: dict[int, tuple[date, int, int]] = {}
-        for goal_id, brief_id, due_on in session.execute(
-            select(Goal.id, Goal.brief_id, Goal.due_on).where(
-                Goal.brief_id.in_(soonest), Goal.kind == kind, Goal.due_on < today
-            )
-        ):
-            if due_on is not None:
-                key = (due_on, goal_id, brief_id)
-                earliest[brief_id] = min(earliest.get(brief_id, key), key)
-        candidates = list(earliest.values())
+    candidates = [
+        (date.fromordinal(day), goal_id, brief_id)
+        for day, goal_id, brief_id in goals_index.soonest_past(
+            tantivy_searcher, query, kind, before, first
+        )
+    ]
     only_later: dict[int, tuple[date, int, int]] = {}
     for _status, goal_id, brief_id, due_on in answered:
         if brief_id in only_later_briefs:

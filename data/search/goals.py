@@ -17,10 +17,12 @@ import tantivy
 
 from policybot.data.search.index import (
     DAY_SLOTS,
+    GOAL_SLOTS,
     RANK_SLOTS,
     SCHEMA,
     due_field,
     rank_field,
+    soonest_field,
 )
 
 UNDATED = -1  # the `published` of a brief without a publication day
@@ -111,11 +113,7 @@ class PastGoals:
     per_body: Counter[int] = field(default_factory=Counter)  # by body id
 
 
-def _most_goals(searcher: tantivy.Searcher, query: tantivy.Query, kind: str) -> int:
-    """The most goals of the kind one matched brief has (its highest rank, plus one)."""
-    result = _aggregate(searcher, query, {"top": {"max": {"field": rank_field(kind)}}})
-    top = result["top"]["value"]
-    return 0 if top is None else int(top) // RANK_SLOTS + 1
+_RANKS = 16  # ranks counted in the first pass: more only if a brief has more goals
 
 
 def past_goals(
@@ -126,18 +124,23 @@ def past_goals(
     summed, counts the goals (each brief is counted once per range)."""
     name = due_field(kind)
     past = _both(query, _values(name, None, before * DAY_SLOTS - 1))
-    ranks = _most_goals(searcher, past, kind)
-    if not ranks:
-        return PastGoals()
-    ranges = [
-        {"key": f"r{rank}", "from": rank * RANK_SLOTS, "to": rank * RANK_SLOTS + before}
-        for rank in range(ranks)
-    ]
-    per_rank = {"range": {"field": rank_field(kind), "ranges": ranges}}
-    spec: dict[str, Any] = {"ranks": per_rank}
-    if by_body:
-        spec["bodies"] = {"terms": {"field": "body_ids", "size": 1_000_000}, "aggs": {"ranks": per_rank}}
-    result = _aggregate(searcher, past, spec)
+    ranks = _RANKS
+    while True:
+        ranges = [
+            {"key": f"r{rank}", "from": rank * RANK_SLOTS, "to": rank * RANK_SLOTS + before}
+            for rank in range(ranks)
+        ]
+        per_rank = {"range": {"field": rank_field(kind), "ranges": ranges}}
+        spec: dict[str, Any] = {"top": {"max": {"field": rank_field(kind)}}, "ranks": per_rank}
+        if by_body:
+            every_body = {"field": "body_ids", "size": 1_000_000}
+            spec["bodies"] = {"terms": every_body, "aggs": {"ranks": per_rank}}
+        result = _aggregate(searcher, past, spec)
+        top = result["top"]["value"]
+        most = 0 if top is None else int(top) // RANK_SLOTS + 1  # a brief's most goals
+        if most <= ranks:
+            break
+        ranks = most
 
     def counted(buckets: list[dict[str, Any]]) -> tuple[int, int]:
         """(goals, briefs with the first) from one set of rank buckets."""
@@ -156,26 +159,22 @@ def past_goals(
 
 def soonest_past(
     searcher: tantivy.Searcher, query: tantivy.Query, kind: str, before: int, wanted: int
-) -> list[int]:
-    """Ids of the matched briefs whose soonest goal of the kind is due before `before`,
-    soonest first: the first `wanted` and every other one whose soonest goal is due the same
-    day as the last one's (the caller orders those by the goals themselves)."""
+) -> list[tuple[int, int, int]]:
+    """(day, goal id, brief id) of the soonest goal of the kind of the first `wanted`
+    matched briefs whose soonest goal is due before `before`, in that order (by day, then
+    goal id: index.soonest_field)."""
     if wanted <= 0:
         return []
-    name = due_field(kind)
-    past = _both(query, _values(name, None, before * DAY_SLOTS - 1))
-    limit = wanted + 8
-    while True:
-        # A document's first value is its soonest deadline (index.due_values ascends).
-        result = searcher.search(
-            past, limit, count=False, order_by_field=name, order=tantivy.Order.Asc
-        )
-        hits = result.hits
-        if len(hits) < limit or hits[-1][0] // DAY_SLOTS != hits[wanted - 1][0] // DAY_SLOTS:
-            break
-        limit *= 4
+    past = _both(query, _values(due_field(kind), None, before * DAY_SLOTS - 1))
+    hits = searcher.search(
+        past, wanted, count=False, order_by_field=soonest_field(kind), order=tantivy.Order.Asc
+    ).hits
     values = searcher.fast_field_values("brief_id", [address for _key, address in hits])
-    return [int(v) for v in values if v is not None]
+    return [
+        (int(key) // GOAL_SLOTS, int(key) % GOAL_SLOTS, int(brief_id))
+        for (key, _address), brief_id in zip(hits, values, strict=True)
+        if key is not None and brief_id is not None
+    ]
 
 
 def among(searcher: tantivy.Searcher, query: tantivy.Query, brief_ids: list[int]) -> set[int]:

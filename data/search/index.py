@@ -42,7 +42,7 @@ TOKENIZER = "policybot_terms"
 # never runs from one field into the next.
 _GAP = " " + " ".join(["a"] * 8) + " "
 STOPWORD_MARK = "\u2205"
-SCHEMA_VERSION = 3  # bumped when the schema or what a field holds changes: a rebuild
+SCHEMA_VERSION = 4  # bumped when the schema or what a field holds changes: a rebuild
 STATE_ID = -1  # the brief id of the state document
 BUILD_HEAP = 16_000_000  # the writer's heap for a full build (one thread: bounded memory)
 DELTA_HEAP = 15_000_000  # for a catch-up or a private index (tantivy's minimum per thread)
@@ -59,9 +59,9 @@ class Document:
     published: int = -1  # date ordinal, -1 undated
     body_ids: tuple[int, ...] = ()
     due_years: tuple[int, ...] = ()
-    # The brief's goals with a deadline: (goal kind, deadline's date ordinal), read from the
-    # goals when the document is made (rows.with_goals), not stored in search_documents.
-    deadlines: tuple[tuple[str, int], ...] = ()
+    # The brief's goals with a deadline: (goal kind, deadline's date ordinal, goal id), read
+    # from the goals when the document is made (rows.with_goals), not in search_documents.
+    deadlines: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ def schema() -> tantivy.Schema:
         # what `deadlines` and the scorecard count and page with tantivy's aggregations.
         builder.add_integer_field(due_field(kind), indexed=True, fast=True)
         builder.add_integer_field(rank_field(kind), indexed=False, fast=True)
+        builder.add_integer_field(soonest_field(kind), indexed=False, fast=True)
     builder.add_integer_field("due_years", indexed=True)
     builder.add_integer_field("revision", stored=True)  # the state document's
     builder.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
@@ -107,6 +108,16 @@ def due_field(kind: str) -> str:
 
 def rank_field(kind: str) -> str:
     return f"due_rank_{kind}"
+
+
+def soonest_field(kind: str) -> str:
+    return f"due_soonest_{kind}"
+
+
+# As `due_soonest_<kind>` holds the brief's soonest goal of the kind (one value): its day *
+# GOAL_SLOTS + its goal id (the lowest of the day), so that ordering by it orders the
+# briefs as the scorecard lists them, ties and all.
+GOAL_SLOTS = 1 << 31  # above every goal id (INTEGER columns)
 
 
 # A deadline as `due_<kind>` holds it: day * DAY_SLOTS + how many of the brief's goals of
@@ -185,11 +196,14 @@ def as_tantivy(document: Document) -> tantivy.Document:
     for year in sorted(set(document.due_years)):
         out.add_integer("due_years", year)
     for kind in GoalKind:
-        days = [day for goal_kind, day in document.deadlines if goal_kind == kind]
+        goals = sorted((day, goal_id) for goal_kind, day, goal_id in document.deadlines if goal_kind == kind)
+        days = [day for day, _goal_id in goals]
         for value in due_values(days):
             out.add_integer(due_field(kind), value)
         for value in rank_values(days):
             out.add_integer(rank_field(kind), value)
+        if goals:
+            out.add_integer(soonest_field(kind), goals[0][0] * GOAL_SLOTS + goals[0][1])
     return out
 
 

@@ -55,18 +55,19 @@ def with_goals(connection: Connection | Session, documents: Sequence[Document]) 
     as this connection sees them now. Every change to a goal re-indexes its brief (ingestion
     writes the goals, then the brief's document), so a later revision brings later goals."""
     wanted = sorted({d.brief_id for d in documents})
-    found: dict[int, list[tuple[str, int]]] = {}
+    found: dict[int, list[tuple[str, int, int]]] = {}
     # Core rows on the session's connection: index building, not an ORM read of the goals.
     core = connection.connection() if isinstance(connection, Session) else connection
     for start in range(0, len(wanted), _CHUNK):
         rows = core.execute(
-            select(Goal.brief_id, Goal.kind, Goal.due_on).where(
+            select(Goal.brief_id, Goal.kind, Goal.due_on, Goal.id).where(
                 Goal.brief_id.in_(wanted[start : start + _CHUNK]), Goal.due_on.is_not(None)
             )
         )
-        for brief_id, kind, due_on in rows:
+        for brief_id, kind, due_on, goal_id in rows:
             if due_on is not None:
-                found.setdefault(int(brief_id), []).append((str(kind), due_on.toordinal()))
+                goal = (str(kind), due_on.toordinal(), int(goal_id))
+                found.setdefault(int(brief_id), []).append(goal)
     return [
         replace(d, deadlines=tuple(sorted(found.get(d.brief_id, ())))) for d in documents
     ]
