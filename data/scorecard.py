@@ -54,43 +54,41 @@ def score_tally(
 
 def _answered(
     session: Session, team_id: str, kind: str
-) -> list[tuple[str, int, int, date]]:
-    """(status, goal id, brief id, deadline) of the team's answers on goals of the kind
-    with a deadline: the answers by their (team, goal) key, then those goals by id."""
-    statuses = dict(
-        session.execute(
-            select(GoalAssessment.goal_id, GoalAssessment.status).where(
-                GoalAssessment.team_id == team_id
-            )
-        ).all()
+) -> tuple[list[tuple[str, int, int, date]], dict[int, list[int]]]:
+    """(status, goal id, brief id, deadline) of the team's answers on goals of the kind with
+    a deadline, by goal id, and the body ids of those goals' briefs: one statement from the
+    answers' (team, goal) key to the goals by id, one more to their briefs' bodies."""
+    answers = (
+        select(GoalAssessment.status, Goal.id, Goal.brief_id, Goal.due_on)
+        .select_from(GoalAssessment)
+        .join(Goal, Goal.id == GoalAssessment.goal_id)
+        .where(GoalAssessment.team_id == team_id, Goal.kind == kind, Goal.due_on.is_not(None))
     )
-    answered_ids = sorted(statuses)
-    answered: list[tuple[str, int, int, date]] = []
-    for at in range(0, len(answered_ids), _LOAD_CHUNK):
-        for goal_id, brief_id, due_on in session.execute(
-            select(Goal.id, Goal.brief_id, Goal.due_on).where(
-                Goal.id.in_(answered_ids[at : at + _LOAD_CHUNK]),
-                Goal.kind == kind,
-                Goal.due_on.is_not(None),
-            )
-        ):
-            if due_on is not None:
-                answered.append((statuses[goal_id], goal_id, brief_id, due_on))
-    return answered
+    answered: dict[int, tuple[str, int, int, date]] = {}
+    for status, goal_id, brief_id, due_on in session.execute(answers):
+        if due_on is not None:
+            answered[goal_id] = (status, goal_id, brief_id, due_on)
+    # The bodies apart: a row per (goal, body) would read each deadline again per body.
+    bodies = (
+        answers.with_only_columns(brief_bodies.c.brief_id, brief_bodies.c.body_id)
+        .join(brief_bodies, brief_bodies.c.brief_id == Goal.brief_id)
+        .distinct()
+    )
+    bodies_of: dict[int, set[int]] = {}
+    for brief_id, body_id in session.execute(bodies):
+        bodies_of.setdefault(brief_id, set()).add(body_id)
+    ordered = [answered[goal_id] for goal_id in sorted(answered)]
+    return ordered, {brief_id: sorted(ids) for brief_id, ids in bodies_of.items()}
 
 
-def _bodies_of(session: Session, brief_ids: Collection[int]) -> dict[int, list[str]]:
-    """The abbreviations of these briefs' issuing bodies."""
-    listed = sorted(brief_ids)
-    out: dict[int, list[str]] = {}
-    for at in range(0, len(listed), _LOAD_CHUNK):
-        for brief_id, body in session.execute(
-            select(brief_bodies.c.brief_id, IssuingBody.abbreviation)
-            .join(IssuingBody, IssuingBody.id == brief_bodies.c.body_id)
-            .where(brief_bodies.c.brief_id.in_(listed[at : at + _LOAD_CHUNK]))
-        ):
-            out.setdefault(brief_id, []).append(body)
-    return out
+def _body_names(session: Session, body_ids: Collection[int]) -> dict[int, str]:
+    """The abbreviations of these bodies."""
+    if not body_ids:
+        return {}
+    rows = session.execute(
+        select(IssuingBody.id, IssuingBody.abbreviation).where(IssuingBody.id.in_(sorted(body_ids)))
+    )
+    return {body_id: abbreviation for body_id, abbreviation in rows}
 
 
 def _indexed_score_tally(
@@ -106,19 +104,19 @@ def _indexed_score_tally(
     tantivy_searcher = searcher.searcher
     before = today.toordinal()
     past = goals_index.past_goals(tantivy_searcher, query, kind, before, by_body=True)
-    answered = _answered(session, team_id, kind)
+    answered, body_ids_of = _answered(session, team_id, kind)
     if has_text(where):
         matched = goals_index.among(tantivy_searcher, query, [b for _s, _g, b, _d in answered])
         answered = [a for a in answered if a[2] in matched]
-    bodies_of = _bodies_of(session, {b for _s, _g, b, _d in answered})
+    names = _body_names(session, {i for ids in body_ids_of.values() for i in ids})
     tally = ScoreTally()
     tally.totals[None] = past.goals
     for body, count in _named(session, past.per_body.items()).items():
         tally.per_body.setdefault(body, Counter())[None] = count
     for status, _goal_id, brief_id, due_on in answered:
         counted = [tally.totals]
-        for body in bodies_of.get(brief_id, ()):
-            counted.append(tally.per_body.setdefault(body, Counter()))
+        for body_id in body_ids_of.get(brief_id, ()):
+            counted.append(tally.per_body.setdefault(names[body_id], Counter()))
         for counter in counted:
             counter[status] += 1
             if due_on < today:
@@ -127,20 +125,8 @@ def _indexed_score_tally(
     tally.per_body = {b: +c for b, c in tally.per_body.items() if +c}
     # Briefs: those with a past goal, and those with only answered goals not yet due.
     later = sorted({b for _s, _g, b, d in answered if d >= today})
-    with_past: set[int] = set()
-    for at in range(0, len(later), _LOAD_CHUNK):
-        with_past.update(
-            session.scalars(
-                select(Goal.brief_id)
-                .where(
-                    Goal.kind == kind,
-                    Goal.due_on < today,
-                    Goal.brief_id.in_(later[at : at + _LOAD_CHUNK]),
-                )
-                .distinct()
-            )
-        )
-    only_later_briefs = set(later) - with_past
+    past_query = goals_index.with_past_goals(query, kind, before)
+    only_later_briefs = set(later) - goals_index.among(tantivy_searcher, past_query, later)
     tally.briefs = past.briefs + len(only_later_briefs)
     # The earliest briefs: by their first past goal (deadline, then goal id), then the
     # briefs with only answered goals not yet due, by their first of those.
@@ -157,6 +143,7 @@ def _indexed_score_tally(
             only_later[brief_id] = min(only_later.get(brief_id, key), key)
     tally.first = sorted([*candidates, *only_later.values()])[:first] if first > 0 else []
     return tally
+
 
 
 def _split_score_tally(

@@ -157,6 +157,11 @@ def past_goals(
     return out
 
 
+def with_past_goals(query: tantivy.Query, kind: str, before: int) -> tantivy.Query:
+    """The briefs of the query with a goal of the kind due before `before`."""
+    return _both(query, _values(due_field(kind), None, before * DAY_SLOTS - 1))
+
+
 def soonest_past(
     searcher: tantivy.Searcher, query: tantivy.Query, kind: str, before: int, wanted: int
 ) -> list[tuple[int, int, int]]:
