@@ -145,7 +145,6 @@ def _indexed_score_tally(
     return tally
 
 
-
 def _split_score_tally(
     session: Session,
     team_id: str,

@@ -196,7 +196,9 @@ def as_tantivy(document: Document) -> tantivy.Document:
     for year in sorted(set(document.due_years)):
         out.add_integer("due_years", year)
     for kind in GoalKind:
-        goals = sorted((day, goal_id) for goal_kind, day, goal_id in document.deadlines if goal_kind == kind)
+        goals = sorted(
+            (day, goal_id) for goal_kind, day, goal_id in document.deadlines if goal_kind == kind
+        )
         days = [day for day, _goal_id in goals]
         for value in due_values(days):
             out.add_integer(due_field(kind), value)

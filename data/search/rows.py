@@ -68,9 +68,7 @@ def with_goals(connection: Connection | Session, documents: Sequence[Document]) 
             if due_on is not None:
                 goal = (str(kind), due_on.toordinal(), int(goal_id))
                 found.setdefault(int(brief_id), []).append(goal)
-    return [
-        replace(d, deadlines=tuple(sorted(found.get(d.brief_id, ())))) for d in documents
-    ]
+    return [replace(d, deadlines=tuple(sorted(found.get(d.brief_id, ())))) for d in documents]
 
 
 @dataclass

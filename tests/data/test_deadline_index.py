@@ -70,7 +70,7 @@ def database_past(session: Session, today: date) -> tuple[int, int, Counter[int]
     past = (Goal.kind == GoalKind.POLICY, Goal.due_on < today)
     goals = session.scalar(select(func.count()).select_from(Goal).where(*past)) or 0
     briefs = session.scalar(select(func.count(func.distinct(Goal.brief_id))).where(*past)) or 0
-    per_body = Counter(
+    per_body: Counter[int] = Counter(
         dict(
             session.execute(
                 select(brief_bodies.c.body_id, func.count())
