@@ -114,8 +114,10 @@ def due_goals_page(
     the window's goals counted per deadline (the goals' (deadline, kind, brief) index; with
     words, only the goals of the briefs the index matches), then, on the deadlines the page
     falls on, only as many goals as the page needs (see `_day_page`). Only the page's goals
-    and briefs are loaded. Structured filters (bodies, dates) are the database's: one
-    statement joins the briefs and orders the window."""
+    and briefs are loaded. One goal kind without structured filters (what `deadlines` asks
+    most) is read from the search index's deadline fields instead (`_indexed_page`).
+    Structured filters (bodies, dates) are the database's: one statement joins the briefs
+    and orders the window."""
     kinds = _due_kinds(where, goal_kinds)
     if where is not None and has_structured_filters(where):
         return _filtered_page(session, start, end, where, kinds, limit=limit, offset=offset)

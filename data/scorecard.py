@@ -41,8 +41,9 @@ class ScoreTally:
 def score_tally(
     session: Session, team_id: str, today: date, where: BriefFilter, *, first: int
 ) -> ScoreTally:
-    """Counted by the database, not by loading goals: one pass per count over the scored
-    goals (words narrow them to the index's matches, a chunk of brief ids at a time)."""
+    """Counted without loading goals: from the search index's deadline fields (words, no
+    structured filter, one goal kind: data/search/goals.py), else by the database, one pass
+    per count over the scored goals (words narrow them to the index's matches)."""
     if not has_structured_filters(where) and len(where.goal_kinds) == 1:
         try:
             return _indexed_score_tally(session, team_id, today, where, first=first)
