@@ -20,6 +20,9 @@ from policybot.data.briefs import (
     text_matches,
 )
 from policybot.data.models import Brief, Goal, GoalKind
+from policybot.data.search import goals as goals_index
+from policybot.data.search.live import SearchView
+from policybot.data.search.ranking import Plan
 
 _LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
 _GOALS_PER_BRIEF = 3  # above the usual: words matching fewer briefs read goals by brief
@@ -111,11 +114,18 @@ def due_goals_page(
     the window's goals counted per deadline (the goals' (deadline, kind, brief) index; with
     words, only the goals of the briefs the index matches), then, on the deadlines the page
     falls on, only as many goals as the page needs (see `_day_page`). Only the page's goals
-    and briefs are loaded. Structured filters (bodies, dates) are the database's: one
-    statement joins the briefs and orders the window."""
+    and briefs are loaded. One goal kind without structured filters (what `deadlines` asks
+    most) is read from the search index's deadline fields instead (`_indexed_page`).
+    Structured filters (bodies, dates) are the database's: one statement joins the briefs
+    and orders the window."""
     kinds = _due_kinds(where, goal_kinds)
     if where is not None and has_structured_filters(where):
         return _filtered_page(session, start, end, where, kinds, limit=limit, offset=offset)
+    if len(kinds) == 1:
+        try:
+            return _indexed_page(session, start, end, where, kinds[0], limit=limit, offset=offset)
+        except goals_index.TooManyBuckets:
+            pass  # a window of more distinct deadlines than tantivy buckets: the database's
     allowed = text_matches(session, where) if where is not None and has_text(where) else None
     days = _window_days(session, start, end, kinds, allowed)
     total = sum(day.count for day in days)
@@ -133,6 +143,58 @@ def due_goals_page(
         if len(ids) >= limit:
             break
     return DuePage(load_due_goals(session, ids), total)
+
+
+def _indexed_page(
+    session: Session,
+    start: date,
+    end: date,
+    where: BriefFilter | None,
+    kind: str,
+    *,
+    limit: int,
+    offset: int,
+) -> DuePage:
+    """`due_goals_page` from the search index (words, no structured filter; one goal kind):
+    the matched briefs' goals counted per deadline by an aggregation, then, on each deadline
+    the page falls on, the briefs due that day newest first, only as many as the page needs;
+    the database gives those briefs' goals of the day (their ids order a brief's goals)."""
+    searcher = SearchView(session).searcher
+    query = searcher.matching_query(where.plan() if where is not None else Plan(()))
+    days = goals_index.day_counts(
+        searcher.searcher, query, kind, start.toordinal(), end.toordinal()
+    )
+    total = sum(count for _day, count in days)
+    if limit <= 0 or offset >= total:
+        return DuePage([], total)
+    ids: list[int] = []
+    skip = offset
+    for day, count in days:
+        if skip >= count:
+            skip -= count
+            continue
+        needed = min(skip + limit - len(ids), count)
+        briefs = goals_index.briefs_due_on(searcher.searcher, query, kind, day, needed)
+        published = dict(briefs)
+        found: list[tuple[tuple[int, int, int], int]] = []
+        listed = sorted(published)
+        for at in range(0, len(listed), _LOAD_CHUNK):
+            for goal_id, brief_id in session.execute(
+                select(Goal.id, Goal.brief_id).where(
+                    Goal.brief_id.in_(listed[at : at + _LOAD_CHUNK]),
+                    Goal.due_on == date.fromordinal(day),
+                    Goal.kind == kind,
+                )
+            ):
+                day_published = published[brief_id]
+                key = (1, 0, goal_id) if day_published < 0 else (0, -day_published, goal_id)
+                found.append((key, goal_id))
+        found.sort()
+        ids += [goal_id for _key, goal_id in found[skip:needed]]
+        skip = 0
+        if len(ids) >= limit:
+            break
+    return DuePage(load_due_goals(session, ids[:limit]), total)
 
 
 @dataclass

@@ -20,6 +20,8 @@ from policybot.data.briefs import (
     text_matches,
 )
 from policybot.data.models import Brief, Goal, GoalAssessment, GoalKind, IssuingBody, brief_bodies
+from policybot.data.search import goals as goals_index
+from policybot.data.search.live import SearchView
 
 _LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
 
@@ -39,10 +41,109 @@ class ScoreTally:
 def score_tally(
     session: Session, team_id: str, today: date, where: BriefFilter, *, first: int
 ) -> ScoreTally:
-    """Counted by the database, not by loading goals: one pass per count over the scored
-    goals (words narrow them to the index's matches, a chunk of brief ids at a time)."""
+    """Counted without loading goals: from the search index's deadline fields (words, no
+    structured filter, one goal kind: data/search/goals.py), else by the database, one pass
+    per count over the scored goals (words narrow them to the index's matches)."""
+    if not has_structured_filters(where) and len(where.goal_kinds) == 1:
+        try:
+            return _indexed_score_tally(session, team_id, today, where, first=first)
+        except goals_index.TooManyBuckets:
+            pass  # the database's count below
     allowed = text_matches(session, where) if has_text(where) else None
     return _split_score_tally(session, team_id, today, where, allowed, first=first)
+
+
+def _answered(
+    session: Session, team_id: str, kind: str
+) -> tuple[list[tuple[str, int, int, date]], dict[int, list[int]]]:
+    """(status, goal id, brief id, deadline) of the team's answers on goals of the kind with
+    a deadline, by goal id, and the body ids of those goals' briefs: one statement from the
+    answers' (team, goal) key to the goals by id, one more to their briefs' bodies."""
+    answers = (
+        select(GoalAssessment.status, Goal.id, Goal.brief_id, Goal.due_on)
+        .select_from(GoalAssessment)
+        .join(Goal, Goal.id == GoalAssessment.goal_id)
+        .where(GoalAssessment.team_id == team_id, Goal.kind == kind, Goal.due_on.is_not(None))
+    )
+    answered: dict[int, tuple[str, int, int, date]] = {}
+    for status, goal_id, brief_id, due_on in session.execute(answers):
+        if due_on is not None:
+            answered[goal_id] = (status, goal_id, brief_id, due_on)
+    # The bodies apart: a row per (goal, body) would read each deadline again per body.
+    bodies = (
+        answers.with_only_columns(brief_bodies.c.brief_id, brief_bodies.c.body_id)
+        .join(brief_bodies, brief_bodies.c.brief_id == Goal.brief_id)
+        .distinct()
+    )
+    bodies_of: dict[int, set[int]] = {}
+    for brief_id, body_id in session.execute(bodies):
+        bodies_of.setdefault(brief_id, set()).add(body_id)
+    ordered = [answered[goal_id] for goal_id in sorted(answered)]
+    return ordered, {brief_id: sorted(ids) for brief_id, ids in bodies_of.items()}
+
+
+def _body_names(session: Session, body_ids: Collection[int]) -> dict[int, str]:
+    """The abbreviations of these bodies."""
+    if not body_ids:
+        return {}
+    rows = session.execute(
+        select(IssuingBody.id, IssuingBody.abbreviation).where(IssuingBody.id.in_(sorted(body_ids)))
+    )
+    return {body_id: abbreviation for body_id, abbreviation in rows}
+
+
+def _indexed_score_tally(
+    session: Session, team_id: str, today: date, where: BriefFilter, *, first: int
+) -> ScoreTally:
+    """`score_tally` from the search index (words, no structured filter; one goal kind): the
+    past goals of the briefs the words match are counted there, in all and per body, and
+    their earliest briefs found there; the team's answers (a few rows) then say how many of
+    those are answered, and add the answered goals not yet due."""
+    kind = str(where.goal_kinds[0])
+    searcher = SearchView(session).searcher
+    query = searcher.matching_query(where.plan())
+    tantivy_searcher = searcher.searcher
+    before = today.toordinal()
+    past = goals_index.past_goals(tantivy_searcher, query, kind, before, by_body=True)
+    answered, body_ids_of = _answered(session, team_id, kind)
+    if has_text(where):
+        matched = goals_index.among(tantivy_searcher, query, [b for _s, _g, b, _d in answered])
+        answered = [a for a in answered if a[2] in matched]
+    names = _body_names(session, {i for ids in body_ids_of.values() for i in ids})
+    tally = ScoreTally()
+    tally.totals[None] = past.goals
+    for body, count in _named(session, past.per_body.items()).items():
+        tally.per_body.setdefault(body, Counter())[None] = count
+    for status, _goal_id, brief_id, due_on in answered:
+        counted = [tally.totals]
+        for body_id in body_ids_of.get(brief_id, ()):
+            counted.append(tally.per_body.setdefault(names[body_id], Counter()))
+        for counter in counted:
+            counter[status] += 1
+            if due_on < today:
+                counter[None] -= 1
+    tally.totals = +tally.totals  # drop the zeros: a body with nothing scored is not listed
+    tally.per_body = {b: +c for b, c in tally.per_body.items() if +c}
+    # Briefs: those with a past goal, and those with only answered goals not yet due.
+    later = sorted({b for _s, _g, b, d in answered if d >= today})
+    past_query = goals_index.with_past_goals(query, kind, before)
+    only_later_briefs = set(later) - goals_index.among(tantivy_searcher, past_query, later)
+    tally.briefs = past.briefs + len(only_later_briefs)
+    # The earliest briefs: by their first past goal (deadline, then goal id), then the
+    # briefs with only answered goals not yet due, by their first of those.
+    candidates = [
+        (date.fromordinal(day), goal_id, brief_id)
+        for day, goal_id, brief_id in goals_index.soonest_past(
+            tantivy_searcher, query, kind, before, first
+        )
+    ]
+    only_later: dict[int, tuple[date, int, int]] = {}
+    for _status, goal_id, brief_id, due_on in answered:
+        if brief_id in only_later_briefs:
+            key = (due_on, goal_id, brief_id)
+            only_later[brief_id] = min(only_later.get(brief_id, key), key)
+    tally.first = sorted([*candidates, *only_later.values()])[:first] if first > 0 else []
+    return tally
 
 
 def _split_score_tally(

@@ -25,6 +25,7 @@ from typing import Any
 
 import tantivy
 
+from policybot.data.models import GoalKind
 from policybot.data.search.analysis import ANALYSIS_VERSION, STOPWORDS
 
 # A brief's analysed fields: titles, issuing bodies, text (summary and goals), comment. The
@@ -41,7 +42,7 @@ TOKENIZER = "policybot_terms"
 # never runs from one field into the next.
 _GAP = " " + " ".join(["a"] * 8) + " "
 STOPWORD_MARK = "\u2205"
-SCHEMA_VERSION = 2  # bumped when the schema or what a field holds changes: a rebuild
+SCHEMA_VERSION = 4  # bumped when the schema or what a field holds changes: a rebuild
 STATE_ID = -1  # the brief id of the state document
 BUILD_HEAP = 16_000_000  # the writer's heap for a full build (one thread: bounded memory)
 DELTA_HEAP = 15_000_000  # for a catch-up or a private index (tantivy's minimum per thread)
@@ -58,6 +59,9 @@ class Document:
     published: int = -1  # date ordinal, -1 undated
     body_ids: tuple[int, ...] = ()
     due_years: tuple[int, ...] = ()
+    # The brief's goals with a deadline: (goal kind, deadline's date ordinal, goal id), read
+    # from the goals when the document is made (rows.with_goals), not in search_documents.
+    deadlines: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,64 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("pairs", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_integer_field("published", indexed=True, fast=True)
     builder.add_integer_field("news", indexed=True)
-    builder.add_integer_field("body_ids", indexed=True)
+    builder.add_integer_field("body_ids", indexed=True, fast=True)
+    for kind in GoalKind:
+        # Per goal kind, each goal's deadline twice over (see `due_values`, `rank_values`):
+        # what `deadlines` and the scorecard count and page with tantivy's aggregations.
+        builder.add_integer_field(due_field(kind), indexed=True, fast=True)
+        builder.add_integer_field(rank_field(kind), indexed=False, fast=True)
+        builder.add_integer_field(soonest_field(kind), indexed=False, fast=True)
     builder.add_integer_field("due_years", indexed=True)
     builder.add_integer_field("revision", stored=True)  # the state document's
     builder.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
     return builder.build()
+
+
+def due_field(kind: str) -> str:
+    return f"due_{kind}"
+
+
+def rank_field(kind: str) -> str:
+    return f"due_rank_{kind}"
+
+
+def soonest_field(kind: str) -> str:
+    return f"due_soonest_{kind}"
+
+
+# As `due_soonest_<kind>` holds the brief's soonest goal of the kind (one value): its day *
+# GOAL_SLOTS + its goal id (the lowest of the day), so that ordering by it orders the
+# briefs as the scorecard lists them, ties and all.
+GOAL_SLOTS = 1 << 31  # above every goal id (INTEGER columns)
+
+
+# A deadline as `due_<kind>` holds it: day * DAY_SLOTS + how many of the brief's goals of
+# that kind fall due the same day before it. Every goal is then its own value (tantivy's
+# buckets count a document once per bucket, so the goals of one day stay apart), a day is
+# the range [day * DAY_SLOTS, (day + 1) * DAY_SLOTS), and the values go in ascending order,
+# so that the first (what tantivy orders documents by) is the brief's soonest deadline.
+DAY_SLOTS = 1 << 16
+# As `due_rank_<kind>` holds it: rank * RANK_SLOTS + day, the rank the goal's place among
+# the brief's goals of that kind, soonest first. A document has a goal before day D at rank
+# r exactly when its value in [r * RANK_SLOTS, r * RANK_SLOTS + D) exists, so one range per
+# rank counts the goals before D (a bucket counts documents, and each holds one per rank).
+RANK_SLOTS = 1 << 22  # above every date ordinal (date.max is 3,652,059)
+
+
+def due_values(days: Iterable[int]) -> list[int]:
+    """`due_<kind>` values of a brief's deadlines (date ordinals) of one kind."""
+    out: list[int] = []
+    previous, same_day = -1, 0
+    for day in sorted(days):
+        same_day = same_day + 1 if day == previous else 0
+        previous = day
+        out.append(day * DAY_SLOTS + min(same_day, DAY_SLOTS - 1))
+    return out
+
+
+def rank_values(days: Iterable[int]) -> list[int]:
+    """`due_rank_<kind>` values of a brief's deadlines of one kind."""
+    return [rank * RANK_SLOTS + day for rank, day in enumerate(sorted(days))]
 
 
 SCHEMA = schema()
@@ -138,6 +195,17 @@ def as_tantivy(document: Document) -> tantivy.Document:
         out.add_integer("body_ids", body)
     for year in sorted(set(document.due_years)):
         out.add_integer("due_years", year)
+    for kind in GoalKind:
+        goals = sorted(
+            (day, goal_id) for goal_kind, day, goal_id in document.deadlines if goal_kind == kind
+        )
+        days = [day for day, _goal_id in goals]
+        for value in due_values(days):
+            out.add_integer(due_field(kind), value)
+        for value in rank_values(days):
+            out.add_integer(rank_field(kind), value)
+        if goals:
+            out.add_integer(soonest_field(kind), goals[0][0] * GOAL_SLOTS + goals[0][1])
     return out
 
 

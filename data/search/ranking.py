@@ -399,10 +399,15 @@ class Searcher:
             out[brief_id] = frozenset(terms)
         return out
 
+    def matching_query(self, plan: Plan) -> tantivy.Query:
+        """The briefs that match every clause and the filters (no partial matches): what
+        `matching` lists, for a caller that counts or pages them otherwise."""
+        base = self._base(plan)
+        return _boolean([*((_Occur.Must, self._clause(c)) for c in plan.clauses), *base])
+
     def matching(self, plan: Plan, brief_ids: Sequence[int] | None = None) -> set[int]:
         """Ids of the briefs that match every clause (no partial matches)."""
-        base = self._base(plan)
-        query = _boolean([*((_Occur.Must, self._clause(c)) for c in plan.clauses), *base])
+        query = self.matching_query(plan)
         total = self._count(query)
         if not total:
             return set()

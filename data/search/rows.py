@@ -9,13 +9,13 @@ itself, so a stale or missing document never loses a search.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief, SearchDocument
+from policybot.data.models import Brief, Goal, SearchDocument
 from policybot.data.search.analysis import ANALYSIS_VERSION
 from policybot.data.search.documents import IndexedFields, document_row, metadata
 from policybot.data.search.index import Document
@@ -35,6 +35,7 @@ COLUMNS = (
     SearchDocument.comment,
 )
 _CHUNK = 500
+_BATCH = 5000  # documents given their goals at a time (in IN lists of _CHUNK ids)
 
 
 def document_of(row: Sequence[object]) -> Document:
@@ -47,6 +48,27 @@ def document_of(row: Sequence[object]) -> Document:
         body_ids=tuple(int(i) for i in str(row[6]).split()),
         due_years=tuple(int(y) for y in str(row[7]).split()),
     )
+
+
+def with_goals(connection: Connection | Session, documents: Sequence[Document]) -> list[Document]:
+    """These documents with their briefs' deadlines (Document.deadlines), read from the goals
+    as this connection sees them now. Every change to a goal re-indexes its brief (ingestion
+    writes the goals, then the brief's document), so a later revision brings later goals."""
+    wanted = sorted({d.brief_id for d in documents})
+    found: dict[int, list[tuple[str, int, int]]] = {}
+    # Core rows on the session's connection: index building, not an ORM read of the goals.
+    core = connection.connection() if isinstance(connection, Session) else connection
+    for start in range(0, len(wanted), _CHUNK):
+        rows = core.execute(
+            select(Goal.brief_id, Goal.kind, Goal.due_on, Goal.id).where(
+                Goal.brief_id.in_(wanted[start : start + _CHUNK]), Goal.due_on.is_not(None)
+            )
+        )
+        for brief_id, kind, due_on, goal_id in rows:
+            if due_on is not None:
+                goal = (str(kind), due_on.toordinal(), int(goal_id))
+                found.setdefault(int(brief_id), []).append(goal)
+    return [replace(d, deadlines=tuple(sorted(found.get(d.brief_id, ())))) for d in documents]
 
 
 @dataclass
@@ -74,6 +96,7 @@ def changes(connection: Connection | Session, after: int) -> Changes:
     out = Changes(newest=after)
     for row in connection.execute(select(*COLUMNS).where(SearchDocument.revision > after)):
         out.add(row)
+    out.live = with_goals(connection, out.live)
     return out
 
 
@@ -82,6 +105,8 @@ def every_document(connection: Connection | Session, seen: set[int]) -> Iterator
     removed or stale), so the caller can find the briefs that have none."""
     statement = select(*COLUMNS).execution_options(yield_per=2000)
     stale: list[int] = []
+    batch: list[Document] = []
+    # Streamed (bounded memory); the goals of each batch are read beside the open cursor.
     for row in connection.execute(statement):
         brief_id = int(row[0])
         seen.add(brief_id)
@@ -90,7 +115,11 @@ def every_document(connection: Connection | Session, seen: set[int]) -> Iterator
         if row[3] != ANALYSIS_VERSION:
             stale.append(brief_id)
         else:
-            yield document_of(row)
+            batch.append(document_of(row))
+            if len(batch) >= _BATCH:
+                yield from with_goals(connection, batch)
+                batch = []
+    yield from with_goals(connection, batch)
     session = connection if isinstance(connection, Session) else Session(bind=connection)
     missing = [i for i in session.scalars(select(Brief.id)) if i not in seen]
     yield from analysed(session, [*stale, *missing])
@@ -109,7 +138,7 @@ def analysed(session: Session, brief_ids: Iterable[int]) -> list[Document]:
             fields: IndexedFields = indexed_fields(brief)
             row = document_row(brief.id, fields, meta.get(brief.id, {}), 0)
             out.append(document_of([row[c.key] for c in COLUMNS]))
-    return out
+    return with_goals(session, out)
 
 
 def documents_of(session: Session, brief_ids: Sequence[int]) -> dict[int, Document]:
@@ -129,6 +158,7 @@ def documents_of(session: Session, brief_ids: Sequence[int]) -> dict[int, Docume
                 stale.append(int(row[0]))
             else:
                 found[int(row[0])] = document_of(row)
+    found = {d.brief_id: d for d in with_goals(session, list(found.values()))}
     stale += [i for i in wanted if i not in found and i not in removed and i not in stale]
     for document in analysed(session, stale):
         found[document.brief_id] = document

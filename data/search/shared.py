@@ -39,7 +39,13 @@ from policybot.data.db import read_only
 from policybot.data.models import SearchDocument, SearchState
 from policybot.data.search import index as tindex
 from policybot.data.search.analysis import ANALYSIS_VERSION
-from policybot.data.search.rows import COLUMNS, analysed, document_of, every_document
+from policybot.data.search.rows import (
+    COLUMNS,
+    analysed,
+    document_of,
+    every_document,
+    with_goals,
+)
 
 ENV = "POLICYBOT_INDEX_DIR"
 # Reading a broken index raises tantivy's errors, or its Rust panics, which reach Python as
@@ -211,6 +217,7 @@ class SharedIndex:
             revision, _ = database_state(connection)
             newest = self.revision
             stale: list[int] = []
+            live: list[tindex.Document] = []  # given their goals a batch at a time
             rows = select(*COLUMNS).where(SearchDocument.revision > self.revision)
             for row in connection.execute(rows.execution_options(yield_per=2000)):
                 newest = max(newest, int(row[1]))
@@ -219,7 +226,11 @@ class SharedIndex:
                 elif row[3] != ANALYSIS_VERSION:
                     stale.append(int(row[0]))
                 else:
-                    applied += tindex.apply(writer, (document_of(row),), ())
+                    live.append(document_of(row))
+                    if len(live) >= 500:
+                        applied += tindex.apply(writer, with_goals(connection, live), ())
+                        live = []
+            applied += tindex.apply(writer, with_goals(connection, live), ())
             session = Session(bind=connection)
             for start in range(0, len(stale), 500):
                 applied += tindex.apply(writer, analysed(session, stale[start : start + 500]), ())

@@ -20,6 +20,8 @@ from policybot.data.ingest.writer import ingest_bytes
 from policybot.data.models import Brief
 from policybot.data.query.compiler import build_filter
 from policybot.data.query.language import parse_query
+from policybot.data.search.engines import engine_for
+from policybot.data.search.fields import indexed_fields
 
 BRIEFS = 160
 START, END = date(2020, 1, 1), date(2040, 1, 1)
@@ -45,6 +47,11 @@ def filled(factory: sessionmaker[Session]) -> sessionmaker[Session]:
             update(Brief).where(Brief.id.in_(shared[:25])).values(published_on=date(2023, 5, 1))
         )
         session.execute(update(Brief).where(Brief.id.in_(shared[25:])).values(published_on=None))
+        # Written behind ingestion's back: the briefs' search documents follow, as
+        # ingestion's would (the index orders a day's briefs by their publication).
+        session.expire_all()
+        changed = session.scalars(select(Brief).where(Brief.id.in_(shared)))
+        engine_for(session).index(session, [(b.id, indexed_fields(b)) for b in changed])
     return factory
 
 
