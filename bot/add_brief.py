@@ -28,14 +28,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from policybot.bot.blocks import cut, escape, render_blocks
-from policybot.bot.modals import MAX_ERROR, ContextFactory
-from policybot.bot.payload import metadata as form_metadata
-from policybot.bot.payload import text as payload_text
-from policybot.bot.services import Services
-from policybot.data.db import reading
-from policybot.data.errors import UserError
-from policybot.handlers.add_brief import (
+from ..data.db import reading
+from ..data.errors import UserError
+from ..handlers.add_brief import (
     CORPUS_ACTION,
     MAX_GOALS,
     MAX_TEXT,
@@ -51,9 +46,14 @@ from policybot.handlers.add_brief import (
     save_brief,
     what_saving_does,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.permissions import PermissionDenied, require_admin
-from policybot.handlers.replies import Reply
+from ..handlers.context import Context
+from ..handlers.permissions import PermissionDenied, require_admin
+from ..handlers.replies import Reply
+from .blocks import cut, escape, render_blocks
+from .modals import MAX_ERROR, ContextFactory
+from .payload import metadata as form_metadata
+from .payload import text as payload_text
+from .services import Services
 
 log = logging.getLogger(__name__)
 

@@ -20,19 +20,19 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
-from policybot.bot import add_brief, intake, menus, modals, note_form, unfurls
-from policybot.bot.blocks import ACTION_RUN
-from policybot.bot.directory import SlackDirectory
-from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
-from policybot.bot.home import publish_home, register_home
-from policybot.bot.lifecycle import register_lifecycle
-from policybot.bot.logs import request_id
-from policybot.bot.oauth import build_oauth_settings
-from policybot.bot.payload import text as text_of
-from policybot.bot.services import Services
-from policybot.bot.settings import Mode
-from policybot.bot.slack_client import make_web_client
-from policybot.handlers.context import Context
+from ..handlers.context import Context
+from . import add_brief, intake, menus, modals, note_form, unfurls
+from .blocks import ACTION_RUN
+from .directory import SlackDirectory
+from .dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
+from .home import publish_home, register_home
+from .lifecycle import register_lifecycle
+from .logs import request_id
+from .oauth import build_oauth_settings
+from .payload import text as text_of
+from .services import Services
+from .settings import Mode
+from .slack_client import make_web_client
 
 __all__ = ["NOT_INSTALLED", "SORRY", "WORKING", "build_app", "slack_context"]
 log = logging.getLogger(__name__)

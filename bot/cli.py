@@ -11,23 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES
+from ..data.ingest.files import DEFAULT_MAX_BYTES
 
 # What a sub-command needs is imported when it runs: importing this module, and so
 # `policybot --help`, stays cheap (SQLAlchemy, alembic and the command handlers take over a
 # second to import). benchmarks/startup.py measures it.
 if TYPE_CHECKING:
-    from policybot.bot.services import Services
-    from policybot.bot.settings import Settings
-    from policybot.data.ingest.text import ParseError
-    from policybot.data.ingest.writer import IngestSummary
-    from policybot.data.models import Brief
-    from policybot.data.novelty import Novelty
-    from policybot.handlers.context import Clock
+    from ..data.ingest.text import ParseError
+    from ..data.ingest.writer import IngestSummary
+    from ..data.models import Brief
+    from ..data.novelty import Novelty
+    from ..handlers.context import Clock
+    from .services import Services
+    from .settings import Settings
 
 
 def parse_now(value: str | None) -> Clock:
-    from policybot.handlers.context import system_clock
+    from ..handlers.context import system_clock
 
     if value is None:
         return system_clock
@@ -44,8 +44,8 @@ def parse_now(value: str | None) -> Clock:
 
 class AppState:
     def __init__(self, db: str | None, now: str | None) -> None:
-        from policybot.bot.logs import configure_logging
-        from policybot.bot.settings import Settings, SettingsError
+        from .logs import configure_logging
+        from .settings import Settings, SettingsError
 
         self.db = db
         self.clock = parse_now(now)
@@ -58,7 +58,7 @@ class AppState:
         )
 
     def services(self, clock: Clock | None = None) -> Services:
-        from policybot.bot.services import DatabaseNotReady, build_services
+        from .services import DatabaseNotReady, build_services
 
         try:
             return build_services(self.settings, clock or self.clock)
@@ -84,7 +84,7 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
     """
     ctx.obj = AppState(db, now)
     if ctx.invoked_subcommand is None:
-        from policybot.bot.console import ConsoleSession, run_console
+        from .console import ConsoleSession, run_console
 
         state: AppState = ctx.obj
         services = state.services()
@@ -104,7 +104,7 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
 @pass_state
 def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_json: bool) -> None:
     """Run one command, e.g. policybot ask "/policy storage", and print the reply."""
-    from policybot.bot.console import ConsoleSession
+    from .console import ConsoleSession
 
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
@@ -112,8 +112,8 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
         session = ConsoleSession(services.runner, clock)
         command = " ".join(text)
         if as_json:
-            from policybot.bot.blocks import render_blocks
-            from policybot.handlers.context import Context
+            from ..handlers.context import Context
+            from .blocks import render_blocks
 
             reply = services.runner.run(command, Context(now=clock()))
             click.echo(json.dumps(render_blocks(reply), ensure_ascii=False, indent=2))
@@ -167,7 +167,7 @@ def ingest(
     max_bytes = int(max_mb * 1024 * 1024)
     if as_json and not dry_run:
         raise click.UsageError("--json goes with --dry-run")
-    from policybot.data.novelty import Novelty
+    from ..data.novelty import Novelty
 
     choice = (Novelty(novelty or Novelty.AUTO.value), replace_facts)
     services = state.services()
@@ -189,9 +189,9 @@ def _ingest_write(
     from rich.progress import Progress
     from rich.table import Table
 
-    from policybot.data.ingest.parser import UNDATED
-    from policybot.data.ingest.text import ParseError
-    from policybot.data.ingest.writer import ingest_paths
+    from ..data.ingest.parser import UNDATED
+    from ..data.ingest.text import ParseError
+    from ..data.ingest.writer import ingest_paths
 
     console = Console(stderr=True)
     failures = 0
@@ -257,10 +257,10 @@ def _ingest_preview(
     choice: tuple[Novelty, bool],
 ) -> int:
     """The preview of each file; nothing is written (the session only reads)."""
-    from policybot.data.ingest.files import read_tracker_file
-    from policybot.data.ingest.preview import preview_bytes
-    from policybot.data.ingest.text import ParseError
-    from policybot.handlers.intake import preview_lines
+    from ..data.ingest.files import read_tracker_file
+    from ..data.ingest.preview import preview_bytes
+    from ..data.ingest.text import ParseError
+    from ..handlers.intake import preview_lines
 
     failures = 0
     previews: list[dict[str, Any]] = []
@@ -325,8 +325,8 @@ def brief_json(brief: Brief) -> dict[str, Any]:
 @pass_state
 def briefs(state: AppState, as_json: bool) -> None:
     """List every stored brief with its goals."""
-    from policybot.data import store
-    from policybot.data.db import reading
+    from ..data import store
+    from ..data.db import reading
 
     services = state.services()
     try:
@@ -362,10 +362,10 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
 
     Calendar events keep their UIDs from one export to the next, so importing a newer file
     updates the events instead of adding copies."""
-    from policybot.data.db import reading
-    from policybot.data.errors import UserError
-    from policybot.handlers.context import Context
-    from policybot.handlers.export import export_deadlines
+    from ..data.db import reading
+    from ..data.errors import UserError
+    from ..handlers.context import Context
+    from ..handlers.export import export_deadlines
 
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()
@@ -402,7 +402,7 @@ def config() -> None:
 def config_check(state: AppState) -> None:
     """Print the settings (of secrets only whether they are set) and what each way of
     running still needs."""
-    from policybot.bot.settings import Mode
+    from .settings import Mode
 
     settings = state.settings
     width = max(len(name) for name in settings.masked())
@@ -428,8 +428,8 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: AppState) -> None:
     """Apply schema migrations (safe to run repeatedly)."""
-    from policybot.data.db import make_engine, session_factory, upgrade
-    from policybot.data.search.backfill import write_missing_documents
+    from ..data.db import make_engine, session_factory, upgrade
+    from ..data.search.backfill import write_missing_documents
 
     engine = make_engine(state.settings.database_url)
     try:
@@ -452,8 +452,8 @@ def db_maintain(state: AppState) -> None:
     PostgreSQL): worth running after a bulk ingest."""
     from sqlalchemy.orm import Session
 
-    from policybot.data.db import make_engine
-    from policybot.data.maintenance import maintain, stale_tables
+    from ..data.db import make_engine
+    from ..data.maintenance import maintain, stale_tables
 
     engine = make_engine(state.settings.database_url)
     try:
@@ -474,11 +474,11 @@ def db_maintain(state: AppState) -> None:
 @pass_state
 def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
-    from policybot.bot.posters import PrintPoster
-    from policybot.bot.services import build_poster, build_ticker
-    from policybot.handlers.context import CONSOLE_TEAM
-    from policybot.scheduler.ledger import waiting_elsewhere
-    from policybot.scheduler.ticker import dry_run as dry_run_tick
+    from ..handlers.context import CONSOLE_TEAM
+    from ..scheduler.ledger import waiting_elsewhere
+    from ..scheduler.ticker import dry_run as dry_run_tick
+    from .posters import PrintPoster
+    from .services import build_poster, build_ticker
 
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
@@ -523,10 +523,10 @@ def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
 @pass_state
 def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
-    from policybot.bot.logs import configure_logging
-    from policybot.bot.server import ServeError
-    from policybot.bot.server import serve as run_server
-    from policybot.bot.settings import Settings, SettingsError
+    from .logs import configure_logging
+    from .server import ServeError
+    from .server import serve as run_server
+    from .settings import Settings, SettingsError
 
     settings = state.settings
     if port is not None or workers is not None:
@@ -555,7 +555,7 @@ def services_for_serve(settings: Settings, clock: Clock) -> Services:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from policybot.bot.services import DatabaseNotReady, build_services
+    from .services import DatabaseNotReady, build_services
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:

@@ -29,15 +29,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from policybot.bot.blocks import ELLIPSIS, cut, escape
-from policybot.bot.modals import ContextFactory, open_setup, search_view
-from policybot.bot.services import Services
-from policybot.data.db import reading
-from policybot.data.errors import UserError
-from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
-from policybot.handlers.context import Context
-from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
-from policybot.handlers.panel import (
+from ..data.db import reading
+from ..data.errors import UserError
+from ..data.views import BriefView, DeadlineView, countdown, due_summary
+from ..handlers.context import Context
+from ..handlers.home import ChannelView, HomeView, SetupView, build_home
+from ..handlers.panel import (
     SetupForm,
     brief_by_ref,
     goals_query,
@@ -45,6 +42,9 @@ from policybot.handlers.panel import (
     setup_form,
     toggle_pause,
 )
+from .blocks import ELLIPSIS, cut, escape
+from .modals import ContextFactory, open_setup, search_view
+from .services import Services
 
 log = logging.getLogger(__name__)
 

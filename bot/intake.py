@@ -17,16 +17,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from policybot.bot.blocks import escape, render_blocks
-from policybot.bot.modals import ContextFactory
-from policybot.bot.services import Services
-from policybot.data.errors import UserError
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES
-from policybot.data.ingest.isolation import reads_for
-from policybot.data.ingest.text import ParseError
-from policybot.data.novelty import Novelty
-from policybot.handlers.intake import IntakeDecision, StagedUpload, decide_intake, stage_upload
-from policybot.handlers.replies import Reply
+from ..data.errors import UserError
+from ..data.ingest.files import DEFAULT_MAX_BYTES
+from ..data.ingest.isolation import reads_for
+from ..data.ingest.text import ParseError
+from ..data.novelty import Novelty
+from ..handlers.intake import IntakeDecision, StagedUpload, decide_intake, stage_upload
+from ..handlers.replies import Reply
+from .blocks import escape, render_blocks
+from .modals import ContextFactory
+from .services import Services
 
 log = logging.getLogger(__name__)
 

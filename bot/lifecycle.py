@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
-from policybot.bot.services import Services
-from policybot.data.pauses import UNINSTALLED, pause_team
+from ..data.pauses import UNINSTALLED, pause_team
+from .services import Services
 
 log = logging.getLogger(__name__)
 

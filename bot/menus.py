@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from policybot.bot.blocks import ACTION_LINK, ACTION_MENU, MENU_REMIND, MENU_SHARE, render_blocks
-from policybot.bot.modals import ContextFactory, open_setup
-from policybot.bot.services import Services
-from policybot.data.db import reading
-from policybot.handlers.panel import SetupForm, brief_by_ref, goals_query, similar_query
+from ..data.db import reading
+from ..handlers.panel import SetupForm, brief_by_ref, goals_query, similar_query
+from .blocks import ACTION_LINK, ACTION_MENU, MENU_REMIND, MENU_SHARE, render_blocks
+from .modals import ContextFactory, open_setup
+from .services import Services
 
 GONE = "That brief is no longer stored."
 

@@ -11,10 +11,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from policybot.data.db import SessionFactory, reading
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
-from policybot.handlers.context import Clock
-from policybot.scheduler.messages import (
+from ..data.db import SessionFactory, reading
+from ..data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from ..handlers.context import Clock
+from ..scheduler.messages import (
     AlertBatch,
     DeliveryError,
     Digest,

@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, SectionBlock
 from slack_sdk.models.views import View
 
-from policybot.bot.modals import ContextFactory
-from policybot.bot.payload import metadata, obj
-from policybot.bot.payload import text as payload_text
-from policybot.bot.services import Services
-from policybot.data.notes import MAX_NOTE_CHARS
+from ..data.notes import MAX_NOTE_CHARS
+from .modals import ContextFactory
+from .payload import metadata, obj
+from .payload import text as payload_text
+from .services import Services
 
 CALLBACK_NOTE = "policy_note"
 ADD_NOTE = re.compile(r"^note (b\d{1,12})$")  # the Add note button's command

@@ -14,7 +14,18 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot.blocks import (
+from ..data.views import DeadlineView, countdown
+from ..handlers.render_text import render_text
+from ..handlers.replies import Button, Reply
+from ..scheduler.messages import (
+    AlertBatch,
+    DeliveryError,
+    Digest,
+    FailureKind,
+    FollowUp,
+    Outgoing,
+)
+from .blocks import (
     ACTION_RUN,
     MAX_FALLBACK,
     actions_block,
@@ -24,17 +35,6 @@ from policybot.bot.blocks import (
     escape,
     render_blocks,
     section_block,
-)
-from policybot.data.views import DeadlineView, countdown
-from policybot.handlers.render_text import render_text
-from policybot.handlers.replies import Button, Reply
-from policybot.scheduler.messages import (
-    AlertBatch,
-    DeliveryError,
-    Digest,
-    FailureKind,
-    FollowUp,
-    Outgoing,
 )
 
 log = logging.getLogger(__name__)

@@ -60,14 +60,14 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from policybot.bot.app import build_app
-from policybot.bot.edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
-from policybot.bot.services import Services, build_services, build_ticker
-from policybot.bot.settings import Mode, Settings
-from policybot.data.db import pending_migrations
-from policybot.data.search.live import warm as warm_search_index
-from policybot.handlers.context import Clock
-from policybot.scheduler.runner import start_background_ticker
+from ..data.db import pending_migrations
+from ..data.search.live import warm as warm_search_index
+from ..handlers.context import Clock
+from ..scheduler.runner import start_background_ticker
+from .app import build_app
+from .edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
+from .services import Services, build_services, build_ticker
+from .settings import Mode, Settings
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def check_slack(settings: Settings) -> None:
         return  # OAuth: each workspace's token comes from its installation
     from slack_sdk.errors import SlackApiError
 
-    from policybot.bot.slack_client import make_web_client
+    from .slack_client import make_web_client
 
     client = make_web_client(settings, settings.bot_token)
     try:

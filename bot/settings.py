@@ -12,8 +12,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
-from policybot.data.db import default_database_url
-from policybot.data.ingest.isolation import MB, ReadLimits
+from ..data.db import default_database_url
+from ..data.ingest.isolation import MB, ReadLimits
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SECRET_FIELDS = ("bot_token", "app_token", "signing_secret", "client_secret", "metrics_token")

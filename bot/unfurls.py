@@ -11,11 +11,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot.blocks import brief_card
-from policybot.bot.payload import objects, text
-from policybot.bot.services import Services
-from policybot.data.db import reading
-from policybot.handlers.links import briefs_for_links
+from ..data.db import reading
+from ..handlers.links import briefs_for_links
+from .blocks import brief_card
+from .payload import objects, text
+from .services import Services
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.models import GoalAssessment, GoalAssessmentChange, GoalStatus
+from .backends import backend_for
+from .models import GoalAssessment, GoalAssessmentChange, GoalStatus
 
 
 def record_answer(

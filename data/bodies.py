@@ -13,7 +13,7 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import BodyAlias, IssuingBody
+from .models import BodyAlias, IssuingBody
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # "The Ministry of Finance (MOF)" in brief text teaches us MOF's full name.

@@ -6,14 +6,14 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal
-from policybot.data.search.engines import engine_for
-from policybot.data.views import deadline_label
-from policybot.handlers.context import Context
-from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Button, Reply, Section
+from ..data import store
+from ..data.errors import UserError
+from ..data.models import Brief, Delivery, DeliveryStatus, Goal
+from ..data.search.engines import engine_for
+from ..data.views import deadline_label
+from .context import Context
+from .permissions import require_admin
+from .replies import Button, Reply, Section
 
 CONFIRM = "confirm"
 SHOWN_GOALS = 20

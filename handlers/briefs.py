@@ -13,17 +13,17 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.models import Brief
-from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
-from policybot.data.query.language import Query, parse_query, shortened
-from policybot.data.query.understanding import Intent, Reading, understand
-from policybot.data.store import BriefFilter, Page
-from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
-from policybot.handlers.context import Context
-from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
-from policybot.handlers.replies import Button, Reply
+from ..data import store
+from ..data.errors import UserError
+from ..data.models import Brief
+from ..data.query.compiler import BodyNames, TextQueries, build_filter
+from ..data.query.language import Query, parse_query, shortened
+from ..data.query.understanding import Intent, Reading, understand
+from ..data.store import BriefFilter, Page
+from ..data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
+from .context import Context
+from .notes import add_noted_section, add_notes_to_show, notes_matching
+from .replies import Button, Reply
 
 PAGE_SIZE = 5
 MAX_LATEST = 50

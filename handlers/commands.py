@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from policybot.data.db import SessionFactory, reading
-from policybot.data.errors import UserError
-from policybot.data.query.language import FILTERS, clean_text
-from policybot.handlers import (
+from ..data.db import SessionFactory, reading
+from ..data.errors import UserError
+from ..data.query.language import FILTERS, clean_text
+from . import (
     add_brief,
     admin,
     briefs,
@@ -29,8 +29,8 @@ from policybot.handlers import (
     scorecard,
     subscriptions,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.replies import HelpEntry, Reply, Visibility
+from .context import Context
+from .replies import HelpEntry, Reply, Visibility
 
 Handler = Callable[[Session, Context, str, int], Reply]
 _PAGE = re.compile(r"page:(\d{1,4})", re.I)

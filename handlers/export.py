@@ -19,21 +19,21 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.models import Brief, Goal, GoalAssessment, GoalStatus
-from policybot.data.query.compiler import TextQueries, build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.store import DueGoal
-from policybot.data.views import deadline_label
-from policybot.handlers.briefs import (
+from ..data import store
+from ..data.errors import UserError
+from ..data.models import Brief, Goal, GoalAssessment, GoalStatus
+from ..data.query.compiler import TextQueries, build_filter
+from ..data.query.language import parse_query
+from ..data.store import DueGoal
+from ..data.views import deadline_label
+from .briefs import (
     _ignored_note,
     _no_results,
     add_months,
     parse_window,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.replies import FileAttachment, Reply
+from .context import Context
+from .replies import FileAttachment, Reply
 
 FORMATS = ("ics", "csv")
 FILENAME = "policybot-deadlines"

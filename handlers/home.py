@@ -9,17 +9,17 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.leads import describe_leads
-from policybot.data.models import ReminderRule, ScheduleKind, Subscription
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.schedules import format_clock
-from policybot.data.views import BriefView, DeadlineView, brief_view, goal_view
-from policybot.handlers.briefs import add_months
-from policybot.handlers.context import Context
-from policybot.handlers.subscriptions import describe_schedule
+from ..data import store
+from ..data.errors import UserError
+from ..data.leads import describe_leads
+from ..data.models import ReminderRule, ScheduleKind, Subscription
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.schedules import format_clock
+from ..data.views import BriefView, DeadlineView, brief_view, goal_view
+from .briefs import add_months
+from .context import Context
+from .subscriptions import describe_schedule
 
 HORIZON_MONTHS = 12
 LATEST_BRIEFS = 5

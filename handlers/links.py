@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief
-from policybot.data.views import BriefView, brief_view
+from ..data.models import Brief
+from ..data.views import BriefView, brief_view
 
 MAX_LINKS = 10  # a message's links looked up at most
 

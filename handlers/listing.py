@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.models import Brief
-from policybot.data.views import brief_view
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Reply
+from ..data import store
+from ..data.errors import UserError
+from ..data.models import Brief
+from ..data.views import brief_view
+from .context import Context
+from .replies import Button, Reply
 
 PAGE_SIZE = 5
 MAX_REFS = 300  # a button's value holds at most 2,000 characters

@@ -7,9 +7,9 @@ import textwrap
 
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.notes import (
+from ..data import store
+from ..data.errors import UserError
+from ..data.notes import (
     MAX_NOTE_CHARS,
     NoteView,
     add_note,
@@ -17,8 +17,8 @@ from policybot.data.notes import (
     search_notes,
     team_has_notes,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Line, Person, Reply, Section
+from .context import Context
+from .replies import Button, Line, Person, Reply, Section
 
 SHOWN_IN_SEARCH = 3
 # Workspaces seen with notes (in this process): their searches look in their notes at once.

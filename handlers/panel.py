@@ -17,20 +17,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.leads import LeadsError, parse_leads
-from policybot.data.models import ReminderRule, Subscription
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.schedules import format_clock
-from policybot.data.views import BriefView, brief_view
-from policybot.handlers.context import Context
-from policybot.handlers.options import FieldError
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.reminders import edit_rule
-from policybot.handlers.replies import Reply
-from policybot.handlers.subscriptions import edit_subscription
+from ..data import store
+from ..data.errors import UserError
+from ..data.leads import LeadsError, parse_leads
+from ..data.models import ReminderRule, Subscription
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.schedules import format_clock
+from ..data.views import BriefView, brief_view
+from .context import Context
+from .options import FieldError
+from .permissions import require_channel_member
+from .reminders import edit_rule
+from .replies import Reply
+from .subscriptions import edit_subscription
 
 # The cadences a form offers; with the weekday and day-of-month fields they cover every
 # cadence the typed grammar accepts (`every friday` is weekly on Friday).

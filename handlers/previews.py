@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.models import Brief, Subscription
-from policybot.data.novelty import new_briefs_between
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.views import brief_view
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Reply, Visibility
+from ..data import store
+from ..data.errors import UserError
+from ..data.models import Brief, Subscription
+from ..data.novelty import new_briefs_between
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.views import brief_view
+from .context import Context
+from .replies import Button, Reply, Visibility
 
 PREVIEW_DAYS = 30
 PREVIEW_SHOWN = 3

@@ -7,18 +7,18 @@ import re
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.errors import UserError
-from policybot.data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
-from policybot.data.pauses import drop_undelivered
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.schedules import format_clock
-from policybot.handlers.cadence import describe_cadence, take_cadence
-from policybot.handlers.context import Context
-from policybot.handlers.options import FieldError, take_time_options, zone_named
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.replies import Reply
+from ..data.errors import UserError
+from ..data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
+from ..data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from ..data.pauses import drop_undelivered
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.schedules import format_clock
+from .cadence import describe_cadence, take_cadence
+from .context import Context
+from .options import FieldError, take_time_options, zone_named
+from .permissions import require_channel_member
+from .replies import Reply
 
 MAX_RULES_PER_CHANNEL = 20
 REMINDER_OPTIONS = (

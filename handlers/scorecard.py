@@ -8,16 +8,16 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.assessments import record_answer
-from policybot.data.errors import UserError
-from policybot.data.models import Brief, Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.store import BriefFilter
-from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Line, Person, Reply, Section
+from ..data import store
+from ..data.assessments import record_answer
+from ..data.errors import UserError
+from ..data.models import Brief, Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.store import BriefFilter
+from ..data.views import DeadlineView, brief_view, deadline_label, goal_view
+from .context import Context
+from .replies import Button, Line, Person, Reply, Section
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}

@@ -10,25 +10,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.errors import UserError
-from policybot.data.models import (
+from ..data.errors import UserError
+from ..data.models import (
     ChannelSettings,
     Delivery,
     DeliveryStatus,
     ScheduleKind,
     Subscription,
 )
-from policybot.data.pauses import drop_undelivered
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
-from policybot.handlers.cadence import describe_cadence, take_cadence
-from policybot.handlers.context import Context
-from policybot.handlers.options import take_time_options, zone_named
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.previews import add_preview
-from policybot.handlers.reminders import channel_rules, describe_rule, refuse_words_taken
-from policybot.handlers.replies import Reply
+from ..data.pauses import drop_undelivered
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
+from .cadence import describe_cadence, take_cadence
+from .context import Context
+from .options import take_time_options, zone_named
+from .permissions import require_channel_member
+from .previews import add_preview
+from .reminders import channel_rules, describe_rule, refuse_words_taken
+from .replies import Reply
 
 DEFAULT_MINUTE = 9 * 60
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 50

@@ -17,9 +17,9 @@ from enum import StrEnum
 from threading import Lock
 from typing import Protocol
 
-from policybot.data.db import SessionFactory
-from policybot.data.models import Delivery
-from policybot.scheduler.messages import DeliveryError, Poster
+from ..data.db import SessionFactory
+from ..data.models import Delivery
+from .messages import DeliveryError, Poster
 
 
 class Owner(StrEnum):

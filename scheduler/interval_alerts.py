@@ -36,11 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.models import Delivery, DeliveryStatus
-from policybot.scheduler.kinds.alerts import REMINDER
-from policybot.scheduler.kinds.followup import FOLLOWUP
-from policybot.scheduler.ledger import key_expression, new_row_columns
+from ..data.backends import backend_for
+from ..data.models import Delivery, DeliveryStatus
+from .kinds.alerts import REMINDER
+from .kinds.followup import FOLLOWUP
+from .ledger import key_expression, new_row_columns
 
 _metadata = MetaData()
 PENDING = DeliveryStatus.PENDING.value

@@ -42,9 +42,9 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, aliased
 
-from policybot.data.backends import backend_for
-from policybot.data.errors import UserError
-from policybot.data.models import (
+from ..data.backends import backend_for
+from ..data.errors import UserError
+from ..data.models import (
     ChannelSettings,
     Delivery,
     DeliveryStatus,
@@ -53,11 +53,11 @@ from policybot.data.models import (
     Subscription,
     UTCDateTime,
 )
-from policybot.data.novelty import new_briefs_between
-from policybot.data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
-from policybot.scheduler.delivery import Claim, Owner
-from policybot.scheduler.kinds.digest import DIGEST
-from policybot.scheduler.matching import CandidateMatcher, QueryFilters
+from ..data.novelty import new_briefs_between
+from ..data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
+from .delivery import Claim, Owner
+from .kinds.digest import DIGEST
+from .matching import CandidateMatcher, QueryFilters
 
 # A brief whose ingestion transaction was still open when a digest was planned is caught by
 # the next plan: planning looks back this far behind the last horizon.

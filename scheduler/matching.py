@@ -13,14 +13,14 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.errors import UserError
-from policybot.data.query.compiler import BodyNames, build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.search.analysis import TermQuery
-from policybot.data.search.live import candidate_searcher
-from policybot.data.search.ranking import Plan, Searcher
-from policybot.data.store import BriefFilter
+from ..data import store
+from ..data.errors import UserError
+from ..data.query.compiler import BodyNames, build_filter
+from ..data.query.language import parse_query
+from ..data.search.analysis import TermQuery
+from ..data.search.live import candidate_searcher
+from ..data.search.ranking import Plan, Searcher
+from ..data.store import BriefFilter
 
 
 class _CompiledFilters:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from policybot.data.views import BriefView, DeadlineView, GoalView
+from ..data.views import BriefView, DeadlineView, GoalView
 
 
 @dataclass(frozen=True)

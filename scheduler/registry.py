@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from policybot.scheduler import ledger
-from policybot.scheduler.delivery import DeliveryKind, Owner
-from policybot.scheduler.kinds import alerts, digest, followup
-from policybot.scheduler.reminders import plan_reminders
+from . import ledger
+from .delivery import DeliveryKind, Owner
+from .kinds import alerts, digest, followup
+from .reminders import plan_reminders
 
 # In the order a channel's batches are posted: digests, then alerts, then follow-ups.
 KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND)

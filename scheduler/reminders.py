@@ -36,10 +36,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.errors import UserError
-from policybot.data.leads import DEFAULT_LEADS
-from policybot.data.models import (
+from ..data.backends import backend_for
+from ..data.errors import UserError
+from ..data.leads import DEFAULT_LEADS
+from ..data.models import (
     Brief,
     Delivery,
     DeliveryStatus,
@@ -49,12 +49,12 @@ from policybot.data.models import (
     SearchDocument,
     SearchState,
 )
-from policybot.data.novelty import became_new_after
-from policybot.data.schedules import local_instant
-from policybot.scheduler.interval_alerts import IntervalBatch
-from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
-from policybot.scheduler.kinds.followup import FOLLOWUP
-from policybot.scheduler.matching import CandidateMatcher, QueryFilters
+from ..data.novelty import became_new_after
+from ..data.schedules import local_instant
+from .interval_alerts import IntervalBatch
+from .kinds.alerts import NEWLY, REMINDER
+from .kinds.followup import FOLLOWUP
+from .matching import CandidateMatcher, QueryFilters
 
 FOLDED = DeliveryStatus.FOLDED
 PENDING = DeliveryStatus.PENDING

@@ -19,20 +19,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.backends import backend_for
-from policybot.data.db import SessionFactory, reading
-from policybot.data.models import ReminderRule, Subscription
-from policybot.data.pauses import ACCESS_LOST
-from policybot.scheduler import faults, ledger
-from policybot.scheduler.delivery import ChannelStop, ClaimedItem, TickReport
-from policybot.scheduler.kinds.alerts import NEWLY, REMINDER
-from policybot.scheduler.messages import (
+from ..data.backends import backend_for
+from ..data.db import SessionFactory, reading
+from ..data.models import ReminderRule, Subscription
+from ..data.pauses import ACCESS_LOST
+from . import faults, ledger
+from .delivery import ChannelStop, ClaimedItem, TickReport
+from .kinds.alerts import NEWLY, REMINDER
+from .messages import (
     DeliveryError,
     FailureKind,
     Notice,
     Poster,
 )
-from policybot.scheduler.registry import BY_NAME, KINDS, OWNERS, PLANNERS
+from .registry import BY_NAME, KINDS, OWNERS, PLANNERS
 
 log = logging.getLogger(__name__)
 

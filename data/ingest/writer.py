@@ -13,16 +13,10 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.bodies import BodyRegistry, full_names_in
-from policybot.data.db import SessionFactory
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
-from policybot.data.ingest.losses import keep_stored_facts
-from policybot.data.ingest.matching import identity_key, match_goals, moved_by_identity
-from policybot.data.ingest.parser import parse_bytes
-from policybot.data.ingest.records import BriefRecord, IssueRecord
-from policybot.data.ingest.text import ParseError
-from policybot.data.models import (
+from ..backends import backend_for
+from ..bodies import BodyRegistry, full_names_in
+from ..db import SessionFactory
+from ..models import (
     Brief,
     Goal,
     GoalStatus,
@@ -31,10 +25,16 @@ from policybot.data.models import (
     VocabularyTerm,
     brief_bodies,
 )
-from policybot.data.novelty import Novelty, decide_archive, new_since_value
-from policybot.data.search.analysis import words
-from policybot.data.search.engines import IndexedFields, engine_for
-from policybot.data.search.fields import fields_of, indexed_fields
+from ..novelty import Novelty, decide_archive, new_since_value
+from ..search.analysis import words
+from ..search.engines import IndexedFields, engine_for
+from ..search.fields import fields_of, indexed_fields
+from .files import DEFAULT_MAX_BYTES, read_tracker_file
+from .losses import keep_stored_facts
+from .matching import identity_key, match_goals, moved_by_identity
+from .parser import parse_bytes
+from .records import BriefRecord, IssueRecord
+from .text import ParseError
 
 
 @dataclass

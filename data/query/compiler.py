@@ -16,13 +16,12 @@ from datetime import date
 from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
-from policybot.data import store
-from policybot.data.bodies import normalize_name
-from policybot.data.db import READ_ONLY
-from policybot.data.errors import UserError
-from policybot.data.models import BodyAlias, GoalKind, IssuingBody
-from policybot.data.query.language import Query
-from policybot.data.search.analysis import (
+from .. import store
+from ..bodies import normalize_name
+from ..db import READ_ONLY
+from ..errors import UserError
+from ..models import BodyAlias, GoalKind, IssuingBody
+from ..search.analysis import (
     STOPWORDS,
     TermQuery,
     any_phrase_query,
@@ -31,8 +30,9 @@ from policybot.data.search.analysis import (
     terms,
     word_query,
 )
-from policybot.data.search.thesaurus import Thesaurus, thesaurus
-from policybot.data.store import BriefFilter
+from ..search.thesaurus import Thesaurus, thesaurus
+from ..store import BriefFilter
+from .language import Query
 
 _ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
 

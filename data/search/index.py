@@ -25,7 +25,7 @@ from typing import Any
 
 import tantivy
 
-from policybot.data.search.analysis import ANALYSIS_VERSION, STOPWORDS
+from .analysis import ANALYSIS_VERSION, STOPWORDS
 
 # A brief's analysed fields: titles, issuing bodies, text (summary and goals), comment. The
 # index holds the title on its own (for the title tier and nothing else) and every field in

@@ -4,8 +4,8 @@ each goal once (scheduler/kinds/slot.py)."""
 
 from __future__ import annotations
 
-from policybot.scheduler.delivery import DeliveryKind, Owner
-from policybot.scheduler.kinds.slot import SLOT, deliver_slot
+from ..delivery import DeliveryKind, Owner
+from .slot import SLOT, deliver_slot
 
 REMINDER = "reminder"  # `lead` days before a deadline (or before a window opens)
 NEWLY = "newly"  # a goal that arrived after some of its leads had passed

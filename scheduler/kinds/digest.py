@@ -3,8 +3,8 @@ due with them, go out as one message per slot (scheduler/kinds/slot.py)."""
 
 from __future__ import annotations
 
-from policybot.scheduler.delivery import DeliveryKind, Owner
-from policybot.scheduler.kinds.slot import SLOT, deliver_slot
+from ..delivery import DeliveryKind, Owner
+from .slot import SLOT, deliver_slot
 
 DIGEST = "digest"
 

@@ -10,10 +10,10 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from policybot.data.db import reading
-from policybot.data.models import Goal
-from policybot.data.views import DeadlineView, brief_view, goal_view
-from policybot.scheduler.delivery import (
+from ...data.db import reading
+from ...data.models import Goal
+from ...data.views import DeadlineView, brief_view, goal_view
+from ..delivery import (
     ChannelStop,
     ClaimedItem,
     Courier,
@@ -21,8 +21,8 @@ from policybot.scheduler.delivery import (
     Owner,
     TickReport,
 )
-from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
-from policybot.scheduler.messages import DeliveryError, FollowUp
+from ..messages import DeliveryError, FollowUp
+from .zones import UTC_ZONE, rule_zones
 
 FOLLOWUP = "followup"
 # Two blocks a goal (the goal, its buttons): ten stay well inside Slack's 50 blocks and its
