@@ -25,15 +25,11 @@ test: $(STAMP)
 		export POLICYBOT_TEST_POSTGRES_URL='$(PG_URL)'; fi; \
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-# The gates CI runs before the tests: formatting, lint, strict types (packages and tests) and
-# the import contracts in pyproject.toml (one-way layers, Slack only in bot/, no cycles).
-# PYTHONPATH: import-linter walks policybot.* through .namespace/policybot (a link to this
-# folder), since it cannot walk setuptools' editable import hook.
+# The gates CI runs before the tests: formatting, lint, relative imports inside the package,
+# strict types (packages and tests) and the import contracts in pyproject.toml (one-way
+# layers, Slack only in bot/, no cycles). See .ci/lint.
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check --quiet .
-	$(VENV)/bin/ruff check --quiet .
-	$(VENV)/bin/mypy
-	PYTHONPATH=.namespace $(VENV)/bin/lint-imports --no-cache
+	VENV=$(VENV) bash .ci/lint
 
 # The wheel as users install it: built, installed in a fresh virtual environment, every module
 # imported and one command answered from it (CI runs this too).

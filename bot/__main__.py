@@ -1,5 +1,5 @@
 """`python -m policybot.bot` is the `policybot` command."""
 
-from policybot.bot.cli import main
+from .cli import main
 
 main()

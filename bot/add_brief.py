@@ -26,12 +26,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from policybot.bot.blocks import cut, escape
-from policybot.bot.modals import MAX_ERROR
-from policybot.bot.services import Services
-from policybot.data.db import unit_of_work
-from policybot.data.errors import UserError
-from policybot.handlers.add_brief import (
+from ..data.db import unit_of_work
+from ..data.errors import UserError
+from ..handlers.add_brief import (
     CORPUS_ACTION,
     MAX_GOALS,
     MAX_TEXT,
@@ -45,8 +42,11 @@ from policybot.handlers.add_brief import (
     record_from_form,
     what_saving_does,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.permissions import PermissionDenied, require_admin
+from ..handlers.context import Context
+from ..handlers.permissions import PermissionDenied, require_admin
+from .blocks import cut, escape
+from .modals import MAX_ERROR
+from .services import Services
 
 log = logging.getLogger(__name__)
 

@@ -21,16 +21,16 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
-from policybot.bot.directory import SlackDirectory
-from policybot.bot.dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
-from policybot.bot.listeners import actions, commands, events, shortcuts, views
-from policybot.bot.listeners.deps import Deps
-from policybot.bot.logs import request_id
-from policybot.bot.oauth import build_oauth_settings
-from policybot.bot.services import Services
-from policybot.bot.settings import Mode
-from policybot.bot.slack_client import make_web_client
-from policybot.handlers.context import Context
+from ..handlers.context import Context
+from .directory import SlackDirectory
+from .dispatcher import ACK_BUDGET_SECONDS, SORRY, WORKING, CommandDispatcher
+from .listeners import actions, commands, events, shortcuts, views
+from .listeners.deps import Deps
+from .logs import request_id
+from .oauth import build_oauth_settings
+from .services import Services
+from .settings import Mode
+from .slack_client import make_web_client
 
 __all__ = ["NOT_INSTALLED", "SORRY", "WORKING", "build_app", "slack_context"]
 log = logging.getLogger(__name__)

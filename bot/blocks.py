@@ -16,15 +16,15 @@ import re
 import textwrap
 from typing import Any
 
-from policybot.data.search.highlight import emphasise
-from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
-from policybot.handlers.reading import (
+from ..data.search.highlight import emphasise
+from ..data.views import BriefView, DeadlineView, countdown, due_summary
+from ..handlers.reading import (
     brief_parts,
     headline_repeats_detail,
     snippet_source,
     title_repeats_goal,
 )
-from policybot.handlers.replies import Button, Line, Person, Reply, Visibility
+from ..handlers.replies import Button, Line, Person, Reply, Visibility
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

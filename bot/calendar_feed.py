@@ -18,10 +18,10 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 from sqlalchemy.exc import DBAPIError
 
-from policybot.bot.edge import Refused, refuse
-from policybot.bot.services import Services
-from policybot.data.db import unit_of_work
-from policybot.handlers.calendar import FeedDocument, feed_document
+from ..data.db import unit_of_work
+from ..handlers.calendar import FeedDocument, feed_document
+from .edge import Refused, refuse
+from .services import Services
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from policybot.handlers.commands import CommandRunner
-from policybot.handlers.context import Clock, Context
-from policybot.handlers.render_text import render_text
-from policybot.handlers.replies import Reply
+from ..handlers.commands import CommandRunner
+from ..handlers.context import Clock, Context
+from ..handlers.render_text import render_text
+from ..handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 PROMPT = "policy> "

@@ -18,12 +18,12 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import DBAPIError
 
-from policybot.bot.blocks import render_blocks
-from policybot.bot.services import DATABASE_DOWN, Services
-from policybot.bot.uploads import upload_attachment
-from policybot.handlers.commands import ParsedCommand
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Reply
+from ..handlers.commands import ParsedCommand
+from ..handlers.context import Context
+from ..handlers.replies import Reply
+from .blocks import render_blocks
+from .services import DATABASE_DOWN, Services
+from .uploads import upload_attachment
 
 log = logging.getLogger(__name__)
 

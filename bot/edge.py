@@ -19,7 +19,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_sdk.signature import SignatureVerifier
 
-from policybot.bot.logs import request_id
+from .logs import request_id
 
 log = logging.getLogger(__name__)
 

@@ -28,14 +28,14 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from policybot.bot.blocks import ELLIPSIS, cut, escape
-from policybot.bot.services import Services
-from policybot.bot.sources import with_sources
-from policybot.data.db import unit_of_work
-from policybot.data.views import BriefView, DeadlineView, countdown, due_summary
-from policybot.handlers.context import Context
-from policybot.handlers.home import ChannelView, HomeView, SetupView, build_home
-from policybot.handlers.sources import source_views
+from ..data.db import unit_of_work
+from ..data.views import BriefView, DeadlineView, countdown, due_summary
+from ..handlers.context import Context
+from ..handlers.home import ChannelView, HomeView, SetupView, build_home
+from ..handlers.sources import source_views
+from .blocks import ELLIPSIS, cut, escape
+from .services import Services
+from .sources import with_sources
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from policybot.bot import emails
-from policybot.bot.blocks import escape, render_blocks
-from policybot.handlers.intake import StagedUpload
+from ..handlers.intake import StagedUpload
+from . import emails
+from .blocks import escape, render_blocks
 
 log = logging.getLogger(__name__)
 

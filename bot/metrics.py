@@ -11,11 +11,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from policybot.data.db import SessionFactory, unit_of_work
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
-from policybot.handlers.context import Clock
-from policybot.scheduler.messages import DeliveryError, FailureKind, Outgoing, Poster
-from policybot.scheduler.registry import REMINDER_KINDS
+from ..data.db import SessionFactory, unit_of_work
+from ..data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from ..handlers.context import Clock
+from ..scheduler.messages import DeliveryError, FailureKind, Outgoing, Poster
+from ..scheduler.registry import REMINDER_KINDS
 
 
 class _DatabaseGauges(Collector):

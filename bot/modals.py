@@ -29,16 +29,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from policybot.bot.blocks import cut, escape, render_blocks
-from policybot.bot.payload import metadata as form_metadata
-from policybot.bot.payload import obj, text
-from policybot.bot.services import Services
-from policybot.data.db import unit_of_work
-from policybot.data.models import ScheduleKind
-from policybot.handlers.cadence import describe_cadence
-from policybot.handlers.context import Context
-from policybot.handlers.options import FieldError
-from policybot.handlers.panel import (
+from ..data.db import unit_of_work
+from ..data.models import ScheduleKind
+from ..handlers.cadence import describe_cadence
+from ..handlers.context import Context
+from ..handlers.options import FieldError
+from ..handlers.panel import (
     CADENCES,
     DEFAULT_LEADS,
     MONTH_DAYS,
@@ -48,7 +44,11 @@ from policybot.handlers.panel import (
     remind_command,
     subscribe_command,
 )
-from policybot.handlers.replies import Reply
+from ..handlers.replies import Reply
+from .blocks import cut, escape, render_blocks
+from .payload import metadata as form_metadata
+from .payload import obj, text
+from .services import Services
 
 log = logging.getLogger(__name__)
 

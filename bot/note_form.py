@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, SectionBlock
 from slack_sdk.models.views import View
 
-from policybot.data.notes import MAX_NOTE_CHARS
+from ..data.notes import MAX_NOTE_CHARS
 
 CALLBACK_NOTE = "policy_note"
 ADD_NOTE = re.compile(r"^note (b\d{1,12})$")  # the Add note button's command

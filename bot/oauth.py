@@ -20,12 +20,12 @@ from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import CursorResult, Engine
 
-from policybot.bot.settings import BOT_SCOPES, Settings
-from policybot.bot.slack_client import RETRY_HANDLERS, make_web_client
-from policybot.data.db import SessionFactory, session_factory, unit_of_work
-from policybot.data.pauses import resume_team
-from policybot.handlers.context import Clock, system_clock
-from policybot.scheduler.messages import DeliveryError, FailureKind
+from ..data.db import SessionFactory, session_factory, unit_of_work
+from ..data.pauses import resume_team
+from ..handlers.context import Clock, system_clock
+from ..scheduler.messages import DeliveryError, FailureKind
+from .settings import BOT_SCOPES, Settings
+from .slack_client import RETRY_HANDLERS, make_web_client
 
 log = logging.getLogger(__name__)
 

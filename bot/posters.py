@@ -14,7 +14,12 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot.blocks import (
+from ..data.views import countdown
+from ..handlers.digests import follow_up_rows, reply_for
+from ..handlers.render_text import render_text
+from ..handlers.replies import Button
+from ..scheduler.messages import DeliveryError, FailureKind, FollowUp, Notice, Outgoing
+from .blocks import (
     ACTION_RUN,
     MAX_FALLBACK,
     actions_block,
@@ -25,11 +30,6 @@ from policybot.bot.blocks import (
     render_blocks,
     section_block,
 )
-from policybot.data.views import countdown
-from policybot.handlers.digests import follow_up_rows, reply_for
-from policybot.handlers.render_text import render_text
-from policybot.handlers.replies import Button
-from policybot.scheduler.messages import DeliveryError, FailureKind, FollowUp, Notice, Outgoing
 
 log = logging.getLogger(__name__)
 

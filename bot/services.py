@@ -15,12 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from policybot.bot.metrics import MeteredPoster, Metrics
-from policybot.bot.oauth import TeamClients
-from policybot.bot.posters import PrintPoster, SlackPoster
-from policybot.bot.settings import Mode, Settings
-from policybot.bot.slack_client import POSTING_RETRY_HANDLERS
-from policybot.data.db import (
+from ..data.db import (
     SessionFactory,
     make_engine,
     pending_migrations,
@@ -29,16 +24,21 @@ from policybot.data.db import (
     unit_of_work,
     upgrade,
 )
-from policybot.data.fetch import configure as configure_fetching
-from policybot.data.ingest.isolation import configure as configure_pdf_reading
-from policybot.data.ingest.writer import IngestSummary, ingest_bytes
-from policybot.data.models import SourceDocument
-from policybot.data.search.shared import configure as configure_search_index
-from policybot.handlers.commands import CommandRunner
-from policybot.handlers.context import CONSOLE_TEAM, Clock, system_clock
-from policybot.scheduler.messages import Poster
-from policybot.scheduler.runner import SchedulerStatus
-from policybot.scheduler.ticker import Ticker
+from ..data.fetch import configure as configure_fetching
+from ..data.ingest.isolation import configure as configure_pdf_reading
+from ..data.ingest.writer import IngestSummary, ingest_bytes
+from ..data.models import SourceDocument
+from ..data.search.shared import configure as configure_search_index
+from ..handlers.commands import CommandRunner
+from ..handlers.context import CONSOLE_TEAM, Clock, system_clock
+from ..scheduler.messages import Poster
+from ..scheduler.runner import SchedulerStatus
+from ..scheduler.ticker import Ticker
+from .metrics import MeteredPoster, Metrics
+from .oauth import TeamClients
+from .posters import PrintPoster, SlackPoster
+from .settings import Mode, Settings
+from .slack_client import POSTING_RETRY_HANDLERS
 
 log = logging.getLogger(__name__)
 DEMO_CORPUS = "china-industrial-policy-tracker-2024-11.txt"

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
-from policybot.data.db import default_database_url
-from policybot.data.fetch import FetchPolicy
-from policybot.data.ingest.isolation import MB, ReadLimits
+from ..data.db import default_database_url
+from ..data.fetch import FetchPolicy
+from ..data.ingest.isolation import MB, ReadLimits
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SECRET_FIELDS = ("bot_token", "app_token", "signing_secret", "client_secret", "metrics_token")

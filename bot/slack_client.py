@@ -16,7 +16,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from policybot.bot.settings import Settings
+from .settings import Settings
 
 # Connection errors and 5xx are retried with backoff; 429 waits for Retry-After. Read
 # timeouts are not retried here: the request may have reached Slack, and a retry could

@@ -19,8 +19,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from policybot.bot.blocks import cut, escape
-from policybot.handlers.sources import SourceView
+from ..handlers.sources import SourceView
+from .blocks import cut, escape
 
 ACTION_SOURCE = "source_change"  # action_id "source_change:<pause|resume|remove>", value: ref
 MAX_BLOCKS = 100  # of a home view

@@ -9,8 +9,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot.blocks import escape
-from policybot.handlers.replies import Reply
+from ..handlers.replies import Reply
+from .blocks import escape
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.models import Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
+from .backends import backend_for
+from .models import Goal, GoalAssessment, GoalAssessmentChange, GoalStatus
 
 
 def record_answer(

@@ -15,7 +15,7 @@ from importlib import resources
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from policybot.data.models import BodyAlias, IssuingBody, brief_bodies
+from .models import BodyAlias, IssuingBody, brief_bodies
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # "The Ministry of Finance (MOF)" in brief text teaches us MOF's full name.

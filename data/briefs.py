@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from policybot.data.models import (
+from .models import (
     BodyAlias,
     Brief,
     BriefKind,
@@ -36,10 +36,10 @@ from policybot.data.models import (
     VocabularyTerm,
     brief_bodies,
 )
-from policybot.data.search.analysis import TermQuery
-from policybot.data.search.engines import engine_for
-from policybot.data.search.live import SearchView
-from policybot.data.search.ranking import Filters, Plan
+from .search.analysis import TermQuery
+from .search.engines import engine_for
+from .search.live import SearchView
+from .search.ranking import Filters, Plan
 
 _REF = re.compile(r"^\s*[bB]?(\d{1,12})\s*$")
 _GOAL_REF = re.compile(r"^\s*[gG](\d{1,12})\s*$")

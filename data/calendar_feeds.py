@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import CalendarFeed, Installation
+from .models import CalendarFeed, Installation
 
 TOKEN_BYTES = 32  # 256 bits of randomness: 43 URL-safe characters
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")

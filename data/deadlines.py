@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import (
+from .briefs import (
     BriefFilter,
     apply_filters,
     has_structured_filters,
@@ -19,10 +19,10 @@ from policybot.data.briefs import (
     newest_briefs,
     text_matches,
 )
-from policybot.data.models import Brief, Goal, GoalKind
-from policybot.data.search import goals as goals_index
-from policybot.data.search.live import SearchView
-from policybot.data.search.ranking import Plan
+from .models import Brief, Goal, GoalKind
+from .search import goals as goals_index
+from .search.live import SearchView
+from .search.ranking import Plan
 
 _LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
 _GOALS_PER_BRIEF = 3  # above the usual: words matching fewer briefs read goals by brief

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from urllib.parse import quote, urljoin, urlsplit
 
-from policybot.data.errors import UserError
+from .errors import UserError
 
 MB = 1024 * 1024
 REDIRECTS = {301, 302, 303, 307, 308}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import PendingIntake
+from .models import PendingIntake
 
 
 def intake_of_file(session: Session, team_id: str, file_id: str) -> PendingIntake | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.models import Delivery, SearchDocument
+from .backends import backend_for
+from .models import Delivery, SearchDocument
 
 MAINTAINED_TABLES: tuple[str, ...] = (SearchDocument.__tablename__, Delivery.__tablename__)
 

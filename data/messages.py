@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from policybot.data.views import BriefView, DeadlineView, GoalView
+from .views import BriefView, DeadlineView, GoalView
 
 
 class SubscriptionLine(NamedTuple):

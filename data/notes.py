@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import TeamNote
-from policybot.data.search.analysis import terms
+from .models import TeamNote
+from .search.analysis import terms
 
 MAX_NOTE_CHARS = 1000
 MAX_NOTES_SEARCHED = 5000  # a workspace's newest notes, for its searches

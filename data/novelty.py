@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy import Select, and_, select
 
-from policybot.data.models import Brief
+from .models import Brief
 
 # A monthly tracker's issue stays the latest news for a while after its month: it may be
 # uploaded late, and a monthly digest reads it weeks later still. A quarter covers both;

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from .models import Delivery, DeliveryStatus, ReminderRule, Subscription
 
 # Pauses for lost access to a workspace (uninstalled, token revoked or rejected) start with
 # this; installing the app again lifts all of them. Channel problems are lifted per channel.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import ReminderRule
+from .models import ReminderRule
 
 
 def channel_rules(session: Session, team_id: str, channel_id: str) -> list[ReminderRule]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from policybot.data.models import ScheduleKind, Subscription
+from .models import ScheduleKind, Subscription
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import (
+from .briefs import (
     BriefFilter,
     apply_filters,
     has_structured_filters,
     has_text,
     text_matches,
 )
-from policybot.data.models import Brief, Goal, GoalAssessment, GoalKind, IssuingBody, brief_bodies
-from policybot.data.search import goals as goals_index
-from policybot.data.search.live import SearchView
+from .models import Brief, Goal, GoalAssessment, GoalKind, IssuingBody, brief_bodies
+from .search import goals as goals_index
+from .search.live import SearchView
 
 _LOAD_CHUNK = 500  # ids per IN list (SQLite caps bound parameters)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import ChannelSettings, Subscription
+from .models import ChannelSettings, Subscription
 
 
 def channel_subscriptions(session: Session, team_id: str, channel_id: str) -> list[Subscription]:

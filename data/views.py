@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief, Goal, IssuingBody, SourceDocument, brief_bodies
-from policybot.data.sources import official_first
+from .models import Brief, Goal, IssuingBody, SourceDocument, brief_bodies
+from .sources import official_first
 
 
 @dataclass(frozen=True)

@@ -14,24 +14,24 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from policybot.data.bodies import bodies_with_aliases, normalize_name
-from policybot.data.briefs import brief_by_identity
-from policybot.data.db import SessionFactory, unit_of_work
-from policybot.data.errors import UserError
-from policybot.data.ingest.deadlines import Deadline, Precision, extract_deadline
-from policybot.data.ingest.parser import sentence_goals
-from policybot.data.ingest.preview import preview_issue
-from policybot.data.ingest.records import BriefRecord, GoalRecord
-from policybot.data.ingest.same_document import find_brief
-from policybot.data.ingest.single import UNLABELLED, parse_single_brief, single_issue
-from policybot.data.ingest.text import ParseError
-from policybot.data.ingest.writer import IssueWriter, brief_identity
-from policybot.data.models import BriefKind
-from policybot.handlers.context import Context
-from policybot.handlers.message_brief import split_message
-from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Button, Reply, Section
-from policybot.handlers.request import Request
+from ..data.bodies import bodies_with_aliases, normalize_name
+from ..data.briefs import brief_by_identity
+from ..data.db import SessionFactory, unit_of_work
+from ..data.errors import UserError
+from ..data.ingest.deadlines import Deadline, Precision, extract_deadline
+from ..data.ingest.parser import sentence_goals
+from ..data.ingest.preview import preview_issue
+from ..data.ingest.records import BriefRecord, GoalRecord
+from ..data.ingest.same_document import find_brief
+from ..data.ingest.single import UNLABELLED, parse_single_brief, single_issue
+from ..data.ingest.text import ParseError
+from ..data.ingest.writer import IssueWriter, brief_identity
+from ..data.models import BriefKind
+from .context import Context
+from .message_brief import split_message
+from .permissions import require_admin
+from .replies import Button, Reply, Section
+from .request import Request
 
 MAX_GOALS = 20  # a modal holds 100 blocks; each goal takes one for its deadline
 MAX_TITLE = 300

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import get_brief, parse_brief_ref, undelivered_of_brief
-from policybot.data.errors import UserError
-from policybot.data.models import Brief
-from policybot.data.search.engines import engine_for
-from policybot.data.views import deadline_label
-from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Button, Reply, Section
-from policybot.handlers.request import Request
+from ..data.briefs import get_brief, parse_brief_ref, undelivered_of_brief
+from ..data.errors import UserError
+from ..data.models import Brief
+from ..data.search.engines import engine_for
+from ..data.views import deadline_label
+from .permissions import require_admin
+from .replies import Button, Reply, Section
+from .request import Request
 
 CONFIRM = "confirm"
 SHOWN_GOALS = 20

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from policybot.data import briefs as briefs_data
-from policybot.data.briefs import (
+from ..data import briefs as briefs_data
+from ..data.briefs import (
     BriefFilter,
     Page,
     get_brief,
@@ -22,19 +22,19 @@ from policybot.data.briefs import (
     parse_brief_ref,
     parse_goal_ref,
 )
-from policybot.data.deadlines import due_goals_page
-from policybot.data.errors import UserError
-from policybot.data.ingest.same_document import provenance_lines
-from policybot.data.query.compiler import BodyNames, TextQueries
-from policybot.data.query.language import Query, shortened
-from policybot.data.query.meaning import compile_reading, read
-from policybot.data.query.related import related_terms
-from policybot.data.query.understanding import Intent, Reading
-from policybot.data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
-from policybot.handlers.context import Context
-from policybot.handlers.notes import add_noted_section, add_notes_to_show, notes_matching
-from policybot.handlers.replies import Button, Reply
-from policybot.handlers.request import Request
+from ..data.deadlines import due_goals_page
+from ..data.errors import UserError
+from ..data.ingest.same_document import provenance_lines
+from ..data.query.compiler import BodyNames, TextQueries
+from ..data.query.language import Query, shortened
+from ..data.query.meaning import compile_reading, read
+from ..data.query.related import related_terms
+from ..data.query.understanding import Intent, Reading
+from ..data.views import BriefView, DeadlineView, brief_view, brief_views, goal_view
+from .context import Context
+from .notes import add_noted_section, add_notes_to_show, notes_matching
+from .replies import Button, Reply
+from .request import Request
 
 PAGE_SIZE = 5
 RELATED_BELOW = 3  # fewer results than this: offer related words from the store

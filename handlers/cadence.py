@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policybot.data.errors import UserError
-from policybot.data.models import ScheduleKind
+from ..data.errors import UserError
+from ..data.models import ScheduleKind
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CADENCES_HELP = (

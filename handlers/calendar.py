@@ -15,15 +15,15 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy.orm import Session
 
-from policybot.data import calendar_feeds
-from policybot.data.calendar_feeds import MAX_FEEDS_PER_CHANNEL
-from policybot.data.errors import UserError
-from policybot.data.models import CalendarFeed
-from policybot.handlers.context import Context
-from policybot.handlers.export import CALENDAR_NAME, calendar_bytes, select_deadlines
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.replies import Line, Person, Reply, Section
-from policybot.handlers.request import Request
+from ..data import calendar_feeds
+from ..data.calendar_feeds import MAX_FEEDS_PER_CHANNEL
+from ..data.errors import UserError
+from ..data.models import CalendarFeed
+from .context import Context
+from .export import CALENDAR_NAME, calendar_bytes, select_deadlines
+from .permissions import require_channel_member
+from .replies import Line, Person, Reply, Section
+from .request import Request
 
 FEED_PATH = "/calendar/{token}.ics"
 _FEED_REF = re.compile(r"(?:cal)?(\d{1,9})", re.I)

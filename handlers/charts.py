@@ -12,18 +12,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from policybot.data.bodies import full_names, known_bodies, normalize_name
-from policybot.data.briefs import BriefFilter
-from policybot.data.deadlines import DueGoal
-from policybot.data.models import GoalStatus
-from policybot.data.query.compiler import build_filter
-from policybot.data.query.language import parse_query
-from policybot.data.scorecard import score_tally
-from policybot.handlers import drawing
-from policybot.handlers.briefs import _no_results
-from policybot.handlers.export import select_deadlines
-from policybot.handlers.replies import FileAttachment, Reply
-from policybot.handlers.request import Request
+from ..data.bodies import full_names, known_bodies, normalize_name
+from ..data.briefs import BriefFilter
+from ..data.deadlines import DueGoal
+from ..data.models import GoalStatus
+from ..data.query.compiler import build_filter
+from ..data.query.language import parse_query
+from ..data.scorecard import score_tally
+from . import drawing
+from .briefs import _no_results
+from .export import select_deadlines
+from .replies import FileAttachment, Reply
+from .request import Request
 
 MAX_ROWS = 8  # bodies drawn; the rest are one "others" row
 MAX_LABELLED_POINTS = 30  # beyond this, goal refs beside the points would overlap

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from policybot.data.db import SessionFactory, unit_of_work
-from policybot.data.errors import UserError
-from policybot.data.query.language import FILTERS, clean_text
-from policybot.handlers import (
+from ..data.db import SessionFactory, unit_of_work
+from ..data.errors import UserError
+from ..data.query.language import FILTERS, clean_text
+from . import (
     add_brief,
     admin,
     briefs,
@@ -34,9 +34,9 @@ from policybot.handlers import (
     sources,
     subscriptions,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.replies import HelpEntry, Reply, Visibility
-from policybot.handlers.request import Request
+from .context import Context
+from .replies import HelpEntry, Reply, Visibility
+from .request import Request
 
 Handler = Callable[[Request], Reply]
 _PAGE = re.compile(r"page:(\d{1,4})", re.I)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policybot.data.messages import AlertBatch, Digest, FollowUp, Outgoing, SubscriptionLine
-from policybot.data.views import DeadlineView
-from policybot.handlers.replies import Button, Reply
+from ..data.messages import AlertBatch, Digest, FollowUp, Outgoing, SubscriptionLine
+from ..data.views import DeadlineView
+from .replies import Button, Reply
 
 MAX_FOOTER_BUTTONS = 3  # Unsubscribe buttons named in a digest's footer
 MAX_LIST_VALUE = 1500  # of a "See the other N" button's command (Slack's value limit: 2000)

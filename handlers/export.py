@@ -19,24 +19,24 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
-from policybot.data.assessments import team_answers
-from policybot.data.calendar_feeds import uid_domain
-from policybot.data.deadlines import DueGoal, due_goals
-from policybot.data.errors import UserError
-from policybot.data.models import Brief, Goal, GoalStatus
-from policybot.data.query.compiler import TextQueries
-from policybot.data.query.meaning import meaning_of
-from policybot.data.query.understanding import Intent
-from policybot.data.views import deadline_label
-from policybot.handlers.briefs import (
+from ..data.assessments import team_answers
+from ..data.calendar_feeds import uid_domain
+from ..data.deadlines import DueGoal, due_goals
+from ..data.errors import UserError
+from ..data.models import Brief, Goal, GoalStatus
+from ..data.query.compiler import TextQueries
+from ..data.query.meaning import meaning_of
+from ..data.query.understanding import Intent
+from ..data.views import deadline_label
+from .briefs import (
     _ignored_note,
     _no_results,
     add_months,
     parse_window,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.replies import FileAttachment, Reply
-from policybot.handlers.request import Request
+from .context import Context
+from .replies import FileAttachment, Reply
+from .request import Request
 
 FORMATS = ("ics", "csv")
 FILENAME = "policybot-deadlines"

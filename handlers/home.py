@@ -8,19 +8,19 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from policybot.data import briefs as briefs_data
-from policybot.data.deadlines import DueGoal, due_goal_keys, due_goals_page, load_due_goals
-from policybot.data.errors import UserError
-from policybot.data.leads import describe_leads
-from policybot.data.models import ReminderRule, ScheduleKind, Subscription
-from policybot.data.query.meaning import meaning_of
-from policybot.data.rules import user_rule_words, user_rules
-from policybot.data.schedules import format_clock
-from policybot.data.subscriptions import user_subscriptions
-from policybot.data.views import BriefView, DeadlineView, brief_view, goal_view
-from policybot.handlers.briefs import add_months
-from policybot.handlers.context import Context
-from policybot.handlers.subscriptions import describe_schedule
+from ..data import briefs as briefs_data
+from ..data.deadlines import DueGoal, due_goal_keys, due_goals_page, load_due_goals
+from ..data.errors import UserError
+from ..data.leads import describe_leads
+from ..data.models import ReminderRule, ScheduleKind, Subscription
+from ..data.query.meaning import meaning_of
+from ..data.rules import user_rule_words, user_rules
+from ..data.schedules import format_clock
+from ..data.subscriptions import user_subscriptions
+from ..data.views import BriefView, DeadlineView, brief_view, goal_view
+from .briefs import add_months
+from .context import Context
+from .subscriptions import describe_schedule
 
 HORIZON_MONTHS = 12
 LATEST_BRIEFS = 5

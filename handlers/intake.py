@@ -16,18 +16,18 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from policybot.data.db import SessionFactory, unit_of_work
-from policybot.data.errors import UserError
-from policybot.data.ingest.parser import parse_bytes
-from policybot.data.ingest.preview import IssuePreview, preview_issue
-from policybot.data.ingest.text import ParseError
-from policybot.data.ingest.writer import IngestSummary, IssueWriter
-from policybot.data.intakes import intake_by_token, intake_of_file
-from policybot.data.models import IntakeStatus, PendingIntake
-from policybot.data.novelty import Novelty
-from policybot.handlers.context import Context
-from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Reply, Section
+from ..data.db import SessionFactory, unit_of_work
+from ..data.errors import UserError
+from ..data.ingest.parser import parse_bytes
+from ..data.ingest.preview import IssuePreview, preview_issue
+from ..data.ingest.text import ParseError
+from ..data.ingest.writer import IngestSummary, IssueWriter
+from ..data.intakes import intake_by_token, intake_of_file
+from ..data.models import IntakeStatus, PendingIntake
+from ..data.novelty import Novelty
+from .context import Context
+from .permissions import require_admin
+from .replies import Reply, Section
 
 # A preview nobody answered within a week is stale: the corpus may have moved on.
 INTAKE_TTL = timedelta(days=7)

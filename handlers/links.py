@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import briefs_linking_like
-from policybot.data.views import BriefView, brief_view
+from ..data.briefs import briefs_linking_like
+from ..data.views import BriefView, brief_view
 
 MAX_LINKS = 10  # a message's links looked up at most
 

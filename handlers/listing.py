@@ -3,12 +3,12 @@ The "and N more" button of a capped digest runs it."""
 
 from __future__ import annotations
 
-from policybot.data.briefs import get_brief, get_brief_of_goal, parse_brief_ref, parse_goal_ref
-from policybot.data.errors import UserError
-from policybot.data.models import Brief
-from policybot.data.views import brief_view
-from policybot.handlers.replies import Button, Reply
-from policybot.handlers.request import Request
+from ..data.briefs import get_brief, get_brief_of_goal, parse_brief_ref, parse_goal_ref
+from ..data.errors import UserError
+from ..data.models import Brief
+from ..data.views import brief_view
+from .replies import Button, Reply
+from .request import Request
 
 PAGE_SIZE = 5
 MAX_REFS = 300  # a button's value holds at most 2,000 characters

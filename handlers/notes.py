@@ -7,9 +7,9 @@ import textwrap
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import get_brief, parse_brief_ref
-from policybot.data.errors import UserError
-from policybot.data.notes import (
+from ..data.briefs import get_brief, parse_brief_ref
+from ..data.errors import UserError
+from ..data.notes import (
     MAX_NOTE_CHARS,
     NoteView,
     add_note,
@@ -17,9 +17,9 @@ from policybot.data.notes import (
     search_notes,
     team_has_notes,
 )
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Line, Person, Reply, Section
-from policybot.handlers.request import Request
+from .context import Context
+from .replies import Button, Line, Person, Reply, Section
+from .request import Request
 
 SHOWN_IN_SEARCH = 3
 # Workspaces seen with notes (in this process): their searches look in their notes at once.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from policybot.data.errors import UserError
-from policybot.data.schedules import parse_clock
+from ..data.errors import UserError
+from ..data.schedules import parse_clock
 
 
 class FieldError(UserError):

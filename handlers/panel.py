@@ -16,22 +16,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import get_brief, parse_brief_ref, search
-from policybot.data.errors import UserError
-from policybot.data.leads import LeadsError, parse_leads
-from policybot.data.models import ReminderRule, Subscription
-from policybot.data.query.language import parse_query
-from policybot.data.query.meaning import meaning_of
-from policybot.data.rules import team_rule
-from policybot.data.schedules import format_clock
-from policybot.data.subscriptions import team_subscription
-from policybot.data.views import BriefView, brief_view
-from policybot.handlers.context import Context
-from policybot.handlers.options import FieldError
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.reminders import edit_rule
-from policybot.handlers.replies import Reply
-from policybot.handlers.subscriptions import edit_subscription
+from ..data.briefs import get_brief, parse_brief_ref, search
+from ..data.errors import UserError
+from ..data.leads import LeadsError, parse_leads
+from ..data.models import ReminderRule, Subscription
+from ..data.query.language import parse_query
+from ..data.query.meaning import meaning_of
+from ..data.rules import team_rule
+from ..data.schedules import format_clock
+from ..data.subscriptions import team_subscription
+from ..data.views import BriefView, brief_view
+from .context import Context
+from .options import FieldError
+from .permissions import require_channel_member
+from .reminders import edit_rule
+from .replies import Reply
+from .subscriptions import edit_subscription
 
 # The cadences a form offers; with the weekday and day-of-month fields they cover every
 # cadence the typed grammar accepts (`every friday` is weekly on Friday).

@@ -3,8 +3,8 @@ admins (workspace admins or POLICYBOT_ADMINS) run admin commands."""
 
 from __future__ import annotations
 
-from policybot.data.errors import UserError
-from policybot.handlers.context import Context
+from ..data.errors import UserError
+from .context import Context
 
 
 class PermissionDenied(UserError):

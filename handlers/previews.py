@@ -10,16 +10,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import briefs_by_ids, matching_ids
-from policybot.data.errors import UserError
-from policybot.data.models import Brief, Subscription
-from policybot.data.novelty import new_briefs_between
-from policybot.data.query.meaning import meaning_of
-from policybot.data.subscriptions import team_subscription
-from policybot.data.views import brief_view
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Reply, Visibility
-from policybot.handlers.request import Request
+from ..data.briefs import briefs_by_ids, matching_ids
+from ..data.errors import UserError
+from ..data.models import Brief, Subscription
+from ..data.novelty import new_briefs_between
+from ..data.query.meaning import meaning_of
+from ..data.subscriptions import team_subscription
+from ..data.views import brief_view
+from .context import Context
+from .replies import Button, Reply, Visibility
+from .request import Request
 
 PREVIEW_DAYS = 30
 PREVIEW_SHOWN = 3

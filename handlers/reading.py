@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policybot.data.ingest.sentences import sentences
-from policybot.data.views import BriefView, DeadlineView, GoalView
+from ..data.ingest.sentences import sentences
+from ..data.views import BriefView, DeadlineView, GoalView
 
 _NOT_WORD = re.compile(r"[\W_]+")
 SAME_AS_TITLE = "the target in the title"

@@ -7,22 +7,22 @@ import re
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from policybot.data.errors import UserError
-from policybot.data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
-from policybot.data.pauses import drop_undelivered
-from policybot.data.query.meaning import meaning_of
-from policybot.data.query.understanding import Intent
-from policybot.data.rules import channel_rules as rules_of_channel
-from policybot.data.rules import rule_for_words
-from policybot.data.schedules import format_clock
-from policybot.data.subscriptions import subscription_for_words
-from policybot.handlers.cadence import describe_cadence, take_cadence
-from policybot.handlers.context import Context
-from policybot.handlers.options import FieldError, take_time_options, zone_named
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.replies import Reply
-from policybot.handlers.request import Request
+from ..data.errors import UserError
+from ..data.leads import DEFAULT_LEADS, LeadsError, describe_leads, parse_leads
+from ..data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from ..data.pauses import drop_undelivered
+from ..data.query.meaning import meaning_of
+from ..data.query.understanding import Intent
+from ..data.rules import channel_rules as rules_of_channel
+from ..data.rules import rule_for_words
+from ..data.schedules import format_clock
+from ..data.subscriptions import subscription_for_words
+from .cadence import describe_cadence, take_cadence
+from .context import Context
+from .options import FieldError, take_time_options, zone_named
+from .permissions import require_channel_member
+from .replies import Reply
+from .request import Request
 
 MAX_RULES_PER_CHANNEL = 20
 REMINDER_OPTIONS = (

@@ -5,15 +5,15 @@ from __future__ import annotations
 import textwrap
 from dataclasses import replace
 
-from policybot.data.search.highlight import emphasise
-from policybot.data.views import BriefView, DeadlineView, GoalView, countdown, due_summary
-from policybot.handlers.reading import (
+from ..data.search.highlight import emphasise
+from ..data.views import BriefView, DeadlineView, GoalView, countdown, due_summary
+from .reading import (
     brief_parts,
     headline_repeats_detail,
     snippet_source,
     title_repeats_goal,
 )
-from policybot.handlers.replies import Line, Reply
+from .replies import Line, Reply
 
 WIDTH = 92
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from policybot.data.views import BriefView, DeadlineView
+from ..data.views import BriefView, DeadlineView
 
 
 class Visibility(StrEnum):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from policybot.handlers.context import Context
+from .context import Context
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,16 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from policybot.data.assessments import answer_history, answers_on_briefs, record_answer
-from policybot.data.briefs import BriefFilter, brief_titles, parse_goal_ref
-from policybot.data.errors import UserError
-from policybot.data.models import Goal, GoalAssessmentChange, GoalStatus
-from policybot.data.query.meaning import meaning_of
-from policybot.data.scorecard import score_tally, scored_goal_candidates
-from policybot.data.views import DeadlineView, brief_view, deadline_label, goal_view
-from policybot.handlers.context import Context
-from policybot.handlers.replies import Button, Line, Person, Reply, Section
-from policybot.handlers.request import Request
+from ..data.assessments import answer_history, answers_on_briefs, record_answer
+from ..data.briefs import BriefFilter, brief_titles, parse_goal_ref
+from ..data.errors import UserError
+from ..data.models import Goal, GoalAssessmentChange, GoalStatus
+from ..data.query.meaning import meaning_of
+from ..data.scorecard import score_tally, scored_goal_candidates
+from ..data.views import DeadlineView, brief_view, deadline_label, goal_view
+from .context import Context
+from .replies import Button, Line, Person, Reply, Section
+from .request import Request
 
 ANSWERS = {"met": GoalStatus.MET, "missed": GoalStatus.MISSED, "unclear": GoalStatus.UNKNOWN}
 LABELS = {GoalStatus.MET: "met", GoalStatus.MISSED: "missed", GoalStatus.UNKNOWN: "unclear"}

@@ -10,13 +10,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from policybot.data.errors import UserError
-from policybot.data.models import WatchedSource
-from policybot.data.watch import store
-from policybot.handlers.context import Context
-from policybot.handlers.permissions import require_admin
-from policybot.handlers.replies import Button, Reply, Section
-from policybot.handlers.request import Request
+from ..data.errors import UserError
+from ..data.models import WatchedSource
+from ..data.watch import store
+from .context import Context
+from .permissions import require_admin
+from .replies import Button, Reply, Section
+from .request import Request
 
 WATCH_ACTION = "change the sources policybot watches"
 

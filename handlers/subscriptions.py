@@ -10,30 +10,30 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from policybot.data.errors import UserError
-from policybot.data.models import (
+from ..data.errors import UserError
+from ..data.models import (
     ChannelSettings,
     Delivery,
     DeliveryStatus,
     ScheduleKind,
     Subscription,
 )
-from policybot.data.pauses import drop_undelivered
-from policybot.data.query.meaning import meaning_of
-from policybot.data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
-from policybot.data.subscriptions import (
+from ..data.pauses import drop_undelivered
+from ..data.query.meaning import meaning_of
+from ..data.schedules import Schedule, format_clock, next_run, parse_clock, schedule_of
+from ..data.subscriptions import (
     channel_settings,
     channel_subscriptions,
     subscription_for_words,
 )
-from policybot.handlers.cadence import describe_cadence, take_cadence
-from policybot.handlers.context import Context
-from policybot.handlers.options import take_time_options, zone_named
-from policybot.handlers.permissions import require_channel_member
-from policybot.handlers.previews import add_preview
-from policybot.handlers.reminders import channel_rules, describe_rule, refuse_words_taken
-from policybot.handlers.replies import Reply
-from policybot.handlers.request import Request
+from .cadence import describe_cadence, take_cadence
+from .context import Context
+from .options import take_time_options, zone_named
+from .permissions import require_channel_member
+from .previews import add_preview
+from .reminders import channel_rules, describe_rule, refuse_words_taken
+from .replies import Reply
+from .request import Request
 
 DEFAULT_MINUTE = 9 * 60
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 50

@@ -20,8 +20,8 @@ from threading import Lock
 
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Delivery
-from policybot.scheduler.messages import Outgoing
+from ..data.models import Delivery
+from .messages import Outgoing
 
 
 class KindName(StrEnum):

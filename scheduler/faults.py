@@ -21,7 +21,7 @@ import signal
 import threading
 from datetime import datetime
 
-from policybot.scheduler.messages import Outgoing, Poster
+from .messages import Outgoing, Poster
 
 ENVIRONMENT = "POLICYBOT_KILL_AT"
 POINTS = ("after_claim", "before_post", "after_post", "after_mark")

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
-from policybot.data.backends import backend_for
-from policybot.data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
-from policybot.scheduler.delivery import ClaimedItem, KindName, Owner
+from ..data.backends import backend_for
+from ..data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from .delivery import ClaimedItem, KindName, Owner
 
 # A claimed row whose worker vanished (crash, SIGKILL) is claimable again after this.
 CLAIM_LEASE = timedelta(minutes=5)

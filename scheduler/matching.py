@@ -13,13 +13,13 @@ from dataclasses import fields, replace
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import BriefFilter, matching_ids
-from policybot.data.errors import UserError
-from policybot.data.query.compiler import BodyNames
-from policybot.data.query.meaning import meaning_of
-from policybot.data.search.analysis import TermQuery
-from policybot.data.search.live import candidate_searcher
-from policybot.data.search.ranking import Plan, Searcher
+from ..data.briefs import BriefFilter, matching_ids
+from ..data.errors import UserError
+from ..data.query.compiler import BodyNames
+from ..data.query.meaning import meaning_of
+from ..data.search.analysis import TermQuery
+from ..data.search.live import candidate_searcher
+from ..data.search.ranking import Plan, Searcher
 
 
 class _CompiledFilters:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from policybot.data.messages import (
+from ..data.messages import (
     Alert,
     AlertBatch,
     Digest,

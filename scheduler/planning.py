@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, String, Table, literal
 from sqlalchemy import cast as cast_
 
-from policybot.data.models import Delivery, UTCDateTime
+from ..data.models import Delivery, UTCDateTime
 
 # Ledger rows are written through the table, not the mapper: the ORM's bulk layer costs as
 # much as the database for tens of thousands of plain rows.

@@ -24,16 +24,16 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from policybot.data.db import SessionFactory, unit_of_work
-from policybot.data.errors import UserError
-from policybot.data.fetch import Fetched, Fetcher, FetchFailed
-from policybot.data.ingest.records import IssueRecord
-from policybot.data.ingest.text import ParseError
-from policybot.data.ingest.writer import IssueWriter
-from policybot.data.models import WatchedSource
-from policybot.data.watch import store
-from policybot.data.watch.discover import DiscoveryError, FoundItem, feed_items, page_items
-from policybot.data.watch.documents import DocumentHints, read_document
+from ..data.db import SessionFactory, unit_of_work
+from ..data.errors import UserError
+from ..data.fetch import Fetched, Fetcher, FetchFailed
+from ..data.ingest.records import IssueRecord
+from ..data.ingest.text import ParseError
+from ..data.ingest.writer import IssueWriter
+from ..data.models import WatchedSource
+from ..data.watch import store
+from ..data.watch.discover import DiscoveryError, FoundItem, feed_items, page_items
+from ..data.watch.documents import DocumentHints, read_document
 
 log = logging.getLogger(__name__)
 

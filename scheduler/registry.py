@@ -9,8 +9,8 @@ missing here.
 
 from __future__ import annotations
 
-from policybot.scheduler.delivery import DeliveryKind, KindName, Owner, Planner
-from policybot.scheduler.kinds import alerts, alerts_planner, digest, finalised, followup
+from .delivery import DeliveryKind, KindName, Owner, Planner
+from .kinds import alerts, alerts_planner, digest, finalised, followup
 
 # In the order a channel's batches are posted: digests, then alerts, then follow-ups, then
 # drafts made final.

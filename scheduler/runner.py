@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from policybot.scheduler.delivery import TickReport
-from policybot.scheduler.polling import Poller
-from policybot.scheduler.ticker import Ticker
+from .delivery import TickReport
+from .polling import Poller
+from .ticker import Ticker
 
 log = logging.getLogger(__name__)
 TICK_JOB_ID = "policybot-tick"

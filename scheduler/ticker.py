@@ -23,14 +23,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.db import SessionFactory, rehearsal, unit_of_work
-from policybot.data.models import ReminderRule, Subscription
-from policybot.data.pauses import ACCESS_LOST
-from policybot.scheduler import faults, ledger
-from policybot.scheduler.delivery import ClaimedItem, DeliveryKind, Outcome, TickReport
-from policybot.scheduler.messages import DeliveryError, FailureKind, Notice, Poster
-from policybot.scheduler.registry import BY_NAME, KINDS, OWNERS, PLANNERS
+from ..data.backends import backend_for
+from ..data.db import SessionFactory, rehearsal, unit_of_work
+from ..data.models import ReminderRule, Subscription
+from ..data.pauses import ACCESS_LOST
+from . import faults, ledger
+from .delivery import ClaimedItem, DeliveryKind, Outcome, TickReport
+from .messages import DeliveryError, FailureKind, Notice, Poster
+from .registry import BY_NAME, KINDS, OWNERS, PLANNERS
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from policybot.bot.cli import briefs, ingest, maintain, serve, source, tick
-from policybot.bot.cli.state import NOW_HELP, AppState
+from . import briefs, ingest, maintain, serve, source, tick
+from .state import NOW_HELP, AppState
 
 
 @click.group(invoke_without_command=True)
@@ -30,7 +30,7 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
     """
     ctx.obj = AppState(db, now)
     if ctx.invoked_subcommand is None:
-        from policybot.bot.console import ConsoleSession, run_console
+        from ..console import ConsoleSession, run_console
 
         state: AppState = ctx.obj
         services = state.services()

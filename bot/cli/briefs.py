@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policybot.bot.cli.state import NOW_HELP, AppState, parse_now, pass_state
+from .state import NOW_HELP, AppState, parse_now, pass_state
 
 # What a command needs is imported when it runs (see bot/cli/__init__.py).
 if TYPE_CHECKING:
-    from policybot.data.models import Brief
+    from ...data.models import Brief
 
 
 @click.command()
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @pass_state
 def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_json: bool) -> None:
     """Run one command, e.g. policybot ask "/policy storage", and print the reply."""
-    from policybot.bot.console import ConsoleSession
+    from ..console import ConsoleSession
 
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
@@ -32,8 +32,8 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
         session = ConsoleSession(services.runner, clock)
         command = " ".join(text)
         if as_json:
-            from policybot.bot.blocks import render_blocks
-            from policybot.handlers.context import Context
+            from ...handlers.context import Context
+            from ..blocks import render_blocks
 
             reply = services.runner.run(command, Context(now=clock()))
             click.echo(json.dumps(render_blocks(reply), ensure_ascii=False, indent=2))
@@ -75,8 +75,8 @@ def brief_json(brief: Brief) -> dict[str, Any]:
 @pass_state
 def briefs(state: AppState, as_json: bool) -> None:
     """List every stored brief with its goals."""
-    from policybot.data.briefs import all_briefs
-    from policybot.data.db import unit_of_work
+    from ...data.briefs import all_briefs
+    from ...data.db import unit_of_work
 
     services = state.services()
     try:
@@ -113,10 +113,10 @@ def export(state: AppState, fmt: str, query: str, within: str | None, output: Pa
 
     Calendar events keep their UIDs from one export to the next, so importing a newer file
     updates the events instead of adding copies."""
-    from policybot.data.db import unit_of_work
-    from policybot.data.errors import UserError
-    from policybot.handlers.context import Context
-    from policybot.handlers.export import export_deadlines
+    from ...data.db import unit_of_work
+    from ...data.errors import UserError
+    from ...handlers.context import Context
+    from ...handlers.export import export_deadlines
 
     text = " ".join(part for part in (f"within {within}" if within else "", query) if part)
     services = state.services()

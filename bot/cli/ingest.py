@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policybot.bot.cli.state import AppState, pass_state
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES
+from ...data.ingest.files import DEFAULT_MAX_BYTES
+from .state import AppState, pass_state
 
 # What a command needs is imported when it runs (see bot/cli/__init__.py).
 if TYPE_CHECKING:
-    from policybot.bot.services import Services
-    from policybot.data.ingest.text import ParseError
-    from policybot.data.ingest.writer import IngestSummary
-    from policybot.data.novelty import Novelty
+    from ...data.ingest.text import ParseError
+    from ...data.ingest.writer import IngestSummary
+    from ...data.novelty import Novelty
+    from ..services import Services
 
 
 @click.command()
@@ -64,7 +64,7 @@ def ingest(
     max_bytes = int(max_mb * 1024 * 1024)
     if as_json and not dry_run:
         raise click.UsageError("--json goes with --dry-run")
-    from policybot.data.novelty import Novelty
+    from ...data.novelty import Novelty
 
     choice = (Novelty(novelty or Novelty.AUTO.value), replace_facts)
     services = state.services()
@@ -86,9 +86,9 @@ def _ingest_write(
     from rich.progress import Progress
     from rich.table import Table
 
-    from policybot.data.ingest.parser import UNDATED
-    from policybot.data.ingest.text import ParseError
-    from policybot.data.ingest.writer import ingest_paths
+    from ...data.ingest.parser import UNDATED
+    from ...data.ingest.text import ParseError
+    from ...data.ingest.writer import ingest_paths
 
     console = Console(stderr=True)
     failures = 0
@@ -154,11 +154,11 @@ def _ingest_preview(
     choice: tuple[Novelty, bool],
 ) -> int:
     """The preview of each file; nothing is written (the session only reads)."""
-    from policybot.data.db import unit_of_work
-    from policybot.data.ingest.files import read_tracker_file
-    from policybot.data.ingest.preview import preview_bytes
-    from policybot.data.ingest.text import ParseError
-    from policybot.handlers.intake import preview_lines
+    from ...data.db import unit_of_work
+    from ...data.ingest.files import read_tracker_file
+    from ...data.ingest.preview import preview_bytes
+    from ...data.ingest.text import ParseError
+    from ...handlers.intake import preview_lines
 
     failures = 0
     previews: list[dict[str, Any]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from policybot.bot.cli.state import AppState, pass_state
+from .state import AppState, pass_state
 
 
 @click.group()
@@ -17,7 +17,7 @@ def config() -> None:
 def config_check(state: AppState) -> None:
     """Print the settings (of secrets only whether they are set) and what each way of
     running still needs."""
-    from policybot.bot.settings import Mode
+    from ..settings import Mode
 
     settings = state.settings
     width = max(len(name) for name in settings.masked())
@@ -43,8 +43,8 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: AppState) -> None:
     """Apply schema migrations (safe to run repeatedly)."""
-    from policybot.data.db import make_engine, session_factory, unit_of_work, upgrade
-    from policybot.data.search.backfill import write_missing_documents
+    from ...data.db import make_engine, session_factory, unit_of_work, upgrade
+    from ...data.search.backfill import write_missing_documents
 
     engine = make_engine(state.settings.database_url)
     try:
@@ -66,8 +66,8 @@ def db_maintain(state: AppState) -> None:
     """Refresh the search table's and the ledger's statistics (VACUUM ANALYZE on
     PostgreSQL): worth running after a bulk ingest."""
 
-    from policybot.data.db import make_engine, session_factory, unit_of_work
-    from policybot.data.maintenance import maintain, stale_tables
+    from ...data.db import make_engine, session_factory, unit_of_work
+    from ...data.maintenance import maintain, stale_tables
 
     engine = make_engine(state.settings.database_url)
     try:

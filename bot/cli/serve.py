@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policybot.bot.cli.state import AppState, pass_state
+from .state import AppState, pass_state
 
 # What a command needs is imported when it runs (see bot/cli/__init__.py).
 if TYPE_CHECKING:
-    from policybot.bot.services import Services
-    from policybot.bot.settings import Settings
-    from policybot.handlers.context import Clock
+    from ...handlers.context import Clock
+    from ..services import Services
+    from ..settings import Settings
 
 
 @click.command()
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 @pass_state
 def serve(state: AppState, port: int | None, workers: int | None) -> None:
     """Serve Slack: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port."""
-    from policybot.bot.logs import configure_logging
-    from policybot.bot.server import serve as run_server
-    from policybot.bot.server.startup import ServeError
-    from policybot.bot.settings import Settings, SettingsError
+    from ..logs import configure_logging
+    from ..server import serve as run_server
+    from ..server.startup import ServeError
+    from ..settings import Settings, SettingsError
 
     settings = state.settings
     if port is not None or workers is not None:
@@ -60,7 +60,7 @@ def services_for_serve(settings: Settings, clock: Clock) -> Services:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from policybot.bot.services import DatabaseNotReady, build_services
+    from ..services import DatabaseNotReady, build_services
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from policybot.bot.cli.state import AppState, pass_state
+from .state import AppState, pass_state
 
 
 @click.command()
@@ -17,13 +17,13 @@ from policybot.bot.cli.state import AppState, pass_state
 def source(state: AppState, action: str, words: tuple[str, ...], team: str | None) -> None:
     """Watched sources: add URL [every 6h] [label], list, pause|resume|remove ID, or poll
     (every due source once, now)."""
-    from policybot.handlers.context import CONSOLE_TEAM, Context
-    from policybot.handlers.render_text import render_text
+    from ...handlers.context import CONSOLE_TEAM, Context
+    from ...handlers.render_text import render_text
 
     services = state.services()
     try:
         if action == "poll":
-            from policybot.scheduler.polling import Poller
+            from ...scheduler.polling import Poller
 
             report = Poller(services.sessions).poll(state.clock())
             for poll in report.polls:

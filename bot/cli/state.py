@@ -10,12 +10,12 @@ import click
 
 # What a command needs is imported when it runs (see bot/cli/__init__.py).
 if TYPE_CHECKING:
-    from policybot.bot.services import Services
-    from policybot.handlers.context import Clock
+    from ...handlers.context import Clock
+    from ..services import Services
 
 
 def parse_now(value: str | None) -> Clock:
-    from policybot.handlers.context import system_clock
+    from ...handlers.context import system_clock
 
     if value is None:
         return system_clock
@@ -32,8 +32,8 @@ def parse_now(value: str | None) -> Clock:
 
 class AppState:
     def __init__(self, db: str | None, now: str | None) -> None:
-        from policybot.bot.logs import configure_logging
-        from policybot.bot.settings import Settings, SettingsError
+        from ..logs import configure_logging
+        from ..settings import Settings, SettingsError
 
         self.db = db
         self.clock = parse_now(now)
@@ -46,7 +46,7 @@ class AppState:
         )
 
     def services(self, clock: Clock | None = None) -> Services:
-        from policybot.bot.services import DatabaseNotReady, build_services
+        from ..services import DatabaseNotReady, build_services
 
         try:
             return build_services(self.settings, clock or self.clock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from policybot.bot.cli.state import NOW_HELP, AppState, parse_now, pass_state
+from .state import NOW_HELP, AppState, parse_now, pass_state
 
 
 @click.command()
@@ -16,12 +16,12 @@ from policybot.bot.cli.state import NOW_HELP, AppState, parse_now, pass_state
 @pass_state
 def tick(state: AppState, now_override: str | None, dry_run: bool) -> None:
     """Run everything the scheduler has due once, then exit (cron-style deployments)."""
-    from policybot.bot.posters import PrintPoster
-    from policybot.bot.services import build_poster, build_ticker
-    from policybot.data.db import unit_of_work
-    from policybot.handlers.context import CONSOLE_TEAM
-    from policybot.scheduler.ledger import waiting_elsewhere
-    from policybot.scheduler.ticker import dry_run as dry_run_tick
+    from ...data.db import unit_of_work
+    from ...handlers.context import CONSOLE_TEAM
+    from ...scheduler.ledger import waiting_elsewhere
+    from ...scheduler.ticker import dry_run as dry_run_tick
+    from ..posters import PrintPoster
+    from ..services import build_poster, build_ticker
 
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)

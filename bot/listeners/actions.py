@@ -12,28 +12,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot import add_brief, home, intake, modals
-from policybot.bot.blocks import (
-    ACTION_LINK,
-    ACTION_MENU,
-    ACTION_RUN,
-    MENU_REMIND,
-    MENU_SHARE,
-    escape,
-    render_blocks,
-)
-from policybot.bot.listeners.deps import Deps
-from policybot.bot.note_form import open_note_form
-from policybot.bot.payload import metadata as form_metadata
-from policybot.bot.payload import text as text_of
-from policybot.bot.sources import ACTION_SOURCE
-from policybot.data.db import unit_of_work
-from policybot.data.errors import UserError
-from policybot.data.novelty import Novelty
-from policybot.handlers.add_brief import body_choices
-from policybot.handlers.commands import parse_command
-from policybot.handlers.intake import IntakeDecision, decide_intake
-from policybot.handlers.panel import (
+from ...data.db import unit_of_work
+from ...data.errors import UserError
+from ...data.novelty import Novelty
+from ...handlers.add_brief import body_choices
+from ...handlers.commands import parse_command
+from ...handlers.intake import IntakeDecision, decide_intake
+from ...handlers.panel import (
     SetupForm,
     brief_by_ref,
     count_matches,
@@ -43,7 +28,22 @@ from policybot.handlers.panel import (
     similar_query,
     toggle_pause,
 )
-from policybot.handlers.replies import Reply
+from ...handlers.replies import Reply
+from .. import add_brief, home, intake, modals
+from ..blocks import (
+    ACTION_LINK,
+    ACTION_MENU,
+    ACTION_RUN,
+    MENU_REMIND,
+    MENU_SHARE,
+    escape,
+    render_blocks,
+)
+from ..note_form import open_note_form
+from ..payload import metadata as form_metadata
+from ..payload import text as text_of
+from ..sources import ACTION_SOURCE
+from .deps import Deps
 
 log = logging.getLogger(__name__)
 

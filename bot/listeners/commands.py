@@ -11,12 +11,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from policybot.bot.add_brief import open_add_form
-from policybot.bot.listeners.deps import Deps
-from policybot.bot.modals import open_setup
-from policybot.handlers.commands import parse_command
-from policybot.handlers.context import Context
-from policybot.handlers.panel import SetupForm
+from ...handlers.commands import parse_command
+from ...handlers.context import Context
+from ...handlers.panel import SetupForm
+from ..add_brief import open_add_form
+from ..modals import open_setup
+from .deps import Deps
 
 log = logging.getLogger(__name__)
 

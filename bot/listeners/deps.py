@@ -9,9 +9,9 @@ from typing import Any
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from policybot.bot.dispatcher import CommandDispatcher
-from policybot.bot.services import Services
-from policybot.handlers.context import Context
+from ...handlers.context import Context
+from ..dispatcher import CommandDispatcher
+from ..services import Services
 
 # A request's payload (and the client answering it) -> who asks, where and when.
 ContextFactory = Callable[[dict[str, Any], WebClient], Context]

@@ -12,10 +12,17 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from policybot.bot import emails
-from policybot.bot.blocks import brief_card
-from policybot.bot.home import publish_home
-from policybot.bot.intake import (
+from ...data.db import unit_of_work
+from ...data.ingest.files import DEFAULT_MAX_BYTES
+from ...data.ingest.isolation import reads_for
+from ...data.ingest.text import ParseError
+from ...data.pauses import UNINSTALLED, pause_team
+from ...handlers.intake import stage_upload
+from ...handlers.links import briefs_for_links
+from .. import emails
+from ..blocks import brief_card
+from ..home import publish_home
+from ..intake import (
     DownloadError,
     download,
     preview_message,
@@ -23,15 +30,8 @@ from policybot.bot.intake import (
     share_ts,
     tell,
 )
-from policybot.bot.listeners.deps import Deps
-from policybot.bot.payload import objects, text
-from policybot.data.db import unit_of_work
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES
-from policybot.data.ingest.isolation import reads_for
-from policybot.data.ingest.text import ParseError
-from policybot.data.pauses import UNINSTALLED, pause_team
-from policybot.handlers.intake import stage_upload
-from policybot.handlers.links import briefs_for_links
+from ..payload import objects, text
+from .deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from policybot.bot.add_brief import SHORTCUT_ADD_MESSAGE, open_add_form
-from policybot.bot.blocks import escape
-from policybot.bot.listeners.deps import Deps
-from policybot.bot.modals import SHORTCUT_SEARCH, search_view
-from policybot.bot.payload import text as text_of
+from ..add_brief import SHORTCUT_ADD_MESSAGE, open_add_form
+from ..blocks import escape
+from ..modals import SHORTCUT_SEARCH, search_view
+from ..payload import text as text_of
+from .deps import Deps
 
 log = logging.getLogger(__name__)
 

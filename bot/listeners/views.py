@@ -11,16 +11,16 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from policybot.bot import add_brief, modals, note_form
-from policybot.bot.blocks import cut
-from policybot.bot.home import publish_home
-from policybot.bot.listeners.deps import Deps
-from policybot.bot.payload import metadata, obj
-from policybot.bot.payload import text as payload_text
-from policybot.data.errors import UserError
-from policybot.handlers.add_brief import FormErrors, record_from_form, save_brief
-from policybot.handlers.options import FieldError
-from policybot.handlers.panel import edit_setup
+from ...data.errors import UserError
+from ...handlers.add_brief import FormErrors, record_from_form, save_brief
+from ...handlers.options import FieldError
+from ...handlers.panel import edit_setup
+from .. import add_brief, modals, note_form
+from ..blocks import cut
+from ..home import publish_home
+from ..payload import metadata, obj
+from ..payload import text as payload_text
+from .deps import Deps
 
 log = logging.getLogger(__name__)
 

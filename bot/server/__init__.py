@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import logging
 
-from policybot.bot.server.arbiter import PolicybotServer
-from policybot.bot.server.socket_mode import serve_socket_mode
-from policybot.bot.server.startup import check_listen, check_slack, warm_index
-from policybot.bot.services import Services
-from policybot.bot.settings import Mode, Settings
+from ..services import Services
+from ..settings import Mode, Settings
+from .arbiter import PolicybotServer
+from .socket_mode import serve_socket_mode
+from .startup import check_listen, check_slack, warm_index
 
 log = logging.getLogger(__name__)
 

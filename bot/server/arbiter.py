@@ -15,11 +15,11 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
-from policybot.bot.server.drain import KILL_GRACE_SECONDS
-from policybot.bot.server.routes import WsgiApp, json_reply
-from policybot.bot.server.worker import PolicybotWorker
-from policybot.bot.settings import Mode, Settings
-from policybot.handlers.context import Clock
+from ...handlers.context import Clock
+from ..settings import Mode, Settings
+from .drain import KILL_GRACE_SECONDS
+from .routes import WsgiApp, json_reply
+from .worker import PolicybotWorker
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from policybot.bot.server.routes import WsgiApp
+from .routes import WsgiApp
 
 
 class _QuietHandler(WSGIRequestHandler):

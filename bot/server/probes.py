@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy import text
 
-from policybot.bot.services import Services
-from policybot.data.db import pending_migrations
+from ...data.db import pending_migrations
+from ..services import Services
 
 # A /readyz probe waiting this long on the database makes the others say "not ready".
 PROBE_STALE_SECONDS = 1.0

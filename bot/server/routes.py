@@ -16,10 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from policybot.bot.calendar_feed import calendar_route
-from policybot.bot.edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
-from policybot.bot.server.probes import readiness
-from policybot.bot.services import Services
+from ..calendar_feed import calendar_route
+from ..edge import EVENTS_PATH, GuardedSlackEndpoint, Refused, refuse
+from ..services import Services
+from .probes import readiness
 
 log = logging.getLogger(__name__)
 

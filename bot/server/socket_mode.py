@@ -8,12 +8,12 @@ import signal
 import threading
 import time
 
-from policybot.bot.app import build_app
-from policybot.bot.server.drain import finish_deferred_replies
-from policybot.bot.server.startup import warm_index
-from policybot.bot.services import Services, build_ticker
-from policybot.bot.settings import Settings
-from policybot.scheduler.runner import start_background_ticker
+from ...scheduler.runner import start_background_ticker
+from ..app import build_app
+from ..services import Services, build_ticker
+from ..settings import Settings
+from .drain import finish_deferred_replies
+from .startup import warm_index
 
 log = logging.getLogger(__name__)
 

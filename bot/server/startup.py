@@ -9,9 +9,9 @@ import time
 
 from sqlalchemy.exc import DBAPIError
 
-from policybot.bot.services import Services
-from policybot.bot.settings import Settings
-from policybot.data.search.live import warm as warm_search_index
+from ...data.search.live import warm as warm_search_index
+from ..services import Services
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def check_slack(settings: Settings) -> None:
         return  # OAuth: each workspace's token comes from its installation
     from slack_sdk.errors import SlackApiError
 
-    from policybot.bot.slack_client import make_web_client
+    from ..slack_client import make_web_client
 
     client = make_web_client(settings, settings.bot_token)
     try:

@@ -21,17 +21,17 @@ from typing import Any, Protocol
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from policybot.bot.app import build_app
-from policybot.bot.server.drain import finish_deferred_replies
-from policybot.bot.server.ops_listener import OpsListener
-from policybot.bot.server.request_head import MAX_HEAD_BYTES, request_complete
-from policybot.bot.server.routes import make_ops_wsgi_app, make_wsgi_app, tag_worker
-from policybot.bot.server.seat import SchedulerSeat
-from policybot.bot.server.startup import startup_failure, warm_index
-from policybot.bot.services import Services, build_services, build_ticker
-from policybot.bot.settings import Mode, Settings
-from policybot.handlers.context import Clock
-from policybot.scheduler.runner import start_background_ticker
+from ...handlers.context import Clock
+from ...scheduler.runner import start_background_ticker
+from ..app import build_app
+from ..services import Services, build_services, build_ticker
+from ..settings import Mode, Settings
+from .drain import finish_deferred_replies
+from .ops_listener import OpsListener
+from .request_head import MAX_HEAD_BYTES, request_complete
+from .routes import make_ops_wsgi_app, make_wsgi_app, tag_worker
+from .seat import SchedulerSeat
+from .startup import startup_failure, warm_index
 
 log = logging.getLogger(__name__)
 

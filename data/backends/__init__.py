@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import postgresql, sqlite
-from policybot.data.backends.base import Backend
+from . import postgresql, sqlite
+from .base import Backend
 
 Bind = Session | Connection | Engine
 BACKENDS: tuple[Backend, ...] = (sqlite.BACKEND, postgresql.BACKEND)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 
-from policybot.data.backends.base import Backend
+from .base import Backend
 
 _Select = TypeVar("_Select", bound=Select[Any])
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from policybot.data.ingest.deadlines_zh import chinese_deadlines
-from policybot.data.ingest.plans import plan_years
+from .deadlines_zh import chinese_deadlines
+from .plans import plan_years
 
 __all__ = ["Deadline", "Precision", "extract_deadline", "lead_in_year", "target_steps"]
 

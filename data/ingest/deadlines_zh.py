@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from policybot.data.ingest.plans import plan_years
+from .plans import plan_years
 
 _NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
 _YEAR_PHRASE = re.compile(

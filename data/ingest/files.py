@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-from policybot.data.ingest.text import ParseError
+from .text import ParseError
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 _CHUNK = 1024 * 1024

@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 
-from policybot.data.ingest.labels import LABELS, LINKS_LABEL
+from .labels import LABELS, LINKS_LABEL
 
 PAGE_BREAK = "\f"
 _EDGE_LINES = 3  # how far from a page's top or bottom a running header or footer sits

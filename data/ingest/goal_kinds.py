@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from policybot.data.bodies import known_bodies
-from policybot.data.ingest.links import is_government
-from policybot.data.models import GoalKind
+from ..bodies import known_bodies
+from ..models import GoalKind
+from .links import is_government
 
 _GOVERNMENT_WORDS = re.compile(
     r"\b(?:ministry|ministries|commission|administration|state council|bureau|government|"

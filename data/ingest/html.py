@@ -14,8 +14,8 @@ from datetime import date
 
 import trafilatura
 
-from policybot.data.ingest.primary import read_primary
-from policybot.data.ingest.records import BriefRecord
+from .primary import read_primary
+from .records import BriefRecord
 
 MAX_HTML_CHARS = 5_000_000  # a notice page is far smaller; past this the page is not one
 DATE_LABEL = "发布时间："

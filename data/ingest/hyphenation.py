@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from policybot.data.ingest.common_words import COMMON_WORDS
-from policybot.data.ingest.text import Line
-from policybot.data.search.analysis import stem
+from ..search.analysis import stem
+from .common_words import COMMON_WORDS
+from .text import Line
 
 _WORD = re.compile(r"[A-Za-z]+(?:[-\u2010\u2011][A-Za-z]+)*")
 _BROKEN_END = re.compile(r"([A-Za-z]+)[-\u2010\u2011\u00ad]$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from policybot.data.ingest.labels import match_label
+from .labels import match_label
 
 # After whitespace, a label as the tracker family writes it, capitalised ("Date:", not the
 # prose "its date:"); a comment's author is up to three capitalised words ("MERICS",

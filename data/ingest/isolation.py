@@ -45,9 +45,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import IO, Any, Literal, NoReturn, ParamSpec, TypeVar
 
-from policybot.data.errors import UserError
-from policybot.data.ingest.pdf import PdfText
-from policybot.data.ingest.text import ParseError
+from ..errors import UserError
+from .pdf import PdfText
+from .text import ParseError
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def read_pdf_text(raw: bytes, source: str, limits: ReadLimits | None = None) -> 
 
 def pdf_extract_within(raw: bytes, source: str, text_bytes: int, inflated_bytes: int) -> PdfText:
     """In the child: the streams' inflated size first (cheap, bounded), then PDFium."""
-    from policybot.data.ingest.pdf import pdf_extract
+    from .pdf import pdf_extract
 
     if inflated_size(raw, inflated_bytes) > inflated_bytes:
         raise _ChildLimit("inflated")
@@ -454,7 +454,7 @@ def _answer(
     except _ChildLimit as limit:
         answer = ("limit", limit.limit)
     except ParseError as error:
-        from policybot.data.ingest.pdf import TextBudgetExceeded
+        from .pdf import TextBudgetExceeded
 
         if isinstance(error, TextBudgetExceeded):
             answer = ("limit", "text")

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from policybot.data.bodies import known_bodies
-from policybot.data.sources import host_parts
+from ..bodies import known_bodies
+from ..sources import host_parts
 
 # Sites of sources whose domain does not spell their name. (The State Council's gov.cn
 # hosts every ministry's notices too, so it counts as any government source's domain.)

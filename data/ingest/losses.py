@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from policybot.data.ingest.deadlines import Deadline, Precision
-from policybot.data.ingest.matching import match_goals
-from policybot.data.ingest.records import BriefRecord, GoalRecord
-from policybot.data.models import Brief, Goal, GoalKind
-from policybot.data.views import deadline_label
+from ..models import Brief, Goal, GoalKind
+from ..views import deadline_label
+from .deadlines import Deadline, Precision
+from .matching import match_goals
+from .records import BriefRecord, GoalRecord
 
 _QUOTED = 60  # characters of a goal's text quoted in a warning
 

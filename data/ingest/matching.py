@@ -17,9 +17,9 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from policybot.data.bodies import normalize_name
-from policybot.data.ingest.records import BriefRecord
-from policybot.data.models import Brief, BriefKind
+from ..bodies import normalize_name
+from ..models import Brief, BriefKind
+from .records import BriefRecord
 
 # Trackers report the weeks around publication; a correction moves a date by days. An
 # annual plan comes back a year later.

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from policybot.data.bodies import split_body_names as split_bodies
-from policybot.data.ingest.dates import (
+from ..bodies import split_body_names as split_bodies
+from ..models import BriefKind
+from ..sources import official_first
+from .dates import (
     MONTHS,
     NEWS_PREFIX,
     ambiguous_date,
@@ -34,18 +36,18 @@ from policybot.data.ingest.dates import (
     news_date_parts,
     parse_date,
 )
-from policybot.data.ingest.deadlines import Deadline, extract_deadline, lead_in_year
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
-from policybot.data.ingest.furniture import furniture_shapes, shape
-from policybot.data.ingest.goal_kinds import news_goal_kind
-from policybot.data.ingest.hyphenation import repair_hyphenation
-from policybot.data.ingest.isolation import read_pdf
-from policybot.data.ingest.labels import LINKS_LABEL, OPENING, comment_author, match_label
-from policybot.data.ingest.links import place_links
-from policybot.data.ingest.pdf import PdfLink, is_pdf
-from policybot.data.ingest.records import BriefRecord, GoalRecord, IssueRecord
-from policybot.data.ingest.sentences import first_sentence, last_sentence, sentences
-from policybot.data.ingest.text import (
+from .deadlines import Deadline, extract_deadline, lead_in_year
+from .files import DEFAULT_MAX_BYTES, read_tracker_file
+from .furniture import furniture_shapes, shape
+from .goal_kinds import news_goal_kind
+from .hyphenation import repair_hyphenation
+from .isolation import read_pdf
+from .labels import LINKS_LABEL, OPENING, comment_author, match_label
+from .links import place_links
+from .pdf import PdfLink, is_pdf
+from .records import BriefRecord, GoalRecord, IssueRecord
+from .sentences import first_sentence, last_sentence, sentences
+from .text import (
     BULLET_MARK,
     Line,
     ParseError,
@@ -55,8 +57,6 @@ from policybot.data.ingest.text import (
     join_wrapped,
     split_lines,
 )
-from policybot.data.models import BriefKind
-from policybot.data.sources import official_first
 
 _URL = re.compile(r"^<?(?:https?://|www\.)\S+?>?$", re.I)
 _URL_TAIL = re.compile(r"^[\w\-./?=&%#~:+,;@!$*'()]+$")

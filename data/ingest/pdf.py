@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from policybot.data.ingest.furniture import PAGE_BREAK
-from policybot.data.ingest.text import ParseError
+from .furniture import PAGE_BREAK
+from .text import ParseError
 
 PDF_MAGIC = b"%PDF-"
 MAX_PAGES = 2000

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.ingest.losses import keep_stored_facts
-from policybot.data.ingest.matching import moved_by_identity
-from policybot.data.ingest.parser import parse_bytes
-from policybot.data.ingest.records import BriefRecord, IssueRecord
-from policybot.data.ingest.writer import _content_hash, brief_identity, novelty_label
-from policybot.data.models import Brief, SourceDocument
-from policybot.data.novelty import Novelty, decide_archive
+from ..models import Brief, SourceDocument
+from ..novelty import Novelty, decide_archive
+from .losses import keep_stored_facts
+from .matching import moved_by_identity
+from .parser import parse_bytes
+from .records import BriefRecord, IssueRecord
+from .writer import _content_hash, brief_identity, novelty_label
 
 
 @dataclass(frozen=True)

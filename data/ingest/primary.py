@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from policybot.data.bodies import bodies_named
-from policybot.data.ingest.dates import infer_year, parse_date
-from policybot.data.ingest.deadlines import target_steps
-from policybot.data.ingest.records import BriefRecord, GoalRecord
-from policybot.data.ingest.sentences import sentences
-from policybot.data.ingest.text import has_cjk
-from policybot.data.models import BriefKind
-from policybot.data.sources import official_first
+from ..bodies import bodies_named
+from ..models import BriefKind
+from ..sources import official_first
+from .dates import infer_year, parse_date
+from .deadlines import target_steps
+from .records import BriefRecord, GoalRecord
+from .sentences import sentences
+from .text import has_cjk
 
 MAX_GOALS = 60  # a long plan's targets; beyond this a document is more than one brief
 _SUMMARY_MAX = 600

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from policybot.data.ingest.deadlines import Deadline
-from policybot.data.models import BriefKind, GoalKind
+from ..models import BriefKind, GoalKind
+from .deadlines import Deadline
 
 
 @dataclass(frozen=True)

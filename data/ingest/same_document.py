@@ -36,12 +36,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.ingest.deadlines import Deadline, Precision
-from policybot.data.ingest.matching import match_goals
-from policybot.data.ingest.primary import document_name, is_draft
-from policybot.data.ingest.records import BriefRecord, GoalRecord
-from policybot.data.ingest.text import has_cjk
-from policybot.data.models import (
+from ..models import (
     Brief,
     BriefKind,
     BriefPart,
@@ -50,8 +45,13 @@ from policybot.data.models import (
     GoalKind,
     SourceDocument,
 )
-from policybot.data.sources import host_parts, is_official, official_first
-from policybot.data.views import deadline_label
+from ..sources import host_parts, is_official, official_first
+from ..views import deadline_label
+from .deadlines import Deadline, Precision
+from .matching import match_goals
+from .primary import document_name, is_draft
+from .records import BriefRecord, GoalRecord
+from .text import has_cjk
 
 PRIMARY = "primary"
 COVERAGE = "coverage"

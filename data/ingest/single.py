@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import re
 
-from policybot.data.bodies import bodies_named
-from policybot.data.ingest.dates import ambiguous_date, parse_date
-from policybot.data.ingest.inline_labels import split_inline_labels
-from policybot.data.ingest.parser import (
+from ..bodies import bodies_named
+from ..models import BriefKind
+from .dates import ambiguous_date, parse_date
+from .inline_labels import split_inline_labels
+from .parser import (
     UNDATED,
     parse_text,
     sentence_goals,
     split_title,
     undated_reason,
 )
-from policybot.data.ingest.primary import looks_primary, read_primary
-from policybot.data.ingest.records import BriefRecord, IssueRecord
-from policybot.data.ingest.text import ParseError, join_paragraphs, split_lines
-from policybot.data.models import BriefKind
+from .primary import looks_primary, read_primary
+from .records import BriefRecord, IssueRecord
+from .text import ParseError, join_paragraphs, split_lines
 
 UNLABELLED = "no labels"  # how a brief read from text without labels is named in its warnings
 PRIMARY = "a policy document"  # ... and one read as the document itself (primary.py)

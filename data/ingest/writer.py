@@ -13,17 +13,10 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.bodies import BodyRegistry, full_names_in
-from policybot.data.db import SessionFactory, unit_of_work
-from policybot.data.ingest.files import DEFAULT_MAX_BYTES, read_tracker_file
-from policybot.data.ingest.losses import keep_stored_facts
-from policybot.data.ingest.matching import identity_key, match_goals, moved_by_identity
-from policybot.data.ingest.parser import parse_bytes
-from policybot.data.ingest.records import BriefRecord, IssueRecord
-from policybot.data.ingest.same_document import SameDocuments
-from policybot.data.ingest.text import ParseError
-from policybot.data.models import (
+from ..backends import backend_for
+from ..bodies import BodyRegistry, full_names_in
+from ..db import SessionFactory, unit_of_work
+from ..models import (
     Brief,
     Goal,
     GoalStatus,
@@ -32,11 +25,18 @@ from policybot.data.models import (
     VocabularyTerm,
     brief_bodies,
 )
-from policybot.data.novelty import Novelty, decide_archive, new_since_value
-from policybot.data.search.aliases import learn_aliases
-from policybot.data.search.analysis import distinct_words
-from policybot.data.search.engines import IndexedFields, engine_for
-from policybot.data.search.fields import fields_of, indexed_fields
+from ..novelty import Novelty, decide_archive, new_since_value
+from ..search.aliases import learn_aliases
+from ..search.analysis import distinct_words
+from ..search.engines import IndexedFields, engine_for
+from ..search.fields import fields_of, indexed_fields
+from .files import DEFAULT_MAX_BYTES, read_tracker_file
+from .losses import keep_stored_facts
+from .matching import identity_key, match_goals, moved_by_identity
+from .parser import parse_bytes
+from .records import BriefRecord, IssueRecord
+from .same_document import SameDocuments
+from .text import ParseError
 
 
 @dataclass

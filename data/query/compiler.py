@@ -16,14 +16,13 @@ from datetime import date
 from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
-from policybot.data.bodies import normalize_name, resolve_body, used_bodies
-from policybot.data.briefs import BriefFilter, suggest
-from policybot.data.db import READ_ONLY
-from policybot.data.errors import UserError
-from policybot.data.models import BodyAlias, GoalKind, IssuingBody
-from policybot.data.query.language import Query
-from policybot.data.search.aliases import marked_search_thesaurus
-from policybot.data.search.analysis import (
+from ..bodies import normalize_name, resolve_body, used_bodies
+from ..briefs import BriefFilter, suggest
+from ..db import READ_ONLY
+from ..errors import UserError
+from ..models import BodyAlias, GoalKind, IssuingBody
+from ..search.aliases import marked_search_thesaurus
+from ..search.analysis import (
     STOPWORDS,
     TermQuery,
     any_phrase_query,
@@ -32,7 +31,8 @@ from policybot.data.search.analysis import (
     terms,
     word_query,
 )
-from policybot.data.search.thesaurus import Thesaurus, thesaurus
+from ..search.thesaurus import Thesaurus, thesaurus
+from .language import Query
 
 _ALIAS_SPAN = 8  # longest body name, in words, looked for in free text
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from policybot.data.errors import UserError
-from policybot.data.models import BriefKind
+from ..errors import UserError
+from ..models import BriefKind
 
 MAX_QUERY_CHARS = 500
 FILTERS = ("body", "since", "until", "due", "kind")

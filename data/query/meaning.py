@@ -25,10 +25,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from policybot.data.briefs import BriefFilter
-from policybot.data.query.compiler import BodyNames, TextQueries, build_filter
-from policybot.data.query.language import Query, parse_query
-from policybot.data.query.understanding import Intent, Reading, understand
+from ..briefs import BriefFilter
+from .compiler import BodyNames, TextQueries, build_filter
+from .language import Query, parse_query
+from .understanding import Intent, Reading, understand
 
 # Command words: a search that starts with one was asked for as words (`search latest`
 # searches for "latest"; the `latest` command would have taken it otherwise).

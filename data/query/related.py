@@ -20,10 +20,10 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policybot.data import briefs as brief_store
-from policybot.data.briefs import BriefFilter
-from policybot.data.models import Brief
-from policybot.data.search.analysis import STOPWORDS, TermQuery, terms, word_query
+from .. import briefs as brief_store
+from ..briefs import BriefFilter
+from ..models import Brief
+from ..search.analysis import STOPWORDS, TermQuery, terms, word_query
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*")
 ANCHORS = 50

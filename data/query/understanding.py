@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from policybot.data.query.compiler import BodyNames
-from policybot.data.query.language import Query
-from policybot.data.search.analysis import STOPWORDS, is_cjk
+from ..search.analysis import STOPWORDS, is_cjk
+from .compiler import BodyNames
+from .language import Query
 
 MAX_COUNT = 50  # "latest 10": at most this many
 

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.db import READ_ONLY
-from policybot.data.models import LearnedAlias
-from policybot.data.search.analysis import STOPWORDS, terms
-from policybot.data.search.thesaurus import Thesaurus, build, merged, thesaurus
+from ..backends import backend_for
+from ..db import READ_ONLY
+from ..models import LearnedAlias
+from .analysis import STOPWORDS, terms
+from .thesaurus import Thesaurus, build, merged, thesaurus
 
 LEARNED_WEIGHT = 0.5  # below the thesaurus's 0.6: a curated name is the surer synonym
 MAX_MEANINGS = 3

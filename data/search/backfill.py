@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief, SearchDocument
-from policybot.data.search.analysis import ANALYSIS_VERSION
-from policybot.data.search.engines import engine_for
+from ..models import Brief, SearchDocument
+from .analysis import ANALYSIS_VERSION
+from .engines import engine_for
 
 BATCH = 500
 
@@ -29,7 +29,7 @@ def briefs_without_documents(session: Session) -> list[int]:
 def write_missing_documents(session: Session) -> int:
     """Write the documents of every brief without a current one; how many were written.
     Idempotent: a second run finds none."""
-    from policybot.data.search.fields import indexed_fields
+    from .fields import indexed_fields
 
     ids = briefs_without_documents(session)
     engine = engine_for(session)

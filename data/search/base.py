@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from policybot.data.models import SearchDocument, SearchState
-from policybot.data.search.analysis import TermQuery
-from policybot.data.search.documents import (
+from ..models import SearchDocument, SearchState
+from .analysis import TermQuery
+from .documents import (
     WROTE_DOCUMENTS,
     IndexedFields,
     bump_revision,
@@ -77,8 +77,8 @@ class SearchEngine(ABC):
         """Those of `brief_ids` that match all of `include` (and a member of each `any_of`
         group) and none of `exclude`. Its cost follows the ids (new briefs, say), not the
         size of the store: their documents are read and matched on their own."""
-        from policybot.data.search.live import among
-        from policybot.data.search.ranking import Plan
+        from .live import among
+        from .ranking import Plan
 
         clauses = (*((q,) for q in include), *(tuple(g) for g in any_of))
         return among(session, Plan(clauses, tuple(exclude)), brief_ids)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, event, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief, Goal, SearchState, brief_bodies
-from policybot.data.search.analysis import ANALYSIS_VERSION, index_terms
+from ..models import Brief, Goal, SearchState, brief_bodies
+from .analysis import ANALYSIS_VERSION, index_terms
 
 # Set on a connection whose open transaction wrote search documents (cleared at its end):
 # its own reads then see uncommitted documents, which must not enter the shared index.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.search.base import IndexedFields, SearchEngine
-from policybot.data.search.postgres import PostgresEngine
-from policybot.data.search.sqlite import SqliteEngine
+from ..backends import backend_for
+from .base import IndexedFields, SearchEngine
+from .postgres import PostgresEngine
+from .sqlite import SqliteEngine
 
 __all__ = ["IndexedFields", "PostgresEngine", "SearchEngine", "SqliteEngine", "engine_for"]
 

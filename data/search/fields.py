@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policybot.data.models import Brief, IssuingBody
-from policybot.data.search.documents import IndexedFields
+from ..models import Brief, IssuingBody
+from .documents import IndexedFields
 
 
 def indexed_fields(brief: Brief) -> IndexedFields:

@@ -15,7 +15,7 @@ from typing import Any
 
 import tantivy
 
-from policybot.data.search.index import (
+from .index import (
     DAY_SLOTS,
     GOAL_SLOTS,
     RANK_SLOTS,

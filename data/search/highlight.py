@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 
-from policybot.data.search.analysis import cjk_bigrams, is_cjk, terms, token_matches
+from .analysis import cjk_bigrams, is_cjk, terms, token_matches
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")  # mrkdwn's escapes: never part of a word
 

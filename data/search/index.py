@@ -25,8 +25,8 @@ from typing import Any
 
 import tantivy
 
-from policybot.data.models import GoalKind
-from policybot.data.search.analysis import ANALYSIS_VERSION, STOPWORDS
+from ..models import GoalKind
+from .analysis import ANALYSIS_VERSION, STOPWORDS
 
 # A brief's analysed fields: titles, issuing bodies, text (summary and goals), comment. The
 # index holds the title on its own (for the title tier and nothing else) and every field in

@@ -21,14 +21,14 @@ import tantivy
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.db import read_only
-from policybot.data.models import SearchState
-from policybot.data.search import index as tindex
-from policybot.data.search.documents import PRIVATE_INDEX, WROTE_DOCUMENTS
-from policybot.data.search.ranking import Plan, Searcher
-from policybot.data.search.rows import analysed, changes, documents_of, every_document
-from policybot.data.search.shared import database_state, shared_index
+from ..backends import backend_for
+from ..db import read_only
+from ..models import SearchState
+from . import index as tindex
+from .documents import PRIVATE_INDEX, WROTE_DOCUMENTS
+from .ranking import Plan, Searcher
+from .rows import analysed, changes, documents_of, every_document
+from .shared import database_state, shared_index
 
 
 def _in_memory(engine: Engine) -> bool:

@@ -31,8 +31,8 @@ from typing import Any
 
 import tantivy
 
-from policybot.data.search.analysis import STOPWORDS, TermQuery
-from policybot.data.search.index import SCHEMA, STATE_ID, Document, pairs
+from .analysis import STOPWORDS, TermQuery
+from .index import SCHEMA, STATE_ID, Document, pairs
 
 PARTIAL_COVERAGE = 0.5
 TITLE_TIER = 1000.0

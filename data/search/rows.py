@@ -15,10 +15,10 @@ from datetime import date
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief, Goal, SearchDocument
-from policybot.data.search.analysis import ANALYSIS_VERSION
-from policybot.data.search.documents import IndexedFields, document_row, metadata
-from policybot.data.search.index import Document
+from ..models import Brief, Goal, SearchDocument
+from .analysis import ANALYSIS_VERSION
+from .documents import IndexedFields, document_row, metadata
+from .index import Document
 
 COLUMNS = (
     SearchDocument.brief_id,
@@ -127,7 +127,7 @@ def every_document(connection: Connection | Session, seen: set[int]) -> Iterator
 
 def analysed(session: Session, brief_ids: Iterable[int]) -> list[Document]:
     """Documents made from the briefs themselves (not stored)."""
-    from policybot.data.search.fields import indexed_fields
+    from .fields import indexed_fields
 
     ids = list(brief_ids)
     out: list[Document] = []

@@ -35,11 +35,11 @@ from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.db import read_only
-from policybot.data.models import SearchDocument, SearchState
-from policybot.data.search import index as tindex
-from policybot.data.search.analysis import ANALYSIS_VERSION
-from policybot.data.search.rows import (
+from ..db import read_only
+from ..models import SearchDocument, SearchState
+from . import index as tindex
+from .analysis import ANALYSIS_VERSION
+from .rows import (
     COLUMNS,
     analysed,
     document_of,

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from policybot.data.models import SearchDocument
-from policybot.data.search.base import SearchEngine
+from ..models import SearchDocument
+from .base import SearchEngine
 
 
 class SqliteEngine(SearchEngine):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from policybot.data.search.analysis import joined_hyphen_term, terms
+from .analysis import joined_hyphen_term, terms
 
 DEFAULT_WEIGHT = 0.6
 Sequence_ = tuple[str, ...]

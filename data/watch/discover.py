@@ -19,7 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
 
-from policybot.data.ingest.dates import parse_date
+from ..ingest.dates import parse_date
 
 MAX_ITEMS = 500  # links taken from one page or feed; a listing is far shorter
 MAX_URL_CHARS = 2000  # an item's URL column; a longer one is skipped, not cut

@@ -18,14 +18,14 @@ from datetime import date
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from policybot.data.fetch import Fetched
-from policybot.data.ingest.isolation import read_pdf_text
-from policybot.data.ingest.parser import parse_bytes, parse_text
-from policybot.data.ingest.records import BriefRecord, IssueRecord
-from policybot.data.ingest.single import MAX_CHARS, parse_single_brief
-from policybot.data.ingest.text import ParseError, decode
-from policybot.data.sources import official_first
-from policybot.data.watch.discover import decode_html
+from ..fetch import Fetched
+from ..ingest.isolation import read_pdf_text
+from ..ingest.parser import parse_bytes, parse_text
+from ..ingest.records import BriefRecord, IssueRecord
+from ..ingest.single import MAX_CHARS, parse_single_brief
+from ..ingest.text import ParseError, decode
+from ..sources import official_first
+from .discover import decode_html
 
 MIN_MAIN_TEXT = 80  # characters: less than this is a page without its document
 

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.errors import UserError
-from policybot.data.fetch import FetchPolicy, check_url
-from policybot.data.models import SourceItem, SourceItemStatus, WatchedSource
-from policybot.data.watch.discover import FoundItem
+from ..backends import backend_for
+from ..errors import UserError
+from ..fetch import FetchPolicy, check_url
+from ..models import SourceItem, SourceItemStatus, WatchedSource
+from .discover import FoundItem
 
 DEFAULT_EVERY = timedelta(hours=6)
 MIN_EVERY = timedelta(minutes=15)  # politeness: a ministry's list changes a few times a day

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from policybot.scheduler.delivery import DeliveryKind, KindName, Owner
-from policybot.scheduler.kinds.slot import SLOT, deliver_slot
+from ..delivery import DeliveryKind, KindName, Owner
+from .slot import SLOT, deliver_slot
 
 REMINDER = KindName.REMINDER  # `lead` days before a deadline (or before a window opens)
 NEWLY = KindName.NEWLY  # a goal that arrived after some of its leads had passed

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import GoalKind, ReminderRule, SearchState
-from policybot.data.schedules import local_instant
-from policybot.scheduler.kinds.alerts import Edge
-from policybot.scheduler.kinds.followup import FOLLOW_UP_DELAY, FOLLOW_UP_WINDOW
+from ...data.models import GoalKind, ReminderRule, SearchState
+from ...data.schedules import local_instant
+from .alerts import Edge
+from .followup import FOLLOW_UP_DELAY, FOLLOW_UP_WINDOW
 
 
 @dataclass(frozen=True)

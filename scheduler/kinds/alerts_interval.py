@@ -36,10 +36,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.models import Delivery, DeliveryStatus
-from policybot.scheduler.delivery import KindName
-from policybot.scheduler.planning import key_expression, new_row_columns
+from ...data.backends import backend_for
+from ...data.models import Delivery, DeliveryStatus
+from ..delivery import KindName
+from ..planning import key_expression, new_row_columns
 
 _metadata = MetaData()
 PENDING = DeliveryStatus.PENDING.value

@@ -37,10 +37,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.errors import UserError
-from policybot.data.leads import DEFAULT_LEADS
-from policybot.data.models import (
+from ...data.backends import backend_for
+from ...data.errors import UserError
+from ...data.leads import DEFAULT_LEADS
+from ...data.models import (
     Brief,
     Delivery,
     DeliveryStatus,
@@ -48,9 +48,10 @@ from policybot.data.models import (
     ReminderRule,
     SearchDocument,
 )
-from policybot.data.novelty import became_new_after
-from policybot.scheduler.kinds.alerts import NEWLY, REMINDER, Edge, newly_key, reminder_key
-from policybot.scheduler.kinds.alerts_facts import (
+from ...data.novelty import became_new_after
+from ..matching import CandidateMatcher, QueryFilters
+from .alerts import NEWLY, REMINDER, Edge, newly_key, reminder_key
+from .alerts_facts import (
     AlertTimes,
     GoalFacts,
     GroupKey,
@@ -62,13 +63,12 @@ from policybot.scheduler.kinds.alerts_facts import (
     in_group,
     search_revision,
 )
-from policybot.scheduler.kinds.alerts_interval import IntervalBatch
-from policybot.scheduler.kinds.followup import (
+from .alerts_interval import IntervalBatch
+from .followup import (
     FOLLOW_UP_DELAY,
     FOLLOWUP,
     followup_key,
 )
-from policybot.scheduler.matching import CandidateMatcher, QueryFilters
 
 FOLDED = DeliveryStatus.FOLDED
 PENDING = DeliveryStatus.PENDING

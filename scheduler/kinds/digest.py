@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.errors import UserError
-from policybot.data.models import (
+from ...data.backends import backend_for
+from ...data.errors import UserError
+from ...data.models import (
     ChannelSettings,
     Delivery,
     DeliveryStatus,
@@ -40,12 +40,12 @@ from policybot.data.models import (
     Subscription,
     UTCDateTime,
 )
-from policybot.data.novelty import new_briefs_between
-from policybot.data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
-from policybot.scheduler.delivery import DeliveryKind, KindName, Owner
-from policybot.scheduler.kinds.slot import SLOT, deliver_slot
-from policybot.scheduler.matching import CandidateMatcher, QueryFilters
-from policybot.scheduler.planning import DELIVERIES, key_expression, new_row_columns
+from ...data.novelty import new_briefs_between
+from ...data.schedules import Schedule, in_quiet_hours, next_run, quiet_hours_end
+from ..delivery import DeliveryKind, KindName, Owner
+from ..matching import CandidateMatcher, QueryFilters
+from ..planning import DELIVERIES, key_expression, new_row_columns
+from .slot import SLOT, deliver_slot
 
 DIGEST = KindName.DIGEST
 KIND = DeliveryKind(DIGEST, Owner.SUBSCRIPTION, batch_key=lambda _item: SLOT, deliver=deliver_slot)

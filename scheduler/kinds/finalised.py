@@ -19,11 +19,11 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from policybot.data.backends import backend_for
-from policybot.data.models import Brief, Delivery, DeliveryStatus, Finalisation, Goal
-from policybot.data.views import brief_view
-from policybot.scheduler.delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
-from policybot.scheduler.messages import Finalised
+from ...data.backends import backend_for
+from ...data.models import Brief, Delivery, DeliveryStatus, Finalisation, Goal
+from ...data.views import brief_view
+from ..delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
+from ..messages import Finalised
 
 FINALISED = KindName.FINALISED  # owned by the subscription that posted the draft
 FINALISED_RULE = KindName.FINALISED_RULE  # owned by the reminder rule that alerted its goal

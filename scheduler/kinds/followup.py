@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Goal
-from policybot.data.views import DeadlineView, brief_view, goal_view
-from policybot.scheduler.delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
-from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
-from policybot.scheduler.messages import FollowUp
+from ...data.models import Goal
+from ...data.views import DeadlineView, brief_view, goal_view
+from ..delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
+from ..messages import FollowUp
+from .zones import UTC_ZONE, rule_zones
 
 FOLLOWUP = KindName.FOLLOWUP
 # Whether a target was met is rarely known the morning after its deadline; ask a week later.

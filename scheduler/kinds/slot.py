@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import Brief, BriefKind, Goal, Subscription
-from policybot.data.notes import notes_for
-from policybot.data.views import BriefView, NoteLine, brief_view, goal_view
-from policybot.scheduler import ledger
-from policybot.scheduler.delivery import ClaimedItem, KindName, Outcome
-from policybot.scheduler.kinds.zones import UTC_ZONE, rule_zones
-from policybot.scheduler.messages import Alert, AlertBatch, Digest, SubscriptionLine
+from ...data.models import Brief, BriefKind, Goal, Subscription
+from ...data.notes import notes_for
+from ...data.views import BriefView, NoteLine, brief_view, goal_view
+from .. import ledger
+from ..delivery import ClaimedItem, KindName, Outcome
+from ..messages import Alert, AlertBatch, Digest, SubscriptionLine
+from .zones import UTC_ZONE, rule_zones
 
 SLOT = ("slot",)  # the batch key the slot's kinds share
 MAX_BRIEFS = 10  # shown in full per message (~21 blocks), the rest named behind a button

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policybot.data.models import ReminderRule
-from policybot.scheduler.delivery import ClaimedItem
+from ...data.models import ReminderRule
+from ..delivery import ClaimedItem
 
 UTC_ZONE = ZoneInfo("UTC")
 
