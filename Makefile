@@ -44,6 +44,10 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.scheduler
 	$(PY) -m benchmarks.load
 	$(PY) -m benchmarks.startup
+	$(PY) -m benchmarks.walks
+	$(PY) -m benchmarks.sources
+	$(PY) -m benchmarks.primary_documents
+	$(PY) -m benchmarks.charts
 
 clean:
 	rm -rf $(VENV) build *.egg-info
