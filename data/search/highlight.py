@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 
-from .analysis import cjk_bigrams, is_cjk, terms, token_matches
+from .analysis import STOPWORDS, cjk_bigrams, is_cjk, terms, token_matches
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")  # mrkdwn's escapes: never part of a word
 
@@ -29,7 +29,9 @@ def emphasise(text: str, matched: Collection[str], mark: str = "*") -> str:
         token = match.group(0)
         if is_cjk(token):
             spans += _cjk_spans(token, start, matched)
-        elif not _token_terms(token).isdisjoint(matched):
+        elif token.lower() not in STOPWORDS and not _token_terms(token).isdisjoint(matched):
+            # A stopword is never marked alone: "and" of a matched "Belt and Road" would
+            # otherwise be marked in every sentence of the brief.
             spans.append((start, end))
     if not spans:
         return text

@@ -8,6 +8,7 @@ import json
 from sqlalchemy.orm import Session
 
 from policybot.bot.blocks import render_blocks
+from policybot.data.search.highlight import emphasise
 from policybot.handlers.briefs import search
 from policybot.handlers.context import Context
 from policybot.handlers.render_text import render_text
@@ -34,3 +35,11 @@ def test_search_results_highlight_the_matched_words(session: Session) -> None:
     assert "*新型储能*" in json.dumps(render_blocks(chinese), ensure_ascii=False)
     plain = render_text(search(Request(session, Context(now=NOW), "grids", 1)))
     assert "*grids*" in plain and "*新型储能*" not in plain
+
+
+def test_a_stopword_of_a_matched_phrase_is_not_marked_on_its_own() -> None:
+    text = "The Ministry of Industry and Information Technology joins the Belt and Road."
+    marked = emphasise(text, {"and", "belt", "road"})
+    assert marked == (
+        "The Ministry of Industry and Information Technology joins the *Belt* and *Road*."
+    )
