@@ -22,10 +22,18 @@ BANNER = (
 class ConsoleSession:
     """Runs typed lines; remembers the last reply's "More" command for `more`."""
 
-    def __init__(self, runner: CommandRunner, clock: Clock, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        runner: CommandRunner,
+        clock: Clock,
+        directory: Path | None = None,
+        public_url: str = "",
+    ) -> None:
         self.runner = runner
         self.clock = clock
         self.directory = directory  # where files from replies go (None: the current directory)
+        # POLICYBOT_PUBLIC_URL: an admin on the production database can make calendar URLs.
+        self.public_url = public_url
         self._more: str | None = None
 
     def handle(self, line: str) -> str:
@@ -35,7 +43,7 @@ class ConsoleSession:
                 return "Nothing more to show.\n"
             line = self._more
         try:
-            reply = self.runner.run(line, Context(now=self.clock()))
+            reply = self.runner.run(line, Context(now=self.clock(), public_url=self.public_url))
         except Exception:
             log.exception("command failed: %r", line[:200])
             return "Sorry, something went wrong on my side; the details are in the log.\n"

@@ -35,7 +35,9 @@ def main(ctx: click.Context, db: str | None, now: str | None) -> None:
         state: AppState = ctx.obj
         services = state.services()
         try:
-            session = ConsoleSession(services.runner, state.clock)
+            session = ConsoleSession(
+                services.runner, state.clock, public_url=services.settings.public_url or ""
+            )
             interactive = sys.stdin.isatty()
             lines = None if interactive else (line.rstrip("\n") for line in sys.stdin)
             run_console(session, lines, interactive=interactive)

@@ -29,7 +29,9 @@ def ask(state: AppState, text: tuple[str, ...], now_override: str | None, as_jso
     clock = parse_now(now_override) if now_override else state.clock
     services = state.services(clock)
     try:
-        session = ConsoleSession(services.runner, clock)
+        session = ConsoleSession(
+            services.runner, clock, public_url=services.settings.public_url or ""
+        )
         command = " ".join(text)
         if as_json:
             from ...handlers.context import Context

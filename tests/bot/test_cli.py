@@ -132,3 +132,14 @@ def test_remind_then_tick_on_the_system_clock_under_freezegun(runner: CliRunner,
     # The five 2027 targets; Airbus's "by 2026" is a company's plan, not alerted by default.
     assert "tick: 5 item(s) sent in 1 message(s)" in first.output
     assert second.output.strip() == "tick: 0 item(s) sent in 0 message(s), 0 to retry"
+
+
+def test_the_console_makes_calendar_urls_from_the_public_url(runner: CliRunner, db: str) -> None:
+    """An admin at the production database's console gets the URL `serve` will answer."""
+    ask = ["--db", db, "ask", "/policy deadlines calendar storage", "--now", NOW]
+    without = runner.invoke(main, ask, env={"POLICYBOT_PUBLIC_URL": ""})
+    assert without.exit_code == 0, without.output
+    assert "POLICYBOT_PUBLIC_URL" in without.output and "/calendar/" not in without.output
+    result = runner.invoke(main, ask, env={"POLICYBOT_PUBLIC_URL": "https://bot.example.org"})
+    assert result.exit_code == 0, result.output
+    assert "https://bot.example.org/calendar/" in result.output
