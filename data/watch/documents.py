@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from ..fetch import Fetched
+from ..ingest.html import page_text
 from ..ingest.isolation import read_pdf_text
 from ..ingest.parser import parse_bytes, parse_text
 from ..ingest.records import BriefRecord, IssueRecord
@@ -27,8 +27,6 @@ from ..ingest.text import ParseError, decode
 from ..sources import official_first
 from .discover import decode_html
 
-MIN_MAIN_TEXT = 80  # characters: less than this is a page without its document
-
 
 @dataclass(frozen=True)
 class DocumentHints:
@@ -36,61 +34,6 @@ class DocumentHints:
 
     title: str = ""
     published_on: date | None = None
-
-
-def _document_text(html: str, url: str) -> tuple[str, str]:
-    """(title, main text) of an HTML document. The seam for a better reader of Chinese
-    primary documents (policybot.data.ingest.html.main_text, when it exists): one call."""
-    import trafilatura  # imported when first needed: it loads lxml and its models
-
-    # No metadata extraction: its date guessing (htmldate, dateparser) costs a second a
-    # page, and the brief's date is read from the text as for a pasted document.
-    # `fast` skips the second opinions (jusText, readability) that cost most of the time;
-    # they are asked only when the main pass finds next to nothing.
-    text = ""
-    for fast in (True, False):
-        text = (
-            trafilatura.extract(
-                html, url=url, include_comments=False, include_tables=True, fast=fast
-            )
-            or ""
-        ).strip()
-        if len(text) >= MIN_MAIN_TEXT:
-            break
-    return _page_title(html), text
-
-
-class _TitleReader(HTMLParser):
-    """The page's first <h1>, else its <title>."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.h1: list[str] = []
-        self.title: list[str] = []
-        self._in: str | None = None
-        self.done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("h1", "title") and not self.done:
-            self._in = tag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._in:
-            self.done = self.done or (tag == "h1" and bool("".join(self.h1).strip()))
-            self._in = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "h1":
-            self.h1.append(data)
-        elif self._in == "title":
-            self.title.append(data)
-
-
-def _page_title(html: str) -> str:
-    reader = _TitleReader()
-    reader.feed(html[:200_000])
-    title = "".join(reader.h1).strip() or "".join(reader.title).strip()
-    return " ".join(title.split())[:300]
 
 
 def document_name(url: str) -> str:
@@ -115,7 +58,7 @@ def read_document(fetched: Fetched, hints: DocumentHints) -> IssueRecord:
         text = read_pdf_text(fetched.body, source)
         return _one_brief(hints.title, text, source, hints)
     if kind == "html":
-        title, text = _document_text(decode_html(fetched.body, fetched.charset), source)
+        title, text = page_text(decode_html(fetched.body, fetched.charset), source)
         if not text:
             raise ParseError(source, None, "the page has no main text I could find")
         return _one_brief(title or hints.title, text, source, hints)
