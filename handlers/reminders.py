@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -29,6 +30,26 @@ REMINDER_OPTIONS = (
     "Reminders come before each deadline at lead times (`leads 365,90,30,7`), at one time of "
     "day (`at 09:00`) in a zone (`tz Europe/Berlin`)."
 )
+
+
+def words_kept(
+    session: Session,
+    typed: str,
+    stored: str,
+    today: date,
+    intent: Intent = Intent.SEARCH,
+    *,
+    literal_first: bool | None = None,
+) -> tuple[str, tuple[str, ...]]:
+    """The query text an edited subscription or rule keeps, and the notes on how new words
+    were read: the text it has when the form's words are those it already shows (an
+    unchanged form changes nothing, and a row saved before queries were stored as
+    understood keeps its meaning), else the typed words as understood now (what
+    `subscribe` / `remind` would keep for them)."""
+    if " ".join(typed.split()) == " ".join(stored.split()):
+        return stored, ()
+    meaning = meaning_of(session, typed, today, intent, literal_first=literal_first)
+    return meaning.stored_text, tuple(meaning.query.notes)
 
 
 def refuse_words_taken(
@@ -161,7 +182,7 @@ def edit_rule(
     rest, leads, minute, zone = _parse_rule(options)
     if rest:  # the form's option fields never leave words over
         raise UserError(f"I can't read the reminder options `{options[:80]}`.")
-    described = meaning_of(session, query_text, ctx.today, Intent.DEADLINES).stored_text
+    described, _ = words_kept(session, query_text, rule.query_text, ctx.today, Intent.DEADLINES)
     refuse_words_taken(session, ReminderRule, ctx, described, rule.id, "reminds of", "all goals")
     if moved and len(channel_rules(session, ctx)) >= MAX_RULES_PER_CHANNEL:
         raise UserError("That channel has the most reminder rules I keep.")

@@ -31,7 +31,7 @@ from .context import Context
 from .options import take_time_options, zone_named
 from .permissions import require_channel_member
 from .previews import add_preview
-from .reminders import channel_rules, describe_rule, refuse_words_taken
+from .reminders import channel_rules, describe_rule, refuse_words_taken, words_kept
 from .replies import Reply
 from .request import Request
 
@@ -181,8 +181,9 @@ def edit_subscription(
     request = parse_schedule(schedule_words, sub.timezone)
     if request.query_text:  # the form's schedule fields never leave words over
         raise UserError(f"I can't read the schedule `{schedule_words[:80]}`.")
-    meaning = meaning_of(session, query_text, ctx.today, literal_first=False)
-    described = meaning.stored_text  # what `subscribe` keeps for these words
+    described, notes = words_kept(
+        session, query_text, sub.query_text, ctx.today, literal_first=False
+    )
     refuse_words_taken(session, Subscription, ctx, described, sub.id, "follows", "every new brief")
     if moved and len(_channel_subscriptions(session, ctx)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
         raise UserError(
@@ -225,7 +226,7 @@ def edit_subscription(
         text=f"Updated {sub.ref}: this channel gets {what}, {describe_schedule(sub)}.",
         notes=_pause_notes(sub),
     )
-    reply.notes[:0] = meaning.query.notes
+    reply.notes[:0] = notes
     return reply
 
 

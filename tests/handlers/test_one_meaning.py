@@ -22,6 +22,8 @@ from policybot.data.query.understanding import Intent
 from policybot.handlers.commands import CommandRunner
 from policybot.handlers.context import Context
 from policybot.handlers.previews import recent_matches
+from policybot.handlers.reminders import edit_rule
+from policybot.handlers.subscriptions import edit_subscription
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("corpus")
@@ -183,3 +185,30 @@ def test_subscribing_says_how_it_read_the_words(runner: CommandRunner) -> None:
     assert "battery due:2027" in reply.text
     reminded = runner.run("/policy remind storage goals by 2030", Context(now=NOW))
     assert "I read this as `storage due:..2030`." in reminded.notes
+
+
+def test_an_edit_that_keeps_the_words_keeps_what_the_row_stored(
+    runner: CommandRunner, factory: sessionmaker[Session]
+) -> None:
+    """A row saved before queries were stored as understood keeps its text (and so its
+    meaning) through an edit whose words are those the form showed; new words are read as
+    `subscribe` and `remind` read them."""
+    run(runner, "/policy subscribe battery targets for 2027")
+    run(runner, "/policy remind storage goals by 2030")
+    with factory() as session, session.begin():  # as rows saved before this round read
+        sub = session.scalars(select(Subscription)).one()
+        rule = session.scalars(select(ReminderRule)).one()
+        sub.query_text, rule.query_text = "battery targets for 2027", "storage goals by 2030"
+    ctx = Context(now=NOW, team_id="T1", channel_id="C1", user_id="U1")
+    with factory() as session, session.begin():
+        sub = session.scalars(select(Subscription)).one()
+        rule = session.scalars(select(ReminderRule)).one()
+        ctx = replace(ctx, team_id=sub.team_id, channel_id=sub.channel_id)
+        edit_subscription(session, ctx, sub, "battery  targets for 2027", "daily", False)
+        edit_rule(session, ctx, rule, "storage goals by 2030", "", False)
+    assert stored(factory, Subscription) == "battery targets for 2027"
+    assert stored(factory, ReminderRule) == "storage goals by 2030"
+    with factory() as session, session.begin():
+        sub = session.scalars(select(Subscription)).one()
+        edit_subscription(session, ctx, sub, "battery targets for 2028", "daily", False)
+    assert stored(factory, Subscription) == "battery due:2028"
