@@ -65,10 +65,6 @@ AUTH_ERRORS = frozenset(
 )
 
 
-# Scheduled messages become replies (with their buttons) in handlers/digests.py; this
-# module only renders and posts them.
-as_reply = reply_for
-
 # Of a goal's text and its brief's title in a follow-up with several goals, once escaped
 # ("&" is five characters then): ten goals with their buttons and the list behind "See the
 # other N" stay under Slack's ~12,000 characters a message.

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from policybot.bot.blocks import render_blocks
-from policybot.bot.posters import as_reply, follow_up_payload
+from policybot.bot.posters import follow_up_payload
 from policybot.bot.services import Services
 from policybot.data.models import (
     Goal,
@@ -20,6 +20,7 @@ from policybot.data.models import (
     Subscription,
 )
 from policybot.data.views import DeadlineView, brief_view, goal_view
+from policybot.handlers.digests import reply_for
 from policybot.scheduler.messages import FollowUp
 from tests.bot.conftest import LiveServer
 from tests.bot.test_blocks import assert_valid_message, buttons, texts
@@ -78,7 +79,7 @@ def test_follow_up_answer_updates_the_question_and_can_be_changed(
         assert goal is not None
         card = DeadlineView(goal_view(goal, NOW.date()), brief_view(goal.brief, NOW.date()))
         message = FollowUp((card,), (1,))
-    payload = render_blocks(as_reply(message))
+    payload = render_blocks(reply_for(message))
 
     update = click(live, fake, payload, "Missed", "first")
     assert update["replace_original"] is True

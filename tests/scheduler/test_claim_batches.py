@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.bot.blocks import render_blocks
-from policybot.bot.posters import as_reply, decode_ids, encode_ids
+from policybot.bot.posters import decode_ids, encode_ids
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.context import Context
+from policybot.handlers.digests import reply_for
 from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
 from policybot.scheduler.messages import DeliveryError, Digest, FailureKind, SubscriptionLine
@@ -138,7 +139,7 @@ def test_a_very_large_slot_still_says_how_to_see_the_rest() -> None:
     digest = Digest(
         "s1", "storage", (), more_briefs=more, subscriptions=(SubscriptionLine(1, "s1", "storage"),)
     )
-    payload = render_blocks(as_reply(digest))
+    payload = render_blocks(reply_for(digest))
     assert_valid_message(payload)
     (listed,) = [
         element

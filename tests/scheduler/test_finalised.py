@@ -120,7 +120,7 @@ def test_a_failed_post_is_retried_not_lost_nor_doubled(factory: sessionmaker[Ses
 
 def test_the_notice_is_valid_block_kit() -> None:
     from policybot.bot.blocks import render_blocks
-    from policybot.bot.posters import as_reply
+    from policybot.handlers.digests import reply_for
     from tests.fakeslack import _invalid_block_kit
 
     message = Finalised(
@@ -131,6 +131,6 @@ def test_the_notice_is_valid_block_kit() -> None:
         changes=("moved: connect grids (by end of March 2027 \u2192 by end of June 2027)",),
         delivery_ids=(7,),
     )
-    payload = render_blocks(as_reply(message))
+    payload = render_blocks(reply_for(message))
     assert _invalid_block_kit({"blocks": payload["blocks"]}) is None
     assert "b9" in payload["text"] and "moved: connect grids" in payload["text"]
