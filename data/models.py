@@ -396,6 +396,40 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_ts: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # A run of a reminder rule (docs/ledger-unit.md): one row for all the alerts (kind
+    # "reminder") or follow-ups (kind "followup") of one rule that fell due in the plan
+    # interval (covers_after, covers_until], instead of a row per alert. Its items are the
+    # goals of briefs at search revision <= revision_floor that match `plan_query` (the rule's
+    # query as planned) with an edge `plan_leads` days after an alert time (`plan_zone`,
+    # `plan_minute`) in the interval; they are worked out once, before the first post, into
+    # `alert_items`, and from then on are what the row delivers. NULL on every other row.
+    covers_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    covers_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision_floor: Mapped[int | None] = mapped_column(Integer)
+    plan_query: Mapped[str | None] = mapped_column(Text)
+    plan_leads: Mapped[str | None] = mapped_column(String(200))  # "90,30,7": days, descending
+    plan_zone: Mapped[str | None] = mapped_column(String(64))  # the rule's zone as planned
+    plan_minute: Mapped[int | None] = mapped_column(Integer)  # and its local alert minute
+
+
+class AlertItem(Base):
+    """One alert (or follow-up) a rule run carries, fixed before its first post so that a
+    retry, an uncertain post's recovery or a crash posts or records the same items whatever
+    was edited since. `shown` is false for a goal the channel was alerted about within the
+    day (counted as covered, not shown again)."""
+
+    __tablename__ = "alert_items"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    goal_id: Mapped[int] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    edge: Mapped[str] = mapped_column(String(10), primary_key=True)  # "due" or "opens"
+    edge_on: Mapped[date] = mapped_column(Date)
+    lead: Mapped[int | None] = mapped_column(Integer)  # NULL for a follow-up
+    shown: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ReminderRule(Base):
