@@ -18,6 +18,7 @@ what is left is the database's own insert into the ledger, and memory stays flat
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,16 +35,21 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ...data.backends import backend_for
-from ...data.models import Delivery, DeliveryStatus
+from ...data.backends.base import Backend
+from ...data.models import DeliveryStatus
 from ..delivery import KindName
-from ..planning import key_expression, new_row_columns
+from ..planning import DELIVERIES, key_expression, new_row_columns
+from .alerts_facts import Rule
 
 _metadata = MetaData()
 PENDING = DeliveryStatus.PENDING.value
 FOLDED = DeliveryStatus.FOLDED.value
+REMINDER = KindName.REMINDER.value
+FOLLOWUP = KindName.FOLLOWUP.value
 
 
 def _temporary(name: str, *columns: Column[Any]) -> Table:
@@ -73,20 +79,73 @@ ITEMS = _temporary(
     Column("edge_day", String(10)),
     Column("status", String(10)),
 )
-FOLLOWUP_ITEMS = _temporary(
-    "plan_followup_items",
-    Column("query_no", Integer, primary_key=True),
-    Column("group_no", Integer, primary_key=True),
-    Column("goal_id", Integer, primary_key=True),
-    Column("brief_id", Integer),
-    Column("due_day", String(10)),
-)
-TABLES = (RULES, ITEMS, FOLLOWUP_ITEMS)
+TABLES = (RULES, ITEMS)
+
+
+@dataclass
+class RunTally:
+    """What one rule run carries, counted while planning: its pending alerts (and the
+    nearest lead among them), or its follow-ups."""
+
+    items: int = 0
+    nearest: int | None = None
+
+    def add(self, lead: int | None = None, count: int = 1) -> None:
+        self.items += count
+        if lead is not None and (self.nearest is None or lead < self.nearest):
+            self.nearest = lead
+
+
+def run_key(kind: str, rule: Rule) -> str:
+    """`remind-run:<team>:<channel>:<rule>:<covers_after>` (`followup-run:` for follow-ups):
+    keyed by the interval's start, so replanning with the same marks hits the same key and
+    a rule planned twice in a day (updated in between) gets two rows (docs/ledger-unit.md)."""
+    prefix = "remind-run" if kind == REMINDER else "followup-run"
+    return f"{prefix}:{rule.team_id}:{rule.channel_id}:{rule.id}:{rule.start.isoformat()}"
+
+
+def run_row(rule: Rule, kind: str, now: datetime, tally: RunTally) -> dict[str, object]:
+    """The ledger row of one rule run: the rule's alerts (kind "reminder") or follow-ups
+    (kind "followup") that fell due in (rule.start, now], over the goals of briefs at search
+    revision <= the rule's `checked_revision`; the items themselves are derived at posting
+    (docs/ledger-unit.md, section 8). Both planners write runs through here."""
+    return {
+        "dedupe_key": run_key(kind, rule),
+        "kind": kind,
+        "team_id": rule.team_id,
+        "channel_id": rule.channel_id,
+        "reminder_id": rule.id,
+        "goal_id": None,
+        "brief_id": None,
+        "status": PENDING,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "lead_days": tally.nearest if kind == REMINDER else None,
+        "edge": None,
+        "covers_after": rule.start,
+        "covers_until": now,
+        "revision_floor": rule.checked_revision,
+        "plan_query": rule.query_text,
+        "plan_leads": ",".join(str(lead) for lead in rule.leads),
+        "plan_zone": rule.timezone,
+        "plan_minute": rule.at_minute,
+    }
+
+
+def insert_runs(
+    connection: Connection, backend: Backend, rows: Sequence[dict[str, object]]
+) -> None:
+    """Write run rows through Core on the connection (the ORM's bulk layer costs more than
+    the database for thousands of rows); a row another scheduler planned a moment ago (the
+    same rule and marks) is kept."""
+    if rows:
+        connection.execute(backend.insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"]), rows)
 
 
 @dataclass
 class IntervalBatch:
-    """What the database needs to plan the interval alerts of many rules at once."""
+    """What is needed to plan the interval alerts of many rules at once."""
 
     # Rows are tuples in their table's column order.
     # (rule, team, channel, group, query, fire set, watch from)
@@ -95,6 +154,7 @@ class IntervalBatch:
     candidates: list[tuple[int, int, int, str, str, str]] = field(default_factory=list)
     fires: list[tuple[int, str, int]] = field(default_factory=list)  # (fire set, day, lead)
     followups: list[tuple[int, str]] = field(default_factory=list)  # (group, due day)
+    _rules: list[Rule] = field(default_factory=list)  # beside `rules`, in the same order
     _queries: dict[object, int] = field(default_factory=dict)
     _matches: list[tuple[int, list[int]]] = field(default_factory=list)
     _kinds: list[tuple[int, str]] = field(default_factory=list)
@@ -126,11 +186,8 @@ class IntervalBatch:
     def add_rule(
         self,
         *,
-        rule_id: int,
-        team_id: str,
-        channel_id: str,
+        rule: Rule,
         group_no: int,
-        leads: tuple[int, ...],
         days: Sequence[date],
         today: date,
         watch_from: date,
@@ -143,12 +200,13 @@ class IntervalBatch:
             query_no = self._queries[query] = len(self._queries)
             self._matches.append((query_no, sorted(matched)))
             self._kinds.extend((query_no, kind) for kind in sorted(set(kinds)))
-        fire_set_no = self._fire_set(group_no, leads, days, today)
+        fire_set_no = self._fire_set(group_no, rule.leads, days, today)
+        self._rules.append(rule)
         self.rules.append(
             (
-                rule_id,
-                team_id,
-                channel_id,
+                rule.id,
+                rule.team_id,
+                rule.channel_id,
                 group_no,
                 query_no,
                 fire_set_no,
@@ -180,11 +238,37 @@ class IntervalBatch:
             found[(group_no, brief_id)].append((goal_id, edge, edge_day, kind))
         return found
 
-    def _items(self) -> Iterator[tuple[object, ...]]:
-        """Each distinct (query, fire set)'s alert edges: of the leads due for one edge
-        (several after downtime) only the latest is sent, the others are folded into it.
-        Worked out here rather than by a join: the database's planner cannot estimate the
-        match of edge days to fire days (PostgreSQL took 7-12 s over 1.4 million probes)."""
+    def _pending(self) -> dict[int, dict[int, RunTally]]:
+        """Each distinct (query, fire set)'s pending alerts, counted, with the nearest lead:
+        one per candidate edge whose day fires (with several leads after downtime, the
+        latest is the one sent). Counted, not listed: a busy morning has 400,000."""
+        matches = dict(self._matches)
+        kinds = _kinds_by_query(self._kinds)
+        nearest: dict[int, dict[str, int]] = defaultdict(dict)
+        for fire_set_no, edge_day, lead in self.fires:
+            known = nearest[fire_set_no].get(edge_day)
+            if known is None or lead < known:
+                nearest[fire_set_no][edge_day] = lead
+        candidates = self._candidates_by_brief()
+        found: dict[int, dict[int, RunTally]] = defaultdict(dict)
+        for query_no, group_no, fire_set_no in self._asked():
+            fire_days, follows = nearest[fire_set_no], kinds[query_no]
+            tally = RunTally()
+            for brief_id in matches[query_no]:
+                for _goal, _edge, edge_day, kind in candidates.get((group_no, brief_id), ()):
+                    fired = fire_days.get(edge_day)
+                    if fired is not None and kind in follows:
+                        tally.add(fired)
+            if tally.items:
+                found[query_no][fire_set_no] = tally
+        return found
+
+    def _folded(self) -> Iterator[tuple[object, ...]]:
+        """Each distinct (query, fire set)'s folded leads: of the leads due for one edge
+        after downtime only the latest is sent (counted by `_pending`), the earlier ones
+        are remembered as folded, a ledger row each. Worked out here rather than by a join:
+        the database's planner cannot estimate the match of edge days to fire days
+        (PostgreSQL took 7-12 s over 1.4 million probes)."""
         matches = dict(self._matches)
         kinds = _kinds_by_query(self._kinds)
         fires: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -196,38 +280,45 @@ class IntervalBatch:
             for brief_id in matches[query_no]:
                 for goal_id, edge, edge_day, kind in candidates.get((group_no, brief_id), ()):
                     leads = fire_days.get(edge_day)
-                    if not leads or kind not in follows:
+                    if not leads or len(leads) == 1 or kind not in follows:
                         continue
                     latest = min(leads)
                     for lead in leads:
-                        status = PENDING if lead == latest else FOLDED
-                        yield (
-                            query_no,
-                            fire_set_no,
-                            goal_id,
-                            edge,
-                            lead,
-                            brief_id,
-                            edge_day,
-                            status,
-                        )
+                        if lead != latest:
+                            yield (
+                                query_no,
+                                fire_set_no,
+                                goal_id,
+                                edge,
+                                lead,
+                                brief_id,
+                                edge_day,
+                                FOLDED,
+                            )
 
-    def _followup_items(self) -> Iterator[tuple[object, ...]]:
-        """Each distinct (query, group)'s deadlines whose follow-up falls due."""
+    def _followup_days(self) -> dict[tuple[int, int], list[str]]:
+        """Each distinct (query, group)'s deadlines whose follow-up falls due, as sorted ISO
+        days (a rule counts those on or after the day it started watching)."""
         matches = dict(self._matches)
         kinds = _kinds_by_query(self._kinds)
         due_days: dict[int, set[str]] = defaultdict(set)
         for group_no, due_day in self.followups:
             due_days[group_no].add(due_day)
         candidates = self._candidates_by_brief()
+        found: dict[tuple[int, int], list[str]] = {}
         for query_no, group_no in sorted({(q, g) for q, g, _fire_set in self._asked()}):
             days, follows = due_days.get(group_no, set()), kinds[query_no]
             if not days:
                 continue
-            for brief_id in matches[query_no]:
-                for goal_id, edge, edge_day, kind in candidates.get((group_no, brief_id), ()):
-                    if edge == "due" and edge_day in days and kind in follows:
-                        yield (query_no, group_no, goal_id, brief_id, edge_day)
+            due = [
+                edge_day
+                for brief_id in matches[query_no]
+                for _goal, edge, edge_day, kind in candidates.get((group_no, brief_id), ())
+                if edge == "due" and edge_day in days and kind in follows
+            ]
+            if due:
+                found[(query_no, group_no)] = sorted(due)
+        return found
 
     @property
     def may_fold(self) -> bool:
@@ -237,32 +328,46 @@ class IntervalBatch:
         return len(seen) < len(self.fires)
 
     def plan(self, session: Session, now: datetime) -> int:
-        """Insert the batch's alerts and follow-ups (a row another scheduler planned a moment
-        ago is kept); returns how many pending ones were written."""
-        # The temporary tables are dropped when done; a failure rolls back their creation.
+        """Insert one run row per rule with pending alerts and one per rule with follow-ups
+        due (a row another scheduler planned a moment ago is kept), and the folded leads
+        after downtime; returns how many pending alerts and follow-ups the runs carry."""
         connection = session.connection()
         backend = backend_for(session)
+        pending = self._pending()
+        followups = self._followup_days()
+        rows: list[dict[str, object]] = []
+        carried = 0
+        for rule, (_id, _t, _c, group_no, query_no, fire_set_no, watch_from) in zip(
+            self._rules, self.rules, strict=True
+        ):
+            tally = pending.get(query_no, {}).get(fire_set_no)
+            if tally is not None:
+                rows.append(run_row(rule, REMINDER, now, tally))
+                carried += tally.items
+            due = followups.get((query_no, group_no))
+            if due:
+                count = len(due) - bisect_left(due, watch_from)
+                if count:
+                    rows.append(run_row(rule, FOLLOWUP, now, RunTally(count)))
+                    carried += count
+        insert_runs(connection, backend, rows)
+        if self.may_fold:
+            self._write_folded(connection, backend, now)
+        return carried
+
+    def _write_folded(self, connection: Connection, backend: Backend, now: datetime) -> None:
+        """Folded leads, a ledger row per rule and item, by one INSERT ... SELECT from two
+        temporary tables (after days of downtime there are more of them than alerts)."""
+        # The temporary tables are dropped when done; a failure rolls back their creation.
         for table in TABLES:
             table.create(connection)
         backend.fill_table(connection, RULES, self.rules)
-        # What each distinct (query, fire days) gives, once; then a row per rule asking it.
-        backend.fill_table(connection, ITEMS, self._items())
-        backend.fill_table(connection, FOLLOWUP_ITEMS, self._followup_items())
+        backend.fill_table(connection, ITEMS, self._folded())
         backend.analyze_filled(connection, TABLES)
-        # On the connection (Core), not the ORM session: the ORM's bulk path has no rowcount.
-        insert = backend.insert_ignoring_duplicates(Delivery, ["dedupe_key"])
-        pending = 0
-        for statement in (_alerts(now, DeliveryStatus.PENDING), _follow_ups(now)):
-            written = connection.execute(
-                insert.from_select(_COLUMNS, statement),
-                execution_options={"preserve_rowcount": True},
-            )
-            pending += written.rowcount
-        if self.may_fold:
-            connection.execute(insert.from_select(_COLUMNS, _alerts(now, DeliveryStatus.FOLDED)))
+        insert = backend.insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"])
+        connection.execute(insert.from_select(_COLUMNS, _folded_alerts(now)))
         for table in reversed(TABLES):
             table.drop(connection)
-        return pending
 
 
 _COLUMNS = (
@@ -289,14 +394,14 @@ def _kinds_by_query(rows: Iterable[tuple[int, str]]) -> dict[int, set[str]]:
     return found
 
 
-def _alerts(now: datetime, status: DeliveryStatus) -> Any:
+def _folded_alerts(now: datetime) -> Any:
     r, i = RULES.c, ITEMS.c
     key = key_expression("remind", r.team_id, r.channel_id, i.goal_id, i.edge, i.edge_day, i.lead)
     joined = RULES.join(ITEMS, and_(i.query_no == r.query_no, i.fire_set_no == r.fire_set_no))
     return (
         select(
             key,
-            literal(KindName.REMINDER.value),
+            literal(REMINDER),
             r.team_id,
             r.channel_id,
             r.rule_id,
@@ -309,28 +414,5 @@ def _alerts(now: datetime, status: DeliveryStatus) -> Any:
         )
         .select_from(joined)
         # (SQLite: a WHERE also keeps "ON CONFLICT" from reading as the join's ON.)
-        .where(i.status == status.value)
-    )
-
-
-def _follow_ups(now: datetime) -> Any:
-    r, i = RULES.c, FOLLOWUP_ITEMS.c
-    key = key_expression("followup", r.team_id, r.channel_id, i.goal_id, i.due_day)
-    joined = RULES.join(FOLLOWUP_ITEMS, and_(i.query_no == r.query_no, i.group_no == r.group_no))
-    return (
-        select(
-            key,
-            literal(KindName.FOLLOWUP.value),
-            r.team_id,
-            r.channel_id,
-            r.rule_id,
-            i.goal_id,
-            i.brief_id,
-            literal(DeliveryStatus.PENDING.value),
-            *new_row_columns(now),
-            literal(None, Integer),
-            literal(None, String),
-        )
-        .select_from(joined)
-        .where(i.due_day >= r.watch_from)
+        .where(i.status == FOLDED)
     )

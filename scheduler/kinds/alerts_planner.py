@@ -63,7 +63,7 @@ from .alerts_facts import (
     in_group,
     search_revision,
 )
-from .alerts_interval import IntervalBatch
+from .alerts_interval import IntervalBatch, RunTally, insert_runs, run_row
 from .followup import (
     FOLLOW_UP_DELAY,
     FOLLOWUP,
@@ -88,7 +88,9 @@ class ReminderPlanner:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
-        self.rows: list[dict[str, object]] = []
+        self.rows: list[dict[str, object]] = []  # per-alert rows
+        self.runs: list[dict[str, object]] = []  # rule runs (alerts_interval.run_row)
+        self.carried = 0  # pending alerts and follow-ups the runs carry
         self.revision = search_revision(session)
 
     def plan(self) -> int:
@@ -119,13 +121,14 @@ class ReminderPlanner:
                 matched = matcher.matching(where)
                 kinds = frozenset(str(kind) for kind in where.goal_kinds)
                 timed = by_brief.of(kinds)
-                if days is not None and rule.start == rule.checked_until:
+                if (
+                    days is not None
+                    and rule.start == rule.checked_until
+                    and rule.checked_revision is not None
+                ):
                     batch.add_rule(
-                        rule_id=rule.id,
-                        team_id=rule.team_id,
-                        channel_id=rule.channel_id,
+                        rule=rule,
                         group_no=group_no,
-                        leads=rule.leads,
                         days=days,
                         today=group.today,
                         watch_from=rule.created_at.astimezone(group.times.zone).date(),
@@ -133,13 +136,16 @@ class ReminderPlanner:
                         matched=matched,
                         kinds=kinds,
                     )
-                    timed = {}  # planned by the database
+                    planned.append(rule.id)
+                    if group.changed:  # the batch plans the rest of the rule's interval
+                        self._plan_rule(group, rule, matched, {}, changed_by_brief.of(kinds), sent)
+                    continue
                 self._plan_rule(group, rule, matched, timed, changed_by_brief.of(kinds), sent)
                 planned.append(rule.id)
         pending = batch.plan(self.session, self.now) if batch else 0
         self._insert()
         self._mark_checked(planned)
-        return pending + sum(1 for r in self.rows if r["status"] == PENDING)
+        return pending + self.carried + sum(1 for r in self.rows if r["status"] == PENDING)
 
     def _batch_days(
         self, group: RuleGroup, batch: IntervalBatch, group_no: int
@@ -343,21 +349,33 @@ class ReminderPlanner:
     ) -> None:
         first_plan = rule.checked_until is None
         looked_up: set[int] = set()
-        for brief_id in sorted(matched):
-            for goal in changed.get(brief_id, ()):
+        for brief_id in _present(matched, changed):
+            for goal in changed[brief_id]:
                 self._plan_goal(group, rule, goal, sent)
                 looked_up.add(goal.id)
-        for brief_id in sorted(matched):
-            for goal in timed.get(brief_id, ()):
+        # A rule planned before (and with a revision mark: what its run's items are read up
+        # to) has its interval's alerts and follow-ups in one run row each.
+        runs = None if first_plan or rule.checked_revision is None else _Runs()
+        for brief_id in _present(matched, timed):
+            for goal in timed[brief_id]:
                 if goal.id in looked_up:
                     continue
                 if first_plan:
                     self._plan_goal(group, rule, goal, sent)
                 else:
-                    self._plan_interval(group, rule, goal)
+                    self._plan_interval(group, rule, goal, runs)
+        if runs is not None:
+            for kind, tally in ((REMINDER, runs.alerts), (FOLLOWUP, runs.follow_ups)):
+                if tally.items:
+                    self.runs.append(run_row(rule, kind, self.now, tally))
+                    self.carried += tally.items
 
-    def _plan_interval(self, group: RuleGroup, rule: Rule, goal: GoalFacts) -> None:
-        """A goal known before this interval: only what fell due in it is new."""
+    def _plan_interval(
+        self, group: RuleGroup, rule: Rule, goal: GoalFacts, runs: _Runs | None
+    ) -> None:
+        """A goal known before this interval: only what fell due in it is new. Its pending
+        alert and follow-up are counted into the rule's runs (a per-alert row each when the
+        rule has no revision mark); folded leads are a row each."""
         start, times = rule.start, group.times
         for edge in edges(goal):
             if edge.on < group.today:
@@ -370,10 +388,18 @@ class ReminderPlanner:
             if due:
                 latest = min(due)
                 for lead in due:
-                    self._alert(rule, goal, edge, lead, PENDING if lead == latest else FOLDED)
+                    if lead != latest:
+                        self._alert(rule, goal, edge, lead, FOLDED)
+                    elif runs is None:
+                        self._alert(rule, goal, edge, lead, PENDING)
+                    else:
+                        runs.alerts.add(lead)
         if self._follow_up_wanted(group, rule, goal):
             assert goal.due_on is not None
             if start < times.on(goal.due_on + FOLLOW_UP_DELAY) <= self.now:
+                if runs is not None:
+                    runs.follow_ups.add()
+                    return
                 key = followup_key(rule.team_id, rule.channel_id, goal.id, goal.due_on)
                 self.rows.append(self._row(rule, goal, key, FOLLOWUP))
 
@@ -446,6 +472,7 @@ class ReminderPlanner:
         )
 
     def _insert(self) -> None:
+        insert_runs(self.session.connection(), backend_for(self.session), self.runs)
         if self.rows:
             # Another scheduler may have planned the same rows a moment ago: the key wins.
             self.session.execute(
@@ -468,6 +495,21 @@ class ReminderPlanner:
                 .where(ReminderRule.id.in_(ordered[start : start + _CHUNK * 2]))
                 .values(checked_until=self.now, checked_revision=self.revision)
             )
+
+
+class _Runs:
+    """A rule's two runs in one plan: its alerts and its follow-ups."""
+
+    def __init__(self) -> None:
+        self.alerts = RunTally()
+        self.follow_ups = RunTally()
+
+
+def _present(matched: frozenset[int], by_brief: dict[int, list[GoalFacts]]) -> list[int]:
+    """The matched briefs that have goals here, in order (the smaller set is walked)."""
+    if len(by_brief) < len(matched):
+        return sorted(brief for brief in by_brief if brief in matched)
+    return sorted(brief for brief in matched if brief in by_brief)
 
 
 def plan_reminders(session: Session, now: datetime) -> int:
