@@ -1,19 +1,23 @@
-"""Alerts that fell due in an interval, planned by the database in one INSERT ... SELECT.
+"""Alerts that fell due in an interval, planned for many rules at once as rule runs.
 
 A rule planned before (its marks set, unchanged since) needs no look into the ledger for
 the goals it already knew: an alert is due when a goal's edge minus one of the rule's leads
 is a local day whose alert time fell in (checked_until, now], and a follow-up when its
 deadline plus the follow-up delay is. With 10,000 channels that is hundreds of thousands of
-ledger rows on a busy morning; made one Python dict at a time they took 20 s and a
-gigabyte. Here Python decides the small sets: for each rule, which distinct query it asks
-and which fire days its group and leads give (a fire set); for each distinct (query, fire
-set), the goal edges that fall due, with which leads (matched once per query by the search
-index; of the leads due for one edge after downtime only the latest is sent, the others
-folded) and the deadlines followed up. Those go to three temporary tables (plan_rules,
-plan_items, plan_followup_items), and the database writes one ledger row per rule and item
-in one INSERT ... SELECT. The rows are the ones `ReminderPlanner._plan_interval` (scheduler/kinds/alerts_planner.py) writes for
-the same rules (tests/scheduler/test_interval_alerts.py compares the two on both engines);
-what is left is the database's own insert into the ledger, and memory stays flat.
+alerts on a busy morning, and a ledger row each cost seconds to write. So the ledger's unit
+here is a rule run (docs/ledger-unit.md, section 8): one row per rule and plan interval for
+its pending alerts (kind "reminder") and one for its follow-ups (kind "followup"), each
+written only when it carries at least one; which goals it carries is derived when it is
+posted (alerts_runs.py). Planning still works the alerts out, to count them and to give a
+run its nearest lead: Python decides the small sets (for each rule, which distinct query it
+asks and which fire days its group and leads give: a fire set) and counts, for each
+distinct (query, fire set), the goal edges that fall due (matched once per query by the
+search index), without listing them. Of the leads due for one edge after downtime only the
+latest is sent; the earlier ones are remembered as folded, a ledger row per rule and lead,
+written by one INSERT ... SELECT from two temporary tables (plan_rules, plan_items) only
+when a fire set fires one edge day with several leads. The rows are the ones
+`ReminderPlanner._plan_interval` (scheduler/kinds/alerts_planner.py) writes for the same
+rules (tests/scheduler/test_interval_alerts.py compares the two on both engines).
 """
 
 from __future__ import annotations

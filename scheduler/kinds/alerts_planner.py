@@ -21,9 +21,14 @@ looks at two kinds of goals only:
 - goals of briefs written since `checked_revision` (newly ingested, or edited so that a
   deadline moved): found through the search revision index.
 Every other goal had all its due alerts planned by an earlier tick, which is why the first
-kind needs no look into the ledger. Rules are read as plain columns, grouped by what their
-schedules share, and a tick in which no group has an alert time or a new brief reads no
-goal at all. Each distinct search term is tested once per tick against all candidates.
+kind needs no look into the ledger. The first kind's alerts are written as rule runs: one
+ledger row per rule and interval for its alerts, one for its follow-ups, their goals derived
+at posting (docs/ledger-unit.md, alerts_interval.py). The second kind's, every alert of a
+rule's first plan, and those of a rule without a revision mark are a ledger row per alert,
+checked against the ledger; so are leads folded after downtime, whichever the path. Rules
+are read as plain columns, grouped by what their schedules share, and a tick in which no
+group has an alert time or a new brief reads no goal at all. Each distinct search term is
+tested once per tick against all candidates.
 """
 
 from __future__ import annotations
@@ -80,10 +85,10 @@ _FEW_GROUPS = 50  # up to this many groups with work, only their rules are read
 
 
 class ReminderPlanner:
-    """Rules that already know their goals have their interval alerts planned by one
-    INSERT ... SELECT (alerts_interval.py); the rest, one row at a time here
+    """Rules that already know their goals have their interval alerts counted for all of
+    them at once into rule runs (alerts_interval.py); the rest, one rule at a time here
     (tests/scheduler/reference_planner.py plans everything this way, the reference the
-    tests compare the database's rows with)."""
+    tests compare the batch's rows with)."""
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
