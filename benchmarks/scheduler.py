@@ -32,7 +32,8 @@ What is measured, on the same database, first with 1,000 stored briefs and then 
   (one rule a channel, default leads, 09:00 UTC, a fifth in Asia/Shanghai, queries drawn as
   the subscriptions' are, last checked by yesterday's 09:01 tick): `plan_reminders` a
   minute after that tick (nothing newly due; goal < 50 ms) and at 09:00 UTC (a day's
-  alerts for the UTC channels; goal < 1 s), and the peak RSS of a child process running a
+  alerts for the UTC channels, written as one ledger row per rule run: docs/ledger-unit.md;
+  goal < 1 s; its floor is writing those rows), and the peak RSS of a child process running a
   whole tick at 09:00 with the most rules (goal < 150 MB) beside the same child that only
   connects. The baseline is the same figures over the small history.
 
@@ -416,13 +417,15 @@ def reminder_figures(engine: Engine, factory: SessionFactory, url: str, counts: 
         day, alerts = sorted(day_runs)[len(day_runs) // 2]
         per_alert = f", {day / alerts * 1e6:,.1f} µs per alert" if alerts else ""
         rows = ledger_rows(factory)
-        # The ledger holds a row per alert (and per folded lead): rewriting them is the floor.
+        # The ledger holds a row per rule run (and per folded lead, after downtime), no longer
+        # one per alert: rewriting the rows planning wrote is the floor.
         floor = ledger_write_floor(engine) if alerts else 0.0
         print(
             f"    {count:>6,} rules: tick with nothing newly due {ms(statistics.median(idle_runs))} "
             f"(goal < 50 ms); a day's alerts {ms(day)} ({alerts:,} alerts in {rows:,} ledger "
-            f"rows{per_alert}; goal < 1 s); floor {ms(floor).strip()} (one row per alert "
-            "written with one INSERT ... SELECT)"
+            f"rows: rule runs{per_alert}; goal < 1 s); floor {ms(floor).strip()} (those "
+            f"{rows:,} rows written with one INSERT ... SELECT; a row per alert would be "
+            f"{alerts:,})"
         )
     if counts:
         reset_rules(factory)

@@ -33,13 +33,15 @@ tested once per tick against all candidates.
 
 from __future__ import annotations
 
+import json
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...data.backends import backend_for
@@ -215,15 +217,16 @@ class ReminderPlanner:
             ReminderRule.team_id,
             ReminderRule.channel_id,
             ReminderRule.query_text,
-            ReminderRule.leads,
+            # As text: 10,000 rules share a few lead lists, each decoded once (below).
+            cast(ReminderRule.leads, Text).label("leads"),
             ReminderRule.at_minute,
             ReminderRule.timezone,
             ReminderRule.created_at,
             ReminderRule.checked_until,
             ReminderRule.checked_revision,
         )
-        # cast: the backend's claim lock is typed for one-entity selects.
-        statement = cast(
+        # typing.cast: the backend's claim lock is typed for one-entity selects.
+        statement = typing.cast(
             "Select[Any]", select(*columns).where(ReminderRule.paused_reason.is_(None))
         )
         if len(working) <= _FEW_GROUPS:
@@ -232,8 +235,11 @@ class ReminderPlanner:
         # Another scheduler planning the same rules right now skips them (PostgreSQL).
         statement = backend_for(self.session).lock_for_claim(statement)
         by_key: dict[GroupKey, list[Rule]] = defaultdict(list)
+        decoded: dict[str | None, tuple[int, ...]] = {}
         for row in self.session.execute(statement):
-            leads = tuple(sorted(set(row.leads or DEFAULT_LEADS), reverse=True))
+            leads = decoded.get(row.leads)
+            if leads is None:
+                leads = decoded[row.leads] = _leads(row.leads)
             rule = Rule(
                 row.id,
                 row.team_id,
@@ -508,6 +514,12 @@ class _Runs:
     def __init__(self) -> None:
         self.alerts = RunTally()
         self.follow_ups = RunTally()
+
+
+def _leads(text: str | None) -> tuple[int, ...]:
+    """A rule's stored leads (a JSON list), distinct and descending; the defaults if none."""
+    stored = json.loads(text) if text else None
+    return tuple(sorted(set(stored or DEFAULT_LEADS), reverse=True))
 
 
 def _present(matched: frozenset[int], by_brief: dict[int, list[GoalFacts]]) -> list[int]:
