@@ -71,6 +71,19 @@ class Backend(ABC):
         if rows:
             connection.execute(table.insert(), list(rows))
 
+    def insert_rows_ignoring_duplicates(
+        self,
+        connection: Connection,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        unique: Sequence[str],
+    ) -> None:
+        """Insert many rows (dicts with the same keys), skipping those whose `unique` columns
+        already exist, the fastest way the engine has; values converted by the columns' types
+        as any insert converts them."""
+        if rows:
+            connection.execute(self.insert_ignoring_duplicates(table, unique), list(rows))
+
     def analyze_filled(self, connection: Connection, tables: Sequence[Table]) -> None:
         """Give the planner statistics for tables just filled (temporary tables get none by
         themselves). SQLite plans them well from their primary keys alone."""

@@ -140,11 +140,10 @@ def run_row(rule: Rule, kind: str, now: datetime, tally: RunTally) -> dict[str, 
 def insert_runs(
     connection: Connection, backend: Backend, rows: Sequence[dict[str, object]]
 ) -> None:
-    """Write run rows through Core on the connection (the ORM's bulk layer costs more than
-    the database for thousands of rows); a row another scheduler planned a moment ago (the
-    same rule and marks) is kept."""
-    if rows:
-        connection.execute(backend.insert_ignoring_duplicates(DELIVERIES, ["dedupe_key"]), rows)
+    """Write run rows on the connection, not through the ORM (whose bulk layer costs more
+    than the database for thousands of rows); a row another scheduler planned a moment ago
+    (the same rule and marks) is kept."""
+    backend.insert_rows_ignoring_duplicates(connection, DELIVERIES, rows, ["dedupe_key"])
 
 
 @dataclass

@@ -140,8 +140,11 @@ def test_a_run_row_carries_the_contract_columns(
         },
     ]
 
-    # A minute on nothing more is due: no run row, however often it is planned.
+    # Planned again with the same marks (another scheduler, a retried transaction): the
+    # same keys, the rows kept. A minute on nothing more is due: no run row.
     with factory() as session, session.begin():
+        session.execute(update(ReminderRule).values(checked_until=first))
+        planner(session, now).plan()
         assert planner(session, now + timedelta(minutes=1)).plan() == 0
         assert len(rows_of(session)) == len(before) + 2
 
