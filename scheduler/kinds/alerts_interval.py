@@ -160,8 +160,10 @@ class IntervalBatch:
     _rules: list[Rule] = field(default_factory=list)  # beside `rules`, in the same order
     _queries: dict[object, int] = field(default_factory=dict)
     _matches: list[tuple[int, list[int]]] = field(default_factory=list)
+    _matched: dict[int, frozenset[int]] = field(default_factory=dict)  # as sets
     _kinds: list[tuple[int, str]] = field(default_factory=list)
     _fire_sets: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)
+    _asked_once: list[tuple[int, int, int]] | None = None  # once the rules are all added
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -201,7 +203,8 @@ class IntervalBatch:
         query_no = self._queries.get(query)
         if query_no is None:
             query_no = self._queries[query] = len(self._queries)
-            self._matches.append((query_no, sorted(matched)))
+            self._matched[query_no] = frozenset(matched)
+            self._matches.append((query_no, sorted(self._matched[query_no])))
             self._kinds.extend((query_no, kind) for kind in sorted(set(kinds)))
         fire_set_no = self._fire_set(group_no, rule.leads, days, today)
         self._rules.append(rule)
@@ -233,7 +236,9 @@ class IntervalBatch:
 
     def _asked(self) -> list[tuple[int, int, int]]:
         """The distinct (query, group, fire set) the rules ask."""
-        return sorted({(rule[4], rule[3], rule[5]) for rule in self.rules})
+        if self._asked_once is None:
+            self._asked_once = sorted({(rule[4], rule[3], rule[5]) for rule in self.rules})
+        return self._asked_once
 
     def _candidates_by_brief(self) -> dict[tuple[int, int], list[tuple[int, str, str, str]]]:
         found: dict[tuple[int, int], list[tuple[int, str, str, str]]] = defaultdict(list)
@@ -302,22 +307,24 @@ class IntervalBatch:
     def _followup_days(self) -> dict[tuple[int, int], list[str]]:
         """Each distinct (query, group)'s deadlines whose follow-up falls due, as sorted ISO
         days (a rule counts those on or after the day it started watching)."""
-        matches = dict(self._matches)
+        matches = self._matched
         kinds = _kinds_by_query(self._kinds)
         due_days: dict[int, set[str]] = defaultdict(set)
         for group_no, due_day in self.followups:
             due_days[group_no].add(due_day)
-        candidates = self._candidates_by_brief()
+        # The deadlines followed up today are a few dozen a day: each query's matches are
+        # looked up among them, not walked.
+        followed: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        for brief_id, group_no, _goal, edge, edge_day, kind in self.candidates:
+            if edge == "due" and edge_day in due_days.get(group_no, ()):
+                followed[group_no].append((brief_id, edge_day, kind))
         found: dict[tuple[int, int], list[str]] = {}
         for query_no, group_no in sorted({(q, g) for q, g, _fire_set in self._asked()}):
-            days, follows = due_days.get(group_no, set()), kinds[query_no]
-            if not days:
-                continue
+            matched, follows = matches[query_no], kinds[query_no]
             due = [
                 edge_day
-                for brief_id in matches[query_no]
-                for _goal, edge, edge_day, kind in candidates.get((group_no, brief_id), ())
-                if edge == "due" and edge_day in days and kind in follows
+                for brief_id, edge_day, kind in followed.get(group_no, ())
+                if brief_id in matched and kind in follows
             ]
             if due:
                 found[(query_no, group_no)] = sorted(due)
