@@ -364,9 +364,7 @@ class ReminderPlanner:
             for goal in changed[brief_id]:
                 self._plan_goal(group, rule, goal, sent)
                 looked_up.add(goal.id)
-        # A rule planned before (and with a revision mark: what its run's items are read up
-        # to) has its interval's alerts and follow-ups in one run row each.
-        runs = None if first_plan or rule.checked_revision is None else _Runs()
+        runs = self._runs_for(rule)
         for brief_id in _present(matched, timed):
             for goal in timed[brief_id]:
                 if goal.id in looked_up:
@@ -380,6 +378,15 @@ class ReminderPlanner:
                 if tally.items:
                     self.runs.append(run_row(rule, kind, self.now, tally))
                     self.carried += tally.items
+
+    def _runs_for(self, rule: Rule) -> _Runs | None:
+        """The rule's runs in this plan, or None for a ledger row per alert: a rule planned
+        before with a revision mark (what a run's goals are read up to) has its interval's
+        alerts and follow-ups in one run row each. (Tests that want a row per alert from
+        `_plan_interval` override this.)"""
+        if rule.checked_until is None or rule.checked_revision is None:
+            return None
+        return _Runs()
 
     def _plan_interval(
         self, group: RuleGroup, rule: Rule, goal: GoalFacts, runs: _Runs | None
