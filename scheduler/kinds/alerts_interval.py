@@ -70,8 +70,8 @@ RULES = _temporary(
     Column("fire_set_no", Integer),
     Column("watch_from", String(10)),  # ISO date: deadlines before it are not followed up
 )
-# What each distinct (query, group, fire set) of the rules gives: the alert edges and their
-# leads (and whether the lead is the one sent), and the deadlines followed up.
+# The folded leads each distinct (query, fire set) of the rules gives after downtime (the
+# table is filled and joined to the rules only then).
 ITEMS = _temporary(
     "plan_items",
     Column("query_no", Integer, primary_key=True),
