@@ -1,0 +1,313 @@
+"""Rule runs (one ledger row for a rule's alerts of one plan interval) posted by the real
+ticker, both engines: each alert once, whatever is added, edited or removed between the
+plan and the items being fixed (`prepare`), or between that and the post; two rules, or a
+per-alert row and a run, on one goal make one alert; follow-up runs likewise.
+
+The runs are written as planning writes them (tests/scheduler/runs.py, docs/ledger-unit.md
+section 8); the rest of the planner (first plans, changed goals) runs as in production."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
+from policybot.handlers.context import Context
+from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
+from policybot.scheduler.messages import (
+    AlertBatch,
+    DeliveryError,
+    Digest,
+    FailureKind,
+    FollowUp,
+)
+from policybot.scheduler.ticker import Ticker
+from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
+from tests.scheduler.runs import forget_brief, items_of, plan_runs
+
+T0 = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+DUE = b"By March 2027,"  # 2027-03-31
+FIRE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # its 30-day lead, at 09:00 UTC
+SEVEN = datetime(2027, 3, 24, 9, 0, tzinfo=UTC)  # its 7-day lead
+TITLES = ("Run Plan A", "Run Plan B", "Run Plan C")
+
+
+def ctx(now: datetime) -> Context:
+    return Context(now=now, team_id="T1", channel_id="C1", user_id="U1")
+
+
+@pytest.fixture
+def poster() -> RecordingPoster:
+    return RecordingPoster()
+
+
+@pytest.fixture
+def ticker(factory: sessionmaker[Session], poster: RecordingPoster) -> Ticker:
+    return Ticker(factory, poster, worker_id="runs", max_workers=1)
+
+
+def issue(title: str, due: bytes = DUE, comment: bytes = b"A comment") -> bytes:
+    raw = tracker_issue(title, published=date(2026, 12, 1)).replace(b"By 2028,", due)
+    return raw.replace(b"MERICS comment: A comment", b"MERICS comment: " + comment)
+
+
+def set_up(
+    factory: sessionmaker[Session], ticker: Ticker, *rules: str
+) -> tuple[list[int], dict[str, bytes]]:
+    """Rules made at T0, the three briefs ingested an hour later (one goal each), and a tick
+    that plans the rules for the first time (nothing is due yet). Returns the rules' ids and
+    each title's issue text (to edit it later)."""
+    with factory() as session, session.begin():
+        for text in rules or ("leads 30,7 tz UTC",):
+            remind(Request(session, ctx(T0), text, 1))
+    raws = {title: issue(title) for title in TITLES}
+    for raw in raws.values():
+        ingest(factory, raw, T0 + timedelta(hours=1))
+    assert ticker.tick(T0 + timedelta(hours=2)).sent == 0
+    with factory() as session:
+        rule_ids = list(session.scalars(select(ReminderRule.id).order_by(ReminderRule.id)))
+    return rule_ids, raws
+
+
+def goal_of(factory: sessionmaker[Session], title: str) -> int:
+    with factory() as session:
+        found = session.scalar(
+            select(Goal.id).join(Brief, Goal.brief_id == Brief.id).where(Brief.title == title)
+        )
+    assert found is not None, title
+    return found
+
+
+def brief_of(factory: sessionmaker[Session], title: str) -> int:
+    with factory() as session:
+        found = session.scalar(select(Brief.id).where(Brief.title == title))
+    assert found is not None
+    return found
+
+
+def alerted(poster: RecordingPoster) -> Counter[tuple[int, int | None, bool]]:
+    """(goal id, lead, newly tracked) of every alert posted, counted."""
+    found: Counter[tuple[int, int | None, bool]] = Counter()
+    for _, _, message in poster.posts:
+        if isinstance(message, AlertBatch | Digest):
+            found.update((a.goal.id, a.lead_days, a.newly_tracked) for a in message.alerts)
+    return found
+
+
+def goals_alerted(poster: RecordingPoster) -> Counter[int]:
+    return Counter(goal for (goal, _, _), n in alerted(poster).items() for _ in range(n))
+
+
+def status(factory: sessionmaker[Session], delivery_id: int) -> str:
+    with factory() as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None
+        return row.status
+
+
+def test_a_run_posts_its_alerts_once_from_its_items(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    (rule,), _ = set_up(factory, ticker)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    (run,) = plan_runs(factory, rule, FIRE)
+    report = ticker.tick(FIRE)
+    assert report.messages == 1 and report.sent == 1
+    assert alerted(poster) == Counter({(g, 30, False): 1 for g in goals})
+    assert items_of(factory, run) == [(g, "due", 30, True) for g in goals]
+    assert status(factory, run) == DeliveryStatus.SENT
+    (message,) = [m for _, _, m in poster.posts]
+    assert isinstance(message, AlertBatch) and message.delivery_ids == (run,)
+    assert ticker.tick(FIRE + timedelta(minutes=1)).messages == 0
+    # The next plan's run: the 7-day lead, once.
+    (later,) = plan_runs(factory, rule, SEVEN)
+    ticker.tick(SEVEN)
+    assert alerted(poster) == Counter(
+        {**{(g, 30, False): 1 for g in goals}, **{(g, 7, False): 1 for g in goals}}
+    )
+    assert status(factory, later) == DeliveryStatus.SENT
+
+
+def change(factory: sessionmaker[Session], raws: dict[str, bytes], how: str, at: datetime) -> None:
+    """Brief A edited (deadline kept, or moved a month), removed; or a fourth brief added."""
+    if how == "kept":
+        ingest(factory, raws["Run Plan A"].replace(b"A comment", b"An edited comment"), at)
+    elif how == "moved":
+        ingest(factory, raws["Run Plan A"].replace(DUE, b"By April 2027,"), at)
+    elif how == "removed":
+        forget_brief(factory, brief_of(factory, "Run Plan A"))
+    else:
+        ingest(factory, issue("Run Plan D"), at)
+
+
+CHANGES = ["kept", "moved", "removed", "added"]
+
+
+def expected_alerts(
+    factory: sessionmaker[Session], how: str
+) -> Counter[tuple[int, int | None, bool]]:
+    """What the channel reads at the 30-day lead after `how`: each goal once."""
+    found = {(goal_of(factory, t), 30, False): 1 for t in TITLES[1:]}
+    if how in ("kept", "added"):
+        found[(goal_of(factory, "Run Plan A"), 30, False)] = 1
+    if how == "added":  # arrived after its 30-day lead's time: "newly tracked"
+        found[(goal_of(factory, "Run Plan D"), None, True)] = 1
+    return Counter(found)
+
+
+@pytest.mark.parametrize("how", CHANGES)
+def test_a_change_between_planning_and_prepare(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster, how: str
+) -> None:
+    (rule,), raws = set_up(factory, ticker)
+    (run,) = plan_runs(factory, rule, FIRE)
+    change(factory, raws, how, FIRE + timedelta(seconds=10))
+    ticker.tick(FIRE + timedelta(minutes=1))
+    assert alerted(poster) == expected_alerts(factory, how)
+    assert len(poster.posts) == 1  # one message for the run and the changed goal's row
+    # The run carries only goals at its plan's revision: an edited or added goal is the
+    # changed-goal path's (a per-alert row), never both.
+    run_goals = {g for g, _, _, _ in items_of(factory, run)}
+    assert run_goals == {goal_of(factory, t) for t in TITLES[(0 if how == "added" else 1) :]}
+    assert status(factory, run) == DeliveryStatus.SENT
+    if how == "moved":
+        # The moved deadline (2027-04-30) comes due on its own 30-day lead, once.
+        for day in (2, 15, 31):
+            ticker.tick(datetime(2027, 3, day, 9, 0, tzinfo=UTC))
+        moved = goal_of(factory, "Run Plan A")
+        assert goals_alerted(poster)[moved] == 1
+        assert alerted(poster)[(moved, 30, False)] == 1
+
+
+@pytest.mark.parametrize("how", CHANGES)
+def test_a_change_between_prepare_and_post(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster, how: str
+) -> None:
+    """The first post is refused (429) after the items were fixed; the change lands before
+    the retry: the retry posts the items fixed before (less a removed goal), and the
+    changed-goal path finds an edited goal's alert in them and plans it not again."""
+    (rule,), raws = set_up(factory, ticker)
+    (run,) = plan_runs(factory, rule, FIRE)
+    poster.fail_with = [DeliveryError(FailureKind.RETRY, "ratelimited", retry_after=60)]
+    assert ticker.tick(FIRE).retried == 1
+    fixed = items_of(factory, run)
+    assert len(fixed) == 3 and poster.posts == []
+    a = goal_of(factory, "Run Plan A")
+    change(factory, raws, how, FIRE + timedelta(seconds=10))
+    ticker.tick(FIRE + timedelta(minutes=2))
+    expected = expected_alerts(factory, how)
+    if how == "moved":
+        expected[(a, 30, False)] = 1  # fixed before the move: posted as planned
+    assert alerted(poster) == expected
+    assert len(poster.posts) == 1
+    assert items_of(factory, run) == [i for i in fixed if how != "removed" or i[0] != a]
+    assert status(factory, run) == DeliveryStatus.SENT
+    for minutes in (3, 60, 600):  # nothing is planned or posted again
+        ticker.tick(FIRE + timedelta(minutes=minutes))
+    assert alerted(poster) == expected
+
+
+def test_a_run_whose_goals_were_all_removed_is_gone_not_posted(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    (rule,), _ = set_up(factory, ticker)
+    (run,) = plan_runs(factory, rule, FIRE)
+    poster.fail_with = [DeliveryError(FailureKind.RETRY, "ratelimited", retry_after=60)]
+    ticker.tick(FIRE)
+    for title in TITLES:
+        forget_brief(factory, brief_of(factory, title))
+    ticker.tick(FIRE + timedelta(minutes=2))
+    assert poster.posts == []
+    assert items_of(factory, run) == []
+    with factory() as session:
+        row = session.get(Delivery, run)
+        assert row is not None and (row.status, row.message_ts) == ("sent", "gone")
+
+
+def test_two_rules_in_one_channel_on_one_goal_make_one_alert(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    rules, _ = set_up(factory, ticker, "leads 30 tz UTC", "storage leads 30,7 tz UTC")
+    runs = [run for rule in rules for run in plan_runs(factory, rule, FIRE)]
+    ticker.tick(FIRE)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster) == Counter({(g, 30, False): 1 for g in goals})
+    (message,) = [m for _, _, m in poster.posts]
+    assert isinstance(message, AlertBatch) and sorted(message.delivery_ids) == sorted(runs)
+    assert all(status(factory, run) == DeliveryStatus.SENT for run in runs)
+
+
+def test_a_per_alert_row_and_a_run_on_one_goal_make_one_alert(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """A rule made an hour before the alert time plans per-alert rows (its first plan); the
+    older rule's run covers the same goals in the same slot: one alert each."""
+    (old,), _ = set_up(factory, ticker, "leads 30 tz UTC")
+    (run,) = plan_runs(factory, old, FIRE)
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(FIRE - timedelta(hours=1)), "storage leads 30 tz UTC", 1))
+    ticker.tick(FIRE)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster) == Counter({(g, 30, False): 1 for g in goals})
+    with factory() as session:
+        rows = session.scalars(
+            select(Delivery.status).where(Delivery.goal_id.in_(goals), Delivery.kind == "reminder")
+        ).all()
+    assert sorted(rows) == ["sent"] * 3 and status(factory, run) == DeliveryStatus.SENT
+
+
+def test_a_goal_alerted_within_the_day_is_recorded_not_shown(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """The 10:00 rule's run comes an hour after the 09:00 rule's was posted: its items are
+    recorded as covered (shown false), and the run is folded, not posted."""
+    rules, _ = set_up(factory, ticker, "leads 30 tz UTC", "storage leads 30 at 10:00 tz UTC")
+    (first,) = plan_runs(factory, rules[0], FIRE)
+    ticker.tick(FIRE)
+    (second,) = plan_runs(factory, rules[1], FIRE + timedelta(hours=1))
+    ticker.tick(FIRE + timedelta(hours=1))
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster) == Counter({(g, 30, False): 1 for g in goals})
+    assert items_of(factory, second) == [(g, "due", 30, False) for g in goals]
+    assert status(factory, first) == DeliveryStatus.SENT
+    assert status(factory, second) == DeliveryStatus.FOLDED
+
+
+def test_a_follow_up_run_asks_each_goal_once(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """A follow-up run over a deadline passed a week ago, beside a newer rule's per-alert
+    follow-up of the same goal (its first plan): one question per goal."""
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(T0), "leads 7 tz UTC", 1))
+    for title in TITLES:
+        ingest(factory, issue(title, due=b"By January 2027,"), T0 + timedelta(hours=1))
+    ticker.tick(T0 + timedelta(hours=2))
+    with factory() as session:
+        (rule,) = session.scalars(select(ReminderRule.id)).all()
+    asked_at = datetime(2027, 2, 7, 9, 0, tzinfo=UTC)  # 2027-01-31 + 7 days
+    # The lead alerts of January were planned before: the run starts after them.
+    with factory() as session, session.begin():
+        row = session.get(ReminderRule, rule)
+        assert row is not None
+        row.checked_until = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    alerts_run, followups_run = plan_runs(factory, rule, asked_at, ("reminder", "followup"))
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(T0 + timedelta(hours=3)), "storage leads 7 tz UTC", 1))
+    ticker.tick(asked_at)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    follow_ups = [m for _, _, m in poster.posts if isinstance(m, FollowUp)]
+    assert len(follow_ups) == 1
+    assert sorted(g.goal.id for g in follow_ups[0].goals) == goals
+    assert items_of(factory, followups_run) == [(g, "due", None, True) for g in goals]
+    assert items_of(factory, alerts_run) == []  # the deadlines passed: no alert
+    assert status(factory, alerts_run) == DeliveryStatus.SENT  # gone, nothing posted
+    assert status(factory, followups_run) == DeliveryStatus.SENT
+    assert followups_run in follow_ups[0].delivery_ids
+    ticker.tick(asked_at + timedelta(days=1))
+    assert len([m for _, _, m in poster.posts if isinstance(m, FollowUp)]) == 1
