@@ -8,17 +8,20 @@ section 8); the rest of the planner (first plans, changed goals) runs as in prod
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
+from policybot.scheduler.kinds.alerts_facts import search_revision
+from policybot.scheduler.kinds.alerts_runs import derive, read_plans
 from policybot.scheduler.messages import (
     AlertBatch,
     DeliveryError,
@@ -27,7 +30,9 @@ from policybot.scheduler.messages import (
     FollowUp,
 )
 from policybot.scheduler.ticker import Ticker
+from tests.conftest import NOW
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
+from tests.scheduler.reference_planner import PythonReminderPlanner
 from tests.scheduler.runs import forget_brief, items_of, plan_runs
 
 T0 = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
@@ -311,3 +316,89 @@ def test_a_follow_up_run_asks_each_goal_once(
     assert followups_run in follow_ups[0].delivery_ids
     ticker.tick(asked_at + timedelta(days=1))
     assert len([m for _, _, m in poster.posts if isinstance(m, FollowUp)]) == 1
+
+
+EQUIVALENCE_RULES = (
+    "tz UTC",
+    "leads 90,30,7 tz Asia/Shanghai",
+    "storage leads 365,30 at 07:30 tz America/New_York",
+    "battery leads 14,1 at 23:30 tz Pacific/Auckland",
+    "leads 365,180,90,60,30,14,7,3,1 at 00:15 tz Europe/Berlin",
+)
+
+
+@pytest.mark.usefixtures("corpus")
+def test_run_items_are_what_the_planner_plans_pending(factory: sessionmaker[Session]) -> None:
+    """Over the demo corpus, for rules in several zones, leads and queries and intervals from
+    an hour to a year: a run's items are exactly the alerts ReminderPlanner's
+    `_plan_interval` plans PENDING (and the follow-ups it plans) for the same interval."""
+    with factory() as session, session.begin():
+        for text in EQUIVALENCE_RULES:
+            remind(Request(session, ctx(NOW), text, 1))
+    # Intervals of an hour to a few weeks (ticks, downtime) over four years, and one of a year.
+    marks = [NOW + timedelta(hours=1)]
+    for step in itertools.islice(itertools.cycle((1, 19, 170, 400, 23, 700)), 180):
+        marks.append(marks[-1] + timedelta(hours=step))
+    marks.append(marks[-1] + timedelta(days=365))
+    compared = Counter[str]()
+    for after, until in itertools.pairwise(marks):
+        with factory() as session:  # rolled back when it closes
+            revision = search_revision(session)
+            session.execute(
+                update(ReminderRule).values(checked_until=after, checked_revision=revision)
+            )
+            planner = PythonReminderPlanner(session, until)
+            planner.plan()
+            expected = set()
+            for row in planner.rows:
+                key = str(row["dedupe_key"]).split(":")
+                if row["kind"] == "followup":
+                    expected.add(
+                        (row["reminder_id"], "followup", row["goal_id"], "due", key[4], None)
+                    )
+                elif row["status"] == DeliveryStatus.PENDING:
+                    expected.add(
+                        (
+                            row["reminder_id"],
+                            "reminder",
+                            row["goal_id"],
+                            key[4],
+                            key[5],
+                            row["lead_days"],
+                        )
+                    )
+            runs = []
+            for rule in session.scalars(select(ReminderRule)):
+                for kind in ("reminder", "followup"):
+                    run = Delivery(
+                        dedupe_key=f"{kind}-run:{rule.id}:{after.isoformat()}",
+                        kind=kind,
+                        team_id=rule.team_id,
+                        channel_id=rule.channel_id,
+                        reminder_id=rule.id,
+                        status=DeliveryStatus.PENDING,
+                        created_at=until,
+                        next_attempt_at=until,
+                        attempts=0,
+                        covers_after=max(after, rule.created_at),
+                        covers_until=until,
+                        revision_floor=revision,
+                        plan_query=rule.query_text,
+                        plan_leads=",".join(str(x) for x in sorted(set(rule.leads), reverse=True)),
+                        plan_zone=rule.timezone,
+                        plan_minute=rule.at_minute,
+                    )
+                    session.add(run)
+                    runs.append(run)
+            session.flush()
+            plans = read_plans(session, [run.id for run in runs])
+            derived = derive(session, plans)
+            got = {
+                (plan.rule_id, str(plan.kind), i.goal_id, i.edge, i.edge_on.isoformat(), i.lead)
+                for plan in plans
+                for i in derived[plan.id]
+            }
+            assert got == expected, (after, until)
+            compared.update(kind for _, kind, *_ in expected)
+            session.rollback()
+    assert compared["reminder"] > 40 and compared["followup"] > 10, compared
