@@ -157,7 +157,9 @@ def expected_alerts(
     factory: sessionmaker[Session], how: str
 ) -> Counter[tuple[int, int | None, bool]]:
     """What the channel reads at the 30-day lead after `how`: each goal once."""
-    found = {(goal_of(factory, t), 30, False): 1 for t in TITLES[1:]}
+    found: dict[tuple[int, int | None, bool], int] = {
+        (goal_of(factory, t), 30, False): 1 for t in TITLES[1:]
+    }
     if how in ("kept", "added"):
         found[(goal_of(factory, "Run Plan A"), 30, False)] = 1
     if how == "added":  # arrived after its 30-day lead's time: "newly tracked"
@@ -349,7 +351,7 @@ def test_run_items_are_what_the_planner_plans_pending(factory: sessionmaker[Sess
             )
             planner = PythonReminderPlanner(session, until)
             planner.plan()
-            expected = set()
+            expected: set[tuple[object, ...]] = set()
             for row in planner.rows:
                 key = str(row["dedupe_key"]).split(":")
                 if row["kind"] == "followup":
@@ -393,12 +395,12 @@ def test_run_items_are_what_the_planner_plans_pending(factory: sessionmaker[Sess
             session.flush()
             plans = read_plans(session, [run.id for run in runs])
             derived = derive(session, plans)
-            got = {
+            got: set[tuple[object, ...]] = {
                 (plan.rule_id, str(plan.kind), i.goal_id, i.edge, i.edge_on.isoformat(), i.lead)
                 for plan in plans
                 for i in derived[plan.id]
             }
             assert got == expected, (after, until)
-            compared.update(kind for _, kind, *_ in expected)
+            compared.update(str(entry[1]) for entry in expected)
             session.rollback()
     assert compared["reminder"] > 40 and compared["followup"] > 10, compared
