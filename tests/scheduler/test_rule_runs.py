@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from policybot.data.briefs import undelivered_of_brief
 from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
 from policybot.scheduler.kinds.alerts_facts import search_revision
 from policybot.scheduler.kinds.alerts_runs import derive, read_plans
+from policybot.scheduler.kinds.finalised import _told_of
 from policybot.scheduler.messages import (
     AlertBatch,
     DeliveryError,
@@ -404,3 +406,26 @@ def test_run_items_are_what_the_planner_plans_pending(factory: sessionmaker[Sess
             compared.update(str(entry[1]) for entry in expected)
             session.rollback()
     assert compared["reminder"] > 40 and compared["followup"] > 10, compared
+
+
+def test_readers_of_alert_rows_see_a_runs_items(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """`/policy forget`'s count of undelivered alerts, and which channels were told of a
+    draft (for its finalisation), read a run's items as they read per-alert rows."""
+    (rule,), _ = set_up(factory, ticker)
+    (run,) = plan_runs(factory, rule, FIRE)
+    brief = brief_of(factory, "Run Plan A")
+    with factory() as session:
+        assert undelivered_of_brief(session, brief) == 0  # items not fixed yet
+        assert _told_of(session, brief) == {}
+    poster.fail_with = [DeliveryError(FailureKind.RETRY, "ratelimited", retry_after=60)]
+    ticker.tick(FIRE)
+    with factory() as session:
+        assert undelivered_of_brief(session, brief) == 1
+        assert _told_of(session, brief) == {("T1", "C1"): (None, rule)}
+    ticker.tick(FIRE + timedelta(minutes=2))
+    assert status(factory, run) == DeliveryStatus.SENT
+    with factory() as session:
+        assert undelivered_of_brief(session, brief) == 0
+        assert _told_of(session, brief) == {("T1", "C1"): (None, rule)}
