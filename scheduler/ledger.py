@@ -216,6 +216,39 @@ def goals_alerted_since(
 _GOAL_CHUNK = 500
 
 
+def alerted_since_by_channel(
+    session: Session,
+    wanted: Mapping[tuple[str, str], set[int]],
+    since: datetime,
+    kinds: Sequence[KindName],
+) -> dict[tuple[str, str], set[int]]:
+    """`goals_alerted_since` for many channels at once ((team, channel) -> goal ids): the
+    alerts sent since `since` on any of the goals, read once, kept for the channel asked."""
+    goals = sorted(set().union(*wanted.values())) if wanted else []
+    found: dict[tuple[str, str], set[int]] = {channel: set() for channel in wanted}
+    sent = and_(
+        Delivery.kind.in_(list(kinds)),
+        Delivery.status == DeliveryStatus.SENT,
+        Delivery.sent_at >= since,
+    )
+    for start in range(0, len(goals), _GOAL_CHUNK):
+        chunk = goals[start : start + _GOAL_CHUNK]
+        rows = session.execute(
+            select(Delivery.team_id, Delivery.channel_id, Delivery.goal_id).where(
+                sent, Delivery.goal_id.in_(chunk)
+            )
+        ).all()
+        rows += session.execute(
+            select(Delivery.team_id, Delivery.channel_id, AlertItem.goal_id)
+            .join(Delivery, Delivery.id == AlertItem.delivery_id)
+            .where(sent, AlertItem.goal_id.in_(chunk), AlertItem.shown.is_(True))
+        ).all()
+        for team, channel, goal in rows:
+            if goal in wanted.get((team, channel), ()):
+                found[(team, channel)].add(goal)
+    return found
+
+
 def alert_keys_for_goals(session: Session, goal_ids: set[int]) -> set[str]:
     """Ledger keys of these goals' alerts and follow-ups in any status: the keys of their
     per-alert rows, and the `remind:` / `followup:` keys a per-alert row of each item of a

@@ -301,13 +301,7 @@ def _rows(
     for plan in plans:
         if plan.kind is not KindName.FOLLOWUP:
             quiet[(plan.team_id, plan.channel_id)].update(i.goal_id for i in derived[plan.id])
-    recent = {
-        channel: ledger.goals_alerted_since(
-            session, channel[0], channel[1], goal_ids, now - SAME_GOAL_QUIET, ALERT_KINDS
-        )
-        for channel, goal_ids in quiet.items()
-        if goal_ids
-    }
+    recent = ledger.alerted_since_by_channel(session, quiet, now - SAME_GOAL_QUIET, ALERT_KINDS)
     rows = []
     for plan in plans:
         seen = recent.get((plan.team_id, plan.channel_id), set())

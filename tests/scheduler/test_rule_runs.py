@@ -17,13 +17,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.briefs import undelivered_of_brief
-from policybot.data.models import Brief, Delivery, DeliveryStatus, Goal, ReminderRule
+from policybot.data.models import AlertItem, Brief, Delivery, DeliveryStatus, Goal, ReminderRule
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
+from policybot.scheduler import ledger
+from policybot.scheduler.kinds.alerts import Edge, reminder_key
 from policybot.scheduler.kinds.alerts_facts import search_revision
 from policybot.scheduler.kinds.alerts_runs import derive, read_plans
 from policybot.scheduler.kinds.finalised import _told_of
+from policybot.scheduler.kinds.followup import followup_key
 from policybot.scheduler.messages import (
     AlertBatch,
     DeliveryError,
@@ -429,3 +432,47 @@ def test_readers_of_alert_rows_see_a_runs_items(
     with factory() as session:
         assert undelivered_of_brief(session, brief) == 0
         assert _told_of(session, brief) == {("T1", "C1"): (None, rule)}
+
+
+def test_a_runs_items_count_as_the_keys_of_the_alerts_they_stand_for(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """What the changed-goal path and first plans check against: a run's items, in any
+    status once fixed, as the per-alert keys (reminder_key, followup_key) they stand for."""
+    (rule,), _ = set_up(factory, ticker)
+    (run,) = plan_runs(factory, rule, FIRE)
+    goals = {goal_of(factory, t) for t in TITLES}
+    with factory() as session:
+        assert ledger.alert_keys_for_goals(session, goals) == set()  # not fixed yet
+    poster.fail_with = [DeliveryError(FailureKind.RETRY, "ratelimited", retry_after=60)]
+    ticker.tick(FIRE)  # fixed, not posted
+    keys = {reminder_key("T1", "C1", g, Edge("due", date(2027, 3, 31)), 30) for g in goals}
+    with factory() as session:
+        assert ledger.alert_keys_for_goals(session, goals) == keys
+    with factory() as session, session.begin():
+        followups = Delivery(
+            dedupe_key="followup-run:test",
+            kind="followup",
+            team_id="T1",
+            channel_id="C1",
+            reminder_id=rule,
+            status=DeliveryStatus.SENT,
+            created_at=FIRE,
+            next_attempt_at=FIRE,
+            attempts=1,
+            covers_after=FIRE,
+            covers_until=FIRE,
+        )
+        session.add(followups)
+        session.flush()
+        goal = min(goals)
+        session.add(
+            AlertItem(delivery_id=followups.id, goal_id=goal, edge="due", edge_on=date(2027, 3, 31))
+        )
+    with factory() as session:
+        found = ledger.alert_keys_for_goals(session, {goal})
+    assert found == {
+        reminder_key("T1", "C1", goal, Edge("due", date(2027, 3, 31)), 30),
+        followup_key("T1", "C1", goal, date(2027, 3, 31)),
+    }
+    assert status(factory, run) == DeliveryStatus.PENDING
