@@ -233,18 +233,19 @@ def alerted_since_by_channel(
     )
     for start in range(0, len(goals), _GOAL_CHUNK):
         chunk = goals[start : start + _GOAL_CHUNK]
-        rows = session.execute(
+        rows: list[tuple[str, str, int | None]] = []
+        rows += session.execute(
             select(Delivery.team_id, Delivery.channel_id, Delivery.goal_id).where(
                 sent, Delivery.goal_id.in_(chunk)
             )
-        ).all()
+        ).tuples()
         rows += session.execute(
             select(Delivery.team_id, Delivery.channel_id, AlertItem.goal_id)
             .join(Delivery, Delivery.id == AlertItem.delivery_id)
             .where(sent, AlertItem.goal_id.in_(chunk), AlertItem.shown.is_(True))
-        ).all()
+        ).tuples()
         for team, channel, goal in rows:
-            if goal in wanted.get((team, channel), ()):
+            if goal is not None and goal in wanted.get((team, channel), ()):
                 found[(team, channel)].add(goal)
     return found
 
