@@ -233,19 +233,21 @@ def alerted_since_by_channel(
     )
     for start in range(0, len(goals), _GOAL_CHUNK):
         chunk = goals[start : start + _GOAL_CHUNK]
-        rows: list[tuple[str, str, int | None]] = []
-        rows += session.execute(
+        per_alert = session.execute(
             select(Delivery.team_id, Delivery.channel_id, Delivery.goal_id).where(
                 sent, Delivery.goal_id.in_(chunk)
             )
-        ).tuples()
-        rows += session.execute(
+        )
+        for team, channel, goal in per_alert:
+            if goal is not None and goal in wanted.get((team, channel), ()):
+                found[(team, channel)].add(goal)
+        items = session.execute(
             select(Delivery.team_id, Delivery.channel_id, AlertItem.goal_id)
             .join(Delivery, Delivery.id == AlertItem.delivery_id)
             .where(sent, AlertItem.goal_id.in_(chunk), AlertItem.shown.is_(True))
-        ).tuples()
-        for team, channel, goal in rows:
-            if goal is not None and goal in wanted.get((team, channel), ()):
+        )
+        for team, channel, goal in items:
+            if goal in wanted.get((team, channel), ()):
                 found[(team, channel)].add(goal)
     return found
 
