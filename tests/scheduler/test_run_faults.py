@@ -251,12 +251,22 @@ def test_two_schedulers_without_the_leader_lock_post_each_alert_once(
         thread.join(120)
     assert not errors, errors
     posted: Counter[tuple[str, int]] = Counter()
+    delivered: Counter[int] = Counter()
     for _, channel, message in poster.posts:
         assert isinstance(message, AlertBatch)
         posted.update((channel, alert.goal.id) for alert in message.alerts)
-    expected = {(c, int(ref[1:])) for c in CHANNELS for ref in goal_refs_of(factories[0], TITLES)}
-    assert set(posted) == expected
-    assert max(posted.values()) == 1, "an alert was posted twice"
+        delivered.update(message.delivery_ids)
+    goals = {int(ref[1:]) for ref in goal_refs_of(factories[0], TITLES)}
+    assert set(posted) == {(c, g) for c in CHANNELS for g in goals}
+    # No ledger row (a run, a per-alert row) went out in two messages.
+    assert max(delivered.values()) == 1, "a ledger row was posted twice"
+    # A channel with one rule reads each goal once. Where two rules of a channel alert one
+    # goal, two schedulers without the leader lock may split the channel's rows between
+    # their claims (SKIP LOCKED) and each post its rule's alert: at most once per rule, as
+    # with per-alert rows (one slot makes them one alert only when one worker holds both).
+    single = {(c, g) for c in CHANNELS[1::2] for g in goals}
+    assert {key: n for key, n in posted.items() if key in single and n != 1} == {}
+    assert max(posted.values()) <= 2
     assert count(factories[0], AlertItem) == len(CHANNELS) * len(TITLES)
     assert not _open(factories[0])
     for engine in engines:
