@@ -63,9 +63,7 @@ class RunPlan:
     today: date  # covers_until's local day
     watch_from: date  # follow-ups: deadlines passed before the rule watched are not asked
 
-    @property
-    def days(self) -> list[date]:
-        return self.times.days_between(self.covers_after, self.covers_until)
+    days: tuple[date, ...]  # whose alert time falls in (covers_after, covers_until]
 
 
 @dataclass(frozen=True)
@@ -83,22 +81,45 @@ def parse_leads(text: str | None) -> tuple[int, ...]:
 
 
 def read_plans(session: Session, run_ids: list[int]) -> list[RunPlan]:
-    """The plans of these run rows. A follow-up run watches from its rule's creation day,
-    as planning did; a rule edited since (created_at moved past the plan) watched at the
-    latest from the plan's start."""
+    """The plans of these run rows (plain columns). A follow-up run watches from its rule's
+    creation day, as planning did; a rule edited since (created_at moved past the plan)
+    watched at the latest from the plan's start. Runs sharing a zone and alert minute share
+    their alert times (computed once a day)."""
     plans = []
+    times: dict[tuple[str, int], AlertTimes] = {}
+    days: dict[tuple[str, int, datetime, datetime], tuple[date, ...]] = {}
     for start in range(0, len(run_ids), _CHUNK):
         rows = session.execute(
-            select(Delivery, ReminderRule.created_at)
+            select(
+                Delivery.id,
+                Delivery.kind,
+                Delivery.team_id,
+                Delivery.channel_id,
+                Delivery.reminder_id,
+                Delivery.covers_after,
+                Delivery.covers_until,
+                Delivery.revision_floor,
+                Delivery.plan_query,
+                Delivery.plan_leads,
+                Delivery.plan_zone,
+                Delivery.plan_minute,
+                ReminderRule.created_at,
+            )
             .outerjoin(ReminderRule, ReminderRule.id == Delivery.reminder_id)
             .where(Delivery.id.in_(run_ids[start : start + _CHUNK]))
             .order_by(Delivery.id)
         )
-        for row, created_at in rows:
-            if row.covers_after is None or row.covers_until is None:
+        for row in rows:
+            after, until, created_at = row.covers_after, row.covers_until, row.created_at
+            if after is None or until is None:
                 continue
-            zone = ZoneInfo(row.plan_zone or "UTC")
-            watched = row.covers_after if created_at is None else min(created_at, row.covers_after)
+            schedule = (row.plan_zone or "UTC", row.plan_minute or 0)
+            if schedule not in times:
+                times[schedule] = AlertTimes(ZoneInfo(schedule[0]), schedule[1])
+            zone = times[schedule].zone
+            if (*schedule, after, until) not in days:  # the runs of one plan share them
+                days[(*schedule, after, until)] = tuple(times[schedule].days_between(after, until))
+            watched = after if created_at is None else min(created_at, after)
             plans.append(
                 RunPlan(
                     row.id,
@@ -106,14 +127,15 @@ def read_plans(session: Session, run_ids: list[int]) -> list[RunPlan]:
                     row.team_id,
                     row.channel_id,
                     row.reminder_id,
-                    row.covers_after,
-                    row.covers_until,
+                    after,
+                    until,
                     row.revision_floor or 0,
                     row.plan_query or "",
                     parse_leads(row.plan_leads),
-                    AlertTimes(zone, row.plan_minute or 0),
-                    row.covers_until.astimezone(zone).date(),
+                    times[schedule],
+                    until.astimezone(zone).date(),
                     watched.astimezone(zone).date(),
+                    days[(*schedule, after, until)],
                 )
             )
     return plans
