@@ -476,3 +476,53 @@ def test_a_runs_items_count_as_the_keys_of_the_alerts_they_stand_for(
         followup_key("T1", "C1", goal, date(2027, 3, 31)),
     }
     assert status(factory, run) == DeliveryStatus.PENDING
+
+
+def test_after_downtime_a_run_alerts_the_latest_lead_of_edges_not_passed(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """Nine days without planning: the run over them carries, of each edge, only the latest
+    lead that came due (3 days, not 7), and no alert for a deadline passed meanwhile."""
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(T0), "leads 7,3,1 tz UTC", 1))
+    ingest(factory, issue("Run Plan A"), T0 + timedelta(hours=1))  # due 2027-03-31
+    ingest(factory, issue("Run Plan B", due=b"By March 27, 2027,"), T0 + timedelta(hours=1))
+    ticker.tick(T0 + timedelta(hours=2))
+    with factory() as session, session.begin():
+        (rule,) = session.scalars(select(ReminderRule)).all()
+        rule.checked_until = datetime(2027, 3, 20, 9, 0, tzinfo=UTC)
+        rule_id = rule.id
+    (run,) = plan_runs(factory, rule_id, datetime(2027, 3, 29, 9, 0, tzinfo=UTC))
+    with factory() as session:
+        b_due = session.scalar(select(Goal.due_on).where(Goal.id == goal_of(factory, "Run Plan B")))
+    assert b_due == date(2027, 3, 27)
+    ticker.tick(datetime(2027, 3, 29, 9, 0, tzinfo=UTC))
+    a = goal_of(factory, "Run Plan A")
+    assert alerted(poster) == Counter({(a, 3, False): 1})
+    assert items_of(factory, run) == [(a, "due", 3, True)]
+
+
+def test_a_run_that_cannot_be_prepared_waits_claimed_and_the_rest_is_posted(
+    factory: sessionmaker[Session], ticker: Ticker, poster: RecordingPoster
+) -> None:
+    """A run whose items cannot be worked out (here: a zone that does not exist) is not
+    posted and not dropped: it stays claimed, so after its lease the channel's history
+    decides, as after a crash. The other channel's run goes out."""
+    rules, _ = set_up(factory, ticker)
+    with factory() as session, session.begin():
+        remind(Request(session, Context(T0, "T1", "C2", "U1"), "leads 30 tz UTC", 1))
+    ticker.tick(T0 + timedelta(hours=3))
+    with factory() as session:
+        other = session.scalar(select(ReminderRule.id).where(ReminderRule.channel_id == "C2"))
+    assert other is not None
+    (broken,) = plan_runs(factory, rules[0], FIRE)
+    (fine,) = plan_runs(factory, other, FIRE)
+    with factory() as session, session.begin():
+        row = session.get(Delivery, broken)
+        assert row is not None
+        row.plan_zone = "Nowhere/Atlantis"
+    ticker.tick(FIRE)
+    assert [channel for _, channel, _ in poster.posts] == ["C2"]
+    assert status(factory, fine) == DeliveryStatus.SENT
+    assert status(factory, broken) == DeliveryStatus.CLAIMED
+    assert items_of(factory, broken) == []
