@@ -62,12 +62,13 @@ class RunPlan:
     times: AlertTimes
     today: date  # covers_until's local day
     watch_from: date  # follow-ups: deadlines passed before the rule watched are not asked
-
     days: tuple[date, ...]  # whose alert time falls in (covers_after, covers_until]
 
 
 @dataclass(frozen=True)
 class Item:
+    """An alert (or follow-up) of a run, as `alert_items` keeps it."""
+
     run_id: int
     goal_id: int
     edge: str
@@ -76,6 +77,7 @@ class Item:
 
 
 def parse_leads(text: str | None) -> tuple[int, ...]:
+    """`plan_leads` ("90,30,7") as the planner's leads: distinct, descending."""
     leads = {int(part) for part in (text or "").split(",") if part.strip()}
     return tuple(sorted(leads or set(DEFAULT_LEADS), reverse=True))
 
