@@ -48,7 +48,12 @@ class _DatabaseGauges(Collector):
             value=paused,
         )
         yield GaugeMetricFamily(
-            "policybot_due_reminders", "Deadline alerts due and not yet sent", value=due or 0
+            "policybot_due_reminders",
+            # A rule run (docs/ledger-unit.md) is one row for all of a rule's alerts or
+            # follow-ups of one plan interval: this counts ledger rows, not single alerts.
+            "Reminder ledger rows due and not yet sent (deadline alerts, follow-ups; a rule"
+            " run counts once for all the alerts of its interval)",
+            value=due or 0,
         )
 
 

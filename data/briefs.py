@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from .models import (
+    AlertItem,
     BodyAlias,
     Brief,
     BriefKind,
@@ -396,19 +397,23 @@ def briefs_linking_like(session: Session, fragment: str, *, limit: int) -> list[
 
 
 def undelivered_of_brief(session: Session, brief_id: int) -> int:
-    """Digest items and alerts of this brief that were not sent yet (every workspace)."""
+    """Digest items and alerts of this brief that were not sent yet (every workspace): its
+    rows, and the items rule runs not sent yet carry for its goals (a run whose items are
+    not fixed yet is not counted: they are worked out when it is posted)."""
     goal_ids = select(Goal.id).where(Goal.brief_id == brief_id)
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(
-                or_(Delivery.brief_id == brief_id, Delivery.goal_id.in_(goal_ids)),
-                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
-            )
-        )
-        or 0
+    open_ = Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED))
+    rows = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(or_(Delivery.brief_id == brief_id, Delivery.goal_id.in_(goal_ids)), open_)
     )
+    items = session.scalar(
+        select(func.count())
+        .select_from(AlertItem)
+        .join(Delivery, Delivery.id == AlertItem.delivery_id)
+        .where(AlertItem.goal_id.in_(goal_ids), open_)
+    )
+    return (rows or 0) + (items or 0)
 
 
 def newest_briefs(session: Session, batch: int) -> Iterator[list[tuple[int, date | None]]]:

@@ -61,6 +61,13 @@ class ClaimedItem:
     # it may have been posted after this instant, so look before posting it again.
     uncertain_since: datetime | None = None
     reminder_id: int | None = None
+    # Set on a rule run (one row for a rule's alerts or follow-ups of one plan interval,
+    # docs/ledger-unit.md): its alerts are its `alert_items`, not `goal_id`.
+    covers_after: datetime | None = None
+
+    @property
+    def is_run(self) -> bool:
+        return self.covers_after is not None
 
     @classmethod
     def of(cls, row: Delivery, uncertain_since: datetime | None) -> ClaimedItem:
@@ -77,6 +84,7 @@ class ClaimedItem:
             row.attempts,
             uncertain_since,
             row.reminder_id,
+            row.covers_after,
         )
 
 
@@ -115,6 +123,10 @@ class TickReport:
 # What a batch of a channel's claimed rows becomes, read in one read-only session:
 # (session, team, channel, rows, now) -> Outcome.
 Deliver = Callable[[Session, str, str, list[ClaimedItem], datetime], Outcome]
+# Writes what a claim's rows need fixed before their first post (a rule run's alert items),
+# in one write transaction before any of them is delivered: (session, rows, now). Runs once
+# per claim for all rows of the kinds sharing it, across channels.
+Prepare = Callable[[Session, list[ClaimedItem], datetime], None]
 # Writes the rows that are due at `now` (in the transaction given) and returns how many.
 Planner = Callable[[Session, datetime], int]
 
@@ -126,3 +138,4 @@ class DeliveryKind:
     # Rows with the same batch key (across kinds) are delivered together by one call.
     batch_key: Callable[[ClaimedItem], Hashable]
     deliver: Deliver
+    prepare: Prepare | None = None

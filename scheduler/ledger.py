@@ -17,13 +17,14 @@ Everything else (a crash before the post, a failed post) re-sends nothing twice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from ..data.backends import backend_for
-from ..data.models import Delivery, DeliveryStatus, ReminderRule, Subscription
+from ..data.models import AlertItem, Delivery, DeliveryStatus, ReminderRule, Subscription
 from .delivery import ClaimedItem, KindName, Owner
 
 # A claimed row whose worker vanished (crash, SIGKILL) is claimable again after this.
@@ -183,21 +184,155 @@ def goals_alerted_since(
     since: datetime,
     kinds: Sequence[KindName],
 ) -> set[int]:
-    """Goals of `goal_ids` that the channel got an alert about (sent) since `since`."""
-    return set(
-        session.scalars(
-            select(Delivery.goal_id)
-            .where(
-                Delivery.team_id == team,
-                Delivery.channel_id == channel,
-                Delivery.goal_id.in_(list(goal_ids)),
-                Delivery.kind.in_(list(kinds)),
-                Delivery.status == DeliveryStatus.SENT,
-                Delivery.sent_at >= since,
-            )
-            .distinct()
-        )
+    """Goals of `goal_ids` that the channel got an alert about (sent) since `since`: by
+    per-alert rows, and by the items a sent rule run showed."""
+    wanted = sorted(goal_ids)
+    sent_here = and_(
+        Delivery.team_id == team,
+        Delivery.channel_id == channel,
+        Delivery.kind.in_(list(kinds)),
+        Delivery.status == DeliveryStatus.SENT,
+        Delivery.sent_at >= since,
     )
+    found: set[int] = set()
+    for start in range(0, len(wanted), _GOAL_CHUNK):
+        chunk = wanted[start : start + _GOAL_CHUNK]
+        found.update(
+            session.scalars(
+                select(Delivery.goal_id).where(sent_here, Delivery.goal_id.in_(chunk)).distinct()
+            )
+        )
+        found.update(
+            session.scalars(
+                select(AlertItem.goal_id)
+                .join(Delivery, Delivery.id == AlertItem.delivery_id)
+                .where(sent_here, AlertItem.goal_id.in_(chunk), AlertItem.shown.is_(True))
+                .distinct()
+            )
+        )
+    return found
+
+
+_GOAL_CHUNK = 500
+
+
+def alerted_since_by_channel(
+    session: Session,
+    wanted: Mapping[tuple[str, str], set[int]],
+    since: datetime,
+    kinds: Sequence[KindName],
+) -> dict[tuple[str, str], set[int]]:
+    """`goals_alerted_since` for many channels at once ((team, channel) -> goal ids): the
+    alerts sent since `since` on any of the goals, read once, kept for the channel asked."""
+    goals = sorted(set().union(*wanted.values())) if wanted else []
+    found: dict[tuple[str, str], set[int]] = {channel: set() for channel in wanted}
+    sent = and_(
+        Delivery.kind.in_(list(kinds)),
+        Delivery.status == DeliveryStatus.SENT,
+        Delivery.sent_at >= since,
+    )
+    for start in range(0, len(goals), _GOAL_CHUNK):
+        chunk = goals[start : start + _GOAL_CHUNK]
+        per_alert = session.execute(
+            select(Delivery.team_id, Delivery.channel_id, Delivery.goal_id).where(
+                sent, Delivery.goal_id.in_(chunk)
+            )
+        )
+        for team, channel, goal in per_alert:
+            if goal is not None and goal in wanted.get((team, channel), ()):
+                found[(team, channel)].add(goal)
+        items = session.execute(
+            select(Delivery.team_id, Delivery.channel_id, AlertItem.goal_id)
+            .join(Delivery, Delivery.id == AlertItem.delivery_id)
+            .where(sent, AlertItem.goal_id.in_(chunk), AlertItem.shown.is_(True))
+        )
+        for team, channel, goal in items:
+            if goal in wanted.get((team, channel), ()):
+                found[(team, channel)].add(goal)
+    return found
+
+
+def alert_keys_for_goals(session: Session, goal_ids: set[int]) -> set[str]:
+    """Ledger keys of these goals' alerts and follow-ups in any status: the keys of their
+    per-alert rows, and the `remind:` / `followup:` keys a per-alert row of each item of a
+    rule run would have had (the formats of scheduler/kinds/alerts.py `reminder_key` and
+    followup.py `followup_key`). A run not prepared yet has no items, and needs none here:
+    it carries no goal written after its plan (docs/ledger-unit.md, section 4)."""
+    wanted = sorted(goal_ids)
+    found: set[str] = set()
+    for start in range(0, len(wanted), _GOAL_CHUNK):
+        chunk = wanted[start : start + _GOAL_CHUNK]
+        found.update(
+            session.scalars(select(Delivery.dedupe_key).where(Delivery.goal_id.in_(chunk)))
+        )
+        rows = session.execute(
+            select(
+                Delivery.kind,
+                Delivery.team_id,
+                Delivery.channel_id,
+                AlertItem.goal_id,
+                AlertItem.edge,
+                AlertItem.edge_on,
+                AlertItem.lead,
+            )
+            .join(Delivery, Delivery.id == AlertItem.delivery_id)
+            .where(AlertItem.goal_id.in_(chunk))
+        )
+        for kind, team, channel, goal, edge, edge_on, lead in rows:
+            day = edge_on.isoformat()
+            if kind == KindName.FOLLOWUP:
+                found.add(f"followup:{team}:{channel}:{goal}:{day}")
+            else:
+                found.add(f"remind:{team}:{channel}:{goal}:{edge}:{day}:{lead}")
+    return found
+
+
+def runs_with_items(session: Session, run_ids: Sequence[int]) -> set[int]:
+    """Of these rule runs, those whose items were fixed already."""
+    found: set[int] = set()
+    for start in range(0, len(run_ids), _GOAL_CHUNK):
+        found.update(
+            session.scalars(
+                select(AlertItem.delivery_id)
+                .where(AlertItem.delivery_id.in_(run_ids[start : start + _GOAL_CHUNK]))
+                .distinct()
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class RunItem:
+    """An alert (or follow-up) a rule run carries, as fixed before its first post."""
+
+    run_id: int
+    goal_id: int
+    edge: str
+    edge_on: date
+    lead: int | None
+    shown: bool
+
+
+def run_items(session: Session, run_ids: Sequence[int]) -> dict[int, list[RunItem]]:
+    """The items of these runs (those whose goal still exists), by run, in goal order."""
+    found: dict[int, list[RunItem]] = {run_id: [] for run_id in run_ids}
+    wanted = sorted(run_ids)
+    for start in range(0, len(wanted), _GOAL_CHUNK):
+        rows = session.execute(
+            select(
+                AlertItem.delivery_id,
+                AlertItem.goal_id,
+                AlertItem.edge,
+                AlertItem.edge_on,
+                AlertItem.lead,
+                AlertItem.shown,
+            )
+            .where(AlertItem.delivery_id.in_(wanted[start : start + _GOAL_CHUNK]))
+            .order_by(AlertItem.delivery_id, AlertItem.goal_id, AlertItem.edge)
+        )
+        for row in rows:
+            found[row[0]].append(RunItem(*row))
+    return found
 
 
 def fold(session: Session, ids: Sequence[int], worker: str) -> None:

@@ -10,11 +10,12 @@ missing here.
 from __future__ import annotations
 
 from .delivery import DeliveryKind, KindName, Owner, Planner
-from .kinds import alerts, alerts_planner, digest, finalised, followup
+from .kinds import alerts_planner, alerts_runs, digest, finalised
 
 # In the order a channel's batches are posted: digests, then alerts, then follow-ups, then
 # drafts made final.
-KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts.KINDS, followup.KIND, *finalised.KINDS)
+# The alert and follow-up kinds come with the step that fixes their rule runs' items.
+KINDS: tuple[DeliveryKind, ...] = (digest.KIND, *alerts_runs.KINDS, *finalised.KINDS)
 BY_NAME: dict[KindName, DeliveryKind] = {kind.name: kind for kind in KINDS}
 OWNERS: dict[KindName, Owner] = {kind.name: kind.owner for kind in KINDS}  # what claims look at
 # The kinds a reminder rule owns: deadline alerts and follow-ups (what metrics count as due).

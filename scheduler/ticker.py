@@ -28,7 +28,7 @@ from ..data.db import SessionFactory, rehearsal, unit_of_work
 from ..data.models import ReminderRule, Subscription
 from ..data.pauses import ACCESS_LOST
 from . import faults, ledger
-from .delivery import ClaimedItem, DeliveryKind, Outcome, TickReport
+from .delivery import ClaimedItem, DeliveryKind, Outcome, Prepare, TickReport
 from .messages import DeliveryError, FailureKind, Notice, Poster
 from .registry import BY_NAME, KINDS, OWNERS, PLANNERS
 
@@ -101,13 +101,47 @@ class Ticker:
                 if faults.ARMED:
                     faults.reach("after_claim")
                 report.add(claimed=len(claimed))
-                self._deliver(claimed, now, report)
+                self._deliver(self._prepare(claimed, now), now, report)
                 if (
                     len(claimed) < self.claim_batch
                     or time.monotonic() - started > TICK_BUDGET_SECONDS
                 ):
                     break
         return report
+
+    def _prepare(self, claimed: list[ClaimedItem], now: datetime) -> list[ClaimedItem]:
+        """Each kind's step before posting (a rule run's alerts fixed into its items), once
+        per claim, in one write transaction; `deliver` then only reads. When a step fails it
+        is tried again channel by channel, so one bad row holds back only its channel; the
+        rule runs of a channel whose step failed are not delivered now: they stay claimed,
+        and after their lease the channel's history decides, as after a crash (a run posted
+        earlier is not posted again)."""
+        steps: dict[Prepare, list[ClaimedItem]] = defaultdict(list)
+        for item in claimed:
+            step = BY_NAME[item.kind].prepare
+            if step is not None:
+                steps[step].append(item)
+        failed: set[int] = set()
+        for step, items in steps.items():
+            if self._step(step, items, now):
+                continue
+            by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)
+            for item in items:
+                by_channel[(item.team_id, item.channel_id)].append(item)
+            for channel_items in by_channel.values():
+                if len(by_channel) == 1 or not self._step(step, channel_items, now):
+                    failed.update(i.id for i in channel_items if i.is_run)
+        return [i for i in claimed if i.id not in failed] if failed else claimed
+
+    def _step(self, step: Prepare, items: list[ClaimedItem], now: datetime) -> bool:
+        try:
+            with unit_of_work(self.sessions) as session:
+                step(session, items, now)
+        except Exception:
+            runs = [i.id for i in items if i.is_run]
+            log.exception("could not prepare %s run(s)", len(runs), extra={"delivery_ids": runs})
+            return False
+        return True
 
     def _deliver(self, claimed: list[ClaimedItem], now: datetime, report: TickReport) -> None:
         by_channel: dict[tuple[str, str], list[ClaimedItem]] = defaultdict(list)

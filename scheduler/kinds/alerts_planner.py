@@ -56,6 +56,7 @@ from ...data.models import (
     SearchDocument,
 )
 from ...data.novelty import became_new_after
+from .. import ledger
 from ..matching import CandidateMatcher, QueryFilters
 from .alerts import NEWLY, REMINDER, Edge, newly_key, reminder_key
 from .alerts_facts import (
@@ -330,23 +331,14 @@ class ReminderPlanner:
     def _sent_keys(self, groups: Sequence[RuleGroup]) -> set[str]:
         """Ledger keys of the goals that need a look into the ledger: those of changed
         briefs, and every candidate of a rule planned for the first time (a rule made
-        before planning kept marks may have been alerted by a full plan)."""
+        before planning kept marks may have been alerted by a full plan). Alerts a rule run
+        carries count by the per-alert keys they stand for (ledger.alert_keys_for_goals)."""
         goal_ids: set[int] = set()
         for group in groups:
             goal_ids.update(group.changed)
             if group.key[2] is None:
                 goal_ids.update(group.timed)
-        ordered = sorted(goal_ids)
-        found: set[str] = set()
-        for start in range(0, len(ordered), _CHUNK):
-            found.update(
-                self.session.scalars(
-                    select(Delivery.dedupe_key).where(
-                        Delivery.goal_id.in_(ordered[start : start + _CHUNK])
-                    )
-                )
-            )
-        return found
+        return ledger.alert_keys_for_goals(self.session, goal_ids)
 
     # -- one rule ---------------------------------------------------------------------
     def _plan_rule(

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ...data.backends import backend_for
-from ...data.models import Brief, Delivery, DeliveryStatus, Finalisation, Goal
+from ...data.models import AlertItem, Brief, Delivery, DeliveryStatus, Finalisation, Goal
 from ...data.views import brief_view
 from ..delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
 from ..messages import Finalised
@@ -41,7 +41,14 @@ def _told_of(
             Delivery.team_id, Delivery.channel_id, Delivery.subscription_id, Delivery.reminder_id
         )
         .where(
-            or_(Delivery.brief_id == draft_id, Delivery.goal_id.in_(goal_ids)),
+            or_(
+                Delivery.brief_id == draft_id,
+                Delivery.goal_id.in_(goal_ids),
+                # A rule run that carries one of its goals (its items, once fixed).
+                Delivery.id.in_(
+                    select(AlertItem.delivery_id).where(AlertItem.goal_id.in_(goal_ids))
+                ),
+            ),
             Delivery.kind.not_in(_OWN_KINDS),
             Delivery.status != DeliveryStatus.DROPPED,
         )

@@ -5,7 +5,8 @@ Exactly-once holds as for any message: every row is marked sent with the one pos
 message carries all their ledger ids), or handed back together when it fails.
 
 Follow-ups are planned with the deadline alerts (scheduler/kinds/alerts_planner.py: one planner reads
-the goals both need), keyed `followup:<team>:<channel>:<goal>:<deadline>`."""
+the goals both need), keyed `followup:<team>:<channel>:<goal>:<deadline>`; the follow-ups of a rule's plan interval
+are one row, a rule run (scheduler/kinds/alerts_runs.py), whose items are its goals."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ...data.models import Goal
 from ...data.views import DeadlineView, brief_view, goal_view
+from .. import ledger
 from ..delivery import ClaimedItem, DeliveryKind, KindName, Outcome, Owner
 from ..messages import FollowUp
 from .zones import UTC_ZONE, rule_zones
@@ -32,17 +34,26 @@ MAX_FOLLOW_UPS = 10
 def deliver_followup(
     session: Session, team: str, channel: str, items: list[ClaimedItem], now: datetime
 ) -> Outcome:
-    wanted = sorted({i.goal_id for i in items if i.goal_id is not None})
+    runs = [i for i in items if i.is_run]
+    rows = [i for i in items if not i.is_run]
+    # A rule run's follow-ups are its items (scheduler/kinds/alerts_runs.py), fixed before
+    # its first post; a row per follow-up carries its goal.
+    by_run = ledger.run_items(session, [r.id for r in runs]) if runs else {}
+    asked = [(i.goal_id, i) for i in rows if i.goal_id is not None]
+    asked += [(item.goal_id, run) for run in runs for item in by_run.get(run.id, [])]
+    wanted = sorted({goal_id for goal_id, _ in asked})
     goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
-    gone = tuple(i.id for i in items if i.goal_id not in goals)  # deleted after planning
-    live = [i for i in items if i.goal_id in goals]
-    # Each goal once (a moved deadline may bring a second row for it: both go with it),
-    # the longest passed first; only the shown ones are read in full.
+    live_ids = {row.id for goal_id, row in asked if goal_id in goals}
+    # Deleted after planning (a row's goal, or every goal of a run).
+    gone = tuple(i.id for i in items if i.id not in live_ids)
+    # Each goal once (a moved deadline, or two rules, may bring a second row for it: all go
+    # with it), the longest passed first; only the shown ones are read in full.
     first_row: dict[int, ClaimedItem] = {}
-    for item in live:
-        first_row.setdefault(item.goal_id or 0, item)
+    for goal_id, row in asked:
+        if goal_id in goals:
+            first_row.setdefault(goal_id, row)
     order = sorted(first_row, key=lambda g: (goals[g].due_on or date.max, g))
-    zones = rule_zones(session, live)
+    zones = rule_zones(session, items)
     shown = []
     for goal_id in order[:MAX_FOLLOW_UPS]:
         goal, item = goals[goal_id], first_row[goal_id]
@@ -51,7 +62,7 @@ def deliver_followup(
     if not shown:
         return Outcome(gone=gone)
     more = tuple(goals[goal_id].ref for goal_id in order[MAX_FOLLOW_UPS:])
-    ids = tuple(i.id for i in live)
+    ids = tuple(i.id for i in items if i.id in live_ids)
     return Outcome(FollowUp(tuple(shown), ids, more), ids, gone=gone)
 
 

@@ -1,10 +1,12 @@
 """One message per channel per slot: the digests and deadline alerts a channel has due in
 one tick go out together, each brief once (naming the subscriptions it matched), each goal
 once, within caps; what is past a cap is named and listed behind a button. A goal already
-alerted in the channel within the last day is not alerted again (its row is folded).
+alerted in the channel within the last day is not alerted again (its row is folded; a rule
+run's item is recorded as not shown, scheduler/kinds/alerts_runs.py).
 
-Digest rows carry a brief and no goal; alert rows carry a goal (scheduler/kinds/digest.py
-and alerts.py declare them). Exactly-once holds as for any message: every row of the slot is
+Digest rows carry a brief and no goal; alert rows carry a goal; a rule run carries neither:
+its alerts are its `alert_items`, fixed before its first post (scheduler/kinds/alerts_runs.py).
+A message's ledger ids include its runs', so a crash's recovery records them too. Exactly-once holds as for any message: every row of the slot is
 marked sent with the one post, or handed back together when it fails.
 """
 
@@ -34,35 +36,88 @@ ALERT_KINDS = (KindName.REMINDER, KindName.NEWLY)  # what counts as "alerted" fo
 def deliver_slot(
     session: Session, team: str, channel: str, items: list[ClaimedItem], now: datetime
 ) -> Outcome:
-    digest_rows = [i for i in items if i.goal_id is None]
+    runs = [i for i in items if i.is_run]
+    digest_rows = [i for i in items if i.goal_id is None and not i.is_run]
     alert_rows = [i for i in items if i.goal_id is not None]
     recent = _alerted_recently(session, team, channel, alert_rows, now - SAME_GOAL_QUIET)
     repeated = tuple(i.id for i in alert_rows if i.goal_id in recent)
     alert_rows = [i for i in alert_rows if i.goal_id not in recent]
+    entries, covered, empty = _run_entries(session, runs)
+    entries += [
+        _Entry(i.goal_id, i.edge or "due", i.lead_days, i.id, i.reminder_id)
+        for i in alert_rows
+        if i.goal_id is not None
+    ]
     subscriptions = _subscriptions(session, digest_rows)
     # Every brief of the slot is named; only the ones shown are read in full (a busy
     # morning's slot may hold hundreds).
     ordered = _ordered_briefs(session, {i.brief_id for i in digest_rows if i.brief_id})
     views = brief_views(session, ordered[:MAX_BRIEFS], now)
     views = _with_team_notes(session, team, views)
-    alerts, gone_goals = alerts_for(session, alert_rows, now) if alert_rows else ([], [])
+    alerts, gone_goals = alerts_for(session, entries, [*alert_rows, *runs], now)
     stored = set(ordered)
-    gone = tuple(i.id for i in digest_rows if i.brief_id not in stored) + tuple(gone_goals)
+    alerted = {row for _, rows in alerts for row in rows}
+    # A run whose goals were all deleted since its items were fixed has nothing left to say.
+    vanished = tuple(
+        r.id for r in runs if r.id not in alerted and r.id not in covered and r.id not in empty
+    )
+    gone = (
+        tuple(i.id for i in digest_rows if i.brief_id not in stored)
+        + tuple(i for i in gone_goals if i not in {r.id for r in runs})
+        + empty
+        + vanished
+    )
+    folded = repeated + covered
     if not views and not alerts:
-        return Outcome(folded=repeated, gone=gone)
+        return Outcome(folded=folded, gone=gone)
     matched: dict[int, list[str]] = {}
     for item in digest_rows:
         found = subscriptions.get(item.subscription_id or 0)
         ref = found.line.ref if found else "s?"
         if item.brief_id is not None and ref not in matched.setdefault(item.brief_id, []):
             matched[item.brief_id].append(ref)
-    ids = tuple(i.id for i in digest_rows if i.id not in gone) + tuple(
-        row for _, rows in alerts for row in rows
-    )
+    alert_ids: list[int] = []
+    for _, rows in alerts:
+        alert_ids += [row for row in rows if row not in alert_ids]
+    ids = tuple(i.id for i in digest_rows if i.id not in gone) + tuple(alert_ids)
     more_briefs = tuple(f"b{brief_id}" for brief_id in ordered[MAX_BRIEFS:])
     message = _message(views, more_briefs, matched, alerts, subscriptions, ids)
     owner = next(iter(subscriptions.values())).creator if subscriptions else None
-    return Outcome(message, ids, folded=repeated, gone=gone, owner=owner)
+    return Outcome(message, ids, folded=folded, gone=gone, owner=owner)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One alert of the slot: a per-alert row's, or an item of a rule run."""
+
+    goal_id: int
+    edge: str
+    lead: int | None  # None: "newly tracked"
+    delivery_id: int
+    reminder_id: int | None
+
+
+def _run_entries(
+    session: Session, runs: list[ClaimedItem]
+) -> tuple[list[_Entry], tuple[int, ...], tuple[int, ...]]:
+    """The shown items of these rule runs as alerts; the runs whose every item the channel
+    was alerted about within the day (covered: folded); the runs with no item (their goals
+    deleted since planning, or none was left to alert: gone)."""
+    if not runs:
+        return [], (), ()
+    by_run = ledger.run_items(session, [r.id for r in runs])
+    entries: list[_Entry] = []
+    covered: list[int] = []
+    empty: list[int] = []
+    for run in runs:
+        items = by_run.get(run.id, [])
+        shown = [item for item in items if item.shown]
+        if not items:
+            empty.append(run.id)
+        elif not shown:
+            covered.append(run.id)
+        entries += [_Entry(i.goal_id, i.edge, i.lead, run.id, run.reminder_id) for i in shown]
+    return entries, tuple(covered), tuple(empty)
 
 
 def _alerted_recently(
@@ -156,35 +211,41 @@ def brief_views(session: Session, brief_ids: list[int], now: datetime) -> list[B
 
 
 def alerts_for(
-    session: Session, items: list[ClaimedItem], now: datetime
+    session: Session, entries: list[_Entry], rows: list[ClaimedItem], now: datetime
 ) -> tuple[list[tuple[Alert, list[int]]], list[int]]:
-    """One alert per goal and edge (with the rows it stands for), and the rows whose goal is
-    gone. Two rules of a channel, or a "newly tracked" and a lead alert, may fall on the same
-    goal in one slot: the channel reads it once, at the nearest lead (newly tracked if it is)."""
-    goals = {
-        g.id: g
-        for g in session.scalars(select(Goal).where(Goal.id.in_([i.goal_id for i in items])))
-    }
-    zones = rule_zones(session, items)
-    by_goal: dict[tuple[int, str], list[ClaimedItem]] = {}
+    """One alert per goal and edge (with the ledger rows it stands for), and the rows whose
+    goal is gone. Two rules of a channel (per-alert rows or rule runs), or a "newly tracked"
+    and a lead alert, may fall on the same goal in one slot: the channel reads it once, at
+    the nearest lead (newly tracked if it is). `rows` are the claimed rows the entries come
+    from (for their rules' time zones)."""
+    if not entries:
+        return [], []
+    wanted = sorted({e.goal_id for e in entries})
+    goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
+    zones = rule_zones(session, rows)
+    by_goal: dict[tuple[int, str], list[_Entry]] = {}
     gone: list[int] = []
-    for item in sorted(items, key=lambda i: (i.goal_id or 0, i.lead_days or 0, i.id)):
-        if item.goal_id is None or item.goal_id not in goals:
-            gone.append(item.id)
+    for entry in sorted(entries, key=lambda e: (e.goal_id, e.lead or 0, e.delivery_id)):
+        if entry.goal_id not in goals:
+            gone.append(entry.delivery_id)
             continue
-        by_goal.setdefault((item.goal_id, item.edge or "due"), []).append(item)
+        by_goal.setdefault((entry.goal_id, entry.edge), []).append(entry)
     found = []
-    for (goal_id, edge), rows in by_goal.items():
-        goal, first = goals[goal_id], rows[0]
+    for (goal_id, edge), group in by_goal.items():
+        goal, first = goals[goal_id], group[0]
         # Days left count in the channel's zone, as the alert's schedule does.
         today = now.astimezone(zones.get(first.reminder_id, UTC_ZONE)).date()
         view = goal_view(goal, today)
         if edge == "opens" and goal.window_start:
             # Before a window opens, count the days to the opening.
             view = replace(view, days_left=(goal.window_start - today).days)
-        newly = any(r.lead_days is None for r in rows)  # "newly tracked" rows have no lead
-        alert = Alert(view, brief_view(goal.brief, today), edge, first.lead_days, newly)
-        found.append((alert, [r.id for r in rows]))
+        newly = any(e.lead is None for e in group)  # "newly tracked" rows have no lead
+        alert = Alert(view, brief_view(goal.brief, today), edge, first.lead, newly)
+        ids: list[int] = []
+        for e in group:
+            if e.delivery_id not in ids:
+                ids.append(e.delivery_id)
+        found.append((alert, ids))
     found.sort(key=lambda pair: (not pair[0].newly_tracked, pair[0].goal.days_left or 0))
     return found, gone
 
