@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.bot.posters import ChannelPacer, SlackPoster, follow_up_payload
 from policybot.bot.services import Services
 from policybot.bot.slack_client import POSTING_RETRY_HANDLERS, make_web_client
-from policybot.data.models import Delivery, DeliveryStatus
+from policybot.data.models import AlertItem, Delivery, DeliveryStatus
 from policybot.data.views import BriefView, DeadlineView, GoalView
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
@@ -71,9 +71,14 @@ def test_the_demos_follow_ups_of_one_morning_are_one_message(
     with factory() as session:
         rows = list(
             session.execute(
-                select(Delivery.goal_id, Delivery.status, Delivery.sent_at).where(
-                    Delivery.kind == FOLLOWUP
+                # A follow-up row names its goal; a rule run's follow-ups are its items.
+                select(
+                    func.coalesce(AlertItem.goal_id, Delivery.goal_id),
+                    Delivery.status,
+                    Delivery.sent_at,
                 )
+                .outerjoin(AlertItem, AlertItem.delivery_id == Delivery.id)
+                .where(Delivery.kind == FOLLOWUP)
             )
         )
     that_morning = {goal for goal, _, sent in rows if sent == morning}
