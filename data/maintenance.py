@@ -3,7 +3,7 @@
 A bulk ingest into PostgreSQL leaves `search_documents` unvacuumed (no visibility map, so no
 index-only scans) and with the planner statistics of a much smaller table until autovacuum
 reaches it: searches are an order of magnitude slower meanwhile. `policybot db maintain`
-runs VACUUM ANALYZE on the tables that matter; `needs_maintenance` says when it is due, so
+runs VACUUM ANALYZE on the tables that matter (and the alert items rule runs carry); `needs_maintenance` says when it is due, so
 the ingest summary can recommend it.
 """
 
@@ -13,9 +13,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from .backends import backend_for
-from .models import Delivery, SearchDocument
+from .models import AlertItem, Delivery, SearchDocument
 
-MAINTAINED_TABLES: tuple[str, ...] = (SearchDocument.__tablename__, Delivery.__tablename__)
+# alert_items takes a rule run's items each morning (hundreds of thousands on a busy one).
+MAINTAINED_TABLES: tuple[str, ...] = (
+    SearchDocument.__tablename__,
+    Delivery.__tablename__,
+    AlertItem.__tablename__,
+)
 
 
 def stale_tables(session: Session) -> list[str]:
