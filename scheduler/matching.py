@@ -133,11 +133,13 @@ class CandidateMatcher:
         return frozenset(found)
 
     def _term(self, query: TermQuery) -> frozenset[int]:
-        if query not in self._terms:
+        found = self._terms.get(query)  # one hash of the query when kept (most are)
+        if found is None:
             if not self.ids:
                 return frozenset()
             if self._searcher is None:
                 # Held here: asking the engine per term would re-read the revision each time.
                 self._searcher = candidate_searcher(self.session, self.ids)
-            self._terms[query] = frozenset(self._searcher.matching(Plan(((query,),), ())))
-        return self._terms[query]
+            found = frozenset(self._searcher.matching(Plan(((query,),), ())))
+            self._terms[query] = found
+        return found
