@@ -1,6 +1,7 @@
-"""Digest rows are written with a plain INSERT; a row another scheduler planned a moment
-earlier (one planning did not read) still wins by its key, and the rest are written once.
-Both databases."""
+"""Digest planning's set-wise writes: rows are written with a plain INSERT, and a row another
+scheduler planned a moment earlier (one planning did not read) still wins by its key while
+the rest are written once; many due subscriptions move to their own next slots through a
+temporary table. Both databases."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, event, select, update
+import pytest
+from sqlalchemy import Connection, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from policybot.data.models import Delivery, DeliveryStatus, Subscription
 from policybot.handlers.context import Context
 from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
+from policybot.scheduler.kinds import digest
 from policybot.scheduler.kinds.digest import plan_digests
 from tests.scheduler.conftest import ingest, tracker_issue
 
@@ -105,3 +108,56 @@ def test_planning_twice_adds_nothing(factory: sessionmaker[Session]) -> None:
     with factory() as session:
         keys = list(session.scalars(select(Delivery.dedupe_key)))
     assert len(keys) == len(set(keys)) == 1
+
+
+def test_many_due_subscriptions_move_each_to_its_own_slot_through_the_slot_table(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `_UPDATE_CHUNK` due subscriptions, schedules move through a temporary table
+    numbered by slot (lowered here so a few dozen take that path): each subscription gets
+    its own schedule's next slot, and each is planned its matching brief once."""
+    monkeypatch.setattr(digest, "_UPDATE_CHUNK", 10)
+    ingest(factory, tracker_issue("Earlier Plan"), CREATED - timedelta(days=1))
+    schedules = [
+        # (schedule, weekday, at_minute, timezone, month_day) -> the next slot after NOW
+        (("daily", None, 9 * 60, "UTC", None), datetime(2026, 12, 2, 9, 0, tzinfo=UTC)),
+        (("daily", None, 9 * 60, "Europe/Berlin", None), datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
+        (("weekly", 4, 9 * 60, "UTC", None), datetime(2026, 12, 4, 9, 0, tzinfo=UTC)),
+        (("monthly", None, 9 * 60, "UTC", 15), datetime(2026, 12, 15, 9, 0, tzinfo=UTC)),
+    ]
+    rows = []
+    for n in range(40):
+        (kind, weekday, minute, zone, month_day), _ = schedules[n % len(schedules)]
+        rows.append(
+            {
+                "team_id": "T1",
+                "channel_id": f"C{n}",
+                "created_by": "U1",
+                "query_text": "storage",
+                "schedule": kind,
+                "weekday": weekday,
+                "month_day": month_day,
+                "at_minute": minute,
+                "timezone": zone,
+                "created_at": CREATED,
+                "checked_until": CREATED,
+                "next_due_at": NOW - timedelta(minutes=5),
+            }
+        )
+    with factory() as session, session.begin():
+        session.execute(insert(Subscription), rows)
+    ingest(factory, tracker_issue("Storage Plan"), NOW - timedelta(minutes=10))
+    with factory() as session, session.begin():
+        planned = plan_digests(session, NOW)
+    with factory() as session:
+        moved = {
+            channel: due
+            for channel, due in session.execute(
+                select(Subscription.channel_id, Subscription.next_due_at)
+            )
+        }
+        checked = set(session.scalars(select(Subscription.checked_until)))
+        keys = list(session.scalars(select(Delivery.dedupe_key)))
+    assert planned == len(keys) == len(set(keys)) == 40
+    assert moved == {f"C{n}": schedules[n % len(schedules)][1] for n in range(40)}
+    assert checked == {NOW - timedelta(minutes=10)}  # the newest brief planning read
