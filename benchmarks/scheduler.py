@@ -19,8 +19,10 @@ What is measured, on the same database, first with 1,000 stored briefs and then 
 - idle tick: every subscription is due tomorrow; a tick finds nothing to do;
 - due ticks: `--new` briefs arrived an hour ago and 10% (then 100%) of the subscriptions are
   due now. The planning (`plan_digests`, scheduler/kinds/digest.py: one search per due subscription over the
-  briefs ingested since its last horizon) is timed on its own, then a whole tick with a
-  poster that only counts (a tick claims at most `ledger.claim_due`'s limit of rows);
+  briefs ingested since its last horizon) is timed on its own, warm (its query filters kept
+  from the previous plan) and as the first plan of a new process (run as a child: nothing
+  compiled or cached yet), then a whole tick with a poster that only counts (a tick claims
+  at most `ledger.claim_due`'s limit of rows);
 - fan-out: `--digests` subscriptions, each in its own channel, each due with one new
   matching brief, posted through the real SlackPoster and WebClient to the fake Slack
   (tests/fakeslack.py) answering after `--latency` seconds. Ticks run back to back until
