@@ -162,7 +162,7 @@ class BodyNames:
         self._synonyms: tuple[tuple[int, ...], Thesaurus] | None = None
         # Per word and per name looked up, with this table and its synonyms: the scheduler
         # compiles thousands of standing queries made of a few hundred distinct words, and a
-        # word's analysis was most of a fresh scheduler's compile time.
+        # word's analysis was two fifths of a fresh scheduler's compile time.
         self._terms: dict[str, TermQuery | None] = {}
         self._found: dict[str, KnownBody | None] = {}
 
