@@ -19,8 +19,10 @@ What is measured, on the same database, first with 1,000 stored briefs and then 
 - idle tick: every subscription is due tomorrow; a tick finds nothing to do;
 - due ticks: `--new` briefs arrived an hour ago and 10% (then 100%) of the subscriptions are
   due now. The planning (`plan_digests`, scheduler/kinds/digest.py: one search per due subscription over the
-  briefs ingested since its last horizon) is timed on its own, then a whole tick with a
-  poster that only counts (a tick claims at most `ledger.claim_due`'s limit of rows);
+  briefs ingested since its last horizon) is timed on its own, warm (its query filters kept
+  from the previous plan) and as the first plan of a new process (run as a child: nothing
+  compiled or cached yet), then a whole tick with a poster that only counts (a tick claims
+  at most `ledger.claim_due`'s limit of rows);
 - fan-out: `--digests` subscriptions, each in its own channel, each due with one new
   matching brief, posted through the real SlackPoster and WebClient to the fake Slack
   (tests/fakeslack.py) answering after `--latency` seconds. Ticks run back to back until
@@ -305,18 +307,49 @@ def due_figures(
         claimed.append(report.claimed)
         return elapsed
 
+    def fresh_process() -> float:
+        """The first plan of a new scheduler process: nothing compiled, kept or cached (its
+        query filters, SQLAlchemy's statements, the analysers' tables), as after a deploy."""
+        assert reset(factory, fraction)
+        child = subprocess.run(
+            [sys.executable, "-c", f"import benchmarks.scheduler as b; b.plan_child({url!r})"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds, rows = child.stdout.split()[-2:]
+        planned.append(int(rows))
+        return float(seconds)
+
+    url = engine.url.render_as_string(hide_password=False)
     due = int(round(subscriptions * fraction))
     forget_kept_filters()  # the first tick of a fresh scheduler compiles every query
-    cold = plan()
+    forgotten = plan()
+    cold = median_of(fresh_process)
     planning = median_of(plan)
     floor = ledger_write_floor(engine)
     whole = "" if plan_only else f"; whole tick {ms(median_of(tick))} (claimed {claimed[-1]:,})"
     goal = " (goal < 1 s)" if due >= 10_000 else ""
     print(
         f"    {due:>6,} due: plan_digests {ms(planning)}{goal}, first tick of a fresh process "
-        f"{ms(cold).strip()}; floor {ms(floor).strip()} (writing its {planned[-1]:,} ledger "
-        f"rows with one INSERT ... SELECT){whole}"
+        f"{ms(cold).strip()} (kept filters forgotten in this one: {ms(forgotten).strip()}); "
+        f"floor {ms(floor).strip()} (writing its {planned[-1]:,} ledger rows with one "
+        f"INSERT ... SELECT){whole}"
     )
+
+
+def plan_child(url: str) -> None:
+    """Plan the due digests once in this (new) process; print CPU seconds and rows."""
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    with factory() as session:
+        with session.begin():
+            clock = CpuClock(session)
+            started = clock()
+            planned = plan_digests(session, DUE)
+        elapsed = clock() - started  # the commit included
+    engine.dispose()
+    print(elapsed, planned)
 
 
 # -- reminders ---------------------------------------------------------------------------

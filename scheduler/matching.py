@@ -89,6 +89,7 @@ _STRUCTURED_DEFAULTS = tuple(
     for item in fields(BriefFilter)
     if item.name not in _TEXT_FIELDS
 )
+_STRUCTURED_VALUES = tuple(default for _, default in _STRUCTURED_DEFAULTS)  # none set
 
 
 class CandidateMatcher:
@@ -99,7 +100,7 @@ class CandidateMatcher:
         self.ids = sorted(set(candidates))
         self._searcher: Searcher | None = None  # the candidates' own index, built on first use
         self._terms: dict[TermQuery, frozenset[int]] = {}
-        self._structured: dict[BriefFilter, frozenset[int]] = {}
+        self._structured: dict[tuple[object, ...], frozenset[int]] = {}
         self._queries: dict[BriefFilter, frozenset[int]] = {}
 
     def matching(self, where: BriefFilter) -> frozenset[int]:
@@ -120,22 +121,27 @@ class CandidateMatcher:
         for group in where.any_of:
             found &= set().union(*(self._term(query) for query in group))
         # The structured part (bodies, dates, kinds), when there is one: tested once per
-        # distinct part. Compared field by field: a copy per filter cost more than the test.
-        if any(getattr(where, name) != default for name, default in _STRUCTURED_DEFAULTS):
-            rest = replace(where, include=(), exclude=(), any_of=())
-            if rest not in self._structured:
-                self._structured[rest] = frozenset(
+        # distinct part, found by its values. A copy of the filter is made only to test a
+        # new part: a copy per filter cost more than the test.
+        structured = tuple(getattr(where, name) for name, _ in _STRUCTURED_DEFAULTS)
+        if structured != _STRUCTURED_VALUES:
+            ids = self._structured.get(structured)
+            if ids is None:
+                rest = replace(where, include=(), exclude=(), any_of=())
+                ids = self._structured[structured] = frozenset(
                     matching_ids(self.session, rest, only_ids=self.ids)
                 )
-            found &= self._structured[rest]
+            found &= ids
         return frozenset(found)
 
     def _term(self, query: TermQuery) -> frozenset[int]:
-        if query not in self._terms:
+        found = self._terms.get(query)  # one hash of the query when kept (most are)
+        if found is None:
             if not self.ids:
                 return frozenset()
             if self._searcher is None:
                 # Held here: asking the engine per term would re-read the revision each time.
                 self._searcher = candidate_searcher(self.session, self.ids)
-            self._terms[query] = frozenset(self._searcher.matching(Plan(((query,),), ())))
-        return self._terms[query]
+            found = frozenset(self._searcher.matching(Plan(((query,),), ())))
+            self._terms[query] = found
+        return found

@@ -164,6 +164,10 @@ def clean_text(text: str) -> str:
 
     Line breaks and a zero-width space separate words, so they become spaces."""
     text = unicodedata.normalize("NFC", text)
+    if text.isprintable():
+        # Nothing to drop or replace: every character of those categories, and the
+        # zero-width space, is unprintable (the scheduler compiles thousands of texts).
+        return text
     return "".join(
         " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch == "\u200b" else ch
         for ch in text
