@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.ingest
 	$(PY) -m benchmarks.search
 	$(PY) -m benchmarks.scheduler
+	$(PY) -m benchmarks.rule_runs --url sqlite:///$$(mktemp -d)/runs.sqlite3
 	$(PY) -m benchmarks.load
 	$(PY) -m benchmarks.startup
 	$(PY) -m benchmarks.walks

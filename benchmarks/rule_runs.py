@@ -1,7 +1,7 @@
 """What fixing rule runs' items costs at posting (scheduler/kinds/alerts_runs.py), per claim
-of 500 runs, beside today's planning of the same rules: benchmarks/scheduler.py's corpus,
-rules (default leads, 09:00, a fifth in Shanghai) and due instant; one reminder run and one
-follow-up run per rule over yesterday's 09:01 tick to today's 09:00. CPU of this process
+of 500 runs, beside planning the same rules: benchmarks/scheduler.py's corpus,
+rules (default leads, 09:00, a fifth in Shanghai) and due instant; the runs the planner
+writes for yesterday's 09:01 tick to today's 09:00. CPU of this process
 and of the PostgreSQL server process serving the transaction (the machine is shared).
 The items fixed must be as many as the alerts today's planner plans: printed beside it.
 
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from benchmarks import scheduler as bench
 from policybot.data.db import SessionFactory, make_engine, session_factory, unit_of_work, upgrade
-from policybot.data.leads import DEFAULT_LEADS
-from policybot.data.models import AlertItem, Delivery, ReminderRule
+from policybot.data.models import AlertItem, Delivery
 from policybot.scheduler import ledger
-from policybot.scheduler.kinds.alerts_facts import search_revision
 from policybot.scheduler.kinds.alerts_planner import plan_reminders
 from policybot.scheduler.kinds.alerts_runs import prepare_runs
 from policybot.scheduler.matching import forget_kept_filters
@@ -36,41 +34,12 @@ def planning(factory: SessionFactory) -> tuple[float, int]:
         return clock() - started, planned
 
 
-def write_runs(factory: SessionFactory) -> None:
+def preparing(factory: SessionFactory) -> tuple[list[float], int]:
+    """CPU of each claim's prepare of the runs the planner wrote, and the items fixed."""
     bench.reset_rules(factory)
     with factory() as session, session.begin():
-        revision = search_revision(session)
-        rows = [
-            {
-                "dedupe_key": f"{kind}-run:{rule.team_id}:{rule.channel_id}:{rule.id}",
-                "kind": kind,
-                "team_id": rule.team_id,
-                "channel_id": rule.channel_id,
-                "reminder_id": rule.id,
-                "status": "pending",
-                "created_at": bench.DUE,
-                "next_attempt_at": bench.DUE,
-                "attempts": 0,
-                "covers_after": max(rule.checked_until or rule.created_at, rule.created_at),
-                "covers_until": bench.DUE,
-                "revision_floor": revision,
-                "plan_query": rule.query_text,
-                "plan_leads": ",".join(
-                    str(lead) for lead in sorted(set(rule.leads or DEFAULT_LEADS), reverse=True)
-                ),
-                "plan_zone": rule.timezone,
-                "plan_minute": rule.at_minute,
-            }
-            for rule in session.scalars(select(ReminderRule))
-            for kind in ("reminder", "followup")
-        ]
-        session.execute(insert(Delivery), rows)
-
-
-def preparing(factory: SessionFactory) -> tuple[list[float], int]:
-    """CPU of each claim's prepare, and the items fixed."""
-    write_runs(factory)
-    forget_kept_filters()
+        plan_reminders(session, bench.DUE)
+    forget_kept_filters()  # as in the poster of a fresh process
     claims = []
     while True:
         with unit_of_work(factory) as session:
@@ -108,7 +77,7 @@ def main() -> None:
     print(f"{engine.dialect.name}: {args.rules:,} rules over {goals:,} goals")
     for _ in range(bench.RUNS):
         seconds, planned = planning(factory)
-        print(f"  today's planning of the rules: {bench.ms(seconds)}, {planned:,} alerts")
+        print(f"  planning the rules: {bench.ms(seconds)}, {planned:,} alerts")
     for _ in range(bench.RUNS):
         claims, items = preparing(factory)
         each = ", ".join(bench.ms(c) for c in claims)
