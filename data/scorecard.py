@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, any_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, any_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from .briefs import (
@@ -76,15 +76,23 @@ def _answered(
     state), and after them (`by_body`) the answers counted per body of their brief. The
     state says whether the goal is past, and if not whether its brief has a past goal of
     the kind (the goals' (brief, position) key finds a brief's goals)."""
-    answered = select(GoalAssessment.goal_id).where(GoalAssessment.team_id == team_id)
+    by_key: ColumnElement[bool] = true()  # SQLite: the answers by team, their goals by key
     if session.get_bind().dialect.name == "postgresql":
         # The goals by their key from the team's answers as an array: joined or as an IN
         # list, PostgreSQL hashed the answers and read every goal (3x the CPU, in workers).
+        answered = select(GoalAssessment.goal_id).where(GoalAssessment.team_id == team_id)
         by_key = Goal.id == any_(func.array(answered.scalar_subquery()))
-    else:
-        by_key = Goal.id.in_(answered)
+    other = aliased(Goal)
+    has_past = (
+        select(other.id)
+        .where(other.brief_id == Goal.brief_id, other.kind == kind, other.due_on < today)
+        .exists()
+    )
+    state = case((Goal.due_on < today, _PAST), (has_past, _LATER), else_=_ONLY_LATER)
+    # Read once (a common table expression used twice is materialised): each answer, and
+    # the same rows counted per body.
     answers = (
-        select()
+        select(Goal.brief_id, Goal.id, GoalAssessment.status, state.label("state"))
         .select_from(GoalAssessment)
         .join(Goal, Goal.id == GoalAssessment.goal_id)
         .where(
@@ -93,32 +101,30 @@ def _answered(
             Goal.kind == kind,
             Goal.due_on.is_not(None),
         )
+        .cte("answers")
     )
-    other = aliased(Goal)
-    has_past = (
-        select(other.id)
-        .where(other.brief_id == Goal.brief_id, other.kind == kind, other.due_on < today)
-        .exists()
+    statement: Select[Any] = select(
+        literal(_EACH), answers.c.brief_id, answers.c.id, answers.c.status, answers.c.state
     )
-    state = case((Goal.due_on < today, _PAST), (has_past, _LATER), else_=_ONLY_LATER)
-    each = answers.add_columns(literal(_EACH), Goal.brief_id, Goal.id, GoalAssessment.status, state)
-    statement: Select[Any] = each
     if by_body:
-        past = case((Goal.due_on < today, 1), else_=0)
         bodies = (
-            answers.add_columns(
-                literal(_BODIES), brief_bodies.c.body_id, func.count(), GoalAssessment.status, past
+            select(
+                literal(_BODIES),
+                brief_bodies.c.body_id,
+                func.count(),
+                answers.c.status,
+                answers.c.state,
             )
-            .join(brief_bodies, brief_bodies.c.brief_id == Goal.brief_id)
-            .group_by(brief_bodies.c.body_id, GoalAssessment.status, past)
+            .join(brief_bodies, brief_bodies.c.brief_id == answers.c.brief_id)
+            .group_by(brief_bodies.c.body_id, answers.c.status, answers.c.state)
         )
-        statement = select(union_all(each, bodies).subquery())
+        statement = select(union_all(statement, bodies).subquery())
     out = _Answered([], Counter())
     for part, key, value, status, flag in session.connection().execute(statement).all():
         if part == _EACH:
             out.each.append((key, value, status, flag))
         else:
-            out.per_body[(key, status, bool(flag))] += value
+            out.per_body[(key, status, flag == _PAST)] += value
     return out
 
 
