@@ -183,7 +183,8 @@ def _indexed_score_tally(
     tally = ScoreTally()
     tally.totals[None] = past.goals
     for body_id, count in past.per_body.items():
-        tally.per_body.setdefault(names[body_id], Counter())[None] += count
+        if body_id in names:  # (a body the index still names but the database no longer has)
+            tally.per_body.setdefault(names[body_id], Counter())[None] += count
     for _brief_id, _goal_id, status, state in each:
         tally.totals[status] += 1
         if state == _PAST:
