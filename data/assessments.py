@@ -54,13 +54,16 @@ def team_answers(session: Session, team_id: str, goal_ids: Collection[int]) -> d
 def answers_on_briefs(
     session: Session, team_id: str, brief_ids: Collection[int]
 ) -> dict[int, GoalAssessment]:
-    """The team's answers to the goals of these briefs, by goal id."""
+    """The team's answers to the goals of these briefs, by goal id: the briefs' goals by
+    their (brief, position) key, then the answers by their (team, goal) key (a join let
+    SQLite walk every answer of the team, looking up each one's goal)."""
+    goals = select(Goal.id).where(Goal.brief_id.in_(list(brief_ids)))
     return {
         a.goal_id: a
         for a in session.scalars(
-            select(GoalAssessment)
-            .join(Goal, Goal.id == GoalAssessment.goal_id)
-            .where(GoalAssessment.team_id == team_id, Goal.brief_id.in_(list(brief_ids)))
+            select(GoalAssessment).where(
+                GoalAssessment.team_id == team_id, GoalAssessment.goal_id.in_(goals)
+            )
         )
     }
 

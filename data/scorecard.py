@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, any_, case, func, literal, select, true, union_all
+from sqlalchemy.orm import Session, aliased
 
 from .briefs import (
     BriefFilter,
@@ -53,33 +53,93 @@ def score_tally(
     return _split_score_tally(session, team_id, today, where, allowed, first=first)
 
 
+# Parts of one statement over the team's answers (see _answered).
+_EACH, _BODIES = 0, 1
+# An answered goal: past its deadline; not yet due on a brief with a past goal; not yet due
+# on a brief without one (the brief is scored only because it was answered).
+_PAST, _LATER, _ONLY_LATER = 1, 2, 0
+
+
+@dataclass
+class _Answered:
+    """The team's answers on goals of one kind with a deadline, as the tally reads them."""
+
+    each: list[tuple[int, int, str, int]]  # (brief id, goal id, status, _PAST/_LATER/...)
+    per_body: Counter[tuple[int, str, bool]]  # (body id, status, past) -> answers
+
+
 def _answered(
-    session: Session, team_id: str, kind: str
-) -> tuple[list[tuple[str, int, int, date]], dict[int, list[int]]]:
-    """(status, goal id, brief id, deadline) of the team's answers on goals of the kind with
-    a deadline, by goal id, and the body ids of those goals' briefs: one statement from the
-    answers' (team, goal) key to the goals by id, one more to their briefs' bodies."""
+    session: Session, team_id: str, kind: str, today: date, *, by_body: bool
+) -> _Answered:
+    """The team's answers read in one statement (one round trip), plain columns, the
+    comparisons with today made by the database: each answer as (brief, goal, status,
+    state), and after them (`by_body`) the answers counted per body of their brief. The
+    state says whether the goal is past, and if not whether its brief has a past goal of
+    the kind (the goals' (brief, position) key finds a brief's goals)."""
+    by_key: ColumnElement[bool] = true()  # SQLite: the answers by team, their goals by key
+    if session.get_bind().dialect.name == "postgresql":
+        # The goals by their key from the team's answers as an array: joined or as an IN
+        # list, PostgreSQL hashed the answers and read every goal (3x the CPU, in workers).
+        answered = select(GoalAssessment.goal_id).where(GoalAssessment.team_id == team_id)
+        by_key = Goal.id == any_(func.array(answered.scalar_subquery()))
+    other = aliased(Goal)
+    has_past = (
+        select(other.id)
+        .where(other.brief_id == Goal.brief_id, other.kind == kind, other.due_on < today)
+        .exists()
+    )
+    state = case((Goal.due_on < today, _PAST), (has_past, _LATER), else_=_ONLY_LATER)
+    # Read once (a common table expression used twice is materialised): each answer, and
+    # the same rows counted per body.
     answers = (
-        select(GoalAssessment.status, Goal.id, Goal.brief_id, Goal.due_on)
+        select(Goal.brief_id, Goal.id, GoalAssessment.status, state.label("state"))
         .select_from(GoalAssessment)
         .join(Goal, Goal.id == GoalAssessment.goal_id)
-        .where(GoalAssessment.team_id == team_id, Goal.kind == kind, Goal.due_on.is_not(None))
+        .where(
+            GoalAssessment.team_id == team_id,
+            by_key,
+            Goal.kind == kind,
+            Goal.due_on.is_not(None),
+        )
+        .cte("answers")
     )
-    answered: dict[int, tuple[str, int, int, date]] = {}
-    for status, goal_id, brief_id, due_on in session.execute(answers):
-        if due_on is not None:
-            answered[goal_id] = (status, goal_id, brief_id, due_on)
-    # The bodies apart: a row per (goal, body) would read each deadline again per body.
-    bodies = (
-        answers.with_only_columns(brief_bodies.c.brief_id, brief_bodies.c.body_id)
-        .join(brief_bodies, brief_bodies.c.brief_id == Goal.brief_id)
-        .distinct()
+    statement: Select[Any] = select(
+        literal(_EACH), answers.c.brief_id, answers.c.id, answers.c.status, answers.c.state
     )
-    bodies_of: dict[int, set[int]] = {}
-    for brief_id, body_id in session.execute(bodies):
-        bodies_of.setdefault(brief_id, set()).add(body_id)
-    ordered = [answered[goal_id] for goal_id in sorted(answered)]
-    return ordered, {brief_id: sorted(ids) for brief_id, ids in bodies_of.items()}
+    if by_body:
+        bodies = (
+            select(
+                literal(_BODIES),
+                brief_bodies.c.body_id,
+                func.count(),
+                answers.c.status,
+                answers.c.state,
+            )
+            .join(brief_bodies, brief_bodies.c.brief_id == answers.c.brief_id)
+            .group_by(brief_bodies.c.body_id, answers.c.status, answers.c.state)
+        )
+        statement = select(union_all(statement, bodies).subquery())
+    out = _Answered([], Counter())
+    for part, key, value, status, flag in session.connection().execute(statement).all():
+        if part == _EACH:
+            out.each.append((key, value, status, flag))
+        else:
+            out.per_body[(key, status, flag == _PAST)] += value
+    return out
+
+
+def _bodies_of(session: Session, brief_ids: Collection[int]) -> dict[int, list[int]]:
+    """The body ids of these briefs."""
+    found: dict[int, list[int]] = {}
+    listed = sorted(brief_ids)
+    for at in range(0, len(listed), _LOAD_CHUNK):
+        for brief_id, body_id in session.connection().execute(
+            select(brief_bodies.c.brief_id, brief_bodies.c.body_id).where(
+                brief_bodies.c.brief_id.in_(listed[at : at + _LOAD_CHUNK])
+            )
+        ):
+            found.setdefault(brief_id, []).append(body_id)
+    return found
 
 
 def _body_names(session: Session, body_ids: Collection[int]) -> dict[int, str]:
@@ -97,52 +157,70 @@ def _indexed_score_tally(
 ) -> ScoreTally:
     """`score_tally` from the search index (words, no structured filter; one goal kind): the
     past goals of the briefs the words match are counted there, in all and per body, and
-    their earliest briefs found there; the team's answers (a few rows) then say how many of
-    those are answered, and add the answered goals not yet due."""
+    their earliest briefs found there; the team's answers (one statement, counted per body
+    by the database unless words narrow them) then say how many of those are answered, and
+    add the answered goals not yet due."""
     kind = str(where.goal_kinds[0])
     searcher = SearchView(session).searcher
     query = searcher.matching_query(where.plan())
     tantivy_searcher = searcher.searcher
     before = today.toordinal()
     past = goals_index.past_goals(tantivy_searcher, query, kind, before, by_body=True)
-    answered, body_ids_of = _answered(session, team_id, kind)
-    if has_text(where):
-        matched = goals_index.among(tantivy_searcher, query, [b for _s, _g, b, _d in answered])
-        answered = [a for a in answered if a[2] in matched]
-    names = _body_names(session, {i for ids in body_ids_of.values() for i in ids})
+    words = has_text(where)
+    answered = _answered(session, team_id, kind, today, by_body=not words)
+    each = answered.each
+    per_body = answered.per_body
+    if words:
+        # The answers on the briefs the words match, and those briefs' bodies.
+        briefs = sorted({brief_id for brief_id, _g, _s, _p in each})
+        matched = goals_index.among(tantivy_searcher, query, briefs)
+        each = [a for a in each if a[0] in matched]
+        bodies_of = _bodies_of(session, matched)
+        for brief_id, _goal_id, status, state in each:
+            for body_id in bodies_of.get(brief_id, ()):
+                per_body[(body_id, status, state == _PAST)] += 1
+    names = _body_names(session, {*past.per_body, *(b for b, _s, _p in per_body)})
     tally = ScoreTally()
     tally.totals[None] = past.goals
-    for body, count in _named(session, past.per_body.items()).items():
-        tally.per_body.setdefault(body, Counter())[None] = count
-    for status, _goal_id, brief_id, due_on in answered:
-        counted = [tally.totals]
-        for body_id in body_ids_of.get(brief_id, ()):
-            counted.append(tally.per_body.setdefault(names[body_id], Counter()))
-        for counter in counted:
-            counter[status] += 1
-            if due_on < today:
-                counter[None] -= 1
+    for body_id, count in past.per_body.items():
+        if body_id in names:  # (a body the index still names but the database no longer has)
+            tally.per_body.setdefault(names[body_id], Counter())[None] += count
+    for _brief_id, _goal_id, status, state in each:
+        tally.totals[status] += 1
+        if state == _PAST:
+            tally.totals[None] -= 1
+    for (body_id, status, was_past), count in per_body.items():
+        counter = tally.per_body.setdefault(names[body_id], Counter())
+        counter[status] += count
+        if was_past:
+            counter[None] -= count
     tally.totals = +tally.totals  # drop the zeros: a body with nothing scored is not listed
     tally.per_body = {b: +c for b, c in tally.per_body.items() if +c}
     # Briefs: those with a past goal, and those with only answered goals not yet due.
-    later = sorted({b for _s, _g, b, d in answered if d >= today})
-    past_query = goals_index.with_past_goals(query, kind, before)
-    only_later_briefs = set(later) - goals_index.among(tantivy_searcher, past_query, later)
-    tally.briefs = past.briefs + len(only_later_briefs)
+    only_later = {brief_id for brief_id, _g, _s, state in each if state == _ONLY_LATER}
+    tally.briefs = past.briefs + len(only_later)
     # The earliest briefs: by their first past goal (deadline, then goal id), then the
-    # briefs with only answered goals not yet due, by their first of those.
+    # briefs with only answered goals not yet due (always later), by their first of those.
     candidates = [
         (date.fromordinal(day), goal_id, brief_id)
         for day, goal_id, brief_id in goals_index.soonest_past(
             tantivy_searcher, query, kind, before, first
         )
     ]
-    only_later: dict[int, tuple[date, int, int]] = {}
-    for _status, goal_id, brief_id, due_on in answered:
-        if brief_id in only_later_briefs:
-            key = (due_on, goal_id, brief_id)
-            only_later[brief_id] = min(only_later.get(brief_id, key), key)
-    tally.first = sorted([*candidates, *only_later.values()])[:first] if first > 0 else []
+    if only_later and len(candidates) < first:
+        goal_ids = sorted(g for _b, g, _s, state in each if state == _ONLY_LATER)
+        soonest: dict[int, tuple[date, int, int]] = {}
+        for at in range(0, len(goal_ids), _LOAD_CHUNK):
+            for due_on, goal_id, brief_id in session.execute(
+                select(Goal.due_on, Goal.id, Goal.brief_id).where(
+                    Goal.id.in_(goal_ids[at : at + _LOAD_CHUNK])
+                )
+            ):
+                if due_on is not None:
+                    key = (due_on, goal_id, brief_id)
+                    soonest[brief_id] = min(soonest.get(brief_id, key), key)
+        candidates += soonest.values()
+    tally.first = sorted(candidates)[:first] if first > 0 else []
     return tally
 
 

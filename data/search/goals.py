@@ -113,7 +113,11 @@ class PastGoals:
     per_body: Counter[int] = field(default_factory=Counter)  # by body id
 
 
-_RANKS = 16  # ranks counted in the first pass: more only if a brief has more goals
+_RANKS = 16  # ranks counted in a searcher's first pass: more only if a brief has more goals
+# The most goals of a kind a matched brief had, by the last searcher that counted them: the
+# next count starts there (a rank range per goal slot costs, and briefs hold a few goals);
+# a query whose briefs hold more counts again (below), so it is a first guess, never wrong.
+_seen_ranks: dict[str, tuple[tantivy.Searcher, int]] = {}
 
 
 def past_goals(
@@ -124,7 +128,8 @@ def past_goals(
     summed, counts the goals (each brief is counted once per range)."""
     name = due_field(kind)
     past = _both(query, _values(name, None, before * DAY_SLOTS - 1))
-    ranks = _RANKS
+    seen = _seen_ranks.get(kind)
+    ranks = seen[1] if seen is not None and seen[0] is searcher else _RANKS
     while True:
         ranges = [
             {"key": f"r{rank}", "from": rank * RANK_SLOTS, "to": rank * RANK_SLOTS + before}
@@ -141,6 +146,7 @@ def past_goals(
         if most <= ranks:
             break
         ranks = most
+    _seen_ranks[kind] = (searcher, max(most, 1))
 
     def counted(buckets: list[dict[str, Any]]) -> tuple[int, int]:
         """(goals, briefs with the first) from one set of rank buckets."""
