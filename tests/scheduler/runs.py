@@ -1,6 +1,5 @@
-"""Rule runs written as planning writes them (docs/ledger-unit.md, section 8), for posting
-tests: planning of runs lives beside the planner; these tests drive the real ticker over
-rows of the agreed shape."""
+"""Rule runs for posting tests: planned by the real planner (docs/ledger-unit.md, section 8),
+then the tests drive the real ticker over them."""
 
 from __future__ import annotations
 
@@ -9,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.leads import DEFAULT_LEADS
-from policybot.data.models import AlertItem, Brief, Delivery, DeliveryStatus, ReminderRule
+from policybot.data.models import AlertItem, Brief, Delivery, ReminderRule
 from policybot.data.search.engines import engine_for
-from policybot.scheduler.kinds.alerts_facts import search_revision
+from policybot.scheduler.kinds.alerts_planner import plan_reminders
 
 KINDS = ("reminder", "followup")
 
@@ -23,43 +21,26 @@ def plan_runs(
     until: datetime,
     kinds: tuple[str, ...] = ("reminder",),
 ) -> list[int]:
-    """A plan of `rule_id` at `until` as a run-writing planner makes it: a run per kind over
-    (the rule's start, until], at its marks' revision, and the marks moved to `until` and
-    the search revision now. Returns the runs' ids."""
+    """Plan at `until` with the real planner (every rule due then, as a tick's planning
+    does, committed) and return the ids of `rule_id`'s runs planned at `until`, in the
+    order of `kinds` (a plan planned earlier at the same instant is found, not repeated)."""
     with factory() as session, session.begin():
         rule = session.get(ReminderRule, rule_id)
-        assert rule is not None and rule.checked_until is not None
-        assert rule.checked_revision is not None, "a rule never planned gets per-alert rows"
-        start = max(rule.checked_until, rule.created_at)
-        leads = sorted(set(rule.leads or DEFAULT_LEADS), reverse=True)
-        rows = []
-        for kind in kinds:
-            prefix = "remind-run" if kind == "reminder" else "followup-run"
-            row = Delivery(
-                dedupe_key=f"{prefix}:{rule.team_id}:{rule.channel_id}:{rule.id}:{start.isoformat()}",
-                kind=kind,
-                team_id=rule.team_id,
-                channel_id=rule.channel_id,
-                reminder_id=rule.id,
-                status=DeliveryStatus.PENDING,
-                created_at=until,
-                next_attempt_at=until,
-                attempts=0,
-                lead_days=min(leads) if kind == "reminder" else None,
-                covers_after=start,
-                covers_until=until,
-                revision_floor=rule.checked_revision,
-                plan_query=rule.query_text,
-                plan_leads=",".join(str(lead) for lead in leads),
-                plan_zone=rule.timezone,
-                plan_minute=rule.at_minute,
+        assert rule is not None and rule.checked_revision is not None, "never planned"
+        plan_reminders(session, until)
+    with factory() as session:
+        found: dict[str, int] = {
+            kind: run_id
+            for kind, run_id in session.execute(
+                select(Delivery.kind, Delivery.id).where(
+                    Delivery.reminder_id == rule_id,
+                    Delivery.covers_after.is_not(None),
+                    Delivery.covers_until == until,
+                    Delivery.kind.in_(kinds),
+                )
             )
-            session.add(row)
-            rows.append(row)
-        rule.checked_until = until
-        rule.checked_revision = search_revision(session)
-        session.flush()
-        return [row.id for row in rows]
+        }
+    return [found[kind] for kind in kinds if kind in found]
 
 
 def items_of(
