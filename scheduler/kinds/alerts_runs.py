@@ -23,9 +23,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Table, or_, select
 from sqlalchemy.orm import Session
 
 from ...data.backends import backend_for
@@ -43,6 +44,7 @@ from .slot import ALERT_KINDS, SAME_GOAL_QUIET
 log = logging.getLogger(__name__)
 
 _CHUNK = 500
+ALERT_ITEMS = cast(Table, AlertItem.__table__)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def derive(session: Session, plans: list[RunPlan]) -> dict[int, list[Item]]:
     matcher = CandidateMatcher(session, {goal.brief_id for goal in goals.values()})
     filters = QueryFilters(session)
     by_brief = KindsOf(goals)
+    fire_days: dict[tuple[tuple[date, ...], tuple[int, ...]], dict[date, int]] = {}
     by_query: dict[str, list[RunPlan]] = defaultdict(list)
     for plan in plans:
         by_query[plan.query].append(plan)
@@ -241,42 +244,53 @@ def derive(session: Session, plans: list[RunPlan]) -> dict[int, list[Item]]:
         timed = by_brief.of(frozenset(str(kind) for kind in where.goal_kinds))
         for plan in runs:
             pick = _follow_ups if plan.kind is KindName.FOLLOWUP else _alerts
+            key = (plan.days, plan.leads)
+            fires = fire_days.get(key)
+            if fires is None:
+                fires = fire_days[key] = _fire_days(plan)
             for brief_id in matched:
                 if revisions.get(brief_id, plan.revision_floor + 1) > plan.revision_floor:
                     continue  # written after the plan's floor: the changed-goal path's
                 for goal in timed.get(brief_id, ()):
-                    found[plan.id] += pick(plan, goal)
+                    found[plan.id] += pick(plan, goal, fires)
     return found
 
 
-def _alerts(plan: RunPlan, goal: GoalFacts) -> list[Item]:
+def _fire_days(plan: RunPlan) -> dict[date, int]:
+    """Edge day -> the latest (smallest) lead that alerts it in the plan's interval: an alert
+    time falls in (covers_after, covers_until] exactly on the plan's `days`, so an edge
+    `lead` days after one of them alerts (worked out once per plan shape, not per goal)."""
+    found: dict[date, int] = {}
+    for lead in plan.leads:
+        for day in plan.days:
+            edge_day = day + timedelta(days=lead)
+            found[edge_day] = min(lead, found.get(edge_day, lead))
+    return found
+
+
+def _alerts(plan: RunPlan, goal: GoalFacts, fires: dict[date, int]) -> list[Item]:
     """`_plan_interval`'s PENDING alerts: of each edge not passed today, the latest (smallest)
     lead whose alert time fell in the interval."""
     items = []
     for edge in edges(goal):
         if edge.on < plan.today:
             continue
-        due = [
-            lead
-            for lead in plan.leads
-            if plan.covers_after
-            < plan.times.on(edge.on - timedelta(days=lead))
-            <= plan.covers_until
-        ]
-        if due:
-            items.append(Item(plan.id, goal.id, edge.name, edge.on, min(due)))
+        lead = fires.get(edge.on)
+        if lead is not None:
+            items.append(Item(plan.id, goal.id, edge.name, edge.on, lead))
     return items
 
 
-def _follow_ups(plan: RunPlan, goal: GoalFacts) -> list[Item]:
+def _follow_ups(plan: RunPlan, goal: GoalFacts, _fires: dict[date, int]) -> list[Item]:
     """`_plan_interval`'s follow-up: a deadline passed (before today, within the follow-up
-    window, not before the rule watched) whose follow-up time fell in the interval."""
+    window, not before the rule watched) whose follow-up time fell in the interval (its
+    day + FOLLOW_UP_DELAY is one of the plan's days)."""
     due_on = goal.due_on
     if due_on is None or due_on >= plan.today or due_on < follow_up_floor(plan.today):
         return []
     if due_on < plan.watch_from:
         return []
-    if not plan.covers_after < plan.times.on(due_on + FOLLOW_UP_DELAY) <= plan.covers_until:
+    if due_on + FOLLOW_UP_DELAY not in plan.days:
         return []
     return [Item(plan.id, goal.id, "due", due_on, None)]
 
@@ -306,14 +320,12 @@ def prepare_runs(session: Session, items: list[ClaimedItem], now: datetime) -> N
     plans = read_plans(session, todo)
     derived = derive(session, plans)
     rows = _rows(session, plans, derived, now)
-    if rows:
-        # A run is prepared once: the key would only meet rows another worker wrote for it.
-        session.execute(
-            backend_for(session).insert_ignoring_duplicates(
-                AlertItem, ["delivery_id", "goal_id", "edge"]
-            ),
-            rows,
-        )
+    # On the connection, not through the ORM (whose bulk layer costs more than the database
+    # for the thousands of items of a claim). A run is prepared once: the key would only
+    # meet rows another worker wrote for it.
+    backend_for(session).insert_rows_ignoring_duplicates(
+        session.connection(), ALERT_ITEMS, rows, ["delivery_id", "goal_id", "edge"]
+    )
 
 
 def _rows(
