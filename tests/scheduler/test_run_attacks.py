@@ -1,0 +1,156 @@
+"""Attacks on rule runs through the real planner (`Ticker.tick` plans with ReminderPlanner),
+the real handlers and the real ingestion writer, both engines: each scenario counts the
+alerts the channel reads and compares them, where it helps, with what the product posted
+before rule runs (the planner writing a ledger row per alert, `_row_per_alert`).
+
+A channel reads each (goal, edge, lead) once, and a goal at most once a day (two rules of
+one channel on one goal: one alert), whatever fails, is edited or is retried between the
+plan and the post."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from policybot.data.models import Delivery, DeliveryStatus
+from policybot.handlers.reminders import remind
+from policybot.handlers.request import Request
+from policybot.scheduler import ticker as ticker_module
+from policybot.scheduler.kinds import alerts_planner
+from policybot.scheduler.kinds.alerts_facts import Rule
+from policybot.scheduler.messages import DeliveryError, FailureKind, Outgoing
+from policybot.scheduler.ticker import Ticker
+from tests.scheduler.conftest import RecordingPoster, ingest
+from tests.scheduler.reference_planner import PythonReminderPlanner
+from tests.scheduler.test_rule_runs import FIRE, T0, TITLES, alerted, ctx, goal_of, issue
+
+
+class _RowPerAlert(PythonReminderPlanner):
+    """The planner as before rule runs: a ledger row per alert."""
+
+    def _runs_for(self, rule: Rule) -> None:
+        return None
+
+
+def _row_per_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ticker plans alerts a row each (the old semantics), everything else as is."""
+
+    def plan(session: Session, now: datetime) -> int:
+        return _RowPerAlert(session, now).plan()
+
+    planners = tuple(
+        plan if p is alerts_planner.plan_reminders else p for p in ticker_module.PLANNERS
+    )
+    monkeypatch.setattr(ticker_module, "PLANNERS", planners)
+
+
+@pytest.fixture(params=["runs", "rows"])
+def unit(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each scenario under rule runs (production) and under a row per alert (before)."""
+    if request.param == "rows":
+        _row_per_alert(monkeypatch)
+    return str(request.param)
+
+
+def set_up(factory: sessionmaker[Session], *rules: str, claim_batch: int = 500) -> Ticker:
+    """Rules made at T0 in C1, the three briefs an hour later (due 2027-03-31), and a tick
+    that plans the rules for the first time (nothing due yet)."""
+    with factory() as session, session.begin():
+        for text in rules:
+            remind(Request(session, ctx(T0), text, 1))
+    for title in TITLES:
+        ingest(factory, issue(title), T0 + timedelta(hours=1))
+    poster = KillingPoster()
+    ticker = Ticker(factory, poster, worker_id="attack", max_workers=1, claim_batch=claim_batch)
+    assert ticker.tick(T0 + timedelta(hours=2)).sent == 0
+    return ticker
+
+
+class _Killed(BaseException):
+    """The process dies (SIGKILL) at the post: nothing after it runs, the claim stays."""
+
+
+@dataclass
+class KillingPoster(RecordingPoster):
+    """Dies at the next `kills` posts (the crash test's `before_post` point, in-process)."""
+
+    kills: int = 0
+
+    def post(self, team_id: str, channel_id: str, message: Outgoing) -> str:
+        if self.kills:
+            self.kills -= 1
+            raise _Killed
+        return super().post(team_id, channel_id, message)
+
+
+def poster_of(ticker: Ticker) -> KillingPoster:
+    poster = ticker.poster
+    assert isinstance(poster, KillingPoster)
+    return poster
+
+
+def runs_written(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return len(
+            list(session.scalars(select(Delivery.id).where(Delivery.covers_after.is_not(None))))
+        )
+
+
+def test_a_run_retried_after_another_rule_alerted_its_goal_is_not_shown_again(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Two rules of one channel alert the same goals at the same time; the claim batch splits
+    them. The first rule's post fails (a 5xx: retried later, the channel's other batches
+    still tried); the second rule's goes out. When the first is retried its goals were
+    alerted within the day: not shown again (a row per alert was folded at its retry)."""
+    ticker = set_up(factory, "leads 30 tz UTC", "storage leads 30 tz UTC", claim_batch=1)
+    poster = poster_of(ticker)
+    poster.fail_with.append(DeliveryError(FailureKind.RETRY, "internal_error"))
+    ticker.tick(FIRE)
+    for minutes in (5, 30, 90):
+        ticker.tick(FIRE + timedelta(minutes=minutes))
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster) == Counter({(g, 30, False): 1 for g in goals})
+    assert (runs_written(factory) > 0) == (unit == "runs")
+    assert unsettled(factory) == []
+
+
+def tick_killed(ticker: Ticker, now: datetime) -> None:
+    """A tick whose process dies at its first post (its claim and prepare committed)."""
+    poster_of(ticker).kills = 1
+    with pytest.raises(_Killed):
+        ticker.tick(now)
+
+
+def test_a_run_recovered_after_a_crash_does_not_repeat_what_another_rule_alerted(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """The 09:00 rule's claim is prepared and the process dies before its post; the 09:02
+    rule's alerts on the same goals go out at 09:02 (the dead claim holds no channel); at
+    09:06 the dead claim's lease is over and it is recovered: its goals were alerted four
+    minutes earlier, so they are recorded, not shown again (as a row per alert was folded
+    when recovered)."""
+    ticker = set_up(factory, "leads 30 tz UTC", "storage leads 30 at 09:02 tz UTC")
+    tick_killed(ticker, FIRE)
+    ticker.tick(FIRE + timedelta(minutes=2))
+    ticker.tick(FIRE + timedelta(minutes=6))
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster_of(ticker)) == Counter({(g, 30, False): 1 for g in goals})
+    assert (runs_written(factory) > 0) == (unit == "runs")
+    assert unsettled(factory) == []
+
+
+def unsettled(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(Delivery.status).where(
+                    Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED])
+                )
+            )
+        )
