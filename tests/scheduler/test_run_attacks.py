@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policybot.data.models import Delivery, DeliveryStatus
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
+from policybot.scheduler import registry
 from policybot.scheduler import ticker as ticker_module
 from policybot.scheduler.kinds import alerts_planner
 from policybot.scheduler.kinds.alerts_facts import Rule
@@ -43,9 +44,7 @@ def _row_per_alert(monkeypatch: pytest.MonkeyPatch) -> None:
     def plan(session: Session, now: datetime) -> int:
         return _RowPerAlert(session, now).plan()
 
-    planners = tuple(
-        plan if p is alerts_planner.plan_reminders else p for p in ticker_module.PLANNERS
-    )
+    planners = tuple(plan if p is alerts_planner.plan_reminders else p for p in registry.PLANNERS)
     monkeypatch.setattr(ticker_module, "PLANNERS", planners)
 
 
