@@ -12,6 +12,10 @@ changed-goal path's, per-alert rows checked against the ledger). A brief without
 document is searched by no query (scheduler/matching.py reads the documents), so it has
 no items in any run.
 
+Follow-up runs are the exception to "at posting": the planner fixes their items as it plans
+them (`fix_items`), since which deadlines they ask about depends on the day their rule
+started watching, which an update of the rule before the claim would move.
+
 This module also declares the alert and follow-up kinds with that step (`prepare`), which
 the ticker runs in a write transaction before delivering a claim.
 """
@@ -298,7 +302,11 @@ def prepare_runs(session: Session, items: list[ClaimedItem], now: datetime) -> N
             .order_by(ReminderRule.id)
             .with_for_update()
         ).all()
-    run_ids = sorted(i.id for i in runs)
+    fix_items(session, sorted(i.id for i in runs), now)
+
+
+def fix_items(session: Session, run_ids: list[int], now: datetime) -> None:
+    """Derive and insert the items of those of these runs that have none yet."""
     done = ledger.runs_with_items(session, run_ids)
     todo = [run_id for run_id in run_ids if run_id not in done]
     if not todo:

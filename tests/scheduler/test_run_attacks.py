@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from policybot.scheduler import registry
 from policybot.scheduler import ticker as ticker_module
 from policybot.scheduler.kinds import alerts_planner
 from policybot.scheduler.kinds.alerts_facts import Rule
-from policybot.scheduler.messages import DeliveryError, FailureKind, Outgoing
+from policybot.scheduler.messages import DeliveryError, FailureKind, FollowUp, Outgoing
 from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest
 from tests.scheduler.reference_planner import PythonReminderPlanner
@@ -153,3 +153,45 @@ def unsettled(factory: sessionmaker[Session]) -> list[str]:
                 )
             )
         )
+
+
+def plan_only(factory: sessionmaker[Session], now: datetime, unit: str) -> None:
+    """The alert planner's transaction of a tick whose claim comes later (the process died
+    after planning, or the channel waits for a Retry-After)."""
+    with factory() as session, session.begin():
+        if unit == "rows":
+            _RowPerAlert(session, now).plan()
+        else:
+            alerts_planner.plan_reminders(session, now)
+
+
+ASKED = datetime(2027, 2, 7, 9, 0, tzinfo=UTC)  # 2027-01-31 + the follow-up delay
+
+
+def test_follow_ups_planned_before_a_rule_is_updated_are_still_asked(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Deadlines of 2027-01-31: their follow-ups are planned at 2027-02-07 09:00; before they
+    are claimed, the channel updates its rule (`/policy remind` with new leads: it watches
+    from now). The follow-ups planned still go out once (a row per follow-up did); the
+    update does not make the deadlines look as if they passed before the rule watched."""
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(T0), "leads 7 tz UTC", 1))
+    for title in TITLES:
+        ingest(factory, issue(title, due=b"By January 2027,"), T0 + timedelta(hours=1))
+    ticker = Ticker(factory, KillingPoster(), worker_id="attack", max_workers=1)
+    ticker.tick(T0 + timedelta(hours=2))
+    ticker.tick(datetime(2027, 1, 24, 9, 0, tzinfo=UTC))  # the 7-day lead
+    ticker.tick(ASKED - timedelta(days=1))
+    plan_only(factory, ASKED, unit)
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(ASKED + timedelta(seconds=20)), "leads 7,1 tz UTC", 1))
+    ticker.tick(ASKED + timedelta(minutes=1))
+    ticker.tick(ASKED + timedelta(days=1))
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    asked = Counter(
+        g.goal.id for _, _, m in poster_of(ticker).posts if isinstance(m, FollowUp) for g in m.goals
+    )
+    assert asked == Counter({g: 1 for g in goals})
+    assert alerted(poster_of(ticker)) == Counter({(g, 7, False): 1 for g in goals})
+    assert (runs_written(factory) > 0) == (unit == "runs")
