@@ -287,6 +287,62 @@ def alert_keys_for_goals(session: Session, goal_ids: set[int]) -> set[str]:
     return found
 
 
+def alert_keys_taken(
+    session: Session, channels: set[tuple[str, str]], keys: set[str], since: datetime
+) -> set[str]:
+    """Of these `remind:` keys (alerts of rule runs being prepared in `channels`), those the
+    ledger holds already, in any status: a per-alert row's key, or the key an item of
+    another rule run of those channels' rules stands for. A key's alert falls due on one
+    local day, so whoever holds it was planned at most a day or two apart: only runs
+    written since `since` are read (through the rules' index, not the whole ledger)."""
+    wanted = sorted(keys)
+    taken: set[str] = set()
+    for start in range(0, len(wanted), _GOAL_CHUNK):
+        taken.update(
+            session.scalars(
+                select(Delivery.dedupe_key).where(
+                    Delivery.dedupe_key.in_(wanted[start : start + _GOAL_CHUNK])
+                )
+            )
+        )
+    pairs = sorted(channels)
+    rule_ids: list[int] = []
+    for start in range(0, len(pairs), _GOAL_CHUNK):
+        rule_ids += session.scalars(
+            select(ReminderRule.id).where(
+                tuple_(ReminderRule.team_id, ReminderRule.channel_id).in_(
+                    pairs[start : start + _GOAL_CHUNK]
+                )
+            )
+        )
+    runs: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(rule_ids), _GOAL_CHUNK):
+        rows = session.execute(
+            select(Delivery.id, Delivery.team_id, Delivery.channel_id).where(
+                Delivery.reminder_id.in_(rule_ids[start : start + _GOAL_CHUNK]),
+                Delivery.kind == KindName.REMINDER,
+                Delivery.covers_after.is_not(None),
+                Delivery.created_at >= since,
+            )
+        )
+        runs.update({run_id: (team, channel) for run_id, team, channel in rows})
+    for run_id, items in run_items(session, sorted(runs)).items():
+        team, channel = runs[run_id]
+        for item in items:
+            key = alert_key(team, channel, item.goal_id, item.edge, item.edge_on, item.lead)
+            if key in keys:
+                taken.add(key)
+    return taken
+
+
+def alert_key(
+    team: str, channel: str, goal: int, edge: str, edge_on: date, lead: int | None
+) -> str:
+    """The `remind:` key of a per-alert row for this alert (scheduler/kinds/alerts.py
+    `reminder_key`'s format)."""
+    return f"remind:{team}:{channel}:{goal}:{edge}:{edge_on.isoformat()}:{lead}"
+
+
 def runs_with_items(session: Session, run_ids: Sequence[int]) -> set[int]:
     """Of these rule runs, those whose items were fixed already."""
     found: set[int] = set()

@@ -195,3 +195,46 @@ def test_follow_ups_planned_before_a_rule_is_updated_are_still_asked(
     assert asked == Counter({g: 1 for g in goals})
     assert alerted(poster_of(ticker)) == Counter({(g, 7, False): 1 for g in goals})
     assert (runs_written(factory) > 0) == (unit == "runs")
+
+
+# 09:00 on 2027-03-01 (the 30-day lead of 2027-03-31) at UTC+14 and 25 hours later at UTC-11.
+EAST = datetime(2027, 2, 28, 19, 0, tzinfo=UTC)
+WEST = datetime(2027, 3, 1, 20, 0, tzinfo=UTC)
+
+
+def test_two_rules_of_a_channel_in_zones_a_day_apart_alert_a_lead_once(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Two rules of one channel, at 09:00 in Pacific/Kiritimati (UTC+14) and in
+    Pacific/Pago_Pago (UTC-11), on the same goals and lead: the second's 30-day lead comes
+    25 hours after the first's, past the day's quiet time. The channel reads each (goal,
+    edge, lead) once, as a row per alert (one ledger key per channel, goal, edge, lead) had
+    it: the second is recorded, not shown."""
+    ticker = set_up(
+        factory, "leads 30 tz Pacific/Kiritimati", "storage leads 30 tz Pacific/Pago_Pago"
+    )
+    for now in (EAST, EAST + timedelta(hours=12), WEST, WEST + timedelta(days=1)):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster_of(ticker)) == Counter({(g, 30, False): 1 for g in goals})
+    assert (runs_written(factory) > 0) == (unit == "runs")
+    assert unsettled(factory) == []
+
+
+def test_a_rule_moved_to_a_zone_a_day_behind_does_not_alert_a_lead_again(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """The channel's rule alerts the 30-day lead at 09:00 in Pacific/Kiritimati; an hour
+    later the channel moves it to Pacific/Pago_Pago, where 09:00 on that day is 25 hours
+    after the post. The lead is not alerted again."""
+    ticker = set_up(factory, "leads 30,7 tz Pacific/Kiritimati")
+    ticker.tick(EAST)
+    with factory() as session, session.begin():
+        remind(
+            Request(session, ctx(EAST + timedelta(hours=1)), "leads 30,7 tz Pacific/Pago_Pago", 1)
+        )
+    for now in (EAST + timedelta(hours=12), WEST, WEST + timedelta(days=1)):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster_of(ticker)) == Counter({(g, 30, False): 1 for g in goals})
+    assert (runs_written(factory) > 0) == (unit == "runs")
