@@ -288,23 +288,27 @@ def alert_keys_for_goals(session: Session, goal_ids: set[int]) -> set[str]:
 
 
 def alert_keys_taken(
-    session: Session, channels: set[tuple[str, str]], keys: set[str], since: datetime
+    session: Session,
+    channels: set[tuple[str, str]],
+    keys: set[str],
+    since: datetime,
+    claimed: set[int],
 ) -> set[str]:
     """Of these `remind:` keys (alerts of rule runs being prepared in `channels`), those the
     ledger holds already, in any status: a per-alert row's key, or the key an item of
-    another rule run of those channels' rules stands for. A key's alert falls due on one
-    local day, so whoever holds it was planned at most a day or two apart: only runs
-    written since `since` are read (through the rules' index, not the whole ledger)."""
+    another rule run of those channels' rules stands for; not the rows of `claimed` (posted
+    with the runs, in one message per channel). A key's alert falls due on one local day,
+    so whoever holds it was planned at most a day or two apart: only runs written since
+    `since` are read (through the rules' index, not the whole ledger)."""
     wanted = sorted(keys)
     taken: set[str] = set()
     for start in range(0, len(wanted), _GOAL_CHUNK):
-        taken.update(
-            session.scalars(
-                select(Delivery.dedupe_key).where(
-                    Delivery.dedupe_key.in_(wanted[start : start + _GOAL_CHUNK])
-                )
+        held = session.execute(
+            select(Delivery.id, Delivery.dedupe_key).where(
+                Delivery.dedupe_key.in_(wanted[start : start + _GOAL_CHUNK])
             )
         )
+        taken.update(key for row_id, key in held if row_id not in claimed)
     pairs = sorted(channels)
     rule_ids: list[int] = []
     for start in range(0, len(pairs), _GOAL_CHUNK):
@@ -325,7 +329,7 @@ def alert_keys_taken(
                 Delivery.created_at >= since,
             )
         )
-        runs.update({run_id: (team, channel) for run_id, team, channel in rows})
+        runs.update({run: (team, channel) for run, team, channel in rows if run not in claimed})
     for run_id, items in run_items(session, sorted(runs)).items():
         team, channel = runs[run_id]
         for item in items:

@@ -302,18 +302,21 @@ def prepare_runs(session: Session, items: list[ClaimedItem], now: datetime) -> N
             .order_by(ReminderRule.id)
             .with_for_update()
         ).all()
-    fix_items(session, sorted(i.id for i in runs), now)
+    fix_items(session, sorted(i.id for i in runs), now, {i.id for i in items})
 
 
-def fix_items(session: Session, run_ids: list[int], now: datetime) -> None:
-    """Derive and insert the items of those of these runs that have none yet."""
+def fix_items(
+    session: Session, run_ids: list[int], now: datetime, claimed: set[int] | None = None
+) -> None:
+    """Derive and insert the items of those of these runs that have none yet (`claimed`: the
+    rows posted with them)."""
     done = ledger.runs_with_items(session, run_ids)
     todo = [run_id for run_id in run_ids if run_id not in done]
     if not todo:
         return
     plans = read_plans(session, todo)
     derived = derive(session, plans)
-    rows = _rows(session, plans, derived, now)
+    rows = _rows(session, plans, derived, now, claimed or set())
     if rows:
         # A run is prepared once: the key would only meet rows another worker wrote for it.
         session.execute(
@@ -325,13 +328,18 @@ def fix_items(session: Session, run_ids: list[int], now: datetime) -> None:
 
 
 def _rows(
-    session: Session, plans: list[RunPlan], derived: dict[int, list[Item]], now: datetime
+    session: Session,
+    plans: list[RunPlan],
+    derived: dict[int, list[Item]],
+    now: datetime,
+    claimed: set[int],
 ) -> list[dict[str, object]]:
     """alert_items rows; an alert whose goal the channel was alerted about within the day is
     recorded as covered (`shown` false), not shown again; so is an alert the ledger holds
     already for the channel (the same goal, edge, edge day and lead: another rule of the
     channel in a zone a day apart, or this rule before it moved its zone or time), as a
-    per-alert row with that key would not have been written."""
+    per-alert row with that key would not have been written; the rows claimed with the
+    runs are posted with them (the message names each goal once)."""
     quiet: dict[tuple[str, str], set[int]] = defaultdict(set)
     keys: dict[tuple[int, Item], str] = {}
     earliest: date | None = None
@@ -349,7 +357,7 @@ def _rows(
     if earliest is not None:
         # An alert of local day D falls due from D-1 10:00 UTC (UTC+14) on.
         since = datetime.combine(earliest - timedelta(days=2), time(), UTC)
-        taken = ledger.alert_keys_taken(session, set(quiet), set(keys.values()), since)
+        taken = ledger.alert_keys_taken(session, set(quiet), set(keys.values()), since, claimed)
     rows = []
     for plan in plans:
         seen = recent.get((plan.team_id, plan.channel_id), set())

@@ -28,7 +28,17 @@ from policybot.scheduler.messages import DeliveryError, FailureKind, FollowUp, O
 from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest
 from tests.scheduler.reference_planner import PythonReminderPlanner
-from tests.scheduler.test_rule_runs import FIRE, T0, TITLES, alerted, ctx, goal_of, issue
+from tests.scheduler.runs import forget_brief
+from tests.scheduler.test_rule_runs import (
+    FIRE,
+    T0,
+    TITLES,
+    alerted,
+    brief_of,
+    ctx,
+    goal_of,
+    issue,
+)
 
 
 class _RowPerAlert(PythonReminderPlanner):
@@ -56,14 +66,19 @@ def unit(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     return str(request.param)
 
 
+RAWS: dict[str, bytes] = {}  # each title's issue text as set_up ingested it (to edit it)
+
+
 def set_up(factory: sessionmaker[Session], *rules: str, claim_batch: int = 500) -> Ticker:
     """Rules made at T0 in C1, the three briefs an hour later (due 2027-03-31), and a tick
     that plans the rules for the first time (nothing due yet)."""
     with factory() as session, session.begin():
         for text in rules:
             remind(Request(session, ctx(T0), text, 1))
+    RAWS.clear()
     for title in TITLES:
-        ingest(factory, issue(title), T0 + timedelta(hours=1))
+        RAWS[title] = issue(title)
+        ingest(factory, RAWS[title], T0 + timedelta(hours=1))
     poster = KillingPoster()
     ticker = Ticker(factory, poster, worker_id="attack", max_workers=1, claim_batch=claim_batch)
     assert ticker.tick(T0 + timedelta(hours=2)).sent == 0
@@ -238,3 +253,45 @@ def test_a_rule_moved_to_a_zone_a_day_behind_does_not_alert_a_lead_again(
     goals = sorted(goal_of(factory, t) for t in TITLES)
     assert alerted(poster_of(ticker)) == Counter({(g, 30, False): 1 for g in goals})
     assert (runs_written(factory) > 0) == (unit == "runs")
+
+
+def test_a_brief_removed_and_added_again_between_plan_and_post(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Brief A is removed (`/policy forget`) after the 30-day lead was planned and before it
+    is claimed, and ingested again with the same text: a new brief, a new goal, known only
+    after its lead came due: "newly tracked", once; B and C at their lead, once."""
+    ticker = set_up(factory, "leads 30 tz UTC")
+    plan_only(factory, FIRE, unit)
+    forget_brief(factory, brief_of(factory, "Run Plan A"))
+    ingest(factory, RAWS["Run Plan A"], FIRE + timedelta(seconds=10))
+    for now in (FIRE + timedelta(minutes=1), FIRE + timedelta(days=1)):
+        ticker.tick(now)
+    expected: Counter[tuple[int, int | None, bool]] = Counter(
+        {(goal_of(factory, t), 30, False): 1 for t in TITLES[1:]}
+    )
+    expected[(goal_of(factory, "Run Plan A"), None, True)] = 1
+    assert alerted(poster_of(ticker)) == expected
+    assert unsettled(factory) == []
+
+
+def test_a_deadline_moved_out_of_the_interval_before_prepare(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Brief A's deadline moves from 2027-03-31 to 2027-04-30 after its 30-day lead was
+    planned, before the run's items are fixed. A run leaves it out (its brief is past the
+    run's revision; the changed-goal path has nothing due for the new date) and alerts the
+    new date's 30-day lead on 2027-03-31. A row per alert posted the planned alert anyway,
+    showing the new date ("due in 60 days" under a 30-day lead), then the new lead: the old
+    behaviour was itself wrong there."""
+    ticker = set_up(factory, "leads 30 tz UTC")
+    plan_only(factory, FIRE, unit)
+    moved = RAWS["Run Plan A"].replace(b"By March 2027,", b"By April 2027,")
+    ingest(factory, moved, FIRE + timedelta(seconds=10))
+    for day in (1, 2, 15, 31):
+        ticker.tick(datetime(2027, 3, day, 9, 1, tzinfo=UTC))
+    a = goal_of(factory, "Run Plan A")
+    expected = Counter({(goal_of(factory, t), 30, False): 1 for t in TITLES[1:]})
+    expected[(a, 30, False)] = 2 if unit == "rows" else 1
+    assert alerted(poster_of(ticker)) == expected
+    assert unsettled(factory) == []
