@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.models import Delivery, DeliveryStatus
-from policybot.handlers.reminders import remind
+from policybot.data.models import Delivery, DeliveryStatus, ReminderRule
+from policybot.handlers.reminders import edit_rule, remind, remind_off
 from policybot.handlers.request import Request
 from policybot.scheduler import registry
 from policybot.scheduler import ticker as ticker_module
@@ -31,6 +31,7 @@ from tests.scheduler.reference_planner import PythonReminderPlanner
 from tests.scheduler.runs import forget_brief
 from tests.scheduler.test_rule_runs import (
     FIRE,
+    SEVEN,
     T0,
     TITLES,
     alerted,
@@ -294,4 +295,78 @@ def test_a_deadline_moved_out_of_the_interval_before_prepare(
     expected = Counter({(goal_of(factory, t), 30, False): 1 for t in TITLES[1:]})
     expected[(a, 30, False)] = 2 if unit == "rows" else 1
     assert alerted(poster_of(ticker)) == expected
+    assert unsettled(factory) == []
+
+
+def test_alert_times_on_the_days_the_clocks_change(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """A rule at 02:30 in Europe/Berlin: on 2027-03-28 that time does not exist (02:00 ->
+    03:00), on 2027-10-31 it comes twice (03:00 -> 02:00). Ticks every half hour over both
+    days (days between): the 3-day lead of 2027-03-31 and the 30-day lead of 2027-11-30
+    come once each, as do the others."""
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(T0), "leads 30,3 at 02:30 tz Europe/Berlin", 1))
+    ingest(factory, issue("Run Plan A"), T0 + timedelta(hours=1))
+    ingest(factory, issue("Run Plan B", due=b"By November 2027,"), T0 + timedelta(hours=1))
+    ticker = Ticker(factory, KillingPoster(), worker_id="attack", max_workers=1)
+    ticker.tick(T0 + timedelta(hours=2))
+    ticks = [datetime(2027, 3, 1, 12, 0, tzinfo=UTC)]
+    for start in (datetime(2027, 3, 27, 12, tzinfo=UTC), datetime(2027, 10, 30, 12, tzinfo=UTC)):
+        ticks += [start + timedelta(minutes=30 * n) for n in range(49)]
+    ticks.append(datetime(2027, 11, 28, 12, 0, tzinfo=UTC))
+    for now in ticks:
+        ticker.tick(now)
+    a, b = goal_of(factory, "Run Plan A"), goal_of(factory, "Run Plan B")
+    assert alerted(poster_of(ticker)) == Counter(
+        {(a, 30, False): 1, (a, 3, False): 1, (b, 30, False): 1, (b, 3, False): 1}
+    )
+    assert (runs_written(factory) > 0) == (unit == "runs")
+
+
+def test_a_rule_edited_between_plan_and_post_posts_what_was_planned_once(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """The 30-day lead is planned; before the claim the rule is edited in place (other
+    words, leads 7, another time and zone). What was planned posts as planned, once; the
+    edited rule alerts its own leads later, nothing twice."""
+    ticker = set_up(factory, "leads 30 tz UTC")
+    plan_only(factory, FIRE, unit)
+    with factory() as session, session.begin():
+        rule = session.scalars(select(ReminderRule)).one()
+        edit_rule(
+            session,
+            ctx(FIRE + timedelta(seconds=10)),
+            rule,
+            "storage",
+            "leads 30,7 at 18:00 tz America/New_York",
+            False,
+        )
+    for now in (FIRE + timedelta(minutes=1), FIRE + timedelta(days=1), SEVEN_NY):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    expected = Counter({(g, lead, False): 1 for g in goals for lead in (30, 7)})
+    assert alerted(poster_of(ticker)) == expected
+    assert unsettled(factory) == []
+
+
+SEVEN_NY = datetime(2027, 3, 24, 23, 0, tzinfo=UTC)  # 2027-03-24 18:00 in New York (EDT)
+
+
+def test_reminders_turned_off_between_plan_and_post_and_on_again(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """The 30-day lead is planned; before the claim the channel turns its reminders off and
+    on again (a new rule, watching from now): nothing planned by the removed rule is posted,
+    the new rule does not alert the lead that came due before it, and it alerts the 7-day
+    lead once."""
+    ticker = set_up(factory, "leads 30,7 tz UTC")
+    plan_only(factory, FIRE, unit)
+    with factory() as session, session.begin():
+        remind_off(Request(session, ctx(FIRE + timedelta(seconds=10)), "", 1))
+        remind(Request(session, ctx(FIRE + timedelta(seconds=20)), "leads 30,7 tz UTC", 1))
+    for now in (FIRE + timedelta(minutes=1), FIRE + timedelta(days=1), SEVEN):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster_of(ticker)) == Counter({(g, 7, False): 1 for g in goals})
     assert unsettled(factory) == []
