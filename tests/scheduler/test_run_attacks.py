@@ -370,3 +370,38 @@ def test_reminders_turned_off_between_plan_and_post_and_on_again(
     goals = sorted(goal_of(factory, t) for t in TITLES)
     assert alerted(poster_of(ticker)) == Counter({(g, 7, False): 1 for g in goals})
     assert unsettled(factory) == []
+
+
+def test_downtime_over_two_leads_alerts_the_latest_once(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """The scheduler is down from the first plan until a day after the 7-day lead: the
+    30-day lead is folded into it, each goal is alerted once at 7 days, nothing follows."""
+    ticker = set_up(factory, "leads 30,7 tz UTC")
+    for now in (SEVEN + timedelta(days=1), SEVEN + timedelta(days=2), SEVEN + timedelta(days=9)):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    assert alerted(poster_of(ticker)) == Counter({(g, 7, False): 1 for g in goals})
+    assert unsettled(factory) == []
+
+
+def test_a_channel_paused_by_its_post_and_resumed_later(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """The 30-day lead's post is refused (the bot was removed from the channel): the rule
+    pauses, its alerts wait. Resumed (`/policy remind` again) two weeks later, the waiting
+    alerts go out once, then the 7-day lead once."""
+    ticker = set_up(factory, "leads 30,7 tz UTC")
+    poster_of(ticker).fail_with.append(DeliveryError(FailureKind.CHANNEL, "not_in_channel"))
+    report = ticker.tick(FIRE)
+    assert report.paused and report.sent == 0
+    ticker.tick(FIRE + timedelta(days=1))
+    resumed = FIRE + timedelta(days=14)
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(resumed), "leads 30,7 tz UTC", 1))
+    for now in (resumed + timedelta(minutes=1), SEVEN, SEVEN + timedelta(days=1)):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    expected = Counter({(g, lead, False): 1 for g in goals for lead in (30, 7)})
+    assert alerted(poster_of(ticker)) == expected
+    assert unsettled(factory) == []
