@@ -294,9 +294,10 @@ def alert_keys_taken(
     since: datetime,
     claimed: set[int],
 ) -> set[str]:
-    """Of these `remind:` keys (alerts of rule runs being prepared in `channels`), those the
-    ledger holds already, in any status: a per-alert row's key, or the key an item of
-    another rule run of those channels' rules stands for; not the rows of `claimed` (posted
+    """Of these `remind:` and `followup:` keys (alerts and follow-ups of rule runs being
+    prepared in `channels`), those the ledger holds already, in any status: a per-alert
+    row's key, or the key an item of another rule run of those channels' rules stands for
+    (`alert_key`); not the rows of `claimed` (posted
     with the runs, in one message per channel). A key's alert falls due on one local day,
     so whoever holds it was planned at most a day or two apart: only runs written since
     `since` are read (through the rules' index, not the whole ledger)."""
@@ -319,31 +320,41 @@ def alert_keys_taken(
                 )
             )
         )
-    runs: dict[int, tuple[str, str]] = {}
+    runs: dict[int, tuple[str, str, str]] = {}
     for start in range(0, len(rule_ids), _GOAL_CHUNK):
         rows = session.execute(
-            select(Delivery.id, Delivery.team_id, Delivery.channel_id).where(
+            select(Delivery.id, Delivery.kind, Delivery.team_id, Delivery.channel_id).where(
                 Delivery.reminder_id.in_(rule_ids[start : start + _GOAL_CHUNK]),
-                Delivery.kind == KindName.REMINDER,
+                Delivery.kind.in_([KindName.REMINDER, KindName.FOLLOWUP]),
                 Delivery.covers_after.is_not(None),
                 Delivery.created_at >= since,
             )
         )
-        runs.update({run: (team, channel) for run, team, channel in rows if run not in claimed})
+        runs.update(
+            {run: (kind, team, chan) for run, kind, team, chan in rows if run not in claimed}
+        )
     for run_id, items in run_items(session, sorted(runs)).items():
-        team, channel = runs[run_id]
+        kind, team, channel = runs[run_id]
         for item in items:
-            key = alert_key(team, channel, item.goal_id, item.edge, item.edge_on, item.lead)
+            key = alert_key(team, channel, item.goal_id, item.edge, item.edge_on, item.lead, kind)
             if key in keys:
                 taken.add(key)
     return taken
 
 
 def alert_key(
-    team: str, channel: str, goal: int, edge: str, edge_on: date, lead: int | None
+    team: str,
+    channel: str,
+    goal: int,
+    edge: str,
+    edge_on: date,
+    lead: int | None,
+    kind: str = KindName.REMINDER,
 ) -> str:
-    """The `remind:` key of a per-alert row for this alert (scheduler/kinds/alerts.py
-    `reminder_key`'s format)."""
+    """The key of a per-alert row for this alert, or follow-up (the formats of
+    scheduler/kinds/alerts.py `reminder_key` and followup.py `followup_key`)."""
+    if kind == KindName.FOLLOWUP:
+        return f"followup:{team}:{channel}:{goal}:{edge_on.isoformat()}"
     return f"remind:{team}:{channel}:{goal}:{edge}:{edge_on.isoformat()}:{lead}"
 
 

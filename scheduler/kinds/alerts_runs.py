@@ -338,26 +338,29 @@ def _rows(
     recorded as covered (`shown` false), not shown again; so is an alert the ledger holds
     already for the channel (the same goal, edge, edge day and lead: another rule of the
     channel in a zone a day apart, or this rule before it moved its zone or time), as a
-    per-alert row with that key would not have been written; the rows claimed with the
+    per-alert row with that key would not have been written; likewise a follow-up the
+    channel was asked (or is to be asked) by another rule; the rows claimed with the
     runs are posted with them (the message names each goal once)."""
     quiet: dict[tuple[str, str], set[int]] = defaultdict(set)
     keys: dict[tuple[int, Item], str] = {}
     earliest: date | None = None
     for plan in plans:
-        if plan.kind is not KindName.FOLLOWUP:
+        follow = plan.kind is KindName.FOLLOWUP
+        if not follow:
             quiet[(plan.team_id, plan.channel_id)].update(i.goal_id for i in derived[plan.id])
-            for i in derived[plan.id]:
-                keys[(plan.id, i)] = ledger.alert_key(
-                    plan.team_id, plan.channel_id, i.goal_id, i.edge, i.edge_on, i.lead
-                )
-                fires = i.edge_on - timedelta(days=i.lead or 0)
-                earliest = fires if earliest is None or fires < earliest else earliest
+        for i in derived[plan.id]:
+            keys[(plan.id, i)] = ledger.alert_key(
+                plan.team_id, plan.channel_id, i.goal_id, i.edge, i.edge_on, i.lead, plan.kind
+            )
+            fires = i.edge_on + FOLLOW_UP_DELAY if follow else i.edge_on - timedelta(i.lead or 0)
+            earliest = fires if earliest is None or fires < earliest else earliest
     recent = ledger.alerted_since_by_channel(session, quiet, now - SAME_GOAL_QUIET, ALERT_KINDS)
     taken: set[str] = set()
     if earliest is not None:
         # An alert of local day D falls due from D-1 10:00 UTC (UTC+14) on.
         since = datetime.combine(earliest - timedelta(days=2), time(), UTC)
-        taken = ledger.alert_keys_taken(session, set(quiet), set(keys.values()), since, claimed)
+        channels = {(plan.team_id, plan.channel_id) for plan in plans}
+        taken = ledger.alert_keys_taken(session, channels, set(keys.values()), since, claimed)
     rows = []
     for plan in plans:
         seen = recent.get((plan.team_id, plan.channel_id), set())
@@ -369,8 +372,8 @@ def _rows(
                     "edge": item.edge,
                     "edge_on": item.edge_on,
                     "lead": item.lead,
-                    "shown": plan.kind is KindName.FOLLOWUP
-                    or (item.goal_id not in seen and keys[(plan.id, item)] not in taken),
+                    "shown": keys[(plan.id, item)] not in taken
+                    and (plan.kind is KindName.FOLLOWUP or item.goal_id not in seen),
                 }
             )
     return rows

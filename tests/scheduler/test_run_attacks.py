@@ -405,3 +405,27 @@ def test_a_channel_paused_by_its_post_and_resumed_later(
     expected = Counter({(g, lead, False): 1 for g in goals for lead in (30, 7)})
     assert alerted(poster_of(ticker)) == expected
     assert unsettled(factory) == []
+
+
+def test_two_rules_of_a_channel_ask_a_follow_up_once(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Two rules of one channel on the same goals, at 09:00 and at 10:00: the deadlines of
+    2027-01-31 are followed up once in the channel (a row per follow-up had one key per
+    channel, goal and deadline), not once per rule."""
+    with factory() as session, session.begin():
+        remind(Request(session, ctx(T0), "leads 7 tz UTC", 1))
+        remind(Request(session, ctx(T0), "storage leads 7 at 10:00 tz UTC", 1))
+    for title in TITLES:
+        ingest(factory, issue(title, due=b"By January 2027,"), T0 + timedelta(hours=1))
+    ticker = Ticker(factory, KillingPoster(), worker_id="attack", max_workers=1)
+    ticker.tick(T0 + timedelta(hours=2))
+    ticker.tick(datetime(2027, 1, 24, 12, 0, tzinfo=UTC))  # the 7-day leads
+    for now in (ASKED, ASKED + timedelta(hours=1), ASKED + timedelta(days=2)):
+        ticker.tick(now)
+    goals = sorted(goal_of(factory, t) for t in TITLES)
+    asked = Counter(
+        g.goal.id for _, _, m in poster_of(ticker).posts if isinstance(m, FollowUp) for g in m.goals
+    )
+    assert asked == Counter({g: 1 for g in goals})
+    assert (runs_written(factory) > 0) == (unit == "runs")
