@@ -496,3 +496,23 @@ def test_two_schedulers_racing_over_rules_a_day_apart(fresh_postgres_url: str) -
         g.goal.id for _, _, m in poster.posts if isinstance(m, FollowUp) for g in m.goals
     )
     assert asked == Counter({g: 1 for g in january})
+
+
+def test_a_deadline_moved_into_the_interval_before_prepare(
+    factory: sessionmaker[Session], unit: str
+) -> None:
+    """Brief D, due 2027-05-31, is edited to 2027-03-31 after the 30-day lead of March was
+    planned (without it) and before the claim: the changed-goal path alerts its 30-day lead
+    once, with B and C's; its May lead never comes."""
+    ticker = set_up(factory, "leads 30 tz UTC")
+    raw = issue("Run Plan D", due=b"By May 2027,")
+    ingest(factory, raw, T0 + timedelta(hours=1))
+    ticker.tick(T0 + timedelta(hours=3))
+    plan_only(factory, FIRE, unit)
+    ingest(factory, raw.replace(b"By May 2027,", b"By March 2027,"), FIRE + timedelta(seconds=10))
+    for now in (FIRE + timedelta(minutes=1), FIRE + timedelta(days=1), FIRE + timedelta(days=61)):
+        ticker.tick(now)
+    titles = [*TITLES, "Run Plan D"]
+    expected = Counter({(goal_of(factory, t), 30, False): 1 for t in titles})
+    assert alerted(poster_of(ticker)) == expected
+    assert unsettled(factory) == []
