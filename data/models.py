@@ -368,7 +368,8 @@ class Delivery(Base):
         # digest row no goal): a busy morning writes hundreds of thousands of rows.
         _partial_index("ix_deliveries_subscription_brief", "subscription_id", "brief_id"),
         _partial_index("ix_deliveries_goal_id", "goal_id"),
-        _partial_index("ix_deliveries_reminder_id", "reminder_id"),
+        # By rule and time: a rule run's prepare reads the channel's runs of the last days.
+        _partial_index("ix_deliveries_reminder_id", "reminder_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -287,6 +287,94 @@ def alert_keys_for_goals(session: Session, goal_ids: set[int]) -> set[str]:
     return found
 
 
+def alert_keys_taken(
+    session: Session,
+    channels: set[tuple[str, str]],
+    keys: set[str],
+    since: datetime,
+    claimed: set[int],
+    preparing: set[tuple[int | None, str, int]] | None = None,
+) -> set[str]:
+    """Of these `remind:` and `followup:` keys (alerts and follow-ups of rule runs being
+    prepared in `channels`), those the ledger holds already, in any status: a per-alert
+    row's key, or the key an item of another rule run of those channels' rules stands for
+    (`alert_key`); not the rows of `claimed` (posted
+    with the runs, in one message per channel). A key's alert falls due on one local day,
+    so whoever holds it was planned at most a day or two apart: only runs written since
+    `since` are read (through the rules' index, not the whole ledger). `preparing`: the
+    (rule, zone, alert minute) of the runs being prepared; another run of the same rule on
+    the same schedule covers another interval, so it cannot hold their keys and its items
+    are not read (a channel with one rule that kept its schedule reads none)."""
+    wanted = sorted(keys)
+    taken: set[str] = set()
+    for start in range(0, len(wanted), _GOAL_CHUNK):
+        held = session.execute(
+            select(Delivery.id, Delivery.dedupe_key).where(
+                Delivery.dedupe_key.in_(wanted[start : start + _GOAL_CHUNK])
+            )
+        )
+        taken.update(key for row_id, key in held if row_id not in claimed)
+    pairs = sorted(channels)
+    rule_ids: list[int] = []
+    for start in range(0, len(pairs), _GOAL_CHUNK):
+        rule_ids += session.scalars(
+            select(ReminderRule.id).where(
+                tuple_(ReminderRule.team_id, ReminderRule.channel_id).in_(
+                    pairs[start : start + _GOAL_CHUNK]
+                )
+            )
+        )
+    runs: dict[int, tuple[str, str, str]] = {}
+    for start in range(0, len(rule_ids), _GOAL_CHUNK):
+        rows = session.execute(
+            select(
+                Delivery.id,
+                Delivery.kind,
+                Delivery.team_id,
+                Delivery.channel_id,
+                Delivery.reminder_id,
+                Delivery.plan_zone,
+                Delivery.plan_minute,
+            ).where(
+                Delivery.reminder_id.in_(rule_ids[start : start + _GOAL_CHUNK]),
+                Delivery.kind.in_([KindName.REMINDER, KindName.FOLLOWUP]),
+                Delivery.covers_after.is_not(None),
+                Delivery.created_at >= since,
+            )
+        )
+        runs.update(
+            {
+                run: (kind, team, chan)
+                for run, kind, team, chan, rule, zone, minute in rows
+                if run not in claimed
+                and (rule, zone or "UTC", minute or 0) not in (preparing or set())
+            }
+        )
+    for run_id, items in run_items(session, sorted(runs)).items():
+        kind, team, channel = runs[run_id]
+        for item in items:
+            key = alert_key(team, channel, item.goal_id, item.edge, item.edge_on, item.lead, kind)
+            if key in keys:
+                taken.add(key)
+    return taken
+
+
+def alert_key(
+    team: str,
+    channel: str,
+    goal: int,
+    edge: str,
+    edge_on: date,
+    lead: int | None,
+    kind: str = KindName.REMINDER,
+) -> str:
+    """The key of a per-alert row for this alert, or follow-up (the formats of
+    scheduler/kinds/alerts.py `reminder_key` and followup.py `followup_key`)."""
+    if kind == KindName.FOLLOWUP:
+        return f"followup:{team}:{channel}:{goal}:{edge_on.isoformat()}"
+    return f"remind:{team}:{channel}:{goal}:{edge}:{edge_on.isoformat()}:{lead}"
+
+
 def runs_with_items(session: Session, run_ids: Sequence[int]) -> set[int]:
     """Of these rule runs, those whose items were fixed already."""
     found: set[int] = set()

@@ -164,6 +164,7 @@ class IntervalBatch:
     _kinds: list[tuple[int, str]] = field(default_factory=list)
     _fire_sets: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)
     _asked_once: list[tuple[int, int, int]] | None = None  # once the rules are all added
+    written: list[dict[str, object]] = field(default_factory=list)  # the run rows, once planned
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -361,6 +362,7 @@ class IntervalBatch:
                     rows.append(run_row(rule, FOLLOWUP, now, RunTally(count)))
                     carried += count
         insert_runs(connection, backend, rows)
+        self.written = rows
         if self.may_fold:
             self._write_folded(connection, backend, now)
         return carried

@@ -58,6 +58,7 @@ from ...data.models import (
 from ...data.novelty import became_new_after
 from .. import ledger
 from ..matching import CandidateMatcher, QueryFilters
+from . import alerts_runs
 from .alerts import NEWLY, REMINDER, Edge, newly_key, reminder_key
 from .alerts_facts import (
     AlertTimes,
@@ -152,6 +153,7 @@ class ReminderPlanner:
                 planned.append(rule.id)
         pending = batch.plan(self.session, self.now) if batch else 0
         self._insert()
+        self._fix_follow_ups([*batch.written, *self.runs])
         self._mark_checked(planned)
         return pending + self.carried + sum(1 for r in self.rows if r["status"] == PENDING)
 
@@ -489,6 +491,20 @@ class ReminderPlanner:
                 backend_for(self.session).insert_ignoring_duplicates(Delivery, ["dedupe_key"]),
                 self.rows,
             )
+
+    def _fix_follow_ups(self, runs: Sequence[dict[str, object]]) -> None:
+        """Follow-up runs have their items fixed now, as they are planned: which deadlines a
+        run asks about depends on the day its rule started watching (`created_at`), which an
+        update of the rule before the run is claimed would move past them (the follow-ups
+        would be lost). They are a few a day; alert runs, many, wait for their claim."""
+        keys = [str(row["dedupe_key"]) for row in runs if row["kind"] == FOLLOWUP]
+        run_ids: list[int] = []
+        for start in range(0, len(keys), _CHUNK):
+            run_ids += self.session.scalars(
+                select(Delivery.id).where(Delivery.dedupe_key.in_(keys[start : start + _CHUNK]))
+            )
+        if run_ids:
+            alerts_runs.fix_items(self.session, sorted(run_ids), self.now)
 
     def _pause(self, rule: Rule, error: UserError) -> None:
         self.session.execute(

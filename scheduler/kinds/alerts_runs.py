@@ -12,6 +12,10 @@ changed-goal path's, per-alert rows checked against the ledger). A brief without
 document is searched by no query (scheduler/matching.py reads the documents), so it has
 no items in any run.
 
+Follow-up runs are the exception to "at posting": the planner fixes their items as it plans
+them (`fix_items`), since which deadlines they ask about depends on the day their rule
+started watching, which an update of the rule before the claim would move.
+
 This module also declares the alert and follow-up kinds with that step (`prepare`), which
 the ticker runs in a write transaction before delivering a claim.
 """
@@ -22,7 +26,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -312,14 +316,21 @@ def prepare_runs(session: Session, items: list[ClaimedItem], now: datetime) -> N
             .order_by(ReminderRule.id)
             .with_for_update()
         ).all()
-    run_ids = sorted(i.id for i in runs)
+    fix_items(session, sorted(i.id for i in runs), now, {i.id for i in items})
+
+
+def fix_items(
+    session: Session, run_ids: list[int], now: datetime, claimed: set[int] | None = None
+) -> None:
+    """Derive and insert the items of those of these runs that have none yet (`claimed`: the
+    rows posted with them)."""
     done = ledger.runs_with_items(session, run_ids)
     todo = [run_id for run_id in run_ids if run_id not in done]
     if not todo:
         return
     plans = read_plans(session, todo)
     derived = derive(session, plans)
-    rows = _rows(session, plans, derived, now)
+    rows = _rows(session, plans, derived, now, claimed or set())
     # On the connection, not through the ORM (whose bulk layer costs more than the database
     # for the thousands of items of a claim). A run is prepared once: the key would only
     # meet rows another worker wrote for it.
@@ -329,15 +340,42 @@ def prepare_runs(session: Session, items: list[ClaimedItem], now: datetime) -> N
 
 
 def _rows(
-    session: Session, plans: list[RunPlan], derived: dict[int, list[Item]], now: datetime
+    session: Session,
+    plans: list[RunPlan],
+    derived: dict[int, list[Item]],
+    now: datetime,
+    claimed: set[int],
 ) -> list[dict[str, object]]:
     """alert_items rows; an alert whose goal the channel was alerted about within the day is
-    recorded as covered (`shown` false), not shown again."""
+    recorded as covered (`shown` false), not shown again; so is an alert the ledger holds
+    already for the channel (the same goal, edge, edge day and lead: another rule of the
+    channel in a zone a day apart, or this rule before it moved its zone or time), as a
+    per-alert row with that key would not have been written; likewise a follow-up the
+    channel was asked (or is to be asked) by another rule; the rows claimed with the
+    runs are posted with them (the message names each goal once)."""
     quiet: dict[tuple[str, str], set[int]] = defaultdict(set)
+    keys: dict[tuple[int, Item], str] = {}
+    earliest: date | None = None
     for plan in plans:
-        if plan.kind is not KindName.FOLLOWUP:
+        follow = plan.kind is KindName.FOLLOWUP
+        if not follow:
             quiet[(plan.team_id, plan.channel_id)].update(i.goal_id for i in derived[plan.id])
+        for i in derived[plan.id]:
+            keys[(plan.id, i)] = ledger.alert_key(
+                plan.team_id, plan.channel_id, i.goal_id, i.edge, i.edge_on, i.lead, plan.kind
+            )
+            fires = i.edge_on + FOLLOW_UP_DELAY if follow else i.edge_on - timedelta(i.lead or 0)
+            earliest = fires if earliest is None or fires < earliest else earliest
     recent = ledger.alerted_since_by_channel(session, quiet, now - SAME_GOAL_QUIET, ALERT_KINDS)
+    taken: set[str] = set()
+    if earliest is not None:
+        # An alert of local day D falls due from D-1 10:00 UTC (UTC+14) on.
+        since = datetime.combine(earliest - timedelta(days=2), time(), UTC)
+        channels = {(plan.team_id, plan.channel_id) for plan in plans}
+        preparing = {(p.rule_id, p.times.zone.key, p.times.at_minute) for p in plans}
+        taken = ledger.alert_keys_taken(
+            session, channels, set(keys.values()), since, claimed, preparing
+        )
     rows = []
     for plan in plans:
         seen = recent.get((plan.team_id, plan.channel_id), set())
@@ -349,7 +387,8 @@ def _rows(
                     "edge": item.edge,
                     "edge_on": item.edge_on,
                     "lead": item.lead,
-                    "shown": plan.kind is KindName.FOLLOWUP or item.goal_id not in seen,
+                    "shown": keys[(plan.id, item)] not in taken
+                    and (plan.kind is KindName.FOLLOWUP or item.goal_id not in seen),
                 }
             )
     return rows

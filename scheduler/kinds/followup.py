@@ -40,12 +40,16 @@ def deliver_followup(
     # its first post; a row per follow-up carries its goal.
     by_run = ledger.run_items(session, [r.id for r in runs]) if runs else {}
     asked = [(i.goal_id, i) for i in rows if i.goal_id is not None]
-    asked += [(item.goal_id, run) for run in runs for item in by_run.get(run.id, [])]
+    # An item not shown is a follow-up another rule of the channel asks (alerts_runs.py).
+    asked += [(i.goal_id, run) for run in runs for i in by_run.get(run.id, []) if i.shown]
+    covered = tuple(
+        run.id for run in runs if by_run.get(run.id) and not any(i.shown for i in by_run[run.id])
+    )
     wanted = sorted({goal_id for goal_id, _ in asked})
     goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
     live_ids = {row.id for goal_id, row in asked if goal_id in goals}
     # Deleted after planning (a row's goal, or every goal of a run).
-    gone = tuple(i.id for i in items if i.id not in live_ids)
+    gone = tuple(i.id for i in items if i.id not in live_ids and i.id not in covered)
     # Each goal once (a moved deadline, or two rules, may bring a second row for it: all go
     # with it), the longest passed first; only the shown ones are read in full.
     first_row: dict[int, ClaimedItem] = {}
@@ -60,10 +64,10 @@ def deliver_followup(
         today = now.astimezone(zones.get(item.reminder_id, UTC_ZONE)).date()
         shown.append(DeadlineView(goal_view(goal, today), brief_view(goal.brief, today)))
     if not shown:
-        return Outcome(gone=gone)
+        return Outcome(folded=covered, gone=gone)
     more = tuple(goals[goal_id].ref for goal_id in order[MAX_FOLLOW_UPS:])
     ids = tuple(i.id for i in items if i.id in live_ids)
-    return Outcome(FollowUp(tuple(shown), ids, more), ids, gone=gone)
+    return Outcome(FollowUp(tuple(shown), ids, more), ids, folded=covered, gone=gone)
 
 
 def followup_key(team: str, channel: str, goal_id: int, due_on: date) -> str:

@@ -39,10 +39,20 @@ def deliver_slot(
     runs = [i for i in items if i.is_run]
     digest_rows = [i for i in items if i.goal_id is None and not i.is_run]
     alert_rows = [i for i in items if i.goal_id is not None]
-    recent = _alerted_recently(session, team, channel, alert_rows, now - SAME_GOAL_QUIET)
+    entries, covered, empty = _run_entries(session, runs)
+    goal_ids = {i.goal_id for i in alert_rows if i.goal_id} | {e.goal_id for e in entries}
+    recent = _alerted_recently(session, team, channel, goal_ids, now - SAME_GOAL_QUIET)
     repeated = tuple(i.id for i in alert_rows if i.goal_id in recent)
     alert_rows = [i for i in alert_rows if i.goal_id not in recent]
-    entries, covered, empty = _run_entries(session, runs)
+    # A run's items were checked against the channel's alerts when they were fixed, but
+    # another row may have alerted a goal since (a claim that died after `prepare` is
+    # recovered only after its lease, and holds no channel meanwhile): not shown again, as a
+    # per-alert row is folded; a run left with nothing to show is folded too.
+    showing = {e.delivery_id for e in entries if e.goal_id not in recent}
+    covered += tuple(
+        run for run in dict.fromkeys(e.delivery_id for e in entries) if run not in showing
+    )
+    entries = [e for e in entries if e.goal_id not in recent]
     entries += [
         _Entry(i.goal_id, i.edge or "due", i.lead_days, i.id, i.reminder_id)
         for i in alert_rows
@@ -121,10 +131,9 @@ def _run_entries(
 
 
 def _alerted_recently(
-    session: Session, team: str, channel: str, rows: list[ClaimedItem], since: datetime
+    session: Session, team: str, channel: str, goal_ids: set[int], since: datetime
 ) -> set[int]:
-    """Of these rows' goals, those the channel got an alert about since `since`."""
-    goal_ids = {i.goal_id for i in rows if i.goal_id}
+    """Of these goals, those the channel got an alert about since `since`."""
     if not goal_ids:
         return set()
     return ledger.goals_alerted_since(session, team, channel, goal_ids, since, ALERT_KINDS)

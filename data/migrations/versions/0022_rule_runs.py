@@ -51,6 +51,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("delivery_id", "goal_id", "edge", name=op.f("pk_alert_items")),
     )
     op.create_index(op.f("ix_alert_items_goal_id"), "alert_items", ["goal_id"], unique=False)
+    _reminder_index(["reminder_id", "created_at"])
+
+
+def _reminder_index(columns: list[str]) -> None:
+    # Preparing a run reads the runs of its channel's rules of the last days: by rule, then
+    # by time, not every run the rules ever had.
+    op.drop_index("ix_deliveries_reminder_id", table_name="deliveries")
+    where = sa.text("reminder_id IS NOT NULL")
+    op.create_index(
+        "ix_deliveries_reminder_id",
+        "deliveries",
+        columns,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
 
 
 def downgrade() -> None:
@@ -126,6 +141,7 @@ def downgrade() -> None:
             rows,
         )
     connection.execute(sa.text("DELETE FROM deliveries WHERE covers_after IS NOT NULL"))
+    _reminder_index(["reminder_id"])
     op.drop_index(op.f("ix_alert_items_goal_id"), table_name="alert_items")
     op.drop_table("alert_items")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
