@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_, select
@@ -305,20 +306,23 @@ def prepare_runs(session: Session, items: list[ClaimedItem], now: datetime) -> N
         return
     plans = read_plans(session, todo)
     derived = derive(session, plans)
+    # A run is prepared once: the key would only meet rows another worker wrote for it.
+    insert = backend_for(session).insert_ignoring_duplicates(
+        AlertItem, ["delivery_id", "goal_id", "edge"]
+    )
+    # Written a slice at a time: a claim's runs hold tens of thousands of items, and one
+    # statement for all of them holds every row's parameters at once.
     rows = _rows(session, plans, derived, now)
-    if rows:
-        # A run is prepared once: the key would only meet rows another worker wrote for it.
-        session.execute(
-            backend_for(session).insert_ignoring_duplicates(
-                AlertItem, ["delivery_id", "goal_id", "edge"]
-            ),
-            rows,
-        )
+    while batch := list(islice(rows, _INSERT_BATCH)):
+        session.execute(insert, batch)
+
+
+_INSERT_BATCH = 2000
 
 
 def _rows(
     session: Session, plans: list[RunPlan], derived: dict[int, list[Item]], now: datetime
-) -> list[dict[str, object]]:
+) -> Iterator[dict[str, object]]:
     """alert_items rows; an alert whose goal the channel was alerted about within the day is
     recorded as covered (`shown` false), not shown again."""
     quiet: dict[tuple[str, str], set[int]] = defaultdict(set)
@@ -326,21 +330,17 @@ def _rows(
         if plan.kind is not KindName.FOLLOWUP:
             quiet[(plan.team_id, plan.channel_id)].update(i.goal_id for i in derived[plan.id])
     recent = ledger.alerted_since_by_channel(session, quiet, now - SAME_GOAL_QUIET, ALERT_KINDS)
-    rows = []
     for plan in plans:
         seen = recent.get((plan.team_id, plan.channel_id), set())
         for item in derived[plan.id]:
-            rows.append(
-                {
-                    "delivery_id": item.run_id,
-                    "goal_id": item.goal_id,
-                    "edge": item.edge,
-                    "edge_on": item.edge_on,
-                    "lead": item.lead,
-                    "shown": plan.kind is KindName.FOLLOWUP or item.goal_id not in seen,
-                }
-            )
-    return rows
+            yield {
+                "delivery_id": item.run_id,
+                "goal_id": item.goal_id,
+                "edge": item.edge,
+                "edge_on": item.edge_on,
+                "lead": item.lead,
+                "shown": plan.kind is KindName.FOLLOWUP or item.goal_id not in seen,
+            }
 
 
 # The alert and follow-up kinds, with the step that fixes their runs' items before posting.
