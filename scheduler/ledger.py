@@ -223,13 +223,17 @@ def alerted_since_by_channel(
     kinds: Sequence[KindName],
 ) -> dict[tuple[str, str], set[int]]:
     """`goals_alerted_since` for many channels at once ((team, channel) -> goal ids): the
-    alerts sent since `since` on any of the goals, read once, kept for the channel asked."""
+    alerts sent since `since` on any of the goals in any of the channels, read once, kept
+    for the channel asked. The channels are part of the query: a morning's goals were sent
+    to every channel that watches them, and the rows of the channels not asked would grow
+    with every claim posted before this one."""
     goals = sorted(set().union(*wanted.values())) if wanted else []
     found: dict[tuple[str, str], set[int]] = {channel: set() for channel in wanted}
     sent = and_(
         Delivery.kind.in_(list(kinds)),
         Delivery.status == DeliveryStatus.SENT,
         Delivery.sent_at >= since,
+        Delivery.channel_id.in_(sorted({channel for _, channel in wanted})),
     )
     for start in range(0, len(goals), _GOAL_CHUNK):
         chunk = goals[start : start + _GOAL_CHUNK]

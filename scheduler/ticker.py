@@ -29,6 +29,7 @@ from ..data.models import ReminderRule, Subscription
 from ..data.pauses import ACCESS_LOST
 from . import faults, ledger
 from .delivery import ClaimedItem, DeliveryKind, Outcome, Prepare, TickReport
+from .memory import release_freed
 from .messages import DeliveryError, FailureKind, Notice, Poster
 from .registry import BY_NAME, KINDS, OWNERS, PLANNERS
 
@@ -90,6 +91,7 @@ class Ticker:
             for plan in PLANNERS:
                 with unit_of_work(self.sessions) as session:
                     report.planned += plan(session, now)
+            release_freed()
             # Keep claiming while a batch came back full, within a time budget, so a large
             # fan-out finishes in one tick instead of 500 rows a minute.
             started = time.monotonic()
@@ -101,7 +103,10 @@ class Ticker:
                 if faults.ARMED:
                     faults.reach("after_claim")
                 report.add(claimed=len(claimed))
-                self._deliver(self._prepare(claimed, now), now, report)
+                prepared = self._prepare(claimed, now)
+                release_freed()  # what preparing freed (a search index built and dropped)
+                self._deliver(prepared, now, report)
+                release_freed()  # what this claim freed, before the next one allocates
                 if (
                     len(claimed) < self.claim_batch
                     or time.monotonic() - started > TICK_BUDGET_SECONDS

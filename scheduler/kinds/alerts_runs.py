@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -330,13 +331,19 @@ def fix_items(
         return
     plans = read_plans(session, todo)
     derived = derive(session, plans)
-    rows = _rows(session, plans, derived, now, claimed or set())
     # On the connection, not through the ORM (whose bulk layer costs more than the database
-    # for the thousands of items of a claim). A run is prepared once: the key would only
-    # meet rows another worker wrote for it.
-    backend_for(session).insert_rows_ignoring_duplicates(
-        session.connection(), ALERT_ITEMS, rows, ["delivery_id", "goal_id", "edge"]
-    )
+    # for the thousands of items of a claim), a slice at a time: one statement for all of
+    # them would hold every row's parameters at once. A run is prepared once: the key would
+    # only meet rows another worker wrote for it.
+    backend, connection = backend_for(session), session.connection()
+    rows = _rows(session, plans, derived, now, claimed or set())
+    while batch := list(islice(rows, _INSERT_BATCH)):
+        backend.insert_rows_ignoring_duplicates(
+            connection, ALERT_ITEMS, batch, ["delivery_id", "goal_id", "edge"]
+        )
+
+
+_INSERT_BATCH = 2000
 
 
 def _rows(
@@ -345,7 +352,7 @@ def _rows(
     derived: dict[int, list[Item]],
     now: datetime,
     claimed: set[int],
-) -> list[dict[str, object]]:
+) -> Iterator[dict[str, object]]:
     """alert_items rows; an alert whose goal the channel was alerted about within the day is
     recorded as covered (`shown` false), not shown again; so is an alert the ledger holds
     already for the channel (the same goal, edge, edge day and lead: another rule of the
@@ -376,22 +383,18 @@ def _rows(
         taken = ledger.alert_keys_taken(
             session, channels, set(keys.values()), since, claimed, preparing
         )
-    rows = []
     for plan in plans:
         seen = recent.get((plan.team_id, plan.channel_id), set())
         for item in derived[plan.id]:
-            rows.append(
-                {
-                    "delivery_id": item.run_id,
-                    "goal_id": item.goal_id,
-                    "edge": item.edge,
-                    "edge_on": item.edge_on,
-                    "lead": item.lead,
-                    "shown": keys[(plan.id, item)] not in taken
-                    and (plan.kind is KindName.FOLLOWUP or item.goal_id not in seen),
-                }
-            )
-    return rows
+            yield {
+                "delivery_id": item.run_id,
+                "goal_id": item.goal_id,
+                "edge": item.edge,
+                "edge_on": item.edge_on,
+                "lead": item.lead,
+                "shown": keys[(plan.id, item)] not in taken
+                and (plan.kind is KindName.FOLLOWUP or item.goal_id not in seen),
+            }
 
 
 # The alert and follow-up kinds, with the step that fixes their runs' items before posting.

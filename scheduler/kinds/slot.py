@@ -64,9 +64,9 @@ def deliver_slot(
     ordered = _ordered_briefs(session, {i.brief_id for i in digest_rows if i.brief_id})
     views = brief_views(session, ordered[:MAX_BRIEFS], now)
     views = _with_team_notes(session, team, views)
-    alerts, gone_goals = alerts_for(session, entries, [*alert_rows, *runs], now)
+    alerts, more, gone_goals = alerts_for(session, entries, [*alert_rows, *runs], now)
     stored = set(ordered)
-    alerted = {row for _, rows in alerts for row in rows}
+    alerted = {row for _, rows in [*alerts, *more] for row in rows}
     # A run whose goals were all deleted since its items were fixed has nothing left to say.
     vanished = tuple(
         r.id for r in runs if r.id not in alerted and r.id not in covered and r.id not in empty
@@ -87,11 +87,12 @@ def deliver_slot(
         if item.brief_id is not None and ref not in matched.setdefault(item.brief_id, []):
             matched[item.brief_id].append(ref)
     alert_ids: list[int] = []
-    for _, rows in alerts:
+    for _, rows in [*alerts, *more]:
         alert_ids += [row for row in rows if row not in alert_ids]
     ids = tuple(i.id for i in digest_rows if i.id not in gone) + tuple(alert_ids)
     more_briefs = tuple(f"b{brief_id}" for brief_id in ordered[MAX_BRIEFS:])
-    message = _message(views, more_briefs, matched, alerts, subscriptions, ids)
+    more_alerts = tuple(ref for ref, _ in more)
+    message = _message(views, more_briefs, matched, alerts, more_alerts, subscriptions, ids)
     owner = next(iter(subscriptions.values())).creator if subscriptions else None
     return Outcome(message, ids, folded=folded, gone=gone, owner=owner)
 
@@ -144,11 +145,11 @@ def _message(
     more_briefs: tuple[str, ...],
     matched: dict[int, list[str]],
     alerts: list[tuple[Alert, list[int]]],
+    more_alerts: tuple[str, ...],
     subscriptions: dict[int, _Subscription],
     ids: tuple[int, ...],
 ) -> Digest | AlertBatch:
-    shown_alerts = tuple(alert for alert, _ in alerts[:MAX_ALERTS])
-    more_alerts = tuple(alert.goal.ref for alert, _ in alerts[MAX_ALERTS:])
+    shown_alerts = tuple(alert for alert, _ in alerts)
     if not views:
         return AlertBatch(shown_alerts, delivery_ids=ids, more=more_alerts)
     shown = views[:MAX_BRIEFS]
@@ -221,42 +222,93 @@ def brief_views(session: Session, brief_ids: list[int], now: datetime) -> list[B
 
 def alerts_for(
     session: Session, entries: list[_Entry], rows: list[ClaimedItem], now: datetime
-) -> tuple[list[tuple[Alert, list[int]]], list[int]]:
-    """One alert per goal and edge (with the ledger rows it stands for), and the rows whose
-    goal is gone. Two rules of a channel (per-alert rows or rule runs), or a "newly tracked"
-    and a lead alert, may fall on the same goal in one slot: the channel reads it once, at
-    the nearest lead (newly tracked if it is). `rows` are the claimed rows the entries come
-    from (for their rules' time zones)."""
+) -> tuple[list[tuple[Alert, list[int]]], list[tuple[str, list[int]]], list[int]]:
+    """One alert per goal and edge (with the ledger rows it stands for), in the order the
+    message lists them: the ones shown (up to MAX_ALERTS, in full), the rest by their goal's
+    ref; and the rows whose goal is gone. Two rules of a channel (per-alert rows or rule
+    runs), or a "newly tracked" and a lead alert, may fall on the same goal in one slot: the
+    channel reads it once, at the nearest lead (newly tracked if it is). `rows` are the
+    claimed rows the entries come from (for their rules' time zones).
+
+    A channel's slot may hold hundreds of alerts (a rule run's): they are ordered from two
+    plain columns, and only the ones shown are read and built in full."""
     if not entries:
-        return [], []
-    wanted = sorted({e.goal_id for e in entries})
-    goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
+        return [], [], []
+    dates = _goal_dates(session, sorted({e.goal_id for e in entries}))
     zones = rule_zones(session, rows)
     by_goal: dict[tuple[int, str], list[_Entry]] = {}
     gone: list[int] = []
     for entry in sorted(entries, key=lambda e: (e.goal_id, e.lead or 0, e.delivery_id)):
-        if entry.goal_id not in goals:
+        if entry.goal_id not in dates:
             gone.append(entry.delivery_id)
             continue
         by_goal.setdefault((entry.goal_id, entry.edge), []).append(entry)
-    found = []
+    ranked: list[_Ranked] = []
     for (goal_id, edge), group in by_goal.items():
-        goal, first = goals[goal_id], group[0]
         # Days left count in the channel's zone, as the alert's schedule does.
-        today = now.astimezone(zones.get(first.reminder_id, UTC_ZONE)).date()
-        view = goal_view(goal, today)
-        if edge == "opens" and goal.window_start:
+        today = now.astimezone(zones.get(group[0].reminder_id, UTC_ZONE)).date()
+        due_on, window_start = dates[goal_id]
+        days_left = (due_on - today).days if due_on else None
+        if edge == "opens" and window_start:
             # Before a window opens, count the days to the opening.
-            view = replace(view, days_left=(goal.window_start - today).days)
-        newly = any(e.lead is None for e in group)  # "newly tracked" rows have no lead
-        alert = Alert(view, brief_view(goal.brief, today), edge, first.lead, newly)
+            days_left = (window_start - today).days
         ids: list[int] = []
         for e in group:
             if e.delivery_id not in ids:
                 ids.append(e.delivery_id)
-        found.append((alert, ids))
-    found.sort(key=lambda pair: (not pair[0].newly_tracked, pair[0].goal.days_left or 0))
-    return found, gone
+        newly = any(e.lead is None for e in group)  # "newly tracked" rows have no lead
+        ranked.append(_Ranked(goal_id, edge, group, today, days_left, newly, ids))
+    ranked.sort(key=lambda r: (not r.newly, r.days_left or 0))
+    shown: list[tuple[Alert, list[int]]] = []
+    position = 0
+    while len(shown) < MAX_ALERTS and position < len(ranked):
+        batch = ranked[position : position + MAX_ALERTS - len(shown)]
+        position += len(batch)
+        wanted = [r.goal_id for r in batch]
+        goals = {g.id: g for g in session.scalars(select(Goal).where(Goal.id.in_(wanted)))}
+        for r in batch:
+            goal = goals.get(r.goal_id)
+            if goal is None:  # deleted since its dates were read (a statement apart)
+                gone += [e.delivery_id for e in r.group]
+                continue
+            shown.append((r.alert(goal), r.ids))
+    more = [(f"g{r.goal_id}", r.ids) for r in ranked[position:]]  # Goal.ref
+    return shown, more, gone
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """An alert of the slot before its views are built: what orders it, and its rows."""
+
+    goal_id: int
+    edge: str
+    group: list[_Entry]  # its entries, nearest lead first
+    today: date  # in the channel's zone
+    days_left: int | None
+    newly: bool
+    ids: list[int]
+
+    def alert(self, goal: Goal) -> Alert:
+        view = goal_view(goal, self.today)
+        if self.edge == "opens" and goal.window_start:
+            view = replace(view, days_left=(goal.window_start - self.today).days)
+        brief = brief_view(goal.brief, self.today)
+        return Alert(view, brief, self.edge, self.group[0].lead, self.newly)
+
+
+def _goal_dates(
+    session: Session, goal_ids: list[int]
+) -> dict[int, tuple[date | None, date | None]]:
+    """The due date and window start of the goals still stored (plain columns)."""
+    found: dict[int, tuple[date | None, date | None]] = {}
+    for start in range(0, len(goal_ids), _CHUNK):
+        rows = session.execute(
+            select(Goal.id, Goal.due_on, Goal.window_start).where(
+                Goal.id.in_(goal_ids[start : start + _CHUNK])
+            )
+        )
+        found.update((goal_id, (due_on, window_start)) for goal_id, due_on, window_start in rows)
+    return found
 
 
 def _with_team_notes(session: Session, team: str, views: list[BriefView]) -> list[BriefView]:

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policybot.data.models import Subscription
+from policybot.data.models import Goal, Subscription
 from policybot.handlers.context import Context
 from policybot.handlers.reminders import remind
 from policybot.handlers.request import Request
 from policybot.handlers.subscriptions import subscribe
-from policybot.scheduler.kinds.slot import MAX_BRIEFS
+from policybot.scheduler.kinds.slot import MAX_ALERTS, MAX_BRIEFS
 from policybot.scheduler.messages import AlertBatch, Digest
 from policybot.scheduler.ticker import Ticker
 from tests.scheduler.conftest import RecordingPoster, ingest, tracker_issue
@@ -131,3 +131,44 @@ def test_a_brief_reaches_a_channel_once_across_its_schedules(
     ticker.tick(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))  # Friday: the weekly slot
     digests = [m for _, _, m in poster.posts if isinstance(m, Digest)]
     assert [b.title for d in digests for b in d.briefs] == ["Storage Battery Plan"]
+
+
+def test_alerts_past_the_cap_are_named_in_days_left_order(
+    factory: sessionmaker[Session],
+) -> None:
+    """More alerts than one message shows: the nearest MAX_ALERTS in full, the rest by ref
+    in the same order (nearest first), and the message stands for every alert's row."""
+    with factory() as session, session.begin():
+        remind(Request(session, _context(START), "tz UTC", 1))
+    poster = RecordingPoster()
+    ticker = Ticker(factory, poster, worker_id="capped", max_workers=1)
+    arrives = datetime(2028, 3, 1, 8, 30, tzinfo=UTC)
+    # Twelve goals, due at the end of March 2028 ... February 2029, listed out of order: each
+    # arrives after a lead of its own, so the morning alerts all twelve as newly tracked.
+    months = [f"{m} 2028" for m in ("April", "May", "June", "July", "August", "September")]
+    months += [f"{m} 2028" for m in ("October", "November", "December", "March")]
+    months += ["February 2029", "January 2029"]
+    raw = b"\n\n".join(
+        tracker_issue(f"Plan {n}").replace(b"By 2028,", f"By {month},".encode())
+        for n, month in enumerate(months)
+    )
+    ingest(factory, raw, arrives)
+    ticker.tick(arrives + timedelta(minutes=15))
+    batches = [m for _, _, m in poster.posts if isinstance(m, AlertBatch)]
+    assert len(batches) == 1
+    batch = batches[0]
+    shown = [a.goal.days_left for a in batch.alerts if a.goal.days_left is not None]
+    assert len(shown) == MAX_ALERTS and shown == sorted(shown)
+    assert all(a.newly_tracked and a.brief.title for a in batch.alerts)
+    assert len(batch.more) == len(months) - MAX_ALERTS
+    with factory() as session:
+        due = {
+            f"g{goal_id}": due_on
+            for goal_id, due_on in session.execute(select(Goal.id, Goal.due_on))
+            if due_on is not None
+        }
+    assert len(due) == len(months)
+    # The refs past the cap come after every shown alert, nearest first.
+    later = [due[ref] for ref in batch.more]
+    assert later == sorted(later) and min(later) > max(due[a.goal.ref] for a in batch.alerts)
+    assert len(batch.delivery_ids) == len(months)
