@@ -136,6 +136,10 @@ class _SqliteTransactions:
         me = threading.get_ident()
         if not read_only:
             self._refuse_nested_write(dbapi_connection, me)
+        # Who holds this connection's transaction now (the pool hands connections on), said
+        # before BEGIN: from BEGIN on, the thread that held it last must not see its own
+        # name on a connection in a transaction, or its next writer is refused as nested.
+        connection.connection.info[_HOLDER] = (me, not read_only)
         connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
         if read_only:
             connection.exec_driver_sql("BEGIN")
@@ -145,8 +149,6 @@ class _SqliteTransactions:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 with self._ended:
                     self._writing = dbapi_connection
-        # Who holds this connection's transaction now: the pool hands connections on.
-        connection.connection.info[_HOLDER] = (me, not read_only)
         if not read_only:
             self._held().append((dbapi_connection, connection.connection.info))
 
