@@ -136,9 +136,9 @@ class _SqliteTransactions:
         me = threading.get_ident()
         if not read_only:
             self._refuse_nested_write(dbapi_connection, me)
-        # Who holds this connection's transaction now: the pool hands connections on. Marked
-        # before BEGIN: a thread that wrote on this connection earlier must never see it in
-        # a transaction still marked as its own (it would refuse its next write as nested).
+        # Who holds this connection's transaction now (the pool hands connections on), said
+        # before BEGIN: from BEGIN on, the thread that held it last must not see its own
+        # name on a connection in a transaction, or its next writer is refused as nested.
         connection.connection.info[_HOLDER] = (me, not read_only)
         connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
         if read_only:
@@ -182,7 +182,9 @@ class _SqliteTransactions:
         still = []
         for other, info in self._held():
             try:
-                writing = info.get(_HOLDER) == (me, True) and other.in_transaction
+                # In this order: a connection seen in a transaction was marked by its
+                # holder before its BEGIN, so the mark read after it is that holder's.
+                writing = other.in_transaction and info.get(_HOLDER) == (me, True)
             except Exception:  # closed since: it holds nothing
                 continue
             if writing and other is not dbapi_connection:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from policybot.data.db import (
@@ -185,6 +185,49 @@ def test_a_connection_another_thread_now_writes_on_is_not_this_threads(engine: E
     holder.join(JOIN_SECONDS)
     assert not errors
     assert count(engine) == 4
+
+
+def test_a_connection_another_thread_is_beginning_on_is_not_this_threads(engine: Engine) -> None:
+    # This thread writes on a connection and returns it; another thread takes it and has
+    # just begun a transaction on it (SQLite's in_transaction is true) when this thread
+    # asks for a write. The connection is the other thread's from before its BEGIN: seen
+    # as this thread's, the write was refused as nested (the ticker's mark_sent after a
+    # post, twice in a day's alerts for 10,000 rules).
+    with engine.begin() as first:
+        first.execute(text("INSERT INTO t VALUES (2)"))
+        written_on = first.connection.driver_connection
+    begun, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with read_only(engine).connect() as connection:
+                assert connection.connection.driver_connection is written_on
+
+                def after_begin(*args: object) -> None:
+                    if args[2] == "BEGIN":  # the statement: now in a transaction
+                        begun.set()
+                        assert release.wait(JOIN_SECONDS)
+
+                event.listen(connection, "after_cursor_execute", after_begin)
+                with connection.begin():
+                    connection.execute(text("SELECT count(*) FROM t"))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            begun.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert begun.wait(JOIN_SECONDS) and not errors
+        with engine.begin() as mine:  # another pooled connection: the reader holds that one
+            mine.execute(text("INSERT INTO t VALUES (3)"))
+    finally:
+        release.set()
+        reader.join(JOIN_SECONDS)
+    assert not reader.is_alive() and not errors
+    assert count(engine) == 3
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
