@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from ...data.models import GoalKind, ReminderRule, SearchState
+from ...data.models import Brief, Goal, GoalKind, ReminderRule, SearchState
 from ...data.schedules import local_instant
 from .alerts import Edge
 from .followup import FOLLOW_UP_DELAY, FOLLOW_UP_WINDOW
@@ -30,6 +30,19 @@ class GoalFacts:
     ingested_at: datetime  # of its brief
     kind: str = GoalKind.POLICY  # a government target, or a company's own plan
     new_since: datetime | None = None  # of its brief: None for archive (data/novelty.py)
+
+
+# The columns a GoalFacts is read from, in its fields' order (goals joined to their briefs).
+GOAL_FACT_COLUMNS = (
+    Goal.id,
+    Goal.brief_id,
+    Goal.due_on,
+    Goal.precision,
+    Goal.window_start,
+    Brief.ingested_at,
+    Goal.kind,
+    Brief.new_since,
+)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from ..matching import CandidateMatcher, QueryFilters
 from . import alerts_runs
 from .alerts import NEWLY, REMINDER, Edge, newly_key, reminder_key
 from .alerts_facts import (
+    GOAL_FACT_COLUMNS,
     AlertTimes,
     GoalFacts,
     GroupKey,
@@ -271,16 +272,7 @@ class ReminderPlanner:
     # -- the candidates ---------------------------------------------------------------
     def _goal_facts(self, where: ColumnElement[bool]) -> dict[int, GoalFacts]:
         rows = self.session.execute(
-            select(
-                Goal.id,
-                Goal.brief_id,
-                Goal.due_on,
-                Goal.precision,
-                Goal.window_start,
-                Brief.ingested_at,
-                Goal.kind,
-                Brief.new_since,
-            )
+            select(*GOAL_FACT_COLUMNS)
             .join(Brief, Goal.brief_id == Brief.id)
             .where(where)
             .order_by(Goal.id)

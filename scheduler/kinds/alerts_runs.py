@@ -42,7 +42,14 @@ from .. import ledger
 from ..delivery import ClaimedItem, DeliveryKind, KindName
 from ..matching import CandidateMatcher, QueryFilters
 from . import alerts, followup
-from .alerts_facts import AlertTimes, GoalFacts, KindsOf, edges, follow_up_floor
+from .alerts_facts import (
+    GOAL_FACT_COLUMNS,
+    AlertTimes,
+    GoalFacts,
+    KindsOf,
+    edges,
+    follow_up_floor,
+)
 from .followup import FOLLOW_UP_DELAY
 from .slot import ALERT_KINDS, SAME_GOAL_QUIET
 
@@ -197,17 +204,7 @@ def _candidates(
     if not ranges:
         return {}, {}
     rows = session.execute(
-        select(
-            Goal.id,
-            Goal.brief_id,
-            Goal.due_on,
-            Goal.precision,
-            Goal.window_start,
-            Brief.ingested_at,
-            Goal.kind,
-            Brief.new_since,
-            SearchDocument.revision,
-        )
+        select(*GOAL_FACT_COLUMNS, SearchDocument.revision)
         .join(Brief, Goal.brief_id == Brief.id)
         .join(SearchDocument, SearchDocument.brief_id == Brief.id)
         .where(
