@@ -91,7 +91,8 @@ class Ticker:
             for plan in PLANNERS:
                 with unit_of_work(self.sessions) as session:
                     report.planned += plan(session, now)
-            release_freed()
+            if report.planned:
+                release_freed()  # an idle tick freed nothing worth handing back
             # Keep claiming while a batch came back full, within a time budget, so a large
             # fan-out finishes in one tick instead of 500 rows a minute.
             started = time.monotonic()
@@ -104,9 +105,11 @@ class Ticker:
                     faults.reach("after_claim")
                 report.add(claimed=len(claimed))
                 prepared = self._prepare(claimed, now)
-                release_freed()  # what preparing freed (a search index built and dropped)
+                if claimed:
+                    release_freed()  # what preparing freed (a search index built and dropped)
                 self._deliver(prepared, now, report)
-                release_freed()  # what this claim freed, before the next one allocates
+                if claimed:
+                    release_freed()  # what this claim freed, before the next one allocates
                 if (
                     len(claimed) < self.claim_batch
                     or time.monotonic() - started > TICK_BUDGET_SECONDS

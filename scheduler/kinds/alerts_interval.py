@@ -111,8 +111,9 @@ def run_key(kind: str, rule: Rule) -> str:
 def run_row(rule: Rule, kind: str, now: datetime, tally: RunTally) -> dict[str, object]:
     """The ledger row of one rule run: the rule's alerts (kind "reminder") or follow-ups
     (kind "followup") that fell due in (rule.start, now], over the goals of briefs at search
-    revision <= the rule's `checked_revision`; the items themselves are derived at posting
-    (docs/ledger-unit.md, section 8). Both planners write runs through here."""
+    revision <= the rule's `checked_revision`; its items are fixed before its first post, a
+    follow-up run's by the planner (docs/ledger-unit.md, section 8). Both planners write runs
+    through here."""
     return {
         "dedupe_key": run_key(kind, rule),
         "kind": kind,
