@@ -282,12 +282,10 @@ def alert_keys_for_goals(session: Session, goal_ids: set[int]) -> set[str]:
             .join(Delivery, Delivery.id == AlertItem.delivery_id)
             .where(AlertItem.goal_id.in_(chunk))
         )
-        for kind, team, channel, goal, edge, edge_on, lead in rows:
-            day = edge_on.isoformat()
-            if kind == KindName.FOLLOWUP:
-                found.add(f"followup:{team}:{channel}:{goal}:{day}")
-            else:
-                found.add(f"remind:{team}:{channel}:{goal}:{edge}:{day}:{lead}")
+        found.update(
+            alert_key(team, channel, goal, edge, edge_on, lead, kind)
+            for kind, team, channel, goal, edge, edge_on, lead in rows
+        )
     return found
 
 
@@ -372,8 +370,9 @@ def alert_key(
     lead: int | None,
     kind: str = KindName.REMINDER,
 ) -> str:
-    """The key of a per-alert row for this alert, or follow-up (the formats of
-    scheduler/kinds/alerts.py `reminder_key` and followup.py `followup_key`)."""
+    """The key of a per-alert row for this alert, or follow-up: the one format of
+    scheduler/kinds/alerts.py `reminder_key` and followup.py `followup_key`, and of the
+    rows a rule run's items stand for."""
     if kind == KindName.FOLLOWUP:
         return f"followup:{team}:{channel}:{goal}:{edge_on.isoformat()}"
     return f"remind:{team}:{channel}:{goal}:{edge}:{edge_on.isoformat()}:{lead}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .. import ledger
 from ..delivery import DeliveryKind, KindName, Owner
 from .slot import SLOT, deliver_slot
 
@@ -36,7 +37,7 @@ class Edge:
 
 def reminder_key(team: str, channel: str, goal_id: int, edge: Edge, lead: int) -> str:
     # The date is part of the key: a deadline moved by a revised brief is alerted anew.
-    return f"remind:{team}:{channel}:{goal_id}:{edge.name}:{edge.on.isoformat()}:{lead}"
+    return ledger.alert_key(team, channel, goal_id, edge.name, edge.on, lead)
 
 
 def newly_key(team: str, channel: str, goal_id: int) -> str:

@@ -71,7 +71,7 @@ def deliver_followup(
 
 
 def followup_key(team: str, channel: str, goal_id: int, due_on: date) -> str:
-    return f"followup:{team}:{channel}:{goal_id}:{due_on.isoformat()}"
+    return ledger.alert_key(team, channel, goal_id, "due", due_on, None, KindName.FOLLOWUP)
 
 
 KIND = DeliveryKind(
